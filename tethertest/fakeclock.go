@@ -1,0 +1,238 @@
+package tethertest
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/tether-go/tether/clock"
+)
+
+// FakeClock is a [clock.Clock] whose time moves only when a test calls
+// [FakeClock.Step] or [FakeClock.StepToNext]. It is safe for concurrent use.
+//
+// Timers made with AfterFunc run their function on a new goroutine when they
+// fire, as real ones do. Channel timers have a buffer of one, so firing never
+// blocks the goroutine that steps the clock.
+type FakeClock struct {
+	mu      sync.Mutex
+	now     time.Time
+	seq     uint64
+	armed   []*fakeTimer  // active timers, unordered
+	changed chan struct{} // closed and replaced whenever armed changes
+}
+
+// NewFakeClock returns a fake clock that reads start. A zero start means
+// 2026-01-01T00:00:00Z, so traces in tests are stable.
+func NewFakeClock(start time.Time) *FakeClock {
+	if start.IsZero() {
+		start = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	return &FakeClock{now: start, changed: make(chan struct{})}
+}
+
+var _ clock.Clock = (*FakeClock)(nil)
+
+// Now returns the fake time.
+func (c *FakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Since returns the fake time elapsed since t.
+func (c *FakeClock) Since(t time.Time) time.Duration { return c.Now().Sub(t) }
+
+// NewTimer arms a channel timer that fires once d has been stepped through.
+func (c *FakeClock) NewTimer(d time.Duration) clock.Timer {
+	t := &fakeTimer{c: c, ch: make(chan time.Time, 1)}
+	c.mu.Lock()
+	c.arm(t, d)
+	c.mu.Unlock()
+	return t
+}
+
+// AfterFunc arms a timer that calls f on its own goroutine once d has been
+// stepped through.
+func (c *FakeClock) AfterFunc(d time.Duration, f func()) clock.Timer {
+	t := &fakeTimer{c: c, fn: f}
+	c.mu.Lock()
+	c.arm(t, d)
+	c.mu.Unlock()
+	return t
+}
+
+// Step moves time forward by d and fires, in deadline order, every timer that
+// falls due. Time reads each timer's deadline while it fires.
+func (c *FakeClock) Step(d time.Duration) {
+	c.mu.Lock()
+	target := c.now.Add(d)
+	c.fireUntil(target)
+	c.now = target
+	c.mu.Unlock()
+}
+
+// StepToNext moves time to the earliest armed deadline, fires what is due
+// there, and returns how far time moved. It returns false when no timer is
+// armed, and then time does not move.
+func (c *FakeClock) StepToNext() (time.Duration, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	next, ok := c.earliest()
+	if !ok {
+		return 0, false
+	}
+	d := max(next.Sub(c.now), 0)
+	c.fireUntil(next)
+	c.now = next
+	return d, true
+}
+
+// Waiters returns how many timers are armed.
+func (c *FakeClock) Waiters() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.armed)
+}
+
+// Pending returns the time left until each armed timer fires, shortest first.
+func (c *FakeClock) Pending() []time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]time.Duration, 0, len(c.armed))
+	for _, t := range c.armed {
+		out = append(out, t.when.Sub(c.now))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// BlockUntil waits until at least n timers are armed, or ctx ends, in which
+// case it returns the ctx error. It never sleeps: it wakes on every change to
+// the set of armed timers.
+func (c *FakeClock) BlockUntil(ctx context.Context, n int) error {
+	for {
+		c.mu.Lock()
+		count, changed := len(c.armed), c.changed
+		c.mu.Unlock()
+		if count >= n {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// arm adds t with a deadline d from now. c.mu is held.
+func (c *FakeClock) arm(t *fakeTimer, d time.Duration) {
+	c.seq++
+	t.when, t.seq, t.active = c.now.Add(d), c.seq, true
+	c.armed = append(c.armed, t)
+	c.notify()
+}
+
+// disarm removes t if armed and reports whether it was. c.mu is held.
+func (c *FakeClock) disarm(t *fakeTimer) bool {
+	if !t.active {
+		return false
+	}
+	t.active = false
+	c.armed = slices.DeleteFunc(c.armed, func(x *fakeTimer) bool { return x == t })
+	c.notify()
+	return true
+}
+
+func (c *FakeClock) notify() {
+	close(c.changed)
+	c.changed = make(chan struct{})
+}
+
+func (c *FakeClock) earliest() (time.Time, bool) {
+	if len(c.armed) == 0 {
+		return time.Time{}, false
+	}
+	best := c.armed[0]
+	for _, t := range c.armed[1:] {
+		if t.before(best) {
+			best = t
+		}
+	}
+	return best.when, true
+}
+
+// fireUntil fires every timer due at or before target, in deadline order
+// (ties in the order they were armed). c.mu is held.
+func (c *FakeClock) fireUntil(target time.Time) {
+	for {
+		var due *fakeTimer
+		for _, t := range c.armed {
+			if !t.when.After(target) && (due == nil || t.before(due)) {
+				due = t
+			}
+		}
+		if due == nil {
+			return
+		}
+		c.disarm(due)
+		if due.when.After(c.now) {
+			c.now = due.when
+		}
+		if due.fn != nil {
+			go due.fn()
+			continue
+		}
+		select { // buffer of one: drop if the last tick is still unread
+		case due.ch <- c.now:
+		default:
+		}
+	}
+}
+
+type fakeTimer struct {
+	c      *FakeClock
+	ch     chan time.Time
+	fn     func()
+	when   time.Time
+	seq    uint64
+	active bool
+}
+
+func (t *fakeTimer) before(o *fakeTimer) bool {
+	if t.when.Equal(o.when) {
+		return t.seq < o.seq
+	}
+	return t.when.Before(o.when)
+}
+
+func (t *fakeTimer) C() <-chan time.Time { return t.ch }
+
+func (t *fakeTimer) Stop() bool {
+	t.c.mu.Lock()
+	defer t.c.mu.Unlock()
+	t.drain()
+	return t.c.disarm(t)
+}
+
+func (t *fakeTimer) Reset(d time.Duration) bool {
+	t.c.mu.Lock()
+	defer t.c.mu.Unlock()
+	t.drain()
+	was := t.c.disarm(t)
+	t.c.arm(t, d)
+	return was
+}
+
+// drain empties the channel so no stale tick is read after Stop or Reset.
+func (t *fakeTimer) drain() {
+	if t.ch == nil {
+		return
+	}
+	select {
+	case <-t.ch:
+	default:
+	}
+}

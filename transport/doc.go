@@ -1,0 +1,27 @@
+// Package transport defines the port between a tether connection and the wire:
+// the [Transport] that dials, the [Conn] it returns, the message and close
+// types they exchange, and the typed errors every transport reports.
+//
+// The package holds no implementation. The shipped adapters are
+// transport/websocket (gobwas/ws), transport/memory (in-process, for tests and
+// examples), transport/polling (HTTP) and transport/fallback (a composite that
+// downgrades to a fallback and upgrades back). A transport is usable on its
+// own: nothing here depends on the state machine, the policies or the
+// adapters.
+//
+// # Concurrency contract
+//
+// A [Conn] has exactly one reader goroutine, the one that calls [Conn.Read].
+// [Conn.Write] and [Conn.Ping] may be called from any number of goroutines at
+// once; the Conn serialises them through a single writer, so frames never
+// interleave. [Conn.Close] may be called from any goroutine, any number of
+// times, concurrently with everything else.
+//
+// # Errors
+//
+// Errors are typed so callers branch with [errors.Is] and [errors.As]:
+// [*CloseError] carries the close code and reason (see [CloseCode] for a
+// helper that finds the code in any error), [*HandshakeError] the HTTP answer
+// to a refused upgrade, [ErrMessageTooLarge] an oversized message, and
+// [ErrTimeout] a dial or handshake that ran out of time.
+package transport

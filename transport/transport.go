@@ -1,0 +1,100 @@
+package transport
+
+import (
+	"context"
+	"net/http"
+)
+
+// Target says what to dial. Providers in the client build a fresh Target for
+// every attempt, so URLs, headers and subprotocols can carry refreshed
+// credentials.
+type Target struct {
+	// URL is the address to dial, for example wss://example.com/feed.
+	URL string
+	// Header holds extra request headers for the handshake.
+	Header http.Header
+	// Subprotocols lists the subprotocols to offer, in preference order.
+	// When it is not empty, a server that selects none is an error.
+	Subprotocols []string
+}
+
+// Transport dials connections. Implementations are safe for concurrent use:
+// several goroutines may dial at once.
+type Transport interface {
+	// Dial connects to target and completes the handshake. It returns when
+	// the connection is ready for Read and Write, or with an error when ctx
+	// ends, the dial or handshake times out ([ErrTimeout]), or the server
+	// refuses ([*HandshakeError]). A Dial abandoned through ctx leaves
+	// nothing open behind it.
+	Dial(ctx context.Context, target Target) (Conn, error)
+	// Name is a short stable label such as "websocket" or "polling". It shows
+	// in transitions and logs, so users can tell which transport is in use.
+	Name() string
+}
+
+// Conn is one established connection.
+//
+// Read has one caller at a time (the reader goroutine). Write and Ping may be
+// called from many goroutines at once. Close, Done, Err and Subprotocol may
+// be called from any goroutine at any time.
+type Conn interface {
+	// Read blocks until the next inbound message and returns it. The
+	// payload is borrowed: it stays valid only until the next call to Read,
+	// which lets a transport reuse one buffer and read without allocating.
+	// Use [ReadOwned] when the bytes must outlive the next Read.
+	//
+	// Read returns control messages too ([Ping] after the Conn has replied
+	// to it, and [Pong]), so the caller can count every inbound frame as a
+	// sign of life. A peer's close frame ends the Conn: Read then returns a
+	// [*CloseError]. After the Conn has ended, Read returns the same error as
+	// Err. Close unblocks a pending Read.
+	//
+	// Only one goroutine may call Read.
+	Read() (Message, error)
+
+	// Write sends one message of type Text or Binary. The payload is not
+	// retained after Write returns. Concurrent Writes are serialised by the
+	// Conn; a transport may coalesce them into one flush. Write honours ctx
+	// while it waits for its turn and while the bytes are written.
+	//
+	// Safe for concurrent use.
+	Write(ctx context.Context, typ MessageType, payload []byte) error
+
+	// Ping sends a ping carrying payload (at most 125 bytes). The peer's Pong
+	// arrives through Read. Transports without control frames return
+	// [ErrUnsupported]; callers then fall back to an application heartbeat.
+	//
+	// Safe for concurrent use.
+	Ping(ctx context.Context, payload []byte) error
+
+	// Close starts the close handshake with code and reason, waits for it
+	// under the transport's close timeout, and releases the connection. It
+	// is safe from any goroutine, any number of times; calls after the first
+	// return nil and do nothing.
+	Close(code StatusCode, reason string) error
+
+	// Done is closed when the connection has ended, for whatever reason.
+	Done() <-chan struct{}
+
+	// Err reports how the connection ended: a [*CloseError] for a close
+	// handshake (sent or received), another error for a failure, or nil
+	// while the connection is still up.
+	Err() error
+
+	// Subprotocol is the subprotocol the server selected, or "".
+	Subprotocol() string
+}
+
+// ReadOwned reads the next message like [Conn.Read] and returns a copy of its
+// payload that the caller owns. It costs one allocation per non-empty
+// payload.
+func ReadOwned(c Conn) (Message, error) {
+	m, err := c.Read()
+	if err != nil {
+		return m, err
+	}
+	if len(m.Payload) > 0 {
+		m.Payload = append([]byte(nil), m.Payload...)
+	}
+	return m, nil
+}
