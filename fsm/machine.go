@@ -1,0 +1,309 @@
+package fsm
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	looplab "github.com/looplab/fsm"
+
+	"github.com/tether-go/tether/clock"
+)
+
+// Hook observes a transition on the machine's actor goroutine, right after
+// the transition is made. It may ask for one follow-up event by returning it
+// with ok true; the machine queues it and fires it after the hooks of this
+// transition have run, before any other input.
+//
+// A hook must return quickly and must not call the Machine's Fire or Close
+// (the actor is busy running the hook, so that would deadlock). Work that
+// blocks, such as dialing, belongs on a goroutine the hook starts, which then
+// calls Fire.
+type Hook func(t Transition) (next Input, ok bool)
+
+// Option configures a Machine.
+type Option interface{ apply(*Machine) }
+
+type optionFunc func(*Machine)
+
+func (f optionFunc) apply(m *Machine) { f(m) }
+
+// WithClock sets the clock that stamps transitions. The default is the real
+// clock.
+func WithClock(c clock.Clock) Option {
+	return optionFunc(func(m *Machine) { m.clk = clock.OrReal(c) })
+}
+
+// WithRejected sets a function called, on the actor goroutine, for every
+// follow-up event a hook asked for that the machine refused (forbidden in the
+// state it found, or stale). Without it such refusals are silent by design:
+// a follow-up that lost a race with another event is normal.
+func WithRejected(f func(in Input, err error)) Option {
+	return optionFunc(func(m *Machine) { m.onRejected = f })
+}
+
+// Machine runs the lifecycle. One actor goroutine owns the looplab FSM and
+// applies events one at a time; every other goroutine talks to it through
+// Fire. All methods are safe for concurrent use.
+type Machine struct {
+	clk        clock.Clock
+	onRejected func(Input, error)
+
+	cmds      chan command
+	quit      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+
+	state atomic.Uint32 // State, for lock-free snapshots
+
+	mu      sync.Mutex // guards last, changed, subs, hooks
+	last    Transition
+	changed chan struct{} // made by a waiter, closed (and dropped) by the next transition
+	subs    []*subscriber
+	drained bool // the actor has exited: new subscribers get the last transition only
+	hooks   []hookEntry
+	hookSeq uint64
+
+	// Owned by the actor goroutine.
+	lf        *looplab.FSM
+	followups []Input
+	seq       uint64
+	attempt   int
+	transport string
+	epoch     uint64
+}
+
+type hookEntry struct {
+	id uint64
+	h  Hook
+}
+
+type command struct {
+	in    Input
+	reply chan result
+}
+
+type result struct {
+	tr  Transition
+	err error
+}
+
+// New starts a machine in Idle. Close it when done to stop its goroutine.
+func New(opts ...Option) *Machine {
+	m := &Machine{
+		clk:  clock.Real(),
+		cmds: make(chan command),
+		quit: make(chan struct{}),
+		done: make(chan struct{}),
+		lf:   newLooplab(),
+	}
+	for _, o := range opts {
+		o.apply(m)
+	}
+	m.last = Transition{From: Idle, To: Idle, Event: EventNone, Time: m.clk.Now()}
+	go m.run()
+	return m
+}
+
+// newLooplab builds the looplab FSM from the table. It registers no
+// callbacks: every reaction runs in our hooks, after looplab's Event has
+// returned, which keeps clear of looplab's callback deadlocks.
+func newLooplab() *looplab.FSM {
+	descs := make([]looplab.EventDesc, 0, len(table))
+	for _, r := range table {
+		descs = append(descs, looplab.EventDesc{Name: r.Event.String(), Src: []string{r.From.String()}, Dst: r.To.String()})
+	}
+	return looplab.NewFSM(Idle.String(), descs, nil)
+}
+
+var stateByName = func() map[string]State {
+	m := make(map[string]State)
+	for _, s := range States() {
+		m[s.String()] = s
+	}
+	return m
+}()
+
+// Fire applies in and returns the transition it made. It may be called from
+// any goroutine except a hook. When the table forbids the event in the
+// current state it returns a *ForbiddenError and changes nothing; when the
+// input's epoch guard fails it returns ErrStale; after Close it returns
+// ErrMachineClosed.
+//
+// ctx bounds only the wait: once the actor has taken the input, the
+// transition happens even if ctx ends before the reply arrives.
+func (m *Machine) Fire(ctx context.Context, in Input) (Transition, error) {
+	reply := replyPool.Get().(chan result)
+	select {
+	case m.cmds <- command{in: in, reply: reply}:
+	case <-m.quit:
+		replyPool.Put(reply)
+		return Transition{}, ErrMachineClosed
+	case <-ctx.Done():
+		replyPool.Put(reply)
+		return Transition{}, ctx.Err()
+	}
+	select {
+	case r := <-reply:
+		replyPool.Put(reply) // empty again: safe to reuse
+		return r.tr, r.err
+	case <-ctx.Done():
+		// The actor still sends on reply, so it must not be reused.
+		return Transition{}, ctx.Err()
+	}
+}
+
+// replyPool recycles the one-slot reply channels Fire waits on.
+var replyPool = sync.Pool{New: func() any { return make(chan result, 1) }}
+
+// State returns the current state without waiting for the actor.
+func (m *Machine) State() State { return State(m.state.Load()) }
+
+// Last returns the most recent transition, or the initial snapshot (Seq 0,
+// Idle to Idle) before the first one.
+func (m *Machine) Last() Transition {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.last
+}
+
+// WaitForStateChange blocks until the state differs from from, and reports
+// true, or until ctx ends, and reports false. It returns at once when the
+// state already differs, as gRPC's method of the same name does.
+func (m *Machine) WaitForStateChange(ctx context.Context, from State) bool {
+	for {
+		m.mu.Lock()
+		cur := m.last.To
+		if cur != from {
+			m.mu.Unlock()
+			return true
+		}
+		if m.changed == nil {
+			m.changed = make(chan struct{})
+		}
+		ch := m.changed
+		m.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+// AddHook attaches h. Hooks run on the actor goroutine, in the order they
+// were added, after every transition made from then on. The returned
+// function detaches h; it is idempotent and safe from any goroutine,
+// including from inside a hook.
+func (m *Machine) AddHook(h Hook) (remove func()) {
+	m.mu.Lock()
+	m.hookSeq++
+	id := m.hookSeq
+	m.hooks = append(append([]hookEntry(nil), m.hooks...), hookEntry{id, h}) // copy on write
+	m.mu.Unlock()
+	return func() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		kept := make([]hookEntry, 0, len(m.hooks))
+		for _, e := range m.hooks {
+			if e.id != id {
+				kept = append(kept, e)
+			}
+		}
+		m.hooks = kept
+	}
+}
+
+// Close stops the actor goroutine. Inputs not yet taken fail with
+// ErrMachineClosed; subscriptions receive what was already emitted and then
+// their channels close. Close is idempotent and safe from any goroutine but a
+// hook. It does not fire any event: bring the machine to Closed first if
+// subscribers should see that.
+func (m *Machine) Close() error {
+	m.closeOnce.Do(func() { close(m.quit) })
+	<-m.done
+	return nil
+}
+
+// Done is closed once the machine has been closed and its actor has exited.
+func (m *Machine) Done() <-chan struct{} { return m.done }
+
+func (m *Machine) run() {
+	defer close(m.done)
+	defer m.finishSubscribers()
+	for {
+		if len(m.followups) > 0 {
+			in := m.followups[0]
+			m.followups = m.followups[1:]
+			if _, err := m.apply(in); err != nil && m.onRejected != nil {
+				m.onRejected(in, err)
+			}
+			continue
+		}
+		select {
+		case c := <-m.cmds:
+			tr, err := m.apply(c.in)
+			c.reply <- result{tr, err}
+		case <-m.quit:
+			return
+		}
+	}
+}
+
+// apply makes one transition. It runs on the actor goroutine only.
+func (m *Machine) apply(in Input) (Transition, error) {
+	from := m.State()
+	to, ok := Next(from, in.Event)
+	if !ok {
+		return Transition{}, &ForbiddenError{State: from, Event: in.Event}
+	}
+	if in.Epoch != 0 && in.Epoch != m.epoch {
+		return Transition{}, fmt.Errorf("%w: input epoch %d, machine epoch %d", ErrStale, in.Epoch, m.epoch)
+	}
+	// looplab runs the transition; ctx is always Background, because a
+	// cancelled ctx wedges looplab v1.0.3 for good.
+	if err := m.lf.Event(context.Background(), in.Event.String()); err != nil {
+		return Transition{}, fmt.Errorf("tether/fsm: looplab refused %s in %s: %w", in.Event, from, err)
+	}
+	if got := stateByName[m.lf.Current()]; got != to {
+		return Transition{}, fmt.Errorf("tether/fsm: looplab moved to %s, table says %s", got, to)
+	}
+
+	switch {
+	case in.Event == EventConnect:
+		m.attempt = 0
+	case in.Attempt != 0:
+		m.attempt = in.Attempt
+	}
+	if in.Transport != "" {
+		m.transport = in.Transport
+	}
+	if to == Connecting {
+		m.epoch++
+	}
+	m.seq++
+	tr := Transition{
+		Seq: m.seq, From: from, To: to, Event: in.Event, Cause: in.Cause,
+		Attempt: m.attempt, CloseCode: in.CloseCode, Transport: m.transport,
+		Epoch: m.epoch, Time: m.clk.Now(),
+	}
+
+	m.mu.Lock()
+	m.last = tr
+	m.state.Store(uint32(to))
+	if m.changed != nil {
+		close(m.changed)
+		m.changed = nil
+	}
+	m.subs = publish(m.subs, tr)
+	hooks := m.hooks
+	m.mu.Unlock()
+
+	for _, e := range hooks {
+		if next, ok := e.h(tr); ok {
+			m.followups = append(m.followups, next)
+		}
+	}
+	return tr, nil
+}

@@ -1,0 +1,108 @@
+package tethertest_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/tether-go/tether/tethertest"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestStepFiresDueTimersInOrder(t *testing.T) {
+	c := tethertest.NewFakeClock(time.Time{})
+	start := c.Now()
+	late := c.NewTimer(3 * time.Second)
+	early := c.NewTimer(time.Second)
+	require.Equal(t, 2, c.Waiters())
+	assert.Equal(t, []time.Duration{time.Second, 3 * time.Second}, c.Pending())
+
+	c.Step(2 * time.Second)
+	select {
+	case at := <-early.C():
+		assert.Equal(t, start.Add(time.Second), at, "a timer reads its own deadline")
+	default:
+		require.Fail(t, "the due timer did not fire")
+	}
+	select {
+	case <-late.C():
+		require.Fail(t, "a timer fired early")
+	default:
+	}
+	assert.Equal(t, start.Add(2*time.Second), c.Now())
+	assert.Equal(t, 2*time.Second, c.Since(start))
+	c.Step(time.Second)
+	<-late.C()
+	assert.Zero(t, c.Waiters())
+}
+
+func TestStopAndResetLeaveNoStaleTick(t *testing.T) {
+	c := tethertest.NewFakeClock(time.Time{})
+	tm := c.NewTimer(time.Second)
+	assert.True(t, tm.Stop())
+	assert.False(t, tm.Stop())
+	c.Step(time.Hour)
+	select {
+	case <-tm.C():
+		require.Fail(t, "a stopped timer fired")
+	default:
+	}
+
+	tm = c.NewTimer(time.Second)
+	c.Step(time.Second) // fires into the buffer, unread
+	assert.False(t, tm.Reset(time.Minute), "it had fired")
+	select {
+	case <-tm.C():
+		require.Fail(t, "Reset must drop the stale tick")
+	default:
+	}
+	assert.Equal(t, []time.Duration{time.Minute}, c.Pending())
+}
+
+func TestAfterFuncRunsOnItsOwnGoroutine(t *testing.T) {
+	c := tethertest.NewFakeClock(time.Time{})
+	var mu sync.Mutex
+	mu.Lock() // held by the stepping goroutine: f must not run inline
+	ran := make(chan struct{})
+	c.AfterFunc(time.Second, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		close(ran)
+	})
+	c.Step(time.Second)
+	mu.Unlock()
+	<-ran
+}
+
+func TestStepToNext(t *testing.T) {
+	c := tethertest.NewFakeClock(time.Time{})
+	_, ok := c.StepToNext()
+	assert.False(t, ok)
+	tm := c.NewTimer(1500 * time.Millisecond)
+	d, ok := c.StepToNext()
+	require.True(t, ok)
+	assert.Equal(t, 1500*time.Millisecond, d)
+	<-tm.C()
+}
+
+func TestBlockUntilWakesOnArm(t *testing.T) {
+	c := tethertest.NewFakeClock(time.Time{})
+	go func() {
+		c.AfterFunc(time.Second, func() {})
+		c.NewTimer(time.Second)
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, c.BlockUntil(ctx, 2))
+
+	short, cancelShort := context.WithCancel(context.Background())
+	cancelShort()
+	require.ErrorIs(t, c.BlockUntil(short, 3), context.Canceled)
+	c.Step(time.Second) // fire the AfterFunc so its goroutine ends
+}
