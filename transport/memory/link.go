@@ -1,0 +1,230 @@
+package memory
+
+import (
+	"io"
+	"sync"
+
+	"github.com/tether-go/tether/transport"
+)
+
+// op is a frame's kind. The values mirror the WebSocket opcodes.
+type op uint8
+
+const (
+	opContinuation op = 0x0
+	opText         op = 0x1
+	opBinary       op = 0x2
+	opClose        op = 0x8
+	opPing         op = 0x9
+	opPong         op = 0xA
+)
+
+// frame is one unit in a queue: a data frame (whole message or fragment), a
+// control frame, or a close frame with its code and reason. Payloads are
+// owned by the queue.
+type frame struct {
+	op      op
+	fin     bool
+	payload []byte
+	code    transport.StatusCode
+	reason  string
+}
+
+// queue is a FIFO of frames. Its bound is enforced by the link, which lets
+// automatic replies through regardless.
+type queue struct {
+	items []frame
+	head  int
+}
+
+func (q *queue) len() int { return len(q.items) - q.head }
+
+func (q *queue) push(f frame) {
+	if q.head > 0 && len(q.items) == cap(q.items) {
+		n := copy(q.items, q.items[q.head:])
+		clear(q.items[n:])
+		q.items, q.head = q.items[:n], 0
+	}
+	q.items = append(q.items, f)
+}
+
+func (q *queue) pop() (frame, bool) {
+	if q.head == len(q.items) {
+		return frame{}, false
+	}
+	f := q.items[q.head]
+	q.items[q.head] = frame{}
+	q.head++
+	if q.head == len(q.items) {
+		q.items, q.head = q.items[:0], 0
+	}
+	return f, true
+}
+
+func (q *queue) reset() {
+	clear(q.items)
+	q.items, q.head = q.items[:0], 0
+}
+
+// link is the state shared by the two ends of one connection. Every field
+// below mu is guarded by it. Waiters block on the channel from changedCh,
+// which broadcast closes on every change; nothing in a link runs on a
+// goroutine of its own.
+type link struct {
+	opts        *options
+	target      transport.Target
+	subprotocol string
+
+	clientDone chan struct{}
+	serverDone chan struct{}
+
+	mu      sync.Mutex
+	changed chan struct{} // nil while nobody waits
+
+	toClient queue
+	toServer queue
+
+	clientClose *frame                // close frame the client sent
+	serverClose *frame                // close frame the server sent
+	serverFirst bool                  // the server's close frame went out first
+	closing     *transport.CloseError // set by the client's Close
+	clientErr   error                 // how the client ended; nil while up
+	serverErr   error                 // how the server ended; nil while up
+
+	stalled      bool
+	pendingPings [][]byte // client pings a stalled server has not answered
+}
+
+func newLink(o *options, target transport.Target, subprotocol string) *link {
+	return &link{
+		opts:        o,
+		target:      target,
+		subprotocol: subprotocol,
+		clientDone:  make(chan struct{}),
+		serverDone:  make(chan struct{}),
+	}
+}
+
+// changedCh returns a channel closed at the next broadcast. l.mu is held.
+func (l *link) changedCh() <-chan struct{} {
+	if l.changed == nil {
+		l.changed = make(chan struct{})
+	}
+	return l.changed
+}
+
+// broadcast wakes every waiter. l.mu is held.
+func (l *link) broadcast() {
+	if l.changed != nil {
+		close(l.changed)
+		l.changed = nil
+	}
+}
+
+// fits reports whether n frames may join q now: the bound holds, or q is
+// empty (so a message split into more fragments than the bound still goes
+// through). l.mu is held.
+func (l *link) fits(q *queue, n int) bool {
+	return q.len() == 0 || q.len()+n <= l.opts.queueLimit
+}
+
+// sendClientClose queues the client's close frame. l.mu is held.
+func (l *link) sendClientClose(code transport.StatusCode, reason string) {
+	f := frame{op: opClose, code: code, reason: reason}
+	l.clientClose = &f
+	l.serverFirst = l.serverClose != nil
+	l.toServer.push(f)
+	l.broadcast()
+}
+
+// sendServerClose queues the server's close frame. l.mu is held.
+func (l *link) sendServerClose(code transport.StatusCode, reason string) {
+	f := frame{op: opClose, code: code, reason: reason}
+	l.serverClose = &f
+	l.serverFirst = l.clientClose == nil
+	l.toClient.push(f)
+	l.broadcast()
+}
+
+// ackClientClose answers a pending client close when the server does so by
+// itself: automatic acknowledgement on and not stalled. l.mu is held.
+func (l *link) ackClientClose() {
+	if l.closing == nil || l.serverClose != nil || l.clientErr != nil {
+		return
+	}
+	if l.opts.manualCloseAck || l.stalled {
+		return
+	}
+	l.sendServerClose(l.clientClose.code, "")
+}
+
+// serverView is how the server side ended, judged from the close frames
+// exchanged so far. l.mu is held.
+func (l *link) serverView() error {
+	if l.serverClose != nil && (l.serverFirst || l.clientClose == nil) {
+		return &transport.CloseError{Code: l.serverClose.code, Reason: l.serverClose.reason}
+	}
+	if l.clientClose != nil {
+		return &transport.CloseError{Code: l.clientClose.code, Reason: l.clientClose.reason, Remote: true}
+	}
+	return dropError()
+}
+
+// dropError is how a connection that vanished without a close frame ends.
+func dropError() error {
+	return &transport.CloseError{Code: transport.StatusAbnormalClosure, Remote: true, Err: io.ErrUnexpectedEOF}
+}
+
+// end ends the client side with clientErr and the server side with
+// serverErr, each unless it has already ended. The client never reads again,
+// so what was queued toward it is discarded. l.mu is held.
+func (l *link) end(clientErr, serverErr error) {
+	if l.clientErr == nil {
+		l.clientErr = clientErr
+		close(l.clientDone)
+		l.toClient.reset()
+		l.pendingPings = nil
+	}
+	if l.serverErr == nil {
+		l.serverErr = serverErr
+		close(l.serverDone)
+	}
+	l.broadcast()
+}
+
+// endClient ends the client with err, and the server as the close frames
+// exchanged say. l.mu is held.
+func (l *link) endClient(err error) { l.end(err, l.serverView()) }
+
+// abandon ends both sides of a dial the client gave up.
+func (l *link) abandon() {
+	l.mu.Lock()
+	l.end(ErrAbandoned, ErrAbandoned)
+	l.mu.Unlock()
+}
+
+// waitLocked releases l.mu until the next broadcast or until done yields,
+// then takes l.mu again. It reports false when done yielded first. A nil done
+// never yields.
+func waitLocked[T any](l *link, done <-chan T) bool {
+	ch := l.changedCh()
+	l.mu.Unlock()
+	defer l.mu.Lock()
+	select {
+	case <-ch:
+		return true
+	case <-done:
+		return false
+	}
+}
+
+// dataOp returns the op of a data message type, or false for other types.
+func dataOp(typ transport.MessageType) (op, bool) {
+	switch typ {
+	case transport.Text:
+		return opText, true
+	case transport.Binary:
+		return opBinary, true
+	}
+	return 0, false
+}
