@@ -71,6 +71,11 @@ type Conn interface {
 	// under the transport's close timeout, and releases the connection. It
 	// is safe from any goroutine, any number of times; calls after the first
 	// return nil and do nothing.
+	//
+	// A code that may not be sent on the wire (see [StatusCode.Sendable],
+	// for example [StatusAbnormalClosure]) aborts instead: no close frame,
+	// no wait, the connection is released at once. Callers abort a peer
+	// that stopped answering, or a connection nobody will use.
 	Close(code StatusCode, reason string) error
 
 	// Done is closed when the connection has ended, for whatever reason.

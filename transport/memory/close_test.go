@@ -263,3 +263,18 @@ func TestDropUnblocksReadAndClose(t *testing.T) {
 	requireClose(t, err, transport.StatusAbnormalClosure, "", true)
 	require.Same(t, c.Err(), err)
 }
+
+func TestCloseWithUnsendableCodeAborts(t *testing.T) {
+	client, server, err := memory.Pipe(memory.WithManualCloseAck())
+	require.NoError(t, err)
+	server.Stall() // a black hole would make a handshake wait for its timeout
+	require.NoError(t, client.Close(transport.StatusAbnormalClosure, ""))
+	<-client.Done()
+	<-server.Done()
+	assert.ErrorIs(t, server.Err(), memory.ErrDropped)
+	code, ok := transport.CloseCode(client.Err())
+	require.True(t, ok)
+	assert.Equal(t, transport.StatusAbnormalClosure, code)
+	_, err = client.Read()
+	require.Error(t, err)
+}

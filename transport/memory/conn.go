@@ -77,8 +77,11 @@ func (c *conn) send(ctx context.Context, f frame) error {
 // close frame under the close timeout (see [WithCloseTimeout] and
 // [WithClock]). It returns nil once the handshake is complete, a
 // [*transport.TimeoutError] when the timeout runs out first, and the
-// connection's error when the server drops it meanwhile. The code is not
-// validated. A pending Read returns at once.
+// connection's error when the server drops it meanwhile. A pending Read
+// returns at once. A code that may not be sent on the wire
+// ([transport.StatusCode.Sendable] false, such as 1006) aborts: no close
+// frame, no wait, and the server's end sees [ErrDropped]. Other codes are
+// sent as they are.
 //
 // Safe from any goroutine, any number of times; calls after the first, and
 // calls once the Conn has ended, return nil and do nothing.
@@ -90,6 +93,13 @@ func (c *conn) Close(code transport.StatusCode, reason string) error {
 		return nil
 	}
 	ce := &transport.CloseError{Code: code, Reason: reason}
+	if !code.Sendable() {
+		// Abort: no close frame, no wait. The server sees a drop.
+		l.toServer.reset()
+		l.end(ce, ErrDropped)
+		l.mu.Unlock()
+		return nil
+	}
 	l.closing = ce
 	l.sendClientClose(code, reason)
 	l.ackClientClose()
