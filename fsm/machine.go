@@ -57,13 +57,14 @@ type Machine struct {
 
 	state atomic.Uint32 // State, for lock-free snapshots
 
-	mu      sync.Mutex // guards last, changed, subs, hooks
-	last    Transition
-	changed chan struct{} // made by a waiter, closed (and dropped) by the next transition
-	subs    []*subscriber
-	drained bool // the actor has exited: new subscribers get the last transition only
-	hooks   []hookEntry
-	hookSeq uint64
+	mu        sync.Mutex // guards last, published, changed, subs, hooks
+	last      Transition
+	published Transition    // the latest transition subscribers were given
+	changed   chan struct{} // made by a waiter, closed (and dropped) by the next transition
+	subs      []*subscriber
+	drained   bool // the actor has exited: new subscribers get the last transition only
+	hooks     []hookEntry
+	hookSeq   uint64
 
 	// Owned by the actor goroutine.
 	lf        *looplab.FSM
@@ -102,6 +103,7 @@ func New(opts ...Option) *Machine {
 		o.apply(m)
 	}
 	m.last = Transition{From: Idle, To: Idle, Event: EventNone, Time: m.clk.Now()}
+	m.published = m.last
 	go m.run()
 	return m
 }
@@ -296,7 +298,6 @@ func (m *Machine) apply(in Input) (Transition, error) {
 		close(m.changed)
 		m.changed = nil
 	}
-	m.subs = publish(m.subs, tr)
 	hooks := m.hooks
 	m.mu.Unlock()
 
@@ -305,5 +306,11 @@ func (m *Machine) apply(in Input) (Transition, error) {
 			m.followups = append(m.followups, next)
 		}
 	}
+
+	// Subscribers hear of a transition after the hooks have reacted to it.
+	m.mu.Lock()
+	m.published = tr
+	m.subs = publish(m.subs, tr)
+	m.mu.Unlock()
 	return tr, nil
 }

@@ -8,7 +8,9 @@ import (
 
 // Subscription delivers every transition, in order, on C. It starts with the
 // machine's latest transition (or the Seq 0 snapshot before the first one),
-// so a new subscriber always learns the current state first.
+// so a new subscriber always learns the current state first. A transition
+// reaches subscribers after the machine's hooks have run for it, so what a
+// subscriber sees, the adapters have already reacted to.
 //
 // Transitions are never dropped: each subscription queues what its reader
 // has not yet taken, without bound, on a goroutine of its own. Read C until
@@ -36,7 +38,7 @@ func (m *Machine) Subscribe(ctx context.Context) *Subscription {
 		ctx:    ctx,
 	}
 	m.mu.Lock()
-	s.push(m.last)
+	s.push(m.published)
 	if m.drained {
 		s.finish()
 	} else {

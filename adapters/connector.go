@@ -1,0 +1,282 @@
+package adapters
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/transport"
+)
+
+// TargetFunc builds the target of one dial. The Connector calls it on every
+// attempt, on the dial goroutine, so URLs, headers and subprotocols can carry
+// freshly fetched credentials. An error fails that attempt (dial_failed with
+// the error as cause) and the reconnect policy decides what follows.
+type TargetFunc func(ctx context.Context) (transport.Target, error)
+
+// StaticTarget returns a TargetFunc that always returns t.
+func StaticTarget(t transport.Target) TargetFunc {
+	return func(context.Context) (transport.Target, error) { return t, nil }
+}
+
+// Connector drives connections for a [fsm.Machine]: it dials on every entry
+// to Connecting, starts the reader when the machine reaches Open, runs the
+// close handshake on Closing, and tears a session down when the machine
+// leaves Open. Observers follow each session.
+//
+// It spends two goroutines at most per connection beyond the machine's own:
+// the dial goroutine while dialing, then the reader while open (a close
+// handshake runs on a short-lived goroutine of its own).
+//
+// All methods are safe for concurrent use.
+type Connector struct {
+	m         *fsm.Machine
+	tr        transport.Transport
+	target    TargetFunc
+	observers []Observer
+	onMessage func(s *Session, msg transport.Message)
+
+	wg     sync.WaitGroup
+	remove func()
+
+	mu         sync.Mutex
+	dialCancel context.CancelFunc
+	pending    *Session // dialed, waiting for the Open transition
+	current    *Session // open or closing
+	closeCode  transport.StatusCode
+	closeWhy   string
+}
+
+// ConnectorOption configures a Connector.
+type ConnectorOption interface{ applyConnector(*Connector) }
+
+type connectorOption func(*Connector)
+
+func (f connectorOption) applyConnector(c *Connector) { f(c) }
+
+// WithObserver adds an observer of every session, called in the order added.
+func WithObserver(o Observer) ConnectorOption {
+	return connectorOption(func(c *Connector) { c.observers = append(c.observers, o) })
+}
+
+// WithMessageHandler sets the function that receives every data message
+// (Text or Binary), on the session's reader goroutine, after the observers.
+// The payload is borrowed: copy what must outlive the call.
+func WithMessageHandler(f func(s *Session, msg transport.Message)) ConnectorOption {
+	return connectorOption(func(c *Connector) { c.onMessage = f })
+}
+
+// NewConnector attaches a connector to m. It dials through tr, at the target
+// that target returns.
+func NewConnector(m *fsm.Machine, tr transport.Transport, target TargetFunc, opts ...ConnectorOption) *Connector {
+	c := &Connector{m: m, tr: tr, target: target, closeCode: transport.StatusNormalClosure}
+	for _, o := range opts {
+		o.applyConnector(c)
+	}
+	c.remove = m.AddHook(c.hook)
+	return c
+}
+
+// Connect starts the first dial (Idle to Connecting).
+func (c *Connector) Connect(ctx context.Context) (fsm.Transition, error) {
+	return c.m.Fire(ctx, fsm.Input{Event: fsm.EventConnect, Transport: c.tr.Name()})
+}
+
+// Close asks to close with code and reason: from Open it starts the close
+// handshake, from any other live state it closes at once. It returns the
+// transition it made.
+func (c *Connector) Close(ctx context.Context, code transport.StatusCode, reason string) (fsm.Transition, error) {
+	c.mu.Lock()
+	c.closeCode, c.closeWhy = code, reason
+	c.mu.Unlock()
+	return c.m.Fire(ctx, fsm.Input{Event: fsm.EventClose})
+}
+
+// Current returns the open session, or nil.
+func (c *Connector) Current() *Session {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.current != nil && !c.current.Closing() {
+		return c.current
+	}
+	return nil
+}
+
+// Wait blocks until every goroutine the connector started has returned, or
+// ctx ends. Call it after the machine reached Closed.
+func (c *Connector) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { c.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Detach removes the connector's hook from the machine.
+func (c *Connector) Detach() { c.remove() }
+
+// hook runs on the actor goroutine after every transition.
+func (c *Connector) hook(tr fsm.Transition) (fsm.Input, bool) {
+	if tr.From == fsm.Open {
+		c.leaveOpen(tr)
+	}
+	switch tr.To {
+	case fsm.Connecting:
+		c.startDial(tr.Epoch)
+	case fsm.Open:
+		c.open(tr)
+	case fsm.Closing:
+		c.startClose()
+	case fsm.Closed:
+		c.mu.Lock()
+		if c.dialCancel != nil {
+			c.dialCancel() // an abandoned dial closes what it made
+			c.dialCancel = nil
+		}
+		c.mu.Unlock()
+	}
+	return fsm.Input{}, false
+}
+
+func (c *Connector) startDial(epoch uint64) {
+	ctx, cancel := context.WithCancel(context.Background())
+	c.mu.Lock()
+	c.dialCancel = cancel
+	c.mu.Unlock()
+	c.wg.Go(func() { c.dial(ctx, cancel, epoch) })
+}
+
+func (c *Connector) dial(ctx context.Context, cancel context.CancelFunc, epoch uint64) {
+	defer cancel()
+	target, err := c.target(ctx)
+	var conn transport.Conn
+	if err == nil {
+		conn, err = c.tr.Dial(ctx, target)
+	}
+	if err != nil {
+		_, _ = c.m.Fire(context.Background(), fsm.Input{Event: fsm.EventDialFailed, Cause: err, Epoch: epoch})
+		return
+	}
+	s := &Session{Epoch: epoch, Conn: conn, Transport: transportName(c.tr, conn)}
+	c.mu.Lock()
+	c.pending = s
+	c.mu.Unlock()
+	_, err = c.m.Fire(context.Background(), fsm.Input{Event: fsm.EventDialed, Epoch: epoch, Transport: s.Transport})
+	if err != nil {
+		// The machine moved on (closed mid-dial): nobody will use conn.
+		c.mu.Lock()
+		if c.pending == s {
+			c.pending = nil
+		}
+		c.mu.Unlock()
+		_ = conn.Close(transport.StatusAbnormalClosure, "")
+	}
+}
+
+// transportName asks the connection first, for composites whose connections
+// come from different transports.
+func transportName(tr transport.Transport, conn transport.Conn) string {
+	if n, ok := conn.(interface{ TransportName() string }); ok {
+		return n.TransportName()
+	}
+	return tr.Name()
+}
+
+func (c *Connector) open(tr fsm.Transition) {
+	c.mu.Lock()
+	s := c.pending
+	c.pending = nil
+	c.dialCancel = nil
+	if s == nil || s.Epoch != tr.Epoch {
+		c.mu.Unlock()
+		return // cannot happen: Dialed is guarded by the epoch
+	}
+	c.current = s
+	c.mu.Unlock()
+	s.opened.Store(tr.Time.UnixNano())
+	for _, o := range c.observers {
+		o.Opened(s)
+	}
+	c.wg.Go(func() { c.read(s) })
+}
+
+// read is the session's reader goroutine.
+func (c *Connector) read(s *Session) {
+	for {
+		msg, err := s.Conn.Read()
+		if err != nil {
+			c.readEnded(s, err)
+			return
+		}
+		for _, o := range c.observers {
+			o.Inbound(s, msg)
+		}
+		if msg.Type.IsData() && c.onMessage != nil {
+			c.onMessage(s, msg)
+		}
+	}
+}
+
+func (c *Connector) readEnded(s *Session, err error) {
+	code, _ := transport.CloseCode(err)
+	in := fsm.Input{Event: fsm.EventDropped, Cause: err, CloseCode: uint16(code), Epoch: s.Epoch}
+	if s.Closing() {
+		// Our own close handshake ended the read: that is its completion.
+		in.Event = fsm.EventClosed
+		if _, ok := errors.AsType[*transport.CloseError](err); ok {
+			in.Cause = nil
+		}
+	}
+	_, _ = c.m.Fire(context.Background(), in)
+}
+
+// leaveOpen ends the current session's time as the open connection.
+func (c *Connector) leaveOpen(tr fsm.Transition) {
+	c.mu.Lock()
+	s := c.current
+	if tr.To != fsm.Closing {
+		c.current = nil
+	}
+	c.mu.Unlock()
+	if s == nil {
+		return
+	}
+	if tr.To == fsm.Closing {
+		s.closing.Store(true)
+	}
+	for _, o := range c.observers {
+		o.Ended(s, tr)
+	}
+	if tr.To == fsm.Waiting {
+		code, reason := transport.StatusNormalClosure, ""
+		switch {
+		case errors.Is(tr.Cause, ErrHeartbeatTimeout):
+			// The peer is silent: no handshake, drop the socket now.
+			code = transport.StatusAbnormalClosure
+		case errors.Is(tr.Cause, ErrReconnectRequested):
+			reason = "reconnecting"
+		}
+		c.wg.Go(func() { _ = s.Conn.Close(code, reason) })
+	}
+}
+
+func (c *Connector) startClose() {
+	c.mu.Lock()
+	s, code, reason := c.current, c.closeCode, c.closeWhy
+	c.current = nil
+	c.mu.Unlock()
+	if s == nil {
+		return
+	}
+	c.wg.Go(func() {
+		err := s.Conn.Close(code, reason)
+		if _, ok := errors.AsType[*transport.CloseError](err); ok {
+			err = nil
+		}
+		_, _ = c.m.Fire(context.Background(), fsm.Input{Event: fsm.EventClosed, Cause: err, Epoch: s.Epoch})
+	})
+}

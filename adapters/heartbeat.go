@@ -1,0 +1,234 @@
+package adapters
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tether-go/tether/clock"
+	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/policy"
+	"github.com/tether-go/tether/transport"
+)
+
+// Heartbeat is the heartbeat adapter, an [Observer] of the [Connector]. While
+// a session is open it probes the peer every Interval (a ping frame or an
+// application message) and expects a sign of life within PongTimeout. Any
+// inbound frame counts as one. If none comes, it fires heartbeat_timeout with
+// cause [ErrHeartbeatTimeout]: a failure, so the reconnect policy runs.
+//
+// The answer to a probe (a pong, or what the PongMatcher recognises) gives
+// the round-trip time, published through RTT and the OnRTT callback, and
+// confirms to the outbox every message written before the probe.
+//
+// It runs on clock timers only: no goroutine while idle. All methods are
+// safe for concurrent use.
+type Heartbeat struct {
+	m     *fsm.Machine
+	cfg   policy.Heartbeat
+	clk   clock.Clock
+	onRTT func(time.Duration)
+
+	rtt atomic.Int64
+	cur atomic.Pointer[beat]
+	wg  sync.WaitGroup
+}
+
+// beat is the heartbeat state of one session.
+type beat struct {
+	s    *Session
+	seen atomic.Uint64 // inbound frames so far
+
+	mu          sync.Mutex
+	ended       bool
+	outstanding bool
+	probeID     uint64 // numbers probes, so a late deadline cannot judge a newer one
+	sentAt      time.Time
+	seenAtProbe uint64
+	markAtProbe uint64
+	tick        clock.Timer
+	deadline    clock.Timer
+}
+
+// HeartbeatOption configures a Heartbeat.
+type HeartbeatOption interface{ applyHeartbeat(*Heartbeat) }
+
+type heartbeatOption func(*Heartbeat)
+
+func (f heartbeatOption) applyHeartbeat(h *Heartbeat) { f(h) }
+
+// WithHeartbeatClock sets the clock the probes run on. Default: real.
+func WithHeartbeatClock(c clock.Clock) HeartbeatOption {
+	return heartbeatOption(func(h *Heartbeat) { h.clk = clock.OrReal(c) })
+}
+
+// WithRTTHook sets a function called with every measured round trip, on the
+// goroutine that read the answer. It must not block.
+func WithRTTHook(f func(time.Duration)) HeartbeatOption {
+	return heartbeatOption(func(h *Heartbeat) { h.onRTT = f })
+}
+
+// NewHeartbeat returns the heartbeat adapter for m with the settings cfg,
+// which must be valid (see policy.Heartbeat.Validate). Hand it to the
+// Connector with WithObserver. Disabled settings make an adapter that does
+// nothing.
+func NewHeartbeat(m *fsm.Machine, cfg policy.Heartbeat, opts ...HeartbeatOption) (*Heartbeat, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	h := &Heartbeat{m: m, cfg: cfg, clk: clock.Real()}
+	for _, o := range opts {
+		o.applyHeartbeat(h)
+	}
+	return h, nil
+}
+
+// RTT returns the latest measured round-trip time, or 0 before the first.
+func (h *Heartbeat) RTT() time.Duration { return time.Duration(h.rtt.Load()) }
+
+// Wait blocks until no probe or timer callback is running, or ctx ends.
+func (h *Heartbeat) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { h.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Opened starts probing s. Part of [Observer].
+func (h *Heartbeat) Opened(s *Session) {
+	if !h.cfg.Enabled() {
+		return
+	}
+	b := &beat{s: s}
+	h.cur.Store(b)
+	b.mu.Lock()
+	b.tick = h.afterFunc(h.cfg.Interval, func() { h.probe(b) })
+	b.mu.Unlock()
+}
+
+// Inbound counts a sign of life and recognises answers. Part of [Observer].
+func (h *Heartbeat) Inbound(s *Session, m transport.Message) {
+	b := h.cur.Load()
+	if b == nil || b.s != s {
+		return
+	}
+	b.seen.Add(1)
+	if h.isAnswer(m) {
+		h.answered(b)
+	}
+}
+
+// Ended stops probing s. Part of [Observer].
+func (h *Heartbeat) Ended(s *Session, _ fsm.Transition) {
+	b := h.cur.Load()
+	if b == nil || b.s != s {
+		return
+	}
+	h.cur.CompareAndSwap(b, nil)
+	b.mu.Lock()
+	b.ended = true
+	h.stop(b.tick)
+	h.stop(b.deadline)
+	b.mu.Unlock()
+}
+
+func (h *Heartbeat) isAnswer(m transport.Message) bool {
+	if h.cfg.Mode == policy.PingFrame {
+		return m.Type == transport.Pong
+	}
+	if h.cfg.PongMatcher != nil {
+		return h.cfg.PongMatcher(m)
+	}
+	return true // without a matcher the first frame after a probe answers it
+}
+
+// probe sends one probe and arms its deadline. It runs on a timer goroutine.
+func (h *Heartbeat) probe(b *beat) {
+	b.mu.Lock()
+	if b.ended {
+		b.mu.Unlock()
+		return
+	}
+	b.outstanding = true
+	b.probeID++
+	id := b.probeID
+	b.sentAt = h.clk.Now()
+	b.seenAtProbe = b.seen.Load()
+	b.markAtProbe = b.s.WriteMark()
+	h.stop(b.deadline)
+	b.deadline = h.afterFunc(h.cfg.PongTimeout, func() { h.expire(b, id) })
+	b.tick = h.afterFunc(h.cfg.Interval, func() { h.probe(b) })
+	b.mu.Unlock()
+
+	ctx, cancel := context.WithTimeout(context.Background(), h.cfg.PongTimeout)
+	defer cancel()
+	payload, typ := h.cfg.Probe()
+	if h.cfg.Mode == policy.PingFrame {
+		_ = b.s.Conn.Ping(ctx, payload)
+	} else {
+		_ = b.s.Conn.Write(ctx, typ, payload)
+	}
+	// A failed probe needs no action here: the connection is failing, the
+	// reader reports it, or the deadline fires.
+}
+
+// answered handles the answer to the outstanding probe.
+func (h *Heartbeat) answered(b *beat) {
+	b.mu.Lock()
+	if !b.outstanding || b.ended {
+		b.mu.Unlock()
+		return
+	}
+	b.outstanding = false
+	rtt := h.clk.Since(b.sentAt)
+	h.stop(b.deadline)
+	b.deadline = nil
+	mark := b.markAtProbe
+	b.mu.Unlock()
+
+	b.s.Confirm(mark)
+	h.rtt.Store(int64(rtt))
+	if h.onRTT != nil {
+		h.onRTT(rtt)
+	}
+}
+
+// expire runs when the pong timeout of a probe has passed.
+func (h *Heartbeat) expire(b *beat, id uint64) {
+	b.mu.Lock()
+	if b.ended || !b.outstanding || id != b.probeID {
+		b.mu.Unlock()
+		return
+	}
+	b.outstanding = false
+	alive := b.seen.Load() != b.seenAtProbe
+	b.mu.Unlock()
+	if alive {
+		return // frames arrived, just not the answer: the peer lives
+	}
+	_, _ = h.m.Fire(context.Background(), fsm.Input{
+		Event: fsm.EventHeartbeatTimeout, Cause: ErrHeartbeatTimeout, Epoch: b.s.Epoch,
+	})
+}
+
+// afterFunc arms a timer whose callback the WaitGroup tracks.
+func (h *Heartbeat) afterFunc(d time.Duration, f func()) clock.Timer {
+	h.wg.Add(1)
+	return h.clk.AfterFunc(d, func() {
+		defer h.wg.Done()
+		f()
+	})
+}
+
+// stop stops a timer armed by afterFunc, releasing its WaitGroup slot when
+// the callback will not run.
+func (h *Heartbeat) stop(t clock.Timer) {
+	if t != nil && t.Stop() {
+		h.wg.Done()
+	}
+}

@@ -1,0 +1,406 @@
+package adapters
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/transport"
+)
+
+// Overflow says what Send does when the outbound buffer is full.
+type Overflow uint8
+
+// Overflow policies.
+const (
+	// Block makes Send wait for room, under its ctx. The default.
+	Block Overflow = iota
+	// DropOldest drops the oldest queued message to make room, and reports
+	// it with reason ErrBufferFull.
+	DropOldest
+	// DropNewest drops the message being sent, reports it with reason
+	// ErrBufferFull, and Send returns nil.
+	DropNewest
+	// Fail makes Send return ErrBufferFull; nothing is queued or reported
+	// (the caller holds the message and the error).
+	Fail
+)
+
+// String returns "block", "drop-oldest", "drop-newest" or "fail".
+func (o Overflow) String() string {
+	switch o {
+	case Block:
+		return "block"
+	case DropOldest:
+		return "drop-oldest"
+	case DropNewest:
+		return "drop-newest"
+	case Fail:
+		return "fail"
+	}
+	return fmt.Sprintf("Overflow(%d)", uint8(o))
+}
+
+// Default outbound buffer bounds.
+const (
+	DefaultMaxQueued      = 1024
+	DefaultMaxQueuedBytes = 4 << 20
+)
+
+// Drop reports a message that will not be delivered, or may not have been.
+type Drop struct {
+	// ID is the identity Send returned for the message.
+	ID uint64
+	// Value is what was passed to Send.
+	Value any
+	// Size is the payload's length in bytes (0 when unknown).
+	Size int
+	// Reason is ErrBufferFull (dropped by the overflow policy),
+	// ErrPossiblyLost (written, then the connection failed before the peer
+	// confirmed it) or ErrClosed (still queued when the client closed).
+	Reason error
+}
+
+// Outbox is the outbound buffer, an [Observer] of the [Connector]. While a
+// session is open and nothing is queued, Send writes straight to the
+// connection. Otherwise messages queue, bounded by count and bytes under an
+// [Overflow] policy, and go out in order, before any newer message, once the
+// next session opens.
+//
+// Nothing is dropped silently: every message that is dropped by the
+// overflow policy, left queued when the machine closes, or written to a
+// connection that failed before the peer confirmed it, is reported to the
+// drop hook with its identity.
+//
+// All methods are safe for concurrent use.
+type Outbox struct {
+	maxCount int
+	maxBytes int
+	overflow Overflow
+	onDrop   func(Drop)
+
+	nextID atomic.Uint64
+	remove func()
+	wg     sync.WaitGroup
+
+	mu       sync.Mutex
+	queue    []queued
+	head     int
+	bytes    int
+	cur      *Session
+	closing  *Session // the session whose close handshake is under way
+	flushing bool
+	closed   bool
+	space    chan struct{} // closed and replaced when room frees or the outbox closes
+}
+
+type queued struct {
+	id      uint64
+	typ     transport.MessageType
+	payload []byte
+	value   any
+}
+
+// OutboxOption configures an Outbox.
+type OutboxOption interface{ applyOutbox(*Outbox) }
+
+type outboxOption func(*Outbox)
+
+func (f outboxOption) applyOutbox(o *Outbox) { f(o) }
+
+// WithBufferLimits bounds the queue to messages messages and bytes bytes of
+// payload. Values below 1 keep the defaults (DefaultMaxQueued,
+// DefaultMaxQueuedBytes).
+func WithBufferLimits(messages, bytes int) OutboxOption {
+	return outboxOption(func(o *Outbox) {
+		if messages > 0 {
+			o.maxCount = messages
+		}
+		if bytes > 0 {
+			o.maxBytes = bytes
+		}
+	})
+}
+
+// WithOverflow sets the overflow policy. Default Block.
+func WithOverflow(p Overflow) OutboxOption {
+	return outboxOption(func(o *Outbox) { o.overflow = p })
+}
+
+// WithDropHook sets the function every drop is reported to. It may be
+// called from any goroutine (the sender's, the actor's, a flusher's) and
+// must not block.
+func WithDropHook(f func(Drop)) OutboxOption {
+	return outboxOption(func(o *Outbox) { o.onDrop = f })
+}
+
+// NewOutbox attaches an outbound buffer to m. Hand it to the Connector with
+// WithObserver as well, so it learns about sessions.
+func NewOutbox(m *fsm.Machine, opts ...OutboxOption) *Outbox {
+	o := &Outbox{maxCount: DefaultMaxQueued, maxBytes: DefaultMaxQueuedBytes, space: make(chan struct{})}
+	for _, opt := range opts {
+		opt.applyOutbox(o)
+	}
+	o.remove = m.AddHook(o.hook)
+	return o
+}
+
+// Len returns how many messages, and how many payload bytes, are queued.
+func (o *Outbox) Len() (messages, bytes int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.queue) - o.head, o.bytes
+}
+
+// Send writes payload as a message of type typ, now when a session is open
+// and nothing waits before it, otherwise after what is queued. It returns
+// the message's identity, which drop reports carry, and value is kept with
+// it for those reports.
+//
+// The payload must not be modified after Send returns when the message was
+// queued; Send copies it only when it queues it. It returns ErrClosed once
+// the machine is closing or closed, ErrMessageTooLarge for a payload larger
+// than the whole buffer, ErrBufferFull under the Fail policy, the ctx error
+// when ctx ends while blocked, and the connection's error when a direct
+// write fails for another reason than the connection closing.
+func (o *Outbox) Send(ctx context.Context, typ transport.MessageType, payload []byte, value any) (uint64, error) {
+	id := o.nextID.Add(1)
+	if len(payload) > o.maxBytes {
+		return id, fmt.Errorf("%w: %d bytes, buffer holds %d", ErrMessageTooLarge, len(payload), o.maxBytes)
+	}
+	for {
+		o.mu.Lock()
+		if o.closed {
+			o.mu.Unlock()
+			return id, ErrClosed
+		}
+		s := o.cur
+		if s == nil || o.flushing || o.head < len(o.queue) {
+			return id, o.enqueue(ctx, queued{id: id, typ: typ, payload: payload, value: value}) // unlocks
+		}
+		o.mu.Unlock()
+		err := s.Conn.Write(ctx, typ, payload)
+		if err == nil {
+			s.Wrote(id, value)
+			return id, nil
+		}
+		if !errors.Is(err, transport.ErrClosed) {
+			return id, err
+		}
+		// The connection closed before taking the message: nothing was
+		// written. Wait for the machine to notice, then queue it.
+		o.mu.Lock()
+		if o.cur == s {
+			o.cur = nil
+		}
+		o.mu.Unlock()
+	}
+}
+
+// enqueue queues q under the overflow policy. o.mu is held; enqueue
+// releases it.
+func (o *Outbox) enqueue(ctx context.Context, q queued) error {
+	q.payload = append([]byte(nil), q.payload...)
+	for o.full(len(q.payload)) {
+		switch o.overflow {
+		case Fail:
+			o.mu.Unlock()
+			return ErrBufferFull
+		case DropNewest:
+			o.mu.Unlock()
+			o.report(Drop{ID: q.id, Value: q.value, Size: len(q.payload), Reason: ErrBufferFull})
+			return nil
+		case DropOldest:
+			old := o.pop()
+			o.mu.Unlock()
+			o.report(Drop{ID: old.id, Value: old.value, Size: len(old.payload), Reason: ErrBufferFull})
+			o.mu.Lock()
+		default: // Block
+			space := o.space
+			o.mu.Unlock()
+			select {
+			case <-space:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			o.mu.Lock()
+		}
+		if o.closed {
+			o.mu.Unlock()
+			return ErrClosed
+		}
+	}
+	o.queue = append(o.queue, q)
+	o.bytes += len(q.payload)
+	o.startFlush()
+	o.mu.Unlock()
+	return nil
+}
+
+// full reports whether n more bytes would exceed a bound. o.mu is held.
+func (o *Outbox) full(n int) bool {
+	count := len(o.queue) - o.head
+	return count > 0 && (count >= o.maxCount || o.bytes+n > o.maxBytes)
+}
+
+// pop removes the oldest queued message. o.mu is held and the queue is not
+// empty.
+func (o *Outbox) pop() queued {
+	q := o.queue[o.head]
+	o.queue[o.head] = queued{}
+	o.head++
+	o.bytes -= len(q.payload)
+	if o.head == len(o.queue) {
+		o.queue, o.head = o.queue[:0], 0
+	}
+	close(o.space)
+	o.space = make(chan struct{})
+	return q
+}
+
+// pushFront puts q back at the head of the queue. o.mu is held.
+func (o *Outbox) pushFront(q queued) {
+	if o.head > 0 {
+		o.head--
+		o.queue[o.head] = q
+	} else {
+		o.queue = append([]queued{q}, o.queue...)
+	}
+	o.bytes += len(q.payload)
+}
+
+// startFlush starts the flusher when a session is open and messages wait.
+// o.mu is held.
+func (o *Outbox) startFlush() {
+	if o.cur == nil || o.flushing || o.head == len(o.queue) {
+		return
+	}
+	o.flushing = true
+	o.wg.Go(o.flush)
+}
+
+// flush writes queued messages in order to the current session. Only one
+// flusher runs at a time; while it runs, Send queues behind it.
+func (o *Outbox) flush() {
+	for {
+		o.mu.Lock()
+		s := o.cur
+		if s == nil || o.closed || o.head == len(o.queue) {
+			o.flushing = false
+			o.mu.Unlock()
+			return
+		}
+		q := o.pop()
+		o.mu.Unlock()
+
+		err := s.Conn.Write(context.Background(), q.typ, q.payload)
+
+		if err == nil {
+			s.Wrote(q.id, q.value)
+			continue
+		}
+		o.mu.Lock()
+		if errors.Is(err, transport.ErrClosed) || o.cur != s {
+			o.pushFront(q) // not written: it goes out on the next session
+		} else {
+			o.mu.Unlock()
+			o.report(Drop{ID: q.id, Value: q.value, Size: len(q.payload), Reason: fmt.Errorf("%w: %w", ErrPossiblyLost, err)})
+			o.mu.Lock()
+		}
+		if o.cur == s {
+			o.cur = nil // the session is failing; the next one resumes the flush
+		}
+		o.flushing = false
+		o.mu.Unlock()
+		return
+	}
+}
+
+// Opened makes s the session to write to and flushes the queue. Part of
+// [Observer].
+func (o *Outbox) Opened(s *Session) {
+	o.mu.Lock()
+	o.cur = s
+	o.startFlush()
+	o.mu.Unlock()
+}
+
+// Inbound does nothing. Part of [Observer].
+func (o *Outbox) Inbound(*Session, transport.Message) {}
+
+// Ended stops writing to s and reports what it left unconfirmed. A close
+// handshake that completed confirms everything. Part of [Observer].
+func (o *Outbox) Ended(s *Session, tr fsm.Transition) {
+	o.mu.Lock()
+	if o.cur == s {
+		o.cur = nil
+	}
+	if tr.To == fsm.Closing {
+		o.closing = s // the handshake's outcome decides, in the hook
+		o.mu.Unlock()
+		return
+	}
+	o.mu.Unlock()
+	o.reportUnconfirmed(s)
+}
+
+func (o *Outbox) reportUnconfirmed(s *Session) {
+	for _, w := range s.Unconfirmed() {
+		o.report(Drop{ID: w.ID, Value: w.Value, Reason: ErrPossiblyLost})
+	}
+}
+
+// hook closes the outbox when the machine closes, reporting every message
+// still queued.
+func (o *Outbox) hook(tr fsm.Transition) (fsm.Input, bool) {
+	switch tr.To {
+	case fsm.Closing:
+		o.mu.Lock()
+		o.closed = true
+		o.mu.Unlock()
+	case fsm.Closed:
+		o.mu.Lock()
+		o.closed = true
+		closing := o.closing
+		o.closing = nil
+		var left []queued
+		for o.head < len(o.queue) {
+			left = append(left, o.pop())
+		}
+		close(o.space)
+		o.space = make(chan struct{})
+		o.mu.Unlock()
+		if closing != nil {
+			if tr.Event == fsm.EventClosed && tr.Cause == nil {
+				closing.Unconfirmed() // the peer answered our close: it read everything before it
+			} else {
+				o.reportUnconfirmed(closing)
+			}
+		}
+		for _, q := range left {
+			o.report(Drop{ID: q.id, Value: q.value, Size: len(q.payload), Reason: ErrClosed})
+		}
+	}
+	return fsm.Input{}, false
+}
+
+// Wait blocks until the flusher has stopped, or ctx ends.
+func (o *Outbox) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { o.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (o *Outbox) report(d Drop) {
+	if o.onDrop != nil {
+		o.onDrop(d)
+	}
+}

@@ -1,0 +1,122 @@
+package adapters
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/transport"
+)
+
+// Session is one connection from its dial to its end, as the adapters see
+// it. The [Connector] makes one per successful dial; observers receive it.
+//
+// The exported fields are set before the session is handed to anyone and
+// never change. The methods are safe for concurrent use.
+type Session struct {
+	// Epoch is the machine's epoch of the dial that made this connection.
+	// Inputs about this session carry it, so they cannot touch a later one.
+	Epoch uint64
+	// Conn is the connection.
+	Conn transport.Conn
+	// Transport names the transport that made Conn.
+	Transport string
+
+	opened  atomic.Int64 // unix nanos of the Open transition
+	closing atomic.Bool  // the user asked to close this session
+
+	writes   atomic.Uint64 // data messages written so far: the write mark
+	mu       sync.Mutex
+	inflight []Sent // written, not yet confirmed by the peer, oldest first
+	evicted  uint64
+}
+
+// Sent identifies a message written on a session.
+type Sent struct {
+	// ID is the identity the outbox gave the message.
+	ID uint64
+	// Value is what the user passed to Send, kept so a report can say which
+	// message it was. nil for raw payloads.
+	Value any
+	mark  uint64
+}
+
+// maxInflight bounds how many unconfirmed writes a session remembers. With
+// the heartbeat on, each pong confirms what was written before its ping, so
+// the list stays short; without it, the oldest entries are forgotten once
+// the bound is reached (see Session.Evicted).
+const maxInflight = 4096
+
+// OpenedAt returns when the session became Open, or the zero time.
+func (s *Session) OpenedAt() time.Time {
+	if n := s.opened.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return time.Time{}
+}
+
+// Closing reports whether the user asked to close this session.
+func (s *Session) Closing() bool { return s.closing.Load() }
+
+// Wrote records that the message id (with its user value) was handed to the
+// connection, and returns its write mark.
+func (s *Session) Wrote(id uint64, value any) uint64 {
+	mark := s.writes.Add(1)
+	s.mu.Lock()
+	if len(s.inflight) == maxInflight {
+		s.inflight = append(s.inflight[:0], s.inflight[1:]...)
+		s.evicted++
+	}
+	s.inflight = append(s.inflight, Sent{ID: id, Value: value, mark: mark})
+	s.mu.Unlock()
+	return mark
+}
+
+// WriteMark returns the mark of the latest write. A probe sent after reading
+// it travels behind every message written up to the mark.
+func (s *Session) WriteMark() uint64 { return s.writes.Load() }
+
+// Confirm forgets every write up to mark: the peer answered a probe sent
+// after them, so over an ordered transport it has read them.
+func (s *Session) Confirm(mark uint64) {
+	s.mu.Lock()
+	i := 0
+	for i < len(s.inflight) && s.inflight[i].mark <= mark {
+		i++
+	}
+	s.inflight = append(s.inflight[:0], s.inflight[i:]...)
+	s.mu.Unlock()
+}
+
+// Unconfirmed returns the writes the peer has not confirmed, oldest first,
+// and forgets them.
+func (s *Session) Unconfirmed() []Sent {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.inflight
+	s.inflight = nil
+	return out
+}
+
+// Evicted returns how many unconfirmed writes were forgotten because more
+// than 4096 were outstanding at once.
+func (s *Session) Evicted() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.evicted
+}
+
+// Observer follows each session's life. The [Connector] calls it; the
+// [Heartbeat] and the [Outbox] are observers.
+//
+// Opened and Ended run on the machine's actor goroutine, inside a hook: they
+// must not block and must not call the machine's Fire. Inbound runs on the
+// session's reader goroutine for every message, control frames included,
+// before the message is delivered; it is the hot path and must be cheap. The
+// payload is borrowed: it is valid only during the call.
+type Observer interface {
+	Opened(s *Session)
+	Inbound(s *Session, m transport.Message)
+	Ended(s *Session, tr fsm.Transition)
+}
