@@ -1,0 +1,192 @@
+package fallback
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/tether-go/tether/transport"
+)
+
+// Transport dials a primary transport (WebSocket) and falls back to a
+// secondary one (HTTP polling) when the primary keeps failing or is refused
+// the way a proxy refuses it; while on the secondary it probes the primary
+// and upgrades back when it answers. Make one with [New].
+//
+// A Transport keeps the switch state for every Dial made through it; it is
+// safe for concurrent use.
+type Transport struct {
+	primary, secondary transport.Transport
+	opts               options
+
+	mu          sync.Mutex
+	onSecondary bool      // the next Dial goes to the secondary
+	failures    int       // primary dials failed in a row
+	lastProbe   time.Time // when the primary was last tried while on the secondary
+}
+
+var _ transport.Transport = (*Transport)(nil)
+
+// New returns a Transport that dials primary first and secondary as the
+// fallback. Neither may be nil. A refused argument or option returns a
+// [*ConfigError].
+func New(primary, secondary transport.Transport, opts ...Option) (*Transport, error) {
+	o, err := newOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	if primary == nil {
+		return nil, &ConfigError{Option: "primary", Value: primary, Problem: "must not be nil"}
+	}
+	if secondary == nil {
+		return nil, &ConfigError{Option: "secondary", Value: secondary, Problem: "must not be nil"}
+	}
+	return &Transport{primary: primary, secondary: secondary, opts: o}, nil
+}
+
+// Name returns "fallback". The Conns it returns name the transport actually
+// in use through their TransportName method.
+//
+// Safe from any goroutine.
+func (t *Transport) Name() string { return "fallback" }
+
+// Active returns the name of the transport the next Dial goes to: the
+// primary's, or the secondary's while the fallback is in use.
+//
+// Safe from any goroutine.
+func (t *Transport) Active() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.onSecondary {
+		return t.secondary.Name()
+	}
+	return t.primary.Name()
+}
+
+// Dial connects through the active transport.
+//
+// On the primary: a success resets the failure count. A failure that the
+// proxy-refusal classifier recognises ([WithProxyRefusal]), or the one
+// that brings the count to [WithSwitchAfter], switches to the secondary,
+// and this same Dial goes on to dial it; any other failure is returned as
+// it is, so the client's reconnect policy runs.
+//
+// On the secondary: when a probe is due ([WithProbeInterval] since the
+// last one), Dial first tries the primary under the probe timeout, and on
+// success upgrades and returns that connection; otherwise it dials the
+// secondary and returns its result as it is.
+//
+// The Conn returned has a TransportName() string method naming the
+// transport in use. A Conn of the secondary probes the primary on its own
+// schedule and ends itself for the upgrade (see the package
+// documentation). When ctx ends, Dial returns its error and counts nothing.
+//
+// Safe for concurrent use.
+func (t *Transport) Dial(ctx context.Context, target transport.Target) (transport.Conn, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("tether/fallback: dial: %w", err)
+	}
+	onSecondary, probeDue := t.route()
+	switch {
+	case !onSecondary:
+		c, err := t.primary.Dial(ctx, target)
+		if err == nil {
+			t.primaryUp()
+			return t.wrapPrimary(c), nil
+		}
+		if ctx.Err() != nil || !t.primaryFailed(err) {
+			return nil, err
+		}
+	case probeDue:
+		if c, err := t.probe(ctx, target); err == nil {
+			return t.wrapPrimary(c), nil
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("tether/fallback: dial: %w", err)
+		}
+	}
+	c, err := t.secondary.Dial(ctx, target)
+	if err != nil {
+		return nil, err
+	}
+	return t.wrapSecondary(c, target), nil
+}
+
+// route says where the next dial goes and whether a probe of the primary
+// is due first.
+func (t *Transport) route() (onSecondary, probeDue bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.onSecondary {
+		return false, false
+	}
+	return true, t.opts.clock.Since(t.lastProbe) >= t.opts.probeInterval
+}
+
+// untilProbe is how long until the next probe is due.
+func (t *Transport) untilProbe() time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.opts.probeInterval - t.opts.clock.Since(t.lastProbe)
+}
+
+// primaryActive reports whether the next Dial goes to the primary.
+func (t *Transport) primaryActive() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return !t.onSecondary
+}
+
+// primaryFailed counts a failed primary dial and reports whether the
+// secondary is now in use.
+func (t *Transport) primaryFailed(err error) bool {
+	t.mu.Lock()
+	if t.onSecondary { // another Dial switched meanwhile
+		t.mu.Unlock()
+		return true
+	}
+	t.failures++
+	if t.failures < t.opts.switchAfter && !t.opts.proxyRefusal(err) {
+		t.mu.Unlock()
+		return false
+	}
+	t.onSecondary, t.failures, t.lastProbe = true, 0, t.opts.clock.Now()
+	t.mu.Unlock()
+	t.notify(t.primary.Name(), t.secondary.Name(), err)
+	return true
+}
+
+// primaryUp records a primary connection: the count resets, and the
+// primary is active again if it was not.
+func (t *Transport) primaryUp() {
+	t.mu.Lock()
+	was := t.onSecondary
+	t.onSecondary, t.failures = false, 0
+	t.mu.Unlock()
+	if was {
+		t.notify(t.secondary.Name(), t.primary.Name(), ErrUpgrade)
+	}
+}
+
+// probe dials the primary under the probe timeout. On success the primary
+// is active again; on failure the next probe is an interval away.
+func (t *Transport) probe(ctx context.Context, target transport.Target) (transport.Conn, error) {
+	pctx, cancel := context.WithTimeout(ctx, t.opts.probeTimeout)
+	defer cancel()
+	c, err := t.primary.Dial(pctx, target)
+	t.mu.Lock()
+	t.lastProbe = t.opts.clock.Now()
+	t.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	t.primaryUp()
+	return c, nil
+}
+
+func (t *Transport) notify(from, to string, reason error) {
+	if t.opts.onSwitch != nil {
+		t.opts.onSwitch(from, to, reason)
+	}
+}

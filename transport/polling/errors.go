@@ -1,0 +1,106 @@
+package polling
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/tether-go/tether/transport"
+)
+
+// Sentinel errors. Match them with [errors.Is].
+var (
+	// ErrInvalidConfig is matched by every [*ConfigError].
+	ErrInvalidConfig = errors.New("tether/polling: invalid configuration")
+	// ErrBadURL is matched by every [*URLError].
+	ErrBadURL = errors.New("tether/polling: bad URL")
+	// ErrSendNotConfigured is returned by Write when the transport was made
+	// without [WithSendPath]. It wraps [transport.ErrUnsupported], so
+	// callers that only know the transport package can match that.
+	ErrSendNotConfigured = fmt.Errorf("tether/polling: sends are not configured (see WithSendPath): %w", transport.ErrUnsupported)
+	// ErrPollFailed is matched by every [*PollError].
+	ErrPollFailed = errors.New("tether/polling: polling failed")
+	// ErrSendFailed is matched by every [*SendError].
+	ErrSendFailed = errors.New("tether/polling: send refused")
+)
+
+// ConfigError reports an option that [New] refused. It matches
+// [ErrInvalidConfig].
+type ConfigError struct {
+	// Option names the option, for example "WithInterval".
+	Option string
+	// Value is the refused value.
+	Value any
+	// Problem says what is wrong with it.
+	Problem string
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("tether/polling: invalid %s (%v): %s", e.Option, e.Value, e.Problem)
+}
+
+// Is reports whether target is [ErrInvalidConfig].
+func (e *ConfigError) Is(target error) bool { return target == ErrInvalidConfig }
+
+// URLError reports a target URL that cannot be polled. URL is redacted with
+// [transport.RedactURL]. It matches [ErrBadURL].
+type URLError struct {
+	URL    string
+	Reason string
+	// Err is the error of a [URLRewrite], if that is what failed.
+	Err error
+}
+
+func (e *URLError) Error() string {
+	s := "tether/polling: bad URL " + strconv.Quote(e.URL) + ": " + e.Reason
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Is reports whether target is [ErrBadURL].
+func (e *URLError) Is(target error) bool { return target == ErrBadURL }
+
+func (e *URLError) Unwrap() error { return e.Err }
+
+// PollError reports why a Conn stopped polling: Failures polls failed in a
+// row, the last one with Err. Err is a [*transport.HandshakeError] when the
+// server answered with an HTTP error status (so the reconnect policy sees
+// the status and its Retry-After), a [*transport.TimeoutError] when the
+// request ran out of time, or a network error. A PollError reaches the
+// client inside the [*transport.CloseError] that ends the Conn. It matches
+// [ErrPollFailed].
+type PollError struct {
+	Failures int
+	Err      error
+}
+
+func (e *PollError) Error() string {
+	return fmt.Sprintf("tether/polling: %d poll(s) failed in a row: %v", e.Failures, e.Err)
+}
+
+// Is reports whether target is [ErrPollFailed].
+func (e *PollError) Is(target error) bool { return target == ErrPollFailed }
+
+func (e *PollError) Unwrap() error { return e.Err }
+
+// SendError reports a POST that the server answered with a status other
+// than 2xx. The Conn stays up. It matches [ErrSendFailed].
+type SendError struct {
+	// StatusCode is the HTTP status of the answer.
+	StatusCode int
+	// Header holds the answer's headers.
+	Header http.Header
+	// Body is an excerpt of the answer's body, at most
+	// [transport.BodyExcerptLimit] bytes of valid UTF-8.
+	Body string
+}
+
+func (e *SendError) Error() string {
+	return fmt.Sprintf("tether/polling: send refused: HTTP %d %s", e.StatusCode, http.StatusText(e.StatusCode))
+}
+
+// Is reports whether target is [ErrSendFailed].
+func (e *SendError) Is(target error) bool { return target == ErrSendFailed }

@@ -1,0 +1,161 @@
+package polling
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/tether-go/tether/transport"
+)
+
+// requester makes the HTTP requests of one Dial and the Conn it returns. It
+// is read-only once built, so any goroutine may use it.
+type requester struct {
+	o      *options
+	header http.Header // the target's headers plus the subprotocol offer
+	host   string      // Host override from the target's headers, or ""
+}
+
+func newRequester(o *options, target transport.Target) *requester {
+	h := make(http.Header, len(target.Header)+1)
+	host := ""
+	for k, vs := range target.Header {
+		if http.CanonicalHeaderKey(k) == "Host" {
+			if len(vs) > 0 {
+				host = vs[0]
+			}
+			continue
+		}
+		h[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
+	}
+	if o.format == JSONArray && h.Get("Accept") == "" {
+		h.Set("Accept", "application/json")
+	}
+	if o.protoHeader != "" && len(target.Subprotocols) > 0 {
+		h.Set(o.protoHeader, strings.Join(target.Subprotocols, ", "))
+	}
+	return &requester{o: o, header: h, host: host}
+}
+
+// answer is what the server replied. body holds the whole body for a 2xx
+// answer and an excerpt otherwise.
+type answer struct {
+	status   int
+	header   http.Header
+	body     []byte
+	tooLarge bool // a 2xx body above the size limit; body is cut
+}
+
+// ok reports a 2xx or 304 answer.
+func (a *answer) ok() bool {
+	return a.status/100 == 2 || a.status == http.StatusNotModified
+}
+
+// refusal is the typed error for an answer that is not ok.
+func (a *answer) refusal() *transport.HandshakeError {
+	return &transport.HandshakeError{StatusCode: a.status, Header: a.header, Body: excerpt(a.body)}
+}
+
+// do sends one request under timeout (real time) and reads the answer.
+// extra headers are added to the requester's. A request that fails returns
+// ctx's error when ctx ended, a [*transport.TimeoutError] for phase when the
+// timeout ran out, or the network error with the URL redacted.
+func (r *requester) do(ctx context.Context, method string, u *url.URL, extra http.Header, body []byte, timeout time.Duration, phase string) (*answer, error) {
+	rctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(rctx, method, u.String(), rd)
+	if err != nil {
+		return nil, redact(err)
+	}
+	req.Header = r.header.Clone()
+	for k, vs := range extra {
+		req.Header[k] = vs
+	}
+	if r.host != "" {
+		req.Host = r.host
+	}
+	resp, err := r.o.client.Do(req)
+	if err != nil {
+		return nil, r.failure(ctx, rctx, err, timeout, phase)
+	}
+	defer resp.Body.Close()
+	a := &answer{status: resp.StatusCode, header: resp.Header}
+	if a.status/100 != 2 {
+		a.body, _ = io.ReadAll(io.LimitReader(resp.Body, transport.BodyExcerptLimit))
+		return a, nil
+	}
+	limit := r.o.maxBodySize
+	if limit < math.MaxInt64 {
+		limit++ // one byte more tells a body at the limit from a larger one
+	}
+	a.body, err = io.ReadAll(io.LimitReader(resp.Body, limit))
+	if err != nil {
+		return nil, r.failure(ctx, rctx, err, timeout, phase)
+	}
+	if int64(len(a.body)) > r.o.maxBodySize {
+		a.body, a.tooLarge = a.body[:r.o.maxBodySize], true
+	}
+	return a, nil
+}
+
+func (r *requester) failure(ctx, rctx context.Context, err error, timeout time.Duration, phase string) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("tether/polling: %s: %w", phase, ctx.Err())
+	}
+	if errors.Is(rctx.Err(), context.DeadlineExceeded) {
+		return &transport.TimeoutError{Phase: phase, After: timeout, Err: redact(err)}
+	}
+	return redact(err)
+}
+
+// redact removes secrets from the URL that net/http puts in its errors.
+func redact(err error) error {
+	if ue, ok := errors.AsType[*url.Error](err); ok {
+		cp := *ue
+		cp.URL = transport.RedactURL(ue.URL)
+		return &cp
+	}
+	return err
+}
+
+// excerpt returns b as valid UTF-8 of at most transport.BodyExcerptLimit
+// bytes, cut on a rune boundary.
+func excerpt(b []byte) string {
+	if len(b) > transport.BodyExcerptLimit {
+		b = b[:transport.BodyExcerptLimit]
+	}
+	// Drop a rune cut in half at the end, then replace what is invalid.
+	for i := 1; i < utf8.UTFMax && i <= len(b); i++ {
+		if utf8.RuneStart(b[len(b)-i]) {
+			if !utf8.FullRune(b[len(b)-i:]) {
+				b = b[:len(b)-i]
+			}
+			break
+		}
+	}
+	s := strings.ToValidUTF8(string(b), "\uFFFD")
+	for len(s) > transport.BodyExcerptLimit {
+		_, size := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-size]
+	}
+	return s
+}
+
+// waitSeconds is the value of a "Prefer: wait=" header for d.
+func waitSeconds(d time.Duration) string {
+	secs := (d + time.Second - 1) / time.Second
+	return strconv.FormatInt(int64(max(secs, 1)), 10)
+}

@@ -1,0 +1,173 @@
+package polling_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tether-go/tether/tethertest"
+	"github.com/tether-go/tether/transport"
+	"github.com/tether-go/tether/transport/polling"
+)
+
+func TestWritePosts(t *testing.T) {
+	ts := newTestServer(t)
+	fc := tethertest.NewFakeClock(time.Time{})
+	c := dial(t, newTransport(t, ts, fc, polling.WithSendPath("/send")), ts,
+		transport.Target{URL: ts.URL + "/feed?token=t1"})
+	ts.next(t)
+	ctx := testCtx(t)
+
+	require.NoError(t, c.Write(ctx, transport.Text, []byte(`{"a":1}`)))
+	require.NoError(t, c.Write(ctx, transport.Binary, []byte{0xff, 0}))
+	r := ts.next(t)
+	assert.Equal(t, http.MethodPost, r.Method)
+	assert.Equal(t, "/send", r.Path)
+	assert.Equal(t, "token=t1", r.RawQuery)
+	assert.Equal(t, "application/json", r.Header.Get("Content-Type"))
+	assert.Equal(t, []byte(`{"a":1}`), r.Body)
+	r = ts.next(t)
+	assert.Equal(t, "application/octet-stream", r.Header.Get("Content-Type"))
+	assert.Equal(t, []byte{0xff, 0}, r.Body)
+}
+
+func TestWriteToThePollURL(t *testing.T) {
+	ts := newTestServer(t)
+	fc := tethertest.NewFakeClock(time.Time{})
+	tr := newTransport(t, ts, fc, polling.WithPollPath("/poll"), polling.WithSendPath(""), polling.WithFormat(polling.WholeBody))
+	c := dial(t, tr, ts)
+	ts.next(t)
+	require.NoError(t, c.Write(testCtx(t), transport.Text, []byte("hi")))
+	r := ts.next(t)
+	assert.Equal(t, http.MethodPost, r.Method)
+	assert.Equal(t, "/poll", r.Path)
+	assert.Equal(t, "text/plain; charset=utf-8", r.Header.Get("Content-Type"))
+}
+
+func TestWriteNotConfigured(t *testing.T) {
+	ts := newTestServer(t)
+	c := dial(t, newTransport(t, ts, tethertest.NewFakeClock(time.Time{})), ts)
+	err := c.Write(testCtx(t), transport.Text, []byte("x"))
+	require.ErrorIs(t, err, polling.ErrSendNotConfigured)
+	require.ErrorIs(t, err, transport.ErrUnsupported)
+	ts.next(t)
+	ts.noRequest(t)
+}
+
+func TestWriteRefused(t *testing.T) {
+	ts := newTestServer(t)
+	fc := tethertest.NewFakeClock(time.Time{})
+	c := dial(t, newTransport(t, ts, fc, polling.WithSendPath("/send")), ts)
+	ts.script(reply{status: http.StatusTooManyRequests, header: http.Header{"Retry-After": {"3"}}, body: "slow down"})
+	err := c.Write(testCtx(t), transport.Text, []byte("x"))
+	require.ErrorIs(t, err, polling.ErrSendFailed)
+	se, ok := errors.AsType[*polling.SendError](err)
+	require.True(t, ok)
+	assert.Equal(t, http.StatusTooManyRequests, se.StatusCode)
+	assert.Equal(t, "3", se.Header.Get("Retry-After"))
+	assert.Equal(t, "slow down", se.Body)
+	assert.Nil(t, c.Err(), "a refused send leaves the Conn up")
+	require.NoError(t, c.Write(testCtx(t), transport.Text, []byte("y")))
+}
+
+func TestWriteRejectsControlTypes(t *testing.T) {
+	ts := newTestServer(t)
+	c := dial(t, newTransport(t, ts, tethertest.NewFakeClock(time.Time{}), polling.WithSendPath("/send")), ts)
+	for _, typ := range []transport.MessageType{transport.Ping, transport.Pong} {
+		require.ErrorIs(t, c.Write(testCtx(t), typ, nil), transport.ErrUnsupported)
+	}
+}
+
+func TestConcurrentWritesAreSerialised(t *testing.T) {
+	ts := newTestServer(t)
+	var inFlight, most atomic.Int32
+	ts.setHandler(func(w http.ResponseWriter, r *http.Request) {
+		n := inFlight.Add(1)
+		for {
+			m := most.Load()
+			if n <= m || most.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		inFlight.Add(-1)
+		w.WriteHeader(http.StatusNoContent)
+	})
+	c := dial(t, newTransport(t, ts, tethertest.NewFakeClock(time.Time{}), polling.WithSendPath("/send")), ts)
+	ts.next(t)
+
+	const writers, each = 8, 10
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				assert.NoError(t, c.Write(testCtx(t), transport.Text, []byte(strconv.Itoa(w*100+i))))
+			}
+		})
+	}
+	wg.Wait()
+	last := map[int]int{}
+	for range writers * each {
+		n, err := strconv.Atoi(string(ts.next(t).Body))
+		require.NoError(t, err)
+		w, i := n/100, n%100
+		if prev, seen := last[w]; seen {
+			assert.Greater(t, i, prev, "one writer's messages arrive in order")
+		}
+		last[w] = i
+	}
+	assert.Equal(t, int32(1), most.Load(), "one POST at a time")
+}
+
+func TestWriteHonoursContext(t *testing.T) {
+	ts := newTestServer(t)
+	release := make(chan struct{})
+	c := dial(t, newTransport(t, ts, tethertest.NewFakeClock(time.Time{}), polling.WithSendPath("/send")), ts)
+	ts.next(t)
+	ts.setHandler(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	})
+	defer close(release)
+
+	ctx, cancel := context.WithCancel(testCtx(t))
+	errc := make(chan error, 1)
+	go func() { errc <- c.Write(ctx, transport.Text, []byte("stuck")) }()
+	ts.next(t)
+	// A second writer waits for its turn and gives up with its ctx.
+	short, cancelShort := context.WithCancel(testCtx(t))
+	cancelShort()
+	require.ErrorIs(t, c.Write(short, transport.Text, []byte("later")), context.Canceled)
+	cancel()
+	require.ErrorIs(t, recv(t, errc), context.Canceled)
+	assert.Nil(t, c.Err())
+}
+
+func TestCloseAbortsWrite(t *testing.T) {
+	ts := newTestServer(t)
+	release := make(chan struct{})
+	c := dial(t, newTransport(t, ts, tethertest.NewFakeClock(time.Time{}), polling.WithSendPath("/send")), ts)
+	ts.next(t)
+	ts.setHandler(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	})
+	defer close(release)
+	errc := make(chan error, 1)
+	go func() { errc <- c.Write(testCtx(t), transport.Text, []byte("stuck")) }()
+	ts.next(t)
+	require.NoError(t, c.Close(transport.StatusGoingAway, ""))
+	require.ErrorIs(t, recv(t, errc), transport.ErrClosed)
+	require.ErrorIs(t, c.Write(testCtx(t), transport.Text, []byte("x")), transport.ErrClosed)
+}
