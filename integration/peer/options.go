@@ -1,0 +1,42 @@
+package peer
+
+// Option configures a peer started by [Start] or [StartT].
+type Option interface{ apply(*options) }
+
+type options struct {
+	node     string // the node executable: a path, or a name looked up in PATH
+	port     int    // 0: an ephemeral port
+	certFile string
+	keyFile  string
+	dir      string // the integration directory; "" finds it from the working directory
+}
+
+type optionFunc func(*options)
+
+func (f optionFunc) apply(o *options) { f(o) }
+
+// WithPort makes the peer listen on port (default 0: a free port chosen by
+// the system). A fixed port lets a test stop the peer and start it again at
+// the same address.
+func WithPort(port int) Option {
+	return optionFunc(func(o *options) { o.port = port })
+}
+
+// WithTLS makes the peer serve wss:// with the certificate and key in the
+// PEM files certFile and keyFile (see [WriteCerts]).
+func WithTLS(certFile, keyFile string) Option {
+	return optionFunc(func(o *options) { o.certFile, o.keyFile = certFile, keyFile })
+}
+
+// WithNode sets the Node.js executable: a path, or a name looked up in PATH
+// (default "node").
+func WithNode(node string) Option {
+	return optionFunc(func(o *options) { o.node = node })
+}
+
+// withDir sets the integration directory (the one holding package.json,
+// node_modules and peer/ws-server.mjs). Tests use it to point at a
+// directory without node_modules.
+func withDir(dir string) Option {
+	return optionFunc(func(o *options) { o.dir = dir })
+}
