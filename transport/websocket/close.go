@@ -1,0 +1,147 @@
+package websocket
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gobwas/ws"
+
+	"github.com/tether-go/tether/transport"
+)
+
+// maxCloseReason is the most bytes of reason a close frame carries.
+const maxCloseReason = ws.MaxControlFramePayloadSize - 2
+
+// Close runs the close handshake: it sends a close frame with code and
+// reason through the writer (after the writes already under way), waits
+// for the peer's close frame, and closes the network connection. All of it
+// is bounded by the close timeout; when that runs out the connection is
+// dropped and Close returns an error matching [transport.ErrTimeout]. A
+// reason longer than 123 bytes is cut on a rune boundary; invalid UTF-8 in
+// it is replaced.
+//
+// A code that may not be sent on the wire ([transport.StatusCode.Sendable]
+// false, such as 1006) aborts instead: no close frame, no wait; the network
+// connection is closed at once and Err reports a *CloseError with that code.
+//
+// A pending Read sees the peer's answer and returns the *CloseError that
+// Err reports; when no Read is in progress, Close reads the answer itself.
+//
+// Safe from any goroutine, any number of times; calls after the first
+// return nil at once.
+func (c *conn) Close(code transport.StatusCode, reason string) error {
+	if !c.closeCalled.CompareAndSwap(false, true) {
+		return nil
+	}
+	defer c.wg.Wait()
+	if !code.Sendable() {
+		c.end(&transport.CloseError{Code: code, Reason: reason})
+		return nil
+	}
+	timeout := c.opts.closeTimeout
+	deadline := time.Now().Add(timeout)
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+
+	reason = closeReason(reason)
+	local := &transport.CloseError{Code: code, Reason: reason}
+	late := &transport.CloseError{Code: code, Reason: reason,
+		Err: &transport.TimeoutError{Phase: "close", After: timeout}}
+
+	if !c.claimClose(local) {
+		// The reader is closing already (the peer closed, or broke the
+		// protocol), or the connection has ended: wait for the end.
+		select {
+		case <-c.done:
+		case <-timer.C:
+			c.end(c.sentClose())
+		}
+		return nil
+	}
+	if err := c.w.sendClose(code, reason, deadline, timer.C); err != nil {
+		select {
+		case <-c.done:
+			// The peer's close crossed ours, or the connection failed.
+			return nil
+		default:
+		}
+		var ne net.Error
+		if errors.Is(err, errExpired) || errors.As(err, &ne) && ne.Timeout() {
+			c.end(late)
+			return fmt.Errorf("tether/websocket: close: %w", late.Err)
+		}
+		c.end(&transport.CloseError{Code: code, Reason: reason, Err: err})
+		return fmt.Errorf("tether/websocket: close: %w", err)
+	}
+	if c.awaitPeerClose(deadline, timer.C, local, late) {
+		return fmt.Errorf("tether/websocket: close: %w", late.Err)
+	}
+	return nil
+}
+
+// awaitPeerClose waits for the peer's close frame after ours went out. If
+// a Read is in progress, that reader sees the frame; otherwise this reads
+// and discards frames itself. It ends the connection with onTime, or with
+// late when the close timeout runs out first, and reports which. When it
+// reads by itself, it ends the connection before it lets a Read in, so that
+// Read finds the connection ended rather than a stream at its deadline.
+func (c *conn) awaitPeerClose(deadline time.Time, expire <-chan time.Time, onTime, late *transport.CloseError) (timedOut bool) {
+	finish := func(timedOut bool) {
+		if timedOut {
+			c.end(late)
+		} else {
+			c.end(onTime)
+		}
+	}
+	for {
+		if c.readMu.TryLock() {
+			timedOut = c.readCloseAnswer(deadline)
+			finish(timedOut)
+			c.readMu.Unlock()
+			return timedOut
+		}
+		select {
+		case <-c.peerClosed:
+		case <-c.done:
+		case <-expire:
+			timedOut = true
+		case <-c.readerLeft:
+			// The reader returned to its caller: try to read ourselves.
+			continue
+		}
+		finish(timedOut)
+		return timedOut
+	}
+}
+
+// readCloseAnswer reads the peer's answer on the goroutine of Close, which
+// holds readMu.
+func (c *conn) readCloseAnswer(deadline time.Time) (timedOut bool) {
+	select {
+	case <-c.done:
+		return false
+	default:
+	}
+	_ = c.nc.SetReadDeadline(deadline)
+	err := c.readUntilClose()
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// closeReason makes reason fit a close frame: valid UTF-8 of at most
+// maxCloseReason bytes, cut on a rune boundary.
+func closeReason(reason string) string {
+	r := strings.ToValidUTF8(reason, "\uFFFD")
+	if len(r) > maxCloseReason {
+		cut := maxCloseReason
+		for cut > 0 && !utf8.RuneStart(r[cut]) {
+			cut--
+		}
+		r = r[:cut]
+	}
+	return r
+}

@@ -1,0 +1,170 @@
+package websocket
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gobwas/ws"
+
+	"github.com/tether-go/tether/transport"
+)
+
+// conn is the transport.Conn of this package. It starts no goroutine of
+// its own: the caller's reader goroutine runs Read, writers write on their
+// own goroutines through one serialised writer, and Close runs the close
+// handshake on the goroutine that calls it. (A rare hand-off flush, see
+// writer.abandon, is the only exception and ends by itself.)
+type conn struct {
+	nc          net.Conn
+	opts        *options
+	subprotocol string
+
+	// Read side; everything here is guarded by readMu.
+	readMu   sync.Mutex
+	rd       *bufio.Reader
+	hbuf     [ws.MaxHeaderSize - 2]byte
+	ctrl     [ws.MaxControlFramePayloadSize]byte
+	buf      []byte    // the message being assembled, or the last one returned
+	frag     bool      // inside a fragmented message
+	msgOp    ws.OpCode // opcode of the message being assembled
+	utf8Done int       // bytes of buf already checked as UTF-8
+
+	w writer
+
+	// Close state.
+	mu          sync.Mutex
+	closeErr    *transport.CloseError // what this side sent or echoed; guarded by mu
+	ended       bool                  // guarded by mu; set when done closes
+	closing     atomic.Bool           // closeErr is set: no more data frames or pongs
+	closeCalled atomic.Bool
+	peerClosed  chan struct{} // closed when the peer's close frame answers ours
+	peerOnce    sync.Once
+	readerLeft  chan struct{} // a Read returned while a close was under way
+
+	done    chan struct{}
+	endOnce sync.Once
+	err     error // set before done closes
+
+	wg sync.WaitGroup // hand-off flush goroutines
+}
+
+var _ transport.Conn = (*conn)(nil)
+
+// newConn wraps an established WebSocket client connection. br holds bytes
+// that arrived with the handshake answer, or is nil.
+func newConn(nc net.Conn, br *bufio.Reader, opts *options, subprotocol string) *conn {
+	c := &conn{
+		nc:          nc,
+		opts:        opts,
+		subprotocol: subprotocol,
+		peerClosed:  make(chan struct{}),
+		readerLeft:  make(chan struct{}, 1),
+		done:        make(chan struct{}),
+	}
+	if br != nil {
+		c.rd = bufio.NewReaderSize(&handshakeReader{br: br, nc: nc}, opts.readBufSize)
+	} else {
+		c.rd = bufio.NewReaderSize(nc, opts.readBufSize)
+	}
+	c.w.init(c, opts.writeBufSize)
+	return c
+}
+
+// handshakeReader reads the bytes gobwas buffered with the handshake answer
+// first, returns that buffer to gobwas's pool, then reads the connection.
+// It is only used by the reader goroutine.
+type handshakeReader struct {
+	br *bufio.Reader
+	nc net.Conn
+}
+
+func (r *handshakeReader) Read(p []byte) (int, error) {
+	if r.br != nil {
+		if r.br.Buffered() > 0 {
+			return r.br.Read(p)
+		}
+		ws.PutReader(r.br)
+		r.br = nil
+	}
+	return r.nc.Read(p)
+}
+
+// Done is closed when the connection has ended. Safe from any goroutine.
+func (c *conn) Done() <-chan struct{} { return c.done }
+
+// Err reports how the connection ended, or nil while it is up. Safe from
+// any goroutine.
+func (c *conn) Err() error {
+	select {
+	case <-c.done:
+		return c.err
+	default:
+		return nil
+	}
+}
+
+// Subprotocol returns the subprotocol the server selected, or "". Safe from
+// any goroutine.
+func (c *conn) Subprotocol() string { return c.subprotocol }
+
+// end ends the connection with err (the first call wins) and closes the
+// network connection, which unblocks every pending read and write.
+func (c *conn) end(err error) {
+	c.endOnce.Do(func() {
+		c.mu.Lock()
+		c.ended = true
+		c.mu.Unlock()
+		c.err = err
+		close(c.done)
+		c.nc.Close()
+	})
+}
+
+// claimClose records ce as the close this side sends, unless a close is
+// already under way or the connection has ended. Exactly one caller wins;
+// it then sends the close frame.
+func (c *conn) claimClose(ce *transport.CloseError) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closeErr != nil || c.ended {
+		return false
+	}
+	c.closeErr = ce
+	c.closing.Store(true)
+	return true
+}
+
+// sentClose returns the close this side sent or echoed.
+func (c *conn) sentClose() *transport.CloseError {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closeErr
+}
+
+// spawn runs f on a new goroutine tracked by wg, unless the connection has
+// ended (then f is not needed: nothing more can be written).
+func (c *conn) spawn(f func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ended {
+		return
+	}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		f()
+	}()
+}
+
+// closedError is what Write and Ping return once the connection is closing
+// or has ended: it matches transport.ErrClosed and, when the connection has
+// ended, the error Err reports.
+func (c *conn) closedError(op string) error {
+	if err := c.Err(); err != nil {
+		return fmt.Errorf("tether/websocket: %s: %w: %w", op, transport.ErrClosed, err)
+	}
+	return fmt.Errorf("tether/websocket: %s: %w", op, transport.ErrClosed)
+}

@@ -1,0 +1,207 @@
+package websocket
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+
+	"github.com/gobwas/ws"
+
+	"github.com/tether-go/tether/transport"
+)
+
+// Transport dials WebSocket connections. It is safe for concurrent use:
+// any number of goroutines may call Dial at once.
+type Transport struct {
+	opts options
+}
+
+var _ transport.Transport = (*Transport)(nil)
+
+// New returns a Transport configured by opts. It returns an
+// [*OptionError] when an option is invalid.
+func New(opts ...Option) (*Transport, error) {
+	o := defaultOptions()
+	for _, opt := range opts {
+		if opt == nil {
+			return nil, &OptionError{Option: "Option", Reason: "nil option"}
+		}
+		if err := opt.apply(&o); err != nil {
+			return nil, err
+		}
+	}
+	if err := o.resolve(); err != nil {
+		return nil, err
+	}
+	return &Transport{opts: o}, nil
+}
+
+// Name returns "websocket". Safe for concurrent use.
+func (t *Transport) Name() string { return "websocket" }
+
+// Dial connects to target.URL (ws, wss, or http and https taken as ws and
+// wss), through the proxy when one is chosen, and completes the WebSocket
+// handshake under the dial timeout. See [transport.Transport.Dial] for the
+// contract and the package documentation for the errors it returns.
+//
+// Safe for concurrent use.
+func (t *Transport) Dial(ctx context.Context, target transport.Target) (transport.Conn, error) {
+	u, user, err := parseTarget(target.URL)
+	if err != nil {
+		return nil, err
+	}
+	redacted := transport.RedactURL(target.URL)
+
+	dctx, cancel := context.WithTimeout(ctx, t.opts.dialTimeout)
+	defer cancel()
+
+	st := &dialState{}
+	header, host := requestHeader(target.Header, user)
+	d := ws.Dialer{
+		ReadBufferSize:  t.opts.readBufSize,
+		WriteBufferSize: t.opts.writeBufSize,
+		Protocols:       target.Subprotocols,
+		Host:            host,
+		NetDial:         t.netDial(u, st),
+		TLSConfig:       t.opts.tlsConfig,
+		OnStatusError:   st.onStatusError,
+	}
+	if len(header) > 0 {
+		d.Header = ws.HandshakeHeaderHTTP(header)
+	}
+
+	nc, br, hs, err := d.Dial(dctx, u.String())
+	if err != nil {
+		return nil, t.dialError(ctx, dctx, redacted, st, err)
+	}
+	if len(target.Subprotocols) > 0 && hs.Protocol == "" {
+		nc.Close()
+		if br != nil {
+			ws.PutReader(br)
+		}
+		return nil, fmt.Errorf("tether/websocket: dial %s: %w (offered %q, selected none)",
+			redacted, transport.ErrSubprotocol, target.Subprotocols)
+	}
+	return newConn(nc, br, &t.opts, hs.Protocol), nil
+}
+
+// netDial returns the dial function handed to gobwas: it picks the proxy for
+// u, then dials directly or tunnels through the proxy, and records in st
+// that the connect phase is over.
+func (t *Transport) netDial(u *url.URL, st *dialState) func(context.Context, string, string) (net.Conn, error) {
+	base := t.opts.netDial
+	if base == nil {
+		var d net.Dialer
+		base = d.DialContext
+	}
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		var proxyURL *url.URL
+		if t.opts.proxy != nil {
+			req := &http.Request{Method: http.MethodGet, URL: httpURL(u), Host: u.Host, Header: http.Header{}}
+			p, err := t.opts.proxy(req)
+			if err != nil {
+				// The error of a proxy function may quote the proxy URL with
+				// its credentials: it is not repeated here.
+				return nil, fmt.Errorf("%w: choosing the proxy failed", ErrProxy)
+			}
+			proxyURL = p
+		}
+		var (
+			c   net.Conn
+			err error
+		)
+		if proxyURL == nil {
+			c, err = base(ctx, network, addr)
+		} else {
+			c, err = dialProxy(ctx, base, proxyURL, addr, t.opts.tlsConfig)
+		}
+		if err == nil {
+			st.connected.Store(true)
+		}
+		return c, err
+	}
+}
+
+// requestHeader returns the extra handshake headers: the target's, without
+// the ones the handshake itself owns, plus basic credentials from the URL's
+// userinfo when no Authorization header is set. host is the Host header the
+// target asked for, or "".
+func requestHeader(h http.Header, user *url.Userinfo) (out http.Header, host string) {
+	out = make(http.Header, len(h)+1)
+	for k, vs := range h {
+		switch http.CanonicalHeaderKey(k) {
+		case "Host":
+			if len(vs) > 0 {
+				host = vs[0]
+			}
+			continue
+		case "Upgrade", "Connection", "Sec-Websocket-Key", "Sec-Websocket-Version",
+			"Sec-Websocket-Protocol", "Sec-Websocket-Extensions":
+			continue
+		}
+		out[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
+	}
+	if user != nil && out.Get("Authorization") == "" {
+		out.Set("Authorization", "Basic "+basicAuth(user))
+	}
+	return out, host
+}
+
+func basicAuth(user *url.Userinfo) string {
+	pass, _ := user.Password()
+	return base64.StdEncoding.EncodeToString([]byte(user.Username() + ":" + pass))
+}
+
+// dialError maps a failed gobwas Dial onto the transport's typed errors.
+func (t *Transport) dialError(ctx, dctx context.Context, redacted string, st *dialState, err error) error {
+	wrap := func(e error) error { return fmt.Errorf("tether/websocket: dial %s: %w", redacted, e) }
+	if ctx.Err() != nil {
+		return wrap(ctx.Err())
+	}
+	if st.status != 0 {
+		return wrap(st.handshakeError())
+	}
+	var he *transport.HandshakeError
+	if errors.As(err, &he) {
+		// The proxy refused the tunnel.
+		return wrap(err)
+	}
+	if errors.Is(dctx.Err(), context.DeadlineExceeded) {
+		phase := "dial"
+		if st.connected.Load() {
+			phase = "handshake"
+		}
+		return wrap(&transport.TimeoutError{Phase: phase, After: t.opts.dialTimeout, Err: err})
+	}
+	if errors.Is(err, ws.ErrHandshakeBadSubProtocol) {
+		return wrap(fmt.Errorf("%w: server selected a subprotocol that was not offered", transport.ErrSubprotocol))
+	}
+	if isHandshakeFailure(err) {
+		return wrap(&transport.HandshakeError{Err: err})
+	}
+	return wrap(err)
+}
+
+// isHandshakeFailure reports whether gobwas rejected the server's answer as
+// not a WebSocket upgrade.
+func isHandshakeFailure(err error) bool {
+	for _, target := range []error{
+		ws.ErrHandshakeBadProtocol,
+		ws.ErrHandshakeBadUpgrade,
+		ws.ErrHandshakeBadConnection,
+		ws.ErrHandshakeBadSecAccept,
+		ws.ErrHandshakeBadExtensions,
+		ws.ErrHandshakeBadStatus,
+		ws.ErrMalformedResponse,
+	} {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	var se ws.StatusError
+	return errors.As(err, &se)
+}

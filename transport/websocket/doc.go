@@ -1,0 +1,128 @@
+// Package websocket is the WebSocket client transport of tether, over
+// github.com/gobwas/ws. [New] returns a [*Transport] whose Dial gives a
+// [transport.Conn]; it is usable on its own, without the rest of tether.
+//
+//	tr, err := websocket.New(websocket.WithDialTimeout(10 * time.Second))
+//	...
+//	conn, err := tr.Dial(ctx, transport.Target{URL: "wss://feed.example/live"})
+//	...
+//	m, err := conn.Read() // m.Payload is borrowed until the next Read
+//
+// # Defaults
+//
+//   - Dial timeout 20 s ([DefaultDialTimeout], like gRPC's minimum connect
+//     timeout): it bounds the TCP connect, the proxy tunnel, the TLS
+//     handshake and the WebSocket handshake together. A shorter deadline on
+//     the Dial context applies too. Running out gives an error matching
+//     [transport.ErrTimeout] (a [*transport.TimeoutError] with phase "dial"
+//     before the connection is up, "handshake" after); a context that ends
+//     gives its own error instead.
+//   - Close timeout 5 s ([DefaultCloseTimeout]): how long Close waits for its
+//     turn to write the close frame and then for the peer's answer, and how
+//     long the reader waits for the peer to hang up after it closed the
+//     connection for a protocol error.
+//   - Inbound message limit 16 MiB ([DefaultMaxMessageSize]), after
+//     fragments are joined, and the same limit per frame unless
+//     [WithMaxFrameSize] sets a smaller one. The declared length of a frame
+//     is checked before any of it is read, so a hostile length costs
+//     nothing. Outbound messages are not limited.
+//   - Read and write buffers of 4 KiB each ([DefaultBufferSize]). The
+//     message buffer grows with the messages received and is kept up to
+//     256 KiB; a larger message uses a buffer that is dropped at the next
+//     Read, so an idle connection does not pin it.
+//   - No idle read timeout: the heartbeat (WebSocket pings, see the adapters
+//     package) is the normal way to find a dead peer. [WithReadTimeout]
+//     adds one.
+//   - TLS verification is on, against the system roots, unless the config
+//     given to [WithTLSConfig] says otherwise; RootCAs there trusts a
+//     private CA.
+//   - Proxy from the environment ([http.ProxyFromEnvironment]): HTTPS_PROXY
+//     for wss, HTTP_PROXY for ws, NO_PROXY honoured, loopback never
+//     proxied. net/http reads these variables once per process. http:// and
+//     https:// proxies are used through CONNECT, with credentials from the
+//     proxy URL sent as Proxy-Authorization; [WithProxy] replaces the
+//     choice and WithProxy(nil) dials directly.
+//
+// # Dialling
+//
+// Target.URL may use ws, wss, http or https (taken as ws and wss). A URL
+// that does not parse, has another scheme or no host gives a [*URLError]
+// matching [ErrBadURL]. Credentials in the URL's userinfo are sent as basic
+// authorization unless Target.Header sets Authorization. Target.Header is
+// sent with the handshake, except the headers the handshake owns (Upgrade,
+// Connection, Sec-WebSocket-*); a Host header there replaces the URL's.
+//
+// A refused handshake (any status other than 101, including a plain HTTP
+// server's 200) gives a [*transport.HandshakeError] with the status, the
+// headers (Retry-After among them) and up to [transport.BodyExcerptLimit]
+// bytes of the body; a malformed or non-WebSocket answer gives one with
+// status 0. A proxy that refuses the tunnel gives a HandshakeError that also
+// matches [ErrProxy]. When Target.Subprotocols is not empty and the server
+// selects none of them, or any subprotocol not offered, the error matches
+// [transport.ErrSubprotocol]. TLS failures keep their type, so errors.As
+// finds a *tls.CertificateVerificationError.
+//
+// Every error string this package builds shows the URL through
+// [transport.RedactURL]: userinfo and token-like query parameters (token,
+// access_token, key, signature and the like) never appear in it.
+//
+// # Reading
+//
+// Read returns Text and Binary messages, joined from their fragments, with
+// a payload borrowed from a buffer the next Read reuses: in the steady state
+// a Read allocates nothing. It also returns control frames: a [transport.Ping]
+// after its pong has been written or queued, and a [transport.Pong]. Text is
+// checked as UTF-8 fragment by fragment. What breaks the protocol (a reserved
+// opcode, RSV bits, a masked frame, a bad control frame, a close frame with a
+// 1-byte payload or a code that may not be sent) makes this side send close
+// 1002 and end with a [*transport.CloseError] wrapping
+// [transport.ErrProtocol]; an oversized message gives 1009 and
+// [transport.ErrMessageTooLarge]; invalid UTF-8 gives 1007 and
+// [transport.ErrInvalidUTF8]. A close frame from the peer is answered with
+// the same code and ends the connection with a remote *CloseError.
+//
+// A connection that fails without a close handshake (a reset, EOF, an idle
+// read timeout, a failed write) ends with a *CloseError of code 1006
+// ([transport.StatusAbnormalClosure]) whose Err is the cause, so
+// [transport.CloseCode] reports 1006 and errors.Is still finds the network
+// error (or [transport.ErrTimeout] for the idle read timeout).
+//
+// # Writing
+//
+// Every frame, whoever sends it (Write, Ping, the pong the reader owes, a
+// close frame), goes through one writer: a lock (a channel, so waiting for it
+// honours ctx) in front of one buffered writer that masks a copy of the
+// payload; the caller's bytes are never modified. Writes that arrive while
+// another is in progress are coalesced: a writer that finishes while others
+// wait leaves its bytes for the last of them, which flushes the batch in one
+// write system call. There is no writer goroutine. The reader never waits
+// for the writer: a pong it owes is sent by whoever holds the writer, or
+// right away when nobody does. When several pings arrive while the writer
+// is busy, only the latest is answered, as RFC 6455 allows.
+//
+// Write honours ctx while it waits for its turn, and its deadline becomes the
+// write deadline. A deadline that passes while a frame is half written fails
+// the connection, since a partial frame cannot be taken back. Write and Ping
+// on a connection that is closing or has ended return an error matching
+// [transport.ErrClosed]: that error means nothing of the message was
+// written.
+//
+// # Closing
+//
+// Close(code, reason) sends the close frame after the writes already under
+// way, waits for the peer's close frame (through the pending Read if there
+// is one, otherwise by reading and discarding itself), then closes the
+// socket; the close timeout bounds all of it. A code that may not be sent,
+// such as 1006, aborts: the socket is closed at once, without a close frame.
+//
+// # Concurrency contract
+//
+// A Transport is safe for concurrent use. On a connection, one goroutine at a
+// time may call Read; Write and Ping may be called from any number of
+// goroutines; Close, Done, Err and Subprotocol from any goroutine at any
+// time. A connection starts no goroutine of its own, so an idle one costs the
+// caller's reader goroutine and nothing else. The one exception is short and
+// rare: when a writer gives up waiting (its ctx ended) after another writer
+// left unflushed bytes for it, a goroutine flushes them and ends; Close
+// waits for it.
+package websocket

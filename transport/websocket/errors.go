@@ -1,0 +1,52 @@
+package websocket
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// Sentinel errors of this package. Match them with [errors.Is].
+var (
+	// ErrBadURL means the target URL cannot be dialled: it does not parse,
+	// its scheme is not ws, wss, http or https, or it has no host. Errors
+	// matching it are [*URLError] values.
+	ErrBadURL = errors.New("tether/websocket: bad URL")
+	// ErrProxy means the proxy could not be reached or refused the CONNECT
+	// tunnel. When the proxy answered with an HTTP status, the error is also
+	// a [*transport.HandshakeError] carrying it.
+	ErrProxy = errors.New("tether/websocket: proxy failed")
+	// ErrInvalidOption is matched by every [*OptionError].
+	ErrInvalidOption = errors.New("tether/websocket: invalid option")
+)
+
+// URLError reports a target URL that cannot be dialled. URL is redacted
+// with [transport.RedactURL]: it never holds credentials or token
+// parameters. It matches [ErrBadURL].
+type URLError struct {
+	URL    string
+	Reason string
+}
+
+func (e *URLError) Error() string {
+	return "tether/websocket: bad URL " + strconv.Quote(e.URL) + ": " + e.Reason
+}
+
+// Is reports whether target is [ErrBadURL].
+func (e *URLError) Is(target error) bool { return target == ErrBadURL }
+
+// OptionError reports an option that [New] cannot accept. It matches
+// [ErrInvalidOption].
+type OptionError struct {
+	// Option is the name of the option constructor, such as "WithDialTimeout".
+	Option string
+	// Reason says what is wrong with the value.
+	Reason string
+}
+
+func (e *OptionError) Error() string {
+	return fmt.Sprintf("tether/websocket: %s: %s", e.Option, e.Reason)
+}
+
+// Is reports whether target is [ErrInvalidOption].
+func (e *OptionError) Is(target error) bool { return target == ErrInvalidOption }

@@ -1,0 +1,137 @@
+package websocket
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"io"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/gobwas/ws"
+
+	"github.com/tether-go/tether/transport"
+)
+
+// FuzzReadHostile feeds arbitrary server bytes into the read path of a
+// connection. Read must never panic or hang, must end in a typed error,
+// and everything the client wrote back must be well-formed masked frames.
+// The seed corpus is in testdata/fuzz/FuzzReadHostile.
+func FuzzReadHostile(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		o := defaultOptions()
+		o.maxMessageSize = 1 << 16
+		if err := o.resolve(); err != nil {
+			t.Fatal(err)
+		}
+		nc := &memConn{in: bytes.NewReader(data)}
+		c := newConn(nc, nil, &o, "")
+
+		var err error
+		// Every Read consumes at least two bytes or ends the connection.
+		for i := 0; i <= len(data)/2+1 && err == nil; i++ {
+			var m transport.Message
+			m, err = c.Read()
+			if err != nil {
+				break
+			}
+			switch m.Type {
+			case transport.Text:
+				if !utf8.Valid(m.Payload) {
+					t.Fatalf("text message with invalid UTF-8: %q", m.Payload)
+				}
+			case transport.Binary, transport.Ping, transport.Pong:
+			default:
+				t.Fatalf("unexpected message type %v", m.Type)
+			}
+			if int64(len(m.Payload)) > o.maxMessageSize {
+				t.Fatalf("message of %d bytes passed the limit", len(m.Payload))
+			}
+		}
+		if err == nil {
+			t.Fatal("input is finite, yet Read did not end with an error")
+		}
+		checkHostileError(t, err)
+		if c.Err() != err {
+			t.Fatalf("Read returned %v, Err reports %v", err, c.Err())
+		}
+		if cerr := c.Close(transport.StatusNormalClosure, ""); cerr != nil {
+			t.Fatalf("Close after the end: %v", cerr)
+		}
+		checkClientFrames(t, nc.written())
+	})
+}
+
+// checkHostileError accepts only the typed endings of the read path.
+func checkHostileError(t *testing.T, err error) {
+	t.Helper()
+	var ce *transport.CloseError
+	if !errors.As(err, &ce) {
+		t.Fatalf("untyped error: %v", err)
+	}
+	switch {
+	case ce.Remote:
+		if !ce.Code.Sendable() && ce.Code != transport.StatusNoStatusReceived {
+			t.Fatalf("remote close with code %d accepted", ce.Code)
+		}
+	case ce.Code == transport.StatusAbnormalClosure:
+		if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Fatalf("abnormal closure with an unexpected cause: %v", err)
+		}
+	case ce.Code == transport.StatusProtocolError:
+		if !errors.Is(err, transport.ErrProtocol) {
+			t.Fatalf("1002 without ErrProtocol: %v", err)
+		}
+	case ce.Code == transport.StatusInvalidPayloadData:
+		if !errors.Is(err, transport.ErrInvalidUTF8) {
+			t.Fatalf("1007 without ErrInvalidUTF8: %v", err)
+		}
+	case ce.Code == transport.StatusMessageTooBig:
+		if !errors.Is(err, transport.ErrMessageTooLarge) {
+			t.Fatalf("1009 without ErrMessageTooLarge: %v", err)
+		}
+	default:
+		t.Fatalf("unexpected ending: %v", err)
+	}
+}
+
+// checkClientFrames parses what the client wrote: only masked, final pong
+// and close frames, at most one close, with a sendable code if any.
+func checkClientFrames(t *testing.T, out []byte) {
+	t.Helper()
+	r := bytes.NewReader(out)
+	closes := 0
+	for r.Len() > 0 {
+		h, err := ws.ReadHeader(r)
+		if err != nil {
+			t.Fatalf("client wrote a broken header: %v", err)
+		}
+		if !h.Masked || !h.Fin {
+			t.Fatalf("client frame not masked or not final: %+v", h)
+		}
+		p := make([]byte, h.Length)
+		if _, err := io.ReadFull(r, p); err != nil {
+			t.Fatalf("client frame cut short: %v", err)
+		}
+		ws.Cipher(p, h.Mask, 0)
+		switch h.OpCode {
+		case ws.OpPong:
+			if closes > 0 {
+				t.Fatal("pong after close")
+			}
+		case ws.OpClose:
+			closes++
+			if len(p) == 1 {
+				t.Fatal("close frame with a 1-byte payload")
+			}
+			if len(p) >= 2 && !transport.StatusCode(binary.BigEndian.Uint16(p)).Sendable() {
+				t.Fatalf("client sent close code %d", binary.BigEndian.Uint16(p))
+			}
+		default:
+			t.Fatalf("client wrote opcode %v", h.OpCode)
+		}
+	}
+	if closes > 1 {
+		t.Fatalf("client wrote %d close frames", closes)
+	}
+}

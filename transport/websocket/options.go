@@ -1,0 +1,216 @@
+package websocket
+
+import (
+	"context"
+	"crypto/tls"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// Defaults. See the package documentation for the reasoning behind each.
+const (
+	// DefaultDialTimeout bounds the TCP connect, the TLS handshake and the
+	// WebSocket handshake together, like gRPC's minimum connect timeout.
+	DefaultDialTimeout = 20 * time.Second
+	// DefaultCloseTimeout bounds the close handshake.
+	DefaultCloseTimeout = 5 * time.Second
+	// DefaultMaxMessageSize is the largest inbound message accepted, 16 MiB.
+	DefaultMaxMessageSize = 16 << 20
+	// DefaultBufferSize is the default size of the read and write buffers.
+	DefaultBufferSize = 4096
+	// MinBufferSize is the smallest read or write buffer accepted.
+	MinBufferSize = 256
+)
+
+// Option configures a [Transport]. Options are applied in order by [New];
+// a later option overrides an earlier one.
+type Option interface {
+	apply(*options) error
+}
+
+type optionFunc func(*options) error
+
+func (f optionFunc) apply(o *options) error { return f(o) }
+
+// NetDialFunc opens the raw connection to addr ("host:port") on network
+// ("tcp"). It must honour ctx.
+type NetDialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
+
+// ProxyFunc picks the proxy for a request, like [http.Transport.Proxy]: it
+// returns nil for a direct connection. The request carries the target URL
+// with the scheme mapped to http or https.
+type ProxyFunc func(*http.Request) (*url.URL, error)
+
+type options struct {
+	tlsConfig      *tls.Config
+	dialTimeout    time.Duration
+	closeTimeout   time.Duration
+	readTimeout    time.Duration
+	maxMessageSize int64
+	maxFrameSize   int64 // 0 until resolved: then min(set value, maxMessageSize)
+	readBufSize    int
+	writeBufSize   int
+	proxy          ProxyFunc
+	netDial        NetDialFunc
+}
+
+func defaultOptions() options {
+	return options{
+		dialTimeout:    DefaultDialTimeout,
+		closeTimeout:   DefaultCloseTimeout,
+		maxMessageSize: DefaultMaxMessageSize,
+		readBufSize:    DefaultBufferSize,
+		writeBufSize:   DefaultBufferSize,
+		proxy:          http.ProxyFromEnvironment,
+	}
+}
+
+// resolve checks the combination of options and fills derived defaults.
+func (o *options) resolve() error {
+	if o.maxFrameSize == 0 {
+		o.maxFrameSize = o.maxMessageSize
+	}
+	if o.maxFrameSize > o.maxMessageSize {
+		return &OptionError{Option: "WithMaxFrameSize", Reason: "larger than the max message size"}
+	}
+	return nil
+}
+
+// WithTLSConfig sets the TLS configuration for wss:// URLs (and for an
+// https:// proxy). The config is cloned; ServerName is filled from the URL
+// when empty. Verification stays on unless the config turns it off. Use it
+// to trust a private CA through RootCAs or to present a client certificate.
+// A nil config means the default: the system roots, TLS 1.2 at least.
+func WithTLSConfig(c *tls.Config) Option {
+	return optionFunc(func(o *options) error {
+		if c == nil {
+			o.tlsConfig = nil
+			return nil
+		}
+		o.tlsConfig = c.Clone()
+		return nil
+	})
+}
+
+// WithDialTimeout bounds the TCP connect, proxy CONNECT, TLS handshake and
+// WebSocket handshake together (default [DefaultDialTimeout]). When it runs
+// out, Dial returns an error matching [transport.ErrTimeout]. d must be
+// positive; a shorter deadline on the Dial context still applies.
+func WithDialTimeout(d time.Duration) Option {
+	return optionFunc(func(o *options) error {
+		if d <= 0 {
+			return &OptionError{Option: "WithDialTimeout", Reason: "must be positive"}
+		}
+		o.dialTimeout = d
+		return nil
+	})
+}
+
+// WithCloseTimeout bounds the close handshake (default
+// [DefaultCloseTimeout]): how long Close waits for its turn to write the
+// close frame and then for the peer's close frame before it drops the
+// connection. It also bounds the close this side sends when the peer
+// breaks the protocol. d must be positive.
+func WithCloseTimeout(d time.Duration) Option {
+	return optionFunc(func(o *options) error {
+		if d <= 0 {
+			return &OptionError{Option: "WithCloseTimeout", Reason: "must be positive"}
+		}
+		o.closeTimeout = d
+		return nil
+	})
+}
+
+// WithReadTimeout sets an idle read deadline: when no frame starts within d,
+// the connection fails with an error matching [transport.ErrTimeout]. The
+// default 0 means no deadline; the heartbeat is the usual way to detect a
+// dead peer. d must not be negative.
+func WithReadTimeout(d time.Duration) Option {
+	return optionFunc(func(o *options) error {
+		if d < 0 {
+			return &OptionError{Option: "WithReadTimeout", Reason: "must not be negative"}
+		}
+		o.readTimeout = d
+		return nil
+	})
+}
+
+// WithMaxMessageSize limits the size of an inbound message, after its
+// fragments are joined (default [DefaultMaxMessageSize], 16 MiB). A larger
+// message closes the connection with 1009 and an error matching
+// [transport.ErrMessageTooLarge]. n must be positive. Outbound messages are
+// not limited.
+func WithMaxMessageSize(n int64) Option {
+	return optionFunc(func(o *options) error {
+		if n <= 0 {
+			return &OptionError{Option: "WithMaxMessageSize", Reason: "must be positive"}
+		}
+		o.maxMessageSize = n
+		return nil
+	})
+}
+
+// WithMaxFrameSize limits the payload of one inbound frame (default: the max
+// message size). A larger frame closes the connection with 1009. n must be
+// positive and no larger than the max message size.
+func WithMaxFrameSize(n int64) Option {
+	return optionFunc(func(o *options) error {
+		if n <= 0 {
+			return &OptionError{Option: "WithMaxFrameSize", Reason: "must be positive"}
+		}
+		o.maxFrameSize = n
+		return nil
+	})
+}
+
+// WithReadBufferSize sets the size of the buffered reader on each connection
+// (default [DefaultBufferSize]). n must be at least [MinBufferSize].
+func WithReadBufferSize(n int) Option {
+	return optionFunc(func(o *options) error {
+		if n < MinBufferSize {
+			return &OptionError{Option: "WithReadBufferSize", Reason: "below MinBufferSize"}
+		}
+		o.readBufSize = n
+		return nil
+	})
+}
+
+// WithWriteBufferSize sets the size of the buffered writer on each
+// connection (default [DefaultBufferSize]). Writes that arrive together are
+// coalesced into it and flushed in one write. n must be at least
+// [MinBufferSize].
+func WithWriteBufferSize(n int) Option {
+	return optionFunc(func(o *options) error {
+		if n < MinBufferSize {
+			return &OptionError{Option: "WithWriteBufferSize", Reason: "below MinBufferSize"}
+		}
+		o.writeBufSize = n
+		return nil
+	})
+}
+
+// WithProxy sets how the proxy is chosen for each Dial. The default is
+// [http.ProxyFromEnvironment]: HTTPS_PROXY for wss, HTTP_PROXY for ws,
+// honouring NO_PROXY (read once per process, as net/http does). Plain
+// http:// and https:// proxies are supported, through CONNECT; credentials
+// in the proxy URL are sent as Proxy-Authorization. WithProxy(nil) dials
+// directly.
+func WithProxy(f func(*http.Request) (*url.URL, error)) Option {
+	return optionFunc(func(o *options) error {
+		o.proxy = f
+		return nil
+	})
+}
+
+// WithNetDial replaces the function that opens the TCP connection (to the
+// target, or to the proxy when one is used). Tests use it to dial an
+// in-memory listener or a fault injector. nil restores the default
+// net.Dialer.
+func WithNetDial(f func(ctx context.Context, network, addr string) (net.Conn, error)) Option {
+	return optionFunc(func(o *options) error {
+		o.netDial = f
+		return nil
+	})
+}

@@ -1,0 +1,315 @@
+package websocket
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gobwas/ws"
+
+	"github.com/tether-go/tether/transport"
+)
+
+// retainLimit is the largest message buffer kept between messages. A
+// message larger than this is read into a buffer that is dropped at the
+// next Read, so one big message does not pin memory on an idle connection.
+// Up to this size the buffer is sized from the declared frame length at
+// once; beyond it, it grows as the bytes actually arrive.
+const retainLimit = 256 << 10
+
+// minBuffer is the smallest message buffer allocated, so that messages of
+// slowly growing sizes do not reallocate at every step.
+const minBuffer = 512
+
+// Read returns the next message. Data payloads are borrowed from a buffer
+// the next Read reuses; see [transport.Conn.Read]. A ping is answered (the
+// pong is written, or queued behind the write in progress) before Read
+// returns it.
+//
+// Only one goroutine may call Read at a time.
+func (c *conn) Read() (transport.Message, error) {
+	c.readMu.Lock()
+	m, err := c.read()
+	c.readMu.Unlock()
+	if c.closing.Load() {
+		// Close may be waiting for this reader to see the peer's close
+		// frame: tell it the reader has gone, so it reads by itself.
+		select {
+		case c.readerLeft <- struct{}{}:
+		default:
+		}
+	}
+	return m, err
+}
+
+// read runs under readMu.
+func (c *conn) read() (transport.Message, error) {
+	select {
+	case <-c.done:
+		return transport.Message{}, c.Err()
+	default:
+	}
+	if !c.frag {
+		c.buf = c.buf[:0]
+		if cap(c.buf) > retainLimit {
+			c.buf = nil
+		}
+	}
+	for {
+		if c.closing.Load() {
+			// This side is closing: discard everything up to the peer's
+			// close frame, which ends the connection.
+			_ = c.readUntilClose()
+			c.end(c.sentClose())
+			return transport.Message{}, c.Err()
+		}
+		if c.opts.readTimeout > 0 {
+			_ = c.nc.SetReadDeadline(time.Now().Add(c.opts.readTimeout))
+		}
+		h, err := ws.ReadHeaderBuffer(c.rd, c.hbuf[:])
+		if err != nil {
+			if errors.Is(err, ws.ErrHeaderLengthMSB) || errors.Is(err, ws.ErrHeaderLengthUnexpected) {
+				return c.failWith(transport.StatusProtocolError, fmt.Errorf("%w: %w", transport.ErrProtocol, err))
+			}
+			return c.readFailed(err)
+		}
+		state := ws.StateClientSide
+		if c.frag {
+			state |= ws.StateFragmented
+		}
+		if err := ws.CheckHeader(h, state); err != nil {
+			return c.failWith(transport.StatusProtocolError, fmt.Errorf("%w: %w", transport.ErrProtocol, err))
+		}
+		if h.OpCode.IsControl() {
+			return c.control(h)
+		}
+
+		if h.Length > c.opts.maxFrameSize || int64(len(c.buf))+h.Length > c.opts.maxMessageSize {
+			return c.failWith(transport.StatusMessageTooBig, fmt.Errorf(
+				"%w: frame of %d bytes after %d (limits: frame %d, message %d)",
+				transport.ErrMessageTooLarge, h.Length, len(c.buf), c.opts.maxFrameSize, c.opts.maxMessageSize))
+		}
+		if !c.frag {
+			c.msgOp = h.OpCode
+			c.utf8Done = 0
+		}
+		if err := c.readPayload(h.Length); err != nil {
+			return c.readFailed(err)
+		}
+		if c.msgOp == ws.OpText && !c.checkUTF8(h.Fin) {
+			return c.failWith(transport.StatusInvalidPayloadData, transport.ErrInvalidUTF8)
+		}
+		if !h.Fin {
+			c.frag = true
+			continue
+		}
+		c.frag = false
+		return transport.Message{Type: transport.MessageType(c.msgOp), Payload: c.buf}, nil
+	}
+}
+
+// readPayload appends n payload bytes to buf, growing it as they arrive.
+func (c *conn) readPayload(n int64) error {
+	for n > 0 {
+		if len(c.buf) == cap(c.buf) {
+			c.grow(n)
+		}
+		start := len(c.buf)
+		chunk := int(min(int64(cap(c.buf)-start), n))
+		c.buf = c.buf[:start+chunk]
+		if _, err := io.ReadFull(c.rd, c.buf[start:]); err != nil {
+			c.buf = c.buf[:start]
+			return err
+		}
+		n -= int64(chunk)
+	}
+	return nil
+}
+
+// grow makes room for more of the remaining bytes. Up to retainLimit the
+// buffer is sized for the whole rest at once; beyond it, it doubles, so a
+// peer that declares a huge frame and sends little costs little.
+func (c *conn) grow(remaining int64) {
+	need := int64(len(c.buf)) + remaining
+	newCap := max(need, minBuffer)
+	if need > retainLimit {
+		newCap = min(need, max(2*int64(cap(c.buf)), retainLimit))
+	}
+	nb := make([]byte, len(c.buf), newCap)
+	copy(nb, c.buf)
+	c.buf = nb
+}
+
+// checkUTF8 checks the text received since the last check. Before the final
+// fragment, a rune cut by the fragment boundary is left for the next one.
+func (c *conn) checkUTF8(fin bool) bool {
+	b := c.buf[c.utf8Done:]
+	cut := len(b)
+	if !fin {
+		for i := 1; i < utf8.UTFMax && i <= len(b); i++ {
+			if utf8.RuneStart(b[len(b)-i]) {
+				if !utf8.FullRune(b[len(b)-i:]) {
+					cut = len(b) - i
+				}
+				break
+			}
+		}
+	}
+	if !utf8.Valid(b[:cut]) {
+		return false
+	}
+	c.utf8Done += cut
+	return true
+}
+
+// control reads and handles a control frame.
+func (c *conn) control(h ws.Header) (transport.Message, error) {
+	p := c.ctrl[:h.Length]
+	if _, err := io.ReadFull(c.rd, p); err != nil {
+		return c.readFailed(err)
+	}
+	switch h.OpCode {
+	case ws.OpPing:
+		c.w.queuePong(p)
+		return transport.Message{Type: transport.Ping, Payload: p}, nil
+	case ws.OpPong:
+		return transport.Message{Type: transport.Pong, Payload: p}, nil
+	default: // ws.OpClose; CheckHeader rejected the reserved control opcodes.
+		return c.peerClose(p)
+	}
+}
+
+// peerClose handles a close frame the peer started: it checks it, echoes
+// the code and ends the connection with a remote *CloseError.
+func (c *conn) peerClose(p []byte) (transport.Message, error) {
+	code := transport.StatusNoStatusReceived
+	reason := ""
+	switch {
+	case len(p) == 1:
+		return c.failWith(transport.StatusProtocolError,
+			fmt.Errorf("%w: close frame with a 1-byte payload", transport.ErrProtocol))
+	case len(p) >= 2:
+		code = transport.StatusCode(binary.BigEndian.Uint16(p))
+		if !code.Sendable() {
+			return c.failWith(transport.StatusProtocolError,
+				fmt.Errorf("%w: invalid close code %d", transport.ErrProtocol, uint16(code)))
+		}
+		if !utf8.Valid(p[2:]) {
+			return c.failWith(transport.StatusInvalidPayloadData,
+				fmt.Errorf("%w (close reason)", transport.ErrInvalidUTF8))
+		}
+		reason = string(p[2:])
+	}
+	remote := &transport.CloseError{Code: code, Reason: reason, Remote: true}
+	if !c.claimClose(remote) {
+		// Ours went out first: this is the answer.
+		c.signalPeerClosed()
+		c.end(c.sentClose())
+		return transport.Message{}, c.Err()
+	}
+	echo := code
+	if echo == transport.StatusNoStatusReceived {
+		echo = 0
+	}
+	timer := time.NewTimer(c.opts.closeTimeout)
+	_ = c.w.sendClose(echo, "", time.Now().Add(c.opts.closeTimeout), timer.C)
+	timer.Stop()
+	c.end(remote)
+	return transport.Message{}, c.Err()
+}
+
+// failWith fails the connection from the read side: it sends a close with
+// code (1002, 1007 or 1009) through the writer, waits under the close
+// timeout for the peer to close the TCP connection (discarding what it
+// still sends), and ends the connection with a *CloseError wrapping cause.
+func (c *conn) failWith(code transport.StatusCode, cause error) (transport.Message, error) {
+	ce := &transport.CloseError{Code: code, Err: cause}
+	if c.claimClose(ce) {
+		deadline := time.Now().Add(c.opts.closeTimeout)
+		timer := time.NewTimer(c.opts.closeTimeout)
+		err := c.w.sendClose(code, closeReasons[code], deadline, timer.C)
+		timer.Stop()
+		if err == nil {
+			// Let the peer read our close before the connection goes: a
+			// close with unread input would reset it and could lose it.
+			_ = c.nc.SetReadDeadline(deadline)
+			_, _ = io.Copy(io.Discard, c.rd)
+		}
+	}
+	c.end(ce)
+	return transport.Message{}, c.Err()
+}
+
+var closeReasons = map[transport.StatusCode]string{
+	transport.StatusProtocolError:      "protocol error",
+	transport.StatusInvalidPayloadData: "invalid UTF-8",
+	transport.StatusMessageTooBig:      "message too big",
+}
+
+// readFailed ends the connection after a network read error: code 1006,
+// with the error (a *TimeoutError for the idle read timeout) as the cause.
+func (c *conn) readFailed(err error) (transport.Message, error) {
+	select {
+	case <-c.done:
+		// Close or a write failure ended it first; that is the story.
+		return transport.Message{}, c.Err()
+	default:
+	}
+	if c.closing.Load() {
+		c.end(c.sentClose())
+		return transport.Message{}, c.Err()
+	}
+	var ne net.Error
+	if c.opts.readTimeout > 0 && errors.As(err, &ne) && ne.Timeout() {
+		err = &transport.TimeoutError{Phase: "read", After: c.opts.readTimeout, Err: err}
+	}
+	c.end(&transport.CloseError{Code: transport.StatusAbnormalClosure, Err: err})
+	return transport.Message{}, c.Err()
+}
+
+// readUntilClose reads and discards frames until the peer's close frame,
+// then signals it. It returns nil on the close frame, or the error that
+// ended the stream first. It runs under readMu, on the reader or on Close.
+func (c *conn) readUntilClose() error {
+	// The rest of a fragmented message is discarded like the rest.
+	c.frag = false
+	for {
+		h, err := ws.ReadHeaderBuffer(c.rd, c.hbuf[:])
+		if err != nil {
+			return err
+		}
+		if h.OpCode == ws.OpClose {
+			if h.Length > ws.MaxControlFramePayloadSize {
+				return ws.ErrProtocolControlPayloadOverflow
+			}
+			if _, err := io.ReadFull(c.rd, c.ctrl[:h.Length]); err != nil {
+				return err
+			}
+			c.signalPeerClosed()
+			return nil
+		}
+		if err := c.discard(h.Length); err != nil {
+			return err
+		}
+	}
+}
+
+// discard skips n bytes of input.
+func (c *conn) discard(n int64) error {
+	for n > 0 {
+		k := int(min(n, 1<<20))
+		if _, err := c.rd.Discard(k); err != nil {
+			return err
+		}
+		n -= int64(k)
+	}
+	return nil
+}
+
+func (c *conn) signalPeerClosed() {
+	c.peerOnce.Do(func() { close(c.peerClosed) })
+}
