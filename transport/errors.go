@@ -44,11 +44,15 @@ type CloseError struct {
 }
 
 func (e *CloseError) Error() string {
-	side := "local"
-	if e.Remote {
-		side = "remote"
+	var s string
+	switch {
+	case e.Code == StatusAbnormalClosure:
+		s = fmt.Sprintf("tether/transport: connection lost without a close frame (%s)", e.Code)
+	case e.Remote:
+		s = fmt.Sprintf("tether/transport: remote close %s", e.Code)
+	default:
+		s = fmt.Sprintf("tether/transport: local close %s", e.Code)
 	}
-	s := fmt.Sprintf("tether/transport: %s close %s", side, e.Code)
 	if e.Reason != "" {
 		s += ": " + strconv.Quote(e.Reason)
 	}

@@ -1,0 +1,317 @@
+package tether
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tether-go/tether/adapters"
+	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/stream"
+	"github.com/tether-go/tether/transport"
+	"github.com/tether-go/tether/transport/websocket"
+)
+
+// URL is what New accepts as a target: a URL, or a function called on every
+// attempt that returns one (to put a fresh token in the query, say).
+type URL interface {
+	string | func(ctx context.Context) (string, error)
+}
+
+// Client is one long-lived connection that receives messages of type T: the
+// Go counterpart of the seed's useWebSocket. It is built by New from a
+// lifecycle machine, a transport, a reconnect policy, a heartbeat and an
+// outbound buffer, and exposes the state, the latest message and error,
+// Send, Close and Reconnect, and streams of messages, errors and
+// transitions.
+//
+// All methods are safe for concurrent use. Several clients are independent:
+// they share nothing.
+type Client[T any] struct {
+	cfg       config
+	onMessage func(T)
+
+	m   *fsm.Machine
+	con *adapters.Connector
+	rec *adapters.Reconnect
+	hb  *adapters.Heartbeat
+	out *adapters.Outbox
+	cb  serializer
+	// gate, when set, is closed once the callbacks of the latest Open have
+	// run; the reader waits for it before delivering a message.
+	gate atomic.Pointer[chan struct{}]
+
+	messages    *stream.Hub[T]
+	errs        *stream.Hub[error]
+	transitions *stream.Hub[fsm.Transition]
+
+	mu        sync.Mutex // guards the fields below, and orders transition publication
+	latest    T
+	hasLatest bool
+	lastErr   error
+	trace     []fsm.Transition
+	published fsm.Transition
+
+	closeOnce sync.Once
+	done      chan struct{}
+}
+
+// New builds a client for target. Unless WithAutoConnect(false) is given, it
+// starts connecting at once, in the background; New itself does not block on
+// the network. Bad options are reported as an *OptionError, before anything
+// starts.
+func New[T any, U URL](target U, opts ...Option) (*Client[T], error) {
+	cfg := defaultConfig()
+	var onMessage func(T)
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if om, ok := o.(onMessageOption); ok {
+			f, ok := om.f.(func(T))
+			if !ok {
+				cfg.fail("OnMessage", errors.New("callback type does not match the client's message type"))
+				continue
+			}
+			onMessage = f
+			continue
+		}
+		o.apply(&cfg)
+	}
+	urlFunc, err := urlProvider(target)
+	if err != nil {
+		cfg.errs = append(cfg.errs, err)
+	}
+	if cfg.tr == nil {
+		ws, err := websocket.New()
+		if err != nil {
+			cfg.fail("WithTransport", err)
+		}
+		cfg.tr = ws
+	}
+	if len(cfg.errs) > 0 {
+		return nil, errors.Join(cfg.errs...)
+	}
+
+	c := &Client[T]{
+		cfg:         cfg,
+		onMessage:   onMessage,
+		m:           fsm.New(fsm.WithClock(cfg.clk)),
+		messages:    stream.NewHub[T](),
+		errs:        stream.NewHub[error](),
+		transitions: stream.NewHub[fsm.Transition](),
+		done:        make(chan struct{}),
+	}
+	c.published = c.m.Last()
+	c.trace = append(c.trace, c.published)
+	c.m.AddHook(c.record) // first, so streams see a transition before adapters react to it
+	if cfg.logger != nil {
+		c.m.AddHook(adapters.LogTransitions(cfg.logger))
+	}
+
+	c.out = adapters.NewOutbox(c.m,
+		adapters.WithBufferLimits(cfg.bufMsgs, cfg.bufBytes),
+		adapters.WithOverflow(cfg.overflow),
+		adapters.WithDropHook(c.dropped))
+	hb, err := adapters.NewHeartbeat(c.m, cfg.heartbeat,
+		adapters.WithHeartbeatClock(cfg.clk), adapters.WithRTTHook(cfg.onRTT))
+	if err != nil { // validated already by WithHeartbeat; the default is valid
+		_ = c.m.Close()
+		return nil, &OptionError{Option: "WithHeartbeat", Err: err}
+	}
+	c.hb = hb
+	c.rec = adapters.NewReconnect(c.m, cfg.reconnect,
+		adapters.WithReconnectClock(cfg.clk),
+		adapters.WithCredentialsRefresh(cfg.refreshable),
+		adapters.WithDecisionHook(c.decided))
+	c.con = adapters.NewConnector(c.m, cfg.tr, c.targetFunc(urlFunc),
+		adapters.WithObserver(c.hb),
+		adapters.WithObserver(c.out),
+		adapters.WithMessageHandler(c.inbound))
+
+	if cfg.autoConnect {
+		if _, err := c.con.Connect(context.Background()); err != nil {
+			_ = c.m.Close()
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// decided runs on the actor for every reconnect decision.
+func (c *Client[T]) decided(d adapters.Decision) {
+	if f := c.cfg.onRetry; f != nil && !d.Decision.Stop {
+		r := Retry{Attempt: d.Context.Attempt, Delay: d.Decision.Delay, Cause: d.Context.Err}
+		c.cb.post(func() { f(r) })
+	}
+}
+
+func urlProvider[U URL](target U) (func(context.Context) (string, error), error) {
+	switch t := any(target).(type) {
+	case string:
+		if t == "" {
+			return nil, &OptionError{Option: "target", Err: errors.New("empty URL")}
+		}
+		return func(context.Context) (string, error) { return t, nil }, nil
+	case func(context.Context) (string, error):
+		if t == nil {
+			return nil, &OptionError{Option: "target", Err: errors.New("nil URL function")}
+		}
+		return t, nil
+	}
+	return nil, &OptionError{Option: "target", Err: errInvalid}
+}
+
+// targetFunc builds the dial target on every attempt from the providers.
+func (c *Client[T]) targetFunc(url func(context.Context) (string, error)) adapters.TargetFunc {
+	return func(ctx context.Context) (transport.Target, error) {
+		u, err := url(ctx)
+		if err != nil {
+			return transport.Target{}, err
+		}
+		t := transport.Target{URL: u, Header: c.cfg.header.Clone(), Subprotocols: c.cfg.subprotocols}
+		if c.cfg.headerFunc != nil {
+			h, err := c.cfg.headerFunc(ctx)
+			if err != nil {
+				return transport.Target{}, err
+			}
+			if t.Header == nil {
+				t.Header = make(map[string][]string, len(h))
+			}
+			for k, v := range h {
+				t.Header[k] = v
+			}
+		}
+		if c.cfg.subprotocolsFunc != nil {
+			if t.Subprotocols, err = c.cfg.subprotocolsFunc(ctx); err != nil {
+				return transport.Target{}, err
+			}
+		}
+		return t, nil
+	}
+}
+
+// Connect starts connecting, if the client has not started yet, and waits
+// until the connection is open. It returns nil once Open, the cause when the
+// client reaches Closed first (the policy gave up, or Close was called), and
+// ctx's error when ctx ends first; the client keeps trying in the
+// background in that case.
+func (c *Client[T]) Connect(ctx context.Context) error {
+	if _, err := c.con.Connect(ctx); err != nil && !errors.Is(err, fsm.ErrForbidden) {
+		if errors.Is(err, fsm.ErrMachineClosed) {
+			return ErrClosed
+		}
+		return err
+	}
+	for {
+		tr := c.m.Last()
+		switch tr.To {
+		case fsm.Open:
+			return nil
+		case fsm.Closed:
+			if tr.Cause != nil {
+				return &TransitionError{Transition: tr}
+			}
+			return ErrClosed
+		}
+		if !c.m.WaitForStateChange(ctx, tr.To) {
+			return ctx.Err()
+		}
+	}
+}
+
+// Close closes the connection (with the close handshake when it is open) and
+// stops everything the client started. It works from any goroutine, in any
+// state, any number of times: every call waits for the same shutdown and
+// returns nil once it is complete, or ctx's error when ctx ends first (the
+// shutdown still completes, bounded by the transport's close timeout).
+// Messages still queued in the outbound buffer are reported as dropped.
+func (c *Client[T]) Close(ctx context.Context) error {
+	c.closeOnce.Do(func() { go c.shutdown() })
+	select {
+	case <-c.done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if c.cb.inCallback() {
+		return nil // called from a callback: do not wait for ourselves
+	}
+	select {
+	case <-c.cb.drained():
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (c *Client[T]) shutdown() {
+	defer close(c.done)
+	bg := context.Background()
+	for st := c.m.State(); st != fsm.Closed; st = c.m.State() {
+		_, err := c.con.Close(bg, transport.StatusNormalClosure, "")
+		if errors.Is(err, fsm.ErrMachineClosed) {
+			break
+		}
+		if err != nil { // Closing: wait for the handshake to end
+			c.m.WaitForStateChange(bg, st)
+		}
+	}
+	_ = c.con.Wait(bg)
+	_ = c.rec.Wait(bg)
+	_ = c.hb.Wait(bg)
+	_ = c.out.Wait(bg)
+	_ = c.m.Close()
+	c.messages.Close()
+	c.errs.Close()
+	c.transitions.Close()
+}
+
+// Done is closed once Close has finished shutting the client down.
+func (c *Client[T]) Done() <-chan struct{} { return c.done }
+
+// Reconnect resets the backoff and reconnects now: while waiting, it cuts
+// the wait short; while open, it drops the connection and dials again at
+// once (for a network change). It returns ErrClosed after Close.
+func (c *Client[T]) Reconnect(ctx context.Context) error { return c.rec.RetryNow(ctx) }
+
+// State returns the lifecycle state.
+func (c *Client[T]) State() fsm.State { return c.m.State() }
+
+// Status returns the seed's four-valued status (see StatusOf).
+func (c *Client[T]) Status() Status { return StatusOf(c.m.State()) }
+
+// IsConnected reports whether the connection is open.
+func (c *Client[T]) IsConnected() bool { return c.m.State() == fsm.Open }
+
+// WaitForStateChange blocks until the state differs from from and reports
+// true, or until ctx ends and reports false.
+func (c *Client[T]) WaitForStateChange(ctx context.Context, from fsm.State) bool {
+	return c.m.WaitForStateChange(ctx, from)
+}
+
+// Latest returns the most recent message, and false before the first one.
+func (c *Client[T]) Latest() (T, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.latest, c.hasLatest
+}
+
+// Err returns the most recent error the error stream carried, or nil.
+func (c *Client[T]) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lastErr
+}
+
+// RTT returns the latest heartbeat round-trip time, or 0 before the first.
+func (c *Client[T]) RTT() time.Duration { return c.hb.RTT() }
+
+// Buffered returns how many messages, and payload bytes, wait in the
+// outbound buffer.
+func (c *Client[T]) Buffered() (messages, bytes int) { return c.out.Len() }
+
+// Logger returns the logger given with WithLogger, or nil.
+func (c *Client[T]) Logger() *slog.Logger { return c.cfg.logger }

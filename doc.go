@@ -1,0 +1,53 @@
+// Package tether is a client for long-lived connections, WebSocket first:
+// the Go counterpart of a reusable useWebSocket, with the connection's
+// lifecycle as an explicit state machine.
+//
+//	c, err := tether.New[Reading]("wss://feed.example/live")
+//	if err != nil { ... }
+//	defer c.Close(ctx)
+//	for r := range c.Messages(ctx).All() {
+//		fmt.Println(r.Sensor, r.Value)
+//	}
+//
+// # What a Client does
+//
+// [New] composes a lifecycle machine (package fsm) with a transport
+// (WebSocket by default), a reconnect policy and a heartbeat (package
+// policy, applied by package adapters), and an outbound buffer. The client
+// connects (at once, or on [Client.Connect]), decodes every message into T
+// with a codec (JSON by default), reconnects with jittered exponential
+// backoff when the connection is lost, probes the peer with pings and
+// treats a silent peer as a failure, and queues sends made while it is not
+// connected.
+//
+// # Observing it
+//
+// Snapshots: [Client.State], [Client.Status] (the seed's connecting, open,
+// closing, closed), [Client.IsConnected], [Client.Latest], [Client.Err],
+// [Client.RTT], [Client.WaitForStateChange].
+//
+// Streams, each subscription with its own bounded queue and overflow policy:
+// [Client.Messages], [Client.Errors] and [Client.Transitions] as channels or
+// iterators, and [Client.ObserveMessages], [Client.ObserveErrors] and
+// [Client.ObserveTransitions] as rxgo Observables.
+//
+// Callbacks, run in order on one goroutine and never under a lock:
+// [OnOpen], [OnClose], [OnError], [OnTransition], [OnRetry]; [OnMessage] runs
+// on the reader.
+//
+// The history: [Client.Trace] and [Client.TraceMermaid] draw what happened.
+//
+// # Errors
+//
+// Bad options: [*OptionError]. On the error stream: [*TransitionError] (a
+// failed dial, a drop, a heartbeat timeout, the give-up; it unwraps to the
+// cause, so errors.As finds a *transport.HandshakeError or a
+// *policy.StopError), *stream.DecodeError, and [*DropError] for every
+// message the outbound buffer dropped or that may have been lost.
+//
+// # Testing
+//
+// Everything timed goes through the clock given to [WithClock]; package
+// tethertest has a fake clock, and transport/memory a scriptable server, so
+// tests of code built on tether never sleep.
+package tether

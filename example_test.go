@@ -1,0 +1,141 @@
+package tether_test
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/tether-go/tether"
+	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/stream"
+	"github.com/tether-go/tether/transport"
+	"github.com/tether-go/tether/transport/memory"
+)
+
+// Price is a typed message.
+type Price struct {
+	Symbol string  `json:"symbol"`
+	Price  float64 `json:"price"`
+}
+
+func ExampleNew() {
+	srv, _ := memory.NewServer(memory.WithAutoAccept())
+	c, err := tether.New[Price]("memory://prices",
+		tether.WithTransport(srv.Transport()), tether.WithAutoConnect(false))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx := context.Background()
+	defer c.Close(ctx)
+
+	prices := c.Messages(ctx)
+	if err := c.Connect(ctx); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("status:", c.Status())
+
+	sc, _ := srv.Accept(ctx)
+	_ = sc.Send(ctx, transport.Text, []byte(`{"symbol":"ACME","price":12.5}`))
+	p := <-prices.C()
+	fmt.Printf("%s %.2f\n", p.Symbol, p.Price)
+	// Output:
+	// status: open
+	// ACME 12.50
+}
+
+func ExampleClient_Send() {
+	srv, _ := memory.NewServer(memory.WithAutoAccept())
+	c, _ := tether.New[Price]("memory://prices",
+		tether.WithTransport(srv.Transport()), tether.WithAutoConnect(false))
+	ctx := context.Background()
+	defer c.Close(ctx)
+
+	// Sent before the connection exists: buffered, delivered in order on open.
+	_ = c.Send(ctx, "subscribe ACME")                   // a string goes as text
+	_ = c.Send(ctx, Price{Symbol: "ACME", Price: 12.5}) // a struct through the codec
+	_ = c.Send(ctx, []byte{0x01})                       // []byte goes as binary
+	_ = c.Connect(ctx)
+
+	sc, _ := srv.Accept(ctx)
+	for range 3 {
+		m, _ := sc.Recv(ctx)
+		fmt.Printf("%s %q\n", m.Type, m.Payload)
+	}
+	// Output:
+	// text "subscribe ACME"
+	// text "{\"symbol\":\"ACME\",\"price\":12.5}"
+	// binary "\x01"
+}
+
+func ExampleClient_Transitions() {
+	srv, _ := memory.NewServer(memory.WithAutoAccept())
+	c, _ := tether.New[Price]("memory://prices",
+		tether.WithTransport(srv.Transport()), tether.WithAutoConnect(false))
+	ctx := context.Background()
+
+	trs := c.Transitions(ctx)
+	_ = c.Connect(ctx)
+	_ = c.Close(ctx)
+	for tr := range trs.All() {
+		fmt.Println(tr.From, "->", tr.To, "on", tr.Event)
+	}
+	// Output:
+	// Idle -> Idle on none
+	// Idle -> Connecting on connect
+	// Connecting -> Open on dialed
+	// Open -> Closing on close
+	// Closing -> Closed on closed
+}
+
+// A Rx pipeline over typed messages: filter, map, buffer.
+func ExampleClient_ObserveMessages() {
+	srv, _ := memory.NewServer(memory.WithAutoAccept())
+	c, _ := tether.New[Price]("memory://prices",
+		tether.WithTransport(srv.Transport()), tether.WithAutoConnect(false))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	defer c.Close(context.Background())
+
+	batches := c.ObserveMessages(ctx, stream.WithOverflow(stream.Block)).
+		Filter(func(v any) bool { return v.(Price).Symbol == "ACME" }).
+		Map(func(_ context.Context, v any) (any, error) { return v.(Price).Price, nil }).
+		BufferWithCount(2)
+
+	_ = c.Connect(ctx)
+	sc, _ := srv.Accept(ctx)
+	for _, m := range []string{
+		`{"symbol":"ACME","price":1}`, `{"symbol":"INIT","price":99}`,
+		`{"symbol":"ACME","price":2}`, `{"symbol":"ACME","price":3}`, `{"symbol":"ACME","price":4}`,
+	} {
+		_ = sc.Send(ctx, transport.Text, []byte(m))
+	}
+	n := 0
+	for item := range batches.Observe() {
+		fmt.Println(item.V)
+		if n++; n == 2 {
+			break
+		}
+	}
+	// Output:
+	// [1 2]
+	// [3 4]
+}
+
+func ExampleClient_WaitForStateChange() {
+	srv, _ := memory.NewServer(memory.WithAutoAccept())
+	c, _ := tether.New[Price]("memory://prices", tether.WithTransport(srv.Transport()))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	defer c.Close(ctx)
+	for st := c.State(); st != fsm.Open; st = c.State() {
+		if !c.WaitForStateChange(ctx, st) {
+			fmt.Println("gave up waiting")
+			return
+		}
+	}
+	fmt.Println(c.State(), c.IsConnected())
+	// Output:
+	// Open true
+}

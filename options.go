@@ -1,0 +1,324 @@
+package tether
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/tether-go/tether/adapters"
+	"github.com/tether-go/tether/clock"
+	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/policy"
+	"github.com/tether-go/tether/stream"
+	"github.com/tether-go/tether/transport"
+)
+
+// Option configures a Client. Options are applied in order by New, which
+// checks the result and reports the first problem as an *OptionError.
+type Option interface{ apply(*config) }
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+// config is what the options set. New copies defaults in first.
+type config struct {
+	errs []error // problems found while applying options
+
+	subprotocols     []string
+	subprotocolsFunc func(ctx context.Context) ([]string, error)
+	header           http.Header
+	headerFunc       func(ctx context.Context) (http.Header, error)
+	refreshable      bool
+	autoConnect      bool
+
+	reconnect policy.Reconnect
+	heartbeat policy.Heartbeat
+
+	onOpen       func(fsm.Transition)
+	onClose      func(fsm.Transition)
+	onError      func(error)
+	onTransition func(fsm.Transition)
+	onDrop       func(adapters.Drop)
+	onRTT        func(time.Duration)
+	onRetry      func(Retry)
+
+	tr         transport.Transport
+	codec      stream.Codec
+	router     *stream.Router
+	bufMsgs    int
+	bufBytes   int
+	overflow   adapters.Overflow
+	logger     *slog.Logger
+	clk        clock.Clock
+	traceLimit int
+}
+
+func (c *config) fail(option string, err error) {
+	c.errs = append(c.errs, &OptionError{Option: option, Err: err})
+}
+
+// errInvalid is wrapped by option errors that have no richer cause.
+var errInvalid = errors.New("invalid value")
+
+// WithSubprotocols offers subprotocols in preference order. A server that
+// selects none of them fails the dial (transport.ErrSubprotocol).
+func WithSubprotocols(protocols ...string) Option {
+	return optionFunc(func(c *config) { c.subprotocols = append([]string(nil), protocols...) })
+}
+
+// WithSubprotocolsFunc computes the subprotocols on every attempt.
+func WithSubprotocolsFunc(f func(ctx context.Context) ([]string, error)) Option {
+	return optionFunc(func(c *config) {
+		if f == nil {
+			c.fail("WithSubprotocolsFunc", errInvalid)
+		}
+		c.subprotocolsFunc = f
+	})
+}
+
+// WithHeader sends h with every handshake.
+func WithHeader(h http.Header) Option {
+	return optionFunc(func(c *config) { c.header = h.Clone() })
+}
+
+// WithHeaderFunc computes handshake headers on every attempt, after the
+// static ones from WithHeader.
+func WithHeaderFunc(f func(ctx context.Context) (http.Header, error)) Option {
+	return optionFunc(func(c *config) {
+		if f == nil {
+			c.fail("WithHeaderFunc", errInvalid)
+		}
+		c.headerFunc = f
+	})
+}
+
+// WithCredentials fetches credentials as headers (an Authorization bearer
+// token, say) on every attempt. Because a retry carries fresh credentials,
+// the reconnect policy retries a 401 or 403 instead of giving up.
+func WithCredentials(f func(ctx context.Context) (http.Header, error)) Option {
+	return optionFunc(func(c *config) {
+		if f == nil {
+			c.fail("WithCredentials", errInvalid)
+		}
+		c.headerFunc, c.refreshable = f, true
+	})
+}
+
+// WithAutoConnect says whether New starts connecting at once (true, the
+// default, as the seed's autoConnect) or waits for Connect.
+func WithAutoConnect(on bool) Option {
+	return optionFunc(func(c *config) { c.autoConnect = on })
+}
+
+// WithReconnect sets the reconnect policy. Default: policy.Default(),
+// exponential backoff from 1 s by 1.6 to 30 s with equal jitter and the
+// default close-code and HTTP-status rules.
+func WithReconnect(p policy.Reconnect) Option {
+	return optionFunc(func(c *config) {
+		if p == nil {
+			c.fail("WithReconnect", errInvalid)
+		}
+		c.reconnect = p
+	})
+}
+
+// WithReconnectAttempts is the seed's simple form: at most attempts
+// reconnects in a row, interval apart (with the default close-code and
+// HTTP-status rules).
+func WithReconnectAttempts(attempts int, interval time.Duration) Option {
+	return optionFunc(func(c *config) {
+		p, err := policy.New(policy.Constant(interval), policy.WithMaxAttempts(attempts))
+		if err != nil {
+			c.fail("WithReconnectAttempts", err)
+			return
+		}
+		if attempts < 1 {
+			c.fail("WithReconnectAttempts", errInvalid)
+			return
+		}
+		c.reconnect = p
+	})
+}
+
+// WithoutReconnect never reconnects: the first failure closes the client.
+func WithoutReconnect() Option {
+	return optionFunc(func(c *config) {
+		p, _ := policy.New(policy.Never())
+		c.reconnect = p
+	})
+}
+
+// WithHeartbeat sets the heartbeat. Default: policy.DefaultHeartbeat(), a
+// WebSocket ping every 15 s with a 10 s pong timeout.
+func WithHeartbeat(h policy.Heartbeat) Option {
+	return optionFunc(func(c *config) {
+		if err := h.Validate(); err != nil {
+			c.fail("WithHeartbeat", err)
+		}
+		c.heartbeat = h
+	})
+}
+
+// WithHeartbeatMessage makes the heartbeat send an application message
+// instead of a ping frame (the seed's heartbeatMessage), every interval,
+// expecting a sign of life within pongTimeout. msg is sent as text.
+func WithHeartbeatMessage(msg string, interval, pongTimeout time.Duration) Option {
+	return WithHeartbeat(policy.Heartbeat{Interval: interval, PongTimeout: pongTimeout,
+		Mode: policy.AppMessage, Message: []byte(msg)})
+}
+
+// WithoutHeartbeat turns the heartbeat off. Half-open connections then go
+// unnoticed until a write fails.
+func WithoutHeartbeat() Option {
+	return optionFunc(func(c *config) { c.heartbeat = policy.DisabledHeartbeat() })
+}
+
+// OnOpen calls f after every transition to Open, before the first message
+// of that connection is delivered. Callbacks run one at a time, in order, on
+// a goroutine of the client's, never under a lock: they may call any method
+// of the client, Close included. OnOpen must not wait for a message: the
+// connection's messages are held until it returns.
+func OnOpen(f func(fsm.Transition)) Option {
+	return optionFunc(func(c *config) { c.onOpen = f })
+}
+
+// OnClose calls f after the transition to Closed (the client closed, or the
+// policy gave up: the transition's cause says why). Same goroutine as OnOpen.
+func OnClose(f func(fsm.Transition)) Option {
+	return optionFunc(func(c *config) { c.onClose = f })
+}
+
+// OnError calls f with every error the error stream carries: failed dials,
+// drops, heartbeat timeouts, the give-up, decode errors and drop reports.
+// Same goroutine as OnOpen.
+func OnError(f func(error)) Option {
+	return optionFunc(func(c *config) { c.onError = f })
+}
+
+// OnTransition calls f with every transition. Same goroutine as OnOpen.
+func OnTransition(f func(fsm.Transition)) Option {
+	return optionFunc(func(c *config) { c.onTransition = f })
+}
+
+// OnDrop calls f with every message dropped from the outbound buffer or
+// possibly lost at a drop, besides reporting it on the error stream as a
+// *DropError. It may run on any goroutine and must not block.
+func OnDrop(f func(adapters.Drop)) Option {
+	return optionFunc(func(c *config) { c.onDrop = f })
+}
+
+// Retry describes a reconnect the policy scheduled.
+type Retry struct {
+	// Attempt is the number of the attempt in the current streak, from 1.
+	Attempt int
+	// Delay is how long the client waits before it.
+	Delay time.Duration
+	// Cause is why the last connection or dial ended.
+	Cause error
+}
+
+// OnRetry calls f every time the reconnect policy schedules an attempt,
+// with the delay it chose. Same goroutine as OnOpen.
+func OnRetry(f func(Retry)) Option {
+	return optionFunc(func(c *config) { c.onRetry = f })
+}
+
+// OnRTT calls f with every heartbeat round trip, on the reader goroutine.
+// It must not block.
+func OnRTT(f func(time.Duration)) Option {
+	return optionFunc(func(c *config) { c.onRTT = f })
+}
+
+// WithTransport sets the transport. Default: WebSocket (transport/websocket)
+// with its defaults.
+func WithTransport(t transport.Transport) Option {
+	return optionFunc(func(c *config) {
+		if t == nil {
+			c.fail("WithTransport", errInvalid)
+		}
+		c.tr = t
+	})
+}
+
+// WithCodec sets the codec that decodes messages into T and encodes values
+// passed to Send that are neither string nor []byte. Default: stream.JSON.
+func WithCodec(codec stream.Codec) Option {
+	return optionFunc(func(c *config) {
+		if codec == nil {
+			c.fail("WithCodec", errInvalid)
+		}
+		c.codec = codec
+	})
+}
+
+// WithRouter dispatches every inbound message, read as an envelope
+// {type, data, timestamp}, through r: to the handlers and typed streams
+// registered per type. Routing errors go to the error stream; the
+// connection stays open.
+func WithRouter(r *stream.Router) Option {
+	return optionFunc(func(c *config) {
+		if r == nil {
+			c.fail("WithRouter", errInvalid)
+		}
+		c.router = r
+	})
+}
+
+// WithSendBuffer bounds the messages queued while no connection is open:
+// at most messages messages and bytes payload bytes, with overflow deciding
+// what a Send into a full buffer does. Defaults: 1024 messages, 4 MiB,
+// adapters.Block.
+func WithSendBuffer(messages, bytes int, overflow adapters.Overflow) Option {
+	return optionFunc(func(c *config) {
+		if messages < 1 || bytes < 1 || overflow > adapters.Fail {
+			c.fail("WithSendBuffer", errInvalid)
+			return
+		}
+		c.bufMsgs, c.bufBytes, c.overflow = messages, bytes, overflow
+	})
+}
+
+// WithLogger records every transition with its cause, and every dropped
+// message, on l.
+func WithLogger(l *slog.Logger) Option {
+	return optionFunc(func(c *config) { c.logger = l })
+}
+
+// WithClock sets the clock every delay, probe and timestamp runs on.
+// Tests pass a tethertest.FakeClock.
+func WithClock(clk clock.Clock) Option {
+	return optionFunc(func(c *config) {
+		if clk == nil {
+			c.fail("WithClock", errInvalid)
+		}
+		c.clk = clk
+	})
+}
+
+// WithTraceLimit sets how many recent transitions Trace keeps (default
+// 256).
+func WithTraceLimit(n int) Option {
+	return optionFunc(func(c *config) {
+		if n < 1 {
+			c.fail("WithTraceLimit", errInvalid)
+		}
+		c.traceLimit = n
+	})
+}
+
+func defaultConfig() config {
+	return config{
+		autoConnect: true,
+		reconnect:   policy.Default(),
+		heartbeat:   policy.DefaultHeartbeat(),
+		codec:       stream.JSON,
+		bufMsgs:     adapters.DefaultMaxQueued,
+		bufBytes:    adapters.DefaultMaxQueuedBytes,
+		overflow:    adapters.Block,
+		clk:         clock.Real(),
+		traceLimit:  256,
+	}
+}

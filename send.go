@@ -1,0 +1,51 @@
+package tether
+
+import (
+	"context"
+
+	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/stream"
+	"github.com/tether-go/tether/transport"
+)
+
+// Send sends v: a string as a text message, a []byte as a binary message,
+// anything else encoded by the codec (JSON by default). It is safe from many
+// goroutines; one writer per connection keeps frames whole.
+//
+// While the connection is open and nothing is queued, v is written at once.
+// Otherwise it waits in the outbound buffer and goes out, in order, after
+// the next open; a full buffer behaves as WithSendBuffer's overflow policy
+// says. Send returns ErrClosed after Close, a *stream.EncodeError when the
+// codec refuses v, and ctx's error when ctx ends while Send waits.
+func (c *Client[T]) Send(ctx context.Context, v any) error {
+	_, err := c.SendID(ctx, v)
+	return err
+}
+
+// SendID is Send that also returns the message's identity, the ID that drop
+// reports (*DropError, OnDrop) carry.
+func (c *Client[T]) SendID(ctx context.Context, v any) (uint64, error) {
+	if st := c.m.State(); st == fsm.Closing || st == fsm.Closed {
+		return 0, ErrClosed
+	}
+	var (
+		typ     transport.MessageType
+		payload []byte
+	)
+	switch x := v.(type) {
+	case string:
+		typ, payload = transport.Text, []byte(x)
+	case []byte:
+		typ, payload = transport.Binary, x
+	default:
+		p, binary, err := stream.Encode(c.cfg.codec, v)
+		if err != nil {
+			return 0, err
+		}
+		typ, payload = transport.Text, p
+		if binary {
+			typ = transport.Binary
+		}
+	}
+	return c.out.Send(ctx, typ, payload, v)
+}

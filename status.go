@@ -1,0 +1,47 @@
+package tether
+
+import "github.com/tether-go/tether/fsm"
+
+// Status is the coarse connection status of the seed's useWebSocket:
+// connecting, open, closing or closed. State gives the full lifecycle.
+type Status uint8
+
+// Statuses.
+const (
+	// StatusClosed: not started yet, or closed for good.
+	StatusClosed Status = iota
+	// StatusConnecting: dialing, or waiting to reconnect.
+	StatusConnecting
+	// StatusOpen: connected.
+	StatusOpen
+	// StatusClosing: the close handshake is under way.
+	StatusClosing
+)
+
+// String returns "connecting", "open", "closing" or "closed".
+func (s Status) String() string {
+	switch s {
+	case StatusConnecting:
+		return "connecting"
+	case StatusOpen:
+		return "open"
+	case StatusClosing:
+		return "closing"
+	}
+	return "closed"
+}
+
+// StatusOf maps a lifecycle state onto the four statuses: Idle and Closed
+// are closed, Connecting and Waiting (a reconnect is pending) are
+// connecting, Open is open, Closing is closing.
+func StatusOf(s fsm.State) Status {
+	switch s {
+	case fsm.Connecting, fsm.Waiting:
+		return StatusConnecting
+	case fsm.Open:
+		return StatusOpen
+	case fsm.Closing:
+		return StatusClosing
+	}
+	return StatusClosed
+}

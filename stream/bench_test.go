@@ -1,0 +1,156 @@
+package stream_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tether-go/tether/stream"
+)
+
+// tick is a 16-byte value, the size of a small decoded message header.
+type tick struct {
+	Seq   uint64
+	Price float64
+}
+
+// consume drains ch on a goroutine and returns a channel closed when ch is
+// closed.
+func consume[T any](ch <-chan T) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		for range ch {
+		}
+		close(done)
+	}()
+	return done
+}
+
+// BenchmarkChannelHandOff is the reference: a plain buffered channel between
+// two goroutines, with nothing around it.
+func BenchmarkChannelHandOff(b *testing.B) {
+	ch := make(chan tick, stream.DefaultBuffer)
+	done := consume(ch)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		ch <- tick{Seq: uint64(i)}
+	}
+	close(ch)
+	<-done
+}
+
+func benchmarkPublish(b *testing.B, subscribers int) {
+	h := stream.NewHub[tick]()
+	var done []<-chan struct{}
+	for range subscribers {
+		s := h.Subscribe(context.Background(), stream.WithOverflow(stream.Block))
+		done = append(done, consume(s.C()))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		h.Publish(tick{Seq: uint64(i)})
+	}
+	h.Close()
+	for _, d := range done {
+		<-d
+	}
+}
+
+// BenchmarkPublish1 publishes to one channel subscriber (Block policy, so
+// every value is delivered) drained by another goroutine.
+func BenchmarkPublish1(b *testing.B) { benchmarkPublish(b, 1) }
+
+// BenchmarkPublish4 publishes to four channel subscribers.
+func BenchmarkPublish4(b *testing.B) { benchmarkPublish(b, 4) }
+
+// BenchmarkPublishDropOldestFull publishes to a subscriber whose reader is
+// gone: every Publish drops the oldest value.
+func BenchmarkPublishDropOldestFull(b *testing.B) {
+	h := stream.NewHub[tick]()
+	h.Subscribe(context.Background(), stream.WithBuffer(16))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		h.Publish(tick{Seq: uint64(i)})
+	}
+	b.StopTimer()
+	h.Close()
+}
+
+// BenchmarkPublishRxObserve publishes to an Rx subscriber read with an
+// Observe loop.
+func BenchmarkPublishRxObserve(b *testing.B) {
+	h := stream.NewHub[tick]()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := consume(h.Observable(ctx, stream.WithOverflow(stream.Block)).Observe())
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		h.Publish(tick{Seq: uint64(i)})
+	}
+	h.Close()
+	<-done
+}
+
+// BenchmarkPublishRxMapForEach publishes through FromChannel, Map and
+// ForEach.
+func BenchmarkPublishRxMapForEach(b *testing.B) {
+	h := stream.NewHub[tick]()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var sum uint64
+	done := h.Observable(ctx, stream.WithOverflow(stream.Block)).
+		Map(func(_ context.Context, v any) (any, error) { return v.(tick).Seq, nil }).
+		ForEach(func(v any) { sum += v.(uint64) }, func(error) {}, func() {})
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		h.Publish(tick{Seq: uint64(i)})
+	}
+	h.Close()
+	<-done
+}
+
+// TestPublishDoesNotAllocate holds the zero-allocation promise for channel
+// subscribers, on the plain path and on the overflow paths.
+func TestPublishDoesNotAllocate(t *testing.T) {
+	for _, p := range []stream.Overflow{stream.DropOldest, stream.DropNewest, stream.Block} {
+		t.Run(p.String(), func(t *testing.T) {
+			h := stream.NewHub[tick]()
+			defer h.Close()
+			a := h.Subscribe(context.Background(), stream.WithBuffer(1000), stream.WithOverflow(p))
+			if p != stream.Block {
+				// Let this one overflow on every run.
+				h.Subscribe(context.Background(), stream.WithBuffer(1), stream.WithOverflow(p))
+			}
+			var i uint64
+			allocs := testing.AllocsPerRun(500, func() {
+				i++
+				h.Publish(tick{Seq: i})
+			})
+			require.Zero(t, allocs)
+			require.Len(t, a.C(), 501, "every value reached the roomy subscriber")
+		})
+	}
+}
+
+// BenchmarkDispatchPayload decodes an envelope and its data with JSON and
+// publishes the typed message to one subscriber that never reads (so the
+// figure is decoding plus routing, not a hand-off).
+func BenchmarkDispatchPayload(b *testing.B) {
+	r := stream.NewRouter()
+	defer r.Close()
+	stream.Route[metrics](r, "system").Subscribe(context.Background(), stream.WithBuffer(1))
+	payload := []byte(`{"type":"system","data":{"cpu":0.5,"mem":42},"timestamp":"2024-05-01T12:00:00Z"}`)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(payload)))
+	for b.Loop() {
+		if err := r.DispatchPayload(payload); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

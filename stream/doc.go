@@ -1,0 +1,105 @@
+// Package stream is tether's hot path for everything a connection emits:
+// a fan-out [Hub] with a bounded queue and an explicit overflow policy per
+// subscriber, channel, iterator and rxgo views of it, codecs that turn
+// payloads into typed values, and a [Router] that sends envelopes
+// {type, data, timestamp} to typed handlers and typed streams.
+//
+// The package knows no transport and no state machine: the Client decodes
+// each inbound payload, publishes messages, errors and lifecycle
+// transitions on hubs, and users subscribe.
+//
+// # The hub
+//
+// [Hub.Publish] reads the current subscriber list with one atomic load (the
+// list is an immutable slice replaced on every subscribe and unsubscribe,
+// copy on write) and hands the value to each subscriber's queue. It takes
+// no hub-wide lock and allocates nothing for channel subscribers. Each
+// subscriber's queue is the buffered channel its reader receives from
+// ([Subscription.C]), so a subscriber costs no goroutine. A small mutex per
+// subscriber orders sends against closing, so a send on a closed channel
+// cannot happen, whichever goroutine closes.
+//
+// A subscription ends by [Subscription.Close], by the end of the context
+// passed to [Hub.Subscribe] (watched with context.AfterFunc: no goroutine
+// until it fires), by [Hub.Close], or by the [Disconnect] policy. Values
+// already queued stay readable; then the channel closes. [Subscription.Err]
+// says why it ended. [WithInitial] queues a first value (the current state,
+// say) ahead of everything published after subscribing.
+//
+// # Overflow policies
+//
+// Each subscriber has a queue of [WithBuffer] values ([DefaultBuffer] = 256)
+// and a policy ([WithOverflow]) for a value that arrives when it is full:
+//
+//	policy       | the subscriber keeps     | the publisher        | reported as dropped
+//	-------------+--------------------------+----------------------+---------------------------
+//	DropOldest   | the newest values        | never waits          | each evicted oldest value
+//	DropNewest   | the first values queued  | never waits          | each arriving value
+//	Block        | every value              | waits for room       | nothing
+//	Disconnect   | what was queued          | never waits          | the value that did not fit;
+//	             | before it fell behind    |                      | the subscriber is closed with
+//	             |                          |                      | ErrSlowSubscriber
+//
+// [DropOldest] is the default: a live feed is worth most when it is fresh,
+// and a slow reader must not hold up the connection's reader or the other
+// subscribers. Use [Block] only when the reader is known to keep up (or
+// when slowing the whole connection down is the point), [DropNewest] when
+// the first values matter most, and [Disconnect] when a gap is worse than
+// an end. A Block publisher is released when the subscriber reads, closes,
+// its context ends or the hub closes.
+//
+// Every drop is reported: [Subscription.Dropped] counts them,
+// [OnDrop] calls back per subscriber, and [OnAnyDrop] calls back for every
+// subscriber of a hub with its [SubInfo], so the Client can put each drop
+// on its error stream or a metric. Callbacks run on the publishing
+// goroutine after the subscriber's lock is released.
+//
+// # Channels, iterators and Rx
+//
+// Three ways to read the same hub, from cheapest to most composable:
+//
+//   - [Subscription.C], a channel: select on it beside other channels.
+//   - [Subscription.All] and [Hub.All], iterators: range over them; Hub.All
+//     subscribes for the loop and unsubscribes when it ends.
+//   - [Hub.Observable], an rxgo Observable: Map, Filter, BufferWithCount,
+//     Debounce and the rest of rxgo's operators.
+//
+// # Why Rx is a view, not the pipe
+//
+// rxgo v2.5.0 cannot carry the hot path: FromChannel is cold (two observers
+// of one Observable split the items), the published (connectable) form
+// blocks every observer behind the slowest, ignores a cancelled context
+// while blocked and leaks its producer, ForEach ignores its own
+// WithContext, and FromEventSource holds a lock after its context ends.
+// Each operator also costs a goroutine hop and an interface box per item.
+//
+// So the fan-out is this package's own, and each call to [Hub.Observable]
+// makes a separate subscriber whose queue is a chan rxgo.Item, wrapped with
+// rxgo.FromChannel(queue, rxgo.WithContext(ctx)). Two Observables never
+// split items; a slow pipeline only affects itself, under its own overflow
+// policy; cancelling ctx frees the subscriber and stops rxgo's operator
+// goroutines. This package never uses WithPublishStrategy, Connect or
+// FromEventSource. Build one pipeline per Observable: observing one
+// Observable twice would split its items, as FromChannel does.
+//
+// # Codecs and typed messages
+//
+// A [Codec] marshals values into payloads and says whether each payload
+// goes in a text or a binary frame; [JSON] is the default, [Raw] passes
+// bytes and strings through. [Decode] and [DecodeEnvelope] decode a payload
+// (which may be a borrowed read buffer) into typed values; failures are
+// [*DecodeError]s with a bounded excerpt of the payload.
+//
+// [Message] is the envelope {type, data, timestamp}; [Envelope] is one
+// whose data is still raw JSON. A [Router] decodes each Envelope's data
+// into the type registered for its message type and calls the handlers
+// ([Handle]) and publishes on the typed hubs ([Route]). An unknown type is
+// a [*RouteError] with [ErrUnknownType] unless a fallback is set
+// ([WithFallback]); the connection is never at fault for a bad message.
+//
+// # Concurrency
+//
+// Every exported function and method may be called from any goroutine
+// unless its documentation says otherwise. Values published by one
+// goroutine reach each subscriber in publish order.
+package stream

@@ -1,0 +1,243 @@
+package stream
+
+import (
+	"context"
+	"iter"
+	"reflect"
+	"slices"
+	"sync/atomic"
+)
+
+// Hub fans values of type T out to any number of subscribers, each with its
+// own bounded queue and overflow policy. See the package documentation.
+//
+// The zero Hub is ready to use, with default options. A Hub must not be
+// copied after first use.
+type Hub[T any] struct {
+	list   atomic.Pointer[memberList[T]]
+	ids    atomic.Uint64
+	onDrop func(SubInfo, T)
+	defs   []SubOption
+	err    error
+}
+
+// memberList is an immutable snapshot of the subscribers. Publish reads the
+// current one with a single atomic load; Subscribe and unsubscribe replace
+// it (copy on write). closed marks the list of a closed hub.
+type memberList[T any] struct {
+	members []member[T]
+	closed  bool
+}
+
+// NewHub returns a hub with the given options. It never fails: a bad option
+// is reported by [Hub.Err] and by every subscription.
+func NewHub[T any](opts ...HubOption) *Hub[T] {
+	var cfg hubConfig
+	for _, o := range opts {
+		if o != nil {
+			o.applyHub(&cfg)
+		}
+	}
+	h := &Hub[T]{defs: cfg.defaults}
+	if cfg.onDrop != nil {
+		f, ok := cfg.onDrop.(func(SubInfo, T))
+		if !ok {
+			h.err = typeMismatch("OnAnyDrop", cfg.onDrop, reflect.TypeFor[T]())
+		}
+		h.onDrop = f
+	}
+	return h
+}
+
+// Err returns the [*ConfigError] NewHub found in its options, or nil. It
+// may be called from any goroutine.
+func (h *Hub[T]) Err() error { return h.err }
+
+// Publish delivers v to every current subscriber, applying each one's
+// overflow policy when its queue is full. It takes no hub-wide lock and
+// allocates nothing for channel subscribers. Drop callbacks run on the
+// calling goroutine.
+//
+// Publish may be called from any goroutine. Values published from one
+// goroutine reach each subscriber in that order; values published
+// concurrently from several goroutines reach each subscriber once, in an
+// order that may differ between subscribers. With the [Block] policy,
+// Publish waits for that subscriber; it is released when the subscriber
+// reads, is closed, its context ends or the hub is closed. Publishing to a
+// closed hub, or with no subscribers, does nothing.
+func (h *Hub[T]) Publish(v T) {
+	l := h.list.Load()
+	if l == nil {
+		return
+	}
+	for _, m := range l.members {
+		m.deliver(v)
+	}
+}
+
+// Subscribe returns a new subscriber with its own queue. It receives every
+// value published after Subscribe returns, until it is closed: by
+// [Subscription.Close], by the end of ctx, by [Hub.Close], or by the
+// [Disconnect] policy. A nil ctx means context.Background.
+//
+// On a closed hub, or with a ctx that already ended, the subscription is
+// returned already closed with a nil Err. With a bad option it is returned
+// closed with a [*ConfigError] as its Err.
+//
+// Subscribe may be called from any goroutine.
+func (h *Hub[T]) Subscribe(ctx context.Context, opts ...SubOption) *Subscription[T] {
+	cfg, onDrop, err := h.subConfig(opts)
+	if err != nil {
+		cfg = subConfig{buffer: 0, overflow: Block}
+	}
+	q := newQueue(h, cfg, onDrop, identity[T], identity[T], nil)
+	if err != nil {
+		q.shutdown(err)
+		return &Subscription[T]{q: q}
+	}
+	q.prime(cfg)
+	h.attach(ctx, q)
+	return &Subscription[T]{q: q}
+}
+
+// All returns an iterator that subscribes when iteration starts, yields
+// every value published from then on, and unsubscribes when the loop
+// breaks, ctx ends or the hub is closed. Values still queued when ctx ends
+// are yielded before the iterator returns. Each iteration is a separate
+// subscriber with opts.
+//
+// All may be called from any goroutine; the iterator runs on the goroutine
+// that ranges over it.
+func (h *Hub[T]) All(ctx context.Context, opts ...SubOption) iter.Seq[T] {
+	return func(yield func(T) bool) {
+		s := h.Subscribe(ctx, opts...)
+		defer s.Close()
+		for v := range s.q.ch {
+			if !yield(v) {
+				return
+			}
+		}
+	}
+}
+
+// Len returns the number of subscribers. It may be called from any
+// goroutine.
+func (h *Hub[T]) Len() int {
+	l := h.list.Load()
+	if l == nil {
+		return 0
+	}
+	return len(l.members)
+}
+
+// Close closes every subscriber (their Err stays nil) and makes later
+// subscriptions start closed. Values already queued can still be read from
+// each [Subscription.C]. Close is idempotent and may be called from any
+// goroutine, concurrently with Publish.
+func (h *Hub[T]) Close() {
+	old := h.list.Swap(&memberList[T]{closed: true})
+	if old == nil {
+		return
+	}
+	for _, m := range old.members {
+		m.shutdown(nil)
+	}
+}
+
+// subConfig resolves the hub defaults and opts into one configuration.
+func (h *Hub[T]) subConfig(opts []SubOption) (subConfig, func(T), error) {
+	cfg := subConfig{buffer: DefaultBuffer, overflow: DropOldest}
+	if h.err != nil {
+		return cfg, nil, h.err
+	}
+	for _, o := range h.defs {
+		if o != nil {
+			o.applySub(&cfg)
+		}
+	}
+	for _, o := range opts {
+		if o != nil {
+			o.applySub(&cfg)
+		}
+	}
+	if err := cfg.validate(); err != nil {
+		return cfg, nil, err
+	}
+	if cfg.hasInit {
+		if _, ok := cfg.initial.(T); !ok {
+			return cfg, nil, typeMismatch("WithInitial", cfg.initial, reflect.TypeFor[T]())
+		}
+		if cfg.buffer == 0 {
+			return cfg, nil, &ConfigError{Option: "WithInitial", Value: 0, Problem: "needs a buffer of at least 1"}
+		}
+	}
+	var onDrop func(T)
+	if cfg.onDrop != nil {
+		f, ok := cfg.onDrop.(func(T))
+		if !ok {
+			return cfg, nil, typeMismatch("OnDrop", cfg.onDrop, reflect.TypeFor[T]())
+		}
+		onDrop = f
+	}
+	return cfg, onDrop, nil
+}
+
+// attach adds m to the hub and ties it to ctx. m is closed instead when the
+// hub is closed or ctx already ended.
+func (h *Hub[T]) attach(ctx context.Context, m interface {
+	member[T]
+	watch(context.Context)
+}) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if ctx.Err() != nil {
+		m.shutdown(nil)
+		return
+	}
+	for {
+		old := h.list.Load()
+		next := &memberList[T]{}
+		if old != nil {
+			if old.closed {
+				m.shutdown(nil)
+				return
+			}
+			next.members = make([]member[T], len(old.members), len(old.members)+1)
+			copy(next.members, old.members)
+		}
+		next.members = append(next.members, m)
+		if h.list.CompareAndSwap(old, next) {
+			break
+		}
+	}
+	m.watch(ctx)
+}
+
+// remove takes m out of the hub. It is idempotent.
+func (h *Hub[T]) remove(m member[T]) {
+	for {
+		old := h.list.Load()
+		if old == nil || old.closed {
+			return
+		}
+		i := slices.Index(old.members, m)
+		if i < 0 {
+			return
+		}
+		next := &memberList[T]{members: make([]member[T], 0, len(old.members)-1)}
+		next.members = append(next.members, old.members[:i]...)
+		next.members = append(next.members, old.members[i+1:]...)
+		if h.list.CompareAndSwap(old, next) {
+			return
+		}
+	}
+}
+
+func identity[T any](v T) T { return v }
+
+// closed reports whether Close was called.
+func (h *Hub[T]) closed() bool {
+	l := h.list.Load()
+	return l != nil && l.closed
+}

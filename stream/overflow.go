@@ -1,0 +1,43 @@
+package stream
+
+import "strconv"
+
+// Overflow is what a subscriber's queue does with a value that arrives when
+// the queue is full. The zero value is [DropOldest], the default.
+type Overflow uint8
+
+// Overflow policies. See the package documentation for a comparison.
+const (
+	// DropOldest discards the oldest queued value to make room: the
+	// subscriber keeps the newest values. The default, because a live feed
+	// (metrics, prices, status) is worth most when it is fresh.
+	DropOldest Overflow = iota
+	// DropNewest discards the arriving value: the subscriber keeps the
+	// values that were queued first.
+	DropNewest
+	// Block makes Publish wait until the subscriber has room or ends (by
+	// Close, the end of its context or Hub.Close). Nothing is dropped; a
+	// slow subscriber slows the publisher, and so every other subscriber,
+	// down.
+	Block
+	// Disconnect closes the subscriber with [ErrSlowSubscriber] and drops
+	// the arriving value. Values already queued can still be read.
+	Disconnect
+)
+
+// String returns "drop-oldest", "drop-newest", "block" or "disconnect".
+func (o Overflow) String() string {
+	switch o {
+	case DropOldest:
+		return "drop-oldest"
+	case DropNewest:
+		return "drop-newest"
+	case Block:
+		return "block"
+	case Disconnect:
+		return "disconnect"
+	}
+	return "Overflow(" + strconv.Itoa(int(o)) + ")"
+}
+
+func (o Overflow) valid() bool { return o <= Disconnect }

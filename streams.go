@@ -1,0 +1,56 @@
+package tether
+
+import (
+	"context"
+
+	"github.com/reactivex/rxgo/v2"
+
+	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/stream"
+)
+
+// Messages subscribes to decoded messages. Each subscription has its own
+// bounded queue and overflow policy (stream.WithBuffer, stream.WithOverflow;
+// default 256 and drop-oldest, with every drop counted and reported to
+// stream.OnDrop): a slow subscriber never holds up the reader unless it
+// chose stream.Block. Close the subscription, or end ctx, to free it.
+func (c *Client[T]) Messages(ctx context.Context, opts ...stream.SubOption) *stream.Subscription[T] {
+	return c.messages.Subscribe(ctx, opts...)
+}
+
+// Errors subscribes to the error stream: failed dials, drops, heartbeat
+// timeouts and the give-up (*TransitionError), decode and routing errors
+// (*stream.DecodeError, *stream.RouteError) and dropped messages
+// (*DropError). Options as for Messages.
+func (c *Client[T]) Errors(ctx context.Context, opts ...stream.SubOption) *stream.Subscription[error] {
+	return c.errs.Subscribe(ctx, opts...)
+}
+
+// Transitions subscribes to lifecycle transitions. The first value is the
+// latest transition (so the current state), then every later one in order.
+// Options as for Messages.
+func (c *Client[T]) Transitions(ctx context.Context, opts ...stream.SubOption) *stream.Subscription[fsm.Transition] {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.transitions.Subscribe(ctx, append(opts, stream.WithInitial(c.published))...)
+}
+
+// ObserveMessages returns an rxgo Observable of decoded messages, backed by
+// its own subscription (options as for Messages). Two observables never
+// split items. End ctx to free it.
+func (c *Client[T]) ObserveMessages(ctx context.Context, opts ...stream.SubOption) rxgo.Observable {
+	return c.messages.Observable(ctx, opts...)
+}
+
+// ObserveErrors returns an rxgo Observable of the error stream.
+func (c *Client[T]) ObserveErrors(ctx context.Context, opts ...stream.SubOption) rxgo.Observable {
+	return c.errs.Observable(ctx, opts...)
+}
+
+// ObserveTransitions returns an rxgo Observable of transitions, starting
+// with the latest one.
+func (c *Client[T]) ObserveTransitions(ctx context.Context, opts ...stream.SubOption) rxgo.Observable {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.transitions.Observable(ctx, append(opts, stream.WithInitial(c.published))...)
+}

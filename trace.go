@@ -1,0 +1,69 @@
+package tether
+
+import (
+	"github.com/tether-go/tether/fsm"
+)
+
+// record is the client's first hook: it keeps the trace, publishes the
+// transition on the transitions stream, reports failures on the error stream
+// and queues the callbacks. It runs on the machine's actor goroutine.
+func (c *Client[T]) record(tr fsm.Transition) (fsm.Input, bool) {
+	c.mu.Lock()
+	if len(c.trace) == c.cfg.traceLimit {
+		c.trace = append(c.trace[:0], c.trace[1:]...)
+	}
+	c.trace = append(c.trace, tr)
+	c.published = tr
+	c.transitions.Publish(tr)
+	c.mu.Unlock()
+
+	if tr.Cause != nil && failure(tr) {
+		c.report(&TransitionError{Transition: tr})
+	}
+	if f := c.cfg.onTransition; f != nil {
+		c.cb.post(func() { f(tr) })
+	}
+	if tr.To == fsm.Open && (c.cfg.onOpen != nil || c.cfg.onTransition != nil) {
+		// The reader of this connection holds its first message until the
+		// callbacks queued so far (OnOpen among them) have run, so OnOpen
+		// always comes before OnMessage.
+		gate := make(chan struct{})
+		c.gate.Store(&gate)
+		f := c.cfg.onOpen
+		c.cb.post(func() {
+			if f != nil {
+				f(tr)
+			}
+			close(gate)
+		})
+	}
+	if f := c.cfg.onClose; f != nil && tr.To == fsm.Closed {
+		c.cb.post(func() { f(tr) })
+	}
+	return fsm.Input{}, false
+}
+
+// failure reports whether tr's cause is an error worth reporting, as opposed
+// to the ordinary end of a close the user asked for.
+func failure(tr fsm.Transition) bool {
+	switch tr.Event {
+	case fsm.EventDialFailed, fsm.EventDropped, fsm.EventHeartbeatTimeout, fsm.EventGiveUp:
+		return tr.From != fsm.Closing
+	case fsm.EventClosed:
+		return true // the close handshake failed (timed out)
+	}
+	return false
+}
+
+// Trace returns the recorded transitions, oldest first: the initial
+// snapshot and every transition since, up to the last WithTraceLimit
+// (default 256).
+func (c *Client[T]) Trace() []fsm.Transition {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]fsm.Transition(nil), c.trace...)
+}
+
+// TraceMermaid draws the recorded transitions as a Mermaid sequence
+// diagram: what really happened to this connection.
+func (c *Client[T]) TraceMermaid() string { return fsm.TraceMermaid(c.Trace()) }
