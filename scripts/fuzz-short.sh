@@ -6,15 +6,12 @@ dur="${1:-10s}"
 cd "$(dirname "$0")/.."
 for mod in . integration; do
 	[ -f "$mod/go.mod" ] || continue
-	(
-		cd "$mod"
-		# "pkgdir FuzzName" pairs, found from the source.
-		grep -rl --include='*_test.go' -E '^func Fuzz[A-Za-z0-9_]*\(' . 2>/dev/null | grep -v node_modules | while read -r f; do
-			dir="$(dirname "$f")"
-			grep -oE '^func (Fuzz[A-Za-z0-9_]*)\(' "$f" | sed -E 's/^func (Fuzz[A-Za-z0-9_]*)\(/\1/' | while read -r name; do
-				echo "== fuzz $mod/$dir $name ($dur)"
-				go test -run '^$' -fuzz "^${name}\$" -fuzztime "$dur" "./$dir"
-			done
-		done
-	)
+	# "dir name" pairs, found from the source (go test -fuzz takes one target at a time).
+	targets="$(cd "$mod" && { grep -rE --include='*_test.go' -o '^func Fuzz[A-Za-z0-9_]*\(' . || true; } |
+		grep -v node_modules | sed -E 's#^(.*)/[^/]*_test\.go:func (Fuzz[A-Za-z0-9_]*)\($#\1 \2#' | sort -u)"
+	[ -n "$targets" ] || continue
+	while read -r dir name; do
+		echo "== fuzz $mod/$dir $name ($dur)"
+		(cd "$mod" && go test -run '^$' -fuzz "^${name}\$" -fuzztime "$dur" "$dir")
+	done <<<"$targets"
 done
