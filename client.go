@@ -3,7 +3,9 @@ package tether
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -152,8 +154,8 @@ func (c *Client[T]) decided(d adapters.Decision) {
 func urlProvider[U URL](target U) (func(context.Context) (string, error), error) {
 	switch t := any(target).(type) {
 	case string:
-		if t == "" {
-			return nil, &OptionError{Option: "target", Err: errors.New("empty URL")}
+		if err := checkURL(t); err != nil {
+			return nil, &OptionError{Option: "target", Err: err}
 		}
 		return func(context.Context) (string, error) { return t, nil }, nil
 	case func(context.Context) (string, error):
@@ -163,6 +165,25 @@ func urlProvider[U URL](target U) (func(context.Context) (string, error), error)
 		return t, nil
 	}
 	return nil, &OptionError{Option: "target", Err: errInvalid}
+}
+
+// checkURL refuses a static URL that no transport could dial: one that does
+// not parse, or has no scheme or no host. Which schemes are valid is the
+// transport's business, checked when it dials. The error never repeats the
+// URL's credentials.
+func checkURL(raw string) error {
+	u, err := url.Parse(raw)
+	switch {
+	case raw == "":
+		return fmt.Errorf("%w: empty URL", transport.ErrBadTarget)
+	case err != nil:
+		return fmt.Errorf("%w: %s does not parse", transport.ErrBadTarget, transport.RedactURL(raw))
+	case u.Scheme == "":
+		return fmt.Errorf("%w: %s has no scheme", transport.ErrBadTarget, transport.RedactURL(raw))
+	case u.Host == "":
+		return fmt.Errorf("%w: %s has no host", transport.ErrBadTarget, transport.RedactURL(raw))
+	}
+	return nil
 }
 
 // targetFunc builds the dial target on every attempt from the providers.

@@ -106,3 +106,7 @@ func recv[V any](t *testing.T, ch <-chan V) V {
 func memoryRefuse(status int) memory.Answer { return memory.Refuse(status, nil, "") }
 func memoryHang() memory.Answer             { return memory.Hang() }
 func memoryUnreachable() memory.Answer      { return memory.Unreachable() }
+
+// newFastClock is a fake clock for tests that need a retry delay to show
+// but never to elapse.
+func newFastClock() *tethertest.FakeClock { return tethertest.NewFakeClock(time.Time{}) }

@@ -37,6 +37,9 @@ var (
 	// ErrStrategyStopped means a custom strategy stopped without giving a
 	// reason; [Policy] fills it in so a stop always has one.
 	ErrStrategyStopped = errors.New("tether/policy: strategy stopped")
+	// ErrTerminalError means the last error is one after which retrying is
+	// pointless (see [WithTerminalErrors]).
+	ErrTerminalError = errors.New("tether/policy: terminal error")
 	// ErrInvalidConfig is matched by every [*ConfigError].
 	ErrInvalidConfig = errors.New("tether/policy: invalid configuration")
 )
@@ -52,6 +55,7 @@ const (
 	RuleNever       = "never"
 	RuleStrategy    = "strategy"
 	RuleConfig      = "config"
+	RuleError       = "terminal-error"
 )
 
 // StopError is the reason of a [Decision] that stops: which rule stopped the

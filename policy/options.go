@@ -1,6 +1,10 @@
 package policy
 
-import "time"
+import (
+	"time"
+
+	"github.com/tether-go/tether/transport"
+)
 
 // Defaults of [Policy] beyond its strategy.
 const (
@@ -32,6 +36,7 @@ type options struct {
 	floorSpread   float64
 	closeRules    CloseRules
 	httpRules     HTTPRules
+	terminal      []error
 	rand          Rand
 }
 
@@ -42,7 +47,26 @@ func defaultOptions() options {
 		floorSpread:   DefaultFloorSpread,
 		closeRules:    DefaultCloseRules(),
 		httpRules:     DefaultHTTPRules(),
+		terminal:      DefaultTerminalErrors(),
 	}
+}
+
+// DefaultTerminalErrors returns the errors after which retrying is
+// pointless, because the next attempt would meet the same answer:
+// transport.ErrBadTarget (the URL cannot be dialed as written) and
+// transport.ErrSubprotocol (the server speaks none of the offered
+// subprotocols).
+func DefaultTerminalErrors() []error {
+	return []error{transport.ErrBadTarget, transport.ErrSubprotocol}
+}
+
+// WithTerminalErrors replaces the errors that stop the reconnect loop at
+// once (matched with errors.Is against the last error), ErrTerminalError
+// being the reason. Default DefaultTerminalErrors; none at all retries
+// every error.
+func WithTerminalErrors(errs ...error) Option {
+	errs = append([]error(nil), errs...)
+	return optionFunc(func(o *options) { o.terminal = errs })
 }
 
 func (o *options) validate() error {

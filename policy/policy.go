@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"errors"
 	"math"
 	"time"
 )
@@ -65,7 +66,8 @@ func (p *Policy) MinUptime() time.Duration {
 // Next decides for rc, in this order:
 //
 //  1. the HTTP-status rule for rc.HTTPStatus, then the close-code rule for
-//     rc.CloseCode (skipped when 0): a terminal rule stops;
+//     rc.CloseCode (skipped when 0), then the terminal errors
+//     ([WithTerminalErrors]): a terminal rule stops;
 //  2. the attempt cap stops attempt MaxAttempts+1;
 //  3. the strategy gives the delay, or stops;
 //  4. the delay is raised to the floor, the largest of the rules' MinDelay
@@ -96,6 +98,11 @@ func (p *Policy) Next(rc RetryContext) Decision {
 			return Decision{Stop: true, Reason: newStop(RuleCloseCode, kind, rc)}
 		}
 		floor = max(floor, rule.MinDelay)
+	}
+	for _, target := range p.o.terminal {
+		if rc.Err != nil && errors.Is(rc.Err, target) {
+			return Decision{Stop: true, Reason: newStop(RuleError, ErrTerminalError, rc)}
+		}
 	}
 	if p.o.maxAttempts > 0 && rc.Attempt > p.o.maxAttempts {
 		return Decision{Stop: true, Reason: newStop(RuleMaxAttempts, ErrAttemptsExhausted, rc)}

@@ -28,6 +28,11 @@ var (
 	// ErrUnsupported is returned by a method the transport cannot provide,
 	// such as Ping on HTTP polling.
 	ErrUnsupported = errors.New("tether/transport: not supported by this transport")
+	// ErrBadTarget means the target cannot be dialed as given: a URL that
+	// does not parse, has a scheme the transport does not speak, or no
+	// host. Retrying the same target gets the same answer, so the default
+	// reconnect policy gives up on it.
+	ErrBadTarget = errors.New("tether/transport: bad target")
 	// ErrProtocol means the peer broke the protocol (for example a reserved
 	// opcode or a masked server frame). The Conn closes with 1002.
 	ErrProtocol = errors.New("tether/transport: protocol violation")

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+
+	"github.com/tether-go/tether/transport"
 )
 
 // Sentinel errors of this package. Match them with [errors.Is].
@@ -22,7 +24,8 @@ var (
 
 // URLError reports a target URL that cannot be dialled. URL is redacted
 // with [transport.RedactURL]: it never holds credentials or token
-// parameters. It matches [ErrBadURL].
+// parameters. It matches [ErrBadURL] and [transport.ErrBadTarget], so the
+// default reconnect policy gives up on it instead of retrying.
 type URLError struct {
 	URL    string
 	Reason string
@@ -32,8 +35,8 @@ func (e *URLError) Error() string {
 	return "tether/websocket: bad URL " + strconv.Quote(e.URL) + ": " + e.Reason
 }
 
-// Is reports whether target is [ErrBadURL].
-func (e *URLError) Is(target error) bool { return target == ErrBadURL }
+// Is reports whether target is [ErrBadURL] or [transport.ErrBadTarget].
+func (e *URLError) Is(target error) bool { return target == ErrBadURL || target == transport.ErrBadTarget }
 
 // OptionError reports an option that [New] cannot accept. It matches
 // [ErrInvalidOption].

@@ -1,0 +1,128 @@
+package tether_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"testing"
+
+	"github.com/gobwas/ws"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tether-go/tether"
+	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/transport"
+	"github.com/tether-go/tether/transport/websocket"
+)
+
+// secrets are planted in URLs; none may appear in an error or a log line.
+var secrets = []string{"s3cret-pass", "tok-123", "at-456", "k-789", "sig-000"}
+
+func secretURL(hostport string) string {
+	return "ws://alice:s3cret-pass@" + hostport +
+		"/feed?token=tok-123&access_token=at-456&key=k-789&signature=sig-000&room=visible"
+}
+
+func assertNoSecrets(t *testing.T, what, s string) {
+	t.Helper()
+	for _, sec := range secrets {
+		assert.NotContains(t, s, sec, "%s leaks a credential", what)
+	}
+}
+
+// closedPort returns a loopback address nothing listens on.
+func closedPort(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	return addr
+}
+
+func TestCredentialsAreRedactedFromErrorsAndLogs(t *testing.T) {
+	for name, url := range map[string]func(*testing.T) string{
+		"refused connection": func(t *testing.T) string { return secretURL(closedPort(t)) },
+		"401": func(t *testing.T) string {
+			return strings.Replace(secretURL("HOST"), "HOST", strings.TrimPrefix(statusServer(t, 401, nil, "no"), "ws://"), 1)
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var logs syncBuffer
+			c, err := tether.New[Reading](url(t), tether.WithoutReconnect(), tether.WithAutoConnect(false),
+				tether.WithLogger(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+			require.NoError(t, err)
+			ctx, cancel := context.WithTimeout(context.Background(), deadline)
+			defer cancel()
+			err = c.Connect(ctx)
+			require.Error(t, err)
+			require.NoError(t, c.Close(ctx))
+			assertNoSecrets(t, "the Connect error", err.Error())
+			assertNoSecrets(t, "the trace", c.TraceMermaid())
+			for _, tr := range c.Trace() {
+				if tr.Cause != nil {
+					assertNoSecrets(t, "a transition cause", tr.Cause.Error())
+				}
+			}
+			assertNoSecrets(t, "the log", logs.String())
+			assert.Contains(t, logs.String(), "dial_failed", "the failure was logged")
+		})
+	}
+}
+
+func TestBadStaticURLFailsInNewWithoutLeaking(t *testing.T) {
+	_, err := tether.New[Reading]("ws://alice:s3cret-pass@/feed?token=tok-123")
+	var oe *tether.OptionError
+	require.ErrorAs(t, err, &oe)
+	require.ErrorIs(t, err, transport.ErrBadTarget)
+	assertNoSecrets(t, "the option error", err.Error())
+}
+
+func TestMessageSizeLimitIsOnByDefault(t *testing.T) {
+	// A frame header declaring 17 MiB, above the 16 MiB default: refused
+	// before a byte of it is read.
+	h := ws.Header{Fin: true, OpCode: ws.OpBinary, Length: websocket.DefaultMaxMessageSize + 1<<20}
+	var b writerBuf
+	require.NoError(t, ws.WriteHeader(&b, h))
+	srv := newRawServer(t, func(w io.Writer) { _, _ = w.Write(b) })
+	c, err := tether.New[Reading](srv.url, tether.WithoutReconnect(), tether.WithAutoConnect(false))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	_ = c.Connect(ctx)
+	waitState(t, c, fsm.Closed)
+	require.NoError(t, c.Close(ctx))
+	var cause error
+	for _, tr := range c.Trace() {
+		if tr.Event == fsm.EventDropped {
+			cause = tr.Cause
+		}
+	}
+	require.ErrorIs(t, cause, transport.ErrMessageTooLarge)
+	code, ok := transport.CloseCode(cause)
+	require.True(t, ok)
+	assert.Equal(t, transport.StatusMessageTooBig, code)
+}
+
+func TestServerTextIsBounded(t *testing.T) {
+	huge := strings.Repeat("<script>alert(1)</script>", 40000) // 1 MB of hostile body
+	url := statusServer(t, 401, nil, huge)
+	var logs syncBuffer
+	c, err := tether.New[Reading](url, tether.WithoutReconnect(), tether.WithAutoConnect(false),
+		tether.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	err = c.Connect(ctx)
+	require.NoError(t, c.Close(ctx))
+	var he *transport.HandshakeError
+	require.ErrorAs(t, err, &he)
+	assert.LessOrEqual(t, len(he.Body), transport.BodyExcerptLimit, "the body is kept as a bounded excerpt")
+	assert.Less(t, len(err.Error()), 2048, "the error text is bounded")
+	assert.Contains(t, logs.String(), "dial_failed")
+	assert.Less(t, len(logs.String()), 16<<10, "the log is bounded")
+	assert.False(t, errors.Is(err, context.DeadlineExceeded))
+}
