@@ -1,0 +1,116 @@
+package tether_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tether-go/tether"
+	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/policy"
+	"github.com/tether-go/tether/stream"
+	"github.com/tether-go/tether/transport"
+	"github.com/tether-go/tether/transport/memory"
+)
+
+// The seed's reconnectAttempts and reconnectInterval: a fixed interval, a
+// cap on attempts, then give up.
+func TestReconnectAttemptsSimpleForm(t *testing.T) {
+	e := newEnv(t)
+	e.srv.SetDefault(memory.Unreachable())
+	c := client[Reading](e, tether.WithReconnectAttempts(2, 3*time.Second))
+	for range 2 {
+		e.waitTimers(1)
+		assert.Equal(t, []time.Duration{3 * time.Second}, e.clk.Pending())
+		e.clk.StepToNext()
+	}
+	waitState(t, c, fsm.Closed)
+	last := c.Trace()[len(c.Trace())-1]
+	assert.Equal(t, fsm.EventGiveUp, last.Event)
+	assert.ErrorIs(t, last.Cause, policy.ErrAttemptsExhausted)
+}
+
+// The seed's onError: decode errors reach the callback, as do drops.
+func TestOnErrorGetsEveryError(t *testing.T) {
+	e := newEnv(t)
+	got := make(chan error, 4)
+	c := client[Reading](e, tether.OnError(func(err error) { got <- err }))
+	waitState(t, c, fsm.Open)
+	sc := e.accept()
+	require.NoError(t, sc.Send(context.Background(), transport.Text, []byte("not json")))
+	var de *stream.DecodeError
+	require.ErrorAs(t, recv(t, got), &de)
+	sc.Drop()
+	var te *tether.TransitionError
+	require.ErrorAs(t, recv(t, got), &te)
+	assert.Equal(t, fsm.EventDropped, te.Transition.Event)
+}
+
+type cpu struct {
+	Load float64 `json:"load"`
+}
+
+type alert struct {
+	Level string `json:"level"`
+}
+
+// The seed's message envelope {type, data, timestamp}: one connection,
+// several kinds, a handler per type and a typed stream per type.
+func TestEnvelopeRoutingThroughTheClient(t *testing.T) {
+	e := newEnv(t)
+	r := stream.NewRouter()
+	defer r.Close()
+	alerts := make(chan stream.Message[alert], 1)
+	stream.Handle(r, "alert", func(m stream.Message[alert]) { alerts <- m })
+	loads := stream.Route[cpu](r, "cpu").Subscribe(context.Background())
+	c := client[stream.Envelope](e, tether.WithRouter(r))
+	errs := c.Errors(context.Background())
+	waitState(t, c, fsm.Open)
+	sc := e.accept()
+	ctx := context.Background()
+	send := func(v any) {
+		b, err := json.Marshal(v)
+		require.NoError(t, err)
+		require.NoError(t, sc.Send(ctx, transport.Text, b))
+	}
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	send(map[string]any{"type": "cpu", "data": cpu{0.5}, "timestamp": at})
+	send(map[string]any{"type": "alert", "data": alert{"warn"}})
+	send(map[string]any{"type": "nobody-listens", "data": 1})
+
+	m := recv(t, loads.C())
+	assert.Equal(t, 0.5, m.Data.Load)
+	assert.True(t, at.Equal(m.Timestamp))
+	assert.Equal(t, "warn", recv(t, alerts).Data.Level)
+	var re *stream.RouteError
+	require.ErrorAs(t, recv(t, errs.C()), &re, "an unknown type is reported")
+	assert.ErrorIs(t, re, stream.ErrUnknownType)
+	assert.Equal(t, fsm.Open, c.State(), "and the connection stays open")
+	env, ok := c.Latest()
+	require.True(t, ok)
+	assert.Equal(t, "nobody-listens", env.Type)
+}
+
+// A subscriber that never reads loses the oldest messages (and they are
+// counted), but never holds up the reader or another subscriber.
+func TestSlowSubscriberNeverBlocksTheReader(t *testing.T) {
+	e := newEnv(t)
+	c := client[Reading](e)
+	stuck := c.Messages(context.Background(), stream.WithBuffer(1))
+	live := c.Messages(context.Background(), stream.WithBuffer(64))
+	waitState(t, c, fsm.Open)
+	sc := e.accept()
+	for i := range 20 {
+		b, _ := json.Marshal(Reading{Sensor: "s", Value: float64(i)})
+		require.NoError(t, sc.Send(context.Background(), transport.Text, b))
+	}
+	for i := range 20 {
+		assert.Equal(t, float64(i), recv(t, live.C()).Value)
+	}
+	assert.EqualValues(t, 19, stuck.Dropped(), "the stuck subscriber kept the newest and counted the rest")
+	assert.Equal(t, float64(19), recv(t, stuck.C()).Value)
+}
