@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -46,9 +47,11 @@ func hostile(b []byte) func(*testing.T) string {
 }
 
 func tlsServer(t *testing.T) string {
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _, _, _ = ws.UpgradeHTTP(r, w)
 	}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes are the point
+	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	return "wss" + strings.TrimPrefix(srv.URL, "https")
 }
@@ -126,6 +129,7 @@ func TestBadInput(t *testing.T) {
 			c, err := tether.New[Reading](tc.url(t), opts...)
 			require.NoError(t, err)
 			errs := c.Errors(context.Background())
+			trs := c.Transitions(context.Background())
 			ctx, cancel := context.WithTimeout(context.Background(), deadline)
 			defer cancel()
 			const sent = 3
@@ -144,11 +148,9 @@ func TestBadInput(t *testing.T) {
 				cause = firstOf[*stream.DecodeError](t, errs)
 				assert.Equal(t, fsm.Open, c.State(), "the connection stays open")
 			case gaveUp:
-				waitState(t, c, fsm.Closed)
-				cause = c.Trace()[len(c.Trace())-1].Cause
+				cause = awaitTransition(t, trs, fsm.Closed).Cause
 			case retrying:
-				waitState(t, c, fsm.Waiting)
-				cause = c.Trace()[len(c.Trace())-1].Cause
+				cause = awaitTransition(t, trs, fsm.Waiting).Cause
 				require.NoError(t, clk.BlockUntil(ctx, 1))
 				assert.GreaterOrEqual(t, clk.Pending()[0], tc.floor, "Retry-After is honoured")
 			}
@@ -193,6 +195,16 @@ func firstOf[E error](t *testing.T, s *stream.Subscription[error]) error {
 		var target E
 		if errors.As(err, &target) {
 			return err
+		}
+	}
+}
+
+// awaitTransition reads transitions until one reaches to.
+func awaitTransition(t *testing.T, s *stream.Subscription[fsm.Transition], to fsm.State) fsm.Transition {
+	t.Helper()
+	for {
+		if tr := recv(t, s.C()); tr.To == to {
+			return tr
 		}
 	}
 }

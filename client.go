@@ -61,7 +61,12 @@ type Client[T any] struct {
 	done      chan struct{}
 }
 
-// New builds a client for target. Unless WithAutoConnect(false) is given, it
+// New builds a client for target. Messages are decoded into T with the codec
+// (JSON by default), except for three types that skip it: []byte (a copy of
+// the payload), string (the payload as text) and transport.Message (the
+// frame type and a copy of the payload).
+//
+// Unless WithAutoConnect(false) is given, it
 // starts connecting at once, in the background; New itself does not block on
 // the network. Bad options are reported as an *OptionError, before anything
 // starts.
@@ -221,11 +226,9 @@ func (c *Client[T]) targetFunc(url func(context.Context) (string, error)) adapte
 // ctx's error when ctx ends first; the client keeps trying in the
 // background in that case.
 func (c *Client[T]) Connect(ctx context.Context) error {
-	if _, err := c.con.Connect(ctx); err != nil && !errors.Is(err, fsm.ErrForbidden) {
-		if errors.Is(err, fsm.ErrMachineClosed) {
-			return ErrClosed
-		}
-		return err
+	_, err := c.con.Connect(ctx)
+	if err != nil && !errors.Is(err, fsm.ErrForbidden) && !errors.Is(err, fsm.ErrMachineClosed) {
+		return err // ctx ended
 	}
 	for {
 		tr := c.m.Last()
@@ -290,7 +293,8 @@ func (c *Client[T]) shutdown() {
 	c.transitions.Close()
 }
 
-// Done is closed once Close has finished shutting the client down.
+// Done is closed once the client has shut down: after Close, or after the
+// reconnect policy gave up. Every stream has ended by then.
 func (c *Client[T]) Done() <-chan struct{} { return c.done }
 
 // Reconnect resets the backoff and reconnects now: while waiting, it cuts
@@ -329,6 +333,21 @@ func (c *Client[T]) Err() error {
 
 // RTT returns the latest heartbeat round-trip time, or 0 before the first.
 func (c *Client[T]) RTT() time.Duration { return c.hb.RTT() }
+
+// Flush waits until every message sent before the call has left the
+// outbound buffer: written to a connection, or reported as dropped. It
+// returns ctx's error when ctx ends first (while disconnected, say), and
+// ErrClosed when the client closes with messages still queued.
+func (c *Client[T]) Flush(ctx context.Context) error { return c.out.Flush(ctx) }
+
+// Subprotocol returns the subprotocol the server selected for the open
+// connection, or "" (none, or not open).
+func (c *Client[T]) Subprotocol() string {
+	if s := c.con.Current(); s != nil {
+		return s.Conn.Subprotocol()
+	}
+	return ""
+}
 
 // Buffered returns how many messages, and payload bytes, wait in the
 // outbound buffer.

@@ -31,6 +31,9 @@ func (c *Client[T]) inbound(_ *adapters.Session, msg transport.Message) {
 		c.report(err)
 		return
 	}
+	c.mu.Lock()
+	c.latest, c.hasLatest = v, true
+	c.mu.Unlock()
 	if r := c.cfg.router; r != nil {
 		var rerr error
 		if env, ok := any(v).(stream.Envelope); ok {
@@ -42,9 +45,6 @@ func (c *Client[T]) inbound(_ *adapters.Session, msg transport.Message) {
 			c.report(rerr)
 		}
 	}
-	c.mu.Lock()
-	c.latest, c.hasLatest = v, true
-	c.mu.Unlock()
 	if c.onMessage != nil {
 		c.onMessage(v)
 	}

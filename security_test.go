@@ -94,7 +94,7 @@ func TestMessageSizeLimitIsOnByDefault(t *testing.T) {
 	defer cancel()
 	_ = c.Connect(ctx)
 	waitState(t, c, fsm.Closed)
-	require.NoError(t, c.Close(ctx))
+	require.NoError(t, c.Close(ctx)) // the trace is complete once Close returns
 	var cause error
 	for _, tr := range c.Trace() {
 		if tr.Event == fsm.EventDropped {

@@ -29,6 +29,7 @@ func TestReconnectAttemptsSimpleForm(t *testing.T) {
 		e.clk.StepToNext()
 	}
 	waitState(t, c, fsm.Closed)
+	require.NoError(t, c.Close(context.Background())) // the trace is complete once Close returns
 	last := c.Trace()[len(c.Trace())-1]
 	assert.Equal(t, fsm.EventGiveUp, last.Event)
 	assert.ErrorIs(t, last.Cause, policy.ErrAttemptsExhausted)
@@ -113,4 +114,66 @@ func TestSlowSubscriberNeverBlocksTheReader(t *testing.T) {
 	}
 	assert.EqualValues(t, 19, stuck.Dropped(), "the stuck subscriber kept the newest and counted the rest")
 	assert.Equal(t, float64(19), recv(t, stuck.C()).Value)
+}
+
+// A user close during the close handshake, with a peer that never answers:
+// Close returns as soon as its ctx says so, and the shutdown still finishes
+// (bounded by the close timeout) and leaves nothing running.
+func TestCloseDuringAStuckCloseHandshake(t *testing.T) {
+	e := newEnv(t)
+	srv, err := memory.NewServer(memory.WithAutoAccept(), memory.WithClock(e.clk),
+		memory.WithCloseTimeout(5*time.Second))
+	require.NoError(t, err)
+	e.srv = srv
+	c := client[Reading](e)
+	waitState(t, c, fsm.Open)
+	e.accept().Stall() // a black hole: our close frame is never answered
+
+	short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	require.ErrorIs(t, c.Close(short), context.DeadlineExceeded, "Close returns when its ctx ends")
+	assert.Equal(t, fsm.Closing, c.State())
+
+	e.waitTimers(1) // the close timeout
+	e.clk.Step(5 * time.Second)
+	require.NoError(t, c.Close(context.Background()), "the shutdown completes by itself")
+	last := c.Trace()[len(c.Trace())-1]
+	assert.Equal(t, fsm.Closed, last.To)
+	assert.ErrorIs(t, last.Cause, transport.ErrTimeout, "the handshake timed out, and the transition says so")
+}
+
+// When the policy gives up, the client shuts down by itself: the streams
+// end and Done closes, so a range over Messages does not hang.
+func TestGiveUpEndsTheStreams(t *testing.T) {
+	e := newEnv(t)
+	e.srv.Script(memory.Refuse(404, nil, ""))
+	c := client[Reading](e, tether.WithAutoConnect(false))
+	msgs := c.Messages(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	require.Error(t, c.Connect(ctx))
+	for range msgs.All() {
+	}
+	select {
+	case <-c.Done():
+	case <-ctx.Done():
+		require.FailNow(t, "Done did not close after the give-up")
+	}
+}
+
+func TestFlushAndSubprotocol(t *testing.T) {
+	e := newEnv(t)
+	srv, err := memory.NewServer(memory.WithAutoAccept(), memory.WithSubprotocols("v2"))
+	require.NoError(t, err)
+	e.srv = srv
+	c := client[Reading](e, tether.WithAutoConnect(false), tether.WithSubprotocols("v1", "v2"))
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	require.NoError(t, c.Send(ctx, "queued"))
+	assert.Empty(t, c.Subprotocol(), "not open yet")
+	require.NoError(t, c.Connect(ctx))
+	require.NoError(t, c.Flush(ctx))
+	n, _ := c.Buffered()
+	assert.Zero(t, n)
+	assert.Equal(t, "v2", c.Subprotocol())
 }

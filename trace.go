@@ -40,6 +40,11 @@ func (c *Client[T]) record(tr fsm.Transition) (fsm.Input, bool) {
 	if f := c.cfg.onClose; f != nil && tr.To == fsm.Closed {
 		c.cb.post(func() { f(tr) })
 	}
+	if tr.To == fsm.Closed {
+		// Closed is terminal: whether the user closed or the policy gave up,
+		// shut down now, so the streams end and Done closes.
+		c.closeOnce.Do(func() { go c.shutdown() })
+	}
 	return fsm.Input{}, false
 }
 

@@ -222,16 +222,15 @@ func (c *Connector) read(s *Session) {
 }
 
 func (c *Connector) readEnded(s *Session, err error) {
-	code, _ := transport.CloseCode(err)
-	in := fsm.Input{Event: fsm.EventDropped, Cause: err, CloseCode: uint16(code), Epoch: s.Epoch}
 	if s.Closing() {
-		// Our own close handshake ended the read: that is its completion.
-		in.Event = fsm.EventClosed
-		if _, ok := errors.AsType[*transport.CloseError](err); ok {
-			in.Cause = nil
-		}
+		// Our close ended the read. The close goroutine reports how the
+		// handshake went, when Conn.Close returns.
+		return
 	}
-	_, _ = c.m.Fire(context.Background(), in)
+	code, _ := transport.CloseCode(err)
+	_, _ = c.m.Fire(context.Background(), fsm.Input{
+		Event: fsm.EventDropped, Cause: err, CloseCode: uint16(code), Epoch: s.Epoch,
+	})
 }
 
 // leaveOpen ends the current session's time as the open connection.
@@ -273,10 +272,15 @@ func (c *Connector) startClose() {
 		return
 	}
 	c.wg.Go(func() {
+		// nil when the peer answered our close; otherwise why not (a
+		// timeout, or the connection failing meanwhile).
 		err := s.Conn.Close(code, reason)
-		if _, ok := errors.AsType[*transport.CloseError](err); ok {
-			err = nil
+		in := fsm.Input{Event: fsm.EventClosed, Cause: err, CloseCode: uint16(code), Epoch: s.Epoch}
+		if err != nil {
+			if got, ok := transport.CloseCode(err); ok {
+				in.CloseCode = uint16(got)
+			}
 		}
-		_, _ = c.m.Fire(context.Background(), fsm.Input{Event: fsm.EventClosed, Cause: err, Epoch: s.Epoch})
+		_, _ = c.m.Fire(context.Background(), in)
 	})
 }

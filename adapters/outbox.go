@@ -184,7 +184,9 @@ func (o *Outbox) Send(ctx context.Context, typ transport.MessageType, payload []
 		o.mu.Unlock()
 		err := s.Conn.Write(ctx, typ, payload)
 		if err == nil {
-			s.Wrote(id, value)
+			if _, ok := s.Wrote(id, value, len(payload)); !ok {
+				o.report(Drop{ID: id, Value: value, Size: len(payload), Reason: ErrPossiblyLost})
+			}
 			return id, nil
 		}
 		if !errors.Is(err, transport.ErrClosed) {
@@ -256,9 +258,38 @@ func (o *Outbox) pop() queued {
 	if o.head == len(o.queue) {
 		o.queue, o.head = o.queue[:0], 0
 	}
+	o.notify()
+	return q
+}
+
+// notify wakes everyone waiting on o.space. o.mu is held.
+func (o *Outbox) notify() {
 	close(o.space)
 	o.space = make(chan struct{})
-	return q
+}
+
+// Flush waits until nothing is queued and no queued message is being
+// written: every message sent before the call has been handed to a
+// connection (or reported). It returns ctx's error when ctx ends first,
+// and ErrClosed when the machine closes with messages still queued.
+func (o *Outbox) Flush(ctx context.Context) error {
+	for {
+		o.mu.Lock()
+		empty := o.head == len(o.queue) && !o.flushing
+		closed, space := o.closed, o.space
+		o.mu.Unlock()
+		switch {
+		case empty:
+			return nil
+		case closed:
+			return ErrClosed
+		}
+		select {
+		case <-space:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 // pushFront puts q back at the head of the queue. o.mu is held.
@@ -290,6 +321,7 @@ func (o *Outbox) flush() {
 		s := o.cur
 		if s == nil || o.closed || o.head == len(o.queue) {
 			o.flushing = false
+			o.notify()
 			o.mu.Unlock()
 			return
 		}
@@ -299,11 +331,22 @@ func (o *Outbox) flush() {
 		err := s.Conn.Write(context.Background(), q.typ, q.payload)
 
 		if err == nil {
-			s.Wrote(q.id, q.value)
+			if _, ok := s.Wrote(q.id, q.value, len(q.payload)); !ok {
+				o.report(Drop{ID: q.id, Value: q.value, Size: len(q.payload), Reason: ErrPossiblyLost})
+			}
 			continue
 		}
 		o.mu.Lock()
-		if errors.Is(err, transport.ErrClosed) || o.cur != s {
+		if o.closed {
+			// The machine closed meanwhile and already reported the queue.
+			o.mu.Unlock()
+			reason := ErrClosed
+			if !errors.Is(err, transport.ErrClosed) {
+				reason = fmt.Errorf("%w: %w", ErrPossiblyLost, err)
+			}
+			o.report(Drop{ID: q.id, Value: q.value, Size: len(q.payload), Reason: reason})
+			o.mu.Lock()
+		} else if errors.Is(err, transport.ErrClosed) || o.cur != s {
 			o.pushFront(q) // not written: it goes out on the next session
 		} else {
 			o.mu.Unlock()
@@ -314,6 +357,7 @@ func (o *Outbox) flush() {
 			o.cur = nil // the session is failing; the next one resumes the flush
 		}
 		o.flushing = false
+		o.notify()
 		o.mu.Unlock()
 		return
 	}
@@ -349,7 +393,7 @@ func (o *Outbox) Ended(s *Session, tr fsm.Transition) {
 
 func (o *Outbox) reportUnconfirmed(s *Session) {
 	for _, w := range s.Unconfirmed() {
-		o.report(Drop{ID: w.ID, Value: w.Value, Reason: ErrPossiblyLost})
+		o.report(Drop{ID: w.ID, Value: w.Value, Size: w.Size, Reason: ErrPossiblyLost})
 	}
 }
 
@@ -370,8 +414,7 @@ func (o *Outbox) hook(tr fsm.Transition) (fsm.Input, bool) {
 		for o.head < len(o.queue) {
 			left = append(left, o.pop())
 		}
-		close(o.space)
-		o.space = make(chan struct{})
+		o.notify()
 		o.mu.Unlock()
 		if closing != nil {
 			if tr.Event == fsm.EventClosed && tr.Cause == nil {

@@ -234,3 +234,19 @@ func TestConcurrentSendersKeepTheirOrder(t *testing.T) {
 		next[g]++
 	}
 }
+
+func TestFlushWaitsForTheQueue(t *testing.T) {
+	r := newRig(t, rigConfig{})
+	send(t, r, "a")
+	send(t, r, "b")
+	short, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	require.ErrorIs(t, r.out.Flush(short), context.DeadlineExceeded, "nothing can leave while disconnected")
+	r.connect()
+	r.expect(fsm.EventConnect, fsm.EventDialed)
+	sc := r.accept()
+	require.NoError(t, r.out.Flush(context.Background()))
+	n, _ := r.out.Len()
+	assert.Zero(t, n)
+	assert.Equal(t, []string{"a", "b"}, recvAll(t, sc, 2))
+}

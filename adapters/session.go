@@ -30,6 +30,7 @@ type Session struct {
 	mu       sync.Mutex
 	inflight []Sent // written, not yet confirmed by the peer, oldest first
 	evicted  uint64
+	sealed   bool // Unconfirmed was called: the session's account is settled
 }
 
 // Sent identifies a message written on a session.
@@ -39,7 +40,9 @@ type Sent struct {
 	// Value is what the user passed to Send, kept so a report can say which
 	// message it was. nil for raw payloads.
 	Value any
-	mark  uint64
+	// Size is the payload's length in bytes.
+	Size int
+	mark int64
 }
 
 // maxInflight bounds how many unconfirmed writes a session remembers. With
@@ -60,17 +63,23 @@ func (s *Session) OpenedAt() time.Time {
 func (s *Session) Closing() bool { return s.closing.Load() }
 
 // Wrote records that the message id (with its user value) was handed to the
-// connection, and returns its write mark.
-func (s *Session) Wrote(id uint64, value any) uint64 {
+// connection, and returns its write mark. It reports false when the
+// session's account was already settled (Unconfirmed was called): the
+// caller must then report the message itself, since nobody else will.
+func (s *Session) Wrote(id uint64, value any, size int) (uint64, bool) {
 	mark := s.writes.Add(1)
 	s.mu.Lock()
+	if s.sealed {
+		s.mu.Unlock()
+		return mark, false
+	}
 	if len(s.inflight) == maxInflight {
 		s.inflight = append(s.inflight[:0], s.inflight[1:]...)
 		s.evicted++
 	}
-	s.inflight = append(s.inflight, Sent{ID: id, Value: value, mark: mark})
+	s.inflight = append(s.inflight, Sent{ID: id, Value: value, Size: size, mark: int64(mark)})
 	s.mu.Unlock()
-	return mark
+	return mark, true
 }
 
 // WriteMark returns the mark of the latest write. A probe sent after reading
@@ -82,7 +91,7 @@ func (s *Session) WriteMark() uint64 { return s.writes.Load() }
 func (s *Session) Confirm(mark uint64) {
 	s.mu.Lock()
 	i := 0
-	for i < len(s.inflight) && s.inflight[i].mark <= mark {
+	for i < len(s.inflight) && uint64(s.inflight[i].mark) <= mark {
 		i++
 	}
 	s.inflight = append(s.inflight[:0], s.inflight[i:]...)
@@ -90,12 +99,14 @@ func (s *Session) Confirm(mark uint64) {
 }
 
 // Unconfirmed returns the writes the peer has not confirmed, oldest first,
-// and forgets them.
+// forgets them, and settles the session's account: a later Wrote reports
+// false.
 func (s *Session) Unconfirmed() []Sent {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := s.inflight
 	s.inflight = nil
+	s.sealed = true
 	return out
 }
 

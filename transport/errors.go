@@ -52,7 +52,7 @@ func (e *CloseError) Error() string {
 	var s string
 	switch {
 	case e.Code == StatusAbnormalClosure:
-		s = fmt.Sprintf("tether/transport: connection lost without a close frame (%s)", e.Code)
+		s = "tether/transport: connection lost without a close frame"
 	case e.Remote:
 		s = fmt.Sprintf("tether/transport: remote close %s", e.Code)
 	default:

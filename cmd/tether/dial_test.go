@@ -1,0 +1,232 @@
+package main
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/tethertest"
+	"github.com/tether-go/tether/transport"
+)
+
+func edge(from fsm.State, e fsm.Event, to fsm.State) string {
+	return from.String() + " --" + e.String() + "--> " + to.String()
+}
+
+func TestDialPrintsMessagesAndTransitions(t *testing.T) {
+	srv := newServer(t)
+	s := start(t, "dial", srv.URL)
+	conn := accept(t, srv)
+
+	require.NoError(t, conn.Send(transport.Text, []byte(`{"n":1}`)))
+	require.NoError(t, conn.Send(transport.Binary, []byte{0, 1, 2}))
+	require.NoError(t, conn.Send(transport.Text, []byte("plain text")))
+	s.stdout.waitFor(t, "{\"n\":1}\nAAEC\nplain text\n")
+	s.stderr.waitFor(t, "[transition] #1 "+edge(fsm.Idle, fsm.EventConnect, fsm.Connecting)+" (websocket)\n")
+	s.stderr.waitFor(t, "[transition] #2 "+edge(fsm.Connecting, fsm.EventDialed, fsm.Open)+" (websocket)\n")
+
+	require.NoError(t, s.stdin.Close())
+	assert.Equal(t, transport.StatusNormalClosure, closeCode(t, conn))
+	require.Equal(t, exitOK, s.wait(t))
+	assert.Contains(t, s.stderr.String(), edge(fsm.Closing, fsm.EventClosed, fsm.Closed))
+	assert.NotContains(t, s.stdout.String(), "[transition]", "transitions belong on stderr")
+}
+
+func TestDialSendsStdinLinesThenClosesCleanly(t *testing.T) {
+	srv := newServer(t)
+	s := start(t, "dial", "-heartbeat", "0", srv.URL)
+	conn := accept(t, srv)
+	s.stderr.waitFor(t, edge(fsm.Connecting, fsm.EventDialed, fsm.Open))
+
+	s.writeLine(t, "hello")
+	s.writeLine(t, "")         // skipped
+	s.writeLine(t, "wörld\r")  // CRLF line ending removed
+	s.writeLine(t, "bad \xff") // not UTF-8: reported, not sent
+	s.writeLine(t, `{"x":true}`)
+	for _, want := range []string{"hello", "wörld", `{"x":true}`} {
+		m := recvData(t, conn)
+		assert.Equal(t, transport.Text, m.Type)
+		assert.Equal(t, want, string(m.Payload))
+	}
+	s.stderr.waitFor(t, "stdin line 4 is not valid UTF-8")
+
+	require.NoError(t, s.stdin.Close())
+	assert.Equal(t, transport.StatusNormalClosure, closeCode(t, conn))
+	assert.Equal(t, exitOK, s.wait(t))
+	assert.Empty(t, s.stdout.String())
+}
+
+func TestDialDeliversLinesQueuedWhileDisconnectedBeforeClosing(t *testing.T) {
+	srv := newServer(t)
+	s := start(t, "dial", "-heartbeat", "0", "-reconnect", "constant:20ms", srv.URL)
+	first := accept(t, srv)
+	s.stderr.waitFor(t, edge(fsm.Connecting, fsm.EventDialed, fsm.Open))
+
+	srv.Refuse(503) // retried, so the client keeps trying
+	first.Drop()
+	s.stderr.waitFor(t, edge(fsm.Connecting, fsm.EventDialFailed, fsm.Waiting))
+
+	s.writeLine(t, "queued 1")
+	s.writeLine(t, "queued 2")
+	require.NoError(t, s.stdin.Close()) // EOF while disconnected: dial must wait
+	srv.Refuse(0)
+
+	second := accept(t, srv)
+	assert.Equal(t, "queued 1", string(recvData(t, second).Payload))
+	assert.Equal(t, "queued 2", string(recvData(t, second).Payload))
+	assert.Equal(t, transport.StatusNormalClosure, closeCode(t, second))
+	assert.Equal(t, exitOK, s.wait(t))
+	assert.NotContains(t, s.stderr.String(), "[drop]")
+}
+
+func TestDialHeadersAndSubprotocols(t *testing.T) {
+	srv := newServer(t, tethertest.WithServerSubprotocols("chat.v2"))
+	// Flags after the URL work too.
+	s := start(t, "dial", srv.URL, "-heartbeat", "0",
+		"-H", "X-Token: abc", "-H", "x-token:def", "-H", "Authorization: Bearer t0ken",
+		"-subprotocol", "chat.v3,chat.v2", "-subprotocol", "chat.v1")
+	conn := accept(t, srv)
+
+	assert.Equal(t, []string{"abc", "def"}, conn.Request.Header.Values("X-Token"))
+	assert.Equal(t, "Bearer t0ken", conn.Request.Header.Get("Authorization"))
+	assert.Equal(t, "chat.v2", conn.Subprotocol)
+	require.NoError(t, s.stdin.Close())
+	assert.Equal(t, exitOK, s.wait(t))
+}
+
+func TestDialPretty(t *testing.T) {
+	srv := newServer(t)
+	s := start(t, "dial", "-pretty", "-heartbeat", "0", srv.URL)
+	conn := accept(t, srv)
+
+	require.NoError(t, conn.Send(transport.Text, []byte(`{"a":1,"b":[true]}`)))
+	require.NoError(t, conn.Send(transport.Text, []byte(`not {json`)))
+	s.stdout.waitFor(t, "{\n  \"a\": 1,\n  \"b\": [\n    true\n  ]\n}\nnot {json\n")
+	require.NoError(t, s.stdin.Close())
+	assert.Equal(t, exitOK, s.wait(t))
+}
+
+func TestDialReconnectsAfterADrop(t *testing.T) {
+	srv := newServer(t)
+	s := start(t, "dial", "-heartbeat", "0", "-reconnect", "constant:10ms", srv.URL)
+	first := accept(t, srv)
+	s.stderr.waitFor(t, edge(fsm.Connecting, fsm.EventDialed, fsm.Open))
+
+	first.Drop()
+	second := accept(t, srv)
+	s.stderr.waitFor(t, "#3 "+edge(fsm.Open, fsm.EventDropped, fsm.Waiting))
+	s.stderr.waitFor(t, "[retry] attempt 1 in 10ms")
+	s.stderr.waitFor(t, "#4 "+edge(fsm.Waiting, fsm.EventRetry, fsm.Connecting))
+	s.stderr.waitFor(t, "#5 "+edge(fsm.Connecting, fsm.EventDialed, fsm.Open)+" (attempt 1, websocket)")
+
+	require.NoError(t, second.Send(transport.Text, []byte("after the drop")))
+	s.stdout.waitFor(t, "after the drop\n")
+	s.writeLine(t, "still here")
+	assert.Equal(t, "still here", string(recvData(t, second).Payload))
+	require.NoError(t, s.stdin.Close())
+	assert.Equal(t, exitOK, s.wait(t))
+}
+
+func TestDialInterruptClosesCleanly(t *testing.T) {
+	srv := newServer(t)
+	s := start(t, "dial", "-heartbeat", "0", srv.URL)
+	conn := accept(t, srv)
+	s.stderr.waitFor(t, edge(fsm.Connecting, fsm.EventDialed, fsm.Open))
+
+	s.cancel() // SIGINT
+	assert.Equal(t, transport.StatusNormalClosure, closeCode(t, conn))
+	assert.Equal(t, exitOK, s.wait(t))
+}
+
+func TestDialWithoutStdinRunsUntilInterrupted(t *testing.T) {
+	srv := newServer(t)
+	s := start(t, "dial", "-stdin=false", "-heartbeat", "0", srv.URL)
+	require.NoError(t, s.stdin.Close()) // ignored
+	conn := accept(t, srv)
+
+	require.NoError(t, conn.Send(transport.Text, []byte("still listening")))
+	s.stdout.waitFor(t, "still listening\n")
+	s.cancel()
+	assert.Equal(t, transport.StatusNormalClosure, closeCode(t, conn))
+	assert.Equal(t, exitOK, s.wait(t))
+}
+
+func TestDialGivesUpOnUnauthorized(t *testing.T) {
+	srv := newServer(t)
+	srv.Refuse(401)
+	s := start(t, "dial", srv.URL)
+
+	require.Equal(t, exitError, s.wait(t))
+	stderr := s.stderr.String()
+	assert.Contains(t, stderr, edge(fsm.Waiting, fsm.EventGiveUp, fsm.Closed))
+	assert.Contains(t, stderr, "tether: gave up: ")
+	assert.Contains(t, stderr, "401")
+}
+
+func TestDialGivesUpWithReconnectNever(t *testing.T) {
+	srv := newServer(t)
+	s := start(t, "dial", "-heartbeat", "0", "-reconnect", "never", srv.URL)
+	conn := accept(t, srv)
+	s.stderr.waitFor(t, edge(fsm.Connecting, fsm.EventDialed, fsm.Open))
+
+	conn.Drop()
+	require.Equal(t, exitError, s.wait(t))
+	assert.Contains(t, s.stderr.String(), edge(fsm.Waiting, fsm.EventGiveUp, fsm.Closed))
+	assert.Contains(t, s.stderr.String(), "tether: gave up: ")
+}
+
+func TestDialGivesUpAfterMaxAttempts(t *testing.T) {
+	srv := newServer(t)
+	srv.Refuse(503)
+	s := start(t, "dial", "-reconnect", "constant:1ms", "-max-attempts", "2", srv.URL)
+
+	require.Equal(t, exitError, s.wait(t))
+	stderr := s.stderr.String()
+	assert.Contains(t, stderr, "[retry] attempt 2 in 1ms")
+	assert.NotContains(t, stderr, "[retry] attempt 3")
+	assert.Contains(t, stderr, "tether: gave up: ")
+}
+
+// failWriter fails every write.
+type failWriter struct{}
+
+var errBrokenPipe = errors.New("broken pipe")
+
+func (failWriter) Write([]byte) (int, error) { return 0, errBrokenPipe }
+
+func TestDialStdoutFailureExits1(t *testing.T) {
+	srv := newServer(t, tethertest.WithHandler(func(c *tethertest.WSConn) {
+		assert.NoError(t, c.Send(transport.Text, []byte("hi")))
+	}))
+	stderr := newWatch()
+	code := run(t.Context(), []string{"dial", "-stdin=false", "-heartbeat", "0", srv.URL}, nil, failWriter{}, stderr)
+	assert.Equal(t, exitError, code)
+	assert.Contains(t, stderr.String(), "tether: writing standard output: broken pipe")
+}
+
+func TestDialWithEmptyStdinConnectsThenCloses(t *testing.T) {
+	srv := newServer(t)
+	code, stdout, stderr := runSync(t, "dial", "-heartbeat", "0", srv.URL)
+	assert.Equal(t, exitOK, code)
+	assert.Empty(t, stdout)
+	assert.Contains(t, stderr, "#1 "+edge(fsm.Idle, fsm.EventConnect, fsm.Connecting))
+	assert.Contains(t, stderr, "--> Closed")
+}
+
+func TestDialReportsLinesPossiblyLostAtADrop(t *testing.T) {
+	srv := newServer(t)
+	s := start(t, "dial", "-heartbeat", "0", "-reconnect", "constant:10ms", srv.URL)
+	first := accept(t, srv)
+	s.stderr.waitFor(t, edge(fsm.Connecting, fsm.EventDialed, fsm.Open))
+
+	s.writeLine(t, "hello")
+	assert.Equal(t, "hello", string(recvData(t, first).Payload))
+	first.Drop() // no pong confirmed it: the client cannot know it was read
+	s.stderr.waitFor(t, `[drop] message 1 "hello": `)
+	accept(t, srv)
+	require.NoError(t, s.stdin.Close())
+	assert.Equal(t, exitOK, s.wait(t))
+}

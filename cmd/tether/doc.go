@@ -1,0 +1,33 @@
+// Command tether is a command-line client for long-lived WebSocket
+// connections, built on the tether library and nothing but its public API.
+//
+//	tether dial [flags] URL          connect, print messages and transitions, send stdin lines
+//	tether trace [flags] URL         connect for a while, then print the Mermaid trace
+//	tether diagram [-format mermaid|dot]
+//	tether version
+//	tether help [command]
+//
+// # Output
+//
+// Messages go to standard output, one per line, so it can be piped (into jq,
+// say). Everything about the connection (transitions, scheduled retries,
+// dropped messages) goes to standard error, as lines such as
+//
+//	[transition] #2 Connecting --dialed--> Open (websocket)
+//
+// # Exit codes
+//
+// 0 when the command finished as asked (standard input ended, or an interrupt
+// closed the connection cleanly), 1 for a runtime failure (the reconnect
+// policy gave up, a file could not be read), printed as "tether: message",
+// and 2 for a command line that cannot be run (an unknown command or flag, a
+// bad flag value, a missing URL).
+//
+// # Structure
+//
+// main only installs the signal handling; run takes the arguments and the
+// three standard streams, so the tests drive every command in process,
+// against a real WebSocket server on a loopback port.
+//
+// docs/cli.md documents every command and flag with examples.
+package main

@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Exit codes.
+const (
+	exitOK    = 0 // done as asked
+	exitError = 1 // runtime failure
+	exitUsage = 2 // the command line cannot be run
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// After the first signal, the default behaviour comes back: a second
+	// interrupt kills a close that takes too long.
+	context.AfterFunc(ctx, stop)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// env holds the standard streams of one run. stderr is safe for concurrent
+// writes: the client's callbacks and the main goroutine share it.
+type env struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// command is one subcommand. setup builds its flag set and returns the
+// function that runs it with the positional arguments once flags are
+// parsed.
+type command struct {
+	name     string
+	synopsis string // after "tether "
+	summary  string // one line for the command list
+	detail   string // paragraphs for "tether help name"
+	setup    func() (*flag.FlagSet, execFunc)
+}
+
+// execFunc runs a command. It returns a *usageError for a command line that
+// cannot be run, another error for a runtime failure, nil for success.
+type execFunc func(ctx context.Context, args []string, e *env) error
+
+// usageError marks an error of the command line: exit code 2.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error {
+	return &usageError{err: fmt.Errorf(format, args...)}
+}
+
+// commands lists the subcommands in the order usage shows them.
+func commands() []*command {
+	return []*command{dialCommand(), traceCommand(), diagramCommand(), versionCommand()}
+}
+
+func lookup(name string) *command {
+	for _, c := range commands() {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// run is the whole program: it parses args (without the program name),
+// runs the command and returns the exit code. ctx ends on SIGINT or
+// SIGTERM.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: &lockedWriter{w: stderr}}
+	if len(args) == 0 {
+		printUsage(e.stderr)
+		return exitUsage
+	}
+	switch name := args[0]; name {
+	case "-h", "-help", "--help":
+		printUsage(e.stdout)
+		return exitOK
+	case "help":
+		return help(args[1:], e)
+	default:
+		c := lookup(name)
+		if c == nil {
+			fmt.Fprintf(e.stderr, "tether: unknown command %q\n", name)
+			printUsage(e.stderr)
+			return exitUsage
+		}
+		return c.execute(ctx, args[1:], e)
+	}
+}
+
+// execute parses the command's flags and runs it.
+func (c *command) execute(ctx context.Context, args []string, e *env) int {
+	fs, exec := c.setup()
+	fs.SetOutput(io.Discard) // errors and usage are printed below
+	pos, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		c.printUsage(e.stdout, fs)
+		return exitOK
+	}
+	if err != nil {
+		err = &usageError{err: err}
+	} else {
+		err = exec(ctx, pos, e)
+	}
+	var ue *usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ue):
+		fmt.Fprintf(e.stderr, "tether %s: %v\nusage: tether %s\nRun 'tether help %s' for details.\n",
+			c.name, err, c.synopsis, c.name)
+		return exitUsage
+	default:
+		fmt.Fprintf(e.stderr, "tether: %v\n", err)
+		return exitError
+	}
+}
+
+// help prints the usage of the program or of one command, on stdout.
+func help(args []string, e *env) int {
+	switch len(args) {
+	case 0:
+		printUsage(e.stdout)
+		return exitOK
+	case 1:
+		if c := lookup(args[0]); c != nil {
+			fs, _ := c.setup()
+			c.printUsage(e.stdout, fs)
+			return exitOK
+		}
+		fmt.Fprintf(e.stderr, "tether help: unknown command %q\n", args[0])
+	default:
+		fmt.Fprintln(e.stderr, "tether help: too many arguments")
+	}
+	printUsage(e.stderr)
+	return exitUsage
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprint(w, `tether is a command-line client for long-lived WebSocket connections.
+
+usage: tether <command> [flags] [arguments]
+
+commands:
+`)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, `  help      print help about a command
+
+Exit codes: 0 done, 1 runtime failure, 2 bad command line.
+Run 'tether help <command>' for a command's flags.
+`)
+}
+
+func (c *command) printUsage(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "usage: tether %s\n\n%s\n", c.synopsis, c.detail)
+	n := 0
+	fs.VisitAll(func(*flag.Flag) { n++ })
+	if n > 0 {
+		fmt.Fprint(w, "\nflags:\n")
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+}

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+
+	"github.com/tether-go/tether/transport"
+)
+
+// maxLine is the longest stdin line dial sends, in bytes.
+const maxLine = 16 << 20
+
+// printMessages writes every message from msgs to w until msgs closes. After
+// the first failed write it reports the error on failed and keeps draining
+// msgs without writing, so the client is never held up.
+func printMessages(w io.Writer, msgs <-chan transport.Message, pretty bool, failed chan<- error) {
+	var (
+		buf  bytes.Buffer
+		werr error
+	)
+	for m := range msgs {
+		if werr != nil {
+			continue
+		}
+		formatMessage(&buf, m, pretty)
+		if _, werr = w.Write(buf.Bytes()); werr != nil {
+			failed <- werr
+		}
+	}
+}
+
+// formatMessage puts m in buf as one output record: a text message as it
+// is (indented when pretty and it is JSON), a binary message in standard
+// base64; each ends with a newline.
+func formatMessage(buf *bytes.Buffer, m transport.Message, pretty bool) {
+	buf.Reset()
+	switch {
+	case m.Type == transport.Binary:
+		buf.Grow(base64.StdEncoding.EncodedLen(len(m.Payload)) + 1)
+		enc := base64.NewEncoder(base64.StdEncoding, buf)
+		_, _ = enc.Write(m.Payload)
+		_ = enc.Close()
+	case pretty && json.Valid(m.Payload):
+		_ = json.Indent(buf, bytes.TrimSpace(m.Payload), "", "  ")
+	default:
+		buf.Write(m.Payload)
+	}
+	if !bytes.HasSuffix(buf.Bytes(), []byte("\n")) {
+		buf.WriteByte('\n')
+	}
+}
+
+// readLines sends each line of r, without its line ending, on lines until
+// r ends or stop closes, then reports why it stopped on done (nil at EOF).
+func readLines(r io.Reader, lines chan<- string, done chan<- error, stop <-chan struct{}) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
+	for sc.Scan() {
+		select {
+		case lines <- string(bytes.TrimSuffix(sc.Bytes(), []byte("\r"))):
+		case <-stop:
+			return
+		}
+	}
+	done <- sc.Err()
+}

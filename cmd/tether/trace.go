@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/tether-go/tether"
+)
+
+// defaultTraceFor is how long trace records when -for is not given.
+const defaultTraceFor = 10 * time.Second
+
+func traceCommand() *command {
+	return &command{
+		name:     "trace",
+		synopsis: "trace [flags] URL",
+		summary:  "connect for a while, then print the Mermaid trace of what happened",
+		detail: `Trace connects to the WebSocket URL, keeps the connection (reconnecting under
+the -reconnect policy) for the -for duration, closes it with the close
+handshake, and prints on standard output the Mermaid sequence diagram of every
+transition it went through. An interrupt (SIGINT or SIGTERM) ends the recording
+early; a policy that gives up ends it too, and trace then exits 1 after
+printing the diagram. Transitions are also printed on standard error as they
+happen. Messages received are not printed.`,
+		setup: func() (*flag.FlagSet, execFunc) {
+			fs := flag.NewFlagSet("trace", flag.ContinueOnError)
+			var cf connFlags
+			cf.register(fs)
+			dur := fs.Duration("for", defaultTraceFor, "record for this `duration`")
+			return fs, func(ctx context.Context, args []string, e *env) error {
+				target, err := oneURL(args)
+				if err != nil {
+					return err
+				}
+				if *dur <= 0 {
+					return usagef("-for %s must be positive", *dur)
+				}
+				opts, err := cf.options()
+				if err != nil {
+					return err
+				}
+				return trace(ctx, target, opts, *dur, e)
+			}
+		},
+	}
+}
+
+func trace(ctx context.Context, target string, opts []tether.Option, dur time.Duration, e *env) error {
+	ev := newEvents(e.stderr)
+	c, err := tether.New[[]byte](target, append(opts, ev.options()...)...)
+	if err != nil {
+		if errors.As(err, new(*tether.OptionError)) {
+			return &usageError{err: err}
+		}
+		return err
+	}
+	timer := time.NewTimer(dur)
+	defer timer.Stop()
+	var result error
+	select {
+	case <-timer.C:
+	case <-ctx.Done():
+	case t := <-ev.closed:
+		result = gaveUp(t)
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
+	defer cancel()
+	if err := c.Close(cctx); err != nil && result == nil {
+		result = fmt.Errorf("closing: %w", err)
+	}
+	if _, err := fmt.Fprint(e.stdout, c.TraceMermaid()); err != nil && result == nil {
+		result = fmt.Errorf("writing standard output: %w", err)
+	}
+	return result
+}
