@@ -36,7 +36,9 @@ func (e *URLError) Error() string {
 }
 
 // Is reports whether target is [ErrBadURL] or [transport.ErrBadTarget].
-func (e *URLError) Is(target error) bool { return target == ErrBadURL || target == transport.ErrBadTarget }
+func (e *URLError) Is(target error) bool {
+	return target == ErrBadURL || target == transport.ErrBadTarget
+}
 
 // OptionError reports an option that [New] cannot accept. It matches
 // [ErrInvalidOption].
