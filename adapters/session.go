@@ -28,7 +28,8 @@ type Session struct {
 
 	writes   atomic.Uint64 // data messages written so far: the write mark
 	mu       sync.Mutex
-	inflight []Sent // written, not yet confirmed by the peer, oldest first
+	inflight []Sent // inflight[head:]: written, not yet confirmed by the peer, oldest first
+	head     int
 	evicted  uint64
 	sealed   bool // Unconfirmed was called: the session's account is settled
 }
@@ -73,11 +74,13 @@ func (s *Session) Wrote(id uint64, value any, size int) (uint64, bool) {
 		s.mu.Unlock()
 		return mark, false
 	}
-	if len(s.inflight) == maxInflight {
-		s.inflight = append(s.inflight[:0], s.inflight[1:]...)
+	if len(s.inflight)-s.head == maxInflight {
+		s.inflight[s.head] = Sent{}
+		s.head++
 		s.evicted++
 	}
 	s.inflight = append(s.inflight, Sent{ID: id, Value: value, Size: size, mark: int64(mark)})
+	s.compact()
 	s.mu.Unlock()
 	return mark, true
 }
@@ -90,12 +93,28 @@ func (s *Session) WriteMark() uint64 { return s.writes.Load() }
 // after them, so over an ordered transport it has read them.
 func (s *Session) Confirm(mark uint64) {
 	s.mu.Lock()
-	i := 0
-	for i < len(s.inflight) && uint64(s.inflight[i].mark) <= mark {
-		i++
+	for s.head < len(s.inflight) && uint64(s.inflight[s.head].mark) <= mark {
+		s.inflight[s.head] = Sent{}
+		s.head++
 	}
-	s.inflight = append(s.inflight[:0], s.inflight[i:]...)
+	s.compact()
 	s.mu.Unlock()
+}
+
+// compact moves the live entries to the front once the dead prefix is as
+// long as they are, so eviction and confirmation cost O(1) amortised.
+// s.mu is held.
+func (s *Session) compact() {
+	if s.head == len(s.inflight) {
+		s.inflight, s.head = s.inflight[:0], 0
+		return
+	}
+	if s.head < 64 || s.head < len(s.inflight)-s.head {
+		return
+	}
+	n := copy(s.inflight, s.inflight[s.head:])
+	clear(s.inflight[n:])
+	s.inflight, s.head = s.inflight[:n], 0
 }
 
 // Unconfirmed returns the writes the peer has not confirmed, oldest first,
@@ -104,8 +123,8 @@ func (s *Session) Confirm(mark uint64) {
 func (s *Session) Unconfirmed() []Sent {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := s.inflight
-	s.inflight = nil
+	out := s.inflight[s.head:]
+	s.inflight, s.head = nil, 0
 	s.sealed = true
 	return out
 }
