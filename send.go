@@ -16,7 +16,11 @@ import (
 // Otherwise it waits in the outbound buffer and goes out, in order, after
 // the next open; a full buffer behaves as WithSendBuffer's overflow policy
 // says. Send returns ErrClosed after Close, a *stream.EncodeError when the
-// codec refuses v, and ctx's error when ctx ends while Send waits.
+// codec refuses v, ctx's error when ctx ends while Send waits, and the
+// connection's error when a direct write fails for another reason than the
+// connection having closed first (a reset mid-write, say): the message may
+// or may not have arrived, it is not queued again, and the error returned
+// is its only report.
 func (c *Client[T]) Send(ctx context.Context, v any) error {
 	_, err := c.SendID(ctx, v)
 	return err

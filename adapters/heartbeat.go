@@ -1,7 +1,9 @@
 package adapters
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,6 +49,7 @@ type beat struct {
 	sentAt      time.Time
 	seenAtProbe uint64
 	markAtProbe uint64
+	tag         atomic.Pointer[[]byte] // the outstanding ping's payload, read by the reader
 	tick        clock.Timer
 	deadline    clock.Timer
 }
@@ -118,7 +121,7 @@ func (h *Heartbeat) Inbound(s *Session, m transport.Message) {
 		return
 	}
 	b.seen.Add(1)
-	if h.isAnswer(m) {
+	if h.isAnswer(b, m) {
 		h.answered(b)
 	}
 }
@@ -137,9 +140,16 @@ func (h *Heartbeat) Ended(s *Session, _ fsm.Transition) {
 	b.mu.Unlock()
 }
 
-func (h *Heartbeat) isAnswer(m transport.Message) bool {
+// isAnswer reports whether m answers b's outstanding probe. A pong answers
+// only the ping it echoes: pings carry the probe's number, so a late pong
+// for an earlier ping is a sign of life, not an answer.
+func (h *Heartbeat) isAnswer(b *beat, m transport.Message) bool {
 	if h.cfg.Mode == policy.PingFrame {
-		return m.Type == transport.Pong
+		if m.Type != transport.Pong {
+			return false
+		}
+		want := b.tag.Load()
+		return want != nil && bytes.Equal(m.Payload, *want)
 	}
 	if h.cfg.PongMatcher != nil {
 		return h.cfg.PongMatcher(m)
@@ -157,6 +167,10 @@ func (h *Heartbeat) probe(b *beat) {
 	b.outstanding = true
 	b.probeID++
 	id := b.probeID
+	if h.cfg.Mode == policy.PingFrame {
+		tag := pingTag(h.cfg.Message, id)
+		b.tag.Store(&tag)
+	}
 	b.sentAt = h.clk.Now()
 	b.seenAtProbe = b.seen.Load()
 	b.markAtProbe = b.s.WriteMark()
@@ -169,7 +183,7 @@ func (h *Heartbeat) probe(b *beat) {
 	defer cancel()
 	payload, typ := h.cfg.Probe()
 	if h.cfg.Mode == policy.PingFrame {
-		_ = b.s.Conn.Ping(ctx, payload)
+		_ = b.s.Conn.Ping(ctx, pingTag(payload, id))
 	} else {
 		_ = b.s.Conn.Write(ctx, typ, payload)
 	}
@@ -191,7 +205,13 @@ func (h *Heartbeat) answered(b *beat) {
 	mark := b.markAtProbe
 	b.mu.Unlock()
 
-	b.s.Confirm(mark)
+	if h.cfg.Mode == policy.PingFrame {
+		// Frames are ordered: the pong of a ping proves the peer read
+		// everything written before it. An application answer proves
+		// nothing of the kind (the peer may have sent it before reading
+		// the probe), so it gives a round trip but confirms nothing.
+		b.s.Confirm(mark)
+	}
 	h.rtt.Store(int64(rtt))
 	if h.onRTT != nil {
 		h.onRTT(rtt)
@@ -214,6 +234,16 @@ func (h *Heartbeat) expire(b *beat, id uint64) {
 	_, _ = h.m.Fire(context.Background(), fsm.Input{
 		Event: fsm.EventHeartbeatTimeout, Cause: ErrHeartbeatTimeout, Epoch: b.s.Epoch,
 	})
+}
+
+// pingTag is the payload of probe id: the configured payload followed by the
+// probe's number, so its pong names the probe it answers. A payload too
+// long to leave room (over 117 bytes) is sent as it is.
+func pingTag(base []byte, id uint64) []byte {
+	if len(base) > policy.MaxPingPayload-8 {
+		return base
+	}
+	return binary.BigEndian.AppendUint64(append(make([]byte, 0, len(base)+8), base...), id)
 }
 
 // afterFunc arms a timer whose callback the WaitGroup tracks.
