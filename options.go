@@ -309,10 +309,14 @@ func WithTraceLimit(n int) Option {
 	})
 }
 
+// defaultPolicy is shared by every client that does not set its own: a
+// policy is immutable and keeps no state.
+var defaultPolicy = policy.Default()
+
 func defaultConfig() config {
 	return config{
 		autoConnect: true,
-		reconnect:   policy.Default(),
+		reconnect:   defaultPolicy,
 		heartbeat:   policy.DefaultHeartbeat(),
 		codec:       stream.JSON,
 		bufMsgs:     adapters.DefaultMaxQueued,

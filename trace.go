@@ -6,7 +6,7 @@ import (
 
 // record is the client's first hook: it keeps the trace, publishes the
 // transition on the transitions stream, reports failures on the error stream
-// and queues the callbacks. It runs on the machine's actor goroutine.
+// and queues the callbacks. It runs on the machine's actor.
 func (c *Client[T]) record(tr fsm.Transition) (fsm.Input, bool) {
 	c.mu.Lock()
 	if len(c.trace) == c.cfg.traceLimit {

@@ -25,9 +25,9 @@ func StaticTarget(t transport.Target) TargetFunc {
 // close handshake on Closing, and tears a session down when the machine
 // leaves Open. Observers follow each session.
 //
-// It spends two goroutines at most per connection beyond the machine's own:
-// the dial goroutine while dialing, then the reader while open (a close
-// handshake runs on a short-lived goroutine of its own).
+// It spends one goroutine at a time per connection: the dial goroutine while
+// dialing, then the reader while open (a close handshake runs on a
+// short-lived goroutine of its own).
 //
 // All methods are safe for concurrent use.
 type Connector struct {
@@ -119,7 +119,7 @@ func (c *Connector) Wait(ctx context.Context) error {
 // Detach removes the connector's hook from the machine.
 func (c *Connector) Detach() { c.remove() }
 
-// hook runs on the actor goroutine after every transition.
+// hook runs on the machine's actor after every transition.
 func (c *Connector) hook(tr fsm.Transition) (fsm.Input, bool) {
 	if tr.From == fsm.Open {
 		c.leaveOpen(tr)

@@ -27,9 +27,10 @@
 //
 // # Goroutines
 //
-// An idle open connection costs the machine's actor goroutine and the
-// Connector's reader: heartbeat probes and reconnect delays run on clock
-// timers, the dial and the flush on short-lived goroutines. Every adapter has
+// An idle open connection costs one goroutine, the Connector's reader: the
+// machine has no goroutine of its own (its actor is whichever caller fires
+// an input), heartbeat probes and reconnect delays run on clock timers, the
+// dial and the flush on short-lived goroutines. Every adapter has
 // a Wait method; after the machine reaches Closed, waiting on each leaves
 // nothing running.
 package adapters

@@ -13,7 +13,7 @@ import (
 // from and to states, the event, the attempt, the transport, the close code
 // and the cause when they are set.
 //
-// The hook runs on the machine's actor goroutine, so l's handler should not
+// The hook runs on the machine's actor, so l's handler should not
 // block for long. Causes come from tether's own errors, which redact
 // credentials from URLs.
 func LogTransitions(l *slog.Logger) fsm.Hook {

@@ -63,7 +63,7 @@ func WithCredentialsRefresh(ok bool) ReconnectOption {
 }
 
 // WithDecisionHook sets a function called with every decision, on the
-// machine's actor goroutine. It must not block.
+// machine's actor. It must not block.
 func WithDecisionHook(f func(Decision)) ReconnectOption {
 	return reconnectOption(func(r *Reconnect) { r.onDecision = f })
 }

@@ -140,7 +140,7 @@ func (s *Session) Evicted() uint64 {
 // Observer follows each session's life. The [Connector] calls it; the
 // [Heartbeat] and the [Outbox] are observers.
 //
-// Opened and Ended run on the machine's actor goroutine, inside a hook: they
+// Opened and Ended run on the machine's actor, inside a hook: they
 // must not block and must not call the machine's Fire. Inbound runs on the
 // session's reader goroutine for every message, control frames included,
 // before the message is delivered; it is the hot path and must be cheap. The

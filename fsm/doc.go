@@ -12,12 +12,15 @@
 //
 // # The machine
 //
-// A [Machine] owns a looplab/fsm FSM on a single actor goroutine. Any
-// goroutine may [Machine.Fire] an [Input]; the actor applies inputs one at a
-// time and returns the [Transition] each made: from, to, event, cause,
-// attempt, close code, transport, epoch and time (read from the clock). The
-// looplab FSM is never handed a cancellable context and has no callbacks, so
-// none of its known deadlocks and wedges can happen here.
+// A [Machine] owns a looplab/fsm FSM behind a single actor: one goroutine
+// at a time applies inputs, one after another. Any goroutine may
+// [Machine.Fire] an [Input]; when no input is being applied, the caller
+// becomes the actor for as long as there is work, otherwise its input is
+// queued for the actor. Each input yields the [Transition] it made: from,
+// to, event, cause, attempt, close code, transport, epoch and time (read
+// from the clock). An idle machine costs no goroutine. The looplab FSM is
+// never handed a cancellable context and has no callbacks, so none of its
+// known deadlocks and wedges can happen here.
 //
 // Adapters attach a [Hook], which runs on the actor after each transition and
 // may return one follow-up input. Follow-ups are queued and fired after the

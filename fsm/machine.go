@@ -11,8 +11,8 @@ import (
 	"github.com/tether-go/tether/clock"
 )
 
-// Hook observes a transition on the machine's actor goroutine, right after
-// the transition is made. It may ask for one follow-up event by returning it
+// Hook observes a transition on the machine's actor (the goroutine applying
+// inputs), right after the transition is made. It may ask for one follow-up event by returning it
 // with ok true; the machine queues it and fires it after the hooks of this
 // transition have run, before any other input.
 //
@@ -35,7 +35,7 @@ func WithClock(c clock.Clock) Option {
 	return optionFunc(func(m *Machine) { m.clk = clock.OrReal(c) })
 }
 
-// WithRejected sets a function called, on the actor goroutine, for every
+// WithRejected sets a function called, by the actor, for every
 // follow-up event a hook asked for that the machine refused (forbidden in the
 // state it found, or stale). Without it such refusals are silent by design:
 // a follow-up that lost a race with another event is normal.
@@ -43,17 +43,25 @@ func WithRejected(f func(in Input, err error)) Option {
 	return optionFunc(func(m *Machine) { m.onRejected = f })
 }
 
-// Machine runs the lifecycle. One actor goroutine owns the looplab FSM and
-// applies events one at a time; every other goroutine talks to it through
+// Machine runs the lifecycle. One actor at a time owns the looplab FSM and
+// applies inputs one after another; every goroutine talks to it through
 // Fire. All methods are safe for concurrent use.
 type Machine struct {
 	clk        clock.Clock
 	onRejected func(Input, error)
 
-	cmds      chan command
-	quit      chan struct{}
-	done      chan struct{}
-	closeOnce sync.Once
+	// The actor: at most one goroutine at a time applies inputs. It is the
+	// caller of Fire that finds no actor running; it applies its own input,
+	// then the follow-ups and the inputs others queued meanwhile, and
+	// stops being the actor when there is nothing left. So the machine
+	// costs no goroutine while it is idle.
+	qmu     sync.Mutex // guards queue, running, closed
+	queue   []command
+	running bool
+	closed  bool
+	idle    *sync.Cond // on qmu: signalled when the actor stops
+	done    chan struct{}
+	closing sync.Once
 
 	state atomic.Uint32 // State, for lock-free snapshots
 
@@ -62,11 +70,11 @@ type Machine struct {
 	published Transition    // the latest transition subscribers were given
 	changed   chan struct{} // made by a waiter, closed (and dropped) by the next transition
 	subs      []*subscriber
-	drained   bool // the actor has exited: new subscribers get the last transition only
+	drained   bool // the machine is closed: new subscribers get the last transition only
 	hooks     []hookEntry
 	hookSeq   uint64
 
-	// Owned by the actor goroutine.
+	// Owned by the actor.
 	lf        *looplab.FSM
 	followups []Input
 	seq       uint64
@@ -90,21 +98,20 @@ type result struct {
 	err error
 }
 
-// New starts a machine in Idle. Close it when done to stop its goroutine.
+// New returns a machine in Idle. It starts no goroutine; Close it when done
+// to end its subscriptions.
 func New(opts ...Option) *Machine {
 	m := &Machine{
 		clk:  clock.Real(),
-		cmds: make(chan command),
-		quit: make(chan struct{}),
 		done: make(chan struct{}),
 		lf:   newLooplab(),
 	}
+	m.idle = sync.NewCond(&m.qmu)
 	for _, o := range opts {
 		o.apply(m)
 	}
 	m.last = Transition{From: Idle, To: Idle, Event: EventNone, Time: m.clk.Now()}
 	m.published = m.last
-	go m.run()
 	return m
 }
 
@@ -133,19 +140,31 @@ var stateByName = func() map[string]State {
 // input's epoch guard fails it returns ErrStale; after Close it returns
 // ErrMachineClosed.
 //
-// ctx bounds only the wait: once the actor has taken the input, the
-// transition happens even if ctx ends before the reply arrives.
+// When no other input is being applied, Fire applies in on the calling
+// goroutine, runs the hooks there, and then applies whatever others queued
+// meanwhile before it returns. Otherwise it queues in for the goroutine
+// that is applying inputs and waits. ctx bounds only that wait: a queued
+// input is applied even if ctx ends before the reply arrives. An input whose
+// ctx has already ended is not queued.
 func (m *Machine) Fire(ctx context.Context, in Input) (Transition, error) {
-	reply := replyPool.Get().(chan result)
-	select {
-	case m.cmds <- command{in: in, reply: reply}:
-	case <-m.quit:
-		replyPool.Put(reply)
-		return Transition{}, ErrMachineClosed
-	case <-ctx.Done():
-		replyPool.Put(reply)
-		return Transition{}, ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return Transition{}, err
 	}
+	m.qmu.Lock()
+	if m.closed {
+		m.qmu.Unlock()
+		return Transition{}, ErrMachineClosed
+	}
+	if !m.running {
+		m.running = true // we are the actor now
+		m.qmu.Unlock()
+		tr, err := m.apply(in)
+		m.act()
+		return tr, err
+	}
+	reply := replyPool.Get().(chan result)
+	m.queue = append(m.queue, command{in: in, reply: reply})
+	m.qmu.Unlock()
 	select {
 	case r := <-reply:
 		replyPool.Put(reply) // empty again: safe to reuse
@@ -194,7 +213,7 @@ func (m *Machine) WaitForStateChange(ctx context.Context, from State) bool {
 	}
 }
 
-// AddHook attaches h. Hooks run on the actor goroutine, in the order they
+// AddHook attaches h. Hooks run on the actor, in the order they
 // were added, after every transition made from then on. The returned
 // function detaches h; it is idempotent and safe from any goroutine,
 // including from inside a hook.
@@ -217,43 +236,61 @@ func (m *Machine) AddHook(h Hook) (remove func()) {
 	}
 }
 
-// Close stops the actor goroutine. Inputs not yet taken fail with
-// ErrMachineClosed; subscriptions receive what was already emitted and then
-// their channels close. Close is idempotent and safe from any goroutine but a
-// hook. It does not fire any event: bring the machine to Closed first if
-// subscribers should see that.
+// Close stops the machine: inputs queued before it are applied, later ones
+// fail with ErrMachineClosed, and subscriptions receive what was already
+// emitted and then their channels close. Close is idempotent and safe from
+// any goroutine but a hook. It does not fire any event: bring the machine to
+// Closed first if subscribers should see that.
 func (m *Machine) Close() error {
-	m.closeOnce.Do(func() { close(m.quit) })
+	m.closing.Do(func() {
+		m.qmu.Lock()
+		m.closed = true
+		for m.running {
+			m.idle.Wait()
+		}
+		m.qmu.Unlock()
+		m.finishSubscribers()
+		close(m.done)
+	})
 	<-m.done
 	return nil
 }
 
-// Done is closed once the machine has been closed and its actor has exited.
+// Done is closed once the machine has been closed and no input is being
+// applied.
 func (m *Machine) Done() <-chan struct{} { return m.done }
 
-func (m *Machine) run() {
-	defer close(m.done)
-	defer m.finishSubscribers()
+// act applies follow-ups and queued inputs until there are none, then
+// stops being the actor. It runs on the goroutine that is the actor.
+func (m *Machine) act() {
 	for {
 		if len(m.followups) > 0 {
 			in := m.followups[0]
+			m.followups[0] = Input{}
 			m.followups = m.followups[1:]
 			if _, err := m.apply(in); err != nil && m.onRejected != nil {
 				m.onRejected(in, err)
 			}
 			continue
 		}
-		select {
-		case c := <-m.cmds:
-			tr, err := m.apply(c.in)
-			c.reply <- result{tr, err}
-		case <-m.quit:
+		m.qmu.Lock()
+		if len(m.queue) == 0 {
+			m.queue = m.queue[:0]
+			m.running = false
+			m.idle.Broadcast()
+			m.qmu.Unlock()
 			return
 		}
+		c := m.queue[0]
+		m.queue[0] = command{}
+		m.queue = m.queue[1:]
+		m.qmu.Unlock()
+		tr, err := m.apply(c.in)
+		c.reply <- result{tr, err}
 	}
 }
 
-// apply makes one transition. It runs on the actor goroutine only.
+// apply makes one transition. Only the actor calls it.
 func (m *Machine) apply(in Input) (Transition, error) {
 	from := m.State()
 	to, ok := Next(from, in.Event)

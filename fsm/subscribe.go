@@ -64,8 +64,8 @@ func (m *Machine) Transitions(ctx context.Context) iter.Seq[Transition] {
 	}
 }
 
-// finishSubscribers lets every subscriber drain and close. It runs once, as
-// the actor exits.
+// finishSubscribers lets every subscriber drain and close. It runs once, in
+// Close.
 func (m *Machine) finishSubscribers() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
