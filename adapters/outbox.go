@@ -94,6 +94,7 @@ type Outbox struct {
 	closing  *Session // the session whose close handshake is under way
 	flushing bool
 	closed   bool
+	sending  int           // Sends under way
 	space    chan struct{} // closed and replaced when room frees or the outbox closes
 }
 
@@ -167,6 +168,8 @@ func (o *Outbox) Len() (messages, bytes int) {
 // when ctx ends while blocked, and the connection's error when a direct
 // write fails for another reason than the connection closing.
 func (o *Outbox) Send(ctx context.Context, typ transport.MessageType, payload []byte, value any) (uint64, error) {
+	o.enter()
+	defer o.leave()
 	id := o.nextID.Add(1)
 	if len(payload) > o.maxBytes {
 		return id, fmt.Errorf("%w: %d bytes, buffer holds %d", ErrMessageTooLarge, len(payload), o.maxBytes)
@@ -430,16 +433,46 @@ func (o *Outbox) hook(tr fsm.Transition) (fsm.Input, bool) {
 	return fsm.Input{}, false
 }
 
-// Wait blocks until the flusher has stopped, or ctx ends.
+// Wait blocks until the flusher has stopped and no Send is under way, or
+// ctx ends.
 func (o *Outbox) Wait(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() { o.wg.Wait(); close(done) }()
 	select {
 	case <-done:
-		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	// And for every Send under way: one that returns after the machine
+	// closed may still have a drop to report.
+	for {
+		o.mu.Lock()
+		n, wake := o.sending, o.space
+		o.mu.Unlock()
+		if n == 0 {
+			return nil
+		}
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// enter and leave count the Sends under way.
+func (o *Outbox) enter() {
+	o.mu.Lock()
+	o.sending++
+	o.mu.Unlock()
+}
+
+func (o *Outbox) leave() {
+	o.mu.Lock()
+	if o.sending--; o.sending == 0 {
+		o.notify()
+	}
+	o.mu.Unlock()
 }
 
 func (o *Outbox) report(d Drop) {

@@ -3,10 +3,8 @@ package websocket
 import (
 	"context"
 	"fmt"
-	"net"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/gobwas/ws"
@@ -72,17 +70,6 @@ func TestConcurrentWritesDoNotCorruptFrames(t *testing.T) {
 // buffer, so frames straddle flushes.
 func payloadFor(g, i int) string {
 	return fmt.Sprintf("w%d-%d:", g, i) + strings.Repeat(string(rune('a'+g)), (i*97+g*13)%6000)
-}
-
-// countingConn counts the Write calls that reach the network.
-type countingConn struct {
-	net.Conn
-	writes atomic.Int64
-}
-
-func (c *countingConn) Write(p []byte) (int, error) {
-	c.writes.Add(1)
-	return c.Conn.Write(p)
 }
 
 func TestPongRepliesRaceWithWritesAndPings(t *testing.T) {

@@ -14,9 +14,10 @@ import (
 
 // conn is the transport.Conn of this package. It starts no goroutine of
 // its own: the caller's reader goroutine runs Read, writers write on their
-// own goroutines through one serialised writer, and Close runs the close
-// handshake on the goroutine that calls it. (A rare hand-off flush, see
-// writer.abandon, is the only exception and ends by itself.)
+// own goroutines through one writer, and Close runs the close handshake on
+// the goroutine that calls it. The one exception is the writer's flushing
+// goroutine (see writer.flushLoop), which exists only while frames queued
+// behind a write in progress wait to go out, and ends by itself.
 type conn struct {
 	nc          net.Conn
 	opts        *options
@@ -48,7 +49,7 @@ type conn struct {
 	endOnce sync.Once
 	err     error // set before done closes
 
-	wg sync.WaitGroup // hand-off flush goroutines
+	wg sync.WaitGroup // the writer's flushing goroutines
 }
 
 var _ transport.Conn = (*conn)(nil)
@@ -144,19 +145,17 @@ func (c *conn) sentClose() *transport.CloseError {
 	return c.closeErr
 }
 
-// spawn runs f on a new goroutine tracked by wg, unless the connection has
-// ended (then f is not needed: nothing more can be written).
-func (c *conn) spawn(f func()) {
+// track counts one more writer goroutine in wg, which Close waits for,
+// unless the connection has ended; it reports whether it did. The caller
+// then starts the goroutine, which calls wg.Done when it ends.
+func (c *conn) track() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.ended {
-		return
+		return false
 	}
 	c.wg.Add(1)
-	go func() {
-		defer c.wg.Done()
-		f()
-	}()
+	return true
 }
 
 // closedError is what Write and Ping return once the connection is closing

@@ -90,22 +90,55 @@
 // # Writing
 //
 // Every frame, whoever sends it (Write, Ping, the pong the reader owes, a
-// close frame), goes through one writer: a lock (a channel, so waiting for it
-// honours ctx) in front of one buffered writer that masks a copy of the
-// payload; the caller's bytes are never modified. Writes that arrive while
-// another is in progress are coalesced: a writer that finishes while others
-// wait leaves its bytes for the last of them, which flushes the batch in one
-// write system call. There is no writer goroutine. The reader never waits
-// for the writer: a pong it owes is sent by whoever holds the writer, or
-// right away when nobody does. When several pings arrive while the writer
-// is busy, only the latest is answered, as RFC 6455 allows.
+// close frame), goes through one writer per connection, in the order it was
+// accepted. The writer is a queue, not a lock: Write encodes its frame and
+// masks a copy of the payload into a pending buffer under a mutex (the
+// caller's bytes are never modified, nor kept), and no I/O ever happens
+// under that mutex. One goroutine at a time writes to the network, a batch
+// per write system call, while the others keep queueing:
 //
-// Write honours ctx while it waits for its turn, and its deadline becomes the
-// write deadline. A deadline that passes while a frame is half written fails
-// the connection, since a partial frame cannot be taken back. Write and Ping
-// on a connection that is closing or has ended return an error matching
-// [transport.ErrClosed]: that error means nothing of the message was
-// written.
+//   - On a quiet connection, a Write writes its frame itself and returns
+//     after it: a lone message costs one write and no goroutine switch.
+//   - While another goroutine is writing, a Write queues its frame and
+//     returns at once; the frame leaves with the next batch.
+//   - When other writers are busy at the same time, or the same caller
+//     comes back sooner after the last write than that write took (a loop
+//     sending back to back), a Write queues its frame, starts a short-lived
+//     flushing goroutine and returns. That goroutine writes batches until
+//     nothing is queued, then ends.
+//
+// So messages sent from many goroutines, or in a burst from one, leave in
+// one write system call per batch of up to half the write buffer
+// ([WithWriteBufferSize]: it is split in two halves, one filling while the
+// other is written). A message larger than a half is streamed in chunks by
+// the goroutine writing to the network, after the frames queued before it.
+// An idle connection has no writer goroutine.
+//
+// A nil error from Write or Ping therefore means the frame was accepted:
+// written, or queued in order to be written next. If the network
+// write of its batch fails, the connection ends (Err reports a
+// [*transport.CloseError] of code 1006 with the cause, and Read returns
+// it); over TCP a written frame is not a delivered one either, so an
+// application that must know uses a reply or a ping after it (the
+// outbound buffer of the adapters package confirms writes that way).
+//
+// Write honours ctx while it waits: when the pending half is full (the
+// backpressure bound, one half of the write buffer) it waits for room
+// until ctx ends, then returns the ctx error having queued nothing. When
+// Write writes to the network itself, the ctx deadline is the write
+// deadline; one that passes while a batch is half written fails the
+// connection, since a partial frame cannot be taken back. Queued frames are
+// written after their Write returned, with no deadline: a peer that stops
+// reading is detected by the heartbeat, whose abort closes the socket, and
+// the writers that find the queue full wait under their ctx. Write and Ping on a connection that is
+// closing or has ended return an error matching [transport.ErrClosed]:
+// that error means nothing of the message was queued or written. Any other
+// error means some of it may have been written.
+//
+// The reader never writes and never waits for the writer: a pong it owes is
+// queued (when the queue is full, it waits beside it, and only the latest
+// ping is answered, as RFC 6455 allows) and, when nobody is writing, a
+// short-lived goroutine writes it.
 //
 // # Closing
 //
@@ -120,9 +153,9 @@
 // A Transport is safe for concurrent use. On a connection, one goroutine at a
 // time may call Read; Write and Ping may be called from any number of
 // goroutines; Close, Done, Err and Subprotocol from any goroutine at any
-// time. A connection starts no goroutine of its own, so an idle one costs the
-// caller's reader goroutine and nothing else. The one exception is short and
-// rare: when a writer gives up waiting (its ctx ended) after another writer
-// left unflushed bytes for it, a goroutine flushes them and ends; Close
-// waits for it.
+// time. A connection starts no goroutine of its own, so an idle one costs
+// the caller's reader goroutine and nothing else. The exception is short:
+// while queued frames (or a pong the reader owes) wait to go out, one
+// flushing goroutine may write them, and it ends when nothing is queued;
+// Close waits for it.
 package websocket

@@ -177,10 +177,11 @@ func WithReadBufferSize(n int) Option {
 	})
 }
 
-// WithWriteBufferSize sets the size of the buffered writer on each
-// connection (default [DefaultBufferSize]). Writes that arrive together are
-// coalesced into it and flushed in one write. n must be at least
-// [MinBufferSize].
+// WithWriteBufferSize sets the size of the write buffer of each connection
+// (default [DefaultBufferSize]; at least 512 bytes are used). It is split
+// in two halves: frames queue in one while the other is written, so half
+// of it is the most that one write system call carries and the most that
+// waits before Write blocks. n must be at least [MinBufferSize].
 func WithWriteBufferSize(n int) Option {
 	return optionFunc(func(o *options) error {
 		if n < MinBufferSize {

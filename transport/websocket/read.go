@@ -26,9 +26,8 @@ const retainLimit = 256 << 10
 const minBuffer = 512
 
 // Read returns the next message. Data payloads are borrowed from a buffer
-// the next Read reuses; see [transport.Conn.Read]. A ping is answered (the
-// pong is written, or queued behind the write in progress) before Read
-// returns it.
+// the next Read reuses; see [transport.Conn.Read]. A ping is answered (its
+// pong is queued in the writer, without waiting) before Read returns it.
 //
 // Only one goroutine may call Read at a time.
 func (c *conn) Read() (transport.Message, error) {

@@ -1,7 +1,6 @@
 package websocket
 
 import (
-	"bufio"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -16,55 +15,93 @@ import (
 )
 
 // writer owns the output of one connection. Every frame (data, ping, pong,
-// close) is written by whoever holds lock, masked into one bufio.Writer.
+// close) goes through it, in the order it was accepted.
 //
-// Flushes are coalesced: pending counts the goroutines that want the lock
-// (the holder included). A holder that finishes while another writer is
-// pending leaves its bytes in the buffer for that writer to flush, so a
-// burst of concurrent writes leaves in one write system call. A pending
-// writer that gives up (its context ended) while bytes wait unflushed hands
-// the flush to a short-lived goroutine (abandon), so buffered bytes never
-// stall.
+// It is a queue in front of the network connection, not a lock around it.
+// A sender encodes and masks its frame into pending under mu: a short
+// append, never I/O. Exactly one goroutine at a time holds the flusher
+// role and writes to the network: it swaps pending with the spare half of
+// the buffer and writes that half with mu released, while others keep
+// appending to the new pending. A sender that finds the role taken returns
+// at once: its frame goes out with the next batch.
 //
-// Pong replies never make the reader wait: the reader stores the payload
-// in pong and sets owedPong; whoever holds or next takes the lock sends it.
+// A sender that finds the role free takes it. On a quiet connection it
+// writes the batch (its own frame) itself, before it returns, so a lone
+// message costs one write and no goroutine hop. When other senders are
+// busy too, or when it comes back sooner after the last write than that
+// write took (a loop sending back to back, see streaming), it hands the
+// role to a flushing goroutine (flushLoop) and returns: then the frames of
+// every sender share write system calls, one per batch. flushLoop writes
+// batches until pending is empty and ends, so it exists only while a
+// backlog does.
+//
+// A holder done with its own batch hands the role on: to the goroutines
+// waiting (for room, for the role, for their batch), or, when frames came
+// in meanwhile and nobody waits, to a flushLoop.
+//
+// A frame that does not fit in an empty half (a large message) is streamed
+// by the role holder through the spare half, in chunks, after the batch
+// pending held. A sender that finds no room waits for the next swap,
+// honouring its ctx: that is the backpressure, at one half of the buffer.
+//
+// The reader never writes and never waits: a pong it owes is appended to
+// pending (or, when pending is full, kept in pong until the next swap, only
+// the latest) and a flushLoop is started if nobody holds the role.
 type writer struct {
-	c       *conn
-	lock    chan struct{} // capacity 1: a send acquires, a receive releases
-	pending atomic.Int32
-	dirty   atomic.Bool // bw holds bytes not yet flushed (written under lock)
+	c *conn
 
-	// Guarded by lock.
-	bw            *bufio.Writer
-	hdr           [ws.MaxHeaderSize]byte
-	ctl           [ws.MaxControlFramePayloadSize]byte
-	deadline      time.Time // write deadline currently set on the connection
-	flushDeadline time.Time // deadline a hand-off flush uses
-	deferred      bool      // a holder left its bytes for the next writer
-	closed        bool      // a close frame went out: nothing more is written
+	mu sync.Mutex
+	// Guarded by mu.
+	pending     []byte        // frames encoded and masked, waiting for the next write
+	spare       []byte        // the other half of the buffer; nil while the holder writes it
+	batch       uint64        // number of the batch pending holds (the first is 1)
+	written     uint64        // number of the last batch written in full
+	flushing    bool          // the flusher role is taken
+	active      atomic.Int32  // goroutines in send (changed without mu)
+	lastEnd     time.Time     // when the last batch write ended
+	tookAvg     time.Duration // moving average of how long batch writes take
+	waiters     int           // goroutines in wait
+	roleWaiters int           // of them, those that need the role (large frames)
+	wake        chan struct{} // closed at every swap and write; nil while nobody waits
+	closed      bool          // a close frame is queued: nothing more is accepted
+	owed        bool          // a pong did not fit in pending: pong holds it
+	pong        [ws.MaxControlFramePayloadSize]byte
+	pongLen     int
 
-	owedPong atomic.Bool
-	pongMu   sync.Mutex
-	pong     [ws.MaxControlFramePayloadSize]byte
-	pongLen  int
+	// Used only by the goroutine holding the flusher role (handed on under
+	// mu).
+	deadline time.Time // write deadline currently set on the connection
 }
 
-// Errors of acquire; callers turn them into their own.
+// minHalf is the smallest half of the write buffer: any control frame
+// fits in an empty one.
+const minHalf = 256
+
+// Errors of wait; callers turn them into their own.
 var (
 	errExpired = errors.New("tether/websocket: timed out waiting to write")
 	errEnded   = errors.New("tether/websocket: connection ended")
 )
 
+// init splits one buffer of size bytes (at least 2*minHalf) in two halves:
+// pending and spare.
 func (w *writer) init(c *conn, size int) {
 	w.c = c
-	w.lock = make(chan struct{}, 1)
-	w.bw = bufio.NewWriterSize(c.nc, size)
+	half := max(size/2, minHalf)
+	buf := make([]byte, 2*half)
+	w.pending = buf[:0:half]
+	w.spare = buf[half:half]
+	w.batch = 1
 }
 
 // Write sends one Text or Binary message as a single masked frame. See
-// [transport.Conn.Write]. A ctx deadline becomes the write deadline; if it
-// passes while the frame is half written, the connection fails (a partial
-// frame cannot be taken back).
+// [transport.Conn.Write]. A nil error means the frame is accepted: written
+// to the network by this call, or queued behind a write in progress, in
+// order, to go out with the next batch (see the package documentation,
+// Writing). Write waits only when the queue is full, honouring ctx; when it
+// writes to the network itself, a ctx deadline is the write deadline, and a
+// deadline that passes while the batch is half written fails the
+// connection (a partial frame cannot be taken back).
 //
 // Safe for concurrent use.
 func (c *conn) Write(ctx context.Context, typ transport.MessageType, payload []byte) error {
@@ -75,8 +112,9 @@ func (c *conn) Write(ctx context.Context, typ transport.MessageType, payload []b
 }
 
 // Ping sends a ping frame carrying payload (at most 125 bytes; a longer one
-// returns an error matching [transport.ErrMessageTooLarge]). The pong comes
-// back through Read.
+// returns an error matching [transport.ErrMessageTooLarge]). Like Write, it
+// returns once the frame is written or queued. The pong comes back through
+// Read.
 //
 // Safe for concurrent use.
 func (c *conn) Ping(ctx context.Context, payload []byte) error {
@@ -86,145 +124,103 @@ func (c *conn) Ping(ctx context.Context, payload []byte) error {
 	return c.w.send(ctx, "ping", ws.OpPing, payload)
 }
 
-// send writes one frame for a caller of Write or Ping.
+// send queues one frame for a caller of Write or Ping and, on a quiet
+// connection, writes it before it returns (see writer). It runs on the
+// caller's goroutine.
 func (w *writer) send(ctx context.Context, op string, code ws.OpCode, p []byte) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("tether/websocket: %s: %w", op, err)
 	}
-	w.pending.Add(1)
-	if err := w.acquire(ctx.Done(), nil); err != nil {
-		w.abandon()
-		if errors.Is(err, errEnded) {
-			return w.c.closedError(op)
+	w.active.Add(1)
+	defer w.active.Add(-1)
+	size := frameSize(len(p))
+	own := false // this goroutine holds the flusher role
+	w.mu.Lock()
+	for {
+		if err := w.usable(op); err != nil {
+			if own {
+				w.releaseRole()
+			} else {
+				w.handOn()
+			}
+			w.mu.Unlock()
+			return err
 		}
-		return fmt.Errorf("tether/websocket: %s: %w", op, ctx.Err())
+		if size <= cap(w.pending)-len(w.pending) {
+			break
+		}
+		if own || !w.flushing {
+			// No room, and nobody else writes: this goroutine does.
+			if !own {
+				own, w.flushing = true, true
+			}
+			dl, _ := ctx.Deadline()
+			if size > cap(w.pending) {
+				return w.sendLarge(ctx, op, code, p, dl) // unlocks
+			}
+			if err := w.flushOnce(dl); err != nil {
+				w.mu.Unlock()
+				return w.writeFailed(ctx, op, err)
+			}
+		} else if err := w.wait(ctx.Done(), nil, size > cap(w.pending)); err != nil {
+			w.mu.Unlock()
+			if errors.Is(err, errEnded) {
+				return w.c.closedError(op)
+			}
+			return fmt.Errorf("tether/websocket: %s: %w", op, ctx.Err())
+		}
+		if err := ctx.Err(); err != nil {
+			// Its turn came too late: queue nothing.
+			if own {
+				w.releaseRole()
+			} else {
+				w.handOn()
+			}
+			w.mu.Unlock()
+			return fmt.Errorf("tether/websocket: %s: %w", op, err)
+		}
 	}
-	if err := w.usable(op); err != nil {
-		w.pending.Add(-1)
-		w.release()
-		return err
+	w.pending = appendFrame(w.pending, code, p)
+	switch {
+	case !own && w.flushing:
+		w.mu.Unlock()
+		return nil // the holder of the role, or its successor, writes it
+	case w.streaming():
+		// Leave the write to a flushing goroutine (or to the waiters),
+		// so that this sender and the others keep queueing.
+		if !own {
+			w.flushing = true
+			w.startFlusher()
+		} else {
+			w.releaseRole()
+		}
+		w.mu.Unlock()
+		return nil
 	}
-	if err := ctx.Err(); err != nil {
-		// Its turn came too late: write nothing, and hand on any flush owed.
-		w.pending.Add(-1)
-		w.releaseOwingFlush()
-		return fmt.Errorf("tether/websocket: %s: %w", op, err)
-	}
+	w.flushing = true
 	dl, _ := ctx.Deadline()
-	err := w.setDeadline(dl)
-	if err == nil {
-		err = w.frame(code, p)
+	if err := w.flushOnce(dl); err != nil {
+		w.mu.Unlock()
+		return w.writeFailed(ctx, op, err)
 	}
-	if err == nil {
-		err = w.writeOwedPong()
-	}
-	if w.pending.Add(-1) == 0 || err != nil {
-		if err == nil {
-			err = w.flush()
-		}
-	} else {
-		w.deferFlush(dl)
-	}
-	if err != nil {
-		// End the connection before anyone else writes after a frame that
-		// may have gone out in part.
-		w.fail(err)
-	}
-	w.release()
-	if err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return fmt.Errorf("tether/websocket: %s: %w: %w", op, ctxErr, err)
-		}
-		return fmt.Errorf("tether/websocket: %s: %w", op, err)
-	}
+	w.releaseRole()
+	w.mu.Unlock()
 	return nil
 }
 
-// acquire takes the lock, or gives up when ctxDone or expire fires or the
-// connection ends. Either channel may be nil.
-func (w *writer) acquire(ctxDone <-chan struct{}, expire <-chan time.Time) error {
-	select {
-	case w.lock <- struct{}{}:
-		return nil
-	default:
+// writeFailed ends the connection after a network write error on the
+// caller's goroutine (a frame may have gone out in part, so nothing more
+// may be written) and returns the caller's error: not ErrClosed, since
+// bytes may have left.
+func (w *writer) writeFailed(ctx context.Context, op string, err error) error {
+	w.fail(err)
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("tether/websocket: %s: %w: %w", op, ctxErr, err)
 	}
-	select {
-	case w.lock <- struct{}{}:
-		return nil
-	case <-ctxDone:
-		return context.Canceled
-	case <-expire:
-		return errExpired
-	case <-w.c.done:
-		return errEnded
-	}
+	return fmt.Errorf("tether/websocket: %s: %w", op, err)
 }
 
-// release gives the lock up, then sends a pong that became owed while the
-// lock was held.
-func (w *writer) release() {
-	<-w.lock
-	w.serviceOwed()
-}
-
-// releaseOwingFlush releases the lock for a pending writer that wrote
-// nothing; if it was the last one pending and bytes wait, it hands the
-// flush on.
-func (w *writer) releaseOwingFlush() {
-	owe := w.pending.Load() == 0 && w.dirty.Load()
-	w.release()
-	if owe {
-		w.c.spawn(w.handOffFlush)
-	}
-}
-
-// abandon is called by a pending writer that gives up before getting the
-// lock. When it was the last one pending, the bytes a previous holder left
-// for it would never be flushed: a short-lived goroutine flushes them, so
-// the caller can return now, as its context asks.
-func (w *writer) abandon() {
-	if w.pending.Add(-1) == 0 && w.dirty.Load() {
-		w.c.spawn(w.handOffFlush)
-	}
-}
-
-// handOffFlush flushes bytes left in the buffer, with the deadline of the
-// writes they belong to. It runs on its own goroutine (see abandon).
-func (w *writer) handOffFlush() {
-	w.pending.Add(1)
-	if w.acquire(nil, nil) != nil {
-		w.pending.Add(-1)
-		return
-	}
-	var err error
-	if w.pending.Add(-1) == 0 && w.dirty.Load() {
-		if err = w.setDeadline(w.flushDeadline); err == nil {
-			err = w.flush()
-		}
-	}
-	if err != nil {
-		w.fail(err)
-	}
-	w.release()
-}
-
-// deferFlush records, under lock, that the holder leaves its bytes for the
-// next writer, and the deadline they were due by. With several such
-// writes the latest deadline wins; no deadline beats any deadline.
-func (w *writer) deferFlush(dl time.Time) {
-	switch {
-	case !w.deferred:
-		w.deferred = true
-	case w.flushDeadline.IsZero():
-		return
-	case dl.IsZero() || dl.After(w.flushDeadline):
-	default:
-		return
-	}
-	w.flushDeadline = dl
-}
-
-// usable reports, under lock, whether data and pings may still be written.
+// usable reports, under mu, whether data and pings may still be queued.
 func (w *writer) usable(op string) error {
 	if w.closed {
 		return w.c.closedError(op)
@@ -237,147 +233,42 @@ func (w *writer) usable(op string) error {
 	}
 }
 
-// setDeadline sets the connection's write deadline, under lock.
-func (w *writer) setDeadline(dl time.Time) error {
-	if dl.Equal(w.deadline) {
-		return nil
-	}
-	w.deadline = dl
-	return w.c.nc.SetWriteDeadline(dl)
-}
-
-// frame writes one masked frame into the buffer, under lock. The payload is
-// copied into the buffer and masked there: p is never modified.
-func (w *writer) frame(op ws.OpCode, p []byte) error {
-	h := ws.Header{Fin: true, OpCode: op, Length: int64(len(p)), Masked: true, Mask: ws.NewMask()}
-	if err := ws.WriteHeaderBuffer(w.bw, h, w.hdr[:]); err != nil {
-		return err
-	}
-	w.dirty.Store(true)
-	for pos := 0; pos < len(p); {
-		buf := w.bw.AvailableBuffer()
-		if cap(buf) == 0 {
-			if err := w.bw.Flush(); err != nil {
-				return err
-			}
-			continue
-		}
-		n := min(cap(buf), len(p)-pos)
-		buf = append(buf, p[pos:pos+n]...)
-		ws.Cipher(buf, h.Mask, pos)
-		if _, err := w.bw.Write(buf); err != nil {
-			return err
-		}
-		pos += n
-	}
-	return nil
-}
-
-// flush writes the buffer to the connection, under lock.
-func (w *writer) flush() error {
-	if err := w.bw.Flush(); err != nil {
-		return err
-	}
-	w.dirty.Store(false)
-	w.deferred = false
-	w.flushDeadline = time.Time{}
-	return nil
-}
-
-// queuePong stores the payload of a ping for the pong reply and sends it
-// now if the lock is free; otherwise the holder sends it. Called by the
-// reader, which never waits here.
-func (w *writer) queuePong(p []byte) {
-	w.pongMu.Lock()
-	w.pongLen = copy(w.pong[:], p)
-	w.pongMu.Unlock()
-	w.owedPong.Store(true)
-	w.serviceOwed()
-}
-
-// serviceOwed sends an owed pong if the lock is free. The loop covers a
-// pong queued while this goroutine held the lock.
-func (w *writer) serviceOwed() {
-	for w.owedPong.Load() {
-		select {
-		case w.lock <- struct{}{}:
-		default:
-			return // the holder sends it before or after it releases
-		}
-		err := w.setDeadline(time.Time{})
-		if err == nil {
-			err = w.writeOwedPong()
-		}
-		if err == nil && w.pending.Load() == 0 && w.dirty.Load() {
-			err = w.flush()
-		}
-		if err != nil {
-			w.fail(err)
-		}
-		<-w.lock
-		if err != nil {
-			return
-		}
-	}
-}
-
-// writeOwedPong writes the owed pong into the buffer, under lock. No pong
-// follows a close frame.
-func (w *writer) writeOwedPong() error {
-	if !w.owedPong.Swap(false) {
-		return nil
-	}
-	w.pongMu.Lock()
-	n := copy(w.ctl[:], w.pong[:w.pongLen])
-	w.pongMu.Unlock()
-	if w.closed {
-		return nil
-	}
-	select {
-	case <-w.c.done:
-		return nil
+// frameSize is the length of a masked frame carrying n payload bytes.
+func frameSize(n int) int {
+	switch {
+	case n <= 125:
+		return 2 + 4 + n
+	case n <= 0xffff:
+		return 4 + 4 + n
 	default:
+		return 10 + 4 + n
 	}
-	return w.frame(ws.OpPong, w.ctl[:n])
 }
 
-// sendClose writes a close frame with code (0 for a frame without a code)
-// and reason, and flushes it together with everything buffered. It waits
-// for the lock until expire fires. Afterwards nothing more is written.
-func (w *writer) sendClose(code transport.StatusCode, reason string, deadline time.Time, expire <-chan time.Time) error {
-	w.pending.Add(1)
-	if err := w.acquire(nil, expire); err != nil {
-		w.abandon()
-		return err
-	}
-	if w.closed {
-		w.pending.Add(-1)
-		w.release()
-		return nil
-	}
-	select {
-	case <-w.c.done:
-		w.pending.Add(-1)
-		w.release()
-		return errEnded
+// appendHeader appends the header of a final, masked frame.
+func appendHeader(b []byte, op ws.OpCode, n int, mask [4]byte) []byte {
+	b = append(b, 0x80|byte(op))
+	switch {
+	case n <= 125:
+		b = append(b, 0x80|byte(n))
+	case n <= 0xffff:
+		b = append(b, 0x80|126, byte(n>>8), byte(n))
 	default:
+		b = append(b, 0x80|127)
+		b = binary.BigEndian.AppendUint64(b, uint64(n))
 	}
-	w.closed = true
-	n := 0
-	if code != 0 {
-		binary.BigEndian.PutUint16(w.ctl[:2], uint16(code))
-		n = 2 + copy(w.ctl[2:], reason)
-	}
-	err := w.setDeadline(deadline)
-	if err == nil {
-		err = w.frame(ws.OpClose, w.ctl[:n])
-	}
-	w.pending.Add(-1)
-	if err == nil {
-		err = w.flush()
-	}
-	w.release()
-	return err
+	return append(b, mask[:]...)
+}
+
+// appendFrame appends a final, masked frame carrying a masked copy of p;
+// p itself is not modified. b has room for it (see frameSize).
+func appendFrame(b []byte, op ws.OpCode, p []byte) []byte {
+	mask := ws.NewMask()
+	b = appendHeader(b, op, len(p), mask)
+	start := len(b)
+	b = append(b, p...)
+	ws.Cipher(b[start:], mask, 0)
+	return b
 }
 
 // fail ends the connection after a write error: a frame may have gone out
