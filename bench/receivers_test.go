@@ -24,8 +24,7 @@ import (
 
 // receiver is one client under test in BenchmarkReceive.
 //
-// To add one (tether's Client with a channel or an rxgo subscriber, say),
-// append an entry to receivers: open dials url, where a server sends
+// To add one, append an entry to receivers: open dials url, where a server sends
 // size-byte binary messages without end, and returns a session ready to
 // receive. The benchmark times session.receive only.
 type receiver struct {
@@ -50,6 +49,9 @@ type session interface {
 var receivers = []receiver{
 	{name: "raw-gobwas", open: openRawGobwas},
 	{name: "tether-transport", open: openTetherTransport},
+	{name: "tether-client-chan", open: openClientChan},
+	{name: "tether-client-rx", open: openClientRx},
+	{name: "tether-client-onmessage", open: openClientCallback},
 	{name: "gorilla", open: openGorilla},
 	{name: "coder", open: openCoder},
 	{name: "gws", open: openGWS},

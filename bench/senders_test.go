@@ -37,9 +37,10 @@ type sendSession interface {
 var senders = []sender{
 	{name: "raw-gobwas", open: openRawGobwasSender},
 	{name: "tether-transport", open: openTetherTransportSender},
+	{name: "tether-client", open: openClientSender},
 }
 
-// sendBufferSize is the write buffer of both implementations: the 64 KiB
+// sendBufferSize is the write buffer of every implementation: the 64 KiB
 // bufio.Writer of the reference loop (tether's default is 4 KiB).
 const sendBufferSize = 64 << 10
 

@@ -19,6 +19,11 @@
 //	go test -run '^$' -bench . -count 5 ./... | tee out/bench.txt
 //	go run ./cmd/ratios < out/bench.txt > out/ratios.md
 //	go run ./cmd/ratios -ref raw-gobwas < out/bench.txt
+//	go run ./cmd/ratios -plain < out/idle.txt
+//
+// -plain drops the ratios and the spread: for benchmarks that are not
+// loops (BenchmarkIdle, BenchmarkStorm, BenchmarkDetect), each figure is
+// the median of every metric, in the order the benchmark reported them.
 //
 // It exits with status 1 when the input holds no benchmark result.
 package main

@@ -107,3 +107,20 @@ func TestNum(t *testing.T) {
 		assert.Equal(t, c.want, num(c.in), "num(%v)", c.in)
 	}
 }
+
+const plainSample = `BenchmarkIdle/conns=50/impl=tether-2  	1	 175705 ns/op	 36209 B/conn	 2.000 goroutines/conn
+BenchmarkIdle/conns=50/impl=tether-2  	1	 185705 ns/op	 36409 B/conn	 2.000 goroutines/conn
+BenchmarkIdle/conns=50/impl=gorilla-2 	1	 631595 ns/op	 14254 B/conn	 2.000 goroutines/conn
+`
+
+func TestRenderPlain(t *testing.T) {
+	rep, err := parse(strings.NewReader(plainSample))
+	require.NoError(t, err)
+	var out bytes.Buffer
+	renderPlain(&out, rep)
+	got := out.String()
+	assert.Contains(t, got, "| group | impl | ns/op | B/conn | goroutines/conn | runs |")
+	assert.Contains(t, got, "| conns=50 | tether | 180705 | 36309 | 2 | 2 |")
+	assert.Contains(t, got, "| conns=50 | gorilla | 631595 | 14254 | 2 | 1 |")
+	assert.NotContains(t, got, "ratio")
+}

@@ -79,6 +79,40 @@ func renderFamily(w io.Writer, f *family, ref string) {
 	}
 }
 
+// renderPlain writes one markdown table per family without ratios: for
+// the benchmarks that are not loops (one run measures a fixed amount of
+// work), the median of every unit they reported, in the order reported.
+func renderPlain(w io.Writer, rep *report) {
+	if len(rep.headers) > 0 {
+		fmt.Fprintf(w, "```\n%s\n```\n\n", strings.Join(rep.headers, "\n"))
+	}
+	fmt.Fprintf(w, "Medians over the runs of each figure.\n")
+	for _, f := range rep.families {
+		cols := append([]string{"group", "impl"}, f.units...)
+		cols = append(cols, "runs")
+		fmt.Fprintf(w, "\n### %s\n\n", f.name)
+		writeRow(w, cols)
+		sep := make([]string, len(cols))
+		for i := range sep {
+			sep[i] = "---"
+			if i >= 2 {
+				sep[i] = "---:"
+			}
+		}
+		writeRow(w, sep)
+		for _, g := range f.groups {
+			for _, fig := range g.figures {
+				row := []string{g.name, fig.impl}
+				for _, u := range f.units {
+					row = append(row, num(median(fig.samples[u])))
+				}
+				row = append(row, strconv.Itoa(len(fig.samples[f.units[0]])))
+				writeRow(w, row)
+			}
+		}
+	}
+}
+
 func writeRow(w io.Writer, cells []string) {
 	fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
 }

@@ -1,0 +1,56 @@
+package bench
+
+import (
+	"context"
+	"sync"
+
+	"github.com/tether-go/tether"
+	tws "github.com/tether-go/tether/transport/websocket"
+)
+
+// tether-client: Client.Send of a []byte (a binary message) from each
+// goroutine, through the client's outbound path, with the transport's
+// write buffer set to the reference's 64 KiB.
+
+type clientSender struct {
+	c   *tether.Client[[]byte]
+	rec *connRecorder
+}
+
+func openClientSender(ctx context.Context, url string, dial netDial) (sendSession, error) {
+	rec := newConnRecorder(dial)
+	c, err := openBenchClient(ctx, url, rec, tws.WithWriteBufferSize(sendBufferSize))
+	if err != nil {
+		return nil, err
+	}
+	return &clientSender{c: c, rec: rec}, nil
+}
+
+func (s *clientSender) send(n, goroutines int, payload []byte) error {
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan error, goroutines)
+	for g := range goroutines {
+		share := n / goroutines
+		if g < n%goroutines {
+			share++
+		}
+		wg.Go(func() {
+			for range share {
+				if err := s.c.Send(ctx, payload); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+		return nil
+	}
+}
+
+func (s *clientSender) close() { closeBenchClient(s.c, s.rec) }
