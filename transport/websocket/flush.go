@@ -117,6 +117,7 @@ func (w *writer) releaseRole() {
 	if !w.hasWork() || w.waiters > 0 {
 		w.flushing = false
 		w.broadcast()
+		w.park()
 		return
 	}
 	w.startFlusher() // it inherits the role

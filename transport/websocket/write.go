@@ -52,6 +52,8 @@ type writer struct {
 
 	mu sync.Mutex
 	// Guarded by mu.
+	buf         []byte        // both halves; nil while parked (idle, see park)
+	half        int           // size of each half
 	pending     []byte        // frames encoded and masked, waiting for the next write
 	spare       []byte        // the other half of the buffer; nil while the holder writes it
 	batch       uint64        // number of the batch pending holds (the first is 1)
@@ -87,11 +89,68 @@ var (
 // pending and spare.
 func (w *writer) init(c *conn, size int) {
 	w.c = c
-	half := max(size/2, minHalf)
-	buf := make([]byte, 2*half)
-	w.pending = buf[:0:half]
-	w.spare = buf[half:half]
+	w.half = max(size/2, minHalf)
 	w.batch = 1
+}
+
+// ensureBuf gives the writer its buffer back, under mu, when it was parked
+// (see park). Every path that queues a frame calls it first.
+func (w *writer) ensureBuf() {
+	if w.buf != nil {
+		return
+	}
+	w.buf = getBuf(2 * w.half)
+	w.pending = w.buf[:0:w.half]
+	w.spare = w.buf[w.half:w.half]
+}
+
+// park returns the buffer to freeBufs, under mu, when nothing is queued, no
+// batch is being written and nobody waits: an idle connection then holds
+// no write buffer. The next frame takes one again (ensureBuf).
+func (w *writer) park() {
+	if w.buf == nil || w.flushing || w.waiters > 0 || len(w.pending) > 0 || w.owed || w.spare == nil {
+		return
+	}
+	putBuf(w.buf)
+	w.buf, w.pending, w.spare = nil, nil, nil
+}
+
+// freeBufs keeps a few parked write buffers for the next connection that
+// needs one, by size. It is bounded, so the buffers of many idle
+// connections go back to the garbage collector rather than pile up here;
+// unlike a sync.Pool it is deterministic, so steady writing allocates
+// nothing.
+var freeBufs struct {
+	sync.Mutex
+	bySize map[int][][]byte
+}
+
+// maxFreeBufs bounds freeBufs per size.
+const maxFreeBufs = 64
+
+func getBuf(n int) []byte {
+	freeBufs.Lock()
+	if l := freeBufs.bySize[n]; len(l) > 0 {
+		b := l[len(l)-1]
+		l[len(l)-1] = nil
+		freeBufs.bySize[n] = l[:len(l)-1]
+		freeBufs.Unlock()
+		return b
+	}
+	freeBufs.Unlock()
+	return make([]byte, n)
+}
+
+func putBuf(b []byte) {
+	b = b[:cap(b)]
+	freeBufs.Lock()
+	defer freeBufs.Unlock()
+	if freeBufs.bySize == nil {
+		freeBufs.bySize = make(map[int][][]byte)
+	}
+	if l := freeBufs.bySize[len(b)]; len(l) < maxFreeBufs {
+		freeBufs.bySize[len(b)] = append(l, b)
+	}
 }
 
 // Write sends one Text or Binary message as a single masked frame. See
@@ -146,6 +205,7 @@ func (w *writer) send(ctx context.Context, op string, code ws.OpCode, p []byte) 
 			w.mu.Unlock()
 			return err
 		}
+		w.ensureBuf()
 		if size <= cap(w.pending)-len(w.pending) {
 			break
 		}

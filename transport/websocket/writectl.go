@@ -26,6 +26,7 @@ func (w *writer) queuePong(p []byte) {
 		return
 	default:
 	}
+	w.ensureBuf()
 	if frameSize(len(p)) <= cap(w.pending)-len(w.pending) {
 		w.pending = appendFrame(w.pending, ws.OpPong, p)
 		w.owed = false
@@ -66,7 +67,7 @@ func (w *writer) sendClose(code transport.StatusCode, reason string, deadline ti
 	}
 	w.closed = true
 	own := false
-	for size > cap(w.pending)-len(w.pending) {
+	for w.ensureBuf(); size > cap(w.pending)-len(w.pending); w.ensureBuf() {
 		if own || !w.flushing {
 			own, w.flushing = true, true
 			if err := w.flushOnce(deadline); err != nil {
@@ -76,6 +77,7 @@ func (w *writer) sendClose(code transport.StatusCode, reason string, deadline ti
 			return err
 		}
 	}
+	w.ensureBuf()
 	w.pending = appendFrame(w.pending, ws.OpClose, payload[:n])
 	id := w.batch
 	for w.written < id {
