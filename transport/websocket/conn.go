@@ -25,7 +25,7 @@ type conn struct {
 
 	// Read side; everything here is guarded by readMu.
 	readMu   sync.Mutex
-	rd       *bufio.Reader
+	rd       *parkReader
 	hbuf     [ws.MaxHeaderSize - 2]byte
 	ctrl     [ws.MaxControlFramePayloadSize]byte
 	buf      []byte    // the message being assembled, or the last one returned
@@ -65,10 +65,21 @@ func newConn(nc net.Conn, br *bufio.Reader, opts *options, subprotocol string) *
 		readerLeft:  make(chan struct{}, 1),
 		done:        make(chan struct{}),
 	}
+	wait := readableWaiter(nc)
 	if br != nil {
-		c.rd = bufio.NewReaderSize(&handshakeReader{br: br, nc: nc}, opts.readBufSize)
+		hr := &handshakeReader{br: br, nc: nc}
+		if wait != nil {
+			netWait := wait
+			wait = func() error {
+				if hr.br != nil && hr.br.Buffered() > 0 {
+					return nil // bytes that came with the handshake
+				}
+				return netWait()
+			}
+		}
+		c.rd = newParkReader(hr, wait, opts.readBufSize)
 	} else {
-		c.rd = bufio.NewReaderSize(nc, opts.readBufSize)
+		c.rd = newParkReader(nc, wait, opts.readBufSize)
 	}
 	c.w.init(c, opts.writeBufSize)
 	return c

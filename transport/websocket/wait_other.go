@@ -1,0 +1,9 @@
+//go:build !(linux || darwin || freebsd || netbsd || openbsd || dragonfly)
+
+package websocket
+
+import "net"
+
+// readableWaiter cannot wait without reading on this system: the read
+// buffer is kept.
+func readableWaiter(net.Conn) func() error { return nil }
