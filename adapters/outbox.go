@@ -94,7 +94,7 @@ type Outbox struct {
 	closing  *Session // the session whose close handshake is under way
 	flushing bool
 	closed   bool
-	sending  int           // Sends under way
+	sending  atomic.Int64  // Sends under way
 	space    chan struct{} // closed and replaced when room frees or the outbox closes
 }
 
@@ -447,9 +447,9 @@ func (o *Outbox) Wait(ctx context.Context) error {
 	// closed may still have a drop to report.
 	for {
 		o.mu.Lock()
-		n, wake := o.sending, o.space
+		wake := o.space
 		o.mu.Unlock()
-		if n == 0 {
+		if o.sending.Load() == 0 {
 			return nil
 		}
 		select {
@@ -461,18 +461,14 @@ func (o *Outbox) Wait(ctx context.Context) error {
 }
 
 // enter and leave count the Sends under way.
-func (o *Outbox) enter() {
-	o.mu.Lock()
-	o.sending++
-	o.mu.Unlock()
-}
+func (o *Outbox) enter() { o.sending.Add(1) }
 
 func (o *Outbox) leave() {
-	o.mu.Lock()
-	if o.sending--; o.sending == 0 {
+	if o.sending.Add(-1) == 0 {
+		o.mu.Lock()
 		o.notify()
+		o.mu.Unlock()
 	}
-	o.mu.Unlock()
 }
 
 func (o *Outbox) report(d Drop) {
