@@ -23,13 +23,13 @@
 # Environment: BENCHTIME (default 1s) and COUNT (default 5) set the run
 # length of the loops, BENCH (default Receive|Send|Echo) selects them, as
 # for go test -bench; PARTS (default "loops idle storm detect") selects
-# what runs.
+# what runs (transition is fsm's BenchmarkTransition, in the library module).
 # Usage: scripts/bench.sh        or: make bench
 set -euo pipefail
 benchtime="${BENCHTIME:-1s}"
 count="${COUNT:-5}"
 pattern="${BENCH:-^Benchmark(Receive|Send|Echo)\$}"
-parts="${PARTS:-loops idle storm detect}"
+parts="${PARTS:-loops idle storm detect transition}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root/bench"
 mkdir -p out "$root/docs/img"
@@ -86,9 +86,28 @@ has idle && once Idle
 has storm && once Storm
 has detect && once Detect
 
+# The cost of one lifecycle transition, measured in the library module.
+if has transition; then
+	shown="go test -run '^\$' -bench '^BenchmarkTransition' -benchmem -count=$count ./fsm"
+	echo "== (in the repository root) $shown" >&2
+	(cd "$root" && go test -run '^$' -bench '^BenchmarkTransition' -benchmem -count="$count" ./fsm) | tee out/transition.txt
+	{
+		echo "Command (in the repository root): \`$shown\`"
+		echo
+		echo '```'
+		grep '^Benchmark' out/transition.txt
+		echo '```'
+		echo
+		echo "Median ns/op per benchmark:"
+		echo
+		grep '^Benchmark' out/transition.txt | awk '{print $1, $3}' | sort -k1,1 -k2,2n |
+			awk '{n[$1]++; v[$1, n[$1]] = $2} END {for (k in n) printf "- %s: %s ns\n", k, v[k, int((n[k] + 1) / 2)]}' | sort
+	} > out/transition.md
+fi
+
 {
 	cat out/machine.md
-	for f in ratios idle storm detect; do
+	for f in ratios idle storm detect transition; do
 		if [ -f "out/$f.md" ]; then
 			echo "## $f"
 			echo
