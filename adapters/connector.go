@@ -106,14 +106,7 @@ func (c *Connector) Current() *Session {
 // Wait blocks until every goroutine the connector started has returned, or
 // ctx ends. Call it after the machine reached Closed.
 func (c *Connector) Wait(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() { c.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return waitGroup(ctx, &c.wg)
 }
 
 // Detach removes the connector's hook from the machine.

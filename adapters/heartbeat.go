@@ -92,14 +92,7 @@ func (h *Heartbeat) RTT() time.Duration { return time.Duration(h.rtt.Load()) }
 
 // Wait blocks until no probe or timer callback is running, or ctx ends.
 func (h *Heartbeat) Wait(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() { h.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return waitGroup(ctx, &h.wg)
 }
 
 // Opened starts probing s. Part of [Observer].

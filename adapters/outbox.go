@@ -436,12 +436,8 @@ func (o *Outbox) hook(tr fsm.Transition) (fsm.Input, bool) {
 // Wait blocks until the flusher has stopped and no Send is under way, or
 // ctx ends.
 func (o *Outbox) Wait(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() { o.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := waitGroup(ctx, &o.wg); err != nil {
+		return err
 	}
 	// And for every Send under way: one that returns after the machine
 	// closed may still have a drop to report.

@@ -132,14 +132,7 @@ func ignoreRace(err error) error {
 // Wait blocks until no timer callback of the adapter is running, or ctx
 // ends.
 func (r *Reconnect) Wait(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() { r.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return waitGroup(ctx, &r.wg)
 }
 
 // Detach removes the adapter's hook and stops its timer.
