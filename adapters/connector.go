@@ -35,6 +35,7 @@ type Connector struct {
 	tr        transport.Transport
 	target    TargetFunc
 	observers []Observer
+	inbound   []InboundObserver // the observers that see messages
 	onMessage func(s *Session, msg transport.Message)
 
 	wg     sync.WaitGroup
@@ -56,8 +57,14 @@ type connectorOption func(*Connector)
 func (f connectorOption) applyConnector(c *Connector) { f(c) }
 
 // WithObserver adds an observer of every session, called in the order added.
+// An [InboundObserver] also sees every inbound message.
 func WithObserver(o Observer) ConnectorOption {
-	return connectorOption(func(c *Connector) { c.observers = append(c.observers, o) })
+	return connectorOption(func(c *Connector) {
+		c.observers = append(c.observers, o)
+		if in, ok := o.(InboundObserver); ok {
+			c.inbound = append(c.inbound, in)
+		}
+	})
 }
 
 // WithMessageHandler sets the function that receives every data message
@@ -205,7 +212,7 @@ func (c *Connector) read(s *Session) {
 			c.readEnded(s, err)
 			return
 		}
-		for _, o := range c.observers {
+		for _, o := range c.inbound {
 			o.Inbound(s, msg)
 		}
 		if msg.Type.IsData() && c.onMessage != nil {

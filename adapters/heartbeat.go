@@ -14,7 +14,7 @@ import (
 	"github.com/tether-go/tether/transport"
 )
 
-// Heartbeat is the heartbeat adapter, an [Observer] of the [Connector]. While
+// Heartbeat is the heartbeat adapter, an [InboundObserver] of the [Connector]. While
 // a session is open it probes the peer every Interval (a ping frame or an
 // application message) and expects a sign of life within PongTimeout. Any
 // inbound frame counts as one. If none comes, it fires heartbeat_timeout with
@@ -107,7 +107,8 @@ func (h *Heartbeat) Opened(s *Session) {
 	b.mu.Unlock()
 }
 
-// Inbound counts a sign of life and recognises answers. Part of [Observer].
+// Inbound counts a sign of life and recognises answers. Part of
+// [InboundObserver].
 func (h *Heartbeat) Inbound(s *Session, m transport.Message) {
 	b := h.cur.Load()
 	if b == nil || b.s != s {
@@ -160,8 +161,9 @@ func (h *Heartbeat) probe(b *beat) {
 	b.outstanding = true
 	b.probeID++
 	id := b.probeID
+	var tag []byte // the ping's payload, which its pong echoes
 	if h.cfg.Mode == policy.PingFrame {
-		tag := pingTag(h.cfg.Message, id)
+		tag = pingTag(h.cfg.Message, id)
 		b.tag.Store(&tag)
 	}
 	b.sentAt = h.clk.Now()
@@ -174,10 +176,10 @@ func (h *Heartbeat) probe(b *beat) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), h.cfg.PongTimeout)
 	defer cancel()
-	payload, typ := h.cfg.Probe()
-	if h.cfg.Mode == policy.PingFrame {
-		_ = b.s.Conn.Ping(ctx, pingTag(payload, id))
+	if tag != nil {
+		_ = b.s.Conn.Ping(ctx, tag)
 	} else {
+		payload, typ := h.cfg.Probe()
 		_ = b.s.Conn.Write(ctx, typ, payload)
 	}
 	// A failed probe needs no action here: the connection is failing, the

@@ -375,9 +375,6 @@ func (o *Outbox) Opened(s *Session) {
 	o.mu.Unlock()
 }
 
-// Inbound does nothing. Part of [Observer].
-func (o *Outbox) Inbound(*Session, transport.Message) {}
-
 // Ended stops writing to s and reports what it left unconfirmed. A close
 // handshake that completed confirms everything. Part of [Observer].
 func (o *Outbox) Ended(s *Session, tr fsm.Transition) {

@@ -140,13 +140,21 @@ func (s *Session) Evicted() uint64 {
 // Observer follows each session's life. The [Connector] calls it; the
 // [Heartbeat] and the [Outbox] are observers.
 //
-// Opened and Ended run on the machine's actor, inside a hook: they
-// must not block and must not call the machine's Fire. Inbound runs on the
-// session's reader goroutine for every message, control frames included,
-// before the message is delivered; it is the hot path and must be cheap. The
-// payload is borrowed: it is valid only during the call.
+// Opened and Ended run on the machine's actor, inside a hook: they must not
+// block and must not call the machine's Fire.
 type Observer interface {
 	Opened(s *Session)
-	Inbound(s *Session, m transport.Message)
 	Ended(s *Session, tr fsm.Transition)
+}
+
+// InboundObserver is an Observer that also sees every inbound message. The
+// Connector calls Inbound only on observers that implement it, so one
+// that has no use for messages costs the read loop nothing.
+//
+// Inbound runs on the session's reader goroutine for every message, control
+// frames included, before the message is delivered; it is the hot path and
+// must be cheap. The payload is borrowed: it is valid only during the call.
+type InboundObserver interface {
+	Observer
+	Inbound(s *Session, m transport.Message)
 }

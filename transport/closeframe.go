@@ -3,6 +3,7 @@ package transport
 import (
 	"encoding/binary"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -34,20 +35,27 @@ func ParseClose(p []byte) (StatusCode, string, error) {
 	return code, string(p[2:]), nil
 }
 
+// CloseReason makes reason fit a close frame: invalid UTF-8 is replaced
+// and the result is cut at MaxCloseReason bytes on a rune boundary.
+func CloseReason(reason string) string {
+	r := strings.ToValidUTF8(reason, "\uFFFD")
+	if len(r) > MaxCloseReason {
+		cut := MaxCloseReason
+		for cut > 0 && !utf8.RuneStart(r[cut]) {
+			cut--
+		}
+		r = r[:cut]
+	}
+	return r
+}
+
 // AppendClose appends the payload of a close frame with code and reason,
-// cutting the reason at MaxCloseReason bytes on a rune boundary. A code
-// that may not be sent gives an empty payload.
+// the reason made to fit by CloseReason. A code that may not be sent gives
+// an empty payload.
 func AppendClose(dst []byte, code StatusCode, reason string) []byte {
 	if !code.Sendable() {
 		return dst
 	}
-	if len(reason) > MaxCloseReason {
-		cut := MaxCloseReason
-		for cut > 0 && !utf8.RuneStart(reason[cut]) {
-			cut--
-		}
-		reason = reason[:cut]
-	}
 	dst = binary.BigEndian.AppendUint16(dst, uint16(code))
-	return append(dst, reason...)
+	return append(dst, CloseReason(reason)...)
 }

@@ -54,6 +54,7 @@ func TestAppendCloseRoundTrip(t *testing.T) {
 	assert.Equal(t, transport.StatusCode(4001), code)
 	assert.True(t, strings.HasPrefix(long, reason))
 	assert.Empty(t, transport.AppendClose(nil, transport.StatusAbnormalClosure, "x"))
+	assert.Equal(t, "bad \uFFFD", transport.CloseReason("bad \xff"), "invalid UTF-8 is replaced")
 }
 
 // FuzzParseClose: any payload gives a sendable code and a UTF-8 reason, or a

@@ -4,17 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strings"
 	"time"
-	"unicode/utf8"
-
-	"github.com/gobwas/ws"
 
 	"github.com/tether-go/tether/transport"
 )
-
-// maxCloseReason is the most bytes of reason a close frame carries.
-const maxCloseReason = ws.MaxControlFramePayloadSize - 2
 
 // Close runs the close handshake: it sends a close frame with code and
 // reason through the writer (after the writes already under way), waits
@@ -47,7 +40,7 @@ func (c *conn) Close(code transport.StatusCode, reason string) error {
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 
-	reason = closeReason(reason)
+	reason = transport.CloseReason(reason)
 	local := &transport.CloseError{Code: code, Reason: reason}
 	late := &transport.CloseError{Code: code, Reason: reason,
 		Err: &transport.TimeoutError{Phase: "close", After: timeout}}
@@ -130,18 +123,4 @@ func (c *conn) readCloseAnswer(deadline time.Time) (timedOut bool) {
 	err := c.readUntilClose()
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
-}
-
-// closeReason makes reason fit a close frame: valid UTF-8 of at most
-// maxCloseReason bytes, cut on a rune boundary.
-func closeReason(reason string) string {
-	r := strings.ToValidUTF8(reason, "\uFFFD")
-	if len(r) > maxCloseReason {
-		cut := maxCloseReason
-		for cut > 0 && !utf8.RuneStart(r[cut]) {
-			cut--
-		}
-		r = r[:cut]
-	}
-	return r
 }

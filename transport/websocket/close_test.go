@@ -122,7 +122,7 @@ func TestCloseReasonIsCutToFit(t *testing.T) {
 	}
 	require.NoError(t, c.Close(4001, long))
 	seen := <-got
-	assert.LessOrEqual(t, len(seen.Reason), maxCloseReason)
+	assert.LessOrEqual(t, len(seen.Reason), transport.MaxCloseReason)
 	assert.Equal(t, long[:len(seen.Reason)], seen.Reason)
 }
 

@@ -1,7 +1,6 @@
 package websocket
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -185,23 +184,12 @@ func (c *conn) control(h ws.Header) (transport.Message, error) {
 // peerClose handles a close frame the peer started: it checks it, echoes
 // the code and ends the connection with a remote *CloseError.
 func (c *conn) peerClose(p []byte) (transport.Message, error) {
-	code := transport.StatusNoStatusReceived
-	reason := ""
+	code, reason, err := transport.ParseClose(p)
 	switch {
-	case len(p) == 1:
-		return c.failWith(transport.StatusProtocolError,
-			fmt.Errorf("%w: close frame with a 1-byte payload", transport.ErrProtocol))
-	case len(p) >= 2:
-		code = transport.StatusCode(binary.BigEndian.Uint16(p))
-		if !code.Sendable() {
-			return c.failWith(transport.StatusProtocolError,
-				fmt.Errorf("%w: invalid close code %d", transport.ErrProtocol, uint16(code)))
-		}
-		if !utf8.Valid(p[2:]) {
-			return c.failWith(transport.StatusInvalidPayloadData,
-				fmt.Errorf("%w (close reason)", transport.ErrInvalidUTF8))
-		}
-		reason = string(p[2:])
+	case errors.Is(err, transport.ErrInvalidUTF8):
+		return c.failWith(transport.StatusInvalidPayloadData, err)
+	case err != nil:
+		return c.failWith(transport.StatusProtocolError, err)
 	}
 	remote := &transport.CloseError{Code: code, Reason: reason, Remote: true}
 	if !c.claimClose(remote) {

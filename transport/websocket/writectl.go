@@ -1,7 +1,6 @@
 package websocket
 
 import (
-	"encoding/binary"
 	"time"
 
 	"github.com/gobwas/ws"
@@ -47,13 +46,9 @@ func (w *writer) queuePong(p []byte) {
 // or the connection ends (errEnded). Afterwards nothing more is queued.
 // Called by Close and by the reader.
 func (w *writer) sendClose(code transport.StatusCode, reason string, deadline time.Time, expire <-chan time.Time) error {
-	var payload [ws.MaxControlFramePayloadSize]byte
-	n := 0
-	if code != 0 {
-		binary.BigEndian.PutUint16(payload[:2], uint16(code))
-		n = 2 + copy(payload[2:], reason)
-	}
-	size := frameSize(n)
+	var buf [ws.MaxControlFramePayloadSize]byte
+	payload := transport.AppendClose(buf[:0], code, reason) // empty for code 0
+	size := frameSize(len(payload))
 
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -78,7 +73,7 @@ func (w *writer) sendClose(code transport.StatusCode, reason string, deadline ti
 		}
 	}
 	w.ensureBuf()
-	w.pending = appendFrame(w.pending, ws.OpClose, payload[:n])
+	w.pending = appendFrame(w.pending, ws.OpClose, payload)
 	id := w.batch
 	for w.written < id {
 		if own || !w.flushing {
