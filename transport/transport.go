@@ -103,3 +103,29 @@ func ReadOwned(c Conn) (Message, error) {
 	}
 	return m, nil
 }
+
+// Backlogger is implemented by a Conn that can tell, without blocking,
+// whether its next Read will return at once because the message is already
+// received in full. A reader uses it to hand messages on in batches: it keeps
+// reading while Buffered reports true, and hands on what it gathered when it
+// reports false, before Read would wait for the network.
+//
+// Buffered is called by the reader goroutine only, between Reads. A false
+// answer is always safe (the reader hands on after every message); true must
+// mean that the next Read returns without waiting for the network.
+type Backlogger interface {
+	Buffered() bool
+}
+
+// ProgressReporter is implemented by a Conn that reports what its reader is
+// doing, so that a heartbeat can tell a silent peer from a reader that is busy
+// elsewhere (handing a message to a slow consumer, say) and can count a large
+// message that is still arriving as a sign of life.
+//
+// ReadProgress returns how many bytes the Conn has received from the network
+// so far (control frames, frame headers and partial frames included) and
+// whether a Read is waiting for the network right now. It is safe from any
+// goroutine and must not block.
+type ProgressReporter interface {
+	ReadProgress() (received uint64, waiting bool)
+}
