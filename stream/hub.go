@@ -5,6 +5,7 @@ import (
 	"iter"
 	"reflect"
 	"slices"
+	"sync"
 	"sync/atomic"
 )
 
@@ -19,6 +20,10 @@ type Hub[T any] struct {
 	onDrop func(SubInfo, T)
 	defs   []SubOption
 	err    error
+
+	initOnce    sync.Once
+	unblockOnce sync.Once
+	unblocked   chan struct{} // closed by Unblock: Block publishers stop waiting
 }
 
 // memberList is an immutable snapshot of the subscribers. Publish reads the
@@ -38,7 +43,7 @@ func NewHub[T any](opts ...HubOption) *Hub[T] {
 			o.applyHub(&cfg)
 		}
 	}
-	h := &Hub[T]{defs: cfg.defaults}
+	h := &Hub[T]{defs: cfg.defaults, unblocked: make(chan struct{})}
 	if cfg.onDrop != nil {
 		f, ok := cfg.onDrop.(func(SubInfo, T))
 		if !ok {
@@ -55,16 +60,16 @@ func (h *Hub[T]) Err() error { return h.err }
 
 // Publish delivers v to every current subscriber, applying each one's
 // overflow policy when its queue is full. It takes no hub-wide lock and
-// allocates nothing for channel subscribers. Drop callbacks run on the
-// calling goroutine.
+// allocates nothing. Drop callbacks run on the calling goroutine.
 //
 // Publish may be called from any goroutine. Values published from one
 // goroutine reach each subscriber in that order; values published
 // concurrently from several goroutines reach each subscriber once, in an
-// order that may differ between subscribers. With the [Block] policy,
-// Publish waits for that subscriber; it is released when the subscriber
-// reads, is closed, its context ends or the hub is closed. Publishing to a
-// closed hub, or with no subscribers, does nothing.
+// order that may differ between subscribers. With the [Block] policy (the
+// default), Publish waits for that subscriber; it is released when the
+// subscriber reads, is closed, its context ends, the hub is closed or
+// [Hub.Unblock] is called. Publishing to a closed hub, or with no
+// subscribers, does nothing.
 func (h *Hub[T]) Publish(v T) {
 	l := h.list.Load()
 	if l == nil {
@@ -73,6 +78,47 @@ func (h *Hub[T]) Publish(v T) {
 	for _, m := range l.members {
 		m.deliver(v)
 	}
+}
+
+// PublishEach delivers a batch to every current subscriber, as Publish
+// delivers one value, and returns how many subscribers there were. batch is
+// called once per subscriber, in subscription order, with its position i
+// (0 for the first), and returns the values for that subscriber, which it
+// then owns: a publisher can hand the first subscriber the values it built
+// and give each other one a copy, so that no two share memory. batch is not
+// called when there is no subscriber. The hub does not keep the slice
+// batch returns, only its values.
+//
+// A batch costs each subscriber reading with [Subscription.All] one lock
+// and at most one wake-up, however many values it holds.
+func (h *Hub[T]) PublishEach(batch func(i int) []T) int {
+	l := h.list.Load()
+	if l == nil {
+		return 0
+	}
+	for i, m := range l.members {
+		m.deliverBatch(batch(i))
+	}
+	return len(l.members)
+}
+
+// Unblock makes Publish stop waiting for [Block] subscribers, for good: a
+// publisher waiting for room is released, and from then on a value that
+// finds a Block subscriber's queue full is dropped and reported as other
+// drops are. A client calls it when it shuts down, so that a subscriber
+// that stopped reading cannot hold the shutdown. Idempotent; any goroutine.
+func (h *Hub[T]) Unblock() {
+	h.hubInit()
+	h.unblockOnce.Do(func() { close(h.unblocked) })
+}
+
+// hubInit makes the channels of a zero Hub.
+func (h *Hub[T]) hubInit() {
+	h.initOnce.Do(func() {
+		if h.unblocked == nil {
+			h.unblocked = make(chan struct{})
+		}
+	})
 }
 
 // Subscribe returns a new subscriber with its own queue. It receives every
@@ -86,16 +132,16 @@ func (h *Hub[T]) Publish(v T) {
 //
 // Subscribe may be called from any goroutine.
 func (h *Hub[T]) Subscribe(ctx context.Context, opts ...SubOption) *Subscription[T] {
-	cfg, onDrop, err := h.subConfig(opts)
+	h.hubInit()
+	cfg, err := h.subConfig(opts)
 	if err != nil {
-		cfg = subConfig{buffer: 0, overflow: Block}
+		cfg = resolved[T]{subConfig: subConfig{buffer: 1, overflow: Block}}
 	}
-	q := newQueue(h, cfg, onDrop, identity[T], identity[T], nil)
+	q := newQueue(h, cfg, identity[T], identity[T], nil, false)
 	if err != nil {
 		q.shutdown(err)
 		return &Subscription[T]{q: q}
 	}
-	q.prime(cfg)
 	h.attach(ctx, q)
 	return &Subscription[T]{q: q}
 }
@@ -112,11 +158,7 @@ func (h *Hub[T]) All(ctx context.Context, opts ...SubOption) iter.Seq[T] {
 	return func(yield func(T) bool) {
 		s := h.Subscribe(ctx, opts...)
 		defer s.Close()
-		for v := range s.q.ch {
-			if !yield(v) {
-				return
-			}
-		}
+		s.All()(yield)
 	}
 }
 
@@ -144,42 +186,47 @@ func (h *Hub[T]) Close() {
 	}
 }
 
+// resolved is a subscriber's configuration with its typed parts.
+type resolved[T any] struct {
+	subConfig
+	onDrop  func(T)
+	initial []T
+}
+
 // subConfig resolves the hub defaults and opts into one configuration.
-func (h *Hub[T]) subConfig(opts []SubOption) (subConfig, func(T), error) {
-	cfg := subConfig{buffer: DefaultBuffer, overflow: DropOldest}
+func (h *Hub[T]) subConfig(opts []SubOption) (resolved[T], error) {
+	r := resolved[T]{subConfig: subConfig{buffer: DefaultBuffer, overflow: Block}}
 	if h.err != nil {
-		return cfg, nil, h.err
+		return r, h.err
 	}
 	for _, o := range h.defs {
 		if o != nil {
-			o.applySub(&cfg)
+			o.applySub(&r.subConfig)
 		}
 	}
 	for _, o := range opts {
 		if o != nil {
-			o.applySub(&cfg)
+			o.applySub(&r.subConfig)
 		}
 	}
-	if err := cfg.validate(); err != nil {
-		return cfg, nil, err
+	if err := r.validate(); err != nil {
+		return r, err
 	}
-	if cfg.hasInit {
-		if _, ok := cfg.initial.(T); !ok {
-			return cfg, nil, typeMismatch("WithInitial", cfg.initial, reflect.TypeFor[T]())
-		}
-		if cfg.buffer == 0 {
-			return cfg, nil, &ConfigError{Option: "WithInitial", Value: 0, Problem: "needs a buffer of at least 1"}
-		}
-	}
-	var onDrop func(T)
-	if cfg.onDrop != nil {
-		f, ok := cfg.onDrop.(func(T))
+	if r.initialAny != nil {
+		vs, ok := r.initialAny.([]T)
 		if !ok {
-			return cfg, nil, typeMismatch("OnDrop", cfg.onDrop, reflect.TypeFor[T]())
+			return r, typeMismatch("WithInitial", r.initialAny, reflect.TypeFor[T]())
 		}
-		onDrop = f
+		r.initial = vs
 	}
-	return cfg, onDrop, nil
+	if r.onDropAny != nil {
+		f, ok := r.onDropAny.(func(T))
+		if !ok {
+			return r, typeMismatch("OnDrop", r.onDropAny, reflect.TypeFor[T]())
+		}
+		r.onDrop = f
+	}
+	return r, nil
 }
 
 // attach adds m to the hub and ties it to ctx. m is closed instead when the

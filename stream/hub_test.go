@@ -190,7 +190,7 @@ func TestSubscriptionInfo(t *testing.T) {
 	b := h.Subscribe(context.Background())
 	defer h.Close()
 	assert.Equal(t, stream.SubInfo{ID: 1, Name: "a", Overflow: stream.DropNewest, Buffer: 3}, a.Info())
-	assert.Equal(t, stream.SubInfo{ID: 2, Overflow: stream.DropOldest, Buffer: stream.DefaultBuffer}, b.Info())
+	assert.Equal(t, stream.SubInfo{ID: 2, Overflow: stream.Block, Buffer: stream.DefaultBuffer}, b.Info())
 	assert.Equal(t, "a#1", a.Info().String())
 }
 

@@ -1,24 +1,16 @@
 package stream
 
-// WithInitial queues v in the new subscriber before anything published
-// after it subscribed, so the subscriber starts from a known value: the
-// current state, say. The subscriber's queue must hold at least one value.
-// T must be the hub's value type, otherwise the subscription fails with a
-// [*ConfigError].
+// WithInitial queues vs in the new subscriber, in order, before anything
+// published after it subscribed, so the subscriber starts from known values:
+// the current state, say, or messages held for the first subscriber. They are
+// queued beyond the subscriber's buffer: they never count against its
+// overflow policy. T must be the hub's value type, otherwise the subscription
+// fails with a [*ConfigError].
 //
-// The caller makes the initial value and the subscription atomic with
+// The caller makes the initial values and the subscription atomic with
 // respect to publishing (for example by publishing and subscribing under one
-// lock); the hub does not know which value is current.
-func WithInitial[T any](v T) SubOption {
-	return subOptionFunc(func(c *subConfig) { c.initial, c.hasInit = v, true })
-}
-
-// prime queues the initial value, before the subscriber joins the hub.
-func (q *queue[T, E]) prime(cfg subConfig) {
-	if !cfg.hasInit {
-		return
-	}
-	q.mu.Lock()
-	q.ch <- q.wrap(cfg.initial.(T))
-	q.mu.Unlock()
+// lock); the hub does not know which values are current.
+func WithInitial[T any](vs ...T) SubOption {
+	vs = append([]T(nil), vs...)
+	return subOptionFunc(func(c *subConfig) { c.initialAny = vs })
 }

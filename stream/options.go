@@ -17,12 +17,11 @@ type SubOption interface {
 }
 
 type subConfig struct {
-	buffer   int
-	overflow Overflow
-	name     string
-	onDrop   any // func(T) for the hub's T, checked at subscribe time
-	initial  any // a T queued before anything published, checked at subscribe time
-	hasInit  bool
+	buffer     int
+	overflow   Overflow
+	name       string
+	onDropAny  any // func(T) for the hub's T, checked at subscribe time
+	initialAny any // []T queued before anything published, checked at subscribe time
 }
 
 type subOptionFunc func(*subConfig)
@@ -56,7 +55,7 @@ func WithName(name string) SubOption {
 func OnDrop[T any](f func(v T)) SubOption {
 	return subOptionFunc(func(c *subConfig) {
 		if f != nil {
-			c.onDrop = f
+			c.onDropAny = f
 		}
 	})
 }

@@ -3,23 +3,25 @@ package stream
 import "strconv"
 
 // Overflow is what a subscriber's queue does with a value that arrives when
-// the queue is full. The zero value is [DropOldest], the default.
+// the queue is full. The zero value is [Block], the default: nothing is
+// lost unless the subscriber chose a dropping policy by name.
 type Overflow uint8
 
 // Overflow policies. See the package documentation for a comparison.
 const (
+	// Block makes Publish wait until the subscriber has room or ends (by
+	// Close, the end of its context, Hub.Close or Hub.Unblock). Nothing is
+	// dropped; a slow subscriber slows the publisher, and so every other
+	// subscriber, down: for a Client, the reader waits and TCP slows the
+	// server. The default.
+	Block Overflow = iota
 	// DropOldest discards the oldest queued value to make room: the
-	// subscriber keeps the newest values. The default, because a live feed
-	// (metrics, prices, status) is worth most when it is fresh.
-	DropOldest Overflow = iota
+	// subscriber keeps the newest values, for a live feed (metrics,
+	// prices, status) that is worth most when it is fresh.
+	DropOldest
 	// DropNewest discards the arriving value: the subscriber keeps the
 	// values that were queued first.
 	DropNewest
-	// Block makes Publish wait until the subscriber has room or ends (by
-	// Close, the end of its context or Hub.Close). Nothing is dropped; a
-	// slow subscriber slows the publisher, and so every other subscriber,
-	// down.
-	Block
 	// Disconnect closes the subscriber with [ErrSlowSubscriber] and drops
 	// the arriving value. Values already queued can still be read.
 	Disconnect

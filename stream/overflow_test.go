@@ -69,7 +69,7 @@ func TestDropNewestKeepsFirst(t *testing.T) {
 func TestDropsAreCountedPerSubscriber(t *testing.T) {
 	var log dropLog
 	h := stream.NewHub[int](stream.OnAnyDrop(log.onHub))
-	slow := h.Subscribe(context.Background(), stream.WithBuffer(2), stream.WithName("slow"))
+	slow := h.Subscribe(context.Background(), stream.WithBuffer(2), stream.WithName("slow"), stream.WithOverflow(stream.DropOldest))
 	fast := h.Subscribe(context.Background(), stream.WithBuffer(16), stream.WithName("fast"))
 	for i := range 5 {
 		h.Publish(i)
@@ -196,7 +196,7 @@ func TestBlockUnbufferedHandOff(t *testing.T) {
 func TestBadSubOptions(t *testing.T) {
 	cases := map[string][]stream.SubOption{
 		"negative buffer":         {stream.WithBuffer(-1)},
-		"zero buffer, drop":       {stream.WithBuffer(0)},
+		"zero buffer, drop":       {stream.WithBuffer(0), stream.WithOverflow(stream.DropOldest)},
 		"zero buffer, disconnect": {stream.WithBuffer(0), stream.WithOverflow(stream.Disconnect)},
 		"unknown policy":          {stream.WithOverflow(stream.Overflow(42))},
 		"drop callback type":      {stream.OnDrop(func(string) {})},

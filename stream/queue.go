@@ -9,26 +9,35 @@ import (
 // member is one subscriber as the hub sees it.
 type member[T any] interface {
 	deliver(v T)
+	deliverBatch(vs []T)
 	shutdown(err error)
 }
 
-// queue is a subscriber: a buffered channel of E (T itself, or rxgo.Item
-// for an Rx view) that is the queue the reader drains, and the overflow
-// policy applied when it is full.
+// queue is a subscriber: the values published to it that its reader has not
+// taken yet, and the overflow policy applied when they fill its limit.
 //
-// Every send to ch and the close of ch happen under mu with closed checked,
-// so a send on a closed channel cannot happen. A Block sender waits under
-// mu in a select that also watches done, which shutdown closes before it
-// takes mu, so closing never deadlocks behind a blocked publisher.
+// It holds them in one of two ways. In batch mode (ch is nil, the mode of
+// [Subscription.All]) they wait in items, and the reader takes all of them
+// at once, so a burst costs one lock and at most one wake-up on each side
+// however many values it holds. In channel mode (ch is set: [Subscription.C]
+// was called, the subscriber is an Rx view, or it is a synchronous hand-off)
+// each value is a send on ch, the channel the reader receives from. A batch
+// queue turns into a channel queue when C is first called, keeping its
+// values in order.
+//
+// Every change happens under mu, with closed checked, so a send on a closed
+// channel cannot happen. A Block publisher never waits while holding mu in
+// batch mode; in channel mode it waits under mu in a select that also
+// watches done and the hub's unblock, which are closed before anyone takes
+// mu to close the queue, so closing never deadlocks behind it.
 type queue[T, E any] struct {
-	hub    *Hub[T]
-	info   SubInfo
-	ch     chan E
-	limit  int // values of T the queue may hold; cap(ch) is limit+1 when an end item is reserved
+	hub   *Hub[T]
+	info  SubInfo
+	limit int // values the queue may hold before its policy applies
 	wrap   func(T) E
 	unwrap func(E) T
-	// endItem, when set, is queued into the reserved slot before a
-	// Disconnect closes the channel (the Rx error item).
+	// endItem, when set, is queued into a reserved slot before a Disconnect
+	// closes the channel (the Rx error item).
 	endItem func(error) E
 	onDrop  func(T)
 	hubDrop func(SubInfo, T)
@@ -38,23 +47,35 @@ type queue[T, E any] struct {
 	err     error
 	dropped atomic.Uint64
 
-	mu     sync.Mutex // held by deliver for a whole send, even a blocked one
-	closed bool
+	mu     sync.Mutex
+	closed bool // no value is queued any more; the reader drains the rest
+
+	// Batch mode.
+	items    []T
+	sleepers int           // readers waiting on wake
+	wake     chan struct{} // one slot; closed when the queue closes or turns into a channel
+	waiters  int           // Block publishers waiting on room
+	room     chan struct{} // one slot; closed when the queue turns into a channel
+
+	// Channel mode. chp points at ch once set, so that C reads it without
+	// mu, which a Block publisher may hold until that very reader reads.
+	ch    chan E
+	chp   atomic.Pointer[chan E]
+	chCap int // values ch may hold before the policy applies (the reserved slot excluded)
 
 	// The context.AfterFunc registration has its own lock: the subscribing
-	// goroutine must never wait for mu, which a Block publisher may hold
-	// until that very goroutine reads.
+	// goroutine must never wait for mu, which a channel-mode Block
+	// publisher may hold until that very goroutine reads.
 	stopMu   sync.Mutex
 	released bool
 	stop     func() bool
 }
 
-func newQueue[T, E any](h *Hub[T], cfg subConfig, onDrop func(T), wrap func(T) E, unwrap func(E) T, endItem func(error) E) *queue[T, E] {
-	capacity := cfg.buffer
-	if endItem != nil {
-		capacity++
-	}
-	return &queue[T, E]{
+// newQueue makes a subscriber queue. Subscribers of E other than T (Rx
+// views) and synchronous hand-offs start in channel mode; the rest in batch
+// mode. initial values are queued first, beyond the limit.
+func newQueue[T, E any](h *Hub[T], cfg resolved[T], wrap func(T) E, unwrap func(E) T, endItem func(error) E, chanMode bool) *queue[T, E] {
+	q := &queue[T, E]{
 		hub: h,
 		info: SubInfo{
 			ID:       h.ids.Add(1),
@@ -62,79 +83,252 @@ func newQueue[T, E any](h *Hub[T], cfg subConfig, onDrop func(T), wrap func(T) E
 			Overflow: cfg.overflow,
 			Buffer:   cfg.buffer,
 		},
-		ch:      make(chan E, capacity),
 		limit:   cfg.buffer,
 		wrap:    wrap,
 		unwrap:  unwrap,
 		endItem: endItem,
-		onDrop:  onDrop,
+		onDrop:  cfg.onDrop,
 		hubDrop: h.onDrop,
 		done:    make(chan struct{}),
 	}
+	if chanMode || cfg.buffer == 0 {
+		q.toChannel(cfg.buffer + len(cfg.initial))
+	} else {
+		q.wake = make(chan struct{}, 1)
+		q.room = make(chan struct{}, 1)
+	}
+	for _, v := range cfg.initial {
+		q.queueLocked(v)
+	}
+	return q
 }
 
-// deliver queues v, applying the overflow policy when the queue is full.
-// It is called by Publish, from any goroutine.
-func (q *queue[T, E]) deliver(v T) {
-	q.mu.Lock()
+// toChannel switches the queue to channel mode with room for n values (and
+// the reserved slot), moving what it holds into the channel. mu is held, or
+// the queue is not shared yet.
+func (q *queue[T, E]) toChannel(n int) {
+	n = max(n, q.limit, len(q.items))
+	capacity := n
+	if q.endItem != nil {
+		capacity++
+	}
+	q.ch = make(chan E, capacity)
+	q.chCap = n
+	q.chp.Store(&q.ch)
+	for _, v := range q.items {
+		q.ch <- q.wrap(v)
+	}
+	q.items = nil
 	if q.closed {
-		q.mu.Unlock()
+		close(q.ch)
+	}
+	// Readers waiting for values and publishers waiting for room look
+	// again, and find the channel.
+	if q.wake != nil {
+		close(q.wake)
+		close(q.room)
+		q.wake, q.room = nil, nil
+	}
+}
+
+// signal wakes one goroutine waiting on ch, if waiting says there is one:
+// the woken one counts itself out. The slot keeps one wake-up for a
+// goroutine that is about to wait. mu is held.
+func signal(waiting int, ch chan struct{}) {
+	if waiting > 0 && ch != nil {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// queueLocked adds v, ignoring the limit. mu is held, the queue is open.
+func (q *queue[T, E]) queueLocked(v T) {
+	if q.ch != nil {
+		q.ch <- q.wrap(v)
 		return
 	}
-	e := q.wrap(v)
-	// Only publishers (serialised by mu) add to ch and the reader only takes
-	// from it, so len below limit means the send cannot block.
-	if len(q.ch) < q.limit {
-		q.ch <- e
-		q.mu.Unlock()
-		return
+	q.items = append(q.items, v)
+}
+
+// deliver queues v; see deliverBatch.
+func (q *queue[T, E]) deliver(v T) {
+	one := [1]T{v}
+	q.deliverBatch(one[:])
+}
+
+// deliverBatch queues vs in order, applying the overflow policy to the
+// values that do not fit. It is called by Publish, from any goroutine. It
+// does not keep vs.
+func (q *queue[T, E]) deliverBatch(vs []T) {
+	var lostBuf [1]T
+	lost := lostBuf[:0] // dropped values, reported once mu is released
+	q.mu.Lock()
+	for len(vs) > 0 && !q.closed {
+		if q.ch != nil {
+			vs, lost = q.sendLocked(vs, lost)
+			continue
+		}
+		room := q.limit - len(q.items)
+		if room >= len(vs) {
+			q.items = append(q.items, vs...)
+			vs = nil
+			break
+		}
+		room = max(room, 0)
+		q.items = append(q.items, vs[:room]...)
+		vs = vs[room:]
+		switch q.info.Overflow {
+		case Block:
+			signal(q.sleepers, q.wake)
+			room := q.room
+			q.waiters++
+			q.mu.Unlock()
+			select {
+			case <-room:
+			case <-q.done:
+				// The subscriber went away while we waited: like a
+				// publish after unsubscribing, not a drop.
+				vs = nil
+			case <-q.hub.unblocked:
+				lost = append(lost, vs...)
+				vs = nil
+			}
+			q.mu.Lock()
+			q.waiters--
+		case DropNewest:
+			lost = append(lost, vs...)
+			vs = nil
+		case DropOldest:
+			// Keep the newest limit values of queued and arriving. The
+			// survivors move to the front of the backing array, so a
+			// queue that overflows on every publish allocates nothing.
+			excess := min(len(q.items)+len(vs)-q.limit, len(q.items))
+			lost = append(lost, q.items[:excess]...)
+			n := copy(q.items, q.items[excess:])
+			clear(q.items[n:])
+			q.items = q.items[:n]
+			if k := len(q.items) + len(vs) - q.limit; k > 0 {
+				lost = append(lost, vs[:k]...) // more arrived than fit at all
+				vs = vs[k:]
+			}
+			q.items = append(q.items, vs...)
+			vs = nil
+		case Disconnect:
+			lost = append(lost, vs...)
+			vs = nil
+			q.disconnectLocked()
+		}
 	}
-	switch q.info.Overflow {
-	case Block:
-		select {
-		case q.ch <- e:
-		case <-q.done:
-			// The subscriber went away while we waited: like a publish
-			// after unsubscribing, not a drop.
-		}
-		q.mu.Unlock()
-	case DropNewest:
-		q.mu.Unlock()
-		q.drop(v)
-	case DropOldest:
-		var old E
-		took := false
-		select {
-		case old = <-q.ch:
-			took = true
-		default: // the reader emptied it meanwhile
-		}
-		sent := true
-		select {
-		case q.ch <- e:
-		default: // cannot happen: mu keeps other publishers out
-			sent = false
-		}
-		q.mu.Unlock()
-		if took {
-			q.drop(q.unwrap(old))
-		}
-		if !sent {
-			q.drop(v)
-		}
-	case Disconnect:
-		if q.endItem != nil {
-			q.ch <- q.endItem(ErrSlowSubscriber) // the reserved slot
-		}
-		if q.begin(ErrSlowSubscriber) {
-			q.hub.remove(q)
-			close(q.done)
-		}
-		q.closeLocked()
-		q.mu.Unlock()
-		q.release()
+	if len(q.items) > 0 {
+		signal(q.sleepers, q.wake)
+	}
+	q.mu.Unlock()
+	for _, v := range lost {
 		q.drop(v)
 	}
+}
+
+// sendLocked queues vs on the channel, value by value, until one does not
+// fit; it returns what is left to deliver and the values lost so far.
+// mu is held.
+func (q *queue[T, E]) sendLocked(vs, lost []T) ([]T, []T) {
+	for len(vs) > 0 {
+		v := vs[0]
+		// Only publishers (serialised by mu) add to ch and the reader
+		// only takes from it, so len below the capacity means the send
+		// cannot block.
+		if len(q.ch) < q.chCap {
+			q.ch <- q.wrap(v)
+			vs = vs[1:]
+			continue
+		}
+		switch q.info.Overflow {
+		case Block:
+			select {
+			case q.ch <- q.wrap(v):
+				vs = vs[1:]
+				continue
+			case <-q.done:
+				return nil, lost
+			case <-q.hub.unblocked:
+				return nil, append(lost, vs...)
+			}
+		case DropNewest:
+			return nil, append(lost, vs...)
+		case DropOldest:
+			select {
+			case old := <-q.ch:
+				lost = append(lost, q.unwrap(old))
+			default: // the reader emptied it meanwhile
+			}
+			q.ch <- q.wrap(v)
+			vs = vs[1:]
+		case Disconnect:
+			if q.endItem != nil {
+				q.ch <- q.endItem(ErrSlowSubscriber) // the reserved slot
+			}
+			q.disconnectLocked()
+			return nil, append(lost, vs...)
+		}
+	}
+	return nil, lost
+}
+
+// disconnectLocked ends the subscriber with ErrSlowSubscriber. mu is held.
+func (q *queue[T, E]) disconnectLocked() {
+	if q.begin(ErrSlowSubscriber) {
+		q.hub.remove(q)
+		close(q.done)
+		defer q.release()
+	}
+	q.closeLocked()
+}
+
+// take returns every value queued in batch mode, oldest first, waiting
+// until there is one. It returns ok false once the queue is closed and
+// empty, and switched true (with no values) when the queue turned into a
+// channel queue meanwhile. spare is an emptied batch the reader gives back,
+// so that a steady stream reuses two backing arrays.
+func (q *queue[T, E]) take(spare []T) (vs []T, ok, switched bool) {
+	q.mu.Lock()
+	for {
+		switch {
+		case q.ch != nil:
+			q.mu.Unlock()
+			return nil, false, true
+		case len(q.items) > 0:
+			vs = q.items
+			q.items = spare[:0]
+			signal(q.waiters, q.room)
+			q.mu.Unlock()
+			return vs, true, false
+		case q.closed:
+			q.mu.Unlock()
+			return nil, false, false
+		}
+		wake := q.wake
+		q.sleepers++
+		q.mu.Unlock()
+		<-wake
+		q.mu.Lock()
+		q.sleepers--
+	}
+}
+
+// channel returns the channel of a channel-mode queue, switching a batch
+// queue to channel mode first.
+func (q *queue[T, E]) channel() chan E {
+	if p := q.chp.Load(); p != nil {
+		return *p
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.ch == nil {
+		q.toChannel(q.limit)
+	}
+	return q.ch
 }
 
 // drop counts and reports one lost value. mu is not held.
@@ -153,8 +347,8 @@ func (q *queue[T, E]) drop(v T) {
 // context.AfterFunc one and a drop callback.
 //
 // Order matters: the hub forgets q first (so Len is exact once Done is
-// closed), then done is closed (releasing a Block publisher that holds mu),
-// then ch is closed under mu.
+// closed), then done is closed (releasing a Block publisher, which in
+// channel mode holds mu), then the queue is closed under mu.
 func (q *queue[T, E]) shutdown(err error) {
 	if !q.begin(err) {
 		return
@@ -178,11 +372,19 @@ func (q *queue[T, E]) begin(err error) bool {
 	return first
 }
 
-// closeLocked closes ch once. mu is held.
+// closeLocked closes the queue once: the reader drains what is queued and
+// then sees the end. mu is held.
 func (q *queue[T, E]) closeLocked() {
-	if !q.closed {
-		q.closed = true
+	if q.closed {
+		return
+	}
+	q.closed = true
+	if q.ch != nil {
 		close(q.ch)
+	}
+	if q.wake != nil {
+		close(q.wake) // every reader looks again and finds the end
+		q.wake = nil
 	}
 }
 
@@ -222,4 +424,29 @@ func (q *queue[T, E]) errValue() error {
 	default:
 		return nil
 	}
+}
+
+// putBack returns values a reader took but did not use (it broke out of its
+// loop) to the front of the queue, so the next read gets them first. If C
+// turned the queue into a channel meanwhile, they cannot go ahead of what
+// the channel holds: they are dropped and reported.
+func (q *queue[T, E]) putBack(vs []T) {
+	if len(vs) == 0 {
+		return
+	}
+	q.mu.Lock()
+	if q.ch != nil {
+		q.mu.Unlock()
+		for _, v := range vs {
+			q.drop(v)
+		}
+		return
+	}
+	q.items = append(append(make([]T, 0, len(vs)+len(q.items)), vs...), q.items...)
+	if q.closed {
+		// The reader will see them before the end.
+		q.mu.Unlock()
+		return
+	}
+	q.mu.Unlock()
 }

@@ -25,7 +25,8 @@ import (
 //
 // Observable may be called from any goroutine.
 func (h *Hub[T]) Observable(ctx context.Context, opts ...SubOption) rxgo.Observable {
-	cfg, onDrop, err := h.subConfig(opts)
+	h.hubInit()
+	cfg, err := h.subConfig(opts)
 	if err != nil {
 		return rxgo.Thrown(err)
 	}
@@ -36,8 +37,7 @@ func (h *Hub[T]) Observable(ctx context.Context, opts ...SubOption) rxgo.Observa
 	if cfg.overflow == Disconnect {
 		endItem = rxgo.Error
 	}
-	q := newQueue(h, cfg, onDrop, toItem[T], fromItem[T], endItem)
-	q.prime(cfg)
+	q := newQueue(h, cfg, toItem[T], fromItem[T], endItem, true)
 	h.attach(ctx, q)
 	return rxgo.FromChannel(q.ch, rxgo.WithContext(ctx))
 }

@@ -160,7 +160,7 @@ func TestObservableDropOldestReportsTypedValues(t *testing.T) {
 	h := stream.NewHub[int](stream.OnAnyDrop(func(_ stream.SubInfo, v int) { hubDropped = append(hubDropped, v) }))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	obs := h.Observable(ctx, stream.WithBuffer(2))
+	obs := h.Observable(ctx, stream.WithBuffer(2), stream.WithOverflow(stream.DropOldest))
 	for i := range 5 {
 		h.Publish(i)
 	}

@@ -3,32 +3,62 @@ package stream
 import "iter"
 
 // Subscription is one subscriber of a [Hub]: a bounded queue that Publish
-// fills and the subscriber drains, read through [Subscription.C] or
-// [Subscription.All].
+// fills and the subscriber drains, read through [Subscription.All] (an
+// iterator, the fastest way) or [Subscription.C] (a channel, for select).
+// Read it one way: All and C take from the same queue.
 //
-// The queue is the channel C returns; no goroutine runs per subscriber.
-// A Subscription is freed by Close, by the end of the context it was
-// subscribed with, by [Hub.Close], or by the [Disconnect] policy. Values
-// queued before the end can still be read; then C is closed.
+// No goroutine runs per subscriber. A Subscription is freed by Close, by
+// the end of the context it was subscribed with, by [Hub.Close], or by the
+// [Disconnect] policy. Values queued before the end can still be read; then
+// All returns and C is closed.
 type Subscription[T any] struct {
 	q *queue[T, T]
 }
 
-// C returns the channel values arrive on, in publish order. It is closed
-// when the subscription ends, after the values already queued. Only the
-// subscriber's reading goroutine(s) should receive from it.
-func (s *Subscription[T]) C() <-chan T { return s.q.ch }
+// C returns the channel values arrive on, in publish order, for a reader
+// that selects on it beside other channels. It is closed when the
+// subscription ends, after the values already queued. Only the subscriber's
+// reading goroutine(s) should receive from it.
+//
+// The first call turns the queue into that channel (values already queued
+// move into it, in order), and from then on every value costs a channel
+// send and receive. [Subscription.All] takes values in batches instead, and
+// is several times cheaper per value when they arrive in bursts.
+func (s *Subscription[T]) C() <-chan T { return s.q.channel() }
 
-// All returns an iterator over the values of C. It ends when the
-// subscription ends and its queue is drained. Breaking out of the loop
-// does not close the subscription; call Close for that. The iterator runs
-// on the goroutine that ranges over it.
+// All returns an iterator over the subscription's values, in publish order.
+// It ends when the subscription ends and its queue is drained. Breaking out
+// of the loop does not close the subscription; call Close for that. The
+// iterator runs on the goroutine that ranges over it.
+//
+// All takes every queued value at once and yields them one by one, so a
+// burst costs one lock and at most one wake-up, and a publisher blocked by
+// a full queue ([Block]) is released as soon as the batch is taken, not
+// when the loop has handled it.
 func (s *Subscription[T]) All() iter.Seq[T] {
 	return func(yield func(T) bool) {
-		for v := range s.q.ch {
-			if !yield(v) {
+		var spare []T
+		for {
+			vs, ok, switched := s.q.take(spare)
+			if switched {
+				for v := range s.q.ch {
+					if !yield(v) {
+						return
+					}
+				}
 				return
 			}
+			if !ok {
+				return
+			}
+			for i, v := range vs {
+				if !yield(v) {
+					s.q.putBack(vs[i+1:])
+					return
+				}
+			}
+			clear(vs)
+			spare = vs[:0]
 		}
 	}
 }
