@@ -17,6 +17,17 @@
 // interleave. [Conn.Close] may be called from any goroutine, any number of
 // times, concurrently with everything else.
 //
+// # Optional interfaces
+//
+// A Conn may also tell its reader more. A [Backlogger] says whether the next
+// Read will return at once (its Buffered is for the reader goroutine,
+// between Reads), so the reader can hand messages on in batches; a
+// [ProgressReporter] says how many bytes have arrived and whether a Read
+// waits for the network (from any goroutine), so a heartbeat can tell a
+// busy reader from a silent peer. A Conn that wraps another one exposes it
+// through [Wrapper], and [BacklogOf] and [ProgressOf] find the
+// implementation along that chain. Callers do without when they find none.
+//
 // # Errors
 //
 // Errors are typed so callers branch with [errors.Is] and [errors.As]:

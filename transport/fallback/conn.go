@@ -7,6 +7,11 @@ import (
 	"github.com/tether-go/tether/transport"
 )
 
+var (
+	_ transport.Wrapper = (*primaryConn)(nil)
+	_ transport.Wrapper = (*secondaryConn)(nil)
+)
+
 // primaryConn is a Conn of the primary transport, labelled with its name.
 type primaryConn struct {
 	transport.Conn
@@ -17,6 +22,13 @@ type primaryConn struct {
 //
 // Safe from any goroutine.
 func (c *primaryConn) TransportName() string { return c.name }
+
+// Unwrap returns the primary's Conn, whose optional interfaces
+// ([transport.Backlogger], [transport.ProgressReporter]) describe this one:
+// Read is the primary's Read. See [transport.Wrapper].
+//
+// Safe from any goroutine.
+func (c *primaryConn) Unwrap() transport.Conn { return c.Conn }
 
 func (t *Transport) wrapPrimary(c transport.Conn) transport.Conn {
 	return &primaryConn{Conn: c, name: t.primary.Name()}
@@ -52,6 +64,15 @@ func (t *Transport) wrapSecondary(c transport.Conn, target transport.Target) tra
 //
 // Safe from any goroutine.
 func (c *secondaryConn) TransportName() string { return c.name }
+
+// Unwrap returns the secondary's Conn. Its optional interfaces
+// ([transport.Backlogger], [transport.ProgressReporter]) describe this one
+// too: Read returns what the secondary's Read returns, one message for one,
+// and waits only while it waits (it swaps the error for the upgrade's,
+// which takes a lock held only for a moment). See [transport.Wrapper].
+//
+// Safe from any goroutine.
+func (c *secondaryConn) Unwrap() transport.Conn { return c.Conn }
 
 // Read reads from the secondary Conn. When the Conn ended for the upgrade,
 // the error is a [*transport.CloseError] with code 1012 wrapping

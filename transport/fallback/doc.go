@@ -63,6 +63,11 @@
 // [WithOnSwitch] is told about each switch with its reason: the primary's
 // error for a downgrade, ErrUpgrade for an upgrade.
 //
+// The Conns also have an Unwrap method ([transport.Wrapper]), so
+// [transport.BacklogOf] and [transport.ProgressOf] find the optional
+// interfaces of the Conn underneath (the WebSocket one's, say): the wrapper
+// reads through it, message for message.
+//
 // # Heartbeat
 //
 // The secondary Conn is passed through as it is. The polling transport

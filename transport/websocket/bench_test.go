@@ -102,3 +102,37 @@ func (*discardConn) Write(p []byte) (int, error) { return len(p), nil }
 func (*discardConn) Read([]byte) (int, error)    { return 0, io.EOF }
 
 var _ net.Conn = (*discardConn)(nil)
+
+// BenchmarkBuffered is a batching reader's loop: Read, then Buffered to
+// decide whether to read on before handing the batch over. Compare with
+// BenchmarkRead and BenchmarkReadText for the cost of Buffered; for text,
+// Buffered's UTF-8 check replaces Read's.
+func BenchmarkBuffered(b *testing.B) {
+	for _, bc := range []struct {
+		name  string
+		frame ws.Frame
+	}{
+		{"16B", ws.NewBinaryFrame(bytes.Repeat([]byte{'x'}, 16))},
+		{"text-1KiB", ws.NewTextFrame(bytes.Repeat([]byte{'x'}, 1<<10))},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			var frame bytes.Buffer
+			_ = ws.WriteFrame(&frame, bc.frame)
+			o := defaultOptions()
+			_ = o.resolve()
+			c := newConn(&memConn{in: &loopReader{data: frame.Bytes()}}, nil, &o, "")
+			b.SetBytes(bc.frame.Header.Length)
+			b.ReportAllocs()
+			buffered := 0
+			for b.Loop() {
+				if _, err := c.Read(); err != nil {
+					b.Fatal(err)
+				}
+				if c.Buffered() {
+					buffered++
+				}
+			}
+			b.ReportMetric(float64(buffered)/float64(b.N), "buffered/op")
+		})
+	}
+}

@@ -23,15 +23,20 @@ type conn struct {
 	opts        *options
 	subprotocol string
 
-	// Read side; everything here is guarded by readMu.
-	readMu   sync.Mutex
-	rd       *parkReader
-	hbuf     [ws.MaxHeaderSize - 2]byte
-	ctrl     [ws.MaxControlFramePayloadSize]byte
-	buf      []byte    // the message being assembled, or the last one returned
-	frag     bool      // inside a fragmented message
-	msgOp    ws.OpCode // opcode of the message being assembled
-	utf8Done int       // bytes of buf already checked as UTF-8
+	// Read side; everything here is guarded by readMu, except that the
+	// reader goroutine reads lookAhead and nextReady, which only it
+	// writes, without it (in Buffered).
+	readMu      sync.Mutex
+	rd          *parkReader
+	hbuf        [ws.MaxHeaderSize - 2]byte
+	ctrl        [ws.MaxControlFramePayloadSize]byte
+	buf         []byte    // the message being assembled, or the last one returned
+	frag        bool      // inside a fragmented message
+	msgOp       ws.OpCode // opcode of the message being assembled
+	textChecked bool      // buffered found the next frame a whole text message in valid UTF-8
+	lookAhead   bool      // Buffered was called: Read runs buffered as it returns
+	nextReady   bool      // what buffered found at the end of the last Read
+	utf8Done    int       // bytes of buf already checked as UTF-8
 
 	w writer
 
@@ -52,7 +57,11 @@ type conn struct {
 	wg sync.WaitGroup // the writer's flushing goroutines
 }
 
-var _ transport.Conn = (*conn)(nil)
+var (
+	_ transport.Conn             = (*conn)(nil)
+	_ transport.Backlogger       = (*conn)(nil)
+	_ transport.ProgressReporter = (*conn)(nil)
+)
 
 // newConn wraps an established WebSocket client connection. br holds bytes
 // that arrived with the handshake answer, or is nil.

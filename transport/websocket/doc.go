@@ -81,6 +81,17 @@
 // [transport.ErrInvalidUTF8]. A close frame from the peer is answered with
 // the same code and ends the connection with a remote *CloseError.
 //
+// A connection implements [transport.Backlogger]: Buffered, which the
+// reader goroutine calls between Reads, says true when the next frame is
+// all in the read buffer and Read will return it as it is (a ping, a pong,
+// or a whole message in one frame, checked like Read checks it), or when
+// the connection has ended. After the first call, each Read looks at the
+// frame that follows its message before it returns, so Buffered costs no
+// lock. It also implements [transport.ProgressReporter]: ReadProgress, from
+// any goroutine, reports the bytes read from the connection so far (after
+// TLS, for wss) and whether a Read, or Close reading the peer's answer, is
+// waiting for the network.
+//
 // A connection that fails without a close handshake (a reset, EOF, an idle
 // read timeout, a failed write) ends with a *CloseError of code 1006
 // ([transport.StatusAbnormalClosure]) whose Err is the cause, so
@@ -152,8 +163,8 @@
 //
 // A Transport is safe for concurrent use. On a connection, one goroutine at a
 // time may call Read; Write and Ping may be called from any number of
-// goroutines; Close, Done, Err and Subprotocol from any goroutine at any
-// time. A connection starts no goroutine of its own, so an idle one costs
+// goroutines; Close, Done, Err, Subprotocol and ReadProgress from any
+// goroutine at any time; Buffered from the reading goroutine, between Reads. A connection starts no goroutine of its own, so an idle one costs
 // the caller's reader goroutine and nothing else. The exception is short:
 // while queued frames (or a pong the reader owes) wait to go out, one
 // flushing goroutine may write them, and it ends when nothing is queued;

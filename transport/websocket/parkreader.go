@@ -2,6 +2,8 @@ package websocket
 
 import (
 	"io"
+	"math"
+	"sync/atomic"
 )
 
 // parkReader is the buffered reader of a connection. Its buffer goes back to
@@ -11,20 +13,33 @@ import (
 // to be readable without reading it (wait); without one (TLS, a custom
 // NetDial) the buffer is kept, as a bufio.Reader would.
 //
-// Only the reader goroutine (or Close, under readMu) uses it.
+// It also keeps the account that conn.ReadProgress reports: the bytes read
+// from src, and whether a read or a wait for src is under way.
+//
+// Only the reader goroutine (or Close, under readMu) uses it; progress is
+// the one field any goroutine may read.
 type parkReader struct {
 	src  io.Reader
 	wait func() error // waits until src has bytes; nil when it cannot
-	size int
 	buf  []byte
 	r, w int
-	full bool // the last fill filled the buffer: the socket likely has more
+	// progress is the number of bytes read from src, shifted left by one;
+	// its lowest bit (progressWaiting) is set while a read or a wait for
+	// src is under way. One atomic word, so that a reader from another
+	// goroutine sees a count and a flag that belong together.
+	progress atomic.Uint64
+	size     int32 // the buffer size (int32 keeps the struct at 80 bytes)
+	full     bool  // the last fill filled the buffer: the socket likely has more
 }
 
+// progressWaiting is the flag bit of parkReader.progress; the count is
+// kept above it.
+const progressWaiting = 1
+
 func newParkReader(src io.Reader, wait func() error, size int) *parkReader {
-	p := &parkReader{src: src, wait: wait, size: size}
+	p := &parkReader{src: src, wait: wait, size: int32(min(size, math.MaxInt32))}
 	if wait == nil {
-		p.buf = make([]byte, size)
+		p.buf = make([]byte, p.size)
 	}
 	return p
 }
@@ -36,10 +51,13 @@ func (p *parkReader) Read(b []byte) (int, error) {
 		return 0, nil
 	}
 	if p.r == p.w {
-		if len(b) >= p.size {
+		if len(b) >= int(p.size) {
 			// Straight into b: no buffer is held while this blocks.
 			p.release()
-			return p.src.Read(b)
+			p.progress.Add(progressWaiting)
+			n, err := p.src.Read(b)
+			p.progress.Add(uint64(n)<<1 - progressWaiting)
+			return n, err
 		}
 		if err := p.fill(); err != nil {
 			return 0, err
@@ -76,12 +94,21 @@ func (p *parkReader) release() {
 	p.r, p.w = 0, 0
 }
 
-// fill reads what the source has into an empty buffer. When the last fill
-// did not fill the buffer, the socket was drained, so the next read would
-// likely wait: the buffer is parked for the wait. When it did, more bytes
-// are likely there and the buffer is kept, which saves the wait's system
-// call on a busy connection.
+// fill reads what the source has into an empty buffer, flagged as waiting
+// in progress from before the wait to after the read, and counts the bytes.
 func (p *parkReader) fill() error {
+	p.progress.Add(progressWaiting)
+	err := p.refill()
+	p.progress.Add(uint64(p.w)<<1 - progressWaiting)
+	return err
+}
+
+// refill does the work of fill. When the last fill did not fill the
+// buffer, the socket was drained, so the next read would likely wait: the
+// buffer is parked for the wait. When it did, more bytes are likely there
+// and the buffer is kept, which saves the wait's system call on a busy
+// connection. It leaves in p.w the number of bytes read (0 on an error).
+func (p *parkReader) refill() error {
 	if !p.full && p.wait != nil {
 		p.release()
 		if err := p.wait(); err != nil {
@@ -89,7 +116,7 @@ func (p *parkReader) fill() error {
 		}
 	}
 	if p.buf == nil {
-		p.buf = getBuf(p.size)
+		p.buf = getBuf(int(p.size))
 	}
 	p.r, p.w = 0, 0
 	for tries := 0; tries < 100; tries++ {
@@ -106,4 +133,11 @@ func (p *parkReader) fill() error {
 		}
 	}
 	return io.ErrNoProgress
+}
+
+// readProgress returns the bytes read from src so far and whether a read
+// or a wait for src is under way. Safe from any goroutine.
+func (p *parkReader) readProgress() (received uint64, waiting bool) {
+	v := p.progress.Load()
+	return v >> 1, v&progressWaiting != 0
 }

@@ -32,16 +32,26 @@ const minBuffer = 512
 func (c *conn) Read() (transport.Message, error) {
 	c.readMu.Lock()
 	m, err := c.read()
+	if c.lookAhead {
+		// For Buffered, under the lock held anyway.
+		c.nextReady = c.buffered()
+	}
+	c.unlockRead()
+	return m, err
+}
+
+// unlockRead releases readMu after the reader goroutine used it (in Read or
+// Buffered). Close may be waiting for the reader to see the peer's close
+// frame, having found readMu held: it is told the reader has gone, so it
+// reads by itself.
+func (c *conn) unlockRead() {
 	c.readMu.Unlock()
 	if c.closing.Load() {
-		// Close may be waiting for this reader to see the peer's close
-		// frame: tell it the reader has gone, so it reads by itself.
 		select {
 		case c.readerLeft <- struct{}{}:
 		default:
 		}
 	}
-	return m, err
 }
 
 // read runs under readMu.
@@ -75,6 +85,9 @@ func (c *conn) read() (transport.Message, error) {
 			}
 			return c.readFailed(err)
 		}
+		// Buffered may have checked this frame's text already.
+		checked := c.textChecked
+		c.textChecked = false
 		state := ws.StateClientSide
 		if c.frag {
 			state |= ws.StateFragmented
@@ -98,7 +111,7 @@ func (c *conn) read() (transport.Message, error) {
 		if err := c.readPayload(h.Length); err != nil {
 			return c.readFailed(err)
 		}
-		if c.msgOp == ws.OpText && !c.checkUTF8(h.Fin) {
+		if c.msgOp == ws.OpText && !checked && !c.checkUTF8(h.Fin) {
 			return c.failWith(transport.StatusInvalidPayloadData, transport.ErrInvalidUTF8)
 		}
 		if !h.Fin {
@@ -263,7 +276,7 @@ func (c *conn) readFailed(err error) (transport.Message, error) {
 // ended the stream first. It runs under readMu, on the reader or on Close.
 func (c *conn) readUntilClose() error {
 	// The rest of a fragmented message is discarded like the rest.
-	c.frag = false
+	c.frag, c.textChecked = false, false
 	for {
 		h, err := ws.ReadHeaderBuffer(c.rd, c.hbuf[:])
 		if err != nil {

@@ -1,0 +1,137 @@
+package websocket
+
+import (
+	"encoding/binary"
+	"unicode/utf8"
+
+	"github.com/gobwas/ws"
+)
+
+// Buffered reports whether the next Read is certain to return without
+// waiting for the network (see [transport.Backlogger]): the connection has
+// ended, or the bytes already received hold the whole next frame and it is
+// a ping, a pong, or a complete message in one frame that Read will accept
+// (a valid header within the size limits, valid UTF-8 for text). Anything
+// else reports false, among them a fragment, a close frame (Read then
+// echoes it and ends the connection), a frame Read would reject (Read then
+// fails the connection and waits for the peer to hang up), and a close
+// under way. A Close that starts after Buffered returned may still make the
+// next Read wait for the peer's answer.
+//
+// The first call looks at the read buffer under the read lock. It also
+// makes every later Read look at what follows its message before it
+// returns, under the lock it holds anyway, so that later calls cost a few
+// loads and no lock. The look reads nothing, does not allocate, and costs a
+// few nanoseconds, plus the UTF-8 check of a text frame, which the Read of
+// that frame then skips.
+//
+// Only the reader goroutine may call it, between Reads.
+func (c *conn) Buffered() bool {
+	if !c.lookAhead {
+		if !c.readMu.TryLock() {
+			// Close is reading the peer's answer itself: Read would wait.
+			return false
+		}
+		c.lookAhead = true
+		c.nextReady = c.buffered()
+		c.unlockRead()
+	}
+	if c.nextReady && !c.closing.Load() {
+		return true
+	}
+	select {
+	case <-c.done:
+		return true // Read returns Err at once
+	default:
+		return false
+	}
+}
+
+// buffered looks at the next frame for Buffered. It runs under readMu. It
+// leaves the end of the connection to Buffered, which checks it when this
+// says false.
+func (c *conn) buffered() bool {
+	if c.closing.Load() {
+		return false // Read discards the input up to the peer's close frame
+	}
+	p := c.rd
+	head := p.buf[p.r:p.w]
+	var rest []byte // bytes that came with the handshake answer, after head
+	if hr, ok := p.src.(*handshakeReader); ok && hr.br != nil {
+		if n := hr.br.Buffered(); n > 0 {
+			rest, _ = hr.br.Peek(n) // n bytes are buffered: no read
+		}
+	}
+
+	op, size, length, ok := peekFrame(head, rest)
+	if !ok || length > int64(len(head)+len(rest)-size) {
+		return false // not a frame Buffered accepts, or not all here
+	}
+	if op.IsControl() {
+		return true // a ping or a pong, which may come inside a fragmented message
+	}
+	if c.frag || length > c.opts.maxFrameSize { // which is at most maxMessageSize
+		return false // Read fails the connection
+	}
+	if op == ws.OpText && !c.textChecked {
+		end := int64(size) + length
+		if end > int64(len(head)) || !utf8.Valid(head[size:end]) {
+			// Invalid, or partly in the handshake's buffer (not worth
+			// joining for the first message or two).
+			return false
+		}
+		c.textChecked = true
+	}
+	return true
+}
+
+// peekFrame parses the header of the frame at the start of the buffered
+// input, which is head followed by rest, without consuming it. It accepts
+// only the headers of frames that Read returns as they are: a final text or
+// binary frame, or a ping or pong with a 7-bit length, each without
+// reserved bits or mask (a server does not mask). For those it returns the
+// opcode, the header size and the payload length; for anything else, or an
+// input shorter than the header, ok is false.
+func peekFrame(head, rest []byte) (op ws.OpCode, size int, length int64, ok bool) {
+	const maxSize = 10 // an unmasked header
+	if len(head) < maxSize && len(rest) > 0 {
+		var joined [maxSize]byte
+		n := copy(joined[:], head)
+		n += copy(joined[n:], rest)
+		return parseFrameHeader(joined[:n])
+	}
+	return parseFrameHeader(head)
+}
+
+// parseFrameHeader is peekFrame on one slice.
+func parseFrameHeader(b []byte) (op ws.OpCode, size int, length int64, ok bool) {
+	if len(b) < 2 || b[0]&0xf0 != 0x80 || b[1]&0x80 != 0 {
+		return 0, 0, 0, false // too short, not final, reserved bits, or masked
+	}
+	op = ws.OpCode(b[0] & 0x0f)
+	n := b[1] & 0x7f
+	switch op {
+	case ws.OpPing, ws.OpPong:
+		if n > ws.MaxControlFramePayloadSize {
+			return 0, 0, 0, false // a longer encoding of a control frame's length
+		}
+		return op, 2, int64(n), true
+	case ws.OpText, ws.OpBinary:
+	default:
+		return 0, 0, 0, false // a continuation, a close, or reserved
+	}
+	switch n {
+	case 126:
+		if len(b) < 4 {
+			return 0, 0, 0, false
+		}
+		return op, 4, int64(binary.BigEndian.Uint16(b[2:4])), true
+	case 127:
+		if len(b) < 10 || b[2]&0x80 != 0 {
+			return 0, 0, 0, false // short, or a length Read rejects
+		}
+		return op, 10, int64(binary.BigEndian.Uint64(b[2:10])), true
+	default:
+		return op, 2, int64(n), true
+	}
+}
