@@ -31,9 +31,9 @@ type member[T any] interface {
 // watches done and the hub's unblock, which are closed before anyone takes
 // mu to close the queue, so closing never deadlocks behind it.
 type queue[T, E any] struct {
-	hub   *Hub[T]
-	info  SubInfo
-	limit int // values the queue may hold before its policy applies
+	hub    *Hub[T]
+	info   SubInfo
+	limit  int // values the queue may hold before its policy applies
 	wrap   func(T) E
 	unwrap func(E) T
 	// endItem, when set, is queued into a reserved slot before a Disconnect
