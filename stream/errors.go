@@ -14,6 +14,13 @@ var (
 	// [Disconnect] overflow policy closed because its queue was full. An Rx
 	// subscriber receives it as its last item.
 	ErrSlowSubscriber = errors.New("tether/stream: slow subscriber disconnected")
+	// ErrDropped is matched by reports of values that a subscriber's
+	// overflow policy ([DropOldest], [DropNewest], [Disconnect]) dropped, or
+	// that a [Block] subscriber could not take once [Hub.Unblock] was
+	// called. The stream package counts drops ([Subscription.Dropped]) and
+	// calls [OnDrop] and [OnAnyDrop]; users of a hub, such as the tether
+	// Client, wrap this sentinel in the reports they make of them.
+	ErrDropped = errors.New("tether/stream: value dropped")
 	// ErrInvalidConfig is matched by every [*ConfigError].
 	ErrInvalidConfig = errors.New("tether/stream: invalid configuration")
 	// ErrUnknownType means [Router.Dispatch] found no route for an envelope's
