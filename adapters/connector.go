@@ -29,6 +29,12 @@ func StaticTarget(t transport.Target) TargetFunc {
 // dialing, then the reader while open (a close handshake runs on a
 // short-lived goroutine of its own).
 //
+// Readers run one at a time: the reader of a new connection starts reading
+// only once the reader of the previous one has returned, so messages reach
+// the handler in the order the connections carried them and the handler
+// never runs on two goroutines at once, even when it was still busy with
+// the old connection's last message when the new one opened.
+//
 // All methods are safe for concurrent use.
 type Connector struct {
 	m         *fsm.Machine
@@ -37,9 +43,11 @@ type Connector struct {
 	observers []Observer
 	inbound   []InboundObserver // the observers that see messages
 	onMessage func(s *Session, msg transport.Message)
+	onFlush   func(s *Session)
 
-	wg     sync.WaitGroup
-	remove func()
+	wg      sync.WaitGroup // dials and close handshakes
+	readers sync.WaitGroup
+	remove  func()
 
 	mu         sync.Mutex
 	dialCancel context.CancelFunc
@@ -47,6 +55,7 @@ type Connector struct {
 	current    *Session // open or closing
 	closeCode  transport.StatusCode
 	closeWhy   string
+	lastReader chan struct{} // closed when the latest session's reader returns
 }
 
 // ConnectorOption configures a Connector.
@@ -72,6 +81,16 @@ func WithObserver(o Observer) ConnectorOption {
 // The payload is borrowed: copy what must outlive the call.
 func WithMessageHandler(f func(s *Session, msg transport.Message)) ConnectorOption {
 	return connectorOption(func(c *Connector) { c.onMessage = f })
+}
+
+// WithFlushHandler sets the function called on the reader goroutine after
+// the data messages that were ready together: once the connection has no
+// more complete messages buffered (see [transport.BacklogOf]; after every
+// message when the Conn cannot tell), and before the reader returns. A
+// message handler that gathers messages hands them on here, so that a
+// burst costs one hand-over instead of one per message.
+func WithFlushHandler(f func(s *Session)) ConnectorOption {
+	return connectorOption(func(c *Connector) { c.onFlush = f })
 }
 
 // NewConnector attaches a connector to m. It dials through tr, at the target
@@ -113,6 +132,17 @@ func (c *Connector) Current() *Session {
 // Wait blocks until every goroutine the connector started has returned, or
 // ctx ends. Call it after the machine reached Closed.
 func (c *Connector) Wait(ctx context.Context) error {
+	if err := waitGroup(ctx, &c.wg); err != nil {
+		return err
+	}
+	return waitGroup(ctx, &c.readers)
+}
+
+// WaitBackground blocks until the dial and close goroutines have returned,
+// or ctx ends; readers may still be running. A reader returns once its
+// connection has ended and the handlers it is calling have returned: a
+// client closing from inside a handler waits here, not for itself.
+func (c *Connector) WaitBackground(ctx context.Context) error {
 	return waitGroup(ctx, &c.wg)
 }
 
@@ -161,7 +191,8 @@ func (c *Connector) dial(ctx context.Context, cancel context.CancelFunc, epoch u
 		_, _ = c.m.Fire(context.Background(), fsm.Input{Event: fsm.EventDialFailed, Cause: err, Epoch: epoch})
 		return
 	}
-	s := &Session{Epoch: epoch, Conn: conn, Transport: transportName(c.tr, conn)}
+	s := &Session{Epoch: epoch, Conn: conn, Transport: transportName(c.tr, conn),
+		progress: transport.ProgressOf(conn)}
 	c.mu.Lock()
 	c.pending = s
 	c.mu.Unlock()
@@ -196,19 +227,47 @@ func (c *Connector) open(tr fsm.Transition) {
 		return // cannot happen: Dialed is guarded by the epoch
 	}
 	c.current = s
+	prev := c.lastReader
+	done := make(chan struct{})
+	c.lastReader = done
 	c.mu.Unlock()
 	s.opened.Store(tr.Time.UnixNano())
 	for _, o := range c.observers {
 		o.Opened(s)
 	}
-	c.wg.Go(func() { c.read(s) })
+	c.readers.Go(func() {
+		defer close(done)
+		if prev != nil {
+			// The previous reader may still be in a handler: wait, so
+			// that handlers see connections in order and one at a time.
+			select {
+			case <-prev:
+			case <-s.Conn.Done():
+			}
+		}
+		c.read(s)
+	})
 }
 
 // read is the session's reader goroutine.
 func (c *Connector) read(s *Session) {
+	backlog := transport.BacklogOf(s.Conn)
+	count := s.progress == nil // keep the session's own account of reads
+	unflushed := false
 	for {
+		if count {
+			s.reads.Add(1)
+			s.inRead.Store(true)
+		}
 		msg, err := s.Conn.Read()
+		if count {
+			s.inRead.Store(false)
+			s.reads.Add(1)
+		}
 		if err != nil {
+			if unflushed {
+				c.onFlush(s)
+			}
 			c.readEnded(s, err)
 			return
 		}
@@ -217,6 +276,11 @@ func (c *Connector) read(s *Session) {
 		}
 		if msg.Type.IsData() && c.onMessage != nil {
 			c.onMessage(s, msg)
+			unflushed = c.onFlush != nil
+		}
+		if unflushed && (backlog == nil || !backlog.Buffered()) {
+			unflushed = false
+			c.onFlush(s)
 		}
 	}
 }

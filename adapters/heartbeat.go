@@ -16,9 +16,18 @@ import (
 
 // Heartbeat is the heartbeat adapter, an [InboundObserver] of the [Connector]. While
 // a session is open it probes the peer every Interval (a ping frame or an
-// application message) and expects a sign of life within PongTimeout. Any
-// inbound frame counts as one. If none comes, it fires heartbeat_timeout with
-// cause [ErrHeartbeatTimeout]: a failure, so the reconnect policy runs.
+// application message) and expects a sign of life within PongTimeout. Anything
+// received counts as one: any frame, and with a Conn that reports its
+// progress (see [transport.ProgressReporter]) any byte, so a large message
+// still arriving keeps the connection alive. If nothing comes, it fires
+// heartbeat_timeout with cause [ErrHeartbeatTimeout]: a failure, so the
+// reconnect policy runs.
+//
+// Only a reader waiting for the network can find the peer silent. While the
+// reader is busy elsewhere (a consumer is slow to take a message, a
+// callback blocks), the answer may be waiting unread: the deadline passes
+// without a verdict, and the next probe asks again. A slow consumer is not
+// a dead peer.
 //
 // The answer to a probe (a pong, or what the PongMatcher recognises) gives
 // the round-trip time, published through RTT and the OnRTT callback, and
@@ -39,15 +48,14 @@ type Heartbeat struct {
 
 // beat is the heartbeat state of one session.
 type beat struct {
-	s    *Session
-	seen atomic.Uint64 // inbound frames so far
+	s *Session
 
 	mu          sync.Mutex
 	ended       bool
 	outstanding bool
 	probeID     uint64 // numbers probes, so a late deadline cannot judge a newer one
 	sentAt      time.Time
-	seenAtProbe uint64
+	seenAtProbe uint64 // the reader's progress when the probe went out
 	markAtProbe uint64
 	tag         atomic.Pointer[[]byte] // the outstanding ping's payload, read by the reader
 	tick        clock.Timer
@@ -107,14 +115,12 @@ func (h *Heartbeat) Opened(s *Session) {
 	b.mu.Unlock()
 }
 
-// Inbound counts a sign of life and recognises answers. Part of
-// [InboundObserver].
+// Inbound recognises answers. Part of [InboundObserver].
 func (h *Heartbeat) Inbound(s *Session, m transport.Message) {
 	b := h.cur.Load()
 	if b == nil || b.s != s {
 		return
 	}
-	b.seen.Add(1)
 	if h.isAnswer(b, m) {
 		h.answered(b)
 	}
@@ -167,7 +173,7 @@ func (h *Heartbeat) probe(b *beat) {
 		b.tag.Store(&tag)
 	}
 	b.sentAt = h.clk.Now()
-	b.seenAtProbe = b.seen.Load()
+	b.seenAtProbe, _ = b.s.ReadProgress()
 	b.markAtProbe = b.s.WriteMark()
 	h.stop(b.deadline)
 	b.deadline = h.afterFunc(h.cfg.PongTimeout, func() { h.expire(b, id) })
@@ -221,10 +227,16 @@ func (h *Heartbeat) expire(b *beat, id uint64) {
 		return
 	}
 	b.outstanding = false
-	alive := b.seen.Load() != b.seenAtProbe
+	received, waiting := b.s.ReadProgress()
+	atProbe := b.seenAtProbe
 	b.mu.Unlock()
-	if alive {
-		return // frames arrived, just not the answer: the peer lives
+	if received != atProbe {
+		return // something arrived, just not the answer: the peer lives
+	}
+	if !waiting {
+		// The reader is not waiting for the network: it is busy handing a
+		// message on, and the answer may be waiting behind it. No verdict.
+		return
 	}
 	_, _ = h.m.Fire(context.Background(), fsm.Input{
 		Event: fsm.EventHeartbeatTimeout, Cause: ErrHeartbeatTimeout, Epoch: b.s.Epoch,

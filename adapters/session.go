@@ -26,6 +26,12 @@ type Session struct {
 	opened  atomic.Int64 // unix nanos of the Open transition
 	closing atomic.Bool  // the user asked to close this session
 
+	// progress is the Conn's own account of its reads, or nil; then the
+	// reader keeps one in reads and inRead.
+	progress transport.ProgressReporter
+	reads    atomic.Uint64 // Read calls started plus Read calls returned
+	inRead   atomic.Bool   // a Read is in progress
+
 	writes   atomic.Uint64 // data messages written so far: the write mark
 	mu       sync.Mutex
 	inflight []Sent // inflight[head:]: written, not yet confirmed by the peer, oldest first
@@ -58,6 +64,20 @@ func (s *Session) OpenedAt() time.Time {
 		return time.Unix(0, n)
 	}
 	return time.Time{}
+}
+
+// ReadProgress reports what the session's reader has done: a count that
+// grows with everything it received, and whether it is waiting for the
+// network right now (rather than busy handing a message on, or not reading
+// at all). The count is in bytes when the Conn reports its progress (see
+// [transport.ProgressReporter]); otherwise it counts the reader's Read
+// calls, started and returned, and waiting means a Read is in progress.
+// Safe from any goroutine.
+func (s *Session) ReadProgress() (received uint64, waiting bool) {
+	if s.progress != nil {
+		return s.progress.ReadProgress()
+	}
+	return s.reads.Load(), s.inRead.Load()
 }
 
 // Closing reports whether the user asked to close this session.

@@ -20,6 +20,7 @@ type Hub[T any] struct {
 	onDrop func(SubInfo, T)
 	defs   []SubOption
 	err    error
+	cur    *current[T] // WithCurrent, or nil
 
 	initOnce    sync.Once
 	unblockOnce sync.Once
@@ -51,6 +52,11 @@ func NewHub[T any](opts ...HubOption) *Hub[T] {
 		}
 		h.onDrop = f
 	}
+	cur, err := newCurrent[T](cfg.current)
+	if err != nil && h.err == nil {
+		h.err = err
+	}
+	h.cur = cur
 	return h
 }
 
@@ -71,7 +77,12 @@ func (h *Hub[T]) Err() error { return h.err }
 // [Hub.Unblock] is called. Publishing to a closed hub, or with no
 // subscribers, does nothing.
 func (h *Hub[T]) Publish(v T) {
-	l := h.list.Load()
+	var l *memberList[T]
+	if h.cur != nil {
+		l = h.cur.set(h, v)
+	} else {
+		l = h.list.Load()
+	}
 	if l == nil {
 		return
 	}
@@ -90,7 +101,8 @@ func (h *Hub[T]) Publish(v T) {
 // batch returns, only its values.
 //
 // A batch costs each subscriber reading with [Subscription.All] one lock
-// and at most one wake-up, however many values it holds.
+// and at most one wake-up, however many values it holds. PublishEach does
+// not change the hub's [WithCurrent] value.
 func (h *Hub[T]) PublishEach(batch func(i int) []T) int {
 	l := h.list.Load()
 	if l == nil {
@@ -137,12 +149,16 @@ func (h *Hub[T]) Subscribe(ctx context.Context, opts ...SubOption) *Subscription
 	if err != nil {
 		cfg = resolved[T]{subConfig: subConfig{buffer: 1, overflow: Block}}
 	}
-	q := newQueue(h, cfg, identity[T], identity[T], nil, false)
 	if err != nil {
+		q := newQueue(h, cfg, identity[T], identity[T], nil, false)
 		q.shutdown(err)
 		return &Subscription[T]{q: q}
 	}
-	h.attach(ctx, q)
+	var q *queue[T, T]
+	h.join(&cfg, func() {
+		q = newQueue(h, cfg, identity[T], identity[T], nil, false)
+		h.attach(ctx, q)
+	})
 	return &Subscription[T]{q: q}
 }
 
@@ -259,6 +275,16 @@ func (h *Hub[T]) attach(ctx context.Context, m interface {
 		}
 	}
 	m.watch(ctx)
+}
+
+// join runs attach, which makes a queue from cfg and attaches it, with the
+// hub's current value (WithCurrent) first among cfg's initial values.
+func (h *Hub[T]) join(cfg *resolved[T], attach func()) {
+	if h.cur == nil {
+		attach()
+		return
+	}
+	h.cur.join(cfg, attach)
 }
 
 // remove takes m out of the hub. It is idempotent.

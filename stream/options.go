@@ -80,6 +80,7 @@ type HubOption interface {
 type hubConfig struct {
 	defaults []SubOption
 	onDrop   any // func(SubInfo, T)
+	current  any // *T, from WithCurrent
 }
 
 type hubOptionFunc func(*hubConfig)

@@ -37,8 +37,11 @@ func (h *Hub[T]) Observable(ctx context.Context, opts ...SubOption) rxgo.Observa
 	if cfg.overflow == Disconnect {
 		endItem = rxgo.Error
 	}
-	q := newQueue(h, cfg, toItem[T], fromItem[T], endItem, true)
-	h.attach(ctx, q)
+	var q *queue[T, rxgo.Item]
+	h.join(&cfg, func() {
+		q = newQueue(h, cfg, toItem[T], fromItem[T], endItem, true)
+		h.attach(ctx, q)
+	})
 	return rxgo.FromChannel(q.ch, rxgo.WithContext(ctx))
 }
 
