@@ -2,59 +2,85 @@ package tether
 
 import (
 	"sync"
-	"sync/atomic"
-
-	"github.com/tether-go/tether/internal/goid"
 )
+
+// maxCallbacks bounds the callbacks waiting to run. A callback that is slow
+// (an OnError that takes a millisecond, facing a flood of undecodable
+// messages) cannot make the queue grow without limit: what does not fit is
+// counted and reported as a *CallbackDropError once there is room again.
+const maxCallbacks = 1024
 
 // serializer runs callbacks one at a time, in the order they were posted,
 // on a goroutine that exists only while callbacks are pending: nothing runs
 // while the client is quiet. Callbacks never run under the client's locks,
 // so they may call any method of the client.
 type serializer struct {
+	// overflow, when set, is called on the serializer's goroutine, as a
+	// callback of its own, with the number of callbacks dropped since the
+	// last call, once the queue is no more than half full.
+	overflow func(dropped uint64)
+
 	mu      sync.Mutex
 	queue   []func()
+	head    int
+	dropped uint64
 	running bool
-	runner  atomic.Uint64 // goroutine id of the drain, 0 while idle
 	idle    chan struct{} // closed when the queue drains; nil while idle
 }
 
-// post queues f.
-func (s *serializer) post(f func()) {
+// post queues f; when the queue is full, f is dropped and counted.
+func (s *serializer) post(f func()) { s.enqueue(f, false) }
+
+// postAlways queues f even when the queue is full. It is for callbacks the
+// client depends on (the one that lets the reader deliver after OnOpen,
+// OnClose), which come at most once per connection.
+func (s *serializer) postAlways(f func()) { s.enqueue(f, true) }
+
+func (s *serializer) enqueue(f func(), always bool) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !always && len(s.queue)-s.head >= maxCallbacks {
+		s.dropped++
+		return
+	}
 	s.queue = append(s.queue, f)
 	if !s.running {
 		s.running = true
 		s.idle = make(chan struct{})
 		go s.drain()
 	}
-	s.mu.Unlock()
 }
 
 func (s *serializer) drain() {
-	s.runner.Store(goid.Current())
 	for {
 		s.mu.Lock()
-		if len(s.queue) == 0 {
-			s.runner.Store(0)
+		var f func()
+		switch {
+		case s.dropped > 0 && s.overflow != nil && len(s.queue)-s.head <= maxCallbacks/2:
+			n := s.dropped
+			s.dropped = 0
+			f = func() { s.overflow(n) }
+		case s.head < len(s.queue):
+			f = s.queue[s.head]
+			s.queue[s.head] = nil
+			s.head++
+			if s.head == len(s.queue) {
+				s.queue, s.head = s.queue[:0], 0
+			} else if s.head >= 64 && s.head*2 >= len(s.queue) {
+				n := copy(s.queue, s.queue[s.head:])
+				clear(s.queue[n:])
+				s.queue, s.head = s.queue[:n], 0
+			}
+		default:
 			s.running = false
 			close(s.idle)
 			s.idle = nil
 			s.mu.Unlock()
 			return
 		}
-		f := s.queue[0]
-		s.queue[0] = nil
-		s.queue = s.queue[1:]
 		s.mu.Unlock()
 		f()
 	}
-}
-
-// inCallback reports whether the caller is a callback run by s.
-func (s *serializer) inCallback() bool {
-	r := s.runner.Load()
-	return r != 0 && r == goid.Current()
 }
 
 // drained returns a channel closed once nothing is queued or running.

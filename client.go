@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tether-go/tether/adapters"
+	"github.com/tether-go/tether/clock"
 	"github.com/tether-go/tether/fsm"
 	"github.com/tether-go/tether/stream"
 	"github.com/tether-go/tether/transport"
@@ -49,16 +50,35 @@ type Client[T any] struct {
 	messages    *stream.Hub[T]
 	errs        *stream.Hub[error]
 	transitions *stream.Hub[fsm.Transition]
+	drops       *dropTally
 
-	mu        sync.Mutex // guards the fields below, and orders transition publication
-	latest    T
-	hasLatest bool
-	lastErr   error
-	trace     []fsm.Transition
-	published fsm.Transition
+	// The reader's own: the burst being gathered, and the last payload
+	// that decoded (borrowed until the next read).
+	in       inbox[T]
+	lastGood []byte
+	lastType transport.MessageType
+
+	latestMu   sync.Mutex // guards the latest message
+	latestRaw  []byte
+	latestType transport.MessageType
+	hasLatest  bool
+
+	// Before the first consumer, the reader holds what it reads (see hold).
+	feedMu     sync.Mutex // orders holding against the first subscription
+	held       []T
+	consumed   atomic.Bool   // something consumes messages: no holding
+	consumer   chan struct{} // closed when consumed turns true
+	noConsumer sync.Once
+
+	mu      sync.Mutex // guards the fields below; never held while user code runs
+	lastErr error
+	trace   []fsm.Transition
 
 	closeOnce sync.Once
-	done      chan struct{}
+	stopFlag  atomic.Bool
+	stopping  chan struct{} // closed when shutdown starts
+	closed    chan struct{} // closed when shutdown is complete: Close returns
+	done      chan struct{} // closed after the last reader and callback
 }
 
 // New builds a client for target. Messages are decoded into T with the codec
@@ -104,16 +124,26 @@ func New[T any, U URL](target U, opts ...Option) (*Client[T], error) {
 	}
 
 	c := &Client[T]{
-		cfg:         cfg,
-		onMessage:   onMessage,
-		m:           fsm.New(fsm.WithClock(cfg.clk)),
-		messages:    stream.NewHub[T](),
-		errs:        stream.NewHub[error](),
-		transitions: stream.NewHub[fsm.Transition](),
-		done:        make(chan struct{}),
+		cfg:       cfg,
+		onMessage: onMessage,
+		m:         fsm.New(fsm.WithClock(cfg.clk)),
+		in:        inbox[T]{codec: cfg.codec, kind: kindOf[T]()},
+		consumer:  make(chan struct{}),
+		stopping:  make(chan struct{}),
+		closed:    make(chan struct{}),
+		done:      make(chan struct{}),
 	}
-	c.published = c.m.Last()
-	c.trace = append(c.trace, c.published)
+	c.cb.overflow = c.callbacksDropped
+	c.drops = &dropTally{clk: clock.OrReal(cfg.clk), report: c.reportDrop}
+	c.messages = stream.NewHub[T](stream.OnAnyDrop(hook[T](c.drops, "messages")))
+	c.errs = stream.NewHub[error](stream.OnAnyDrop(hook[error](c.drops, "errors")))
+	c.transitions = stream.NewHub[fsm.Transition](stream.OnAnyDrop(hook[fsm.Transition](c.drops, "transitions")),
+		stream.WithCurrent(c.m.Last()))
+	if cfg.hold == 0 || onMessage != nil || cfg.onRaw != nil || cfg.router != nil {
+		c.consumed.Store(true)
+		close(c.consumer)
+	}
+	c.trace = append(c.trace, c.m.Last())
 	c.m.AddHook(c.record) // first, so streams see a transition before adapters react to it
 	if cfg.logger != nil {
 		c.m.AddHook(adapters.LogTransitions(cfg.logger))
@@ -137,7 +167,8 @@ func New[T any, U URL](target U, opts ...Option) (*Client[T], error) {
 	c.con = adapters.NewConnector(c.m, cfg.tr, c.targetFunc(urlFunc),
 		adapters.WithObserver(c.hb),
 		adapters.WithObserver(c.out),
-		adapters.WithMessageHandler(c.inbound))
+		adapters.WithMessageHandler(c.inbound),
+		adapters.WithFlushHandler(c.flush))
 
 	if cfg.autoConnect {
 		if _, err := c.con.Connect(context.Background()); err != nil {
@@ -249,30 +280,46 @@ func (c *Client[T]) Connect(ctx context.Context) error {
 
 // Close closes the connection (with the close handshake when it is open) and
 // stops everything the client started. It works from any goroutine, in any
-// state, any number of times: every call waits for the same shutdown and
-// returns nil once it is complete, or ctx's error when ctx ends first (the
-// shutdown still completes, bounded by the transport's close timeout).
+// state, any number of times, and from inside any callback, handler or
+// subscriber loop of the client's own: every call waits for the same
+// shutdown and returns nil once it is complete, or ctx's error when ctx
+// ends first (the shutdown still completes, bounded by the transport's
+// close timeout).
+//
+// Once Close has been called, no message reaches OnRaw, OnMessage, a
+// router or a subscriber, and a subscriber that stopped reading no longer
+// holds anything up: what it could not take is dropped and reported.
 // Messages still queued in the outbound buffer are reported as dropped.
+// When Close returns, the client is Closed, its connection is released and
+// its streams have ended; callbacks already queued (OnClose among them)
+// and a handler still running may finish after that. Done closes once
+// they have.
 func (c *Client[T]) Close(ctx context.Context) error {
-	c.closeOnce.Do(func() { go c.shutdown() })
+	c.closeOnce.Do(c.startShutdown)
 	select {
-	case <-c.done:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	if c.cb.inCallback() {
-		return nil // called from a callback: do not wait for ourselves
-	}
-	select {
-	case <-c.cb.drained():
+	case <-c.closed:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 }
 
+// startShutdown starts the shutdown; closeOnce runs it once.
+func (c *Client[T]) startShutdown() {
+	c.stopFlag.Store(true)
+	close(c.stopping)
+	// A subscriber that stopped reading must not hold the shutdown: from
+	// now on what it cannot take is dropped and reported.
+	c.messages.Unblock()
+	c.errs.Unblock()
+	c.transitions.Unblock()
+	go c.shutdown()
+}
+
+// stopped reports whether the shutdown has started.
+func (c *Client[T]) stopped() bool { return c.stopFlag.Load() }
+
 func (c *Client[T]) shutdown() {
-	defer close(c.done)
 	bg := context.Background()
 	for st := c.m.State(); st != fsm.Closed; st = c.m.State() {
 		_, err := c.con.Close(bg, transport.StatusNormalClosure, "")
@@ -283,18 +330,30 @@ func (c *Client[T]) shutdown() {
 			c.m.WaitForStateChange(bg, st)
 		}
 	}
-	_ = c.con.Wait(bg)
+	_ = c.con.WaitBackground(bg)
 	_ = c.rec.Wait(bg)
 	_ = c.hb.Wait(bg)
 	_ = c.out.Wait(bg)
 	_ = c.m.Close()
+	c.drops.flush()
 	c.messages.Close()
 	c.errs.Close()
 	c.transitions.Close()
+	close(c.closed)
+
+	// Done waits for what runs user code: the readers (a handler may be
+	// running) and then the callbacks, which include what the readers
+	// reported on their way out.
+	_ = c.con.Wait(bg)
+	c.drops.flush()
+	<-c.cb.drained()
+	close(c.done)
 }
 
-// Done is closed once the client has shut down: after Close, or after the
-// reconnect policy gave up. Every stream has ended by then.
+// Done is closed once the client has shut down, after Close or after the
+// reconnect policy gave up, and every callback and handler has returned.
+// Every stream has ended by then. Do not wait for Done inside a callback:
+// it waits for that callback.
 func (c *Client[T]) Done() <-chan struct{} { return c.done }
 
 // Reconnect resets the backoff and reconnects now: while waiting, it cuts
@@ -315,13 +374,6 @@ func (c *Client[T]) IsConnected() bool { return c.m.State() == fsm.Open }
 // true, or until ctx ends and reports false.
 func (c *Client[T]) WaitForStateChange(ctx context.Context, from fsm.State) bool {
 	return c.m.WaitForStateChange(ctx, from)
-}
-
-// Latest returns the most recent message, and false before the first one.
-func (c *Client[T]) Latest() (T, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.latest, c.hasLatest
 }
 
 // Err returns the most recent error the error stream carried, or nil.

@@ -1,10 +1,12 @@
 package tether
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/tether-go/tether/adapters"
 	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/stream"
 )
 
 // Sentinel errors, shared with the adapters. Match them with errors.Is.
@@ -22,7 +24,53 @@ var (
 	ErrPossiblyLost = adapters.ErrPossiblyLost
 	// ErrMessageTooLarge: larger than the whole outbound buffer.
 	ErrMessageTooLarge = adapters.ErrMessageTooLarge
+	// ErrNoConsumer: messages arrived before anything consumed them, and
+	// the client holds as many as WithHold allows; it reads no further
+	// until a subscriber, OnMessage, OnRaw or a router takes them.
+	ErrNoConsumer = errors.New("tether: messages held for a consumer that has not subscribed; reading paused")
+	// ErrCallbackDropped is matched by a *CallbackDropError.
+	ErrCallbackDropped = errors.New("tether: callbacks dropped")
 )
+
+// SubscriberDropError reports, on the error stream, to OnError and to the
+// logger, messages (or errors, or transitions) that a subscriber lost to
+// the overflow policy it chose (stream.DropOldest, stream.DropNewest,
+// stream.Disconnect), or that a stream.Block subscriber had not taken when
+// the client shut down. Reports are aggregated per subscriber: the first
+// drop is reported at once, later ones at most once a second of the
+// client's clock, with their count, and the rest when the client shuts
+// down, so the counts add up to the subscriber's Dropped. It matches
+// stream.ErrDropped.
+type SubscriberDropError struct {
+	// Stream is "messages", "errors" or "transitions".
+	Stream string
+	// Subscriber is the subscriber that lost them.
+	Subscriber stream.SubInfo
+	// Count is how many values this report covers.
+	Count uint64
+}
+
+func (e *SubscriberDropError) Error() string {
+	return fmt.Sprintf("tether: %s subscriber %s (%s) dropped %d", e.Stream, e.Subscriber, e.Subscriber.Overflow, e.Count)
+}
+
+func (e *SubscriberDropError) Unwrap() error { return stream.ErrDropped }
+
+// CallbackDropError reports callbacks (OnError, OnTransition, OnRetry,
+// OnRTT...) that were not run because more than 1024 were waiting for a
+// slow callback to return. It is reported on the error stream and to the
+// logger, and passed to OnError, once the queue has room again. It matches
+// ErrCallbackDropped.
+type CallbackDropError struct {
+	// Count is how many callbacks this report covers.
+	Count uint64
+}
+
+func (e *CallbackDropError) Error() string {
+	return fmt.Sprintf("tether: %d callbacks dropped: a callback is too slow for what arrives", e.Count)
+}
+
+func (e *CallbackDropError) Unwrap() error { return ErrCallbackDropped }
 
 // OptionError reports an option that New refused.
 type OptionError struct {

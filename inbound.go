@@ -15,28 +15,50 @@ type onMessageOption struct{ f any }
 func (onMessageOption) apply(*config) {}
 
 // OnMessage calls f with every decoded message, on the reader goroutine,
-// before the message reaches the streams. f must be quick: while it runs,
-// nothing else is read. Its T must be the client's message type, otherwise
-// New fails with an *OptionError.
+// before the message reaches the streams. f owns the value: it may keep it
+// and change it. While f runs nothing else is read, so the peer is slowed
+// down rather than anything lost; the heartbeat does not count that time
+// against the peer. f never runs on two goroutines at once, even across
+// reconnects. Its T must be the client's message type, otherwise New fails
+// with an *OptionError.
 func OnMessage[T any](f func(T)) Option { return onMessageOption{f: f} }
+
+// OnRaw calls f with every data message as it is read, on the reader
+// goroutine, before anything else sees it: the fastest way to consume a
+// connection, with no copy and no allocation. The payload is borrowed: it is
+// valid only until f returns, so copy what must outlive the call. f never
+// runs on two goroutines at once.
+func OnRaw(f func(msg transport.Message)) Option {
+	return optionFunc(func(c *config) { c.onRaw = f })
+}
 
 // inbound handles one data message on the reader goroutine.
 func (c *Client[T]) inbound(_ *adapters.Session, msg transport.Message) {
 	if g := c.gate.Load(); g != nil {
-		<-*g // OnOpen first
-		c.gate.CompareAndSwap(g, nil)
+		select {
+		case <-*g: // OnOpen first
+			c.gate.CompareAndSwap(g, nil)
+		case <-c.stopping:
+		}
 	}
-	v, err := c.decode(msg)
-	if err != nil {
-		c.report(err)
-		return
+	if c.stopped() {
+		return // Close was called: no message reaches user code any more
 	}
-	c.mu.Lock()
-	c.latest, c.hasLatest = v, true
-	c.mu.Unlock()
+	if f := c.cfg.onRaw; f != nil {
+		f(msg)
+	}
+	var v T
+	if c.in.kind == viaCodec {
+		var err error
+		if v, err = stream.Decode[T](c.cfg.codec, msg.Payload); err != nil {
+			c.report(err)
+			return
+		}
+	}
+	c.lastGood, c.lastType = msg.Payload, msg.Type // borrowed until the next read; flush copies it
 	if r := c.cfg.router; r != nil {
 		var rerr error
-		if env, ok := any(v).(stream.Envelope); ok {
+		if env, ok := any(v).(stream.Envelope); ok && c.in.kind == viaCodec {
 			rerr = r.Dispatch(env)
 		} else {
 			rerr = r.DispatchPayload(msg.Payload)
@@ -46,15 +68,57 @@ func (c *Client[T]) inbound(_ *adapters.Session, msg transport.Message) {
 		}
 	}
 	if c.onMessage != nil {
-		c.onMessage(v)
+		if c.in.kind == viaCodec {
+			c.onMessage(v)
+			if c.messages.Len() > 0 || c.holding() {
+				// The value went to OnMessage: subscribers get their own.
+				v, _ = stream.Decode[T](c.cfg.codec, msg.Payload)
+			}
+		} else {
+			c.onMessage(owned[T](msg))
+		}
 	}
-	c.messages.Publish(v)
+	if c.messages.Len() > 0 || c.holding() {
+		c.in.add(msg, v)
+	}
 }
 
-// decode turns a borrowed payload into a T the caller owns: []byte and
-// string take a copy, transport.Message a copy of its payload, anything
-// else goes through the codec.
-func (c *Client[T]) decode(msg transport.Message) (T, error) {
+// flush hands the burst gathered by inbound to the subscribers, on the
+// reader goroutine, once the connection has nothing more buffered.
+func (c *Client[T]) flush(*adapters.Session) {
+	if c.lastGood != nil {
+		c.latestMu.Lock()
+		c.latestRaw = append(c.latestRaw[:0], c.lastGood...)
+		c.latestType, c.hasLatest = c.lastType, true
+		c.latestMu.Unlock()
+		c.lastGood = nil
+	}
+	if c.in.len() == 0 {
+		return
+	}
+	defer c.in.reset()
+	if c.stopped() {
+		return
+	}
+	if c.holding() && c.hold() {
+		return
+	}
+	var first []T
+	if c.messages.PublishEach(func(i int) []T {
+		if i == 0 {
+			first = c.in.first()
+			return first
+		}
+		return c.in.another(first)
+	}) > 0 {
+		c.in.release()
+	}
+}
+
+// owned converts a borrowed payload into a T the caller owns: []byte and
+// string take a copy, transport.Message a copy of its payload. T does not
+// go through the codec.
+func owned[T any](msg transport.Message) T {
 	var v T
 	switch p := any(&v).(type) {
 	case *[]byte:
@@ -63,13 +127,28 @@ func (c *Client[T]) decode(msg transport.Message) (T, error) {
 		*p = string(msg.Payload)
 	case *transport.Message:
 		*p = transport.Message{Type: msg.Type, Payload: bytes.Clone(msg.Payload)}
-	default:
-		return stream.Decode[T](c.cfg.codec, msg.Payload)
 	}
-	return v, nil
+	return v
 }
 
-// dropped reports a dropped message; any goroutine.
+// Latest returns the most recent message, decoded now into a value the
+// caller owns, and false before the first one. A message that did not
+// decode does not count.
+func (c *Client[T]) Latest() (T, bool) {
+	c.latestMu.Lock()
+	defer c.latestMu.Unlock()
+	if !c.hasLatest {
+		var zero T
+		return zero, false
+	}
+	if c.in.kind == viaCodec {
+		v, err := stream.Decode[T](c.cfg.codec, c.latestRaw)
+		return v, err == nil
+	}
+	return owned[T](transport.Message{Type: c.latestType, Payload: c.latestRaw}), true
+}
+
+// dropped reports a dropped outbound message; any goroutine.
 func (c *Client[T]) dropped(d adapters.Drop) {
 	if c.cfg.onDrop != nil {
 		c.cfg.onDrop(d)
@@ -90,4 +169,59 @@ func (c *Client[T]) report(err error) {
 	if f := c.cfg.onError; f != nil {
 		c.cb.post(func() { f(err) })
 	}
+}
+
+// holding reports whether nothing has consumed messages yet, so that the
+// reader keeps what it reads for the first subscriber.
+func (c *Client[T]) holding() bool { return !c.consumed.Load() }
+
+// hold keeps the burst for the first subscriber and reports true, or
+// reports false when a consumer arrived meanwhile (the burst is then
+// published). When the client holds as many messages as WithHold allows,
+// the reader waits here for a consumer: the peer is slowed down, nothing is
+// lost, and ErrNoConsumer is reported once.
+func (c *Client[T]) hold() bool {
+	c.feedMu.Lock()
+	if c.consumed.Load() {
+		c.feedMu.Unlock()
+		return false
+	}
+	c.held = append(c.held, c.in.first()...)
+	c.in.release()
+	full := len(c.held) >= c.cfg.hold
+	c.feedMu.Unlock()
+	if full {
+		c.noConsumer.Do(func() {
+			if l := c.cfg.logger; l != nil {
+				l.Warn("tether: reading paused until something consumes messages", "held", c.cfg.hold, "err", ErrNoConsumer)
+			}
+			c.report(ErrNoConsumer)
+		})
+		select {
+		case <-c.consumer:
+		case <-c.stopping:
+		}
+	}
+	return true
+}
+
+// firstConsumer subscribes with sub; the first subscriber ever also
+// receives the messages held for it, ahead of everything published later.
+func firstConsumer[T, R any](c *Client[T], opts []stream.SubOption, sub func([]stream.SubOption) R) R {
+	if c.consumed.Load() {
+		return sub(opts)
+	}
+	c.feedMu.Lock()
+	defer c.feedMu.Unlock()
+	if c.consumed.Load() {
+		return sub(opts)
+	}
+	opts = append(opts[:len(opts):len(opts)], stream.WithInitial(c.held...))
+	c.held = nil
+	r := sub(opts)
+	// Only now, with the subscriber in place, may the reader publish
+	// instead of holding.
+	c.consumed.Store(true)
+	close(c.consumer)
+	return r
 }

@@ -44,6 +44,8 @@ type config struct {
 	onDrop       func(adapters.Drop)
 	onRTT        func(time.Duration)
 	onRetry      func(Retry)
+	onRaw        func(transport.Message)
+	hold         int
 
 	tr         transport.Transport
 	codec      stream.Codec
@@ -281,6 +283,33 @@ func WithSendBuffer(messages, bytes int, overflow adapters.Overflow) Option {
 	})
 }
 
+// DefaultHold is how many messages a client holds, by default, for its
+// first consumer (see WithHold).
+const DefaultHold = 256
+
+// WithHold sets how many messages the client holds for its first consumer
+// when they arrive before anything consumes them (no Messages or
+// ObserveMessages subscriber, OnMessage, OnRaw or router yet): a server
+// that greets or sends a snapshot on connect loses nothing to a program
+// that subscribes just after New. The first subscriber receives the held
+// messages first, in order. With n held, the reader stops reading until a
+// consumer arrives (the peer waits, nothing is lost, and ErrNoConsumer is
+// reported once). Default: DefaultHold.
+//
+// 0 turns holding off: messages that arrive while nothing consumes them
+// update Latest only. Use it for a client that only sends, or only looks at
+// Latest, which would otherwise stop reading (and so stop seeing pongs)
+// after n unconsumed messages.
+func WithHold(n int) Option {
+	return optionFunc(func(c *config) {
+		if n < 0 {
+			c.fail("WithHold", errInvalid)
+			return
+		}
+		c.hold = n
+	})
+}
+
 // WithLogger records every transition with its cause, and every dropped
 // message, on l.
 func WithLogger(l *slog.Logger) Option {
@@ -315,6 +344,7 @@ var defaultPolicy = policy.Default()
 
 func defaultConfig() config {
 	return config{
+		hold:        DefaultHold,
 		autoConnect: true,
 		reconnect:   defaultPolicy,
 		heartbeat:   policy.DefaultHeartbeat(),

@@ -15,7 +15,9 @@ import (
 // stream.OnDrop): a slow subscriber never holds up the reader unless it
 // chose stream.Block. Close the subscription, or end ctx, to free it.
 func (c *Client[T]) Messages(ctx context.Context, opts ...stream.SubOption) *stream.Subscription[T] {
-	return c.messages.Subscribe(ctx, opts...)
+	return firstConsumer(c, opts, func(opts []stream.SubOption) *stream.Subscription[T] {
+		return c.messages.Subscribe(ctx, opts...)
+	})
 }
 
 // Errors subscribes to the error stream: failed dials, drops, heartbeat
@@ -30,16 +32,16 @@ func (c *Client[T]) Errors(ctx context.Context, opts ...stream.SubOption) *strea
 // latest transition (so the current state), then every later one in order.
 // Options as for Messages.
 func (c *Client[T]) Transitions(ctx context.Context, opts ...stream.SubOption) *stream.Subscription[fsm.Transition] {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.transitions.Subscribe(ctx, append(opts, stream.WithInitial(c.published))...)
+	return c.transitions.Subscribe(ctx, opts...)
 }
 
 // ObserveMessages returns an rxgo Observable of decoded messages, backed by
 // its own subscription (options as for Messages). Two observables never
 // split items. End ctx to free it.
 func (c *Client[T]) ObserveMessages(ctx context.Context, opts ...stream.SubOption) rxgo.Observable {
-	return c.messages.Observable(ctx, opts...)
+	return firstConsumer(c, opts, func(opts []stream.SubOption) rxgo.Observable {
+		return c.messages.Observable(ctx, opts...)
+	})
 }
 
 // ObserveErrors returns an rxgo Observable of the error stream.
@@ -50,7 +52,5 @@ func (c *Client[T]) ObserveErrors(ctx context.Context, opts ...stream.SubOption)
 // ObserveTransitions returns an rxgo Observable of transitions, starting
 // with the latest one.
 func (c *Client[T]) ObserveTransitions(ctx context.Context, opts ...stream.SubOption) rxgo.Observable {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.transitions.Observable(ctx, append(opts, stream.WithInitial(c.published))...)
+	return c.transitions.Observable(ctx, opts...)
 }

@@ -13,9 +13,8 @@ func (c *Client[T]) record(tr fsm.Transition) (fsm.Input, bool) {
 		c.trace = append(c.trace[:0], c.trace[1:]...)
 	}
 	c.trace = append(c.trace, tr)
-	c.published = tr
-	c.transitions.Publish(tr)
 	c.mu.Unlock()
+	c.transitions.Publish(tr) // on the actor, one at a time: in order
 
 	if tr.Cause != nil && failure(tr) {
 		c.report(&TransitionError{Transition: tr})
@@ -30,7 +29,7 @@ func (c *Client[T]) record(tr fsm.Transition) (fsm.Input, bool) {
 		gate := make(chan struct{})
 		c.gate.Store(&gate)
 		f := c.cfg.onOpen
-		c.cb.post(func() {
+		c.cb.postAlways(func() {
 			if f != nil {
 				f(tr)
 			}
@@ -38,12 +37,12 @@ func (c *Client[T]) record(tr fsm.Transition) (fsm.Input, bool) {
 		})
 	}
 	if f := c.cfg.onClose; f != nil && tr.To == fsm.Closed {
-		c.cb.post(func() { f(tr) })
+		c.cb.postAlways(func() { f(tr) })
 	}
 	if tr.To == fsm.Closed {
 		// Closed is terminal: whether the user closed or the policy gave up,
 		// shut down now, so the streams end and Done closes.
-		c.closeOnce.Do(func() { go c.shutdown() })
+		c.closeOnce.Do(c.startShutdown)
 	}
 	return fsm.Input{}, false
 }

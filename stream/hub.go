@@ -96,20 +96,30 @@ func (h *Hub[T]) Publish(v T) {
 // called once per subscriber, in subscription order, with its position i
 // (0 for the first), and returns the values for that subscriber, which it
 // then owns: a publisher can hand the first subscriber the values it built
-// and give each other one a copy, so that no two share memory. batch is not
-// called when there is no subscriber. The hub does not keep the slice
-// batch returns, only its values.
+// and give each other one a copy, so that no two share memory. Every call
+// of batch happens before any value is delivered, so the copies can be made
+// from what the first subscriber receives. batch is not called when there
+// is no subscriber. The hub does not keep the slices batch returns, only
+// their values.
 //
 // A batch costs each subscriber reading with [Subscription.All] one lock
 // and at most one wake-up, however many values it holds. PublishEach does
 // not change the hub's [WithCurrent] value.
 func (h *Hub[T]) PublishEach(batch func(i int) []T) int {
 	l := h.list.Load()
-	if l == nil {
+	if l == nil || len(l.members) == 0 {
 		return 0
 	}
+	if len(l.members) == 1 {
+		l.members[0].deliverBatch(batch(0))
+		return 1
+	}
+	batches := make([][]T, len(l.members))
+	for i := range batches {
+		batches[i] = batch(i)
+	}
 	for i, m := range l.members {
-		m.deliverBatch(batch(i))
+		m.deliverBatch(batches[i])
 	}
 	return len(l.members)
 }

@@ -1,0 +1,246 @@
+package tether_test
+
+// Tests that every dropped value is reported: a subscriber that asked to drop
+// (stream.ErrDropped, SubscriberDropError) and a callback queue that overflowed
+// (CallbackDropError).
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tether-go/tether"
+	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/stream"
+	"github.com/tether-go/tether/transport"
+	"github.com/tether-go/tether/transport/memory"
+)
+
+// Defect 1: a subscriber that chose a dropping policy has every drop
+// reported, on the error stream, to OnError and to the logger, as a
+// *tether.SubscriberDropError matching stream.ErrDropped whose counts add
+// up to the subscriber's Dropped(). Reports are aggregated: a fast feed
+// does not flood them.
+func TestSubscriberDropsAreReported(t *testing.T) {
+	for _, overflow := range []stream.Overflow{stream.DropOldest, stream.DropNewest} {
+		t.Run(overflow.String(), func(t *testing.T) {
+			const n = 2000
+			e := newEnv(t)
+			logs := newLogRecorder()
+			var mu sync.Mutex
+			var fromCallback []error
+			c := client[Reading](e, tether.WithLogger(slog.New(logs)), tether.OnError(func(err error) {
+				mu.Lock()
+				fromCallback = append(fromCallback, err)
+				mu.Unlock()
+			}))
+			ctx, cancel := context.WithTimeout(context.Background(), deadline)
+			defer cancel()
+			errs := c.Errors(ctx) // lossless by default
+			fromStream := make(chan []error, 1)
+			go func() {
+				var got []error
+				for err := range errs.All() {
+					got = append(got, err)
+				}
+				fromStream <- got
+			}()
+			// The witness is lossless by default and shows how far the reader
+			// got; the lossy subscriber is never read.
+			witness := c.Messages(ctx)
+			lossy := c.Messages(ctx, stream.WithOverflow(overflow), stream.WithBuffer(16))
+			waitState(t, c, fsm.Open)
+			sc := e.accept()
+
+			feed := func(from, to int) {
+				sending := make(chan error, 1)
+				go func() {
+					for i := from; i < to; i++ {
+						if err := sc.Send(ctx, transport.Text, fmt.Appendf(nil, `{"sensor":"s","value":%d}`, i)); err != nil {
+							sending <- err
+							return
+						}
+					}
+					sending <- nil
+				}()
+				for i := from; i < to; i++ {
+					require.Equal(t, float64(i), recv(t, witness.C()).Value)
+				}
+				require.NoError(t, <-sending)
+			}
+			feed(0, n) // a fast feed: thousands of drops within one second of the client's clock
+			e.clk.Step(2 * time.Second)
+			feed(n, n+1) // one more drop, after the aggregation interval
+			e.clk.Step(2 * time.Second)
+			dropped := lossy.Dropped()
+			require.Positive(t, dropped)
+
+			require.NoError(t, c.Close(ctx))
+			select {
+			case <-c.Done():
+			case <-ctx.Done():
+				require.FailNow(t, "Done did not close")
+			}
+			var got []error
+			select {
+			case got = <-fromStream:
+			case <-ctx.Done():
+				require.FailNow(t, "the error stream did not end")
+			}
+
+			count, reports := dropReports(t, got)
+			assert.Equal(t, dropped, count, "the error stream reports every drop")
+			assert.Positive(t, reports)
+			assert.LessOrEqual(t, reports, 8,
+				"%d reports for %d drops in about 4 s of the client's clock: not aggregated", reports, dropped)
+			mu.Lock()
+			count, _ = dropReports(t, fromCallback)
+			mu.Unlock()
+			assert.Equal(t, dropped, count, "OnError hears of every drop")
+			count, _ = dropReports(t, logs.errors())
+			assert.Equal(t, dropped, count, "the logger hears of every drop")
+		})
+	}
+}
+
+// dropReports adds up the counts of the *tether.SubscriberDropError values
+// among errs, and checks that each matches stream.ErrDropped.
+func dropReports(t *testing.T, errs []error) (count uint64, reports int) {
+	t.Helper()
+	for _, err := range errs {
+		var de *tether.SubscriberDropError
+		if !errors.As(err, &de) {
+			continue
+		}
+		assert.ErrorIs(t, err, stream.ErrDropped)
+		count += uint64(de.Count)
+		reports++
+	}
+	return count, reports
+}
+
+// Defect 7: what the bounded OnError queue cannot hold is counted and
+// reported: after Done, the decode errors OnError received plus the counts
+// of the *tether.CallbackDropError values it received make up every
+// undecodable message.
+func TestCallbackDropsAreCounted(t *testing.T) {
+	const n = 50_000
+	srv, err := memory.NewServer(memory.WithAutoAccept())
+	require.NoError(t, err)
+	release := make(chan struct{})
+	var releaseOnce sync.Once
+	var decodeErrors, droppedCallbacks atomic.Uint64
+	c := newClient[Reading](t, "memory://feed", tether.WithTransport(srv.Transport()), tether.WithoutHeartbeat(),
+		tether.OnError(func(err error) {
+			<-release
+			var de *stream.DecodeError
+			var cd *tether.CallbackDropError
+			switch {
+			case errors.As(err, &de):
+				decodeErrors.Add(1)
+			case errors.As(err, &cd):
+				droppedCallbacks.Add(uint64(cd.Count))
+			}
+		}))
+	t.Cleanup(func() { releaseOnce.Do(func() { close(release) }) }) // before the client closes
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	end := c.Messages(ctx)
+	waitState(t, c, fsm.Open)
+	sc, err := srv.Accept(ctx)
+	require.NoError(t, err)
+
+	sending := make(chan error, 1)
+	go func() {
+		for i := range n {
+			if err := sc.Send(ctx, transport.Text, []byte("not json")); err != nil {
+				sending <- fmt.Errorf("send %d: %w", i, err)
+				return
+			}
+		}
+		sending <- sc.Send(ctx, transport.Text, []byte(`{"sensor":"end"}`))
+	}()
+	select {
+	case r := <-end.C():
+		require.Equal(t, "end", r.Sensor) // the reader has handled every bad message
+	case <-ctx.Done():
+		require.FailNow(t, "the reader did not get through the undecodable messages")
+	}
+	require.NoError(t, <-sending)
+
+	releaseOnce.Do(func() { close(release) })
+	require.NoError(t, c.Close(ctx), "Close")
+	select {
+	case <-c.Done():
+	case <-ctx.Done():
+		require.FailNow(t, "Done did not close")
+	}
+	assert.Positive(t, droppedCallbacks.Load(), "a blocked OnError cannot have taken all %d", n)
+	assert.Equal(t, uint64(n), decodeErrors.Load()+droppedCallbacks.Load(),
+		"%d decode errors delivered and %d reported dropped", decodeErrors.Load(), droppedCallbacks.Load())
+}
+
+// logRecorder is a slog.Handler that keeps every error value logged, at
+// any level, in any attribute or group.
+type logRecorder struct {
+	mu    *sync.Mutex
+	errs  *[]error
+	attrs []slog.Attr
+}
+
+func newLogRecorder() *logRecorder { return &logRecorder{mu: new(sync.Mutex), errs: new([]error)} }
+
+func (h *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h *logRecorder) Handle(_ context.Context, r slog.Record) error {
+	var found []error
+	for _, a := range h.attrs {
+		found = appendErrors(found, a)
+	}
+	r.Attrs(func(a slog.Attr) bool {
+		found = appendErrors(found, a)
+		return true
+	})
+	h.mu.Lock()
+	*h.errs = append(*h.errs, found...)
+	h.mu.Unlock()
+	return nil
+}
+
+func (h *logRecorder) WithAttrs(attrs []slog.Attr) slog.Handler {
+	c := *h
+	c.attrs = append(slices.Clone(h.attrs), attrs...)
+	return &c
+}
+
+func (h *logRecorder) WithGroup(string) slog.Handler { return h }
+
+func (h *logRecorder) errors() []error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(*h.errs)
+}
+
+func appendErrors(dst []error, a slog.Attr) []error {
+	v := a.Value.Resolve()
+	switch v.Kind() {
+	case slog.KindGroup:
+		for _, g := range v.Group() {
+			dst = appendErrors(dst, g)
+		}
+	case slog.KindAny:
+		if err, ok := v.Any().(error); ok {
+			dst = append(dst, err)
+		}
+	}
+	return dst
+}

@@ -1,0 +1,427 @@
+package tether_test
+
+// Regression tests for issue 11, defects 6 to 8: shutdown never hangs, the
+// callback queue is bounded, and Done closes after the last callback.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tether-go/tether"
+	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/stream"
+	"github.com/tether-go/tether/tethertest"
+	"github.com/tether-go/tether/transport"
+	"github.com/tether-go/tether/transport/memory"
+	"github.com/tether-go/tether/transport/websocket"
+)
+
+// closeCase starts a client whose own code (a callback, a handler, a
+// subscriber's loop) calls Close, or that the test closes while a
+// subscriber is stuck.
+type closeCase struct {
+	name  string
+	start func(t *testing.T) closeRun
+}
+
+// closeRun is what a closeCase started.
+type closeRun struct {
+	c closer
+	// closed receives what the Close call under test returned.
+	closed <-chan error
+	// ended, when set, is closed once the subscriber's loop has returned.
+	ended <-chan struct{}
+}
+
+// Defect 6: Close called from any callback, handler or subscriber returns,
+// and Done closes, each within its own deadline; a stalled subscriber
+// cannot hold Close.
+func TestCloseNeverHangs(t *testing.T) {
+	cases := []closeCase{
+		{"from OnOpen, the server speaking first", func(t *testing.T) closeRun {
+			srv, _ := speakingServer(t, 1, func(int) []byte { return []byte("welcome") })
+			closed := make(chan error, 1)
+			var c *tether.Client[string]
+			c = shutdownClient[string](t, srv.URL, tether.OnOpen(func(fsm.Transition) {
+				closed <- c.Close(context.Background())
+			}))
+			connectOrClosed(t, c)
+			return closeRun{c: c, closed: closed}
+		}},
+		{"from OnTransition, the server speaking first", func(t *testing.T) closeRun {
+			srv, _ := speakingServer(t, 1, func(int) []byte { return []byte("welcome") })
+			closed := make(chan error, 1)
+			var c *tether.Client[string]
+			c = shutdownClient[string](t, srv.URL, tether.OnTransition(func(tr fsm.Transition) {
+				if tr.To == fsm.Open {
+					closed <- c.Close(context.Background())
+				}
+			}))
+			connectOrClosed(t, c)
+			return closeRun{c: c, closed: closed}
+		}},
+		{"from OnMessage, with context.Background", func(t *testing.T) closeRun {
+			srv, _ := speakingServer(t, 10, func(i int) []byte { return []byte(numbered(i)) })
+			closed := make(chan error, 1)
+			var once sync.Once
+			var c *tether.Client[string]
+			c = shutdownClient[string](t, srv.URL, tether.OnMessage(func(string) {
+				once.Do(func() { closed <- c.Close(context.Background()) })
+			}))
+			connectOrClosed(t, c)
+			return closeRun{c: c, closed: closed}
+		}},
+		{"from OnError", func(t *testing.T) closeRun {
+			srv, _ := speakingServer(t, 10, func(int) []byte { return []byte("not json") })
+			closed := make(chan error, 1)
+			var once sync.Once
+			var c *tether.Client[Reading]
+			c = shutdownClient[Reading](t, srv.URL, tether.OnError(func(err error) {
+				var de *stream.DecodeError
+				if errors.As(err, &de) {
+					once.Do(func() { closed <- c.Close(context.Background()) })
+				}
+			}))
+			connectOrClosed(t, c)
+			return closeRun{c: c, closed: closed}
+		}},
+		{"from a router handler", func(t *testing.T) closeRun {
+			srv, _ := speakingServer(t, 10, func(i int) []byte {
+				return fmt.Appendf(nil, `{"type":"reading","data":{"sensor":"s","value":%d}}`, i)
+			})
+			r := stream.NewRouter()
+			t.Cleanup(r.Close)
+			closed := make(chan error, 1)
+			var once sync.Once
+			var c *tether.Client[stream.Envelope]
+			stream.Handle(r, "reading", func(stream.Message[Reading]) {
+				once.Do(func() { closed <- c.Close(context.Background()) })
+			})
+			c = shutdownClient[stream.Envelope](t, srv.URL, tether.WithRouter(r))
+			connectOrClosed(t, c)
+			return closeRun{c: c, closed: closed}
+		}},
+		messagesLoopCase("from a for-range loop over Messages"),
+		messagesLoopCase("from a for-range loop over Messages, Block", stream.WithOverflow(stream.Block)),
+		errorsLoopCase("from an Errors subscriber's loop"),
+		errorsLoopCase("from an Errors subscriber's loop, Block", stream.WithOverflow(stream.Block)),
+		transitionsLoopCase("from a Transitions subscriber's loop"),
+		transitionsLoopCase("from a Transitions subscriber's loop, Block",
+			stream.WithOverflow(stream.Block), stream.WithBuffer(1)),
+		{"with a Block subscriber that never reads", func(t *testing.T) closeRun {
+			const n = 100
+			srv, wrote := speakingServer(t, n, func(i int) []byte { return []byte(numbered(i)) })
+			c := shutdownClient[string](t, srv.URL)
+			// Never read: its queue fills and the reader waits for it.
+			c.Messages(context.Background(), stream.WithOverflow(stream.Block), stream.WithBuffer(1))
+			connectOrClosed(t, c)
+			select {
+			case <-wrote:
+			case <-time.After(deadline):
+				require.FailNow(t, "the server could not write its messages")
+			}
+			closed := make(chan error, 1)
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), deadline)
+				defer cancel()
+				closed <- c.Close(ctx)
+			}()
+			return closeRun{c: c, closed: closed}
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			run := tc.start(t)
+			timer := time.NewTimer(deadline)
+			defer timer.Stop()
+			select {
+			case err := <-run.closed:
+				require.NoError(t, err, "Close")
+			case <-timer.C:
+				require.FailNow(t, "Close did not return")
+			}
+			select {
+			case <-run.c.Done():
+			case <-timer.C:
+				require.FailNow(t, "Done did not close")
+			}
+			if run.ended != nil {
+				select {
+				case <-run.ended:
+				case <-timer.C:
+					require.FailNow(t, "the subscriber's loop did not end")
+				}
+			}
+		})
+	}
+}
+
+func messagesLoopCase(name string, opts ...stream.SubOption) closeCase {
+	return closeCase{name, func(t *testing.T) closeRun {
+		srv, _ := speakingServer(t, 1000, func(i int) []byte { return []byte(numbered(i)) })
+		c := shutdownClient[string](t, srv.URL)
+		closed, ended := make(chan error, 1), make(chan struct{})
+		sub := c.Messages(context.Background(), opts...)
+		go func() {
+			defer close(ended)
+			first := true
+			for range sub.All() {
+				if first {
+					first = false
+					closed <- c.Close(context.Background())
+				}
+			}
+		}()
+		connectOrClosed(t, c)
+		return closeRun{c: c, closed: closed, ended: ended}
+	}}
+}
+
+func errorsLoopCase(name string, opts ...stream.SubOption) closeCase {
+	return closeCase{name, func(t *testing.T) closeRun {
+		srv, _ := speakingServer(t, 1000, func(int) []byte { return []byte("not json") })
+		c := shutdownClient[Reading](t, srv.URL)
+		closed, ended := make(chan error, 1), make(chan struct{})
+		sub := c.Errors(context.Background(), opts...)
+		go func() {
+			defer close(ended)
+			first := true
+			for range sub.All() {
+				if first {
+					first = false
+					closed <- c.Close(context.Background())
+				}
+			}
+		}()
+		connectOrClosed(t, c)
+		return closeRun{c: c, closed: closed, ended: ended}
+	}}
+}
+
+func transitionsLoopCase(name string, opts ...stream.SubOption) closeCase {
+	return closeCase{name, func(t *testing.T) closeRun {
+		srv, _ := speakingServer(t, 10, func(i int) []byte { return []byte(numbered(i)) })
+		c := shutdownClient[string](t, srv.URL)
+		closed, ended := make(chan error, 1), make(chan struct{})
+		sub := c.Transitions(context.Background(), opts...)
+		go func() {
+			defer close(ended)
+			first := true
+			for tr := range sub.All() {
+				if tr.To == fsm.Open && first {
+					first = false
+					closed <- c.Close(context.Background())
+				}
+			}
+		}()
+		connectOrClosed(t, c)
+		return closeRun{c: c, closed: closed, ended: ended}
+	}}
+}
+
+// speakingServer is a WebSocket server that sends n messages on every
+// connection as soon as it is upgraded. wrote is closed once the first
+// connection's messages are all written.
+func speakingServer(t *testing.T, n int, payload func(int) []byte) (srv *tethertest.WSServer, wrote <-chan struct{}) {
+	t.Helper()
+	done := make(chan struct{})
+	var once sync.Once
+	srv, _ = newServer(t, tethertest.WithHandler(func(sc *tethertest.WSConn) {
+		for i := range n {
+			if sc.Send(transport.Text, payload(i)) != nil {
+				return
+			}
+		}
+		once.Do(func() { close(done) })
+	}))
+	return srv, done
+}
+
+// shutdownClient builds a client that connects when the case says so,
+// with a short close handshake timeout so that no case waits five seconds
+// for a peer that already answered, and no heartbeat.
+func shutdownClient[T any](t *testing.T, url string, opts ...tether.Option) *tether.Client[T] {
+	t.Helper()
+	tr, err := websocket.New(websocket.WithCloseTimeout(time.Second))
+	require.NoError(t, err)
+	return newClient[T](t, url, append([]tether.Option{tether.WithTransport(tr), tether.WithAutoConnect(false),
+		tether.WithoutHeartbeat()}, opts...)...)
+}
+
+// connectOrClosed connects c; a Close made meanwhile by the code under
+// test may end the wait first.
+func connectOrClosed[T any](t *testing.T, c *tether.Client[T]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	if err := c.Connect(ctx); err != nil {
+		require.ErrorIs(t, err, tether.ErrClosed)
+	}
+}
+
+// Defect 6: a Transitions subscriber that calls c.Err() for every
+// transition, through many drops and reconnects, never deadlocks the
+// client.
+func TestTransitionsSubscriberMayCallErr(t *testing.T) {
+	const cycles = 50
+	e := newEnv(t)
+	c := newClient[Reading](t, "memory://feed", tether.WithTransport(e.srv.Transport()), tether.WithClock(e.clk),
+		tether.WithoutHeartbeat(), reconnectAtOnce())
+	sub := c.Transitions(context.Background(), stream.WithOverflow(stream.Block), stream.WithBuffer(1))
+	seen := atomic.Int64{}
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		for range sub.All() {
+			_ = c.Err()
+			seen.Add(1)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	for i := range cycles + 1 {
+		sc, err := e.srv.Accept(ctx)
+		require.NoErrorf(t, err, "the client stopped reconnecting after %d drops", i)
+		if i < cycles {
+			sc.Drop()
+		}
+	}
+	waitState(t, c, fsm.Open)
+	require.NoError(t, c.Close(ctx), "Close")
+	select {
+	case <-c.Done():
+	case <-ctx.Done():
+		require.FailNow(t, "Done did not close")
+	}
+	select {
+	case <-ended:
+	case <-ctx.Done():
+		require.FailNow(t, "the subscriber's loop did not end")
+	}
+	assert.GreaterOrEqual(t, seen.Load(), int64(3*cycles), "every drop, retry and dial was seen")
+}
+
+// Defect 7: with an OnError that is slow (it waits until the test lets it
+// go), a stream of undecodable messages must not grow the heap without
+// bound: what the callback queue cannot hold is counted, not kept. Close
+// still returns, and no more decode errors reach OnError than there were.
+// (inbound_newapi_test.go checks that the count of dropped callbacks makes
+// up the difference.)
+func TestOnErrorQueueIsBounded(t *testing.T) {
+	// Kept, 50,000 decode errors and their callbacks take about 17 MiB
+	// (some 370 bytes each); a bounded queue holds a small fixed number.
+	const n = 50_000
+	const maxGrowth = 8 << 20
+	srv, err := memory.NewServer(memory.WithAutoAccept())
+	require.NoError(t, err)
+	release := make(chan struct{})
+	var releaseOnce sync.Once
+	var decodeErrors atomic.Int64
+	c := newClient[Reading](t, "memory://feed", tether.WithTransport(srv.Transport()), tether.WithoutHeartbeat(),
+		tether.OnError(func(err error) {
+			<-release
+			var de *stream.DecodeError
+			if errors.As(err, &de) {
+				decodeErrors.Add(1)
+			}
+		}))
+	t.Cleanup(func() { releaseOnce.Do(func() { close(release) }) }) // before the client closes
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	end := c.Messages(ctx)
+	waitState(t, c, fsm.Open)
+	sc, err := srv.Accept(ctx)
+	require.NoError(t, err)
+
+	// Long enough to fill a decode error's excerpt (stream.MaxExcerpt).
+	bad := []byte(`{"sensor":"` + strings.Repeat("x", stream.MaxExcerpt) + `", not JSON`)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	sending := make(chan error, 1)
+	go func() {
+		for i := range n {
+			if err := sc.Send(ctx, transport.Text, bad); err != nil {
+				sending <- fmt.Errorf("send %d: %w", i, err)
+				return
+			}
+		}
+		sending <- sc.Send(ctx, transport.Text, []byte(`{"sensor":"end"}`))
+	}()
+	select {
+	case r := <-end.C():
+		require.Equal(t, "end", r.Sensor) // the reader has handled every bad message
+	case <-ctx.Done():
+		require.FailNow(t, "the reader did not get through the undecodable messages")
+	}
+	require.NoError(t, <-sending)
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	growth := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	assert.Lessf(t, growth, int64(maxGrowth), "the heap grew by %d MiB for %d errors a blocked OnError has not taken",
+		growth>>20, n)
+
+	releaseOnce.Do(func() { close(release) })
+	require.NoError(t, c.Close(ctx), "Close")
+	select {
+	case <-c.Done():
+	case <-ctx.Done():
+		require.FailNow(t, "Done did not close")
+	}
+	assert.Positive(t, decodeErrors.Load())
+	assert.LessOrEqual(t, decodeErrors.Load(), int64(n))
+}
+
+// Defect 8: Done closes only after the last callback has run. Against a
+// server that refuses the upgrade, with no reconnect, OnClose (with the
+// Closed transition) has run by the time Done is closed.
+func TestDoneClosesAfterTheLastCallback(t *testing.T) {
+	const runs = 200
+	srv, _ := newServer(t)
+	srv.Refuse(http.StatusUpgradeRequired)
+	late := 0
+	for range runs {
+		var mu sync.Mutex
+		var calls []string
+		record := func(s string) {
+			mu.Lock()
+			calls = append(calls, s)
+			mu.Unlock()
+		}
+		c, err := tether.New[Reading](srv.URL, tether.WithoutReconnect(), tether.WithoutHeartbeat(),
+			tether.OnError(func(error) { record("error") }),
+			tether.OnTransition(func(tr fsm.Transition) { record("transition:" + tr.To.String()) }),
+			tether.OnClose(func(tr fsm.Transition) { record("close:" + tr.To.String()) }))
+		require.NoError(t, err)
+		ctx, cancel := context.WithTimeout(context.Background(), deadline)
+		select {
+		case <-c.Done():
+		case <-ctx.Done():
+			require.FailNow(t, "Done did not close after the refusal")
+		}
+		mu.Lock()
+		closedSeen := len(calls) > 0 && calls[len(calls)-1] == "close:Closed"
+		got := append([]string(nil), calls...)
+		mu.Unlock()
+		if !closedSeen {
+			late++
+			if late == 1 {
+				t.Logf("first run with Done closed too early: callbacks so far %v", got)
+			}
+		}
+		require.NoError(t, c.Close(ctx))
+		cancel()
+	}
+	assert.Zerof(t, late, "Done closed before OnClose had run in %d of %d runs", late, runs)
+}
