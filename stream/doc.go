@@ -13,18 +13,29 @@
 // [Hub.Publish] reads the current subscriber list with one atomic load (the
 // list is an immutable slice replaced on every subscribe and unsubscribe,
 // copy on write) and hands the value to each subscriber's queue. It takes
-// no hub-wide lock and allocates nothing for channel subscribers. Each
-// subscriber's queue is the buffered channel its reader receives from
-// ([Subscription.C]), so a subscriber costs no goroutine. A small mutex per
-// subscriber orders sends against closing, so a send on a closed channel
-// cannot happen, whichever goroutine closes.
+// no hub-wide lock. No goroutine runs per subscriber.
+//
+// A subscriber's queue works in one of two modes. Read with
+// [Subscription.All], it is a batch queue: the reader takes every queued
+// value at once under a small per-subscriber lock, so a burst costs one
+// lock and at most one wake-up however many values it holds, and
+// [Hub.PublishEach] queues a whole batch the same way. [Subscription.C]
+// turns it into a buffered channel (values already queued move into it,
+// in order), for a reader that selects on it beside other channels; every
+// value then costs a channel send and receive. An Rx view ([Hub.Observable])
+// is a channel from the start. No goroutine ever waits while holding a
+// queue's lock, and a channel is closed only once no publisher is sending
+// on it, so a send on a closed channel cannot happen, whichever goroutine
+// closes.
 //
 // A subscription ends by [Subscription.Close], by the end of the context
 // passed to [Hub.Subscribe] (watched with context.AfterFunc: no goroutine
 // until it fires), by [Hub.Close], or by the [Disconnect] policy. Values
-// already queued stay readable; then the channel closes. [Subscription.Err]
-// says why it ended. [WithInitial] queues a first value (the current state,
-// say) ahead of everything published after subscribing.
+// already queued stay readable; then All returns and the channel closes.
+// [Subscription.Err] says why it ended. [WithInitial] queues first values
+// (the current state, say) ahead of everything published after
+// subscribing, and [WithCurrent] makes a hub hand its current value to
+// every new subscriber.
 //
 // # Overflow policies
 //
@@ -40,13 +51,14 @@
 //	             | before it fell behind    |                      | the subscriber is closed with
 //	             |                          |                      | ErrSlowSubscriber
 //
-// [DropOldest] is the default: a live feed is worth most when it is fresh,
-// and a slow reader must not hold up the connection's reader or the other
-// subscribers. Use [Block] only when the reader is known to keep up (or
-// when slowing the whole connection down is the point), [DropNewest] when
-// the first values matter most, and [Disconnect] when a gap is worse than
-// an end. A Block publisher is released when the subscriber reads, closes,
-// its context ends or the hub closes.
+// [Block] is the default: nothing is lost unless the subscriber chose a
+// dropping policy by name. A Block subscriber that stops reading slows the
+// publisher down (for a Client, its reader, and through TCP the server),
+// until it reads again, ends, or the hub is closed or unblocked
+// ([Hub.Unblock], which a Client calls when it shuts down). Choose
+// [DropOldest] for a live feed that is worth most when fresh, [DropNewest]
+// when the first values matter most, and [Disconnect] when a gap is worse
+// than an end.
 //
 // Every drop is reported: [Subscription.Dropped] counts them,
 // [OnDrop] calls back per subscriber, and [OnAnyDrop] calls back for every

@@ -36,7 +36,7 @@ func WithBuffer(n int) SubOption {
 }
 
 // WithOverflow sets what happens when the subscriber's queue is full
-// (default [DropOldest]).
+// (default [Block]: nothing is dropped).
 func WithOverflow(p Overflow) SubOption {
 	return subOptionFunc(func(c *subConfig) { c.overflow = p })
 }

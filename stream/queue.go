@@ -2,6 +2,7 @@ package stream
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -25,11 +26,13 @@ type member[T any] interface {
 // queue turns into a channel queue when C is first called, keeping its
 // values in order.
 //
-// Every change happens under mu, with closed checked, so a send on a closed
-// channel cannot happen. A Block publisher never waits while holding mu in
-// batch mode; in channel mode it waits under mu in a select that also
-// watches done and the hub's unblock, which are closed before anyone takes
-// mu to close the queue, so closing never deadlocks behind it.
+// Every change happens under mu, with closed checked. No goroutine ever
+// waits while holding mu: a Block publisher that finds no room counts
+// itself in waiters (batch mode) or sending (channel mode) and waits
+// without it, so a reader, a subscriber and a closer always get mu. A
+// channel is closed only when no publisher is sending on it without mu
+// (the last one to leave closes it), so a send on a closed channel cannot
+// happen.
 type queue[T, E any] struct {
 	hub    *Hub[T]
 	info   SubInfo
@@ -50,7 +53,10 @@ type queue[T, E any] struct {
 	mu     sync.Mutex
 	closed bool // no value is queued any more; the reader drains the rest
 
-	// Batch mode.
+	// Batch mode. pre holds values that go ahead of items and do not count
+	// against the limit: the initial values, and values a reader took and
+	// gave back.
+	pre      []T
 	items    []T
 	sleepers int           // readers waiting on wake
 	wake     chan struct{} // one slot; closed when the queue closes or turns into a channel
@@ -58,14 +64,20 @@ type queue[T, E any] struct {
 	room     chan struct{} // one slot; closed when the queue turns into a channel
 
 	// Channel mode. chp points at ch once set, so that C reads it without
-	// mu, which a Block publisher may hold until that very reader reads.
-	ch    chan E
-	chp   atomic.Pointer[chan E]
-	chCap int // values ch may hold before the policy applies (the reserved slot excluded)
+	// mu.
+	ch       chan E
+	chp      atomic.Pointer[chan E]
+	chCap    int  // values ch may hold before the policy applies, beyond extra
+	extra    int  // the first values sent on ch, which do not count against chCap; 0 once all were received
+	sent     int  // values sent on ch so far
+	sending  int  // Block publishers (and the feeder) sending on ch without mu
+	chClosed bool // ch is closed
+	// feeding is closed when the feeder goroutine of a synchronous hand-off
+	// with initial values has handed them all over; nil otherwise.
+	feeding chan struct{}
 
-	// The context.AfterFunc registration has its own lock: the subscribing
-	// goroutine must never wait for mu, which a channel-mode Block
-	// publisher may hold until that very goroutine reads.
+	// The context.AfterFunc registration has its own lock, so that
+	// releasing it never waits for a publisher.
 	stopMu   sync.Mutex
 	released bool
 	stop     func() bool
@@ -91,43 +103,115 @@ func newQueue[T, E any](h *Hub[T], cfg resolved[T], wrap func(T) E, unwrap func(
 		hubDrop: h.onDrop,
 		done:    make(chan struct{}),
 	}
-	if chanMode || cfg.buffer == 0 {
-		q.toChannel(cfg.buffer + len(cfg.initial))
-	} else {
+	switch {
+	case cfg.buffer == 0 && len(cfg.initial) > 0:
+		// A synchronous hand-off has no room to hold the initial values:
+		// a feeder hands them over one by one, as a waiting publisher
+		// would, and publishers wait until it has.
+		q.makeChannel(0, 0)
+		q.feeding = make(chan struct{})
+		q.sending++
+		go q.feed(slices.Clone(cfg.initial))
+	case chanMode || cfg.buffer == 0:
+		q.makeChannel(q.limit, len(cfg.initial))
+		for _, v := range cfg.initial {
+			q.ch <- q.wrap(v)
+		}
+		q.sent = len(cfg.initial)
+	default:
 		q.wake = make(chan struct{}, 1)
 		q.room = make(chan struct{}, 1)
-	}
-	for _, v := range cfg.initial {
-		q.queueLocked(v)
+		// The reader gets pre's backing array, so it must not be shared
+		// with the option or another subscriber.
+		q.pre = slices.Clone(cfg.initial)
 	}
 	return q
 }
 
-// toChannel switches the queue to channel mode with room for n values (and
-// the reserved slot), moving what it holds into the channel. mu is held, or
-// the queue is not shared yet.
-func (q *queue[T, E]) toChannel(n int) {
-	n = max(n, q.limit, len(q.items))
-	capacity := n
+// makeChannel sets ch, with room for n counted values after extra
+// uncounted ones, and the reserved slot.
+func (q *queue[T, E]) makeChannel(n, extra int) {
+	capacity := n + extra
 	if q.endItem != nil {
 		capacity++
 	}
 	q.ch = make(chan E, capacity)
 	q.chCap = n
+	q.extra = extra
 	q.chp.Store(&q.ch)
+}
+
+// feed hands the initial values of a synchronous hand-off over, then lets
+// the publishers in. It runs on its own goroutine, counted in sending, and
+// ends when the values are received or the subscriber ends.
+func (q *queue[T, E]) feed(vs []T) {
+	var lost []T
+	for i, v := range vs {
+		select {
+		case q.ch <- q.wrap(v):
+			continue
+		case <-q.done:
+		case <-q.hub.unblocked:
+			lost = vs[i:]
+		}
+		break
+	}
+	q.mu.Lock()
+	q.sending--
+	close(q.feeding)
+	q.feeding = nil
+	q.closeChanLocked()
+	q.mu.Unlock()
+	for _, v := range lost {
+		q.drop(v)
+	}
+}
+
+// toChannel switches a batch queue to channel mode, moving what it holds
+// into the channel in order. mu is held.
+func (q *queue[T, E]) toChannel() {
+	q.makeChannel(max(q.limit, len(q.items)), len(q.pre))
+	for _, v := range q.pre {
+		q.ch <- q.wrap(v)
+	}
 	for _, v := range q.items {
 		q.ch <- q.wrap(v)
 	}
-	q.items = nil
-	if q.closed {
-		close(q.ch)
-	}
+	q.sent = len(q.pre) + len(q.items)
+	q.pre, q.items = nil, nil
+	q.closeChanLocked()
 	// Readers waiting for values and publishers waiting for room look
 	// again, and find the channel.
-	if q.wake != nil {
+	if q.wake != nil { // nil once the queue closed
 		close(q.wake)
-		close(q.room)
-		q.wake, q.room = nil, nil
+	}
+	close(q.room)
+	q.wake, q.room = nil, nil
+}
+
+// capLocked returns how many values ch may hold before the policy applies:
+// chCap, plus the uncounted first values that the reader has not received
+// yet. mu is held.
+func (q *queue[T, E]) capLocked() int {
+	if q.extra == 0 {
+		return q.chCap
+	}
+	// A send made without mu is counted in sent only afterwards, so left
+	// may be too high for a moment, never too low.
+	left := q.extra - (q.sent - len(q.ch))
+	if left <= 0 {
+		q.extra = 0
+		return q.chCap
+	}
+	return q.chCap + left
+}
+
+// closeChanLocked closes ch once the queue is closed and no publisher is
+// sending on it without mu. mu is held.
+func (q *queue[T, E]) closeChanLocked() {
+	if q.closed && q.sending == 0 && q.ch != nil && !q.chClosed {
+		close(q.ch)
+		q.chClosed = true
 	}
 }
 
@@ -141,15 +225,6 @@ func signal(waiting int, ch chan struct{}) {
 		default:
 		}
 	}
-}
-
-// queueLocked adds v, ignoring the limit. mu is held, the queue is open.
-func (q *queue[T, E]) queueLocked(v T) {
-	if q.ch != nil {
-		q.ch <- q.wrap(v)
-		return
-	}
-	q.items = append(q.items, v)
 }
 
 // deliver queues v; see deliverBatch.
@@ -168,6 +243,9 @@ func (q *queue[T, E]) deliverBatch(vs []T) {
 	for len(vs) > 0 && !q.closed {
 		if q.ch != nil {
 			vs, lost = q.sendLocked(vs, lost)
+			if len(vs) > 0 && !q.closed {
+				vs, lost = q.sendWaiting(vs, lost) // Block
+			}
 			continue
 		}
 		room := q.limit - len(q.items)
@@ -204,6 +282,7 @@ func (q *queue[T, E]) deliverBatch(vs []T) {
 			// Keep the newest limit values of queued and arriving. The
 			// survivors move to the front of the backing array, so a
 			// queue that overflows on every publish allocates nothing.
+			// Values in pre are not evicted: they were never counted.
 			excess := min(len(q.items)+len(vs)-q.limit, len(q.items))
 			lost = append(lost, q.items[:excess]...)
 			n := copy(q.items, q.items[excess:])
@@ -231,39 +310,37 @@ func (q *queue[T, E]) deliverBatch(vs []T) {
 }
 
 // sendLocked queues vs on the channel, value by value, until one does not
-// fit; it returns what is left to deliver and the values lost so far.
-// mu is held.
+// fit; it returns what is left to deliver (for a Block publisher to wait
+// with) and the values lost so far. mu is held, the queue is open.
 func (q *queue[T, E]) sendLocked(vs, lost []T) ([]T, []T) {
 	for len(vs) > 0 {
-		v := vs[0]
-		// Only publishers (serialised by mu) add to ch and the reader
-		// only takes from it, so len below the capacity means the send
-		// cannot block.
-		if len(q.ch) < q.chCap {
-			q.ch <- q.wrap(v)
-			vs = vs[1:]
-			continue
+		if q.feeding != nil {
+			return vs, lost // the initial values go first
+		}
+		if len(q.ch) < q.capLocked() {
+			select {
+			case q.ch <- q.wrap(vs[0]):
+				q.sent++
+				vs = vs[1:]
+				continue
+			default: // a Block publisher sending without mu took the slot
+			}
 		}
 		switch q.info.Overflow {
 		case Block:
-			select {
-			case q.ch <- q.wrap(v):
-				vs = vs[1:]
-				continue
-			case <-q.done:
-				return nil, lost
-			case <-q.hub.unblocked:
-				return nil, append(lost, vs...)
-			}
+			return vs, lost
 		case DropNewest:
 			return nil, append(lost, vs...)
 		case DropOldest:
+			// Only Block publishers send without mu, so once one value
+			// is out there is room for the next.
 			select {
 			case old := <-q.ch:
 				lost = append(lost, q.unwrap(old))
 			default: // the reader emptied it meanwhile
 			}
-			q.ch <- q.wrap(v)
+			q.ch <- q.wrap(vs[0])
+			q.sent++
 			vs = vs[1:]
 		case Disconnect:
 			if q.endItem != nil {
@@ -274,6 +351,43 @@ func (q *queue[T, E]) sendLocked(vs, lost []T) ([]T, []T) {
 		}
 	}
 	return nil, lost
+}
+
+// sendWaiting sends vs[0] for a Block publisher, waiting without mu until
+// the channel has room, the feeder is done, the subscriber ends or the hub
+// unblocks. It returns what is left to deliver and the values lost. mu is
+// held on entry and on return.
+func (q *queue[T, E]) sendWaiting(vs, lost []T) ([]T, []T) {
+	ch, feeding := q.ch, q.feeding
+	q.sending++
+	q.mu.Unlock()
+	sent := false
+	if feeding != nil {
+		select {
+		case <-feeding: // look again
+		case <-q.done:
+			vs = nil // the subscriber went away: not a drop
+		case <-q.hub.unblocked:
+			lost, vs = append(lost, vs...), nil
+		}
+	} else {
+		select {
+		case ch <- q.wrap(vs[0]):
+			sent = true
+		case <-q.done:
+			vs = nil
+		case <-q.hub.unblocked:
+			lost, vs = append(lost, vs...), nil
+		}
+	}
+	q.mu.Lock()
+	q.sending--
+	if sent {
+		q.sent++
+		vs = vs[1:]
+	}
+	q.closeChanLocked()
+	return vs, lost
 }
 
 // disconnectLocked ends the subscriber with ErrSlowSubscriber. mu is held.
@@ -298,6 +412,14 @@ func (q *queue[T, E]) take(spare []T) (vs []T, ok, switched bool) {
 		case q.ch != nil:
 			q.mu.Unlock()
 			return nil, false, true
+		case len(q.pre) > 0:
+			vs = append(q.pre, q.items...)
+			q.pre = nil
+			clear(q.items)
+			q.items = q.items[:0]
+			signal(q.waiters, q.room)
+			q.mu.Unlock()
+			return vs, true, false
 		case len(q.items) > 0:
 			vs = q.items
 			q.items = spare[:0]
@@ -326,7 +448,7 @@ func (q *queue[T, E]) channel() chan E {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.ch == nil {
-		q.toChannel(q.limit)
+		q.toChannel()
 	}
 	return q.ch
 }
@@ -347,8 +469,8 @@ func (q *queue[T, E]) drop(v T) {
 // context.AfterFunc one and a drop callback.
 //
 // Order matters: the hub forgets q first (so Len is exact once Done is
-// closed), then done is closed (releasing a Block publisher, which in
-// channel mode holds mu), then the queue is closed under mu.
+// closed), then done is closed (releasing a waiting Block publisher), then
+// the queue is closed under mu.
 func (q *queue[T, E]) shutdown(err error) {
 	if !q.begin(err) {
 		return
@@ -379,9 +501,7 @@ func (q *queue[T, E]) closeLocked() {
 		return
 	}
 	q.closed = true
-	if q.ch != nil {
-		close(q.ch)
-	}
+	q.closeChanLocked()
 	if q.wake != nil {
 		close(q.wake) // every reader looks again and finds the end
 		q.wake = nil
@@ -427,9 +547,11 @@ func (q *queue[T, E]) errValue() error {
 }
 
 // putBack returns values a reader took but did not use (it broke out of its
-// loop) to the front of the queue, so the next read gets them first. If C
-// turned the queue into a channel meanwhile, they cannot go ahead of what
-// the channel holds: they are dropped and reported.
+// loop) to the front of the queue, so the next read gets them first; like
+// the initial values, they do not count against the limit. vs is the tail
+// of the reader's batch, which it no longer uses. If C turned the queue
+// into a channel meanwhile, they cannot go ahead of what the channel holds:
+// they are dropped and reported.
 func (q *queue[T, E]) putBack(vs []T) {
 	if len(vs) == 0 {
 		return
@@ -442,11 +564,7 @@ func (q *queue[T, E]) putBack(vs []T) {
 		}
 		return
 	}
-	q.items = append(append(make([]T, 0, len(vs)+len(q.items)), vs...), q.items...)
-	if q.closed {
-		// The reader will see them before the end.
-		q.mu.Unlock()
-		return
-	}
+	q.pre = append(vs[:len(vs):len(vs)], q.pre...)
+	signal(q.sleepers, q.wake) // another reader may be waiting
 	q.mu.Unlock()
 }

@@ -24,6 +24,11 @@ type Subscription[T any] struct {
 // move into it, in order), and from then on every value costs a channel
 // send and receive. [Subscription.All] takes values in batches instead, and
 // is several times cheaper per value when they arrive in bursts.
+//
+// Calling C inside an All loop is allowed: the loop goes on with the values
+// of the batch it holds and then reads the channel. But if that loop then
+// breaks, the rest of its batch cannot go ahead of what the channel already
+// holds: it is dropped and reported as the overflow policy's drops are.
 func (s *Subscription[T]) C() <-chan T { return s.q.channel() }
 
 // All returns an iterator over the subscription's values, in publish order.
@@ -34,7 +39,8 @@ func (s *Subscription[T]) C() <-chan T { return s.q.channel() }
 // All takes every queued value at once and yields them one by one, so a
 // burst costs one lock and at most one wake-up, and a publisher blocked by
 // a full queue ([Block]) is released as soon as the batch is taken, not
-// when the loop has handled it.
+// when the loop has handled it. Values of the batch that a loop breaks out
+// of are given back to the front of the queue, for the next read.
 func (s *Subscription[T]) All() iter.Seq[T] {
 	return func(yield func(T) bool) {
 		var spare []T

@@ -193,5 +193,11 @@ func (d *dialer) close(ctx context.Context) error {
 	if err := d.c.Close(cctx); err != nil {
 		return fmt.Errorf("closing: %w", err)
 	}
-	return nil
+	// The last callbacks (the final transition lines) run until Done.
+	select {
+	case <-d.c.Done():
+		return nil
+	case <-cctx.Done():
+		return fmt.Errorf("closing: %w", cctx.Err())
+	}
 }

@@ -71,6 +71,10 @@ func trace(ctx context.Context, target string, opts []tether.Option, dur time.Du
 	if err := c.Close(cctx); err != nil && result == nil {
 		result = fmt.Errorf("closing: %w", err)
 	}
+	select { // the last transition lines are printed by callbacks, until Done
+	case <-c.Done():
+	case <-cctx.Done():
+	}
 	if _, err := fmt.Fprint(e.stdout, c.TraceMermaid()); err != nil && result == nil {
 		result = fmt.Errorf("writing standard output: %w", err)
 	}

@@ -184,6 +184,7 @@ func demo(ctx context.Context, w io.Writer) (*Result, error) {
 	if err := c.Close(ctx); err != nil {
 		return nil, err
 	}
+	<-c.Done() // the last callbacks have run
 	router.Close()
 	consumer.Wait()
 

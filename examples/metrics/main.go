@@ -167,6 +167,7 @@ func demo(ctx context.Context, w io.Writer) (*Result, error) {
 	if err := c.Close(ctx); err != nil {
 		return nil, err
 	}
+	<-c.Done() // the last callbacks have run
 	res.Conns = st.connections()
 	res.Trace = c.Trace()
 

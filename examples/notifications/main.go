@@ -149,6 +149,7 @@ func demo(ctx context.Context, w io.Writer) (*Result, error) {
 	if cerr := c.Close(ctx); err == nil {
 		err = cerr
 	}
+	<-c.Done() // the last callbacks have run
 	pipe.Wait()
 	if err = errors.Join(err, pipeErr); err != nil {
 		return nil, err

@@ -118,6 +118,7 @@ func demo(ctx context.Context, w io.Writer) ([]History, error) {
 	if err := c.Close(ctx); err != nil {
 		return nil, err
 	}
+	<-c.Done() // the last callbacks have run
 	fmt.Fprintf(w, "\nStatus history per job:\n")
 	for _, h := range histories {
 		steps := make([]string, len(h.Updates))

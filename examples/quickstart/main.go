@@ -151,6 +151,7 @@ func run(ctx context.Context, w io.Writer) error {
 	if err := c.Close(ctx); err != nil {
 		return err
 	}
+	<-c.Done() // the last callbacks have printed their lines
 	fmt.Fprintf(w, "\nWhat happened, as a Mermaid diagram (paste it into https://mermaid.live):\n\n%s", c.TraceMermaid())
 	return nil
 }
