@@ -4,45 +4,211 @@ import (
 	"context"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/reactivex/rxgo/v2"
 
 	"github.com/tether-go/tether"
 	"github.com/tether-go/tether/stream"
+	"github.com/tether-go/tether/transport"
 	tws "github.com/tether-go/tether/transport/websocket"
 )
 
-// tether-client-chan: a tether.Client[[]byte] (each payload copied for the
-// subscriber: one allocation per message) read from a Messages
-// subscription's channel. The subscription blocks the reader when its queue
-// is full (stream.Block), so no message is dropped and every one is
-// counted.
+// The tether Client receivers all use the Client's default options: the
+// default heartbeat, reconnect policy, buffers and overflow policy (Block).
+// The only option set is the transport, built with the defaults plus a
+// recording dialer (see openDefaultClient), so that close can drop the
+// connection at once.
+
+// openDefaultClient builds a tether.Client[[]byte] with default options and
+// opts, and waits until it is Open.
+func openDefaultClient(ctx context.Context, url string, rec *connRecorder, opts ...tether.Option) (*tether.Client[[]byte], error) {
+	tr, err := tws.New(tws.WithProxy(nil), tws.WithNetDial(rec.DialContext))
+	if err != nil {
+		return nil, err
+	}
+	c, err := tether.New[[]byte](url, append([]tether.Option{tether.WithTransport(tr)}, opts...)...)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Connect(ctx); err != nil {
+		closeDefaultClient(c, rec)
+		return nil, err
+	}
+	return c, nil
+}
+
+// closeDefaultClient closes the client while dropping its connections: the
+// feeding server never answers a close handshake, and the default policy
+// would dial it again.
+func closeDefaultClient(c *tether.Client[[]byte], rec *connRecorder) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	closed := make(chan struct{})
+	go func() {
+		_ = c.Close(ctx)
+		close(closed)
+	}()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		rec.dropAll()
+		select {
+		case <-closed:
+			<-c.Done()
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// counter is a receive that waits for a callback on the reader goroutine
+// to have seen n messages, counting from the moment receive starts.
+type counter struct {
+	size   int
+	seen   atomic.Int64
+	want   atomic.Int64  // the count receive waits for; 0 while none
+	fired  atomic.Bool   // done is closed
+	done   chan struct{} // closed once seen reaches want
+	failed atomic.Pointer[error]
+}
+
+func newCounter(size int) *counter { return &counter{size: size, done: make(chan struct{})} }
+
+// see counts one message of n bytes; it runs on the reader goroutine.
+func (k *counter) see(n int) {
+	if n != k.size {
+		err := checkMessage(n, k.size)
+		k.failed.CompareAndSwap(nil, &err)
+	}
+	if seen, want := k.seen.Add(1), k.want.Load(); want != 0 && seen >= want && k.fired.CompareAndSwap(false, true) {
+		close(k.done)
+	}
+}
+
+// wait returns once n more messages were seen; it may be called once.
+func (k *counter) wait(n int) error {
+	k.want.Store(k.seen.Load() + int64(n))
+	if k.seen.Load() >= k.want.Load() && k.fired.CompareAndSwap(false, true) {
+		close(k.done)
+	}
+	<-k.done
+	if p := k.failed.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// tether-raw: OnRaw, the borrowed fast path: the callback runs on the
+// reader goroutine with the read buffer itself, no copy, no allocation.
+
+type clientRawSession struct {
+	c   *tether.Client[[]byte]
+	rec *connRecorder
+	k   *counter
+}
+
+func openClientRaw(ctx context.Context, url string, size int) (session, error) {
+	s := &clientRawSession{rec: newConnRecorder(nil), k: newCounter(size)}
+	c, err := openDefaultClient(ctx, url, s.rec, tether.OnRaw(func(m transport.Message) { s.k.see(len(m.Payload)) }))
+	if err != nil {
+		return nil, err
+	}
+	s.c = c
+	return s, nil
+}
+
+func (s *clientRawSession) receive(n int) error { return s.k.wait(n) }
+func (s *clientRawSession) close()              { closeDefaultClient(s.c, s.rec) }
+
+// tether-onmessage: OnMessage, on the reader goroutine, with a payload the
+// callback owns.
+
+type clientOnMessageSession struct {
+	c   *tether.Client[[]byte]
+	rec *connRecorder
+	k   *counter
+}
+
+func openClientOnMessage(ctx context.Context, url string, size int) (session, error) {
+	s := &clientOnMessageSession{rec: newConnRecorder(nil), k: newCounter(size)}
+	c, err := openDefaultClient(ctx, url, s.rec, tether.OnMessage(func(p []byte) { s.k.see(len(p)) }))
+	if err != nil {
+		return nil, err
+	}
+	s.c = c
+	return s, nil
+}
+
+func (s *clientOnMessageSession) receive(n int) error { return s.k.wait(n) }
+func (s *clientOnMessageSession) close()              { closeDefaultClient(s.c, s.rec) }
+
+// tether-all: the README's loop, `for m := range c.Messages(ctx).All()`,
+// on its own goroutine as a program would run it.
+
+type clientAllSession struct {
+	c      *tether.Client[[]byte]
+	rec    *connRecorder
+	cancel context.CancelFunc
+	k      *counter
+	ended  chan struct{}
+}
+
+func openClientAll(ctx context.Context, url string, size int) (session, error) {
+	s := &clientAllSession{rec: newConnRecorder(nil), k: newCounter(size), ended: make(chan struct{})}
+	c, err := openDefaultClient(ctx, url, s.rec)
+	if err != nil {
+		return nil, err
+	}
+	s.c = c
+	sctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	msgs := c.Messages(sctx)
+	go func() {
+		defer close(s.ended)
+		for m := range msgs.All() {
+			s.k.see(len(m))
+		}
+	}()
+	return s, nil
+}
+
+func (s *clientAllSession) receive(n int) error { return s.k.wait(n) }
+
+func (s *clientAllSession) close() {
+	s.cancel()
+	closeDefaultClient(s.c, s.rec)
+	<-s.ended
+}
+
+// tether-chan: a Messages subscription read from its channel (C), one
+// channel operation per message.
 
 type clientChanSession struct {
-	c    *tether.Client[[]byte]
-	rec  *connRecorder
-	sub  *stream.Subscription[[]byte]
-	size int
+	c   *tether.Client[[]byte]
+	rec *connRecorder
+	sub *stream.Subscription[[]byte]
+	ch  <-chan []byte
+	k   *counter
 }
 
 func openClientChan(ctx context.Context, url string, size int) (session, error) {
 	rec := newConnRecorder(nil)
-	c, err := openBenchClient(ctx, url, rec, tws.WithReadBufferSize(readBufferSize))
+	c, err := openDefaultClient(ctx, url, rec)
 	if err != nil {
 		return nil, err
 	}
-	sub := c.Messages(context.Background(), stream.WithOverflow(stream.Block))
-	return &clientChanSession{c: c, rec: rec, sub: sub, size: size}, nil
+	sub := c.Messages(context.Background())
+	return &clientChanSession{c: c, rec: rec, sub: sub, ch: sub.C(), k: newCounter(size)}, nil
 }
 
 func (s *clientChanSession) receive(n int) error {
-	ch := s.sub.C()
 	for range n {
-		p, ok := <-ch
+		p, ok := <-s.ch
 		if !ok {
 			return fmt.Errorf("%w: subscription ended: %v", errWrongMessage, s.sub.Err())
 		}
-		if err := checkMessage(len(p), s.size); err != nil {
+		if err := checkMessage(len(p), s.k.size); err != nil {
 			return err
 		}
 	}
@@ -51,12 +217,11 @@ func (s *clientChanSession) receive(n int) error {
 
 func (s *clientChanSession) close() {
 	s.sub.Close() // releases the reader if it waits for room
-	closeBenchClient(s.c, s.rec)
+	closeDefaultClient(s.c, s.rec)
 }
 
-// tether-client-rx: the same client, read through ObserveMessages (an rxgo
-// Observable over its own Block subscription) with Observe: each item is an
-// rxgo.Item boxing the copied payload.
+// tether-rx: ObserveMessages, read with Observe: each item is an rxgo.Item
+// boxing the payload.
 
 type clientRxSession struct {
 	c      *tether.Client[[]byte]
@@ -68,12 +233,12 @@ type clientRxSession struct {
 
 func openClientRx(ctx context.Context, url string, size int) (session, error) {
 	rec := newConnRecorder(nil)
-	c, err := openBenchClient(ctx, url, rec, tws.WithReadBufferSize(readBufferSize))
+	c, err := openDefaultClient(ctx, url, rec)
 	if err != nil {
 		return nil, err
 	}
 	octx, cancel := context.WithCancel(context.Background())
-	obs := c.ObserveMessages(octx, stream.WithOverflow(stream.Block))
+	obs := c.ObserveMessages(octx)
 	return &clientRxSession{c: c, rec: rec, cancel: cancel, items: obs.Observe(), size: size}, nil
 }
 
@@ -99,71 +264,5 @@ func (s *clientRxSession) receive(n int) error {
 
 func (s *clientRxSession) close() {
 	s.cancel() // ends the subscription, releasing the reader
-	closeBenchClient(s.c, s.rec)
+	closeDefaultClient(s.c, s.rec)
 }
-
-// tether-client-onmessage: the same client with an OnMessage callback,
-// which runs on the reader goroutine: the payload is still copied for the
-// callback (one allocation), but no queue or goroutine hand-off follows.
-// It shows how much of the channel subscriber's cost is the hand-off.
-// receive counts the callback's calls from the moment it starts and
-// returns at the n-th; the reader goes on until close.
-
-type clientCallbackSession struct {
-	c    *tether.Client[[]byte]
-	rec  *connRecorder
-	size int
-
-	seen   atomic.Int64  // messages delivered to the callback
-	want   atomic.Int64  // the count receive waits for; 0 while none
-	fired  atomic.Bool   // done is closed
-	done   chan struct{} // closed once seen reaches want
-	failed atomic.Pointer[error]
-}
-
-func openClientCallback(ctx context.Context, url string, size int) (session, error) {
-	s := &clientCallbackSession{rec: newConnRecorder(nil), size: size, done: make(chan struct{})}
-	tr, err := tws.New(tws.WithProxy(nil), tws.WithNetDial(s.rec.DialContext), tws.WithReadBufferSize(readBufferSize))
-	if err != nil {
-		return nil, err
-	}
-	c, err := tether.New[[]byte](url,
-		tether.WithTransport(tr),
-		tether.WithoutHeartbeat(),
-		tether.WithoutReconnect(),
-		tether.WithAutoConnect(false),
-		tether.OnMessage(s.onMessage),
-	)
-	if err != nil {
-		return nil, err
-	}
-	s.c = c
-	if err := c.Connect(ctx); err != nil {
-		closeBenchClient(c, s.rec)
-		return nil, err
-	}
-	return s, nil
-}
-
-// onMessage runs on the client's reader goroutine.
-func (s *clientCallbackSession) onMessage(p []byte) {
-	if len(p) != s.size {
-		err := checkMessage(len(p), s.size)
-		s.failed.CompareAndSwap(nil, &err)
-	}
-	if n, want := s.seen.Add(1), s.want.Load(); want != 0 && n >= want && s.fired.CompareAndSwap(false, true) {
-		close(s.done)
-	}
-}
-
-// receive may be called once per session.
-func (s *clientCallbackSession) receive(n int) error {
-	s.want.Store(s.seen.Load() + int64(n))
-	<-s.done
-	if p := s.failed.Load(); p != nil {
-		return *p
-	}
-	return nil
-}
-
-func (s *clientCallbackSession) close() { closeBenchClient(s.c, s.rec) }

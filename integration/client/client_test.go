@@ -52,10 +52,10 @@ func TestClientEchoThroughWS(t *testing.T) {
 	}
 
 	require.NoError(t, c.Close(ctx))
-	select {
+	select { // Done follows once the last callbacks have run
 	case <-c.Done():
-	default:
-		require.Fail(t, "Done is not closed after Close returned")
+	case <-ctx.Done():
+		require.FailNow(t, "Done did not close after Close returned")
 	}
 	e, err := p.Wait(ctx, peer.Is(id, peer.KindClose))
 	require.NoError(t, err)
