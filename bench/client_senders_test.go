@@ -8,13 +8,27 @@ import (
 	tws "github.com/tether-go/tether/transport/websocket"
 )
 
-// tether-client: Client.Send of a []byte (a binary message) from each
+// tether-client-64k: Client.Send of a []byte (a binary message) from each
 // goroutine, through the client's outbound path, with the transport's
-// write buffer set to the reference's 64 KiB.
+// write buffer set to the reference's 64 KiB, no heartbeat and no
+// reconnect (openBenchClient).
 
 type clientSender struct {
-	c   *tether.Client[[]byte]
-	rec *connRecorder
+	c        *tether.Client[[]byte]
+	rec      *connRecorder
+	defaults bool
+}
+
+// tether-client: the same with the Client's default options
+// (openDefaultClient): a 4 KiB write buffer, the default heartbeat and
+// reconnect policy.
+func openDefaultClientSender(ctx context.Context, url string, dial netDial) (sendSession, error) {
+	rec := newConnRecorder(dial)
+	c, err := openDefaultClient(ctx, url, rec)
+	if err != nil {
+		return nil, err
+	}
+	return &clientSender{c: c, rec: rec, defaults: true}, nil
 }
 
 func openClientSender(ctx context.Context, url string, dial netDial) (sendSession, error) {
@@ -53,4 +67,10 @@ func (s *clientSender) send(n, goroutines int, payload []byte) error {
 	}
 }
 
-func (s *clientSender) close() { closeBenchClient(s.c, s.rec) }
+func (s *clientSender) close() {
+	if s.defaults {
+		closeDefaultClient(s.c, s.rec)
+		return
+	}
+	closeBenchClient(s.c, s.rec)
+}

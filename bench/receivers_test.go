@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -48,6 +49,7 @@ type session interface {
 // comes first: it is the reference the ratios are computed against.
 var receivers = []receiver{
 	{name: "raw-gobwas", open: openRawGobwas},
+	{name: "raw-gobwas-owned", open: openRawGobwasOwned},
 	{name: "tether-transport", open: openTetherTransport},
 	{name: "tether-raw", open: openClientRaw},
 	{name: "tether-all", open: openClientAll},
@@ -80,6 +82,22 @@ type rawGobwasSession struct {
 	rd   wsutil.Reader
 	buf  []byte
 	size int
+	// owned makes each message a fresh copy (kept until the next one), as
+	// a consumer that owns its bytes needs.
+	owned bool
+	last  []byte
+}
+
+// openRawGobwasOwned is raw-gobwas-owned: the raw loop plus a copy of each
+// message into memory of its own, the least any consumer that may keep
+// its bytes pays. It is the reference for the Client's owned-bytes paths.
+func openRawGobwasOwned(ctx context.Context, url string, size int) (session, error) {
+	s, err := openRawGobwas(ctx, url, size)
+	if err != nil {
+		return nil, err
+	}
+	s.(*rawGobwasSession).owned = true
+	return s, nil
 }
 
 func openRawGobwas(ctx context.Context, url string, size int) (session, error) {
@@ -117,6 +135,9 @@ func (s *rawGobwasSession) receive(n int) error {
 		s.buf = s.buf[:h.Length]
 		if _, err := io.ReadFull(&s.rd, s.buf); err != nil && !errors.Is(err, io.EOF) {
 			return err
+		}
+		if s.owned {
+			s.last = bytes.Clone(s.buf)
 		}
 		if err := checkMessage(len(s.buf), s.size); err != nil {
 			return err

@@ -37,7 +37,8 @@ type sendSession interface {
 var senders = []sender{
 	{name: "raw-gobwas", open: openRawGobwasSender},
 	{name: "tether-transport", open: openTetherTransportSender},
-	{name: "tether-client", open: openClientSender},
+	{name: "tether-client", open: openDefaultClientSender},
+	{name: "tether-client-64k", open: openClientSender},
 }
 
 // sendBufferSize is the write buffer of every implementation: the 64 KiB
