@@ -139,3 +139,39 @@ func ExampleClient_WaitForStateChange() {
 	// Output:
 	// Open true
 }
+
+func ExampleOnRaw() {
+	srv, _ := memory.NewServer(memory.WithAutoAccept())
+	got := make(chan string, 2)
+	c, _ := tether.New[[]byte]("memory://feed",
+		tether.WithTransport(srv.Transport()), tether.WithAutoConnect(false),
+		// On the reader goroutine; the payload is valid until the callback returns.
+		tether.OnRaw(func(m transport.Message) { got <- fmt.Sprintf("%s %q", m.Type, m.Payload) }))
+	ctx := context.Background()
+	defer c.Close(ctx)
+	_ = c.Connect(ctx)
+
+	sc, _ := srv.Accept(ctx)
+	_ = sc.Send(ctx, transport.Text, []byte("hello"))
+	_ = sc.Send(ctx, transport.Binary, []byte{1, 2})
+	fmt.Println(<-got)
+	fmt.Println(<-got)
+	// Output:
+	// text "hello"
+	// binary "\x01\x02"
+}
+
+func ExampleWithHold() {
+	srv, _ := memory.NewServer(memory.WithAutoAccept())
+	c, _ := tether.New[string]("memory://feed", tether.WithTransport(srv.Transport()),
+		tether.WithHold(64)) // connects at once; up to 64 messages wait for the first subscriber
+	ctx := context.Background()
+	defer c.Close(ctx)
+
+	sc, _ := srv.Accept(ctx)
+	_ = sc.Send(ctx, transport.Text, []byte("welcome"))
+	_ = c.Connect(ctx)
+	msgs := c.Messages(ctx) // subscribed after the welcome may have been read: it is not lost
+	fmt.Println(<-msgs.C())
+	// Output: welcome
+}
