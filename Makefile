@@ -39,8 +39,9 @@ integration:
 		(cd integration && $(GO) test -race -count=1 ./...); \
 	fi
 
-# Compile bench/ and run each benchmark once, so it never rots.
+# Compile bench/ and run each benchmark once, the library's too, so none rots.
 bench-smoke:
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./...
 	@if [ -f bench/go.mod ]; then (cd bench && $(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./...); fi
 
 ## bench: the figures in docs/performance.md.

@@ -63,17 +63,20 @@ func closeDefaultClient(c *tether.Client[[]byte], rec *connRecorder) {
 }
 
 // counter is a receive that waits for a callback on the reader goroutine
-// to have seen n messages, counting from the moment receive starts.
+// to have seen n messages, counting from the moment receive starts. The
+// callback runs on one goroutine at a time, so it counts in plain fields,
+// as the raw loop does; only the request (want) and the answer (done)
+// cross goroutines.
 type counter struct {
 	size   int
-	seen   atomic.Int64
+	seen   int64         // messages seen; the callback's alone
+	base   int64         // seen when the request was first noticed; -1 before
 	want   atomic.Int64  // the count receive waits for; 0 while none
-	fired  atomic.Bool   // done is closed
-	done   chan struct{} // closed once seen reaches want
+	done   chan struct{} // closed once seen-base reaches want
 	failed atomic.Pointer[error]
 }
 
-func newCounter(size int) *counter { return &counter{size: size, done: make(chan struct{})} }
+func newCounter(size int) *counter { return &counter{size: size, base: -1, done: make(chan struct{})} }
 
 // see counts one message of n bytes; it runs on the reader goroutine.
 func (k *counter) see(n int) {
@@ -81,17 +84,22 @@ func (k *counter) see(n int) {
 		err := checkMessage(n, k.size)
 		k.failed.CompareAndSwap(nil, &err)
 	}
-	if seen, want := k.seen.Add(1), k.want.Load(); want != 0 && seen >= want && k.fired.CompareAndSwap(false, true) {
+	k.seen++
+	want := k.want.Load()
+	if want == 0 {
+		return
+	}
+	if k.base < 0 {
+		k.base = k.seen - 1 // this message is the first counted
+	}
+	if k.seen-k.base == want {
 		close(k.done)
 	}
 }
 
 // wait returns once n more messages were seen; it may be called once.
 func (k *counter) wait(n int) error {
-	k.want.Store(k.seen.Load() + int64(n))
-	if k.seen.Load() >= k.want.Load() && k.fired.CompareAndSwap(false, true) {
-		close(k.done)
-	}
+	k.want.Store(int64(n))
 	<-k.done
 	if p := k.failed.Load(); p != nil {
 		return *p

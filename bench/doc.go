@@ -8,15 +8,20 @@
 //
 //   - BenchmarkReceive/size=S/impl=I: messages of S bytes read by client I
 //     from a loopback TCP server that writes pre-encoded frames as fast as it
-//     can. ns/op is the cost of one message. The tether-client-* rows read
-//     through a tether.Client[[]byte] (each payload copied: one allocation):
-//     -chan from a Messages subscription, -rx through ObserveMessages, both
-//     with the stream.Block overflow policy so nothing is dropped, and
-//     -onmessage from an OnMessage callback on the reader goroutine.
+//     can. ns/op is the cost of one message. The tether-* rows (except
+//     tether-transport) read through a tether.Client[[]byte] with the
+//     Client's default options (only the transport's dialer is replaced, to
+//     drop the connection at close): -raw with OnRaw (borrowed payload, on
+//     the reader goroutine), -all with the README's loop over
+//     Messages(ctx).All(), -chan from Messages(ctx).C(), -onmessage with
+//     OnMessage, -rx through ObserveMessages. raw-gobwas-owned is the raw
+//     loop plus a copy of each message into memory of its own: the least
+//     any consumer that owns its bytes pays.
 //   - BenchmarkSend/goroutines=G/impl=I: 64-byte messages written by G
 //     goroutines to a loopback server that discards them; writes/msg counts
 //     Write calls on the client's net.Conn per message. tether-client is
-//     Client.Send of a []byte.
+//     Client.Send of a []byte with default options; tether-client-64k the
+//     same with a 64 KiB write buffer, no heartbeat and no reconnect.
 //   - BenchmarkEcho/size=S/impl=I: one message written and its echo read back,
 //     with the p50-ns and p99-ns of the round trips.
 //
