@@ -27,6 +27,18 @@ func consume[T any](ch <-chan T) <-chan struct{} {
 	return done
 }
 
+// consumeAll drains s with an All loop on a goroutine and returns a channel
+// closed when the loop ends.
+func consumeAll[T any](s *stream.Subscription[T]) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		for range s.All() {
+		}
+		close(done)
+	}()
+	return done
+}
+
 // BenchmarkChannelHandOff is the reference: a plain buffered channel between
 // two goroutines, with nothing around it.
 func BenchmarkChannelHandOff(b *testing.B) {
@@ -71,13 +83,7 @@ func BenchmarkPublish4(b *testing.B) { benchmarkPublish(b, 4) }
 // in batches.
 func BenchmarkPublishAll1(b *testing.B) {
 	h := stream.NewHub[tick]()
-	s := h.Subscribe(context.Background())
-	done := make(chan struct{})
-	go func() {
-		for range s.All() {
-		}
-		close(done)
-	}()
+	done := consumeAll(h.Subscribe(context.Background()))
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
@@ -92,13 +98,7 @@ func BenchmarkPublishAll1(b *testing.B) {
 // burst. One op is one value.
 func BenchmarkPublishEachAll1(b *testing.B) {
 	h := stream.NewHub[tick]()
-	s := h.Subscribe(context.Background())
-	done := make(chan struct{})
-	go func() {
-		for range s.All() {
-		}
-		close(done)
-	}()
+	done := consumeAll(h.Subscribe(context.Background()))
 	batch := make([]tick, 64)
 	b.ReportAllocs()
 	b.ResetTimer()
