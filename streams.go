@@ -11,9 +11,18 @@ import (
 
 // Messages subscribes to decoded messages. Each subscription has its own
 // bounded queue and overflow policy (stream.WithBuffer, stream.WithOverflow;
-// default 256 and drop-oldest, with every drop counted and reported to
-// stream.OnDrop): a slow subscriber never holds up the reader unless it
-// chose stream.Block. Close the subscription, or end ctx, to free it.
+// default 256 and stream.Block): by default nothing is lost, and a
+// subscriber that falls behind makes the reader wait, which slows the server
+// down through TCP (the heartbeat does not count that wait against the
+// peer). A subscriber that chooses a dropping policy by name has every drop
+// counted (Dropped), and reported as a *SubscriberDropError on the error
+// stream, to OnError and to the logger, aggregated per second.
+//
+// The first subscriber ever (of Messages or ObserveMessages) also receives
+// the messages held for it (see WithHold), ahead of the rest. A later one
+// receives what the reader hands over after it subscribed. Each subscriber
+// owns the values it receives. Close the subscription, or end ctx, to free
+// it; after Client.Close it ends once its queue is read.
 func (c *Client[T]) Messages(ctx context.Context, opts ...stream.SubOption) *stream.Subscription[T] {
 	return firstConsumer(c, opts, func(opts []stream.SubOption) *stream.Subscription[T] {
 		return c.messages.Subscribe(ctx, opts...)

@@ -47,7 +47,7 @@
 //	DropOldest   | the newest values        | never waits          | each evicted oldest value
 //	DropNewest   | the first values queued  | never waits          | each arriving value
 //	Block        | every value              | waits for room       | nothing
-//	Disconnect   | what was queued          | never waits          | the value that did not fit;
+//	Disconnect   | what was queued          | never waits          | the values that did not fit;
 //	             | before it fell behind    |                      | the subscriber is closed with
 //	             |                          |                      | ErrSlowSubscriber
 //

@@ -9,6 +9,11 @@ import (
 // [WithBuffer].
 const DefaultBuffer = 256
 
+// MaxBuffer is the largest queue capacity [WithBuffer] accepts. A channel
+// queue ([Subscription.C], an Rx view) is allocated at its full capacity, so
+// a larger one could exhaust memory at subscribe time.
+const MaxBuffer = 1 << 20
+
 // SubOption configures one subscriber: [Hub.Subscribe], [Hub.All] or
 // [Hub.Observable]. Options apply in order after the hub's [WithDefaults];
 // a bad value makes the subscription fail with a [*ConfigError].
@@ -29,8 +34,8 @@ type subOptionFunc func(*subConfig)
 func (f subOptionFunc) applySub(c *subConfig) { f(c) }
 
 // WithBuffer sets the subscriber's queue capacity (default [DefaultBuffer]).
-// n must be at least 1, or 0 with the [Block] policy for a synchronous
-// hand-off.
+// n must be at least 1 and at most [MaxBuffer], or 0 with the [Block]
+// policy for a synchronous hand-off.
 func WithBuffer(n int) SubOption {
 	return subOptionFunc(func(c *subConfig) { c.buffer = n })
 }
@@ -66,6 +71,8 @@ func (c *subConfig) validate() error {
 		return &ConfigError{Option: "WithOverflow", Value: c.overflow, Problem: "unknown overflow policy"}
 	case c.buffer < 0:
 		return &ConfigError{Option: "WithBuffer", Value: c.buffer, Problem: "must not be negative"}
+	case c.buffer > MaxBuffer:
+		return &ConfigError{Option: "WithBuffer", Value: c.buffer, Problem: "above MaxBuffer (1<<20)"}
 	case c.buffer == 0 && c.overflow != Block:
 		return &ConfigError{Option: "WithBuffer", Value: c.buffer, Problem: "0 (synchronous hand-off) needs the Block policy"}
 	}

@@ -23,7 +23,8 @@ const (
 	// values that were queued first.
 	DropNewest
 	// Disconnect closes the subscriber with [ErrSlowSubscriber] and drops
-	// the arriving value. Values already queued can still be read.
+	// the arriving values that did not fit (the rest of a batch, with
+	// [Hub.PublishEach]). Values already queued can still be read.
 	Disconnect
 )
 

@@ -196,6 +196,8 @@ func TestBlockUnbufferedHandOff(t *testing.T) {
 func TestBadSubOptions(t *testing.T) {
 	cases := map[string][]stream.SubOption{
 		"negative buffer":         {stream.WithBuffer(-1)},
+		"buffer above MaxBuffer":  {stream.WithBuffer(stream.MaxBuffer + 1)},
+		"huge buffer":             {stream.WithBuffer(1 << 40)},
 		"zero buffer, drop":       {stream.WithBuffer(0), stream.WithOverflow(stream.DropOldest)},
 		"zero buffer, disconnect": {stream.WithBuffer(0), stream.WithOverflow(stream.Disconnect)},
 		"unknown policy":          {stream.WithOverflow(stream.Overflow(42))},

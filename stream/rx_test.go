@@ -171,12 +171,14 @@ func TestObservableDropOldestReportsTypedValues(t *testing.T) {
 }
 
 func TestObservableBadOption(t *testing.T) {
-	h := stream.NewHub[int]()
-	defer h.Close()
-	_, errs := items(t, h.Observable(context.Background(), stream.WithBuffer(-1)).Observe())
-	require.Len(t, errs, 1)
-	require.ErrorIs(t, errs[0], stream.ErrInvalidConfig)
-	require.Zero(t, h.Len())
+	for _, n := range []int{-1, 1 << 40} { // 1<<40: a channel that size would exhaust memory
+		h := stream.NewHub[int]()
+		_, errs := items(t, h.Observable(context.Background(), stream.WithBuffer(n)).Observe())
+		require.Len(t, errs, 1)
+		require.ErrorIs(t, errs[0], stream.ErrInvalidConfig)
+		require.Zero(t, h.Len())
+		h.Close()
+	}
 }
 
 func TestObservableOnClosedHubCompletes(t *testing.T) {
