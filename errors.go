@@ -3,6 +3,7 @@ package tether
 import (
 	"errors"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/tether-go/tether/adapters"
 	"github.com/tether-go/tether/fsm"
@@ -30,7 +31,41 @@ var (
 	ErrNoConsumer = errors.New("tether: messages held for a consumer that has not subscribed; reading paused")
 	// ErrCallbackDropped is matched by a *CallbackDropError.
 	ErrCallbackDropped = errors.New("tether: callbacks dropped")
+	// ErrInvalidUTF8 is matched by an *InvalidUTF8Error.
+	ErrInvalidUTF8 = errors.New("tether: text message is not valid UTF-8")
 )
+
+// InvalidUTF8Error is what Send returns for a text message (a string, or
+// what the codec made for a text frame) that is not valid UTF-8: RFC 6455
+// forbids such a text frame, and a strict peer closes the connection over
+// it (1007). Nothing was written or queued. Send a []byte to send arbitrary
+// bytes as a binary message.
+type InvalidUTF8Error struct {
+	// Offset is the position of the first byte that is not valid UTF-8.
+	Offset int
+	// Len is the message's length in bytes.
+	Len int
+}
+
+func (e *InvalidUTF8Error) Error() string {
+	return fmt.Sprintf("tether: text message of %d bytes is not valid UTF-8 at byte %d; send []byte for a binary message", e.Len, e.Offset)
+}
+
+// Unwrap returns ErrInvalidUTF8.
+func (e *InvalidUTF8Error) Unwrap() error { return ErrInvalidUTF8 }
+
+// invalidUTF8 describes p, which is not valid UTF-8.
+func invalidUTF8(p []byte) *InvalidUTF8Error {
+	off := 0
+	for off < len(p) {
+		r, n := utf8.DecodeRune(p[off:])
+		if r == utf8.RuneError && n <= 1 {
+			break
+		}
+		off += n
+	}
+	return &InvalidUTF8Error{Offset: off, Len: len(p)}
+}
 
 // SubscriberDropError reports, on the error stream, to OnError and to the
 // logger, messages (or errors, or transitions) that a subscriber lost to

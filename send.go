@@ -2,6 +2,7 @@ package tether
 
 import (
 	"context"
+	"unicode/utf8"
 
 	"github.com/tether-go/tether/fsm"
 	"github.com/tether-go/tether/stream"
@@ -16,7 +17,9 @@ import (
 // Otherwise it waits in the outbound buffer and goes out, in order, after
 // the next open; a full buffer behaves as WithSendBuffer's overflow policy
 // says. Send returns ErrClosed after Close, a *stream.EncodeError when the
-// codec refuses v, ctx's error when ctx ends while Send waits, and the
+// codec refuses v, an *InvalidUTF8Error (ErrInvalidUTF8) when a text message
+// is not valid UTF-8 (RFC 6455 forbids it; send []byte for arbitrary bytes),
+// ctx's error when ctx ends while Send waits, and the
 // connection's error when a direct write fails for another reason than the
 // connection having closed first (a reset mid-write, say): the message may
 // or may not have arrived, it is not queued again, and the error returned
@@ -50,6 +53,9 @@ func (c *Client[T]) SendID(ctx context.Context, v any) (uint64, error) {
 		if binary {
 			typ = transport.Binary
 		}
+	}
+	if typ == transport.Text && !utf8.Valid(payload) {
+		return 0, invalidUTF8(payload)
 	}
 	return c.out.Send(ctx, typ, payload, v)
 }
