@@ -25,6 +25,17 @@ func openWithHeartbeat(t *testing.T, hb policy.Heartbeat) (*rig, *memory.ServerC
 	r.expect(fsm.EventConnect, fsm.EventDialed)
 	sc := r.accept()
 	r.waitTimers(1) // the first probe's tick
+	// The reader must be waiting for the network before the first probe:
+	// a reader that starts its first Read after the probe has not been
+	// waiting for the whole window, and the heartbeat gives no verdict.
+	require.Eventually(t, func() bool {
+		s := r.con.Current()
+		if s == nil {
+			return false
+		}
+		_, waiting := s.ReadProgress()
+		return waiting
+	}, deadline, time.Millisecond, "the reader never waited for the network")
 	return r, sc
 }
 

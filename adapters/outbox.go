@@ -94,8 +94,12 @@ type Outbox struct {
 	closing  *Session // the session whose close handshake is under way
 	flushing bool
 	closed   bool
-	sending  atomic.Int64  // Sends under way
-	space    chan struct{} // closed and replaced when room frees or the outbox closes
+	// Messages that entered the queue, and those of them that left it for
+	// good (written, or reported); Flush waits for done to reach the
+	// queued count it saw.
+	queuedN, doneN uint64
+	sending        atomic.Int64  // Sends under way
+	space          chan struct{} // closed and replaced when room frees or the outbox closes
 }
 
 type queued struct {
@@ -220,6 +224,7 @@ func (o *Outbox) enqueue(ctx context.Context, q queued) error {
 			return nil
 		case DropOldest:
 			old := o.pop()
+			o.doneN++
 			o.mu.Unlock()
 			o.report(Drop{ID: old.id, Value: old.value, Size: len(old.payload), Reason: ErrBufferFull})
 			o.mu.Lock()
@@ -239,6 +244,7 @@ func (o *Outbox) enqueue(ctx context.Context, q queued) error {
 		}
 	}
 	o.queue = append(o.queue, q)
+	o.queuedN++
 	o.bytes += len(q.payload)
 	o.startFlush()
 	o.mu.Unlock()
@@ -271,18 +277,22 @@ func (o *Outbox) notify() {
 	o.space = make(chan struct{})
 }
 
-// Flush waits until nothing is queued and no queued message is being
-// written: every message sent before the call has been handed to a
-// connection (or reported). It returns ctx's error when ctx ends first,
-// and ErrClosed when the machine closes with messages still queued.
+// Flush waits until every message queued before the call has left the
+// queue: written to a connection, or reported. Messages queued after the
+// call do not hold it up, so it returns under sustained sending. It
+// returns ctx's error when ctx ends first, and ErrClosed when the machine
+// closes with those messages still queued.
 func (o *Outbox) Flush(ctx context.Context) error {
+	o.mu.Lock()
+	target := o.queuedN
+	o.mu.Unlock()
 	for {
 		o.mu.Lock()
-		empty := o.head == len(o.queue) && !o.flushing
+		done := o.doneN >= target
 		closed, space := o.closed, o.space
 		o.mu.Unlock()
 		switch {
-		case empty:
+		case done:
 			return nil
 		case closed:
 			return ErrClosed
@@ -319,8 +329,13 @@ func (o *Outbox) startFlush() {
 // flush writes queued messages in order to the current session. Only one
 // flusher runs at a time; while it runs, Send queues behind it.
 func (o *Outbox) flush() {
+	wrote := false
 	for {
 		o.mu.Lock()
+		if wrote {
+			o.doneN++ // notified by the pop below, or on the way out
+			wrote = false
+		}
 		s := o.cur
 		if s == nil || o.closed || o.head == len(o.queue) {
 			o.flushing = false
@@ -337,9 +352,13 @@ func (o *Outbox) flush() {
 			if _, ok := s.Wrote(q.id, q.value, len(q.payload)); !ok {
 				o.report(Drop{ID: q.id, Value: q.value, Size: len(q.payload), Reason: ErrPossiblyLost})
 			}
+			wrote = true
 			continue
 		}
 		o.mu.Lock()
+		if o.closed || !(errors.Is(err, transport.ErrClosed) || o.cur != s) {
+			o.doneN++ // reported below
+		}
 		if o.closed {
 			// The machine closed meanwhile and already reported the queue.
 			o.mu.Unlock()
@@ -413,6 +432,7 @@ func (o *Outbox) hook(tr fsm.Transition) (fsm.Input, bool) {
 		var left []queued
 		for o.head < len(o.queue) {
 			left = append(left, o.pop())
+			o.doneN++
 		}
 		o.notify()
 		o.mu.Unlock()

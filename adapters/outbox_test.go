@@ -3,7 +3,9 @@ package adapters_test
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -249,4 +251,57 @@ func TestFlushWaitsForTheQueue(t *testing.T) {
 	n, _ := r.out.Len()
 	assert.Zero(t, n)
 	assert.Equal(t, []string{"a", "b"}, recvAll(t, sc, 2))
+}
+
+// Flush waits for the messages queued before the call, not for an empty
+// queue: under sustained sending it returns once those are written, while
+// the queue stays full behind them.
+func TestFlushReturnsUnderSustainedSending(t *testing.T) {
+	const total = 100000 // far more than the outbox (1024) and the memory pipe hold together
+	r := newRig(t, rigConfig{})
+	full := func() bool { n, _ := r.out.Len(); return n == adapters.DefaultMaxQueued }
+
+	var sent atomic.Int64 // Sends that returned
+	sending := make(chan struct{})
+	go func() {
+		defer close(sending)
+		for i := range total {
+			if _, err := r.out.Send(context.Background(), transport.Text, []byte(strconv.Itoa(i)), i); err != nil {
+				return // the outbox closed at the end of the test
+			}
+			sent.Add(1)
+		}
+	}()
+	require.Eventually(t, full, deadline, time.Millisecond, "the outbox never filled while disconnected")
+	r.connect()
+	r.expect(fsm.EventConnect, fsm.EventDialed)
+	sc := r.accept() // not read yet: the pipe fills, and the sender fills the outbox again
+	require.Eventually(t, func() bool { return full() && sent.Load() > adapters.DefaultMaxQueued },
+		deadline, time.Millisecond, "the outbox never filled again")
+	before := int(sent.Load()) + 1 // every Send that returned, and the one under way
+
+	flushed := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), deadline)
+		defer cancel()
+		flushed <- r.out.Flush(ctx)
+	}()
+	// The server reads what was sent before the Flush and a little more,
+	// then stops: the queue never empties, so only a Flush that waits for
+	// its own messages returns.
+	got := recvAll(t, sc, before+100)
+	for i, m := range got {
+		require.Equal(t, strconv.Itoa(i), m)
+	}
+	select {
+	case err := <-flushed:
+		require.NoError(t, err)
+	case <-time.After(deadline):
+		require.FailNow(t, "Flush did not return although everything sent before it was read")
+	}
+	// The server reads no more, so the sender fills the queue again: Flush
+	// did not need it empty.
+	require.Eventually(t, full, deadline, time.Millisecond, "the outbox did not fill behind the flushed messages")
+	r.shutdown() // ends the sender's Send with ErrClosed; the cleanup's shutdown is then a no-op
+	<-sending
 }
