@@ -23,8 +23,10 @@ var (
 	// ErrPossiblyLost: written before the connection failed, never
 	// confirmed by the peer.
 	ErrPossiblyLost = adapters.ErrPossiblyLost
-	// ErrMessageTooLarge: larger than the whole outbound buffer.
-	ErrMessageTooLarge = adapters.ErrMessageTooLarge
+	// ErrTooLargeToQueue: a message that had to wait in the outbound buffer
+	// is larger than its byte limit (WithSendBuffer); matched by an
+	// *adapters.QueueSizeError, which carries both sizes.
+	ErrTooLargeToQueue = adapters.ErrTooLargeToQueue
 	// ErrNoConsumer: messages arrived before anything consumed them, and
 	// the client holds as many as WithHold allows; it reads no further
 	// until a subscriber, OnMessage, OnRaw or a router takes them.

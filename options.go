@@ -272,7 +272,10 @@ func WithRouter(r *stream.Router) Option {
 // WithSendBuffer bounds the messages queued while no connection is open:
 // at most messages messages and bytes payload bytes, with overflow deciding
 // what a Send into a full buffer does. Defaults: 1024 messages, 4 MiB,
-// adapters.Block.
+// adapters.Block. The bounds are on what waits, not on what may be sent:
+// while the connection is open and nothing is queued, a message of any size
+// is written at once; one that must wait and is larger than bytes is
+// refused with an *adapters.QueueSizeError (ErrTooLargeToQueue).
 func WithSendBuffer(messages, bytes int, overflow adapters.Overflow) Option {
 	return optionFunc(func(c *config) {
 		if messages < 1 || bytes < 1 || overflow > adapters.Fail {

@@ -1,6 +1,9 @@
 package adapters
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Sentinel errors. Match them with errors.Is.
 var (
@@ -21,7 +24,29 @@ var (
 	// was written to a connection that then failed before the peer
 	// confirmed it. It may or may not have arrived.
 	ErrPossiblyLost = errors.New("tether: message possibly lost: written before the connection failed, never confirmed")
-	// ErrMessageTooLarge means a message is larger than the whole outbound
-	// buffer may ever hold.
-	ErrMessageTooLarge = errors.New("tether: message larger than the outbound buffer")
+	// ErrTooLargeToQueue means a message had to wait in the outbound buffer
+	// (the connection was not open, or messages were queued before it) and
+	// is larger than the buffer's byte limit. A *QueueSizeError carries the
+	// sizes. (transport.ErrMessageTooLarge is a different thing: an inbound
+	// message over the transport's limit, closed with 1009.)
+	ErrTooLargeToQueue = errors.New("tether: message too large to queue in the outbound buffer")
 )
+
+// QueueSizeError is what Send returns for a message that had to be queued
+// and is larger than the outbound buffer's byte limit. While the connection
+// is open and nothing is queued, a message of any size is written at once
+// instead. Nothing was written or queued.
+type QueueSizeError struct {
+	// Size is the message's payload size in bytes.
+	Size int
+	// Limit is the outbound buffer's byte limit (WithBufferLimits;
+	// tether.WithSendBuffer for a Client).
+	Limit int
+}
+
+func (e *QueueSizeError) Error() string {
+	return fmt.Sprintf("tether: a %d-byte message cannot wait in the outbound buffer, which holds %d bytes (raise it with WithSendBuffer, or send while open)", e.Size, e.Limit)
+}
+
+// Unwrap returns ErrTooLargeToQueue.
+func (e *QueueSizeError) Unwrap() error { return ErrTooLargeToQueue }

@@ -167,17 +167,15 @@ func (o *Outbox) Len() (messages, bytes int) {
 //
 // The payload must not be modified after Send returns when the message was
 // queued; Send copies it only when it queues it. It returns ErrClosed once
-// the machine is closing or closed, ErrMessageTooLarge for a payload larger
-// than the whole buffer, ErrBufferFull under the Fail policy, the ctx error
+// the machine is closing or closed, a *QueueSizeError (ErrTooLargeToQueue)
+// for a payload that must be queued and is larger than the whole buffer (a
+// direct write has no size limit), ErrBufferFull under the Fail policy, the ctx error
 // when ctx ends while blocked, and the connection's error when a direct
 // write fails for another reason than the connection closing.
 func (o *Outbox) Send(ctx context.Context, typ transport.MessageType, payload []byte, value any) (uint64, error) {
 	o.enter()
 	defer o.leave()
 	id := o.nextID.Add(1)
-	if len(payload) > o.maxBytes {
-		return id, fmt.Errorf("%w: %d bytes, buffer holds %d", ErrMessageTooLarge, len(payload), o.maxBytes)
-	}
 	for {
 		o.mu.Lock()
 		if o.closed {
@@ -186,6 +184,10 @@ func (o *Outbox) Send(ctx context.Context, typ transport.MessageType, payload []
 		}
 		s := o.cur
 		if s == nil || o.flushing || o.head < len(o.queue) {
+			if len(payload) > o.maxBytes {
+				o.mu.Unlock()
+				return id, &QueueSizeError{Size: len(payload), Limit: o.maxBytes}
+			}
 			return id, o.enqueue(ctx, queued{id: id, typ: typ, payload: payload, value: value}) // unlocks
 		}
 		o.mu.Unlock()
