@@ -125,12 +125,7 @@ func (c *Client[T]) reportDrop(e *SubscriberDropError) {
 		l.Warn("tether subscriber dropped values", "stream", e.Stream, "subscriber", e.Subscriber.String(),
 			"count", e.Count, "err", error(e))
 	}
-	c.mu.Lock()
-	c.lastErr = e
-	c.mu.Unlock()
-	if e.Stream != "errors" {
-		c.errs.Publish(e)
-	}
+	c.setLatest(e, e.Stream != "errors")
 	if f := c.cfg.onError; f != nil {
 		c.cb.postAlways(func() { f(e) })
 	}
@@ -143,11 +138,8 @@ func (c *Client[T]) callbacksDropped(n uint64) {
 	if l := c.cfg.logger; l != nil {
 		l.Warn("tether callbacks dropped", "count", n, "err", error(e))
 	}
-	c.mu.Lock()
-	c.lastErr = e
-	c.mu.Unlock()
-	c.errs.Publish(e)
+	c.setLatest(e, true)
 	if f := c.cfg.onError; f != nil {
-		f(e)
+		f(e) // already on the callbacks' goroutine
 	}
 }

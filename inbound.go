@@ -70,15 +70,15 @@ func (c *Client[T]) inbound(_ *adapters.Session, msg transport.Message) {
 	if c.onMessage != nil {
 		if c.in.kind == viaCodec {
 			c.onMessage(v)
-			if c.messages.Len() > 0 || c.holding() {
-				// The value went to OnMessage: subscribers get their own.
-				v, _ = stream.Decode[T](c.cfg.codec, msg.Payload)
-			}
 		} else {
 			c.onMessage(owned[T](msg))
 		}
 	}
 	if c.messages.Len() > 0 || c.holding() {
+		if c.onMessage != nil && c.in.kind == viaCodec {
+			// The value went to OnMessage: subscribers get their own.
+			v, _ = stream.Decode[T](c.cfg.codec, msg.Payload)
+		}
 		c.in.add(msg, v)
 	}
 }
@@ -162,12 +162,21 @@ func (c *Client[T]) dropped(d adapters.Drop) {
 // report publishes err on the error stream, records it as the latest
 // error, and queues the OnError callback.
 func (c *Client[T]) report(err error) {
+	c.setLatest(err, true)
+	if f := c.cfg.onError; f != nil {
+		c.cb.post(func() { f(err) })
+	}
+}
+
+// setLatest records err as the latest error (Err) and, when publish is
+// true, publishes it on the error stream. OnError is the caller's: how it
+// is queued differs.
+func (c *Client[T]) setLatest(err error, publish bool) {
 	c.mu.Lock()
 	c.lastErr = err
 	c.mu.Unlock()
-	c.errs.Publish(err)
-	if f := c.cfg.onError; f != nil {
-		c.cb.post(func() { f(err) })
+	if publish {
+		c.errs.Publish(err)
 	}
 }
 

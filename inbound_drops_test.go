@@ -161,23 +161,7 @@ func TestCallbackDropsAreCounted(t *testing.T) {
 	sc, err := srv.Accept(ctx)
 	require.NoError(t, err)
 
-	sending := make(chan error, 1)
-	go func() {
-		for i := range n {
-			if err := sc.Send(ctx, transport.Text, []byte("not json")); err != nil {
-				sending <- fmt.Errorf("send %d: %w", i, err)
-				return
-			}
-		}
-		sending <- sc.Send(ctx, transport.Text, []byte(`{"sensor":"end"}`))
-	}()
-	select {
-	case r := <-end.C():
-		require.Equal(t, "end", r.Sensor) // the reader has handled every bad message
-	case <-ctx.Done():
-		require.FailNow(t, "the reader did not get through the undecodable messages")
-	}
-	require.NoError(t, <-sending)
+	feedUndecodable(t, ctx, sc, n, []byte("not json"), end)
 
 	releaseOnce.Do(func() { close(release) })
 	require.NoError(t, c.Close(ctx), "Close")
@@ -245,4 +229,28 @@ func appendErrors(dst []error, a slog.Attr) []error {
 		}
 	}
 	return dst
+}
+
+// feedUndecodable sends n copies of bad, which does not decode as a
+// Reading, and then a Reading whose sensor is "end", and waits until end
+// receives it: the reader has handled every bad message by then.
+func feedUndecodable(t *testing.T, ctx context.Context, sc *memory.ServerConn, n int, bad []byte, end *stream.Subscription[Reading]) {
+	t.Helper()
+	sending := make(chan error, 1)
+	go func() {
+		for i := range n {
+			if err := sc.Send(ctx, transport.Text, bad); err != nil {
+				sending <- fmt.Errorf("send %d: %w", i, err)
+				return
+			}
+		}
+		sending <- sc.Send(ctx, transport.Text, []byte(`{"sensor":"end"}`))
+	}()
+	select {
+	case r := <-end.C():
+		require.Equal(t, "end", r.Sensor)
+	case <-ctx.Done():
+		require.FailNow(t, "the reader did not get through the undecodable messages")
+	}
+	require.NoError(t, <-sending)
 }

@@ -171,20 +171,7 @@ func messagesLoopCase(name string, opts ...stream.SubOption) closeCase {
 	return closeCase{name, func(t *testing.T) closeRun {
 		srv, _ := speakingServer(t, 1000, func(i int) []byte { return []byte(numbered(i)) })
 		c := shutdownClient[string](t, srv.URL)
-		closed, ended := make(chan error, 1), make(chan struct{})
-		sub := c.Messages(context.Background(), opts...)
-		go func() {
-			defer close(ended)
-			first := true
-			for range sub.All() {
-				if first {
-					first = false
-					closed <- c.Close(context.Background())
-				}
-			}
-		}()
-		connectOrClosed(t, c)
-		return closeRun{c: c, closed: closed, ended: ended}
+		return closeFromLoop(t, c, c.Messages(context.Background(), opts...), func(string) bool { return true })
 	}}
 }
 
@@ -192,20 +179,7 @@ func errorsLoopCase(name string, opts ...stream.SubOption) closeCase {
 	return closeCase{name, func(t *testing.T) closeRun {
 		srv, _ := speakingServer(t, 1000, func(int) []byte { return []byte("not json") })
 		c := shutdownClient[Reading](t, srv.URL)
-		closed, ended := make(chan error, 1), make(chan struct{})
-		sub := c.Errors(context.Background(), opts...)
-		go func() {
-			defer close(ended)
-			first := true
-			for range sub.All() {
-				if first {
-					first = false
-					closed <- c.Close(context.Background())
-				}
-			}
-		}()
-		connectOrClosed(t, c)
-		return closeRun{c: c, closed: closed, ended: ended}
+		return closeFromLoop(t, c, c.Errors(context.Background(), opts...), func(error) bool { return true })
 	}}
 }
 
@@ -213,21 +187,29 @@ func transitionsLoopCase(name string, opts ...stream.SubOption) closeCase {
 	return closeCase{name, func(t *testing.T) closeRun {
 		srv, _ := speakingServer(t, 10, func(i int) []byte { return []byte(numbered(i)) })
 		c := shutdownClient[string](t, srv.URL)
-		closed, ended := make(chan error, 1), make(chan struct{})
-		sub := c.Transitions(context.Background(), opts...)
-		go func() {
-			defer close(ended)
-			first := true
-			for tr := range sub.All() {
-				if tr.To == fsm.Open && first {
-					first = false
-					closed <- c.Close(context.Background())
-				}
-			}
-		}()
-		connectOrClosed(t, c)
-		return closeRun{c: c, closed: closed, ended: ended}
+		return closeFromLoop(t, c, c.Transitions(context.Background(), opts...),
+			func(tr fsm.Transition) bool { return tr.To == fsm.Open })
 	}}
+}
+
+// closeFromLoop ranges over sub on a goroutine of its own, as a program
+// would, and calls Close from inside the loop at the first value trigger
+// accepts; then it connects c.
+func closeFromLoop[T, V any](t *testing.T, c *tether.Client[T], sub *stream.Subscription[V], trigger func(V) bool) closeRun {
+	t.Helper()
+	closed, ended := make(chan error, 1), make(chan struct{})
+	go func() {
+		defer close(ended)
+		first := true
+		for v := range sub.All() {
+			if first && trigger(v) {
+				first = false
+				closed <- c.Close(context.Background())
+			}
+		}
+	}()
+	connectOrClosed(t, c)
+	return closeRun{c: c, closed: closed, ended: ended}
 }
 
 // speakingServer is a WebSocket server that sends n messages on every
@@ -349,23 +331,7 @@ func TestOnErrorQueueIsBounded(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	sending := make(chan error, 1)
-	go func() {
-		for i := range n {
-			if err := sc.Send(ctx, transport.Text, bad); err != nil {
-				sending <- fmt.Errorf("send %d: %w", i, err)
-				return
-			}
-		}
-		sending <- sc.Send(ctx, transport.Text, []byte(`{"sensor":"end"}`))
-	}()
-	select {
-	case r := <-end.C():
-		require.Equal(t, "end", r.Sensor) // the reader has handled every bad message
-	case <-ctx.Done():
-		require.FailNow(t, "the reader did not get through the undecodable messages")
-	}
-	require.NoError(t, <-sending)
+	feedUndecodable(t, ctx, sc, n, bad, end)
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	growth := int64(after.HeapAlloc) - int64(before.HeapAlloc)

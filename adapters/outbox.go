@@ -358,11 +358,9 @@ func (o *Outbox) flush() {
 			continue
 		}
 		o.mu.Lock()
-		if o.closed || !(errors.Is(err, transport.ErrClosed) || o.cur != s) {
-			o.doneN++ // reported below
-		}
 		if o.closed {
 			// The machine closed meanwhile and already reported the queue.
+			o.doneN++
 			o.mu.Unlock()
 			reason := ErrClosed
 			if !errors.Is(err, transport.ErrClosed) {
@@ -373,6 +371,7 @@ func (o *Outbox) flush() {
 		} else if errors.Is(err, transport.ErrClosed) || o.cur != s {
 			o.pushFront(q) // not written: it goes out on the next session
 		} else {
+			o.doneN++
 			o.mu.Unlock()
 			o.report(Drop{ID: q.id, Value: q.value, Size: len(q.payload), Reason: fmt.Errorf("%w: %w", ErrPossiblyLost, err)})
 			o.mu.Lock()
