@@ -163,7 +163,7 @@ func TestDialGivesUpOnUnauthorized(t *testing.T) {
 	stderr := s.stderr.String()
 	assert.Contains(t, stderr, edge(fsm.Waiting, fsm.EventGiveUp, fsm.Closed))
 	assert.Contains(t, stderr, "tether: gave up: ")
-	assert.Contains(t, stderr, "401")
+	assert.Contains(t, stderr, "HTTP 401")
 }
 
 func TestDialGivesUpWithReconnectNever(t *testing.T) {
