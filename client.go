@@ -152,7 +152,8 @@ func New[T any, U URL](target U, opts ...Option) (*Client[T], error) {
 	c.out = adapters.NewOutbox(c.m,
 		adapters.WithBufferLimits(cfg.bufMsgs, cfg.bufBytes),
 		adapters.WithOverflow(cfg.overflow),
-		adapters.WithDropHook(c.dropped))
+		adapters.WithDropHook(c.dropped),
+		adapters.WithLostHook(c.lost))
 	hb, err := adapters.NewHeartbeat(c.m, cfg.heartbeat,
 		adapters.WithHeartbeatClock(cfg.clk), adapters.WithRTTHook(cfg.onRTT))
 	if err != nil { // validated already by WithHeartbeat; the default is valid
@@ -376,7 +377,11 @@ func (c *Client[T]) WaitForStateChange(ctx context.Context, from fsm.State) bool
 	return c.m.WaitForStateChange(ctx, from)
 }
 
-// Err returns the most recent error the error stream carried, or nil.
+// Err returns why the client is not connected: the *TransitionError of the
+// latest failed connection or attempt (a dial that failed, a drop, a
+// heartbeat timeout, the policy giving up). It is nil while a connection
+// is open and before any failure, and is never about a message: decode
+// errors, drops and other reports go to Errors and OnError only.
 func (c *Client[T]) Err() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()

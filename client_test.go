@@ -80,7 +80,7 @@ func TestDecodeErrorKeepsTheConnection(t *testing.T) {
 	err := recv(t, errs.C())
 	var de *stream.DecodeError
 	require.ErrorAs(t, err, &de)
-	assert.ErrorAs(t, c.Err(), &de, "the latest error is kept")
+	assert.NoError(t, c.Err(), "Err is about the connection, which is fine")
 	require.NoError(t, sc.Send(ctx, transport.Text, []byte(`{"sensor":"ok","value":1}`)))
 	assert.Equal(t, Reading{"ok", 1}, recv(t, msgs.C()), "the connection stays open")
 	assert.Equal(t, fsm.Open, c.State())
@@ -149,16 +149,16 @@ func TestDropReconnectAndTransitionStream(t *testing.T) {
 	assert.Equal(t, fsm.EventDropped, tr.Event)
 	assert.EqualValues(t, transport.StatusAbnormalClosure, tr.CloseCode)
 	assert.Equal(t, tether.StatusConnecting, c.Status(), "waiting to reconnect reads as connecting")
+	var te *tether.TransitionError
+	require.ErrorAs(t, c.Err(), &te, "while not connected, Err says why")
+	assert.Equal(t, fsm.EventDropped, te.Transition.Event)
 	e.waitTimers(1)
 	e.clk.StepToNext()
 	assert.Equal(t, fsm.EventRetry, recv(t, trs.C()).Event)
 	assert.Equal(t, fsm.EventDialed, recv(t, trs.C()).Event)
 	assert.EqualValues(t, 2, urls.Load(), "the URL provider runs on every attempt")
 	assert.Equal(t, "memory://feed?attempt=2", e.srv.Dials()[1].URL)
-
-	var te *tether.TransitionError
-	require.ErrorAs(t, c.Err(), &te, "the drop is the latest error")
-	assert.Equal(t, fsm.EventDropped, te.Transition.Event)
+	assert.NoError(t, c.Err(), "open again: nothing stale")
 }
 
 func TestReconnectNow(t *testing.T) {

@@ -117,15 +117,17 @@ func (d *dropTally) flush() {
 	}
 }
 
-// reportDrop reports an aggregated subscriber drop: to the logger, as the
-// latest error, on the error stream (unless the drops are the error
-// stream's own, which would feed on themselves) and to OnError.
+// reportDrop reports an aggregated subscriber drop: to the logger, on the
+// error stream (unless the drops are the error stream's own, which would
+// feed on themselves) and to OnError.
 func (c *Client[T]) reportDrop(e *SubscriberDropError) {
 	if l := c.cfg.logger; l != nil {
 		l.Warn("tether subscriber dropped values", "stream", e.Stream, "subscriber", e.Subscriber.String(),
 			"count", e.Count, "err", error(e))
 	}
-	c.setLatest(e, e.Stream != "errors")
+	if e.Stream != "errors" {
+		c.errs.Publish(e)
+	}
 	if f := c.cfg.onError; f != nil {
 		c.cb.postAlways(func() { f(e) })
 	}
@@ -138,7 +140,7 @@ func (c *Client[T]) callbacksDropped(n uint64) {
 	if l := c.cfg.logger; l != nil {
 		l.Warn("tether callbacks dropped", "count", n, "err", error(e))
 	}
-	c.setLatest(e, true)
+	c.errs.Publish(e)
 	if f := c.cfg.onError; f != nil {
 		f(e) // already on the callbacks' goroutine
 	}

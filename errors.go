@@ -122,8 +122,11 @@ func (e *OptionError) Error() string { return fmt.Sprintf("tether: option %s: %v
 
 func (e *OptionError) Unwrap() error { return e.Err }
 
-// DropError reports, on the error stream, a message that was not delivered
-// or may not have been. Reason is ErrBufferFull, ErrPossiblyLost or ErrClosed.
+// DropError reports, on the error stream, a message that was not delivered:
+// dropped by the overflow policy (ErrBufferFull), or still queued when the
+// client closed (ErrClosed). Messages that may have been lost are reported
+// together, once per connection, as a *PossiblyLostError; OnDrop receives
+// every one of them on its own.
 type DropError struct {
 	adapters.Drop
 }
@@ -133,6 +136,42 @@ func (e *DropError) Error() string {
 }
 
 func (e *DropError) Unwrap() error { return e.Reason }
+
+// PossiblyLostError reports, on the error stream, to OnError and to the
+// logger, once per connection end, the messages written on that connection
+// that the peer never confirmed before it ended: each may or may not have
+// arrived. It matches ErrPossiblyLost, and the connection's failure (Cause)
+// with errors.Is and errors.As. OnDrop receives each of them on its own as
+// well, with its Value.
+type PossiblyLostError struct {
+	// IDs are the messages' identities (as SendID returned them), oldest
+	// first.
+	IDs []uint64
+	// Bytes is the sum of their payload sizes.
+	Bytes int
+	// Cause is why the connection ended, when known.
+	Cause error
+}
+
+func (e *PossiblyLostError) Error() string {
+	s := fmt.Sprintf("tether: %d messages (%d bytes) possibly lost: written, never confirmed before the connection ended", len(e.IDs), e.Bytes)
+	if len(e.IDs) > 0 {
+		s = fmt.Sprintf("tether: %d messages (%d bytes, ids %d to %d) possibly lost: written, never confirmed before the connection ended",
+			len(e.IDs), e.Bytes, e.IDs[0], e.IDs[len(e.IDs)-1])
+	}
+	if e.Cause != nil {
+		s += ": " + e.Cause.Error()
+	}
+	return s
+}
+
+// Unwrap returns ErrPossiblyLost and the cause.
+func (e *PossiblyLostError) Unwrap() []error {
+	if e.Cause == nil {
+		return []error{ErrPossiblyLost}
+	}
+	return []error{ErrPossiblyLost, e.Cause}
+}
 
 // TransitionError reports, on the error stream, a transition caused by a
 // failure: a failed dial, a drop, a heartbeat timeout, or the policy giving

@@ -2,6 +2,7 @@ package tether
 
 import (
 	"bytes"
+	"errors"
 
 	"github.com/tether-go/tether/adapters"
 	"github.com/tether-go/tether/stream"
@@ -148,10 +149,15 @@ func (c *Client[T]) Latest() (T, bool) {
 	return owned[T](transport.Message{Type: c.latestType, Payload: c.latestRaw}), true
 }
 
-// dropped reports a dropped outbound message; any goroutine.
+// dropped reports a dropped outbound message; any goroutine. A message
+// possibly lost goes to OnDrop here, and to the error stream and the
+// logger with the others its connection left unconfirmed (see lost).
 func (c *Client[T]) dropped(d adapters.Drop) {
 	if c.cfg.onDrop != nil {
 		c.cfg.onDrop(d)
+	}
+	if errors.Is(d.Reason, ErrPossiblyLost) {
+		return
 	}
 	if l := c.cfg.logger; l != nil {
 		l.Warn("tether message dropped", "id", d.ID, "size", d.Size, "reason", d.Reason.Error())
@@ -159,25 +165,31 @@ func (c *Client[T]) dropped(d adapters.Drop) {
 	c.report(&DropError{Drop: d})
 }
 
-// report publishes err on the error stream, records it as the latest
-// error, and queues the OnError callback.
+// lost reports, once per connection end, the messages it left unconfirmed.
+func (c *Client[T]) lost(l adapters.Lost) {
+	e := &PossiblyLostError{IDs: l.IDs, Bytes: l.Bytes, Cause: l.Cause}
+	if lg := c.cfg.logger; lg != nil {
+		lg.Warn("tether messages possibly lost", "count", len(e.IDs), "bytes", e.Bytes,
+			"first_id", e.IDs[0], "last_id", e.IDs[len(e.IDs)-1], "err", error(e))
+	}
+	c.report(e)
+}
+
+// report publishes err on the error stream and queues the OnError
+// callback.
 func (c *Client[T]) report(err error) {
-	c.setLatest(err, true)
+	c.errs.Publish(err)
 	if f := c.cfg.onError; f != nil {
 		c.cb.post(func() { f(err) })
 	}
 }
 
-// setLatest records err as the latest error (Err) and, when publish is
-// true, publishes it on the error stream. OnError is the caller's: how it
-// is queued differs.
-func (c *Client[T]) setLatest(err error, publish bool) {
+// setCause records why the client is not connected (Err): the failure of
+// the latest connection or attempt, or nil once a connection opens.
+func (c *Client[T]) setCause(err error) {
 	c.mu.Lock()
 	c.lastErr = err
 	c.mu.Unlock()
-	if publish {
-		c.errs.Publish(err)
-	}
 }
 
 // holding reports whether nothing has consumed messages yet, so that the

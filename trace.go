@@ -14,10 +14,18 @@ func (c *Client[T]) record(tr fsm.Transition) (fsm.Input, bool) {
 	}
 	c.trace = append(c.trace, tr)
 	c.mu.Unlock()
+	// Err changes before anyone can see the transition.
+	var fail *TransitionError
+	switch {
+	case tr.To == fsm.Open:
+		c.setCause(nil)
+	case tr.Cause != nil && failure(tr):
+		fail = &TransitionError{Transition: tr}
+		c.setCause(fail)
+	}
 	c.transitions.Publish(tr) // on the actor, one at a time: in order
-
-	if tr.Cause != nil && failure(tr) {
-		c.report(&TransitionError{Transition: tr})
+	if fail != nil {
+		c.report(fail)
 	}
 	if f := c.cfg.onTransition; f != nil {
 		c.cb.post(func() { f(tr) })

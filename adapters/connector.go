@@ -337,8 +337,13 @@ func (c *Connector) startClose() {
 	}
 	c.wg.Go(func() {
 		// nil when the peer answered our close; otherwise why not (a
-		// timeout, or the connection failing meanwhile).
+		// timeout, or the connection failing meanwhile). A transport may
+		// return nil for a connection that had already failed: its end
+		// then says so.
 		err := s.Conn.Close(code, reason)
+		if err == nil && endedAbnormally(s.Conn.Err()) {
+			err = s.Conn.Err()
+		}
 		in := fsm.Input{Event: fsm.EventClosed, Cause: err, CloseCode: uint16(code), Epoch: s.Epoch}
 		if err != nil {
 			if got, ok := transport.CloseCode(err); ok {
@@ -347,4 +352,23 @@ func (c *Connector) startClose() {
 		}
 		_, _ = c.m.Fire(context.Background(), in)
 	})
+}
+
+// endedAbnormally reports whether a connection's end error says it failed
+// (a drop, an error, a close without a close frame) rather than ending with
+// a close handshake.
+func endedAbnormally(err error) bool {
+	ce, ok := errors.AsType[*transport.CloseError](err)
+	if !ok {
+		return err != nil
+	}
+	return ce.Err != nil || !ce.Code.Sendable()
+}
+
+// answeredOurClose reports whether a connection's end error says the peer
+// answered the close frame this side sent: then it read everything written
+// before it.
+func answeredOurClose(err error) bool {
+	ce, ok := errors.AsType[*transport.CloseError](err)
+	return ok && !ce.Remote && ce.Err == nil && ce.Code.Sendable()
 }

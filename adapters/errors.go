@@ -50,3 +50,11 @@ func (e *QueueSizeError) Error() string {
 
 // Unwrap returns ErrTooLargeToQueue.
 func (e *QueueSizeError) Unwrap() error { return ErrTooLargeToQueue }
+
+// possiblyLost is the reason of a drop report for a message written to a
+// connection that then failed: it matches ErrPossiblyLost and the failure.
+type possiblyLost struct{ cause error }
+
+func (e *possiblyLost) Error() string { return ErrPossiblyLost.Error() + ": " + e.cause.Error() }
+
+func (e *possiblyLost) Unwrap() []error { return []error{ErrPossiblyLost, e.cause} }

@@ -80,7 +80,9 @@ type Outbox struct {
 	maxCount int
 	maxBytes int
 	overflow Overflow
+	record   RecordLimits
 	onDrop   func(Drop)
+	onLost   func(Lost)
 
 	nextID atomic.Uint64
 	remove func()
@@ -107,6 +109,19 @@ type queued struct {
 	typ     transport.MessageType
 	payload []byte
 	value   any
+}
+
+// Lost reports, once per connection end, the messages written on that
+// connection that the peer never confirmed: each may or may not have
+// arrived. Each of them is also reported to the drop hook on its own, with
+// reason ErrPossiblyLost.
+type Lost struct {
+	// IDs are the messages' identities, oldest first.
+	IDs []uint64
+	// Bytes is the sum of their payload sizes.
+	Bytes int
+	// Cause is why the connection ended, or nil when it is not known.
+	Cause error
 }
 
 // OutboxOption configures an Outbox.
@@ -140,6 +155,20 @@ func WithOverflow(p Overflow) OutboxOption {
 // must not block.
 func WithDropHook(f func(Drop)) OutboxOption {
 	return outboxOption(func(o *Outbox) { o.onDrop = f })
+}
+
+// WithLostHook sets the function that receives one Lost per connection
+// end that left messages unconfirmed (and one per message written to a
+// connection whose account was already settled). Like the drop hook it may
+// be called from any goroutine and must not block.
+func WithLostHook(f func(Lost)) OutboxOption {
+	return outboxOption(func(o *Outbox) { o.onLost = f })
+}
+
+// WithRecordLimits bounds each connection's record of unconfirmed writes
+// (see RecordLimits). Values below 1 keep the defaults.
+func WithRecordLimits(l RecordLimits) OutboxOption {
+	return outboxOption(func(o *Outbox) { o.record = l })
 }
 
 // NewOutbox attaches an outbound buffer to m. Hand it to the Connector with
@@ -191,11 +220,16 @@ func (o *Outbox) Send(ctx context.Context, typ transport.MessageType, payload []
 			return id, o.enqueue(ctx, queued{id: id, typ: typ, payload: payload, value: value}) // unlocks
 		}
 		o.mu.Unlock()
+		if err := s.awaitRoom(ctx); err != nil {
+			if err != errSettled {
+				return id, err
+			}
+			o.leaveSession(s) // the connection ended: queue the message
+			continue
+		}
 		err := s.Conn.Write(ctx, typ, payload)
 		if err == nil {
-			if _, ok := s.Wrote(id, value, len(payload)); !ok {
-				o.report(Drop{ID: id, Value: value, Size: len(payload), Reason: ErrPossiblyLost})
-			}
+			o.wrote(ctx, s, id, value, len(payload))
 			return id, nil
 		}
 		if !errors.Is(err, transport.ErrClosed) {
@@ -203,11 +237,30 @@ func (o *Outbox) Send(ctx context.Context, typ transport.MessageType, payload []
 		}
 		// The connection closed before taking the message: nothing was
 		// written. Wait for the machine to notice, then queue it.
-		o.mu.Lock()
-		if o.cur == s {
-			o.cur = nil
-		}
-		o.mu.Unlock()
+		o.leaveSession(s)
+	}
+}
+
+// leaveSession stops writing to s, which ended.
+func (o *Outbox) leaveSession(s *Session) {
+	o.mu.Lock()
+	if o.cur == s {
+		o.cur = nil
+	}
+	o.mu.Unlock()
+}
+
+// wrote records a message written on s and sends the confirmation probe
+// that the record may now want. A session whose account was settled
+// meanwhile reports the message itself.
+func (o *Outbox) wrote(ctx context.Context, s *Session, id uint64, value any, size int) {
+	probe, ok := s.Wrote(id, value, size)
+	if !ok {
+		o.lost(nil, []Sent{{ID: id, Value: value, Size: size}})
+		return
+	}
+	if probe != nil && s.Conn.Ping(ctx, probe) != nil {
+		s.ProbeFailed()
 	}
 }
 
@@ -348,12 +401,15 @@ func (o *Outbox) flush() {
 		q := o.pop()
 		o.mu.Unlock()
 
-		err := s.Conn.Write(context.Background(), q.typ, q.payload)
+		err := s.awaitRoom(context.Background())
+		if err == nil {
+			err = s.Conn.Write(context.Background(), q.typ, q.payload)
+		} else {
+			err = transport.ErrClosed // the connection ended: nothing written
+		}
 
 		if err == nil {
-			if _, ok := s.Wrote(q.id, q.value, len(q.payload)); !ok {
-				o.report(Drop{ID: q.id, Value: q.value, Size: len(q.payload), Reason: ErrPossiblyLost})
-			}
+			o.wrote(context.Background(), s, q.id, q.value, len(q.payload))
 			wrote = true
 			continue
 		}
@@ -362,18 +418,18 @@ func (o *Outbox) flush() {
 			// The machine closed meanwhile and already reported the queue.
 			o.doneN++
 			o.mu.Unlock()
-			reason := ErrClosed
-			if !errors.Is(err, transport.ErrClosed) {
-				reason = fmt.Errorf("%w: %w", ErrPossiblyLost, err)
+			if errors.Is(err, transport.ErrClosed) {
+				o.report(Drop{ID: q.id, Value: q.value, Size: len(q.payload), Reason: ErrClosed})
+			} else {
+				o.lost(err, []Sent{{ID: q.id, Value: q.value, Size: len(q.payload)}})
 			}
-			o.report(Drop{ID: q.id, Value: q.value, Size: len(q.payload), Reason: reason})
 			o.mu.Lock()
 		} else if errors.Is(err, transport.ErrClosed) || o.cur != s {
 			o.pushFront(q) // not written: it goes out on the next session
 		} else {
 			o.doneN++
 			o.mu.Unlock()
-			o.report(Drop{ID: q.id, Value: q.value, Size: len(q.payload), Reason: fmt.Errorf("%w: %w", ErrPossiblyLost, err)})
+			o.lost(err, []Sent{{ID: q.id, Value: q.value, Size: len(q.payload)}})
 			o.mu.Lock()
 		}
 		if o.cur == s {
@@ -389,6 +445,7 @@ func (o *Outbox) flush() {
 // Opened makes s the session to write to and flushes the queue. Part of
 // [Observer].
 func (o *Outbox) Opened(s *Session) {
+	s.SetRecordLimits(o.record)
 	o.mu.Lock()
 	o.cur = s
 	o.startFlush()
@@ -408,12 +465,36 @@ func (o *Outbox) Ended(s *Session, tr fsm.Transition) {
 		return
 	}
 	o.mu.Unlock()
-	o.reportUnconfirmed(s)
+	o.lost(tr.Cause, s.Unconfirmed())
 }
 
-func (o *Outbox) reportUnconfirmed(s *Session) {
-	for _, w := range s.Unconfirmed() {
-		o.report(Drop{ID: w.ID, Value: w.Value, Size: w.Size, Reason: ErrPossiblyLost})
+// Inbound confirms the writes that a pong answering one of the outbox's
+// confirmation probes covers. Part of [InboundObserver].
+func (o *Outbox) Inbound(s *Session, m transport.Message) {
+	if m.Type == transport.Pong {
+		s.answered(m.Payload)
+	}
+}
+
+// lost reports writes the peer never confirmed, because the connection
+// ended (with cause, when known): each to the drop hook, then all of them
+// at once to the lost hook.
+func (o *Outbox) lost(cause error, sent []Sent) {
+	if len(sent) == 0 {
+		return
+	}
+	reason := ErrPossiblyLost
+	if cause != nil {
+		reason = &possiblyLost{cause: cause}
+	}
+	l := Lost{IDs: make([]uint64, len(sent)), Cause: cause}
+	for i, w := range sent {
+		l.IDs[i] = w.ID
+		l.Bytes += w.Size
+		o.report(Drop{ID: w.ID, Value: w.Value, Size: w.Size, Reason: reason})
+	}
+	if o.onLost != nil {
+		o.onLost(l)
 	}
 }
 
@@ -438,10 +519,10 @@ func (o *Outbox) hook(tr fsm.Transition) (fsm.Input, bool) {
 		o.notify()
 		o.mu.Unlock()
 		if closing != nil {
-			if tr.Event == fsm.EventClosed && tr.Cause == nil {
+			if tr.Event == fsm.EventClosed && tr.Cause == nil && answeredOurClose(closing.Conn.Err()) {
 				closing.Unconfirmed() // the peer answered our close: it read everything before it
 			} else {
-				o.reportUnconfirmed(closing)
+				o.lost(tr.Cause, closing.Unconfirmed())
 			}
 		}
 		for _, q := range left {

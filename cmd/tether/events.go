@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tether-go/tether"
+	"github.com/tether-go/tether/adapters"
 	"github.com/tether-go/tether/fsm"
 )
 
@@ -51,14 +52,18 @@ func (ev *events) options() []tether.Option {
 			var (
 				te *tether.TransitionError
 				de *tether.DropError
+				pe *tether.PossiblyLostError
 			)
 			switch {
 			case errors.As(err, &te): // already printed with its transition
-			case errors.As(err, &de):
-				fmt.Fprintf(ev.w, "[drop] message %d%s: %v\n", de.ID, excerpt(de.Value), de.Reason)
+			case errors.As(err, &de), errors.As(err, &pe): // printed line by line by OnDrop
 			default:
 				fmt.Fprintf(ev.w, "[error] %v\n", err)
 			}
+		}),
+		// OnDrop runs on any goroutine: ev.w serialises the lines.
+		tether.OnDrop(func(d adapters.Drop) {
+			fmt.Fprintf(ev.w, "[drop] message %d%s: %v\n", d.ID, excerpt(d.Value), d.Reason)
 		}),
 		tether.OnClose(func(t fsm.Transition) {
 			select {

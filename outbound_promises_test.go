@@ -1,0 +1,223 @@
+package tether_test
+
+// Regression tests of issue 12: every message accepted by Send ends
+// confirmed or reported, at any volume.
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tether-go/tether"
+	"github.com/tether-go/tether/adapters"
+	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/transport"
+)
+
+// dropLog collects what OnDrop and the error stream report, by message ID.
+type dropLog struct {
+	mu      sync.Mutex
+	drops   map[uint64][]error // OnDrop, by ID
+	lost    []*tether.PossiblyLostError
+	ordered []uint64 // OnDrop's IDs in order
+}
+
+func newDropLog() *dropLog { return &dropLog{drops: make(map[uint64][]error)} }
+
+func (l *dropLog) onDrop(d adapters.Drop) {
+	l.mu.Lock()
+	l.drops[d.ID] = append(l.drops[d.ID], d.Reason)
+	l.ordered = append(l.ordered, d.ID)
+	l.mu.Unlock()
+}
+
+func (l *dropLog) onError(err error) {
+	if pe, ok := errors.AsType[*tether.PossiblyLostError](err); ok {
+		l.mu.Lock()
+		l.lost = append(l.lost, pe)
+		l.mu.Unlock()
+	}
+}
+
+// TestNoSilentLossPastTheRecord: 10,000 Sends to a server that never reads,
+// then a drop. Every Send that returned nil is reported exactly once (it
+// used to be 4,096 reported and 5,904 forgotten); a full record of
+// unconfirmed writes holds Send back instead of forgetting.
+func TestNoSilentLossPastTheRecord(t *testing.T) {
+	srv, wg := newServer(t)
+	log := newDropLog()
+	c := newClient[[]byte](t, srv.URL, tether.WithoutHeartbeat(), tether.WithoutReconnect(),
+		tether.OnDrop(log.onDrop), tether.OnError(log.onError))
+	sc := acceptWS(t, srv)
+	sc.Stall() // reads nothing, answers no ping: nothing is ever confirmed
+	waitState(t, c, fsm.Open)
+
+	const n = 10_000
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	sent := newCounter()
+	errs := make([]error, n)
+	ids := make([]uint64, n)
+	wg.Go(func() {
+		for i := range n {
+			ids[i], errs[i] = c.SendID(ctx, []byte(numbered(i)))
+			sent.add(1)
+		}
+	})
+	require.NoError(t, sent.waitAtLeast(ctx, adapters.DefaultMaxUnconfirmed))
+	sc.Drop()
+	wg.Wait()
+	shutDown(t, c)
+
+	accepted := 0
+	log.mu.Lock()
+	defer log.mu.Unlock()
+	for i := range n {
+		reports := log.drops[ids[i]]
+		if errs[i] != nil {
+			assert.Empty(t, reports, "message %d: Send returned %v, so it is not reported too", i, errs[i])
+			continue
+		}
+		accepted++
+		if !assert.Len(t, reports, 1, "message %d (id %d) was accepted: one report, neither none nor two", i, ids[i]) {
+			return
+		}
+	}
+	assert.GreaterOrEqual(t, accepted, adapters.DefaultMaxUnconfirmed, "the record was filled")
+}
+
+// TestOneLostReportPerConnection: a drop with unconfirmed messages makes
+// one *PossiblyLostError listing them all, beside one OnDrop each, and Err
+// keeps the connection's failure rather than the report.
+func TestOneLostReportPerConnection(t *testing.T) {
+	srv, _ := newServer(t)
+	log := newDropLog()
+	c := newClient[[]byte](t, srv.URL, tether.WithoutHeartbeat(), tether.WithoutReconnect(),
+		tether.OnDrop(log.onDrop), tether.OnError(log.onError))
+	errs := c.Errors(context.Background())
+	sc := acceptWS(t, srv)
+	waitState(t, c, fsm.Open)
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	const n = 100
+	var want []uint64
+	bytes := 0
+	for i := range n {
+		id, err := c.SendID(ctx, []byte(numbered(i)))
+		require.NoError(t, err)
+		want = append(want, id)
+		bytes += len(numbered(i))
+	}
+	for range n {
+		_, err := sc.Recv(ctx) // the server read them all, but confirmed nothing
+		require.NoError(t, err)
+	}
+	sc.Drop()
+
+	var got []error
+	for err := range errs.All() {
+		got = append(got, err)
+	}
+	var lost []*tether.PossiblyLostError
+	for _, err := range got {
+		if pe, ok := errors.AsType[*tether.PossiblyLostError](err); ok {
+			lost = append(lost, pe)
+		}
+		var de *tether.DropError
+		assert.False(t, errors.As(err, &de), "no per-message report on the error stream: %v", err)
+	}
+	require.Len(t, lost, 1, "one report for the connection: %v", got)
+	assert.Equal(t, want, lost[0].IDs)
+	assert.Equal(t, bytes, lost[0].Bytes)
+	assert.ErrorIs(t, lost[0], tether.ErrPossiblyLost)
+	var ce *transport.CloseError
+	assert.ErrorAs(t, lost[0], &ce, "the report carries the connection's failure")
+
+	log.mu.Lock()
+	assert.Equal(t, want, log.ordered, "OnDrop still sees each message")
+	log.mu.Unlock()
+
+	var te *tether.TransitionError
+	require.ErrorAs(t, c.Err(), &te, "Err is the connection's failure, not the report")
+	assert.Equal(t, fsm.EventGiveUp, te.Transition.Event, "without reconnect, the drop ends in giving up")
+	assert.ErrorAs(t, c.Err(), &ce, "which carries the drop's cause")
+	assert.NotErrorIs(t, c.Err(), tether.ErrPossiblyLost)
+}
+
+// TestConfirmedValuesAreReleased: without a heartbeat, 64 KiB messages that
+// the server has read do not stay in memory (the record of unconfirmed
+// writes asks the peer for confirmation when it is half full, and forgets
+// what is confirmed). It used to keep every one of them for the life of
+// the connection.
+func TestConfirmedValuesAreReleased(t *testing.T) {
+	srv, wg := newServer(t)
+	c := newClient[[]byte](t, srv.URL, tether.WithoutHeartbeat(), tether.WithoutReconnect())
+	sc := acceptWS(t, srv)
+	waitState(t, c, fsm.Open)
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	const n, size = 1024, 64 << 10 // 64 MiB in all
+	read := newCounter()
+	wg.Go(func() {
+		for range n {
+			if _, err := sc.Recv(ctx); !assert.NoError(t, err) {
+				return
+			}
+			read.add(1)
+		}
+	})
+	before := heapInUse()
+	for i := range n {
+		p := make([]byte, size)
+		copy(p, strconv.Itoa(i))
+		require.NoError(t, c.Send(ctx, p))
+	}
+	require.NoError(t, read.waitAtLeast(ctx, n))
+	grown := int64(heapInUse()) - int64(before)
+	assert.Less(t, grown, int64(24<<20), "what the server read is not kept: heap grew %d MiB", grown>>20)
+	runtime.KeepAlive(c)
+}
+
+// heapInUse returns the live heap after a collection.
+func heapInUse() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// TestSendWaitsForConfirmationNotForever: a full record holds a Send back
+// only under its ctx, and a Send that gave up is not reported (its error
+// is the report).
+func TestSendWaitsForConfirmationNotForever(t *testing.T) {
+	srv, _ := newServer(t)
+	log := newDropLog()
+	c := newClient[[]byte](t, srv.URL, tether.WithoutHeartbeat(), tether.WithoutReconnect(),
+		tether.OnDrop(log.onDrop))
+	sc := acceptWS(t, srv)
+	sc.Stall()
+	waitState(t, c, fsm.Open)
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	for i := range adapters.DefaultMaxUnconfirmed {
+		require.NoError(t, c.Send(ctx, []byte(numbered(i))))
+	}
+	short, cancelShort := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancelShort()
+	id, err := c.SendID(short, []byte("one too many"))
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Equal(t, fsm.Open, c.State(), "a Send that gave up leaves the connection alone")
+	sc.Drop()
+	shutDown(t, c)
+	log.mu.Lock()
+	defer log.mu.Unlock()
+	assert.Empty(t, log.drops[id])
+	assert.Len(t, log.drops, adapters.DefaultMaxUnconfirmed)
+}
