@@ -93,6 +93,7 @@ type Outbox struct {
 	head     int
 	bytes    int
 	cur      *Session
+	direct   atomic.Pointer[Session] // cur while Send may write to it at once, else nil (see syncDirect)
 	closing  *Session // the session whose close handshake is under way
 	flushing bool
 	closed   bool
@@ -101,6 +102,7 @@ type Outbox struct {
 	// queued count it saw.
 	queuedN, doneN uint64
 	sending        atomic.Int64  // Sends under way
+	waiters        atomic.Int32  // Wait calls waiting for sending to reach 0
 	space          chan struct{} // closed and replaced when room frees or the outbox closes
 }
 
@@ -206,6 +208,13 @@ func (o *Outbox) Send(ctx context.Context, typ transport.MessageType, payload []
 	defer o.leave()
 	id := o.nextID.Add(1)
 	for {
+		// The fast path: an open session, nothing queued, no flusher.
+		if s := o.direct.Load(); s != nil {
+			if done, err := o.sendDirect(ctx, s, id, typ, payload, value); done {
+				return id, err
+			}
+			continue
+		}
 		o.mu.Lock()
 		if o.closed {
 			o.mu.Unlock()
@@ -220,24 +229,44 @@ func (o *Outbox) Send(ctx context.Context, typ transport.MessageType, payload []
 			return id, o.enqueue(ctx, queued{id: id, typ: typ, payload: payload, value: value}) // unlocks
 		}
 		o.mu.Unlock()
-		if err := s.awaitRoom(ctx); err != nil {
-			if err != errSettled {
-				return id, err
-			}
-			o.leaveSession(s) // the connection ended: queue the message
-			continue
-		}
-		err := s.Conn.Write(ctx, typ, payload)
-		if err == nil {
-			o.wrote(ctx, s, id, value, len(payload))
-			return id, nil
-		}
-		if !errors.Is(err, transport.ErrClosed) {
+		if done, err := o.sendDirect(ctx, s, id, typ, payload, value); done {
 			return id, err
 		}
-		// The connection closed before taking the message: nothing was
-		// written. Wait for the machine to notice, then queue it.
-		o.leaveSession(s)
+	}
+}
+
+// sendDirect writes a message to s at once and reports done, or reports
+// not done when s ended before taking it (then Send queues it).
+func (o *Outbox) sendDirect(ctx context.Context, s *Session, id uint64, typ transport.MessageType, payload []byte, value any) (done bool, err error) {
+	if err := s.awaitRoom(ctx); err != nil {
+		if err != errSettled {
+			return true, err
+		}
+		o.leaveSession(s) // the connection ended: queue the message
+		return false, nil
+	}
+	err = s.Conn.Write(ctx, typ, payload)
+	if err == nil {
+		o.wrote(ctx, s, id, value, len(payload))
+		return true, nil
+	}
+	if !errors.Is(err, transport.ErrClosed) {
+		return true, err
+	}
+	// The connection closed before taking the message: nothing was
+	// written. Wait for the machine to notice, then queue it.
+	o.leaveSession(s)
+	return false, nil
+}
+
+// syncDirect publishes cur as the session Send may write to without the
+// lock, when nothing stands in the way (closed, a flusher, a queue), and
+// withdraws it otherwise. Every change to those calls it. o.mu is held.
+func (o *Outbox) syncDirect() {
+	if o.cur != nil && !o.closed && !o.flushing && o.head == len(o.queue) {
+		o.direct.Store(o.cur)
+	} else {
+		o.direct.Store(nil)
 	}
 }
 
@@ -246,6 +275,7 @@ func (o *Outbox) leaveSession(s *Session) {
 	o.mu.Lock()
 	if o.cur == s {
 		o.cur = nil
+		o.syncDirect()
 	}
 	o.mu.Unlock()
 }
@@ -302,6 +332,7 @@ func (o *Outbox) enqueue(ctx context.Context, q queued) error {
 	o.queuedN++
 	o.bytes += len(q.payload)
 	o.startFlush()
+	o.syncDirect()
 	o.mu.Unlock()
 	return nil
 }
@@ -394,6 +425,7 @@ func (o *Outbox) flush() {
 		s := o.cur
 		if s == nil || o.closed || o.head == len(o.queue) {
 			o.flushing = false
+			o.syncDirect()
 			o.notify()
 			o.mu.Unlock()
 			return
@@ -436,6 +468,7 @@ func (o *Outbox) flush() {
 			o.cur = nil // the session is failing; the next one resumes the flush
 		}
 		o.flushing = false
+		o.syncDirect()
 		o.notify()
 		o.mu.Unlock()
 		return
@@ -449,6 +482,7 @@ func (o *Outbox) Opened(s *Session) {
 	o.mu.Lock()
 	o.cur = s
 	o.startFlush()
+	o.syncDirect()
 	o.mu.Unlock()
 }
 
@@ -458,6 +492,7 @@ func (o *Outbox) Ended(s *Session, tr fsm.Transition) {
 	o.mu.Lock()
 	if o.cur == s {
 		o.cur = nil
+		o.syncDirect()
 	}
 	if tr.To == fsm.Closing {
 		o.closing = s // the handshake's outcome decides, in the hook
@@ -505,10 +540,12 @@ func (o *Outbox) hook(tr fsm.Transition) (fsm.Input, bool) {
 	case fsm.Closing:
 		o.mu.Lock()
 		o.closed = true
+		o.syncDirect()
 		o.mu.Unlock()
 	case fsm.Closed:
 		o.mu.Lock()
 		o.closed = true
+		o.syncDirect()
 		closing := o.closing
 		o.closing = nil
 		var left []queued
@@ -540,6 +577,8 @@ func (o *Outbox) Wait(ctx context.Context) error {
 	}
 	// And for every Send under way: one that returns after the machine
 	// closed may still have a drop to report.
+	o.waiters.Add(1)
+	defer o.waiters.Add(-1)
 	for {
 		o.mu.Lock()
 		wake := o.space
@@ -559,7 +598,9 @@ func (o *Outbox) Wait(ctx context.Context) error {
 func (o *Outbox) enter() { o.sending.Add(1) }
 
 func (o *Outbox) leave() {
-	if o.sending.Add(-1) == 0 {
+	// Only a Wait needs waking (it announced itself before it looked at
+	// sending), so a Send costs no lock and no channel when nobody waits.
+	if o.sending.Add(-1) == 0 && o.waiters.Load() > 0 {
 		o.mu.Lock()
 		o.notify()
 		o.mu.Unlock()

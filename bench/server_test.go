@@ -105,13 +105,35 @@ func feeder(blob []byte) func(net.Conn) {
 	}
 }
 
-// discarder returns a handler that reads and drops everything.
+// discarder returns a handler that reads every frame and drops the data,
+// as a server that consumes a feed does: it answers pings (RFC 6455 says a
+// peer must, and a client that confirms its writes with pings relies on
+// it) and ends at a close frame. It parses headers and skips payloads, so
+// the data costs it no copy.
 func discarder() func(net.Conn) {
-	buf := make([]byte, 256<<10)
 	return func(c net.Conn) {
+		rd := wsutil.Reader{Source: bufio.NewReaderSize(c, 256<<10), State: ws.StateServerSide}
+		var ping [ws.MaxControlFramePayloadSize]byte
 		for {
-			if _, err := c.Read(buf); err != nil {
+			h, err := rd.NextFrame()
+			if err != nil {
 				return
+			}
+			switch h.OpCode {
+			case ws.OpPing:
+				p := ping[:h.Length]
+				if _, err := io.ReadFull(&rd, p); err != nil && !errors.Is(err, io.EOF) {
+					return
+				}
+				if ws.WriteFrame(c, ws.NewPongFrame(p)) != nil {
+					return
+				}
+			case ws.OpClose:
+				return
+			default:
+				if rd.Discard() != nil {
+					return
+				}
 			}
 		}
 	}
