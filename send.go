@@ -16,14 +16,21 @@ import (
 // While the connection is open and nothing is queued, v is written at once.
 // Otherwise it waits in the outbound buffer and goes out, in order, after
 // the next open; a full buffer behaves as WithSendBuffer's overflow policy
-// says. Send returns ErrClosed after Close, a *stream.EncodeError when the
-// codec refuses v, an *InvalidUTF8Error (ErrInvalidUTF8) when a text message
-// is not valid UTF-8 (RFC 6455 forbids it; send []byte for arbitrary bytes),
-// ctx's error when ctx ends while Send waits, and the
-// connection's error when a direct write fails for another reason than the
-// connection having closed first (a reset mid-write, say): the message may
-// or may not have arrived, it is not queued again, and the error returned
-// is its only report.
+// says. A message written to the connection is kept until the peer
+// confirms it (see docs/reliability.md); when 4,096 messages or 4 MiB wait
+// for confirmation, Send waits for the peer's answer to a ping first.
+//
+// Send returns nil once the message is accepted: it is then confirmed, or
+// reported to OnDrop (and on the error stream) if it is dropped or may have
+// been lost. Otherwise it returns ErrClosed after Close, a
+// *stream.EncodeError when the codec refuses v, an *InvalidUTF8Error
+// (ErrInvalidUTF8) when a text message is not valid UTF-8 (RFC 6455 forbids
+// it; send []byte for arbitrary bytes), ctx's error when ctx ends while
+// Send waits (for room in the buffer, for a confirmation, for its turn to
+// write: the message is not sent), and the connection's error when a direct
+// write fails for another reason than the connection having closed first
+// (a reset mid-write, say): the message may or may not have arrived, it is
+// not queued again, and the error returned is its only report.
 func (c *Client[T]) Send(ctx context.Context, v any) error {
 	_, err := c.SendID(ctx, v)
 	return err
