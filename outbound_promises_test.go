@@ -221,3 +221,47 @@ func TestSendWaitsForConfirmationNotForever(t *testing.T) {
 	assert.Empty(t, log.drops[id])
 	assert.Len(t, log.drops, adapters.DefaultMaxUnconfirmed)
 }
+
+// TestSendDeadlineLeavesTheConnectionAlone: a Send whose ctx ends while its
+// large message is being written over a link that does not drain does not
+// fail the connection for everyone (it returned an i/o timeout and the
+// connection went Open -> Waiting). What the caller learns is exact: nil
+// means the message was accepted and arrives whole; a ctx error means it
+// never goes out.
+func TestSendDeadlineLeavesTheConnectionAlone(t *testing.T) {
+	srv, _ := newServer(t)
+	log := newDropLog()
+	c := newClient[[]byte](t, srv.URL, tether.WithoutReconnect(), tether.OnDrop(log.onDrop))
+	sc := acceptWS(t, srv)
+	waitState(t, c, fsm.Open)
+	sc.Stall() // the server stops reading: the socket buffers fill
+
+	big := make([]byte, 16<<20)
+	copy(big, "big")
+	short, cancelShort := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancelShort()
+	errBig := c.Send(short, big)
+	if errBig != nil {
+		require.ErrorIs(t, errBig, context.DeadlineExceeded)
+	}
+	assert.Equal(t, fsm.Open, c.State(), "one caller's deadline does not fail the connection")
+
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	sent := make(chan error, 1)
+	go func() { sent <- c.Send(ctx, []byte("after")) }()
+	sc.Resume()
+	require.NoError(t, <-sent, "the next Send goes through")
+
+	m, err := sc.Recv(ctx)
+	require.NoError(t, err)
+	if errBig == nil {
+		require.Len(t, m.Payload, len(big), "the accepted message arrives whole")
+		assert.Equal(t, "big", string(m.Payload[:3]))
+		m, err = sc.Recv(ctx)
+		require.NoError(t, err)
+	}
+	assert.Equal(t, "after", string(m.Payload), "and nothing else came before the next message")
+	assert.Equal(t, fsm.Open, c.State())
+	t.Logf("Send of 16 MiB with a 50 ms deadline returned %v", errBig)
+}

@@ -27,7 +27,9 @@ import (
 // (ErrInvalidUTF8) when a text message is not valid UTF-8 (RFC 6455 forbids
 // it; send []byte for arbitrary bytes), ctx's error when ctx ends while
 // Send waits (for room in the buffer, for a confirmation, for its turn to
-// write: the message is not sent), and the connection's error when a direct
+// write: the message is not sent; a WebSocket message already being written
+// when ctx ends is finished in the background and Send returns nil, and the
+// connection is never failed by a ctx), and the connection's error when a direct
 // write fails for another reason than the connection having closed first
 // (a reset mid-write, say): the message may or may not have arrived, it is
 // not queued again, and the error returned is its only report.

@@ -54,8 +54,26 @@ type Conn interface {
 
 	// Write sends one message of type Text or Binary. The payload is not
 	// retained after Write returns. Concurrent Writes are serialised by the
-	// Conn; a transport may coalesce them into one flush. Write honours ctx
-	// while it waits for its turn and while the bytes are written.
+	// Conn; a transport may coalesce them into one flush.
+	//
+	// A nil error means the message was accepted: written, or committed to
+	// be written in order after the messages accepted before it. It does not
+	// mean the peer received it.
+	//
+	// ctx bounds the caller's wait, never the connection: a ctx that ends
+	// does not fail the Conn, nor the Writes of other callers.
+	//
+	//   - If ctx ends before the message is accepted (while Write waits for
+	//     its turn or for room), Write returns an error matching ctx.Err()
+	//     and nothing of the message is sent.
+	//   - If ctx ends once the message is being sent, a transport that
+	//     writes all messages into one stream (websocket) cannot take back a
+	//     message it has begun: the message is committed, Write returns nil
+	//     promptly, without waiting for the network, and the transport
+	//     finishes the message in the background, in order. A transport whose
+	//     messages are separate requests (polling) may abandon the request
+	//     and return an error matching ctx.Err(); then the message may or may
+	//     not have arrived. Each transport documents which it does.
 	//
 	// Safe for concurrent use.
 	Write(ctx context.Context, typ MessageType, payload []byte) error

@@ -140,6 +140,9 @@ func (c *conn) end(err error) {
 		c.mu.Unlock()
 		c.err = err
 		close(c.done)
+		if c.w.cc != nil {
+			c.w.cc.end()
+		}
 		c.nc.Close()
 	})
 }

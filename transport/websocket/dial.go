@@ -86,18 +86,23 @@ func (t *Transport) Dial(ctx context.Context, target transport.Target) (transpor
 		return nil, fmt.Errorf("tether/websocket: dial %s: %w (offered %q, selected none)",
 			redacted, transport.ErrSubprotocol, target.Subprotocols)
 	}
-	return newConn(nc, br, &t.opts, hs.Protocol), nil
+	c := newConn(nc, br, &t.opts, hs.Protocol)
+	c.w.cc = st.cut
+	return c, nil
 }
 
 // netDial returns the dial function handed to gobwas: it picks the proxy for
 // u, then dials directly or tunnels through the proxy, and records in st
-// that the connect phase is over.
+// that the connect phase is over. The connection it dials (to the target or
+// to the proxy) is wrapped in a cutConn, under TLS and the tunnel, and
+// recorded in st.
 func (t *Transport) netDial(u *url.URL, st *dialState) func(context.Context, string, string) (net.Conn, error) {
 	base := t.opts.netDial
 	if base == nil {
 		var d net.Dialer
 		base = d.DialContext
 	}
+	base = dialCut(base, &st.cut)
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		var proxyURL *url.URL
 		if t.opts.proxy != nil {

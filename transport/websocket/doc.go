@@ -126,25 +126,46 @@
 // An idle connection has no writer goroutine.
 //
 // A nil error from Write or Ping therefore means the frame was accepted:
-// written, or queued in order to be written next. If the network
-// write of its batch fails, the connection ends (Err reports a
-// [*transport.CloseError] of code 1006 with the cause, and Read returns
-// it); over TCP a written frame is not a delivered one either, so an
-// application that must know uses a reply or a ping after it (the
-// outbound buffer of the adapters package confirms writes that way).
+// written, queued in order to be written next, or committed while it was
+// being written (see below). If the network write of its batch fails, the
+// connection ends (Err reports a [*transport.CloseError] of code 1006 with
+// the cause, and Read returns it); over TCP a written frame is not a
+// delivered one either, so an application that must know uses a reply or
+// a ping after it (the outbound buffer of the adapters package confirms
+// writes that way).
 //
-// Write honours ctx while it waits: when the pending half is full (the
-// backpressure bound, one half of the write buffer) it waits for room
-// until ctx ends, then returns the ctx error having queued nothing. When
-// Write writes to the network itself, the ctx deadline is the write
-// deadline; one that passes while a batch is half written fails the
-// connection, since a partial frame cannot be taken back. Queued frames are
-// written after their Write returned, with no deadline: a peer that stops
-// reading is detected by the heartbeat, whose abort closes the socket, and
-// the writers that find the queue full wait under their ctx. Write and Ping on a connection that is
-// closing or has ended return an error matching [transport.ErrClosed]:
-// that error means nothing of the message was queued or written. Any other
-// error means some of it may have been written.
+// Write's ctx bounds the caller's wait, never the connection; it is not a
+// write deadline:
+//
+//   - When ctx ends before the frame is accepted (while Write waits for
+//     room, the pending half being full, which is the backpressure bound;
+//     while it waits for its turn to stream a large message; or while it
+//     writes the frames queued before its own), Write returns an error
+//     matching ctx.Err(), and nothing of the message is ever written.
+//   - When ctx ends after (the frame is in the batch being written, or a
+//     large message has started going out), the message is committed:
+//     Write returns nil at once, without waiting for the network, and a
+//     short-lived flushing goroutine finishes it, with no deadline, before
+//     the frames queued after it. The connection stays up for every other
+//     writer.
+//
+// To return while a write is blocked on a peer that reads slowly, Write
+// sets the write deadline of the connection in the past; the bytes that
+// write had not sent are kept and go out first, so the stream stays whole,
+// under TLS too (the cut is made under TLS, which sees a write that
+// succeeded). Only then is a large message copied, the part not yet
+// written, since the caller's payload is not kept. A ctx that ends never
+// fails the connection: only a network error does.
+//
+// Queued and committed frames are written with no deadline: a peer that
+// stops reading is detected by the heartbeat, whose abort closes the
+// socket, and the writers that find the queue full wait under their ctx.
+// Write and Ping on a connection that is closing or has ended return an
+// error matching [transport.ErrClosed]: that error means nothing of the
+// message was queued or written. A Write that was writing to the network
+// when the write failed returns the network error (matching neither
+// ctx.Err() nor ErrClosed): some of the message may have been written, and
+// the connection has ended.
 //
 // The reader never writes and never waits for the writer: a pong it owes is
 // queued (when the queue is full, it waits beside it, and only the latest
@@ -164,9 +185,11 @@
 // A Transport is safe for concurrent use. On a connection, one goroutine at a
 // time may call Read; Write and Ping may be called from any number of
 // goroutines; Close, Done, Err, Subprotocol and ReadProgress from any
-// goroutine at any time; Buffered from the reading goroutine, between Reads. A connection starts no goroutine of its own, so an idle one costs
+// goroutine at any time; Buffered from the reading goroutine, between
+// Reads. A connection starts no goroutine of its own, so an idle one costs
 // the caller's reader goroutine and nothing else. The exception is short:
-// while queued frames (or a pong the reader owes) wait to go out, one
-// flushing goroutine may write them, and it ends when nothing is queued;
-// Close waits for it.
+// while queued frames (or a pong the reader owes, or the rest of a message
+// whose Write returned when its ctx ended) wait to go out, one flushing
+// goroutine may write them, and it ends when nothing is queued; Close
+// waits for it.
 package websocket

@@ -1,6 +1,7 @@
 package websocket
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"time"
@@ -18,10 +19,14 @@ func (w *writer) hasWork() bool { return len(w.pending) > 0 || w.owed }
 
 // flushOnce writes the pending batch: it swaps pending with the spare half
 // and writes that half with mu released, so that others keep queueing
-// meanwhile. dl is the write deadline (zero for none). Called with mu held
-// and the role held; returns with mu held. After an error the role is kept:
-// the connection is failing and nothing more may be written.
-func (w *writer) flushOnce(dl time.Time) error {
+// meanwhile. ctx is that of the sender writing (context.Background for
+// none, see netWrite) and dl the write deadline (zero for none). Called
+// with mu held and the role held; returns with mu held. cut reports that
+// ctx ended and the write was cut short (see netWrite): the batch counts
+// as written, and the caller must hand the role to a flushing goroutine
+// with behind set. After an error the role is kept: the connection is
+// failing and nothing more may be written.
+func (w *writer) flushOnce(ctx context.Context, dl time.Time) (cut bool, err error) {
 	b := w.pending
 	w.pending, w.spare = w.spare[:0], nil
 	if w.owed {
@@ -35,12 +40,11 @@ func (w *writer) flushOnce(dl time.Time) error {
 	w.broadcast() // room in pending
 	w.mu.Unlock()
 
-	var err error
 	var start, end time.Time
 	if len(b) > 0 {
 		start = time.Now()
 		if err = w.setDeadline(dl); err == nil {
-			_, err = w.c.nc.Write(b)
+			cut, err = w.netWrite(ctx, b)
 		}
 		end = time.Now()
 	}
@@ -57,14 +61,58 @@ func (w *writer) flushOnce(dl time.Time) error {
 		w.tookAvg += (end.Sub(start) - w.tookAvg) / 8
 	}
 	w.broadcast()
-	return err
+	return cut, err
+}
+
+// netWrite writes b to the network for the holder of the role. ctx is the
+// ctx of the sender writing (context.Background for the flushing goroutine
+// and for close frames); it is not a write deadline. When it ends while
+// the write is blocked, the write is cut short (see cutConn), which is not
+// an error: the connection keeps the bytes not yet written, and cut
+// reports that a flushing goroutine must write them (see catchUp). A ctx
+// that cannot end, such as context.Background, costs nothing here; another
+// one costs a few field updates, and a context.AfterFunc (an allocation)
+// only when the write blocks (see cutConn.blocked).
+func (w *writer) netWrite(ctx context.Context, b []byte) (cut bool, err error) {
+	if w.cc == nil || !canEnd(ctx) {
+		_, err = w.c.nc.Write(b)
+		return false, err
+	}
+	w.cc.arm(ctx)
+	_, err = w.c.nc.Write(b)
+	return w.cc.disarm(), err
+}
+
+// canEnd reports whether ctx may end. It asks Done only of a ctx without
+// a deadline: Done makes the channel of a ctx that has none yet, which
+// would cost a ctx made for one Write an allocation.
+func canEnd(ctx context.Context) bool {
+	if _, ok := ctx.Deadline(); ok {
+		return true
+	}
+	return ctx.Done() != nil
+}
+
+// largeRest is what remains of a large frame whose sender's ctx ended
+// while it was streamed: the flushing goroutine writes it before anything
+// else (see catchUp).
+type largeRest struct {
+	p     []byte // the payload not yet masked: a copy, the caller's is not kept
+	off   int    // offset of p in the payload, for the mask
+	mask  [4]byte
+	batch uint64 // the batch the frame ends
 }
 
 // sendLarge writes a frame larger than half the buffer: the pending batch
-// first, then the frame, masked chunk by chunk into the spare half, with
-// dl as the write deadline. The caller holds the role and mu; sendLarge
-// releases both.
-func (w *writer) sendLarge(ctx context.Context, op string, code ws.OpCode, p []byte, dl time.Time) error {
+// first, then the frame, masked chunk by chunk into the spare half (see
+// stream). The caller holds the role and mu; sendLarge releases both.
+//
+// The frame is accepted once its first bytes go out with a write. If ctx
+// ends before (while the batch before it is written alone), the frame is
+// not sent and sendLarge returns the ctx error; if it ends after, the
+// frame is finished by a flushing goroutine, from a copy of the rest of
+// the payload, and sendLarge returns nil.
+func (w *writer) sendLarge(ctx context.Context, op string, code ws.OpCode, p []byte) error {
 	b := w.pending
 	w.pending, w.spare = w.spare[:0], nil
 	id := w.batch
@@ -72,40 +120,127 @@ func (w *writer) sendLarge(ctx context.Context, op string, code ws.OpCode, p []b
 	w.broadcast()
 	w.mu.Unlock()
 
-	err := w.setDeadline(dl)
-	mask := ws.NewMask()
+	var cut bool
+	err := w.setDeadline(time.Time{})
 	if err == nil && cap(b)-len(b) < frameSize(len(p))-len(p) {
-		_, err = w.c.nc.Write(b)
+		// The header does not fit after the batch: the batch goes alone.
+		cut, err = w.netWrite(ctx, b)
 		b = b[:0]
-	}
-	b = appendHeader(b, code, len(p), mask)
-	for pos := 0; err == nil && pos < len(p); {
-		if len(b) == cap(b) {
-			_, err = w.c.nc.Write(b)
-			b = b[:0]
-			continue
+		if err == nil && (cut || ctx.Err() != nil) {
+			w.mu.Lock()
+			w.spare = b
+			w.written = id
+			w.broadcast()
+			if cut {
+				w.behind = true
+				w.startFlusher()
+			} else {
+				w.releaseRole()
+			}
+			w.mu.Unlock()
+			return fmt.Errorf("tether/websocket: %s: %w", op, ctx.Err())
 		}
-		n := min(cap(b)-len(b), len(p)-pos)
-		start := len(b)
-		b = append(b, p[pos:pos+n]...)
-		ws.Cipher(b[start:], mask, pos)
-		pos += n
 	}
-	if err == nil && len(b) > 0 {
-		_, err = w.c.nc.Write(b)
+	mask := ws.NewMask()
+	i := 0
+	if err == nil {
+		var c bool
+		b = appendHeader(b, code, len(p), mask)
+		b, i, c, err = w.stream(ctx, b, p, 0, mask)
+		cut = cut || c
+	}
+	var rest []byte
+	if err == nil && i < len(p) {
+		rest = bytes.Clone(p[i:]) // the caller's payload is not kept
 	}
 
 	w.mu.Lock()
 	w.spare = b[:0]
-	if err != nil {
-		w.broadcast()
-		w.mu.Unlock()
-		return w.writeFailed(ctx, op, err)
-	}
-	w.written = id
 	w.broadcast()
-	w.releaseRole()
+	if err != nil {
+		w.mu.Unlock()
+		return w.writeFailed(op, err)
+	}
+	if rest != nil {
+		w.rest = largeRest{p: rest, off: i, mask: mask, batch: id}
+	} else {
+		w.written = id
+	}
+	if cut {
+		w.behind = true
+	}
+	if rest != nil || cut {
+		w.startFlusher() // it inherits the role
+	} else {
+		w.releaseRole()
+	}
 	w.mu.Unlock()
+	return nil
+}
+
+// stream masks p, the payload of a frame from offset off on, into b chunk
+// by chunk, and writes b whenever it is full, then once more at the end;
+// role held, mu not held. ctx is the sender's (see netWrite): once it has
+// ended, stream stops after a write, the sender having stopped waiting;
+// then b is empty and p[i:] is what remains. cut reports that a write was
+// cut short.
+func (w *writer) stream(ctx context.Context, b, p []byte, off int, mask [4]byte) (_ []byte, i int, cut bool, err error) {
+	for i < len(p) {
+		if len(b) == cap(b) {
+			var c bool
+			c, err = w.netWrite(ctx, b)
+			b = b[:0]
+			cut = cut || c
+			if err != nil || c || ctx.Err() != nil {
+				return b, i, cut, err
+			}
+			continue
+		}
+		n := min(cap(b)-len(b), len(p)-i)
+		start := len(b)
+		b = append(b, p[i:i+n]...)
+		ws.Cipher(b[start:], mask, off+i)
+		i += n
+	}
+	if len(b) > 0 {
+		var c bool
+		c, err = w.netWrite(ctx, b)
+		b = b[:0]
+		cut = cut || c
+	}
+	return b, i, cut, err
+}
+
+// catchUp writes, role held and under mu (released while it writes), what
+// a sender whose ctx ended left to the flushing goroutine: the rest of a
+// large frame, and the bytes the connection kept from a cut write (see
+// cutConn), which go out before anything else.
+func (w *writer) catchUp() error {
+	if w.rest.p != nil {
+		r := w.rest
+		w.rest = largeRest{}
+		b := w.spare
+		w.spare = nil
+		w.mu.Unlock()
+		err := w.setDeadline(time.Time{})
+		if err == nil {
+			b, _, _, err = w.stream(context.Background(), b, r.p, r.off, r.mask)
+		}
+		w.mu.Lock()
+		w.spare = b[:0]
+		w.broadcast()
+		if err != nil {
+			return err
+		}
+		w.written = r.batch
+	}
+	if w.behind {
+		w.behind = false
+		w.mu.Unlock()
+		err := w.cc.drain()
+		w.mu.Lock()
+		return err
+	}
 	return nil
 }
 
@@ -133,19 +268,22 @@ func (w *writer) handOn() {
 	}
 }
 
-// flushLoop writes batches until nothing is pending, or until a sender of
-// a large frame waits for the role. It runs on a goroutine of its own,
-// started with the role held (see releaseRole), and ends by itself.
+// flushLoop finishes what a sender whose ctx ended left (see catchUp), then
+// writes batches until nothing is pending, or until a sender of a large
+// frame waits for the role. It runs on a goroutine of its own, started with
+// the role held (see releaseRole), and ends by itself.
 func (w *writer) flushLoop() {
 	defer w.c.wg.Done()
 	w.mu.Lock()
-	for w.hasWork() && w.roleWaiters == 0 {
-		if err := w.flushOnce(time.Time{}); err != nil {
-			w.mu.Unlock()
-			// Not under mu: closing a TLS connection may write an alert.
-			w.fail(err)
-			return
-		}
+	err := w.catchUp()
+	for err == nil && w.hasWork() && w.roleWaiters == 0 {
+		_, err = w.flushOnce(context.Background(), time.Time{})
+	}
+	if err != nil {
+		w.mu.Unlock()
+		// Not under mu: closing a TLS connection may write an alert.
+		w.fail(err)
+		return
 	}
 	w.releaseRole()
 	w.mu.Unlock()

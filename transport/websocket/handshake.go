@@ -15,6 +15,7 @@ import (
 // connection (or proxy tunnel) was up, and the refused answer.
 type dialState struct {
 	connected atomic.Bool
+	cut       *cutConn // the connection dialled, set on the dialling goroutine
 
 	// Set by onStatusError, on the dialling goroutine.
 	status int

@@ -208,7 +208,11 @@ func WithProxy(f func(*http.Request) (*url.URL, error)) Option {
 // WithNetDial replaces the function that opens the TCP connection (to the
 // target, or to the proxy when one is used). Tests use it to dial an
 // in-memory listener or a fault injector. nil restores the default
-// net.Dialer.
+// net.Dialer. The connection's write deadline must interrupt a blocked
+// write, as a net.TCPConn's does: that is how a Write whose ctx ends stops
+// waiting for the network (see the package documentation, Writing); with a
+// connection that ignores it, such a Write returns only when the write
+// does, and the connection still stays up.
 func WithNetDial(f func(ctx context.Context, network, addr string) (net.Conn, error)) Option {
 	return optionFunc(func(o *options) error {
 		o.netDial = f

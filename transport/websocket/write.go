@@ -44,6 +44,22 @@ import (
 // pending held. A sender that finds no room waits for the next swap,
 // honouring its ctx: that is the backpressure, at one half of the buffer.
 //
+// A sender's ctx bounds its own wait, never the connection, and it is
+// never a write deadline. A sender holding the role may be blocked in a
+// network write when its ctx ends: the write is then cut short (see
+// netWrite and cutConn: the write deadline is set in the past, and the
+// bytes not written are kept by the connection, not reported as an
+// error), the sender hands the role to a flushing goroutine and returns.
+// That goroutine writes, before anything else, what the connection kept
+// and the rest of a large frame the sender had begun (from a copy of the
+// payload, the caller's not being kept), then the batches as usual (see
+// catchUp). A sender streaming a large frame also stops between chunks
+// once its ctx has ended. Whether the sender's frame counts as sent
+// depends on where it was: if it was in the batch being written, or a
+// large frame of which some bytes had gone into a write, it is committed
+// and Write returns nil; if the sender was still writing the frames queued
+// before its own, its frame is not queued and Write returns the ctx error.
+//
 // The reader never writes and never waits: a pong it owes is appended to
 // pending (or, when pending is full, kept in pong until the next swap, only
 // the latest) and a flushLoop is started if nobody holds the role.
@@ -69,10 +85,15 @@ type writer struct {
 	owed        bool          // a pong did not fit in pending: pong holds it
 	pong        [ws.MaxControlFramePayloadSize]byte
 	pongLen     int
+	behind      bool      // cc may keep bytes of a cut write: the flushing goroutine drains them first
+	rest        largeRest // a large frame it finishes first, when rest.p is not nil
 
 	// Used only by the goroutine holding the flusher role (handed on under
 	// mu).
 	deadline time.Time // write deadline currently set on the connection
+
+	// Set by Dial before the connection is used, then read only.
+	cc *cutConn // the connection as dialled, under TLS; nil for one made by a test
 }
 
 // minHalf is the smallest half of the write buffer: any control frame
@@ -155,12 +176,30 @@ func putBuf(b []byte) {
 
 // Write sends one Text or Binary message as a single masked frame. See
 // [transport.Conn.Write]. A nil error means the frame is accepted: written
-// to the network by this call, or queued behind a write in progress, in
-// order, to go out with the next batch (see the package documentation,
-// Writing). Write waits only when the queue is full, honouring ctx; when it
-// writes to the network itself, a ctx deadline is the write deadline, and a
-// deadline that passes while the batch is half written fails the
-// connection (a partial frame cannot be taken back).
+// to the network by this call, queued behind a write in progress, in
+// order, to go out with the next batch, or committed (see below); see the
+// package documentation, Writing.
+//
+// ctx bounds this call's wait, never the connection, and it is not a write
+// deadline:
+//
+//   - If ctx ends before the frame is accepted (while Write waits for room
+//     in the queue or for its turn to stream a large frame, or while it
+//     writes the frames queued before its own), Write returns an error
+//     matching ctx.Err() and nothing of the frame is ever written.
+//   - If ctx ends after the frame is accepted (it is in the batch being
+//     written, or a large frame has started going out), the frame is
+//     committed: Write returns nil without waiting for the network, and a
+//     flushing goroutine writes the rest of it, with no deadline. For a
+//     large frame that rest is copied from the payload, which is not kept
+//     after Write returns; only this case copies. The connection stays
+//     up, and the frames of other senders follow it in order.
+//
+// A ctx that ends never fails the connection; only a network error does
+// (then Write returns that error, which does not match ctx.Err() nor
+// [transport.ErrClosed], and the connection ends). Interrupting a write
+// that is blocked relies on the write deadline of the connection dialled
+// (see [WithNetDial]).
 //
 // Safe for concurrent use.
 func (c *conn) Write(ctx context.Context, typ transport.MessageType, payload []byte) error {
@@ -172,8 +211,8 @@ func (c *conn) Write(ctx context.Context, typ transport.MessageType, payload []b
 
 // Ping sends a ping frame carrying payload (at most 125 bytes; a longer one
 // returns an error matching [transport.ErrMessageTooLarge]). Like Write, it
-// returns once the frame is written or queued. The pong comes back through
-// Read.
+// returns once the frame is accepted, and ctx bounds its wait the same way.
+// The pong comes back through Read.
 //
 // Safe for concurrent use.
 func (c *conn) Ping(ctx context.Context, payload []byte) error {
@@ -214,13 +253,22 @@ func (w *writer) send(ctx context.Context, op string, code ws.OpCode, p []byte) 
 			if !own {
 				own, w.flushing = true, true
 			}
-			dl, _ := ctx.Deadline()
 			if size > cap(w.pending) {
-				return w.sendLarge(ctx, op, code, p, dl) // unlocks
+				return w.sendLarge(ctx, op, code, p) // unlocks
 			}
-			if err := w.flushOnce(dl); err != nil {
+			cut, err := w.flushOnce(ctx, time.Time{})
+			if err != nil {
 				w.mu.Unlock()
-				return w.writeFailed(ctx, op, err)
+				return w.writeFailed(op, err)
+			}
+			if cut {
+				// ctx ended while this goroutine wrote the frames queued
+				// before its own: a flushing goroutine finishes them, and
+				// its own frame is not queued.
+				w.behind = true
+				w.startFlusher()
+				w.mu.Unlock()
+				return fmt.Errorf("tether/websocket: %s: %w", op, ctx.Err())
 			}
 		} else if err := w.wait(ctx.Done(), nil, size > cap(w.pending)); err != nil {
 			w.mu.Unlock()
@@ -258,12 +306,19 @@ func (w *writer) send(ctx context.Context, op string, code ws.OpCode, p []byte) 
 		return nil
 	}
 	w.flushing = true
-	dl, _ := ctx.Deadline()
-	if err := w.flushOnce(dl); err != nil {
+	cut, err := w.flushOnce(ctx, time.Time{})
+	if err != nil {
 		w.mu.Unlock()
-		return w.writeFailed(ctx, op, err)
+		return w.writeFailed(op, err)
 	}
-	w.releaseRole()
+	if cut {
+		// ctx ended while the batch holding the frame was written: the
+		// frame is accepted, and a flushing goroutine writes the rest.
+		w.behind = true
+		w.startFlusher()
+	} else {
+		w.releaseRole()
+	}
 	w.mu.Unlock()
 	return nil
 }
@@ -271,12 +326,9 @@ func (w *writer) send(ctx context.Context, op string, code ws.OpCode, p []byte) 
 // writeFailed ends the connection after a network write error on the
 // caller's goroutine (a frame may have gone out in part, so nothing more
 // may be written) and returns the caller's error: not ErrClosed, since
-// bytes may have left.
-func (w *writer) writeFailed(ctx context.Context, op string, err error) error {
+// bytes may have left. A caller's ctx never causes one (see netWrite).
+func (w *writer) writeFailed(op string, err error) error {
 	w.fail(err)
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return fmt.Errorf("tether/websocket: %s: %w: %w", op, ctxErr, err)
-	}
 	return fmt.Errorf("tether/websocket: %s: %w", op, err)
 }
 

@@ -1,6 +1,7 @@
 package websocket
 
 import (
+	"context"
 	"time"
 
 	"github.com/gobwas/ws"
@@ -65,7 +66,7 @@ func (w *writer) sendClose(code transport.StatusCode, reason string, deadline ti
 	for w.ensureBuf(); size > cap(w.pending)-len(w.pending); w.ensureBuf() {
 		if own || !w.flushing {
 			own, w.flushing = true, true
-			if err := w.flushOnce(deadline); err != nil {
+			if _, err := w.flushOnce(context.Background(), deadline); err != nil {
 				return err
 			}
 		} else if err := w.wait(nil, expire, false); err != nil {
@@ -78,7 +79,7 @@ func (w *writer) sendClose(code transport.StatusCode, reason string, deadline ti
 	for w.written < id {
 		if own || !w.flushing {
 			own, w.flushing = true, true
-			if err := w.flushOnce(deadline); err != nil {
+			if _, err := w.flushOnce(context.Background(), deadline); err != nil {
 				return err
 			}
 		} else if err := w.wait(nil, expire, false); err != nil {
