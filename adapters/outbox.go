@@ -94,7 +94,7 @@ type Outbox struct {
 	bytes    int
 	cur      *Session
 	direct   atomic.Pointer[Session] // cur while Send may write to it at once, else nil (see syncDirect)
-	closing  *Session // the session whose close handshake is under way
+	closing  *Session                // the session whose close handshake is under way
 	flushing bool
 	closed   bool
 	// Messages that entered the queue, and those of them that left it for
