@@ -456,9 +456,11 @@ func (o *Outbox) flush() {
 				o.lost(err, []Sent{{ID: q.id, Value: q.value, Size: len(q.payload)}})
 			}
 			o.mu.Lock()
-		} else if errors.Is(err, transport.ErrClosed) || o.cur != s {
+		} else if errors.Is(err, transport.ErrClosed) {
 			o.pushFront(q) // not written: it goes out on the next session
 		} else {
+			// Part of it may have gone out: writing it again could
+			// deliver it twice.
 			o.doneN++
 			o.mu.Unlock()
 			o.lost(err, []Sent{{ID: q.id, Value: q.value, Size: len(q.payload)}})
@@ -468,6 +470,9 @@ func (o *Outbox) flush() {
 			o.cur = nil // the session is failing; the next one resumes the flush
 		}
 		o.flushing = false
+		// A session that opened while this flusher wrote to the old one
+		// found the role taken: start its flush now.
+		o.startFlush()
 		o.syncDirect()
 		o.notify()
 		o.mu.Unlock()

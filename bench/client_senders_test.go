@@ -20,7 +20,7 @@ type clientSender struct {
 }
 
 // tether-client: the same with the Client's default options
-// (openDefaultClient): a 4 KiB write buffer, the default heartbeat and
+// (openDefaultClient): a 64 KiB write buffer, the default heartbeat and
 // reconnect policy.
 func openDefaultClientSender(ctx context.Context, url string, dial netDial) (sendSession, error) {
 	rec := newConnRecorder(dial)

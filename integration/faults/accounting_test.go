@@ -21,7 +21,7 @@ type accounting struct {
 	sendErrs      int // Send returned an error: the caller was told at once
 	received      int // distinct messages the server received
 	lost          int // Send returned nil, the server never received it
-	reported      int // messages reported on the error stream as *tether.DropError
+	reported      int // messages reported on the error stream (*tether.DropError, *tether.PossiblyLostError)
 	reportedAgain int // reported, yet the server received them (possibly lost, not lost)
 	disconnected  int // Send called while the client was not Open, and accepted
 	// Server to client.
@@ -52,7 +52,8 @@ func (a accounting) String() string {
 // accounting of the whole test:
 //
 //   - every message Send accepted arrived at the server or was reported on
-//     the error stream as a *tether.DropError (waiting, within the
+//     the error stream as a *tether.DropError or in a
+//     *tether.PossiblyLostError (waiting, within the
 //     deadline, for the reports of the last connection);
 //   - none arrived twice, and they arrived in the order they were sent;
 //   - every message carried its pad intact, both ways;

@@ -22,7 +22,8 @@
 //   - whether the heartbeat fired, and detection and recovery bounds
 //     measured from fsm.Transition timestamps, with a stated tolerance;
 //   - loss accounting: every client-to-server message is received by the
-//     server or reported (a *tether.DropError on Client.Errors, or an error
+//     server or reported (a *tether.DropError or *tether.PossiblyLostError
+//     on Client.Errors, or an error
 //     returned by Send), and server-to-client messages are lost only at the
 //     tail of a connection that the client saw drop;
 //   - in the soak, that messages sent while disconnected arrive exactly

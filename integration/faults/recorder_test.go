@@ -80,18 +80,27 @@ func (r *recorder) transition(tr fsm.Transition) {
 func (r *recorder) err(err error) {
 	r.mu.Lock()
 	if d, ok := errors.AsType[*tether.DropError](err); ok {
-		for uint64(len(r.drops)) <= d.ID {
-			r.drops = append(r.drops, notReported)
+		r.markReported(d.ID, kindOf(d.Reason))
+	} else if pl, ok := errors.AsType[*tether.PossiblyLostError](err); ok {
+		for _, id := range pl.IDs {
+			r.markReported(id, possiblyLost)
 		}
-		if r.drops[d.ID] == notReported {
-			r.drops[d.ID] = kindOf(d.Reason)
-		}
-		r.reports++
 	} else {
 		r.errs = append(r.errs, err)
 	}
 	r.mu.Unlock()
 	r.bell.ring()
+}
+
+// markReported records a report about message id. r.mu is held.
+func (r *recorder) markReported(id uint64, kind dropKind) {
+	for uint64(len(r.drops)) <= id {
+		r.drops = append(r.drops, notReported)
+	}
+	if r.drops[id] == notReported {
+		r.drops[id] = kind
+	}
+	r.reports++
 }
 
 func (r *recorder) rtt(d time.Duration) {

@@ -215,12 +215,18 @@ func (h hookTransport) Dial(ctx context.Context, target transport.Target) (trans
 func (h hookTransport) Name() string { return h.inner.Name() }
 
 // reportedIDs drains errs (the client is closed, so it ends) and returns
-// the IDs of the messages reported by a *tether.DropError.
+// the IDs of the messages reported by a *tether.DropError or a
+// *tether.PossiblyLostError.
 func reportedIDs(errs *stream.Subscription[error]) map[uint64]bool {
 	ids := make(map[uint64]bool)
 	for err := range errs.All() {
 		if d, ok := errors.AsType[*tether.DropError](err); ok {
 			ids[d.ID] = true
+		}
+		if pl, ok := errors.AsType[*tether.PossiblyLostError](err); ok {
+			for _, id := range pl.IDs {
+				ids[id] = true
+			}
 		}
 	}
 	return ids

@@ -53,7 +53,7 @@ const (
 //   - every message sent while the client was not Open arrives at the
 //     server exactly once, and everything arrives in send order;
 //   - every message in flight at a drop arrives or is reported as
-//     possibly lost (*tether.DropError with tether.ErrPossiblyLost), and
+//     possibly lost (in a *tether.PossiblyLostError), and
 //     no other drop reason appears;
 //   - one reconnect per restart: exactly one Open per cycle;
 //   - the goroutine count at the last cycle is within soakGoroutineSlack

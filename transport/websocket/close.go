@@ -73,13 +73,20 @@ func (c *conn) Close(code transport.StatusCode, reason string) error {
 	if c.awaitPeerClose(deadline, timer.C, local, late) {
 		return fmt.Errorf("tether/websocket: close: %w", late.Err)
 	}
+	if ce, ok := errors.AsType[*transport.CloseError](c.Err()); ok && ce.Err != nil {
+		// The connection failed before the peer answered (it dropped the
+		// TCP connection, say): no handshake took place.
+		return fmt.Errorf("tether/websocket: close: %w", ce)
+	}
 	return nil
 }
 
 // awaitPeerClose waits for the peer's close frame after ours went out. If
 // a Read is in progress, that reader sees the frame; otherwise this reads
-// and discards frames itself. It ends the connection with onTime, or with
-// late when the close timeout runs out first, and reports which. When it
+// and discards frames itself. It ends the connection with onTime, with
+// late when the close timeout runs out first (and reports that), or, when
+// the stream fails before the answer, with a 1006 *CloseError carrying the
+// read error: the peer never answered. When it
 // reads by itself, it ends the connection before it lets a Read in, so that
 // Read finds the connection ended rather than a stream at its deadline.
 func (c *conn) awaitPeerClose(deadline time.Time, expire <-chan time.Time, onTime, late *transport.CloseError) (timedOut bool) {
@@ -92,7 +99,11 @@ func (c *conn) awaitPeerClose(deadline time.Time, expire <-chan time.Time, onTim
 	}
 	for {
 		if c.readMu.TryLock() {
-			timedOut = c.readCloseAnswer(deadline)
+			var failed error
+			timedOut, failed = c.readCloseAnswer(deadline)
+			if failed != nil {
+				c.end(&transport.CloseError{Code: transport.StatusAbnormalClosure, Err: failed})
+			}
 			finish(timedOut)
 			c.readMu.Unlock()
 			return timedOut
@@ -112,15 +123,19 @@ func (c *conn) awaitPeerClose(deadline time.Time, expire <-chan time.Time, onTim
 }
 
 // readCloseAnswer reads the peer's answer on the goroutine of Close, which
-// holds readMu.
-func (c *conn) readCloseAnswer(deadline time.Time) (timedOut bool) {
+// holds readMu. It reports a timeout, or the error that ended the stream
+// before the answer came.
+func (c *conn) readCloseAnswer(deadline time.Time) (timedOut bool, failed error) {
 	select {
 	case <-c.done:
-		return false
+		return false, nil
 	default:
 	}
 	_ = c.nc.SetReadDeadline(deadline)
 	err := c.readUntilClose()
 	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true, nil
+	}
+	return false, err
 }

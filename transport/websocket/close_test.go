@@ -250,3 +250,42 @@ func TestReadTimeout(t *testing.T) {
 	assert.Equal(t, transport.StatusAbnormalClosure, closeErr(t, err).Code)
 	p.conn.Close()
 }
+
+// TestCloseOverADroppedConnectionIsNoHandshake: a peer that drops the TCP
+// connection instead of answering our close frame did not complete a
+// handshake, with or without a reader, and with a pong's payload still in
+// the reader's hands. The connection used to end with the close frame we
+// sent, exactly as if answered, so the caller took everything written
+// before it as read by the peer.
+func TestCloseOverADroppedConnectionIsNoHandshake(t *testing.T) {
+	for _, reader := range []bool{false, true} {
+		t.Run(map[bool]string{false: "no reader", true: "pending read"}[reader], func(t *testing.T) {
+			c, p, _ := connectPair(t)
+			var reads <-chan result
+			if reader {
+				reads = readLoop(c)
+			} else {
+				// The last message Read returned is a pong whose payload the
+				// caller still holds while Close reads.
+				require.NoError(t, p.write(ws.OpPong, true, []byte("held")))
+				m, err := c.Read()
+				require.NoError(t, err)
+				defer func() { assert.Equal(t, "held", string(m.Payload)) }()
+			}
+			go func() {
+				_, _, _ = p.readClose()
+				p.conn.Close() // no answer
+			}()
+			err := c.Close(transport.StatusNormalClosure, "")
+			require.Error(t, err, "no handshake took place")
+			ce := closeErr(t, c.Err())
+			assert.Equal(t, transport.StatusAbnormalClosure, ce.Code)
+			assert.Error(t, ce.Err, "the read error that ended it")
+			assert.NotErrorIs(t, err, transport.ErrTimeout)
+			if reader {
+				r := next(t, reads)
+				assert.Equal(t, c.Err(), r.err)
+			}
+		})
+	}
+}

@@ -26,7 +26,9 @@
 //     [WithMaxFrameSize] sets a smaller one. The declared length of a frame
 //     is checked before any of it is read, so a hostile length costs
 //     nothing. Outbound messages are not limited.
-//   - Read and write buffers of 4 KiB each ([DefaultBufferSize]). The
+//   - A write buffer of 64 KiB ([DefaultWriteBufferSize]), held only while
+//     frames wait to be written, and a read buffer of 4 KiB
+//     ([DefaultBufferSize]). The
 //     message buffer grows with the messages received and is kept up to
 //     256 KiB; a larger message uses a buffer that is dropped at the next
 //     Read, so an idle connection does not pin it.

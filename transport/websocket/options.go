@@ -18,8 +18,14 @@ const (
 	DefaultCloseTimeout = 5 * time.Second
 	// DefaultMaxMessageSize is the largest inbound message accepted, 16 MiB.
 	DefaultMaxMessageSize = 16 << 20
-	// DefaultBufferSize is the default size of the read and write buffers.
+	// DefaultBufferSize is the default size of the read buffer.
 	DefaultBufferSize = 4096
+	// DefaultWriteBufferSize is the default size of the write buffer, 64
+	// KiB: a connection holds it only while it has frames to write (an idle
+	// one parks it, see the package documentation), and halves of 32 KiB
+	// let a busy sender carry hundreds of small messages per write system
+	// call.
+	DefaultWriteBufferSize = 64 << 10
 	// MinBufferSize is the smallest read or write buffer accepted.
 	MinBufferSize = 256
 )
@@ -62,7 +68,7 @@ func defaultOptions() options {
 		closeTimeout:   DefaultCloseTimeout,
 		maxMessageSize: DefaultMaxMessageSize,
 		readBufSize:    DefaultBufferSize,
-		writeBufSize:   DefaultBufferSize,
+		writeBufSize:   DefaultWriteBufferSize,
 		proxy:          http.ProxyFromEnvironment,
 	}
 }
@@ -178,7 +184,7 @@ func WithReadBufferSize(n int) Option {
 }
 
 // WithWriteBufferSize sets the size of the write buffer of each connection
-// (default [DefaultBufferSize]; at least 512 bytes are used). It is split
+// (default [DefaultWriteBufferSize]; at least 512 bytes are used). It is split
 // in two halves: frames queue in one while the other is written, so half
 // of it is the most that one write system call carries and the most that
 // waits before Write blocks. n must be at least [MinBufferSize].

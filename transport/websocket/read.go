@@ -71,8 +71,7 @@ func (c *conn) read() (transport.Message, error) {
 		if c.closing.Load() {
 			// This side is closing: discard everything up to the peer's
 			// close frame, which ends the connection.
-			_ = c.readUntilClose()
-			c.end(c.sentClose())
+			c.endClosing(c.readUntilClose())
 			return transport.Message{}, c.Err()
 		}
 		if c.opts.readTimeout > 0 {
@@ -260,7 +259,7 @@ func (c *conn) readFailed(err error) (transport.Message, error) {
 	default:
 	}
 	if c.closing.Load() {
-		c.end(c.sentClose())
+		c.endClosing(err)
 		return transport.Message{}, c.Err()
 	}
 	var ne net.Error
@@ -286,7 +285,10 @@ func (c *conn) readUntilClose() error {
 			if h.Length > ws.MaxControlFramePayloadSize {
 				return ws.ErrProtocolControlPayloadOverflow
 			}
-			if _, err := io.ReadFull(c.rd, c.ctrl[:h.Length]); err != nil {
+			// Skipped, not read into ctrl: on Close's goroutine, the
+			// payload of the last control frame Read returned may still be
+			// in use.
+			if err := c.discard(h.Length); err != nil {
 				return err
 			}
 			c.signalPeerClosed()
@@ -296,6 +298,17 @@ func (c *conn) readUntilClose() error {
 			return err
 		}
 	}
+}
+
+// endClosing ends a connection whose close this side started, once the
+// reader has read up to the peer's answer (err nil) or failed first: then
+// the peer never answered, and the end is a 1006 *CloseError carrying err.
+func (c *conn) endClosing(err error) {
+	if err != nil {
+		c.end(&transport.CloseError{Code: transport.StatusAbnormalClosure, Err: err})
+		return
+	}
+	c.end(c.sentClose())
 }
 
 // discard skips n bytes of input.

@@ -204,7 +204,7 @@ func TestLargeFrameWaitsForItsTurn(t *testing.T) {
 
 	// A frame larger than half the buffer is streamed by the holder of the
 	// role: it waits for it, and can give up.
-	large := []byte(strings.Repeat("0123456789", 900))
+	large := []byte(strings.Repeat("0123456789", c.w.half/10+100))
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	require.ErrorIs(t, c.Write(ctx, transport.Binary, large), context.DeadlineExceeded)
