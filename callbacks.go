@@ -21,11 +21,17 @@ type serializer struct {
 	overflow func(dropped uint64)
 
 	mu      sync.Mutex
-	queue   []func()
+	queue   []queuedCallback
 	head    int
+	bounded int // callbacks in queue[head:] posted with post: the bound counts only them
 	dropped uint64
 	running bool
 	idle    chan struct{} // closed when the queue drains; nil while idle
+}
+
+type queuedCallback struct {
+	f       func()
+	bounded bool
 }
 
 // post queues f; when the queue is full, f is dropped and counted.
@@ -33,17 +39,21 @@ func (s *serializer) post(f func()) { s.enqueue(f, false) }
 
 // postAlways queues f even when the queue is full. It is for callbacks the
 // client depends on (the one that lets the reader deliver after OnOpen,
-// OnClose), which come at most once per connection.
+// OnClose), which come at most once per connection, and for OnDrop, which
+// must see every drop (each is a message the program sent).
 func (s *serializer) postAlways(f func()) { s.enqueue(f, true) }
 
 func (s *serializer) enqueue(f func(), always bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !always && len(s.queue)-s.head >= maxCallbacks {
-		s.dropped++
-		return
+	if !always {
+		if s.bounded >= maxCallbacks {
+			s.dropped++
+			return
+		}
+		s.bounded++
 	}
-	s.queue = append(s.queue, f)
+	s.queue = append(s.queue, queuedCallback{f: f, bounded: !always})
 	if !s.running {
 		s.running = true
 		s.idle = make(chan struct{})
@@ -56,13 +66,17 @@ func (s *serializer) drain() {
 		s.mu.Lock()
 		var f func()
 		switch {
-		case s.dropped > 0 && s.overflow != nil && len(s.queue)-s.head <= maxCallbacks/2:
+		case s.dropped > 0 && s.overflow != nil && s.bounded <= maxCallbacks/2:
 			n := s.dropped
 			s.dropped = 0
 			f = func() { s.overflow(n) }
 		case s.head < len(s.queue):
-			f = s.queue[s.head]
-			s.queue[s.head] = nil
+			q := s.queue[s.head]
+			f = q.f
+			if q.bounded {
+				s.bounded--
+			}
+			s.queue[s.head] = queuedCallback{}
 			s.head++
 			if s.head == len(s.queue) {
 				s.queue, s.head = s.queue[:0], 0

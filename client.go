@@ -381,7 +381,8 @@ func (c *Client[T]) WaitForStateChange(ctx context.Context, from fsm.State) bool
 // latest failed connection or attempt (a dial that failed, a drop, a
 // heartbeat timeout, the policy giving up). It is nil while a connection
 // is open and before any failure, and is never about a message: decode
-// errors, drops and other reports go to Errors and OnError only.
+// errors, drops and other reports go to Errors and OnError only. Close
+// leaves it as it was: nil after closing an open connection.
 func (c *Client[T]) Err() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()

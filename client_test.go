@@ -296,10 +296,10 @@ func TestLoggerRecordsTransitionsWithCause(t *testing.T) {
 
 func TestDroppedMessagesReachTheErrorStream(t *testing.T) {
 	e := newEnv(t)
-	var dropped atomic.Int32
+	dropped := make(chan adapters.Drop, 2)
 	c := client[Reading](e, tether.WithAutoConnect(false),
 		tether.WithSendBuffer(1, 1024, adapters.DropOldest),
-		tether.OnDrop(func(adapters.Drop) { dropped.Add(1) }))
+		tether.OnDrop(func(d adapters.Drop) { dropped <- d }))
 	errs := c.Errors(context.Background())
 	ctx := context.Background()
 	require.NoError(t, c.Send(ctx, "old"))
@@ -310,7 +310,9 @@ func TestDroppedMessagesReachTheErrorStream(t *testing.T) {
 	assert.Equal(t, id-1, de.ID, "the oldest was dropped, with its identity")
 	assert.Equal(t, "old", de.Value)
 	assert.ErrorIs(t, de, tether.ErrBufferFull)
-	assert.EqualValues(t, 1, dropped.Load())
+	d := recv(t, dropped)
+	assert.Equal(t, de.ID, d.ID, "OnDrop gets the same drop")
+	assert.Empty(t, dropped)
 }
 
 func TestTraceMermaid(t *testing.T) {

@@ -144,8 +144,9 @@ func (e *DropError) Unwrap() error { return e.Reason }
 // with errors.Is and errors.As. OnDrop receives each of them on its own as
 // well, with its Value.
 type PossiblyLostError struct {
-	// IDs are the messages' identities (as SendID returned them), oldest
-	// first.
+	// IDs are the messages' identities (as SendID returned them), in the
+	// order they were written (with concurrent senders that need not be
+	// the order of the IDs).
 	IDs []uint64
 	// Bytes is the sum of their payload sizes.
 	Bytes int

@@ -153,8 +153,12 @@ func (c *Client[T]) Latest() (T, bool) {
 // possibly lost goes to OnDrop here, and to the error stream and the
 // logger with the others its connection left unconfirmed (see lost).
 func (c *Client[T]) dropped(d adapters.Drop) {
-	if c.cfg.onDrop != nil {
-		c.cfg.onDrop(d)
+	if f := c.cfg.onDrop; f != nil {
+		// On the callbacks' goroutine: the outbox reports from Send and
+		// from the machine's hooks, where a Close made by f would wait
+		// for itself. Never dropped: OnDrop is how a program learns which
+		// messages to send again.
+		c.cb.postAlways(func() { f(d) })
 	}
 	if errors.Is(d.Reason, ErrPossiblyLost) {
 		return

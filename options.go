@@ -205,9 +205,15 @@ func OnTransition(f func(fsm.Transition)) Option {
 	return optionFunc(func(c *config) { c.onTransition = f })
 }
 
-// OnDrop calls f with every message dropped from the outbound buffer or
-// possibly lost at a drop, besides reporting it on the error stream as a
-// *DropError. It may run on any goroutine and must not block.
+// OnDrop calls f with every message dropped from the outbound buffer
+// (ErrBufferFull), left queued at Close (ErrClosed) or possibly lost when
+// its connection failed (ErrPossiblyLost), with its ID and value, for a
+// program that sends it again. The error stream reports the same drops
+// (*DropError, *PossiblyLostError). f runs on the client's callback
+// goroutine, in order with the other callbacks, so it may call Close.
+// Unlike the other callbacks it is never dropped for a slow callback: the
+// drops wait for it, in memory, as long as it lags. A later OnDrop replaces
+// an earlier one, as for every callback option.
 func OnDrop(f func(adapters.Drop)) Option {
 	return optionFunc(func(c *config) { c.onDrop = f })
 }

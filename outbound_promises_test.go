@@ -18,6 +18,7 @@ import (
 	"github.com/tether-go/tether"
 	"github.com/tether-go/tether/adapters"
 	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/tethertest"
 	"github.com/tether-go/tether/transport"
 )
 
@@ -140,6 +141,11 @@ func TestOneLostReportPerConnection(t *testing.T) {
 	var ce *transport.CloseError
 	assert.ErrorAs(t, lost[0], &ce, "the report carries the connection's failure")
 
+	select {
+	case <-c.Done(): // every OnDrop has run
+	case <-ctx.Done():
+		require.FailNow(t, "Done did not close")
+	}
 	log.mu.Lock()
 	assert.Equal(t, want, log.ordered, "OnDrop still sees each message")
 	log.mu.Unlock()
@@ -264,4 +270,104 @@ func TestSendDeadlineLeavesTheConnectionAlone(t *testing.T) {
 	assert.Equal(t, "after", string(m.Payload), "and nothing else came before the next message")
 	assert.Equal(t, fsm.Open, c.State())
 	t.Logf("Send of 16 MiB with a 50 ms deadline returned %v", errBig)
+}
+
+// TestOneLostReportWithConcurrentSenders: 16 goroutines sending when the
+// server drops the connection. Writes that were under way at the drop are
+// reported in the connection's one report, with its cause; they used to
+// come one by one, each its own report without a cause.
+func TestOneLostReportWithConcurrentSenders(t *testing.T) {
+	srv, wg := newServer(t)
+	log := newDropLog()
+	c := newClient[[]byte](t, srv.URL, tether.WithoutHeartbeat(), tether.WithoutReconnect(),
+		tether.OnDrop(log.onDrop), tether.OnError(log.onError))
+	sc := acceptWS(t, srv)
+	waitState(t, c, fsm.Open)
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	read := newCounter()
+	wg.Go(func() {
+		for {
+			if _, err := sc.Recv(ctx); err != nil {
+				return
+			}
+			read.add(1)
+		}
+	})
+	for g := range 16 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				if c.Send(ctx, []byte(numbered(g*1_000_000+i))) != nil {
+					return
+				}
+			}
+		})
+	}
+	require.NoError(t, read.waitAtLeast(ctx, 3000))
+	sc.Drop()
+	waitState(t, c, fsm.Closed)
+	shutDown(t, c)
+
+	log.mu.Lock()
+	defer log.mu.Unlock()
+	require.Len(t, log.lost, 1, "one report for the one connection")
+	var ce *transport.CloseError
+	assert.ErrorAs(t, log.lost[0], &ce, "with the connection's failure")
+	possibly := 0
+	for _, reasons := range log.drops {
+		if errors.Is(reasons[0], tether.ErrPossiblyLost) {
+			possibly++
+		}
+	}
+	assert.Equal(t, possibly, len(log.lost[0].IDs), "the report lists every message OnDrop got as possibly lost")
+}
+
+// TestCloseFromOnDrop: Close called inside OnDrop returns promptly, for a
+// message the overflow policy dropped (reported from inside Send) and for
+// messages possibly lost at a drop (reported from the machine's hooks). It
+// used to wait for itself until its ctx ended.
+func TestCloseFromOnDrop(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		run  func(t *testing.T, srv *tethertest.WSServer, c *tether.Client[[]byte])
+	}{
+		{"buffer full", func(t *testing.T, _ *tethertest.WSServer, c *tether.Client[[]byte]) {
+			require.NoError(t, c.Send(context.Background(), []byte("queued")))
+			require.NoError(t, c.Send(context.Background(), []byte("dropped"))) // DropNewest
+		}},
+		{"possibly lost", func(t *testing.T, srv *tethertest.WSServer, c *tether.Client[[]byte]) {
+			require.NoError(t, c.Connect(context.Background()))
+			sc := acceptWS(t, srv)
+			sc.Stall()
+			for i := range 10 {
+				require.NoError(t, c.Send(context.Background(), []byte(numbered(i))))
+			}
+			sc.Drop()
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, _ := newServer(t)
+			closed := make(chan error, 16)
+			var c *tether.Client[[]byte]
+			c = newClient[[]byte](t, srv.URL, tether.WithAutoConnect(false), tether.WithoutReconnect(),
+				tether.WithoutHeartbeat(), tether.WithSendBuffer(1, 1<<20, adapters.DropNewest),
+				tether.OnDrop(func(adapters.Drop) {
+					ctx, cancel := context.WithTimeout(context.Background(), deadline)
+					defer cancel()
+					closed <- c.Close(ctx)
+				}))
+			tc.run(t, srv, c)
+			select {
+			case err := <-closed:
+				require.NoError(t, err, "Close from OnDrop returned")
+			case <-time.After(deadline):
+				require.FailNow(t, "OnDrop was not called")
+			}
+			select {
+			case <-c.Done():
+			case <-time.After(deadline):
+				require.FailNow(t, "Done did not close")
+			}
+		})
+	}
 }

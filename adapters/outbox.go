@@ -101,6 +101,10 @@ type Outbox struct {
 	// good (written, or reported); Flush waits for done to reach the
 	// queued count it saw.
 	queuedN, doneN uint64
+	// doneN when the machine closed with messages still queued (then
+	// reported ErrClosed), or 0: a Flush waiting for more learns ErrClosed.
+	doneAtClose uint64
+	droppedAtClose bool
 	sending        atomic.Int64  // Sends under way
 	waiters        atomic.Int32  // Wait calls waiting for sending to reach 0
 	space          chan struct{} // closed and replaced when room frees or the outbox closes
@@ -118,7 +122,7 @@ type queued struct {
 // arrived. Each of them is also reported to the drop hook on its own, with
 // reason ErrPossiblyLost.
 type Lost struct {
-	// IDs are the messages' identities, oldest first.
+	// IDs are the messages' identities, in the order they were written.
 	IDs []uint64
 	// Bytes is the sum of their payload sizes.
 	Bytes int
@@ -160,9 +164,9 @@ func WithDropHook(f func(Drop)) OutboxOption {
 }
 
 // WithLostHook sets the function that receives one Lost per connection
-// end that left messages unconfirmed (and one per message written to a
-// connection whose account was already settled). Like the drop hook it may
-// be called from any goroutine and must not block.
+// end that left messages unconfirmed, once the writes under way on it at
+// its end are recorded, so that they are in it too. Like the drop hook it
+// may be called from any goroutine and must not block.
 func WithLostHook(f func(Lost)) OutboxOption {
 	return outboxOption(func(o *Outbox) { o.onLost = f })
 }
@@ -238,6 +242,11 @@ func (o *Outbox) Send(ctx context.Context, typ transport.MessageType, payload []
 // sendDirect writes a message to s at once and reports done, or reports
 // not done when s ended before taking it (then Send queues it).
 func (o *Outbox) sendDirect(ctx context.Context, s *Session, id uint64, typ transport.MessageType, payload []byte, value any) (done bool, err error) {
+	if !o.beginWrite(s) {
+		o.leaveSession(s) // the connection ended: queue the message
+		return false, nil
+	}
+	defer o.endWrite(s)
 	if err := s.awaitRoom(ctx); err != nil {
 		if err != errSettled {
 			return true, err
@@ -376,8 +385,11 @@ func (o *Outbox) Flush(ctx context.Context) error {
 		o.mu.Lock()
 		done := o.doneN >= target
 		closed, space := o.closed, o.space
+		dropped := o.droppedAtClose && o.doneAtClose < target
 		o.mu.Unlock()
 		switch {
+		case done && dropped:
+			return ErrClosed // some of them were still queued at the close
 		case done:
 			return nil
 		case closed:
@@ -433,38 +445,39 @@ func (o *Outbox) flush() {
 		q := o.pop()
 		o.mu.Unlock()
 
-		err := s.awaitRoom(context.Background())
-		if err == nil {
-			err = s.Conn.Write(context.Background(), q.typ, q.payload)
-		} else {
-			err = transport.ErrClosed // the connection ended: nothing written
+		err := transport.ErrClosed // the connection ended: nothing written
+		if o.beginWrite(s) {
+			if s.awaitRoom(context.Background()) == nil {
+				err = s.Conn.Write(context.Background(), q.typ, q.payload)
+			}
+			if err == nil {
+				o.wrote(context.Background(), s, q.id, q.value, len(q.payload))
+			} else if !errors.Is(err, transport.ErrClosed) {
+				// Part of it may have gone out: the session's end
+				// reports it with the others it leaves unconfirmed.
+				o.wrote(context.Background(), s, q.id, q.value, len(q.payload))
+			}
+			o.endWrite(s)
 		}
 
 		if err == nil {
-			o.wrote(context.Background(), s, q.id, q.value, len(q.payload))
 			wrote = true
 			continue
 		}
 		o.mu.Lock()
-		if o.closed {
+		switch {
+		case !errors.Is(err, transport.ErrClosed):
+			// Recorded above, never written again (that could deliver it
+			// twice): it is the session's to report.
+			o.doneN++
+		case o.closed:
 			// The machine closed meanwhile and already reported the queue.
 			o.doneN++
 			o.mu.Unlock()
-			if errors.Is(err, transport.ErrClosed) {
-				o.report(Drop{ID: q.id, Value: q.value, Size: len(q.payload), Reason: ErrClosed})
-			} else {
-				o.lost(err, []Sent{{ID: q.id, Value: q.value, Size: len(q.payload)}})
-			}
+			o.report(Drop{ID: q.id, Value: q.value, Size: len(q.payload), Reason: ErrClosed})
 			o.mu.Lock()
-		} else if errors.Is(err, transport.ErrClosed) {
+		default:
 			o.pushFront(q) // not written: it goes out on the next session
-		} else {
-			// Part of it may have gone out: writing it again could
-			// deliver it twice.
-			o.doneN++
-			o.mu.Unlock()
-			o.lost(err, []Sent{{ID: q.id, Value: q.value, Size: len(q.payload)}})
-			o.mu.Lock()
 		}
 		if o.cur == s {
 			o.cur = nil // the session is failing; the next one resumes the flush
@@ -505,7 +518,51 @@ func (o *Outbox) Ended(s *Session, tr fsm.Transition) {
 		return
 	}
 	o.mu.Unlock()
-	o.lost(tr.Cause, s.Unconfirmed())
+	o.end(s, tr.Cause, false)
+}
+
+// beginWrite reports whether a write to s may start (the session has not
+// ended); if so, the caller calls endWrite when the write is recorded.
+func (o *Outbox) beginWrite(s *Session) bool {
+	s.writers.Add(1)
+	if s.ended.Load() {
+		o.endWrite(s)
+		return false
+	}
+	return true
+}
+
+// endWrite ends a write begun with beginWrite; the last one to end after
+// the session ended settles its account.
+func (o *Outbox) endWrite(s *Session) {
+	if s.writers.Add(-1) == 0 && s.ended.Load() {
+		o.settle(s)
+	}
+}
+
+// end declares s ended, with the cause of its end, and clean when the peer
+// answered our close (which confirms everything). Its account is settled
+// once the writes under way on it are recorded, so that one report covers
+// every message it leaves unconfirmed.
+func (o *Outbox) end(s *Session, cause error, clean bool) {
+	s.markEnded(cause, clean)
+	if s.writers.Load() == 0 {
+		o.settle(s)
+	}
+}
+
+// settle reports, once, what s left unconfirmed.
+func (o *Outbox) settle(s *Session) {
+	if !s.settled.CompareAndSwap(false, true) {
+		return
+	}
+	sent := s.Unconfirmed()
+	s.mu.Lock()
+	cause, clean := s.endCause, s.endClean
+	s.mu.Unlock()
+	if !clean {
+		o.lost(cause, sent)
+	}
 }
 
 // Inbound confirms the writes that a pong answering one of the outbox's
@@ -554,6 +611,9 @@ func (o *Outbox) hook(tr fsm.Transition) (fsm.Input, bool) {
 		closing := o.closing
 		o.closing = nil
 		var left []queued
+		if o.head < len(o.queue) && !o.droppedAtClose {
+			o.doneAtClose, o.droppedAtClose = o.doneN, true
+		}
 		for o.head < len(o.queue) {
 			left = append(left, o.pop())
 			o.doneN++
@@ -562,9 +622,9 @@ func (o *Outbox) hook(tr fsm.Transition) (fsm.Input, bool) {
 		o.mu.Unlock()
 		if closing != nil {
 			if tr.Event == fsm.EventClosed && tr.Cause == nil && answeredOurClose(closing.Conn.Err()) {
-				closing.Unconfirmed() // the peer answered our close: it read everything before it
+				o.end(closing, nil, true) // the peer answered our close: it read everything before it
 			} else {
-				o.lost(tr.Cause, closing.Unconfirmed())
+				o.end(closing, tr.Cause, false)
 			}
 		}
 		for _, q := range left {

@@ -2,6 +2,7 @@ package adapters_test
 
 import (
 	"context"
+	"io"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -86,15 +87,34 @@ func TestFlushNeverWritesAPartlyWrittenMessageAgain(t *testing.T) {
 	s1 := &adapters.Session{Epoch: 1, Conn: old}
 	out.Opened(s1)
 	<-old.entered
-	out.Ended(s1, fsm.Transition{From: fsm.Open, To: fsm.Waiting, Event: fsm.EventDropped})
+	out.Ended(s1, fsm.Transition{From: fsm.Open, To: fsm.Waiting, Event: fsm.EventDropped, Cause: assert.AnError})
 	fresh := &scriptConn{written: make(chan string, 1)}
 	out.Opened(&adapters.Session{Epoch: 2, Conn: fresh})
-	old.result <- &transport.CloseError{Code: transport.StatusAbnormalClosure, Err: assert.AnError}
+	old.result <- &transport.CloseError{Code: transport.StatusAbnormalClosure, Err: io.ErrUnexpectedEOF}
 	require.NoError(t, out.Flush(ctx))
 	require.NoError(t, out.Wait(ctx))
 	assert.Empty(t, fresh.written, "not written twice")
 	require.Len(t, drops, 1)
 	assert.Equal(t, id, drops[0].ID)
 	assert.ErrorIs(t, drops[0].Reason, adapters.ErrPossiblyLost)
-	assert.ErrorIs(t, drops[0].Reason, assert.AnError)
+	assert.ErrorIs(t, drops[0].Reason, assert.AnError, "with the connection's failure, in its one report")
+}
+
+// TestFlushLearnsThatCloseDroppedItsMessages: a Flush waiting for a message
+// that the close then drops returns ErrClosed, as documented; it returned
+// nil, as if the message had been written.
+func TestFlushLearnsThatCloseDroppedItsMessages(t *testing.T) {
+	m := fsm.New()
+	out := adapters.NewOutbox(m)
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	_, err := out.Send(ctx, transport.Text, []byte("never written"), nil)
+	require.NoError(t, err)
+	flushed := make(chan error, 1)
+	go func() { flushed <- out.Flush(ctx) }()
+	_, err = m.Fire(ctx, fsm.Input{Event: fsm.EventClose})
+	require.NoError(t, err)
+	require.ErrorIs(t, <-flushed, adapters.ErrClosed)
+	require.ErrorIs(t, out.Flush(ctx), adapters.ErrClosed, "and so does a later Flush")
+	require.NoError(t, out.Wait(ctx))
 }

@@ -48,6 +48,13 @@ type Session struct {
 	asking   bool          // a confirmation probe is outstanding
 	sealed   bool          // Unconfirmed was called: the session's account is settled
 	full     atomic.Bool   // the record has no room, or the account is settled
+
+	// The end of the session, as the outbox settles it (see Outbox.end).
+	writers  atomic.Int32 // outbox writes under way on the session
+	ended    atomic.Bool  // the session ended: no write may start
+	settled  atomic.Bool  // its account was settled (once)
+	endCause error        // why it ended; set before ended
+	endClean bool         // the peer answered our close: everything is confirmed
 }
 
 // Sent identifies a message written on a session.
@@ -272,7 +279,7 @@ func (s *Session) awaitRoom(ctx context.Context) error {
 	}
 	for {
 		s.mu.Lock()
-		if s.sealed {
+		if s.sealed || s.ended.Load() {
 			s.mu.Unlock()
 			return errSettled
 		}
@@ -331,6 +338,17 @@ func (s *Session) Unconfirmed() []Sent {
 	s.full.Store(true) // writers take awaitRoom's slow path, and learn it is settled
 	s.wake()
 	return out
+}
+
+// markEnded records the session's end and wakes the writes waiting for
+// room, which then go elsewhere.
+func (s *Session) markEnded(cause error, clean bool) {
+	s.mu.Lock()
+	s.endCause, s.endClean = cause, clean
+	s.ended.Store(true)
+	s.full.Store(true) // writers take awaitRoom's slow path, and see it
+	s.wake()
+	s.mu.Unlock()
 }
 
 // Pending returns how many writes, and how many payload bytes, the record
