@@ -103,7 +103,7 @@ type Outbox struct {
 	queuedN, doneN uint64
 	// doneN when the machine closed with messages still queued (then
 	// reported ErrClosed), or 0: a Flush waiting for more learns ErrClosed.
-	doneAtClose uint64
+	doneAtClose    uint64
 	droppedAtClose bool
 	sending        atomic.Int64  // Sends under way
 	waiters        atomic.Int32  // Wait calls waiting for sending to reach 0
