@@ -42,8 +42,11 @@
 // Bad options: [*OptionError]. On the error stream: [*TransitionError] (a
 // failed dial, a drop, a heartbeat timeout, the give-up; it unwraps to the
 // cause, so errors.As finds a *transport.HandshakeError or a
-// *policy.StopError), *stream.DecodeError, and [*DropError] for every
-// message the outbound buffer dropped or that may have been lost.
+// *policy.StopError), *stream.DecodeError, [*DropError] for every message
+// the outbound buffer dropped, [*PossiblyLostError] once per connection
+// that ended with messages unconfirmed, and the drop reports of
+// subscribers and callbacks ([*SubscriberDropError], [*CallbackDropError]).
+// [Client.Err] is only why the client is not connected.
 //
 // # Testing
 //

@@ -61,7 +61,7 @@ func (ev *events) options() []tether.Option {
 				fmt.Fprintf(ev.w, "[error] %v\n", err)
 			}
 		}),
-		// OnDrop runs on any goroutine: ev.w serialises the lines.
+		// OnDrop runs on the callback goroutine, like the others.
 		tether.OnDrop(func(d adapters.Drop) {
 			fmt.Fprintf(ev.w, "[drop] message %d%s: %v\n", d.ID, excerpt(d.Value), d.Reason)
 		}),
