@@ -47,18 +47,27 @@ func (l *dropLog) onError(err error) {
 	}
 }
 
+// openLogged opens a client to srv with no heartbeat and no reconnect,
+// its drops and errors going to a dropLog, and returns it once Open with
+// the log and the server's end of the connection.
+func openLogged(t *testing.T, srv *tethertest.WSServer) (*tether.Client[[]byte], *dropLog, *tethertest.WSConn) {
+	t.Helper()
+	log := newDropLog()
+	c := newClient[[]byte](t, srv.URL, tether.WithoutHeartbeat(), tether.WithoutReconnect(),
+		tether.OnDrop(log.onDrop), tether.OnError(log.onError))
+	sc := acceptWS(t, srv)
+	waitState(t, c, fsm.Open)
+	return c, log, sc
+}
+
 // TestNoSilentLossPastTheRecord: 10,000 Sends to a server that never reads,
 // then a drop. Every Send that returned nil is reported exactly once (it
 // used to be 4,096 reported and 5,904 forgotten); a full record of
 // unconfirmed writes holds Send back instead of forgetting.
 func TestNoSilentLossPastTheRecord(t *testing.T) {
 	srv, wg := newServer(t)
-	log := newDropLog()
-	c := newClient[[]byte](t, srv.URL, tether.WithoutHeartbeat(), tether.WithoutReconnect(),
-		tether.OnDrop(log.onDrop), tether.OnError(log.onError))
-	sc := acceptWS(t, srv)
+	c, log, sc := openLogged(t, srv)
 	sc.Stall() // reads nothing, answers no ping: nothing is ever confirmed
-	waitState(t, c, fsm.Open)
 
 	const n = 10_000
 	ctx, cancel := context.WithTimeout(context.Background(), deadline)
@@ -99,12 +108,8 @@ func TestNoSilentLossPastTheRecord(t *testing.T) {
 // keeps the connection's failure rather than the report.
 func TestOneLostReportPerConnection(t *testing.T) {
 	srv, _ := newServer(t)
-	log := newDropLog()
-	c := newClient[[]byte](t, srv.URL, tether.WithoutHeartbeat(), tether.WithoutReconnect(),
-		tether.OnDrop(log.onDrop), tether.OnError(log.onError))
+	c, log, sc := openLogged(t, srv)
 	errs := c.Errors(context.Background())
-	sc := acceptWS(t, srv)
-	waitState(t, c, fsm.Open)
 	ctx, cancel := context.WithTimeout(context.Background(), deadline)
 	defer cancel()
 	const n = 100
@@ -204,12 +209,8 @@ func heapInUse() uint64 {
 // is the report).
 func TestSendWaitsForConfirmationNotForever(t *testing.T) {
 	srv, _ := newServer(t)
-	log := newDropLog()
-	c := newClient[[]byte](t, srv.URL, tether.WithoutHeartbeat(), tether.WithoutReconnect(),
-		tether.OnDrop(log.onDrop))
-	sc := acceptWS(t, srv)
+	c, log, sc := openLogged(t, srv)
 	sc.Stall()
-	waitState(t, c, fsm.Open)
 	ctx, cancel := context.WithTimeout(context.Background(), deadline)
 	defer cancel()
 	for i := range adapters.DefaultMaxUnconfirmed {
@@ -278,11 +279,7 @@ func TestSendDeadlineLeavesTheConnectionAlone(t *testing.T) {
 // come one by one, each its own report without a cause.
 func TestOneLostReportWithConcurrentSenders(t *testing.T) {
 	srv, wg := newServer(t)
-	log := newDropLog()
-	c := newClient[[]byte](t, srv.URL, tether.WithoutHeartbeat(), tether.WithoutReconnect(),
-		tether.OnDrop(log.onDrop), tether.OnError(log.onError))
-	sc := acceptWS(t, srv)
-	waitState(t, c, fsm.Open)
+	c, log, sc := openLogged(t, srv)
 	ctx, cancel := context.WithTimeout(context.Background(), deadline)
 	defer cancel()
 	read := newCounter()

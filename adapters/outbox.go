@@ -298,8 +298,8 @@ func (o *Outbox) wrote(ctx context.Context, s *Session, id uint64, value any, si
 		o.lost(nil, []Sent{{ID: id, Value: value, Size: size}})
 		return
 	}
-	if probe != nil && s.Conn.Ping(ctx, probe) != nil {
-		s.ProbeFailed()
+	if probe != nil {
+		_ = s.sendProbe(ctx, probe)
 	}
 }
 
@@ -450,11 +450,10 @@ func (o *Outbox) flush() {
 			if s.awaitRoom(context.Background()) == nil {
 				err = s.Conn.Write(context.Background(), q.typ, q.payload)
 			}
-			if err == nil {
-				o.wrote(context.Background(), s, q.id, q.value, len(q.payload))
-			} else if !errors.Is(err, transport.ErrClosed) {
-				// Part of it may have gone out: the session's end
-				// reports it with the others it leaves unconfirmed.
+			if !errors.Is(err, transport.ErrClosed) {
+				// Written, or (on another error) perhaps in part: either
+				// way the session records it, and reports it if its end
+				// leaves it unconfirmed.
 				o.wrote(context.Background(), s, q.id, q.value, len(q.payload))
 			}
 			o.endWrite(s)

@@ -128,10 +128,10 @@ func (s *Session) Closing() bool { return s.closing.Load() }
 
 // Wrote records that the message id (with its user value) was handed to the
 // connection. It returns the payload of a confirmation probe when one is
-// due (see ConfirmProbe), which the caller sends as a ping. It reports
-// false when the session's account was already settled (Unconfirmed was
-// called): the caller must then report the message itself, since nobody
-// else will.
+// due (the record is half full and none is outstanding), which the caller
+// sends as a ping at once. It reports false when the session's account was
+// already settled (Unconfirmed was called): the caller must then report the
+// message itself, since nobody else will.
 func (s *Session) Wrote(id uint64, value any, size int) (probe []byte, ok bool) {
 	mark := s.writes.Add(1)
 	s.mu.Lock()
@@ -236,18 +236,18 @@ func (s *Session) probeDue() []byte {
 	return binary.BigEndian.AppendUint64(append(make([]byte, 0, len(ackPrefix)+8), ackPrefix...), s.ackSeq)
 }
 
-// ConfirmProbe returns the payload of a confirmation probe when one is due
-// (the record is half full and none is outstanding), or nil. The caller
-// sends it as a ping at once, and calls ProbeFailed if it could not.
-func (s *Session) ConfirmProbe() []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.probeDue()
+// sendProbe sends the confirmation probe p as a ping; when it cannot, it
+// forgets the probe, so that the next write asks again.
+func (s *Session) sendProbe(ctx context.Context, p []byte) error {
+	err := s.Conn.Ping(ctx, p)
+	if err != nil {
+		s.probeFailed()
+	}
+	return err
 }
 
-// ProbeFailed forgets the outstanding confirmation probe whose ping could
-// not be sent, so that the next write asks again.
-func (s *Session) ProbeFailed() {
+// probeFailed forgets the outstanding confirmation probe.
+func (s *Session) probeFailed() {
 	s.mu.Lock()
 	s.asking = false
 	s.mu.Unlock()
@@ -293,14 +293,10 @@ func (s *Session) awaitRoom(ctx context.Context) error {
 		}
 		room := s.room
 		s.mu.Unlock()
-		if probe != nil {
-			if err := s.Conn.Ping(ctx, probe); err != nil {
-				s.ProbeFailed()
-				if ctx.Err() != nil {
-					return ctx.Err()
-				}
-				// The connection is failing: its end settles the account.
-			}
+		// A probe that cannot go out means the connection is failing: its
+		// end settles the account, which wakes this wait.
+		if probe != nil && s.sendProbe(ctx, probe) != nil && ctx.Err() != nil {
+			return ctx.Err()
 		}
 		select {
 		case <-room: // a confirmation, or the account settled

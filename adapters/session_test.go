@@ -111,7 +111,7 @@ func TestSessionFullRecordWaits(t *testing.T) {
 
 	s.Wrote(5, nil, 1)
 	_, _ = s.Wrote(6, nil, 1) // full, a probe is due, and its ping fails:
-	s.ProbeFailed()
+	s.probeFailed()
 	go func() { got <- s.awaitRoom(context.Background()) }()
 	sent := <-conn.pings // the waiter asks for a confirmation itself
 	s.answered(sent)
