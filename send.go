@@ -17,7 +17,7 @@ import (
 // Otherwise it waits in the outbound buffer and goes out, in order, after
 // the next open; a full buffer behaves as WithSendBuffer's overflow policy
 // says. A message written to the connection is kept until the peer
-// confirms it (see docs/reliability.md); when 4,096 messages or 4 MiB wait
+// confirms it (see docs/reliability.md); when 32,768 messages or 4 MiB wait
 // for confirmation, Send waits for the peer's answer to a ping first.
 //
 // Send returns nil once the message is accepted: it is then confirmed, or

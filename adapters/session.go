@@ -37,17 +37,17 @@ type Session struct {
 
 	writes atomic.Uint64 // data messages written so far: the write mark
 
-	mu       sync.Mutex
-	inflight []Sent // inflight[head:]: written, not yet confirmed by the peer, oldest first
-	head     int
-	bytes    int           // the payload bytes of inflight[head:]
-	limit    RecordLimits  // bounds of inflight[head:] (see awaitRoom)
-	room     chan struct{} // closed when entries leave the record; nil while nobody waits
-	ackSeq   uint64        // the number of the latest confirmation probe
-	ackMark  uint64        // its write mark, while it is outstanding
-	asking   bool          // a confirmation probe is outstanding
-	sealed   bool          // Unconfirmed was called: the session's account is settled
-	full     atomic.Bool   // the record has no room, or the account is settled
+	mu      sync.Mutex
+	rec     record        // written, not yet confirmed by the peer
+	quietAt uint64        // the write mark at the latest Confirm
+	limit   RecordLimits  // bounds of rec (see awaitRoom)
+	room    chan struct{} // closed when entries leave the record; nil while nobody waits
+	ackSeq  uint64        // the number of the latest confirmation probe
+	probes  []probe       // the probes outstanding, oldest first: at most probesPerRecord
+	sinceN  int           // writes recorded since the latest probe
+	sinceB  int           // their payload bytes
+	sealed  bool          // Unconfirmed was called: the session's account is settled
+	full    atomic.Bool   // the record has no room, or the account is settled
 
 	// The end of the session, as the outbox settles it (see Outbox.end).
 	writers  atomic.Int32 // outbox writes under way on the session
@@ -56,6 +56,17 @@ type Session struct {
 	endCause error        // why it ended; set before ended
 	endClean bool         // the peer answered our close: everything is confirmed
 }
+
+// probe is a confirmation probe on its way: its number, and the write mark
+// it was sent after (its answer confirms every write up to the mark).
+type probe struct{ seq, mark uint64 }
+
+// probesPerRecord is how many confirmation probes the record asks for as
+// it fills: one each time a quarter of its bound (by count or by bytes)
+// was written since the last, so several are on their way at once and a
+// writer finds the record full only when the peer's answers lag by three
+// quarters of it.
+const probesPerRecord = 4
 
 // Sent identifies a message written on a session.
 type Sent struct {
@@ -72,10 +83,11 @@ type Sent struct {
 // RecordLimits bound a session's record of unconfirmed writes: the
 // messages written on the connection that the peer has not confirmed yet,
 // each kept (its ID, Value and size) so that it can be reported if the
-// connection fails. Confirmations come from pongs: the heartbeat's, and a
-// confirmation probe (a ping) the outbox sends whenever the record is half
-// full. A write that finds the record full waits for one (see
-// [Outbox.Send]).
+// connection fails. Confirmations come from pongs: the heartbeat's, and
+// those of the confirmation probes (pings) the outbox sends each time a
+// quarter of either bound has been written since the last, so that the
+// peer's answers arrive while writing goes on. A write that finds the
+// record full waits for one (see [Outbox.Send]).
 type RecordLimits struct {
 	// Messages bounds how many writes the record holds. Default
 	// DefaultMaxUnconfirmed.
@@ -89,7 +101,7 @@ type RecordLimits struct {
 
 // Default bounds of the record of unconfirmed writes.
 const (
-	DefaultMaxUnconfirmed      = 4096
+	DefaultMaxUnconfirmed      = 32768
 	DefaultMaxUnconfirmedBytes = 4 << 20
 )
 
@@ -128,7 +140,8 @@ func (s *Session) Closing() bool { return s.closing.Load() }
 
 // Wrote records that the message id (with its user value) was handed to the
 // connection. It returns the payload of a confirmation probe when one is
-// due (the record is half full and none is outstanding), which the caller
+// due (a quarter of the record's bound was written since the last one),
+// which the caller
 // sends as a ping at once. It reports false when the session's account was
 // already settled (Unconfirmed was called): the caller must then report the
 // message itself, since nobody else will.
@@ -139,12 +152,13 @@ func (s *Session) Wrote(id uint64, value any, size int) (probe []byte, ok bool) 
 		s.mu.Unlock()
 		return nil, false
 	}
-	s.inflight = append(s.inflight, Sent{ID: id, Value: value, Size: size, mark: int64(mark)})
-	s.bytes += size
+	s.rec.push(Sent{ID: id, Value: value, Size: size, mark: int64(mark)})
+	s.sinceN++
+	s.sinceB += size
 	if !s.hasRoom() {
 		s.full.Store(true)
 	}
-	probe = s.probeDue()
+	probe = s.probeDue(false)
 	s.mu.Unlock()
 	return probe, true
 }
@@ -159,23 +173,28 @@ func (s *Session) WriteMark() uint64 { return s.writes.Load() }
 func (s *Session) Confirm(mark uint64) {
 	s.mu.Lock()
 	s.confirm(mark)
+	// Nothing written since the previous Confirm (the heartbeat's, one
+	// interval ago), and nothing left: the connection is quiet, and the
+	// record's memory goes back.
+	if w := s.writes.Load(); w == s.quietAt && s.rec.n == 0 {
+		s.rec.release()
+	} else {
+		s.quietAt = w
+	}
 	s.mu.Unlock()
 }
 
 // confirm is Confirm with s.mu held.
 func (s *Session) confirm(mark uint64) {
-	n := 0
-	for s.head < len(s.inflight) && uint64(s.inflight[s.head].mark) <= mark {
-		s.bytes -= s.inflight[s.head].Size
-		s.inflight[s.head] = Sent{}
-		s.head++
-		n++
+	n := s.rec.confirm(mark)
+	// The probes sent before mark are answered as far as they go (an
+	// answer to a later probe, or a pong that covers them).
+	i := 0
+	for i < len(s.probes) && s.probes[i].mark <= mark {
+		i++
 	}
-	if s.asking && mark >= s.ackMark {
-		s.asking = false // a later probe covers as much as ours
-	}
+	s.probes = s.probes[:copy(s.probes, s.probes[i:])]
 	if n > 0 {
-		s.compact()
 		if s.hasRoom() {
 			s.full.Store(false)
 		}
@@ -215,55 +234,93 @@ func (s *Session) SetRecordLimits(l RecordLimits) {
 // hasRoom reports whether one more write fits in the record. An empty
 // record takes a write of any size. s.mu is held.
 func (s *Session) hasRoom() bool {
-	n, l := len(s.inflight)-s.head, s.limits()
-	return n == 0 || (n < l.Messages && s.bytes < l.Bytes)
+	l := s.limits()
+	return s.rec.n == 0 || (s.rec.n < l.Messages && s.rec.bytes < l.Bytes)
 }
 
-// probeDue reports, when the record is at least half full (by count or by
-// bytes) and no confirmation probe is outstanding, the payload of a new
-// probe to send as a ping, and marks it outstanding. s.mu is held.
-func (s *Session) probeDue() []byte {
-	if s.asking || s.sealed {
+// probeDue returns the payload of a confirmation probe to send as a ping,
+// and counts it outstanding, when one is due: a quarter of the record's
+// bound (by count or by bytes) was written since the last probe and fewer
+// than probesPerRecord are on their way. With force (a writer found the
+// record full) one is due whenever the latest write is not covered by a
+// probe on its way; the oldest probe is then forgotten if need be, since
+// the new one covers more. s.mu is held.
+func (s *Session) probeDue(force bool) []byte {
+	if s.sealed {
 		return nil
 	}
-	n, l := len(s.inflight)-s.head, s.limits()
-	if 2*n < l.Messages && 2*s.bytes < l.Bytes {
-		return nil
+	mark := s.writes.Load()
+	if force {
+		if n := len(s.probes); n > 0 && s.probes[n-1].mark >= mark {
+			return nil // the answer to the latest probe will confirm everything
+		}
+		if len(s.probes) == probesPerRecord {
+			s.probes = s.probes[:copy(s.probes, s.probes[1:])]
+		}
+	} else {
+		l := s.limits()
+		if len(s.probes) == probesPerRecord ||
+			(probesPerRecord*s.sinceN < l.Messages && probesPerRecord*s.sinceB < l.Bytes) {
+			return nil
+		}
 	}
-	s.asking = true
 	s.ackSeq++
-	s.ackMark = s.writes.Load()
+	s.probes = append(s.probes, probe{seq: s.ackSeq, mark: mark})
+	s.sinceN, s.sinceB = 0, 0
 	return binary.BigEndian.AppendUint64(append(make([]byte, 0, len(ackPrefix)+8), ackPrefix...), s.ackSeq)
 }
 
 // sendProbe sends the confirmation probe p as a ping; when it cannot, it
-// forgets the probe, so that the next write asks again.
+// forgets the probe, so that a writer that finds the record full asks
+// again.
 func (s *Session) sendProbe(ctx context.Context, p []byte) error {
 	err := s.Conn.Ping(ctx, p)
 	if err != nil {
-		s.probeFailed()
+		s.probeFailed(p)
 	}
 	return err
 }
 
-// probeFailed forgets the outstanding confirmation probe.
-func (s *Session) probeFailed() {
-	s.mu.Lock()
-	s.asking = false
-	s.mu.Unlock()
-}
-
-// answered confirms the writes covered by the confirmation probe that p, a
-// pong's payload, answers; a pong that answers no outstanding probe of ours
-// is ignored.
-func (s *Session) answered(p []byte) {
-	if len(p) != len(ackPrefix)+8 || string(p[:len(ackPrefix)]) != ackPrefix {
+// probeFailed forgets the confirmation probe whose payload is p.
+func (s *Session) probeFailed(p []byte) {
+	seq, ok := probeSeq(p)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
-	if s.asking && binary.BigEndian.Uint64(p[len(ackPrefix):]) == s.ackSeq {
-		s.confirm(s.ackMark)
-		s.asking = false
+	for i, pr := range s.probes {
+		if pr.seq == seq {
+			s.probes = append(s.probes[:i], s.probes[i+1:]...)
+			break
+		}
+	}
+	s.mu.Unlock()
+}
+
+// probeSeq returns the number of the confirmation probe whose payload
+// (or whose pong's) is p, and false when p is not one of ours.
+func probeSeq(p []byte) (uint64, bool) {
+	if len(p) != len(ackPrefix)+8 || string(p[:len(ackPrefix)]) != ackPrefix {
+		return 0, false
+	}
+	return binary.BigEndian.Uint64(p[len(ackPrefix):]), true
+}
+
+// answered confirms the writes covered by the confirmation probe that p, a
+// pong's payload, answers, and so those of the probes sent before it (a
+// peer may answer only the latest of several pings); a pong that answers
+// no outstanding probe of ours is ignored.
+func (s *Session) answered(p []byte) {
+	seq, ok := probeSeq(p)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	for _, pr := range s.probes {
+		if pr.seq == seq {
+			s.confirm(pr.mark)
+			break
+		}
 	}
 	s.mu.Unlock()
 }
@@ -287,7 +344,7 @@ func (s *Session) awaitRoom(ctx context.Context) error {
 			s.mu.Unlock()
 			return nil
 		}
-		probe := s.probeDue()
+		probe := s.probeDue(true)
 		if s.room == nil {
 			s.room = make(chan struct{})
 		}
@@ -306,30 +363,16 @@ func (s *Session) awaitRoom(ctx context.Context) error {
 	}
 }
 
-// compact moves the live entries to the front once the dead prefix is as
-// long as they are, so eviction and confirmation cost O(1) amortised.
-// s.mu is held.
-func (s *Session) compact() {
-	if s.head == len(s.inflight) {
-		s.inflight, s.head = s.inflight[:0], 0
-		return
-	}
-	if s.head < 64 || s.head < len(s.inflight)-s.head {
-		return
-	}
-	n := copy(s.inflight, s.inflight[s.head:])
-	clear(s.inflight[n:])
-	s.inflight, s.head = s.inflight[:n], 0
-}
-
 // Unconfirmed returns the writes the peer has not confirmed, oldest first,
 // forgets them, and settles the session's account: a later Wrote reports
 // false.
 func (s *Session) Unconfirmed() []Sent {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := s.inflight[s.head:]
-	s.inflight, s.head, s.bytes = nil, 0, 0
+	var out []Sent
+	if s.rec.n > 0 {
+		out = s.rec.drain()
+	}
 	s.sealed = true
 	s.full.Store(true) // writers take awaitRoom's slow path, and learn it is settled
 	s.wake()
@@ -352,7 +395,7 @@ func (s *Session) markEnded(cause error, clean bool) {
 func (s *Session) Pending() (messages, bytes int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.inflight) - s.head, s.bytes
+	return s.rec.n, s.rec.bytes
 }
 
 // Observer follows each session's life. The [Connector] calls it; the

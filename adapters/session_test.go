@@ -44,45 +44,72 @@ func TestSessionRecordReleasesConfirmedValues(t *testing.T) {
 	msgs, bytes := s.Pending()
 	assert.Zero(t, msgs)
 	assert.Zero(t, bytes)
-	for _, w := range s.inflight[:cap(s.inflight)] {
+	require.NotNil(t, s.rec.ring, "a connection that just wrote keeps its ring")
+	for _, w := range s.rec.ring {
 		assert.Nil(t, w.Value, "no reference to a confirmed value is kept")
 	}
+	s.Confirm(s.WriteMark()) // the next heartbeat: nothing was written since
+	assert.Nil(t, s.rec.ring, "a quiet connection keeps no record memory")
 }
 
-// TestSessionAsksForConfirmationAtHalf: a write that fills half the record
-// (by count or by bytes) gets a probe to send, once until it is answered,
-// and the answer releases what was written before it.
-func TestSessionAsksForConfirmationAtHalf(t *testing.T) {
+// TestSessionAsksForConfirmationEachQuarter: each time a quarter of the
+// record's bound (by count or by bytes) has been written since the last
+// probe, a write gets a probe to send, up to four on their way at once; an
+// answer releases what was written before its probe and settles the
+// probes before it (a peer may answer only the latest ping), and a pong
+// that answers no probe of ours confirms nothing.
+func TestSessionAsksForConfirmationEachQuarter(t *testing.T) {
 	for _, tc := range []struct {
-		name        string
-		limits      RecordLimits
-		size, after int
+		name   string
+		limits RecordLimits
+		size   int
+		every  int // writes between probes
 	}{
-		{"count", RecordLimits{Messages: 8, Bytes: 1 << 20}, 1, 4},
-		{"bytes", RecordLimits{Messages: 1000, Bytes: 100}, 25, 2},
+		{"count", RecordLimits{Messages: 8, Bytes: 1 << 20}, 1, 2},
+		{"bytes", RecordLimits{Messages: 1000, Bytes: 200}, 25, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := &Session{}
 			s.SetRecordLimits(tc.limits)
-			var probe []byte
-			for id := 1; id <= tc.after; id++ {
-				p, ok := s.Wrote(uint64(id), nil, tc.size)
+			var probes [][]byte
+			id := uint64(0)
+			for len(probes) < probesPerRecord {
+				id++
+				p, ok := s.Wrote(id, nil, tc.size)
 				require.True(t, ok)
-				if id < tc.after {
+				if id%uint64(tc.every) != 0 {
 					require.Nil(t, p, "write %d", id)
+					continue
 				}
-				probe = p
+				require.NotNil(t, p, "write %d: a quarter written since the last probe", id)
+				probes = append(probes, p)
 			}
-			require.NotNil(t, probe, "half full: a probe is due")
-			p, _ := s.Wrote(99, nil, tc.size)
-			assert.Nil(t, p, "one probe at a time")
+			for range 2 * tc.every {
+				id++
+				p, _ := s.Wrote(id, nil, tc.size)
+				require.Nil(t, p, "write %d: four probes on their way already", id)
+			}
+			total := int(id)
+
 			s.answered([]byte("tether/ack-not-ours"))
-			s.answered(append([]byte(nil), probe[:len(probe)-1]...))
+			s.answered(append([]byte(nil), probes[1][:len(probes[1])-1]...))
 			msgs, _ := s.Pending()
-			assert.Equal(t, tc.after+1, msgs, "pongs that answer no probe of ours confirm nothing")
-			s.answered(probe)
+			assert.Equal(t, total, msgs, "pongs that answer no probe of ours confirm nothing")
+
+			s.answered(probes[1])
 			msgs, _ = s.Pending()
-			assert.Equal(t, 1, msgs, "the answer confirms what was written before the probe, not after")
+			assert.Equal(t, total-2*tc.every, msgs, "the answer confirms what was written before its probe")
+			s.answered(probes[0])
+			msgs, _ = s.Pending()
+			assert.Equal(t, total-2*tc.every, msgs, "an earlier probe was settled by the later answer")
+
+			id++
+			p, _ := s.Wrote(id, nil, tc.size)
+			require.NotNil(t, p, "two probes left on their way: the next quarter asks again")
+			s.answered(p)
+			msgs, _ = s.Pending()
+			assert.Zero(t, msgs, "the latest answer covers every write before it")
+			assert.Empty(t, s.probes, "and settles every probe before it")
 		})
 	}
 }
@@ -94,31 +121,36 @@ func TestSessionFullRecordWaits(t *testing.T) {
 	conn := &pingConn{pings: make(chan []byte, 4)}
 	s := &Session{Conn: conn}
 	s.SetRecordLimits(RecordLimits{Messages: 4, Bytes: 1 << 20})
-	s.Wrote(1, nil, 1)
-	probe, _ := s.Wrote(2, nil, 1)
-	require.NotNil(t, probe)
-	s.Wrote(3, nil, 1)
-	s.Wrote(4, nil, 1)
+	var probes [][]byte // a quarter of 4 is one write: each gets a probe
+	for id := uint64(1); id <= 4; id++ {
+		p, _ := s.Wrote(id, nil, 1)
+		require.NotNil(t, p, "write %d", id)
+		probes = append(probes, p)
+	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	require.ErrorIs(t, s.awaitRoom(ctx), context.Canceled)
+	require.Empty(t, conn.pings, "the probes on their way cover every write: no new one")
 
 	got := make(chan error, 1)
 	go func() { got <- s.awaitRoom(context.Background()) }()
-	s.answered(probe)
+	s.answered(probes[1])
 	require.NoError(t, <-got, "the answer made room")
 
 	s.Wrote(5, nil, 1)
-	_, _ = s.Wrote(6, nil, 1) // full, a probe is due, and its ping fails:
-	s.probeFailed()
+	failed, _ := s.Wrote(6, nil, 1) // full again, and the latest probe's ping fails:
+	require.NotNil(t, failed)
+	s.probeFailed(failed)
 	go func() { got <- s.awaitRoom(context.Background()) }()
-	sent := <-conn.pings // the waiter asks for a confirmation itself
+	sent := <-conn.pings // no probe covers write 6: the waiter asks itself
 	s.answered(sent)
 	require.NoError(t, <-got)
+	msgs, _ := s.Pending()
+	require.Zero(t, msgs)
 
 	for id := uint64(7); id <= 10; id++ {
-		s.Wrote(id, nil, 1) // full, with a probe outstanding (never answered)
+		s.Wrote(id, nil, 1) // full, with probes on their way (never answered)
 	}
 	go func() { got <- s.awaitRoom(context.Background()) }()
 	s.Unconfirmed()
