@@ -33,6 +33,18 @@ var (
 	// host. Retrying the same target gets the same answer, so the default
 	// reconnect policy gives up on it.
 	ErrBadTarget = errors.New("tether/transport: bad target")
+	// ErrBadHandshake means the server's answer to the upgrade request
+	// broke the protocol: a wrong Sec-WebSocket-Accept, a missing or wrong
+	// Upgrade or Connection header, or an extension or subprotocol the
+	// client did not offer. Retrying meets the same server, so the default
+	// reconnect policy gives up on it.
+	ErrBadHandshake = errors.New("tether/transport: bad handshake answer")
+	// ErrCertificate means the server's TLS certificate failed
+	// verification (unknown authority, wrong host name, expired). The
+	// error wrapping it keeps the crypto/tls or crypto/x509 error, for
+	// errors.As. Retrying meets the same certificate, so the default
+	// reconnect policy gives up on it.
+	ErrCertificate = errors.New("tether/transport: server certificate not trusted")
 	// ErrProtocol means the peer broke the protocol (for example a reserved
 	// opcode or a masked server frame). The Conn closes with 1002.
 	ErrProtocol = errors.New("tether/transport: protocol violation")
