@@ -155,7 +155,8 @@ func New[T any, U URL](target U, opts ...Option) (*Client[T], error) {
 		adapters.WithDropHook(c.dropped),
 		adapters.WithLostHook(c.lost))
 	hb, err := adapters.NewHeartbeat(c.m, cfg.heartbeat,
-		adapters.WithHeartbeatClock(cfg.clk), adapters.WithRTTHook(cfg.onRTT))
+		adapters.WithHeartbeatClock(cfg.clk), adapters.WithRTTHook(cfg.onRTT),
+		adapters.WithHeartbeatErrorHook(c.report))
 	if err != nil { // validated already by WithHeartbeat; the default is valid
 		_ = c.m.Close()
 		return nil, &OptionError{Option: "WithHeartbeat", Err: err}
@@ -169,7 +170,9 @@ func New[T any, U URL](target U, opts ...Option) (*Client[T], error) {
 		adapters.WithObserver(c.hb),
 		adapters.WithObserver(c.out),
 		adapters.WithMessageHandler(c.inbound),
-		adapters.WithFlushHandler(c.flush))
+		adapters.WithFlushHandler(c.flush),
+		adapters.WithDialTimeout(cfg.connectMax),
+		adapters.WithConnectorClock(cfg.clk))
 
 	if cfg.autoConnect {
 		if _, err := c.con.Connect(context.Background()); err != nil {
@@ -255,12 +258,17 @@ func (c *Client[T]) targetFunc(url func(context.Context) (string, error)) adapte
 // Connect starts connecting, if the client has not started yet, and waits
 // until the connection is open. It returns nil once Open, the cause when the
 // client reaches Closed first (the policy gave up, or Close was called), and
-// ctx's error when ctx ends first; the client keeps trying in the
+// a *ConnectError when ctx ends first: it matches ctx's error and the
+// latest failure (a certificate the client does not trust, a refused
+// handshake), with errors.Is and errors.As. The client keeps trying in the
 // background in that case.
 func (c *Client[T]) Connect(ctx context.Context) error {
 	_, err := c.con.Connect(ctx)
 	if err != nil && !errors.Is(err, fsm.ErrForbidden) && !errors.Is(err, fsm.ErrMachineClosed) {
-		return err // ctx ended
+		if ctx.Err() == nil {
+			return err
+		}
+		return c.connectError(ctx)
 	}
 	for {
 		tr := c.m.Last()
@@ -274,9 +282,19 @@ func (c *Client[T]) Connect(ctx context.Context) error {
 			return ErrClosed
 		}
 		if !c.m.WaitForStateChange(ctx, tr.To) {
-			return ctx.Err()
+			return c.connectError(ctx)
 		}
 	}
+}
+
+// connectError is Connect's error once ctx ended: ctx's error with the
+// latest failure.
+func (c *Client[T]) connectError(ctx context.Context) error {
+	e := &ConnectError{Err: ctx.Err()}
+	if te, ok := errors.AsType[*TransitionError](c.Err()); ok {
+		e.Last = te
+	}
+	return e
 }
 
 // Close closes the connection (with the close handshake when it is open) and

@@ -174,6 +174,37 @@ func (e *PossiblyLostError) Unwrap() []error {
 	return []error{ErrPossiblyLost, e.Cause}
 }
 
+// ConnectError is what Connect returns when its ctx ends before the
+// connection opens: the ctx's error, and the latest failure of the
+// attempts so far (nil when there was none yet, the first dial still
+// under way). It matches both with errors.Is and errors.As, so
+// errors.Is(err, context.DeadlineExceeded) and
+// errors.As(err, new(*tls.CertificateVerificationError)) can both hold.
+// The client keeps trying in the background.
+type ConnectError struct {
+	// Err is the ctx's error.
+	Err error
+	// Last is the latest failed transition (a failed dial, a drop), as
+	// Client.Err returned it when ctx ended, or nil.
+	Last *TransitionError
+}
+
+func (e *ConnectError) Error() string {
+	if e.Last == nil {
+		return "tether: connect: " + e.Err.Error() + " (no attempt has failed yet)"
+	}
+	return "tether: connect: " + e.Err.Error() + "; last failure: " + e.Last.Error()
+}
+
+// Unwrap returns the ctx's error and, when there is one, the latest
+// failure.
+func (e *ConnectError) Unwrap() []error {
+	if e.Last == nil {
+		return []error{e.Err}
+	}
+	return []error{e.Err, e.Last}
+}
+
 // TransitionError reports, on the error stream, a transition caused by a
 // failure: a failed dial, a drop, a heartbeat timeout, or the policy giving
 // up. It unwraps to the transition's cause.

@@ -56,6 +56,7 @@ type config struct {
 	logger     *slog.Logger
 	clk        clock.Clock
 	traceLimit int
+	connectMax time.Duration
 }
 
 func (c *config) fail(option string, err error) {
@@ -336,6 +337,30 @@ func WithClock(clk clock.Clock) Option {
 	})
 }
 
+// DefaultConnectTimeout bounds one connection attempt by default: the
+// credentials and header functions, then the transport's Dial (for the
+// WebSocket transport, the TCP connect, TLS and the upgrade, which it
+// bounds at 20 s on its own).
+const DefaultConnectTimeout = 30 * time.Second
+
+// WithConnectTimeout bounds each connection attempt, whatever the
+// transport: the WithCredentials, WithHeaderFunc and WithSubprotocolsFunc
+// functions and the transport's Dial run under a ctx that ends d after
+// the attempt starts (on the client's clock), and the attempt fails then
+// with a *transport.TimeoutError (matching transport.ErrTimeout), even if
+// a custom transport's Dial ignores its ctx. The reconnect policy decides
+// what follows, as for any failed dial. (Close still waits for such a Dial
+// to return, as long as the ctx given to Close allows.) Default:
+// DefaultConnectTimeout.
+func WithConnectTimeout(d time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if d <= 0 {
+			c.fail("WithConnectTimeout", errInvalid)
+		}
+		c.connectMax = d
+	})
+}
+
 // WithTraceLimit sets how many recent transitions Trace keeps (default
 // 256).
 func WithTraceLimit(n int) Option {
@@ -363,5 +388,6 @@ func defaultConfig() config {
 		overflow:    adapters.Block,
 		clk:         clock.Real(),
 		traceLimit:  256,
+		connectMax:  DefaultConnectTimeout,
 	}
 }

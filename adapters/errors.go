@@ -10,6 +10,14 @@ var (
 	// ErrHeartbeatTimeout is the cause of a heartbeat_timeout transition:
 	// nothing arrived within the pong timeout after a probe.
 	ErrHeartbeatTimeout = errors.New("tether: heartbeat timeout: no frame from the peer within the pong timeout")
+	// ErrCannotPing is reported (through WithHeartbeatErrorHook; the
+	// Client puts it on its error stream) when the heartbeat sends pings
+	// and the connection's transport answers Ping with
+	// transport.ErrUnsupported: nothing can be probed, so the heartbeat
+	// stops on that connection instead of declaring a live peer dead.
+	// Configure an application-message heartbeat for such a transport,
+	// or none.
+	ErrCannotPing = errors.New("tether: heartbeat: the transport cannot send pings; this connection is not probed (use an application-message heartbeat)")
 	// ErrReconnectRequested is the cause of the drop made by Reconnect
 	// while a connection was open.
 	ErrReconnectRequested = errors.New("tether: reconnect requested")

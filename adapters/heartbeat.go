@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,8 +42,10 @@ type Heartbeat struct {
 	cfg   policy.Heartbeat
 	clk   clock.Clock
 	onRTT func(time.Duration)
+	onErr func(error)
 
-	rtt atomic.Int64
+	rtt      atomic.Int64
+	noPing   atomic.Bool // ErrCannotPing was reported (once per adapter)
 	cur atomic.Pointer[beat]
 	wg  sync.WaitGroup
 }
@@ -78,6 +82,13 @@ func WithHeartbeatClock(c clock.Clock) HeartbeatOption {
 // goroutine that read the answer. It must not block.
 func WithRTTHook(f func(time.Duration)) HeartbeatOption {
 	return heartbeatOption(func(h *Heartbeat) { h.onRTT = f })
+}
+
+// WithHeartbeatErrorHook sets a function told of problems that are not a
+// connection's failure: [ErrCannotPing], once. It runs on a timer
+// goroutine and must not block.
+func WithHeartbeatErrorHook(f func(error)) HeartbeatOption {
+	return heartbeatOption(func(h *Heartbeat) { h.onErr = f })
 }
 
 // NewHeartbeat returns the heartbeat adapter for m with the settings cfg,
@@ -183,13 +194,28 @@ func (h *Heartbeat) probe(b *beat) {
 	ctx, cancel := context.WithTimeout(context.Background(), h.cfg.PongTimeout)
 	defer cancel()
 	if tag != nil {
-		_ = b.s.Conn.Ping(ctx, tag)
+		if err := b.s.Conn.Ping(ctx, tag); errors.Is(err, transport.ErrUnsupported) {
+			h.cannotPing(b, err)
+		}
 	} else {
 		payload, typ := h.cfg.Probe()
 		_ = b.s.Conn.Write(ctx, typ, payload)
 	}
-	// A failed probe needs no action here: the connection is failing, the
-	// reader reports it, or the deadline fires.
+	// Any other failed probe needs no action here: the connection is
+	// failing, the reader reports it, or the deadline fires.
+}
+
+// cannotPing stops probing b's session, whose transport cannot ping (a
+// deadline would declare a live peer dead), and reports it once.
+func (h *Heartbeat) cannotPing(b *beat, err error) {
+	b.mu.Lock()
+	b.ended = true
+	h.stop(b.tick)
+	h.stop(b.deadline)
+	b.mu.Unlock()
+	if h.onErr != nil && h.noPing.CompareAndSwap(false, true) {
+		h.onErr(fmt.Errorf("%w (%s: %w)", ErrCannotPing, b.s.Transport, err))
+	}
 }
 
 // answered handles the answer to the outstanding probe.
@@ -236,6 +262,12 @@ func (h *Heartbeat) expire(b *beat, id uint64) {
 	if !waiting {
 		// The reader is not waiting for the network: it is busy handing a
 		// message on, and the answer may be waiting behind it. No verdict.
+		return
+	}
+	if b.s.Conn.Err() != nil {
+		// The connection has already ended or is being failed (a close
+		// with 1009 on its way, say): that is the cause, and the reader
+		// reports it. A timeout now would relabel it.
 		return
 	}
 	_, _ = h.m.Fire(context.Background(), fsm.Input{

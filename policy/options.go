@@ -53,11 +53,20 @@ func defaultOptions() options {
 
 // DefaultTerminalErrors returns the errors after which retrying is
 // pointless, because the next attempt would meet the same answer:
-// transport.ErrBadTarget (the URL cannot be dialed as written) and
-// transport.ErrSubprotocol (the server speaks none of the offered
-// subprotocols).
+//
+//   - transport.ErrBadTarget: the URL cannot be dialed as written;
+//   - transport.ErrSubprotocol: the server speaks none of the offered
+//     subprotocols;
+//   - transport.ErrBadHandshake: the server's answer to the upgrade broke
+//     the protocol (a wrong Sec-WebSocket-Accept, an extension or
+//     subprotocol nobody offered);
+//   - transport.ErrCertificate: the server's certificate failed
+//     verification.
+//
+// To retry one of them anyway (a certificate being renewed, say), pass the
+// others to [WithTerminalErrors].
 func DefaultTerminalErrors() []error {
-	return []error{transport.ErrBadTarget, transport.ErrSubprotocol}
+	return []error{transport.ErrBadTarget, transport.ErrSubprotocol, transport.ErrBadHandshake, transport.ErrCertificate}
 }
 
 // WithTerminalErrors replaces the errors that stop the reconnect loop at

@@ -17,6 +17,8 @@ func TestTerminalErrorsStop(t *testing.T) {
 	for _, err := range []error{
 		fmt.Errorf("dial: %w", transport.ErrBadTarget),
 		fmt.Errorf("dial: %w", transport.ErrSubprotocol),
+		fmt.Errorf("dial: wrong Sec-WebSocket-Accept: %w", transport.ErrBadHandshake),
+		fmt.Errorf("dial: %w: x509: certificate signed by unknown authority", transport.ErrCertificate),
 	} {
 		d := p.Next(policy.RetryContext{Attempt: 1, Err: err})
 		require.True(t, d.Stop, "%v", err)
@@ -33,4 +35,9 @@ func TestTerminalErrorsStop(t *testing.T) {
 	require.NoError(t, err)
 	d = lenient.Next(policy.RetryContext{Attempt: 1, Err: transport.ErrSubprotocol})
 	assert.False(t, d.Stop, "an empty list retries everything")
+
+	renewing, err := policy.New(nil, policy.WithTerminalErrors(transport.ErrBadTarget, transport.ErrBadHandshake))
+	require.NoError(t, err)
+	d = renewing.Next(policy.RetryContext{Attempt: 1, Err: fmt.Errorf("dial: %w", transport.ErrCertificate)})
+	assert.False(t, d.Stop, "a user who expects a certificate to be renewed keeps retrying it")
 }

@@ -1,0 +1,166 @@
+package tether_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tether-go/tether"
+	"github.com/tether-go/tether/adapters"
+	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/policy"
+	"github.com/tether-go/tether/transport"
+)
+
+// stubbornTransport is a custom transport whose Dial ignores its ctx: it
+// returns only when the test hands it a connection.
+type stubbornTransport struct {
+	entered chan struct{}
+	release chan transport.Conn
+}
+
+func (t *stubbornTransport) Name() string { return "stubborn" }
+
+func (t *stubbornTransport) Dial(context.Context, transport.Target) (transport.Conn, error) {
+	t.entered <- struct{}{}
+	return <-t.release, nil
+}
+
+// closeRecorder is a connection that only records that it was closed.
+type closeRecorder struct {
+	transport.Conn
+	closed chan struct{}
+}
+
+func (c *closeRecorder) Close(transport.StatusCode, string) error {
+	close(c.closed)
+	return nil
+}
+
+// TestConnectTimeoutBoundsEveryTransport: a custom transport's Dial that
+// never honours its ctx used to sit in Connecting until Close. The
+// client's connect timeout fails the attempt on the client's clock with a
+// typed timeout, the policy decides (here: give up), and the connection
+// the Dial returns too late is closed, not used.
+func TestConnectTimeoutBoundsEveryTransport(t *testing.T) {
+	clk := newFastClock()
+	tr := &stubbornTransport{entered: make(chan struct{}, 1), release: make(chan transport.Conn)}
+	c, err := tether.New[string]("ws://example.invalid/", tether.WithTransport(tr), tether.WithClock(clk),
+		tether.WithoutHeartbeat(), tether.WithoutReconnect(), tether.WithAutoConnect(false),
+		tether.WithConnectTimeout(5*time.Second))
+	require.NoError(t, err)
+	defer shutDown(t, c)
+
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	got := make(chan error, 1)
+	go func() { got <- c.Connect(ctx) }()
+	recv(t, tr.entered)
+	require.NoError(t, clk.BlockUntil(ctx, 1), "the attempt's timer is armed")
+	clk.Step(5 * time.Second)
+
+	err = recv(t, got)
+	require.ErrorIs(t, err, transport.ErrTimeout)
+	var te *transport.TimeoutError
+	require.ErrorAs(t, err, &te)
+	assert.Equal(t, "connect", te.Phase)
+	assert.Equal(t, 5*time.Second, te.After)
+	assert.Equal(t, fsm.Closed, c.State(), "WithoutReconnect gives up after the failed attempt")
+
+	late := &closeRecorder{closed: make(chan struct{})}
+	tr.release <- late
+	select {
+	case <-late.closed:
+	case <-time.After(deadline):
+		require.FailNow(t, "the connection returned too late was not closed")
+	}
+}
+
+// TestConnectTimeoutIsValidated: a connect timeout must be positive.
+func TestConnectTimeoutIsValidated(t *testing.T) {
+	for _, d := range []time.Duration{0, -time.Second} {
+		_, err := tether.New[string]("ws://example.invalid/", tether.WithConnectTimeout(d), tether.WithAutoConnect(false))
+		var oe *tether.OptionError
+		require.ErrorAs(t, err, &oe, "%v", d)
+		assert.Equal(t, "WithConnectTimeout", oe.Option)
+	}
+}
+
+// pinglessTransport wraps the memory transport so that its connections
+// cannot ping, as some custom transports cannot.
+type pinglessTransport struct{ transport.Transport }
+
+func (t pinglessTransport) Dial(ctx context.Context, target transport.Target) (transport.Conn, error) {
+	c, err := t.Transport.Dial(ctx, target)
+	if err != nil {
+		return nil, err
+	}
+	return pinglessConn{c}, nil
+}
+
+type pinglessConn struct{ transport.Conn }
+
+func (pinglessConn) Ping(context.Context, []byte) error { return transport.ErrUnsupported }
+
+// TestHeartbeatOverATransportThatCannotPing: a transport whose Ping says
+// ErrUnsupported used to get false heartbeat timeouts on a quiet live
+// peer (the Ping error was ignored). The heartbeat now says so once, on
+// the error stream, and stops probing that connection, which stays open.
+func TestHeartbeatOverATransportThatCannotPing(t *testing.T) {
+	e := newEnv(t)
+	hb := policy.Heartbeat{Mode: policy.PingFrame, Interval: time.Second, PongTimeout: 500 * time.Millisecond}
+	c := client[string](e, tether.WithTransport(pinglessTransport{e.srv.Transport()}), tether.WithHeartbeat(hb))
+	errs := c.Errors(context.Background())
+	defer errs.Close()
+	sc := e.accept()
+	defer sc.Close(transport.StatusNormalClosure, "")
+	waitState(t, c, fsm.Open)
+
+	e.waitTimers(1)
+	e.clk.Step(time.Second) // the first probe: its Ping fails
+	err := recv(t, errs.C())
+	require.ErrorIs(t, err, adapters.ErrCannotPing)
+	require.ErrorIs(t, err, transport.ErrUnsupported)
+	assert.Zero(t, e.clk.Waiters(), "nothing is probed on this connection any more")
+	e.clk.Step(time.Minute)
+	assert.Equal(t, fsm.Open, c.State(), "a live peer is not declared dead")
+	select {
+	case err := <-errs.C():
+		assert.Fail(t, "one report is enough", "%v", err)
+	default:
+	}
+	if err := c.Err(); err != nil {
+		assert.False(t, errors.Is(err, adapters.ErrHeartbeatTimeout), "no heartbeat timeout: %v", err)
+	}
+}
+
+// TestConnectErrorCarriesTheCause: Connect whose ctx ends used to return a
+// bare context error, the cause visible only through Err. It now matches
+// both the ctx's error and the latest failure.
+func TestConnectErrorCarriesTheCause(t *testing.T) {
+	e := newEnv(t)
+	e.srv.Script(memoryRefuse(503)) // retried by the default rules
+	c := client[string](e, tether.WithAutoConnect(false))
+	errs := c.Errors(context.Background())
+	defer errs.Close()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	got := make(chan error, 1)
+	go func() { got <- c.Connect(ctx) }()
+	first := recv(t, errs.C())
+	require.ErrorAs(t, first, new(*tether.TransitionError))
+	cancel()
+
+	err := recv(t, got)
+	require.ErrorIs(t, err, context.Canceled)
+	var he *transport.HandshakeError
+	require.ErrorAs(t, err, &he, "the latest failure is in the error: %v", err)
+	assert.Equal(t, 503, he.StatusCode)
+	var ce *tether.ConnectError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, c.Err(), error(ce.Last))
+}
