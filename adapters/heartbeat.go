@@ -44,10 +44,10 @@ type Heartbeat struct {
 	onRTT func(time.Duration)
 	onErr func(error)
 
-	rtt      atomic.Int64
-	noPing   atomic.Bool // ErrCannotPing was reported (once per adapter)
-	cur atomic.Pointer[beat]
-	wg  sync.WaitGroup
+	rtt    atomic.Int64
+	noPing atomic.Bool // ErrCannotPing was reported (once per adapter)
+	cur    atomic.Pointer[beat]
+	wg     sync.WaitGroup
 }
 
 // beat is the heartbeat state of one session.
