@@ -2,27 +2,48 @@ package transport
 
 import (
 	"net/url"
+	"slices"
 	"strings"
+	"unicode"
 )
 
 // Redacted is what [RedactURL] puts in place of a secret.
 const Redacted = "REDACTED"
 
 // RedactURL returns rawURL with its secrets replaced by [Redacted], so the
-// result is safe to put in an error or a log line: the whole userinfo
-// (user name and password) and the value of every query or fragment
-// parameter whose name looks like a credential (token, access_token, key,
-// signature, secret, password, auth and the like, in any case). The rest of
-// the URL is kept as written.
+// result is safe to put in an error or a log line. Whatever rawURL holds,
+// the result never contains:
 //
-// A string that does not parse as a URL is redacted by hand: everything up
-// to an '@' in the authority and everything from the first '?' or '#' is
-// dropped.
+//   - the userinfo: user name and password go together;
+//   - the value of a query or fragment parameter whose name looks like a
+//     credential ([SecretParam]). Parameters are separated by '&' or ';'.
+//     A secret value runs to the next '&', so a ';' inside it is taken as
+//     part of it; when the last query parameter is a secret, the fragment
+//     is dropped too, since a '#' in the value would have cut it there.
+//
+// The rest of a URL that parses is kept as written.
+//
+// A URL that does not parse, or whose parts cannot be told apart, is never
+// echoed. An '@' anywhere but at the end of the userinfo (in the path, the
+// query or the fragment, or in a URL without "//") may be the end of a
+// password that holds a '/', '?' or '#', which would make the host, path
+// and query parts of the password: only the scheme is kept, as in
+// "ws://REDACTED". Otherwise a URL that does not parse keeps its scheme and
+// host, when the host is made of plain host characters, and the rest
+// becomes "/REDACTED"; a string without "scheme://" or "//" becomes
+// "REDACTED".
+//
+// What it cannot know: a value that holds an unescaped '&' ends there, as
+// it does for every server, and what follows is taken as another
+// parameter.
 //
 // Safe for concurrent use.
 func RedactURL(rawURL string) string {
+	if rawURL == "" {
+		return ""
+	}
 	u, err := url.Parse(rawURL)
-	if err != nil {
+	if err != nil || ambiguous(rawURL) {
 		return redactUnparsed(rawURL)
 	}
 	var b strings.Builder
@@ -47,81 +68,202 @@ func RedactURL(rawURL string) string {
 		b.WriteString(u.EscapedPath())
 	}
 	if u.RawQuery != "" || u.ForceQuery {
+		q, secretLast := redactParams(u.RawQuery)
 		b.WriteString("?")
-		b.WriteString(redactParams(u.RawQuery))
+		b.WriteString(q)
+		if secretLast {
+			return b.String()
+		}
 	}
 	if u.Fragment != "" {
+		f, _ := redactParams(u.EscapedFragment())
 		b.WriteString("#")
-		b.WriteString(redactParams(u.EscapedFragment()))
+		b.WriteString(f)
 	}
 	return b.String()
 }
 
-// redactParams rewrites a "k=v&k2=v2" string, replacing the values of
-// credential-like names. Order and spelling of everything else is kept.
-func redactParams(raw string) string {
-	if raw == "" {
-		return raw
-	}
-	parts := strings.Split(raw, "&")
-	for i, p := range parts {
-		k, _, hasValue := strings.Cut(p, "=")
-		if !hasValue {
+// redactParams rewrites a "k=v&k2=v2" (or ';'-separated) string, replacing
+// the values of credential-like names. A secret value runs to the next
+// '&'. Order and spelling of everything else is kept. It reports whether
+// the last parameter was a secret.
+func redactParams(raw string) (string, bool) {
+	var b strings.Builder
+	for raw != "" {
+		seg, rest := raw, ""
+		if i := strings.IndexAny(raw, "&;"); i >= 0 {
+			seg, rest = raw[:i+1], raw[i+1:]
+		}
+		k, _, hasValue := strings.Cut(seg, "=")
+		if !hasValue || !secretName(k) {
+			b.WriteString(seg)
+			raw = rest
 			continue
 		}
-		name, err := url.QueryUnescape(k)
-		if err != nil {
-			name = k
+		b.WriteString(k)
+		b.WriteString("=")
+		b.WriteString(Redacted)
+		amp := strings.IndexByte(raw, '&')
+		if amp < 0 {
+			return b.String(), true
 		}
-		if SecretParam(name) {
-			parts[i] = k + "=" + Redacted
-		}
+		b.WriteString("&")
+		raw = raw[amp+1:]
 	}
-	return strings.Join(parts, "&")
+	return b.String(), false
 }
 
-// secretExact are parameter names that are secrets only when they are the
-// whole name; secretParts are secrets wherever they appear in a name.
+// secretName reports whether an escaped parameter name looks like a
+// credential.
+func secretName(k string) bool {
+	name, err := url.QueryUnescape(k)
+	if err != nil {
+		name = k
+	}
+	return SecretParam(name)
+}
+
+// ambiguous reports whether raw has an '@' that url.Parse would not take
+// as the end of the userinfo: after the authority (in the path, query or
+// fragment), or anywhere in a URL without one.
+func ambiguous(raw string) bool {
+	at := strings.LastIndexByte(raw, '@')
+	if at < 0 {
+		return false
+	}
+	_, end, ok := authority(raw)
+	return !ok || at >= end
+}
+
+// authority returns where the authority of raw starts (after "scheme://"
+// or a leading "//") and ends (at the first '/', '?' or '#' after it, as
+// url.Parse cuts it), and false when raw has none.
+func authority(raw string) (start, end int, ok bool) {
+	rest := raw[schemeLen(raw):]
+	if !strings.HasPrefix(rest, "//") {
+		return 0, 0, false
+	}
+	start = len(raw) - len(rest) + 2
+	end = len(raw)
+	if i := strings.IndexAny(raw[start:], "/?#"); i >= 0 {
+		end = start + i
+	}
+	return start, end, true
+}
+
+// schemeLen returns the length of raw's "scheme:" prefix (RFC 3986: a
+// letter, then letters, digits, '+', '-' or '.'), or 0 when it has none.
+func schemeLen(raw string) int {
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+		case i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'):
+		case i > 0 && c == ':':
+			return i + 1
+		default:
+			return 0
+		}
+	}
+	return 0
+}
+
+// redactUnparsed is the conservative form of a URL that does not parse or
+// whose '@' cannot be placed: see [RedactURL].
+func redactUnparsed(raw string) string {
+	start, end, ok := authority(raw)
+	if !ok {
+		return Redacted
+	}
+	host := raw[start:end]
+	if strings.IndexByte(raw, '@') >= 0 || !plainHost(host) {
+		return raw[:start] + Redacted
+	}
+	if end == len(raw) {
+		return raw
+	}
+	return raw[:end] + "/" + Redacted
+}
+
+// plainHost reports whether s is a non-empty run of the characters a host
+// and port are written with: letters, digits, '.', '-', '_', '~', ':',
+// '[', ']' and '%'.
+func plainHost(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte(".-_~:[]%", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// What makes a parameter name a secret, ignoring case: secretParts
+// anywhere in it; secretWords as one of its words, where words are split
+// at every character that is not a letter or a digit and where a
+// lower-case letter is followed by an upper-case one ("private_key" and
+// "apiKey" end with the word "key", "keyboard" is one word); secretNames
+// as the whole name.
 var (
-	secretExact = []string{"key", "sig", "pwd", "pass", "jwt", "code", "session", "sid"}
-	secretParts = []string{"token", "secret", "signature", "password", "passwd", "apikey", "api_key", "api-key", "credential", "auth"}
+	secretParts = []string{
+		"token", "secret", "password", "passwd", "passphrase", "signature", "credential", "auth",
+		"session", "sessid", "apikey", "accesskey", "privatekey", "hmac", "bearer",
+	}
+	secretWords = []string{"key", "sig", "pwd", "pass", "pw", "jwt", "sid", "otp", "ticket"}
+	secretNames = []string{"code"}
 )
 
 // SecretParam reports whether a query parameter or header-like name looks
-// like it carries a credential, by the same rules [RedactURL] uses. The
-// match ignores case.
+// like it carries a credential, by the rules [RedactURL] uses: it contains
+// token, secret, password, passwd, passphrase, signature, credential,
+// auth, session, sessid, apikey, accesskey, privatekey, hmac or bearer; or
+// one of its words is key, sig, pwd, pass, pw, jwt, sid, otp or ticket
+// (words are split at anything but a letter or a digit, and before an
+// upper-case letter that follows a lower-case one, so "private_key",
+// "access-key" and "apiKey" match and "keyboard" does not); or it is
+// "code". The match ignores case.
 //
 // Safe for concurrent use.
 func SecretParam(name string) bool {
 	n := strings.ToLower(name)
-	for _, s := range secretExact {
-		if n == s {
-			return true
-		}
-	}
 	for _, s := range secretParts {
 		if strings.Contains(n, s) {
 			return true
 		}
 	}
-	return false
+	for _, w := range words(name) {
+		if slices.Contains(secretWords, w) {
+			return true
+		}
+	}
+	return slices.Contains(secretNames, n)
 }
 
-// redactUnparsed is the fallback for strings url.Parse rejects.
-func redactUnparsed(s string) string {
-	if i := strings.IndexAny(s, "?#"); i >= 0 {
-		s = s[:i] + "?" + Redacted
+// words splits name into lower-case words: at every rune that is not a
+// letter or a digit, and between a lower-case letter and an upper-case
+// one.
+func words(name string) []string {
+	var b strings.Builder
+	prevLower := false
+	for _, r := range name {
+		switch {
+		case unicode.IsUpper(r):
+			if prevLower {
+				b.WriteByte(' ')
+			}
+			b.WriteRune(unicode.ToLower(r))
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(r)
+		default:
+			b.WriteByte(' ')
+		}
+		prevLower = unicode.IsLower(r)
 	}
-	start := 0
-	if i := strings.Index(s, "://"); i >= 0 {
-		start = i + 3
-	}
-	end := len(s)
-	if i := strings.IndexByte(s[start:], '/'); i >= 0 {
-		end = start + i
-	}
-	if at := strings.LastIndexByte(s[start:end], '@'); at >= 0 {
-		s = s[:start] + Redacted + s[start+at:]
-	}
-	return s
+	return strings.Fields(b.String())
 }

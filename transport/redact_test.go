@@ -1,10 +1,12 @@
 package transport_test
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"pgregory.net/rapid"
 
 	"github.com/tether-go/tether/transport"
 )
@@ -47,8 +49,8 @@ func TestRedactURL(t *testing.T) {
 			want: "/relative?secret=REDACTED",
 		},
 		{
-			in:   "ws://user:pw@[::1/?key=abc",
-			want: "ws://REDACTED@[::1/?REDACTED",
+			in:   "mailto:x?token=y",
+			want: "mailto:x?token=REDACTED",
 		},
 		{
 			in:   "",
@@ -62,6 +64,54 @@ func TestRedactURL(t *testing.T) {
 	}
 }
 
+// TestRedactURLHostileInput holds the reported bypasses (issue 13) and
+// their neighbours: URLs that do not parse, or parse into the wrong parts
+// because a password or a value holds a '/', '?', '#', '@', ';', a space,
+// a control character or a bad escape.
+func TestRedactURLHostileInput(t *testing.T) {
+	cases := []struct {
+		name string
+		in   string
+		want string
+	}{
+		{"slash in the password", "ws://alice:pa/ss@host/", "ws://REDACTED"},
+		{"question mark in the password", "ws://alice:s3c?ret@host", "ws://REDACTED"},
+		{"hash in the password", "ws://alice:s3c#ret@host/", "ws://REDACTED"},
+		{"password that parses as a port", "ws://alice:12/ss@host/", "ws://REDACTED"},
+		{"password that parses as a port, then a query", "ws://alice:12?ss@host/", "ws://REDACTED"},
+		{"user alone, with a slash", "ws://to/ken@host/", "ws://REDACTED"},
+		{"space in the password", "ws://alice:p w@host/", "ws://REDACTED"},
+		{"control character in the password", "ws://alice:p\x01w@host/", "ws://REDACTED"},
+		{"bad escape in the password", "ws://alice:p%zz@host/", "ws://REDACTED"},
+		{"unclosed IPv6 host", "ws://user:pw@[::1/?key=abc", "ws://REDACTED"},
+		{"an '@' in a secret value", "ws://host/?token=a@b", "ws://REDACTED"},
+		{"an '@' in any value", "wss://host/?email=a@b.example", "wss://REDACTED"},
+		{"an '@' in the path", "wss://host/@alice", "wss://REDACTED"},
+		{"userinfo without a scheme", "alice:pw@host/", "REDACTED"},
+		{"userinfo without //", "ws:alice:pw@host", "REDACTED"},
+		{"not a URL", "::not a url?token=x", "REDACTED"},
+		{"bad port", "ws://host:bad/feed?token=x", "ws://host:bad/REDACTED"},
+		{"bad port alone", "ws://host:bad", "ws://host:bad"},
+		{"control character in the path", "ws://host/a\x00b?token=x", "ws://host/REDACTED"},
+		{"space in the host", "ws://ho st/?token=x", "ws://REDACTED"},
+		{"hash in a secret value", "ws://host/?room=1&token=ab#cd", "ws://host/?room=1&token=REDACTED"},
+		{"semicolon separator", "ws://host/?room=1;token=abc;page=2", "ws://host/?room=1;token=REDACTED"},
+		{"semicolon in a secret value", "ws://host/?token=ab;cd&room=1", "ws://host/?token=REDACTED&room=1"},
+		{"question mark and slash in a secret value", "ws://host/?token=a?b/c&room=1", "ws://host/?token=REDACTED&room=1"},
+		{"escapes in a secret value", "ws://host/?token=%zz%41&room=1", "ws://host/?token=REDACTED&room=1"},
+		{
+			"the newly listed names",
+			"ws://host/?private_key=a&access_key=b&session_id=c&sessionid=d&passphrase=e&bearer=f&ticket=g&hmac=h&room=1",
+			"ws://host/?private_key=REDACTED&access_key=REDACTED&session_id=REDACTED&sessionid=REDACTED&passphrase=REDACTED&bearer=REDACTED&ticket=REDACTED&hmac=REDACTED&room=1",
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, transport.RedactURL(tc.in), "%q", tc.in)
+		})
+	}
+}
+
 func TestRedactURLNeverLeaks(t *testing.T) {
 	for _, in := range []string{
 		"ws://u:SECRET@h/?token=SECRET",
@@ -69,16 +119,124 @@ func TestRedactURLNeverLeaks(t *testing.T) {
 		"ws://SECRET@h",
 		"%zz://u:SECRET@h/?token=SECRET",
 		"ws://h/?signature=SECRET#password=SECRET",
+		"ws://u:SE/CRET@h/",
+		"ws://u:SE?CRET@h/",
+		"ws://u:SE#CRET@h/",
+		"ws://SE/CRET@h/",
+		"ws://h/?token=SE#CRET",
+		"ws://h/?token=SE;CRET",
+		"ws://h/?token=SE@CRET",
 	} {
-		assert.False(t, strings.Contains(transport.RedactURL(in), "SECRET"), "%q -> %q", in, transport.RedactURL(in))
+		got := transport.RedactURL(in)
+		for _, part := range []string{"SECRET", "SE", "CRET"} {
+			assert.NotContains(t, got, part, "%q -> %q", in, got)
+		}
 	}
 }
 
+// nasty is the alphabet of the generated secrets: the characters that cut
+// a URL into the wrong parts, a '%' that makes bad escapes, a space and
+// control characters, and plain letters. No '&': an unescaped '&' ends a
+// value for every server, which RedactURL documents.
+var nasty = []rune("abcXYZ019/?#@;:=%+ \t\x00\x01\x7f.~-_é")
+
+// genSecret draws a secret that starts with prefix (upper-case letters that
+// nothing else in the generated URLs holds) and has at least four more
+// runes from nasty.
+func genSecret(t *rapid.T, prefix, label string) string {
+	return prefix + rapid.StringOfN(rapid.SampledFrom(nasty), 4, 24, -1).Draw(t, label)
+}
+
+// forms returns the ways s may appear in a URL: as it is, and escaped for
+// a userinfo, a path or a query.
+func forms(s string) []string {
+	return []string{s, url.User(s).String(), url.PathEscape(s), url.QueryEscape(s)}
+}
+
+// TestRedactURLPropertyNoSecretSurvives: for generated URLs whose
+// userinfo and secret-looking query value come from an alphabet of the
+// characters that break parsing, neither the user, nor the password, nor
+// the value appears in RedactURL's output, as written or escaped.
+func TestRedactURLPropertyNoSecretSurvives(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		user := genSecret(t, "US", "user")
+		password := genSecret(t, "PW", "password")
+		value := genSecret(t, "SV", "value")
+		// Written as they are, or escaped as a careful caller would.
+		withUser, withPassword, written := user+"@", user+":"+password+"@", value
+		if rapid.Bool().Draw(t, "escape") {
+			withUser = url.User(user).String() + "@"
+			withPassword = url.UserPassword(user, password).String() + "@"
+			written = url.QueryEscape(value)
+		}
+
+		var b strings.Builder
+		b.WriteString(rapid.SampledFrom([]string{"ws", "wss", "http", "https", "WSS"}).Draw(t, "scheme"))
+		b.WriteString("://")
+		switch rapid.IntRange(0, 2).Draw(t, "userinfo") {
+		case 1:
+			b.WriteString(withUser)
+		case 2:
+			b.WriteString(withPassword)
+		}
+		b.WriteString(rapid.SampledFrom([]string{"feed.example", "127.0.0.1:8080", "[::1]:443", "host"}).Draw(t, "host"))
+		b.WriteString(rapid.SampledFrom([]string{"", "/", "/live", "/a/b"}).Draw(t, "path"))
+		params := rapid.SliceOfN(rapid.SampledFrom([]string{"room=7", "page=2", "q=abc", "lang=fr"}), 0, 3).Draw(t, "params")
+		secretName := rapid.SampledFrom([]string{
+			"token", "access_token", "Access_Token", "key", "api_key", "apiKey", "private_key", "access_key",
+			"session_id", "sessionid", "passphrase", "bearer", "ticket", "hmac", "sig", "X-Amz-Signature",
+			"password", "client_secret", "auth", "jwt", "%74oken",
+		}).Draw(t, "secret name")
+		at := rapid.IntRange(0, len(params)).Draw(t, "secret position")
+		params = append(params[:at], append([]string{secretName + "=" + written}, params[at:]...)...)
+		if rapid.Bool().Draw(t, "query") {
+			b.WriteString("?")
+			for i, p := range params {
+				if i > 0 {
+					b.WriteString(rapid.SampledFrom([]string{"&", ";"}).Draw(t, "separator"))
+				}
+				b.WriteString(p)
+			}
+		}
+		if rapid.Bool().Draw(t, "fragment") {
+			b.WriteString("#state=ok")
+		}
+		in := b.String()
+
+		got := transport.RedactURL(in)
+		for _, secret := range []string{user, password, value} {
+			for _, f := range forms(secret) {
+				if strings.Contains(got, f) {
+					t.Fatalf("RedactURL(%q) = %q holds the secret %q", in, got, f)
+				}
+			}
+		}
+	})
+}
+
+// TestRedactURLPropertyNeverEchoesGarbage: for any string, the output holds
+// no control character, and no '@' but the one after REDACTED.
+func TestRedactURLPropertyNeverEchoesGarbage(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		in := rapid.StringOfN(rapid.SampledFrom(append(nasty, []rune("wsh:/&")...)), 0, 40, -1).Draw(t, "input")
+		got := strings.ReplaceAll(transport.RedactURL(in), transport.Redacted+"@", "")
+		if strings.ContainsAny(got, "@\x00\x01\t\x7f") {
+			t.Fatalf("RedactURL(%q) = %q", in, transport.RedactURL(in))
+		}
+	})
+}
+
 func TestSecretParam(t *testing.T) {
-	for _, name := range []string{"token", "ACCESS_TOKEN", "id_token", "key", "apiKey", "signature", "X-Goog-Signature", "client_secret", "password", "auth", "sig", "jwt"} {
+	for _, name := range []string{
+		"token", "ACCESS_TOKEN", "id_token", "key", "apiKey", "APIKEY", "X-Api-Key", "signature", "X-Goog-Signature",
+		"client_secret", "password", "auth", "Authorization", "sig", "url_sig", "jwt", "code", "pwd", "pass", "pw",
+		"private_key", "PrivateKey", "privatekey", "access_key", "accessKey", "accesskey", "session", "session_id",
+		"sessionid", "SessionId", "PHPSESSID", "passphrase", "bearer", "ticket", "service_ticket", "hmac",
+		"hmac_sha256", "credential", "X-Amz-Credential", "otp", "sid",
+	} {
 		assert.True(t, transport.SecretParam(name), name)
 	}
-	for _, name := range []string{"room", "page", "keyboard", "q", "limit"} {
+	for _, name := range []string{"room", "page", "keyboard", "monkey", "q", "limit", "codec", "zip_code", "lang", "state"} {
 		assert.False(t, transport.SecretParam(name), name)
 	}
 }
