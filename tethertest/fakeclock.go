@@ -10,11 +10,13 @@ import (
 )
 
 // FakeClock is a [clock.Clock] whose time moves only when a test calls
-// [FakeClock.Step] or [FakeClock.StepToNext]. It is safe for concurrent use.
+// [FakeClock.Step] or [FakeClock.StepToNext]. All its methods, and those of
+// its timers, are safe for concurrent use, and none blocks except
+// [FakeClock.BlockUntil].
 //
 // Timers made with AfterFunc run their function on a new goroutine when they
-// fire, as real ones do. Channel timers have a buffer of one, so firing never
-// blocks the goroutine that steps the clock.
+// fire, as real ones do; nothing waits for it to return. Channel timers have a
+// buffer of one, so firing never blocks the goroutine that steps the clock.
 type FakeClock struct {
 	mu      sync.Mutex
 	now     time.Time
@@ -23,8 +25,8 @@ type FakeClock struct {
 	changed chan struct{} // closed and replaced whenever armed changes
 }
 
-// NewFakeClock returns a fake clock that reads start. A zero start means
-// 2026-01-01T00:00:00Z, so traces in tests are stable.
+// NewFakeClock returns a fake clock that reads start, with no timer armed.
+// A zero start means 2026-01-01T00:00:00Z, so traces in tests are stable.
 func NewFakeClock(start time.Time) *FakeClock {
 	if start.IsZero() {
 		start = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -44,7 +46,10 @@ func (c *FakeClock) Now() time.Time {
 // Since returns the fake time elapsed since t.
 func (c *FakeClock) Since(t time.Time) time.Duration { return c.Now().Sub(t) }
 
-// NewTimer arms a channel timer that fires once d has been stepped through.
+// NewTimer arms a channel timer that fires once d has been stepped through
+// (at once on the next Step, for d <= 0). Its channel has a buffer of one:
+// a tick not read before the next is dropped. Stop and Reset discard an
+// unread tick, so none is read after them.
 func (c *FakeClock) NewTimer(d time.Duration) clock.Timer {
 	t := &fakeTimer{c: c, ch: make(chan time.Time, 1)}
 	c.mu.Lock()
@@ -54,7 +59,7 @@ func (c *FakeClock) NewTimer(d time.Duration) clock.Timer {
 }
 
 // AfterFunc arms a timer that calls f on its own goroutine once d has been
-// stepped through.
+// stepped through. Step does not wait for f to run or return.
 func (c *FakeClock) AfterFunc(d time.Duration, f func()) clock.Timer {
 	t := &fakeTimer{c: c, fn: f}
 	c.mu.Lock()
@@ -64,7 +69,10 @@ func (c *FakeClock) AfterFunc(d time.Duration, f func()) clock.Timer {
 }
 
 // Step moves time forward by d and fires, in deadline order, every timer that
-// falls due. Time reads each timer's deadline while it fires.
+// falls due (ties in the order they were armed). Time reads each timer's
+// deadline while it fires. It does not block: channel sends never wait, and
+// AfterFunc functions run on their own goroutines; a call they make on the
+// clock waits until Step has returned, so they see the time Step reached.
 func (c *FakeClock) Step(d time.Duration) {
 	c.mu.Lock()
 	target := c.now.Add(d)
@@ -89,7 +97,7 @@ func (c *FakeClock) StepToNext() (time.Duration, bool) {
 	return d, true
 }
 
-// Waiters returns how many timers are armed.
+// Waiters returns how many timers are armed (not yet fired nor stopped).
 func (c *FakeClock) Waiters() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -208,8 +216,11 @@ func (t *fakeTimer) before(o *fakeTimer) bool {
 	return t.when.Before(o.when)
 }
 
+// C returns the channel a NewTimer timer fires on; nil for AfterFunc.
 func (t *fakeTimer) C() <-chan time.Time { return t.ch }
 
+// Stop disarms the timer and discards an unread tick. It reports whether the
+// timer was armed; an AfterFunc whose function has started is not waited for.
 func (t *fakeTimer) Stop() bool {
 	t.c.mu.Lock()
 	defer t.c.mu.Unlock()
@@ -217,6 +228,8 @@ func (t *fakeTimer) Stop() bool {
 	return t.c.disarm(t)
 }
 
+// Reset discards an unread tick and arms the timer again, d from the fake
+// now. It reports whether the timer was armed.
 func (t *fakeTimer) Reset(d time.Duration) bool {
 	t.c.mu.Lock()
 	defer t.c.mu.Unlock()

@@ -1,24 +1,21 @@
 package tethertest
 
 import (
-	"bufio"
 	"context"
-	"encoding/binary"
 	"errors"
-	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
-
-	"github.com/gobwas/ws"
-
-	"github.com/tether-go/tether/transport"
 )
 
 // ErrServerClosed is returned by WSServer.Accept after WSServer.Close.
 var ErrServerClosed = errors.New("tethertest: server closed")
+
+// AcceptBacklog bounds how many connections a [WSServer] without
+// [WithHandler] holds for [WSServer.Accept]: upgraded connections not yet
+// accepted, plus upgrades under way.
+const AcceptBacklog = 64
 
 // WSServer is a real WebSocket server on a loopback port, scripted by the
 // test like transport/memory's server: Accept hands over each connection as
@@ -26,22 +23,44 @@ var ErrServerClosed = errors.New("tethertest: server closed")
 // pings and close frames by itself. Use it where bytes must cross a real
 // socket: examples, the CLI's tests, interop with the WebSocket transport.
 //
+// Guarantees a test can build on:
+//
+//   - A connection is recorded before the server writes its upgrade answer,
+//     so once a client's Dial (or Connect) has returned, [WSServer.DropAll]
+//     drops that connection.
+//   - Without [WithHandler], connections queue for [WSServer.Accept] in the
+//     order their upgrades completed, and none is ever dropped for want of
+//     room. At most [AcceptBacklog] wait: further upgrades get no answer
+//     (the client's Dial waits, as with a real server's full listen backlog)
+//     until Accept makes room, the client gives up, or the server closes
+//     (then they are refused with 503). [WSServer.Held] counts them. A
+//     connection that ends while queued keeps its place until Accept takes
+//     it; tests that open many connections and never call Accept pass
+//     WithHandler instead.
+//   - [WSServer.Close] ends every connection and returns only once every
+//     goroutine the server started for them (readers, handlers, upgrades)
+//     has returned.
+//
 // All methods are safe for concurrent use.
 type WSServer struct {
 	// URL is the ws:// address to dial.
 	URL string
 
-	hs    *httptest.Server
-	conns chan *WSConn
+	hs      *httptest.Server
+	handled sync.WaitGroup // upgrades under way, readers, handlers
+	closing sync.Once
 
 	mu          sync.Mutex
-	refuse      int // HTTP status to refuse upgrades with, 0 to accept
+	changed     chan struct{} // closed and replaced on every change below
+	refuse      int           // HTTP status to refuse upgrades with, 0 to accept
 	live        map[*WSConn]struct{}
+	queue       []*WSConn // for Accept, in arrival order; the head may still be upgrading
+	reserved    int       // places taken in the backlog: queued, or upgrading
+	held        int       // upgrades waiting for a place in the backlog
 	closed      bool
 	onConn      func(*WSConn)
 	protos      []string
 	httpHandler http.Handler
-	handled     sync.WaitGroup
 }
 
 // WSServerOption configures a WSServer.
@@ -52,8 +71,11 @@ type wsOption func(*WSServer)
 func (f wsOption) applyWS(s *WSServer) { f(s) }
 
 // WithHandler runs h on its own goroutine for every accepted connection,
-// instead of queueing the connection for Accept. The connection stays open
-// after h returns, until it is closed or dropped.
+// instead of queueing the connection for Accept, so no backlog applies. The
+// connection stays open after h returns, until it is closed or dropped.
+// [WSServer.Close] waits for every h to return: h should return once its
+// connection's Done is closed (Close drops every connection first), and must
+// not call Close itself.
 func WithHandler(h func(*WSConn)) WSServerOption {
 	return wsOption(func(s *WSServer) { s.onConn = h })
 }
@@ -64,9 +86,10 @@ func WithServerSubprotocols(protocols ...string) WSServerOption {
 	return wsOption(func(s *WSServer) { s.protos = protocols })
 }
 
-// NewWSServer starts a server on 127.0.0.1. Close it when done.
+// NewWSServer starts a server on 127.0.0.1 and returns once it listens.
+// Close it when done.
 func NewWSServer(opts ...WSServerOption) *WSServer {
-	s := &WSServer{conns: make(chan *WSConn, 64), live: make(map[*WSConn]struct{})}
+	s := &WSServer{changed: make(chan struct{}), live: make(map[*WSConn]struct{})}
 	for _, o := range opts {
 		o.applyWS(s)
 	}
@@ -76,37 +99,65 @@ func NewWSServer(opts ...WSServerOption) *WSServer {
 }
 
 // Refuse makes every later upgrade fail with HTTP status (0 accepts again):
-// a proxy that blocks WebSocket, say.
+// a proxy that blocks WebSocket, say. Upgrades already answered are not
+// affected. It does not block.
 func (s *WSServer) Refuse(status int) {
 	s.mu.Lock()
 	s.refuse = status
 	s.mu.Unlock()
 }
 
-// HandleHTTP serves h to every request that is not a WebSocket upgrade, so
-// a test or an example can serve REST beside the WebSocket endpoint.
+// HandleHTTP serves h to every later request that is not a WebSocket
+// upgrade, so a test or an example can serve REST beside the WebSocket
+// endpoint. Without it such requests get 400. It does not block; Close
+// waits for requests h is serving.
 func (s *WSServer) HandleHTTP(h http.Handler) {
 	s.mu.Lock()
 	s.httpHandler = h
 	s.mu.Unlock()
 }
 
-// Accept returns the next connection, or an error when ctx ends or the
-// server closes.
+// Accept returns the next connection, in the order connections arrived
+// (their upgrade requests were read), once its upgrade has completed,
+// blocking until there is one. It returns ctx's error when ctx
+// ends first, and [ErrServerClosed] once Close has begun. A connection that
+// ended while it waited is returned all the same (its Done is closed).
+// With [WithHandler], connections go to the handler and Accept only waits.
 func (s *WSServer) Accept(ctx context.Context) (*WSConn, error) {
-	select {
-	case c, ok := <-s.conns:
-		if !ok {
-			return nil, ErrServerClosed
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for !s.closed && (len(s.queue) == 0 || !s.queue[0].ready) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
-		return c, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
+		s.wait(ctx.Done())
 	}
+	if s.closed {
+		return nil, ErrServerClosed
+	}
+	c := s.queue[0]
+	s.queue[0] = nil
+	s.queue = s.queue[1:]
+	s.reserved--
+	s.broadcast() // a place in the backlog is free
+	return c, nil
 }
 
-// DropAll drops every open connection without a close frame: a server
-// crash, as the client sees it.
+// Held returns how many upgrades wait, unanswered, because [AcceptBacklog]
+// connections are waiting for Accept. A test whose Dial hangs can check it.
+// It does not block.
+func (s *WSServer) Held() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.held
+}
+
+// DropAll drops, without a close frame, every connection whose upgrade the
+// server has begun to answer: a server crash, as the client sees it. That
+// includes every connection whose client's Dial has returned, and those
+// queued for Accept; a Dial still reading its answer fails. When DropAll
+// returns, each of them has ended (its Done is closed) and its socket is
+// closed. It does not wait for the network.
 func (s *WSServer) DropAll() {
 	s.mu.Lock()
 	live := make([]*WSConn, 0, len(s.live))
@@ -119,273 +170,38 @@ func (s *WSServer) DropAll() {
 	}
 }
 
-// Close drops every connection, stops the listener and waits for every
-// goroutine the server started.
+// Close drops every connection, refuses upgrades still waiting for room
+// (503), stops the listener, and waits until every goroutine the server
+// started has returned: readers, upgrades under way, handlers (see
+// [WithHandler]) and requests served by [WSServer.HandleHTTP]. Later calls,
+// and calls made while it runs, wait the same way and do nothing more.
 func (s *WSServer) Close() {
-	s.mu.Lock()
-	if s.closed {
+	s.closing.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		s.queue = nil
+		s.broadcast()
 		s.mu.Unlock()
-		return
-	}
-	s.closed = true
-	s.mu.Unlock()
-	s.DropAll()
-	s.hs.Close()
-	s.handled.Wait()
-	close(s.conns)
-}
-
-func (s *WSServer) serve(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	refuse, closed, h := s.refuse, s.closed, s.httpHandler
-	s.mu.Unlock()
-	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") && h != nil {
-		h.ServeHTTP(w, r)
-		return
-	}
-	if closed {
-		http.Error(w, "closed", http.StatusServiceUnavailable)
-		return
-	}
-	if refuse != 0 {
-		http.Error(w, "websocket refused by the test server", refuse)
-		return
-	}
-	up := ws.HTTPUpgrader{Protocol: func(p string) bool {
-		for _, want := range s.protos {
-			if p == want {
-				return true
-			}
-		}
-		return false
-	}}
-	conn, rw, hs, err := up.Upgrade(r, w)
-	if err != nil {
-		return
-	}
-	c := &WSConn{conn: conn, br: rw.Reader, bw: bufio.NewWriter(conn), srv: s, Subprotocol: hs.Protocol,
-		Request: r.Clone(context.Background()), in: make(chan transport.Message, 1024),
-		done: make(chan struct{}), resume: make(chan struct{})}
-	close(c.resume)
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		_ = conn.Close()
-		return
-	}
-	s.live[c] = struct{}{}
-	s.handled.Add(1)
-	s.mu.Unlock()
-	go c.readLoop()
-	if s.onConn != nil {
-		s.handled.Go(func() { s.onConn(c) })
-		return
-	}
-	select {
-	case s.conns <- c:
-	default:
-		c.Drop() // nobody accepts: do not pile up
-	}
-}
-
-// WSConn is the server's end of one connection.
-type WSConn struct {
-	// Subprotocol is the subprotocol the server selected, or "".
-	Subprotocol string
-	// Request is the upgrade request, with the client's headers.
-	Request *http.Request
-
-	conn net.Conn
-	br   *bufio.Reader
-	srv  *WSServer
-
-	wmu sync.Mutex // one writer: frames never interleave
-	bw  *bufio.Writer
-
-	in   chan transport.Message
-	done chan struct{}
-	once sync.Once
-	err  error
-
-	smu    sync.Mutex
-	resume chan struct{} // closed while not stalled
-}
-
-// Send sends one message.
-func (c *WSConn) Send(typ transport.MessageType, payload []byte) error {
-	return c.write(ws.NewFrame(ws.OpCode(typ), true, payload))
-}
-
-// SendFragmented sends payload as parts frames.
-func (c *WSConn) SendFragmented(typ transport.MessageType, payload []byte, parts int) error {
-	parts = max(parts, 1)
-	size := (len(payload) + parts - 1) / parts
-	op := ws.OpCode(typ)
-	for i := 0; i < parts; i++ {
-		lo, hi := min(i*size, len(payload)), min((i+1)*size, len(payload))
-		if err := c.write(ws.NewFrame(op, i == parts-1, payload[lo:hi])); err != nil {
-			return err
-		}
-		op = ws.OpContinuation
-	}
-	return nil
-}
-
-// Ping sends a ping; the client's pong arrives through Recv.
-func (c *WSConn) Ping(payload []byte) error { return c.write(ws.NewPingFrame(payload)) }
-
-// Close sends a close frame with code and reason; the connection ends when
-// the client answers (or when it is dropped).
-func (c *WSConn) Close(code transport.StatusCode, reason string) error {
-	return c.write(ws.NewCloseFrame(ws.NewCloseFrameBody(ws.StatusCode(code), reason)))
-}
-
-// Drop closes the TCP connection without a close frame.
-func (c *WSConn) Drop() { c.end(io.ErrUnexpectedEOF) }
-
-// Stall stops reading from the client: pings go unanswered and, once the
-// socket buffers fill, the client's writes block. A black hole.
-func (c *WSConn) Stall() {
-	c.smu.Lock()
-	select {
-	case <-c.resume:
-		c.resume = make(chan struct{})
-	default:
-	}
-	c.smu.Unlock()
-}
-
-// Resume undoes Stall.
-func (c *WSConn) Resume() {
-	c.smu.Lock()
-	select {
-	case <-c.resume:
-	default:
-		close(c.resume)
-	}
-	c.smu.Unlock()
-}
-
-// Recv returns the next message from the client: data, pongs, and its close
-// frame as a *transport.CloseError.
-func (c *WSConn) Recv(ctx context.Context) (transport.Message, error) {
-	select {
-	case m := <-c.in:
-		return m, nil
-	case <-c.done:
-		select {
-		case m := <-c.in:
-			return m, nil
-		default:
-		}
-		return transport.Message{}, c.err
-	case <-ctx.Done():
-		return transport.Message{}, ctx.Err()
-	}
-}
-
-// Done is closed when the connection has ended.
-func (c *WSConn) Done() <-chan struct{} { return c.done }
-
-// Err says how the connection ended; valid after Done.
-func (c *WSConn) Err() error {
-	<-c.done
-	return c.err
-}
-
-func (c *WSConn) write(f ws.Frame) error {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	select {
-	case <-c.done:
-		return net.ErrClosed
-	default:
-	}
-	if err := ws.WriteFrame(c.bw, f); err != nil {
-		return err
-	}
-	return c.bw.Flush()
-}
-
-func (c *WSConn) end(err error) {
-	c.once.Do(func() {
-		c.err = err
-		close(c.done)
-		_ = c.conn.Close()
-		c.srv.mu.Lock()
-		delete(c.srv.live, c)
-		c.srv.mu.Unlock()
+		s.DropAll()
+		s.hs.Close()
+		s.handled.Wait()
 	})
 }
 
-func (c *WSConn) waitResumed() bool {
-	c.smu.Lock()
-	resume := c.resume
-	c.smu.Unlock()
+// wait releases s.mu until the next broadcast or until done is closed, then
+// takes s.mu again. s.mu is held.
+func (s *WSServer) wait(done <-chan struct{}) {
+	ch := s.changed
+	s.mu.Unlock()
+	defer s.mu.Lock()
 	select {
-	case <-resume:
-		return true
-	case <-c.done:
-		return false
+	case <-ch:
+	case <-done:
 	}
 }
 
-// readLoop reads the client's frames, answers pings and the close
-// handshake, and queues messages for Recv.
-func (c *WSConn) readLoop() {
-	defer c.srv.handled.Done()
-	var (
-		msg []byte
-		op  ws.OpCode
-	)
-	for c.waitResumed() {
-		h, err := ws.ReadHeader(c.br)
-		if err != nil {
-			c.end(err)
-			return
-		}
-		payload := make([]byte, h.Length)
-		if _, err := io.ReadFull(c.br, payload); err != nil {
-			c.end(err)
-			return
-		}
-		if h.Masked {
-			ws.Cipher(payload, h.Mask, 0)
-		}
-		switch h.OpCode {
-		case ws.OpPing:
-			_ = c.write(ws.NewPongFrame(payload))
-		case ws.OpPong:
-			c.deliver(transport.Message{Type: transport.Pong, Payload: payload})
-		case ws.OpClose:
-			code, reason := transport.StatusNoStatusReceived, ""
-			if len(payload) >= 2 {
-				code, reason = transport.StatusCode(binary.BigEndian.Uint16(payload)), string(payload[2:])
-				_ = c.write(ws.NewCloseFrame(payload[:2]))
-			} else {
-				_ = c.write(ws.NewCloseFrame(nil))
-			}
-			c.end(&transport.CloseError{Code: code, Reason: reason, Remote: true})
-			return
-		case ws.OpContinuation:
-			msg = append(msg, payload...)
-			if h.Fin {
-				c.deliver(transport.Message{Type: transport.MessageType(op), Payload: msg})
-				msg = nil
-			}
-		default:
-			if h.Fin {
-				c.deliver(transport.Message{Type: transport.MessageType(h.OpCode), Payload: payload})
-			} else {
-				op, msg = h.OpCode, payload
-			}
-		}
-	}
-}
-
-func (c *WSConn) deliver(m transport.Message) {
-	select {
-	case c.in <- m:
-	default: // a test that never calls Recv must not block the server
-	}
+// broadcast wakes every waiter. s.mu is held.
+func (s *WSServer) broadcast() {
+	close(s.changed)
+	s.changed = make(chan struct{})
 }

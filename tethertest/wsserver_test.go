@@ -14,15 +14,24 @@ import (
 	"github.com/tether-go/tether/transport/websocket"
 )
 
+// deadline bounds every wait. Generous: the tests wait for events, they do
+// not measure time.
+const deadline = 10 * time.Second
+
 func dial(t *testing.T, url string, protos ...string) transport.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	c, err := newTransport(t).Dial(ctx, transport.Target{URL: url, Subprotocols: protos})
+	require.NoError(t, err)
+	return c
+}
+
+func newTransport(t *testing.T) *websocket.Transport {
 	t.Helper()
 	tr, err := websocket.New()
 	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, err := tr.Dial(ctx, transport.Target{URL: url, Subprotocols: protos})
-	require.NoError(t, err)
-	return c
+	return tr
 }
 
 func TestWSServerScript(t *testing.T) {

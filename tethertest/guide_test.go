@@ -1,0 +1,47 @@
+package tethertest_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tether-go/tether"
+	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/tethertest"
+	"github.com/tether-go/tether/transport"
+)
+
+// TestGuideReconnectAfterACrash is the first test of docs/testing.md: a
+// client on the fake clock reconnects after the server crashes, with no
+// sleep.
+func TestGuideReconnectAfterACrash(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	srv := tethertest.NewWSServer()
+	defer srv.Close()
+	clk := tethertest.NewFakeClock(time.Time{})
+
+	c, err := tether.New[string](srv.URL, tether.WithAutoConnect(false),
+		tether.WithClock(clk), tether.WithoutHeartbeat())
+	require.NoError(t, err)
+	defer c.Close(ctx)
+	msgs := c.Messages(ctx)
+	require.NoError(t, c.Connect(ctx))
+	_, err = srv.Accept(ctx) // the server's end of the first connection
+	require.NoError(t, err)
+
+	srv.DropAll()                                        // a crash: Connect has returned, so this drops its connection
+	require.True(t, c.WaitForStateChange(ctx, fsm.Open)) // the client noticed
+	require.NoError(t, clk.BlockUntil(ctx, 1))           // and armed its reconnect delay...
+	clk.StepToNext()                                     // ...which elapses at once
+	sc, err := srv.Accept(ctx)                           // the second connection
+	require.NoError(t, err)
+
+	require.NoError(t, sc.Send(transport.Text, []byte("back")))
+	m, ok := <-msgs.C()
+	require.True(t, ok)
+	assert.Equal(t, "back", m)
+}
