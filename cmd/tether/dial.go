@@ -88,12 +88,14 @@ func (d *dialer) run(ctx context.Context, target string, opts []tether.Option) (
 	var wg sync.WaitGroup
 	defer wg.Wait() // the printer and Connect end once the client is closed
 
-	// Subscribe before connecting, so no message is missed. Block: a slow
-	// standard output slows the connection down instead of losing messages.
-	// The subscription ends when the client shuts down.
+	// Subscribe before connecting, so no message is missed. Block loses
+	// nothing and costs nothing: the printer only formats and queues. A
+	// standard output that does not keep up loses messages in its queue
+	// instead, counted and reported, so the connection (its heartbeat
+	// among the rest) never waits for it. The subscription ends when the
+	// client shuts down.
 	msgs := d.c.Messages(context.WithoutCancel(ctx), stream.WithOverflow(stream.Block))
-	printFailed := make(chan error, 1)
-	wg.Go(func() { printMessages(d.e.stdout, msgs.C(), d.pretty, printFailed) })
+	wg.Go(func() { printMessages(d.e.stdout, msgs.C(), d.pretty) })
 	wg.Go(func() { _ = d.c.Connect(ctx) }) // the outcome arrives as transitions
 	d.c.WaitForStateChange(ctx, fsm.Idle)  // Connect has started: a close now is a real one
 
@@ -122,8 +124,8 @@ func (d *dialer) run(ctx context.Context, target string, opts []tether.Option) (
 			return d.drain(ctx)
 		case t := <-d.ev.closed:
 			return gaveUp(t)
-		case werr := <-printFailed:
-			return fmt.Errorf("writing standard output: %w", werr)
+		case <-d.e.stdout.failed:
+			return fmt.Errorf("writing standard output: %w", d.e.stdout.failure())
 		case <-ctx.Done():
 			return nil
 		}

@@ -5,26 +5,12 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/tether-go/tether"
 	"github.com/tether-go/tether/adapters"
 	"github.com/tether-go/tether/fsm"
 )
-
-// lockedWriter serialises writes from several goroutines, so lines never
-// interleave.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
 
 // events prints what happens to the connection on w (standard error) and
 // reports the client reaching Closed on closed.

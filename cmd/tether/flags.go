@@ -1,10 +1,12 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/tether-go/tether/transport"
@@ -13,23 +15,68 @@ import (
 // parseInterspersed parses flags that may come before or after the
 // positional arguments ("tether dial URL -pretty" as well as "tether dial
 // -pretty URL"), and returns the positional arguments. After "--" every
-// argument is positional.
+// argument is positional, and so is a lone "-".
+//
+// It sets each flag through fs.Set instead of calling fs.Parse, because the
+// flag package repeats a refused value in its error, and a value may be a
+// secret: a header, or a URL given where a flag value was expected. Its
+// errors name the flag and say why, never the value; they use the same
+// words as the flag package.
 func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			return append(pos, args[i+1:]...), nil
+		case len(a) < 2 || a[0] != '-':
+			pos = append(pos, a)
+			continue
 		}
-		rest := fs.Args()
-		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
-			return append(pos, rest...), nil
+		name, value, hasValue := strings.Cut(strings.TrimPrefix(a[1:], "-"), "=")
+		if name == "" || name[0] == '-' {
+			return nil, errors.New("bad flag syntax")
 		}
-		if len(rest) == 0 {
-			return pos, nil
+		f := fs.Lookup(name)
+		switch {
+		case f == nil && (name == "h" || name == "help"):
+			return nil, flag.ErrHelp
+		case f == nil:
+			return nil, fmt.Errorf("flag provided but not defined: -%s", quoteName(name))
+		case isBool(f) && !hasValue:
+			value = "true"
+		case !hasValue && i+1 == len(args):
+			return nil, fmt.Errorf("flag needs an argument: -%s", name)
+		case !hasValue:
+			i++
+			value = args[i]
 		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
+		if err := fs.Set(name, value); err != nil {
+			return nil, fmt.Errorf("invalid value for flag -%s: %w", name, err)
+		}
 	}
+	return pos, nil
+}
+
+// isBool reports whether f is a boolean flag, which takes no separate
+// value.
+func isBool(f *flag.Flag) bool {
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
+
+// maxNameLen is the longest command or flag name a message repeats.
+const maxNameLen = 24
+
+// quoteName returns s for a message about an unknown command or flag name
+// when it looks like one (letters and '-', up to maxNameLen), and a
+// placeholder otherwise: the argument may be a URL or a token typed in the
+// wrong place, and the CLI never prints those back.
+func quoteName(s string) string {
+	if s == "" || len(s) > maxNameLen || strings.TrimLeft(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-") != "" {
+		return "(not shown)"
+	}
+	return s
 }
 
 // isSet reports whether the flag name was given on the command line.
@@ -56,13 +103,15 @@ func (f *headerFlag) String() string {
 }
 
 func (f *headerFlag) Set(s string) error {
+	// Neither the value nor a name that is not a token is repeated: either
+	// may be a credential written the wrong way.
 	name, value, ok := strings.Cut(s, ":")
 	if !ok {
-		return fmt.Errorf("want \"Name: value\", got %q", s)
+		return errors.New(`want "Name: value"`)
 	}
 	name, value = strings.TrimSpace(name), strings.TrimSpace(value)
 	if !validHeaderName(name) {
-		return fmt.Errorf("invalid header name %q", name)
+		return errors.New("invalid header name")
 	}
 	if strings.ContainsAny(value, "\r\n\x00") {
 		return fmt.Errorf("invalid value for header %s", name)
@@ -99,41 +148,59 @@ func (f *listFlag) Set(s string) error {
 	for p := range strings.SplitSeq(s, ",") {
 		p = strings.TrimSpace(p)
 		if p == "" {
-			return fmt.Errorf("empty value in %q", s)
+			return errors.New("empty value in the list") // the list is not repeated: it may hold a token
 		}
 		*f = append(*f, p)
 	}
 	return nil
 }
 
-// oneURL checks that args is exactly one WebSocket URL.
+// oneURL checks that args is exactly one WebSocket URL. Its errors show
+// the URL only through [transport.RedactURL], and never the other
+// arguments.
 func oneURL(args []string) (string, error) {
 	switch len(args) {
 	case 0:
 		return "", usagef("missing URL")
 	case 1:
 	default:
-		return "", usagef("want one URL, got %d arguments: %q", len(args), args)
+		return "", usagef("want one URL, got %s", count(uint64(len(args)), "argument"))
 	}
-	u, err := url.Parse(args[0])
+	raw := args[0]
+	u, err := url.Parse(raw)
 	if err != nil {
-		return "", usagef("bad URL %q", transport.RedactURL(args[0]))
+		return "", usagef("bad URL %q", transport.RedactURL(raw))
 	}
 	switch strings.ToLower(u.Scheme) {
 	case "ws", "wss", "http", "https":
 	default:
-		return "", usagef("bad URL %q: the scheme must be ws, wss, http or https", transport.RedactURL(args[0]))
+		return "", usagef("bad URL %q: the scheme must be ws, wss, http or https", transport.RedactURL(raw))
 	}
 	if u.Host == "" {
-		return "", usagef("bad URL %q: no host", transport.RedactURL(args[0]))
+		return "", usagef("bad URL %q: no host", transport.RedactURL(raw))
 	}
-	return args[0], nil
+	// An '@' after the host may end a password that holds a '/', '?' or
+	// '#'; what looks like the host would then be part of the password, and
+	// dialing it would print it.
+	if strings.Contains(u.EscapedPath()+u.RawQuery+u.EscapedFragment(), "@") {
+		return "", usagef("bad URL %q: an '@' after the host must be escaped as %%40 (escape '/', '?' and '#' in a password too)", transport.RedactURL(raw))
+	}
+	return raw, nil
 }
 
 // noArgs checks that a command that takes no positional argument got none.
+// The arguments are counted, not repeated.
 func noArgs(args []string) error {
 	if len(args) > 0 {
-		return usagef("unexpected arguments: %q", args)
+		return usagef("takes no arguments, got %s", count(uint64(len(args)), "argument"))
 	}
 	return nil
+}
+
+// count returns "1 thing" or "n things".
+func count(n uint64, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return strconv.FormatUint(n, 10) + " " + thing + "s"
 }

@@ -28,12 +28,46 @@ func main() {
 	os.Exit(code)
 }
 
-// env holds the standard streams of one run. stderr is safe for concurrent
-// writes: the client's callbacks and the main goroutine share it.
+// env holds the standard streams of one run. stdout and stderr are queued
+// (see output): a write never blocks, even when nobody reads the stream,
+// and they are safe for concurrent writes: the client's callbacks, the
+// message printer and the main goroutine share them.
 type env struct {
 	stdin  io.Reader
-	stdout io.Writer
-	stderr io.Writer
+	stdout *output
+	stderr *output
+}
+
+func newEnv(stdin io.Reader, stdout, stderr io.Writer) *env {
+	e := &env{stdin: stdin}
+	e.stderr = newOutput(stderr, func(n uint64) {
+		fmt.Fprintf(e.stderr, "[skipped] %s of standard error not printed: it did not keep up\n", count(n, "line"))
+	})
+	e.stdout = newOutput(stdout, e.skippedStdout)
+	return e
+}
+
+// skippedStdout reports on standard error records standard output dropped.
+func (e *env) skippedStdout(n uint64) {
+	fmt.Fprintf(e.stderr, "[skipped] %s not printed: standard output did not keep up\n", count(n, "message"))
+}
+
+// finish writes out what is still queued and stops the writers; once ctx
+// has ended (an interrupt), it waits at most exitGrace more for each
+// stream. A standard output that failed turns success into exitError. It
+// returns the exit code.
+func (e *env) finish(ctx context.Context, code int) int {
+	e.stdout.flush(ctx, exitGrace)
+	if err := e.stdout.failure(); err != nil && code == exitOK {
+		fmt.Fprintf(e.stderr, "tether: writing standard output: %v\n", err)
+		code = exitError
+	}
+	if n := e.stdout.close(); n > 0 {
+		e.skippedStdout(n)
+	}
+	e.stderr.flush(ctx, exitGrace)
+	e.stderr.close()
+	return code
 }
 
 // command is one subcommand. setup builds its flag set and returns the
@@ -77,9 +111,15 @@ func lookup(name string) *command {
 
 // run is the whole program: it parses args (without the program name),
 // runs the command and returns the exit code. ctx ends on SIGINT or
-// SIGTERM.
+// SIGTERM. It returns within about exitGrace of the end of ctx when a
+// command honours ctx, whatever standard output and standard error do.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	e := &env{stdin: stdin, stdout: stdout, stderr: &lockedWriter{w: stderr}}
+	e := newEnv(stdin, stdout, stderr)
+	return e.finish(ctx, dispatch(ctx, args, e))
+}
+
+// dispatch runs the command args name and returns the exit code.
+func dispatch(ctx context.Context, args []string, e *env) int {
 	if len(args) == 0 {
 		printUsage(e.stderr)
 		return exitUsage
@@ -93,7 +133,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	default:
 		c := lookup(name)
 		if c == nil {
-			fmt.Fprintf(e.stderr, "tether: unknown command %q\n", name)
+			fmt.Fprintf(e.stderr, "tether: unknown command %s\n", quoteName(name))
 			printUsage(e.stderr)
 			return exitUsage
 		}
@@ -141,7 +181,7 @@ func help(args []string, e *env) int {
 			c.printUsage(e.stdout, fs)
 			return exitOK
 		}
-		fmt.Fprintf(e.stderr, "tether help: unknown command %q\n", args[0])
+		fmt.Fprintf(e.stderr, "tether help: unknown command %s\n", quoteName(args[0]))
 	default:
 		fmt.Fprintln(e.stderr, "tether help: too many arguments")
 	}

@@ -82,10 +82,21 @@ type session struct {
 // standard input and waits for it to return.
 func start(t *testing.T, args ...string) *session {
 	t.Helper()
+	return startOut(t, nil, args...)
+}
+
+// startOut is start with standard output going to stdout instead of
+// s.stdout, when it is not nil.
+func startOut(t *testing.T, stdout io.Writer, args ...string) *session {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	s := &session{stdin: pw, stdout: newWatch(), stderr: newWatch(), cancel: cancel, code: make(chan int, 1)}
-	go func() { s.code <- run(ctx, args, pr, s.stdout, s.stderr) }()
+	out := io.Writer(s.stdout)
+	if stdout != nil {
+		out = stdout
+	}
+	go func() { s.code <- run(ctx, args, pr, out, s.stderr) }()
 	t.Cleanup(func() {
 		cancel()
 		_ = pw.Close()
@@ -98,14 +109,33 @@ func start(t *testing.T, args ...string) *session {
 // only.
 func (s *session) wait(t *testing.T) int {
 	t.Helper()
+	return s.waitWithin(t, testTimeout)
+}
+
+// waitWithin is wait with its own deadline.
+func (s *session) waitWithin(t *testing.T, d time.Duration) int {
+	t.Helper()
 	s.once.Do(func() {
 		select {
 		case s.result = <-s.code:
-		case <-time.After(testTimeout):
-			require.FailNowf(t, "the program did not return", "stderr:\n%s", s.stderr.String())
+		case <-time.After(d):
+			require.FailNowf(t, "the program did not return", "within %s; stderr:\n%s", d, s.stderr.String())
 		}
 	})
 	return s.result
+}
+
+// recvWithin waits for a value on ch, failing the test after testTimeout.
+// Test goroutine only.
+func recvWithin[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(testTimeout):
+		require.FailNowf(t, "timed out", "waiting for %s", what)
+		panic("unreachable")
+	}
 }
 
 // writeLine writes line and a newline to the program's standard input.

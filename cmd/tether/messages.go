@@ -13,22 +13,15 @@ import (
 // maxLine is the longest stdin line dial sends, in bytes.
 const maxLine = 16 << 20
 
-// printMessages writes every message from msgs to w until msgs closes. After
-// the first failed write it reports the error on failed and keeps draining
-// msgs without writing, so the client is never held up.
-func printMessages(w io.Writer, msgs <-chan transport.Message, pretty bool, failed chan<- error) {
-	var (
-		buf  bytes.Buffer
-		werr error
-	)
+// printMessages formats every message from msgs and writes it to out until
+// msgs closes. out is queued, so this never waits for standard output and
+// never holds the client up; a failed output is reported through its
+// failed channel.
+func printMessages(out io.Writer, msgs <-chan transport.Message, pretty bool) {
+	var buf bytes.Buffer
 	for m := range msgs {
-		if werr != nil {
-			continue
-		}
 		formatMessage(&buf, m, pretty)
-		if _, werr = w.Write(buf.Bytes()); werr != nil {
-			failed <- werr
-		}
+		_, _ = out.Write(buf.Bytes()) // copied into the queue, or counted as skipped
 	}
 }
 

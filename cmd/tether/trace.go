@@ -75,8 +75,7 @@ func trace(ctx context.Context, target string, opts []tether.Option, dur time.Du
 	case <-c.Done():
 	case <-cctx.Done():
 	}
-	if _, err := fmt.Fprint(e.stdout, c.TraceMermaid()); err != nil && result == nil {
-		result = fmt.Errorf("writing standard output: %w", err)
-	}
+	// Queued: a failure to write it is reported when the program ends.
+	_, _ = fmt.Fprint(e.stdout, c.TraceMermaid())
 	return result
 }

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// gatedWriter blocks every write until the test opens the gate, and
+// reports each write that starts.
+type gatedWriter struct {
+	started chan struct{}
+	gate    chan struct{}
+	mu      sync.Mutex
+	buf     bytes.Buffer
+}
+
+func newGatedWriter() *gatedWriter {
+	return &gatedWriter{started: make(chan struct{}, 1), gate: make(chan struct{})}
+}
+
+func (g *gatedWriter) Write(p []byte) (int, error) {
+	select {
+	case g.started <- struct{}{}:
+	default:
+	}
+	<-g.gate
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.buf.Write(p)
+}
+
+func (g *gatedWriter) String() string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.buf.String()
+}
+
+// TestOutputNeverBlocksAndCountsWhatItDrops: while the stream is stuck,
+// writes return at once; what does not fit in outputLimit is dropped
+// whole, counted, and reported once the queue has drained.
+func TestOutputNeverBlocksAndCountsWhatItDrops(t *testing.T) {
+	w := newGatedWriter()
+	skipped := make(chan uint64, 1)
+	o := newOutput(w, func(n uint64) { skipped <- n })
+	defer o.close()
+
+	record := bytes.Repeat([]byte("r"), 1<<20)
+	_, err := o.Write(record)
+	require.NoError(t, err)
+	recvWithin(t, w.started, "the first write") // stuck in the stream from now on
+	for range 20 {                              // 7 fit beside the stuck one, 13 do not
+		n, err := o.Write(record)
+		require.NoError(t, err)
+		require.Equal(t, len(record), n)
+	}
+	select {
+	case n := <-skipped:
+		require.FailNowf(t, "reported too early", "%d while the queue is full", n)
+	default:
+	}
+
+	close(w.gate)
+	assert.Equal(t, uint64(13), recvWithin(t, skipped, "the report of the dropped records"))
+	o.flush(context.Background(), 0)
+	assert.Equal(t, 8<<20, len(w.String()), "the records that fit are written whole")
+	assert.Zero(t, o.close(), "nothing left unwritten")
+}
+
+// TestOutputCloseCountsWhatWasNotWritten: closing a stuck stream returns at
+// once with the records it could not write, the stuck one included.
+func TestOutputCloseCountsWhatWasNotWritten(t *testing.T) {
+	pr, pw := io.Pipe() // nobody reads
+	defer pr.Close()
+	o := newOutput(pw, nil)
+	for range 3 {
+		_, err := o.Write([]byte("line\n"))
+		require.NoError(t, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	o.flush(ctx, 0) // returns: ctx has ended
+	assert.Equal(t, uint64(3), o.close())
+	_, err := o.Write([]byte("late\n"))
+	assert.ErrorIs(t, err, errOutputClosed)
+}
+
+// TestOutputReportsAFailedStream: the first write error is kept, reported
+// on failed, returned by later writes, and ends a flush.
+func TestOutputReportsAFailedStream(t *testing.T) {
+	o := newOutput(failWriter{}, nil)
+	defer o.close()
+	_, err := o.Write([]byte("x\n"))
+	require.NoError(t, err, "queued")
+	recvWithin(t, o.failed, "the failure")
+	assert.ErrorIs(t, o.failure(), errBrokenPipe)
+	_, err = o.Write([]byte("y\n"))
+	assert.ErrorIs(t, err, errBrokenPipe)
+	o.flush(context.Background(), 0)
+}
+
+// TestOutputKeepsRecordsWholeAndInOrder: concurrent writers, one record
+// each, none split or interleaved.
+func TestOutputKeepsRecordsWholeAndInOrder(t *testing.T) {
+	var buf lockedBuffer
+	o := newOutput(&buf, nil)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			for range 100 {
+				_, err := o.Write([]byte(strings.Repeat(string(rune('a'+i)), 50) + "\n"))
+				assert.NoError(t, err)
+			}
+		})
+	}
+	wg.Wait()
+	o.flush(context.Background(), 0)
+	require.Zero(t, o.close())
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	require.Len(t, lines, 800)
+	for _, l := range lines {
+		assert.Equal(t, strings.Repeat(l[:1], 50), l)
+	}
+}
+
+// TestWithGraceEndsAfterItsParent: the context ends only once its parent
+// has ended (and then within the grace), or when cancelled.
+func TestWithGraceEndsAfterItsParent(t *testing.T) {
+	parent, cancelParent := context.WithCancel(context.Background())
+	ctx, cancel := withGrace(parent, 0)
+	defer cancel()
+	require.NoError(t, ctx.Err())
+	cancelParent()
+	recvWithin(t, ctx.Done(), "the end of the grace")
+
+	ctx, cancel = withGrace(context.Background(), exitGrace)
+	cancel()
+	recvWithin(t, ctx.Done(), "the end on cancel")
+}
+
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

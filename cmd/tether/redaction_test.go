@@ -1,0 +1,134 @@
+package main
+
+import (
+	"net"
+	"net/url"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The secrets of the CLI tests: a user, a password and a token value made
+// of the characters that cut a URL into the wrong parts. Each starts with a
+// marker nothing else the CLI prints holds.
+const (
+	cliUser     = "Us7er"
+	cliPassword = "Pw0/s?s#@;%zz x\x01"
+	cliToken    = "Tk9/a?b#c@d;e%zz f"
+)
+
+// assertNoSecret checks that none of the secrets appears in out, as written
+// or escaped, nor even its marker.
+func assertNoSecret(t *testing.T, what, out string) {
+	t.Helper()
+	for _, s := range []string{cliUser, cliPassword, cliToken} {
+		for _, f := range []string{s, s[:3], url.User(s).String(), url.PathEscape(s), url.QueryEscape(s)} {
+			assert.NotContains(t, out, f, "%s leaks a secret", what)
+		}
+	}
+}
+
+// rawSecretURL is a URL with the secrets written as they are: it does not
+// parse.
+func rawSecretURL(hostport string) string {
+	return "ws://" + cliUser + ":" + cliPassword + "@" + hostport + "/feed?room=1&token=" + cliToken
+}
+
+// escapedSecretURL is the same URL written correctly: it parses and can be
+// dialled.
+func escapedSecretURL(hostport string) string {
+	return "ws://" + url.UserPassword(cliUser, cliPassword).String() + "@" + hostport +
+		"/feed?room=1&token=" + url.QueryEscape(cliToken)
+}
+
+// TestCommandLineErrorsNeverEchoSecrets: whatever the mistake, the CLI's
+// messages never repeat a secret from the command line: a URL goes through
+// transport.RedactURL, other arguments are counted or named, never
+// printed.
+func TestCommandLineErrorsNeverEchoSecrets(t *testing.T) {
+	good := escapedSecretURL("127.0.0.1:1")
+	for name, args := range map[string][]string{
+		"bad URL":                                 {"dial", rawSecretURL("host")},
+		"bad URL for trace":                       {"trace", rawSecretURL("host")},
+		"slash in the password (issue 13)":        {"dial", "ws://" + cliUser + ":Pw0/ss@host/"},
+		"question mark in the password (13)":      {"dial", "ws://" + cliUser + ":Pw0?ss@host"},
+		"password that parses as a port and path": {"dial", "ws://" + cliUser + ":12/Pw0@host/"},
+		"no host":                          {"dial", "ws://" + url.UserPassword(cliUser, cliPassword).String() + "@/feed"},
+		"bad scheme":                       {"dial", "ftp://" + url.UserPassword(cliUser, cliPassword).String() + "@host/"},
+		"too many arguments":               {"dial", good, rawSecretURL("host")},
+		"unexpected arguments to version":  {"version", good},
+		"unexpected arguments to diagram":  {"diagram", rawSecretURL("host"), cliToken},
+		"URL as the command":               {rawSecretURL("host")},
+		"URL as the help topic":            {"help", good},
+		"URL as a flag":                    {"dial", "-" + good},
+		"URL as a duration":                {"dial", "-heartbeat", good, good},
+		"URL as the reconnect policy":      {"dial", "-reconnect", good, good},
+		"token as a constant delay":        {"dial", "-reconnect", "constant:" + cliToken, good},
+		"header without a colon":           {"dial", "-H", "Authorization Bearer " + cliToken, good},
+		"header with a bad name":           {"dial", "-H", "Bearer " + cliToken + ": x", good},
+		"empty subprotocol beside a token": {"dial", "-subprotocol", "base64url.bearer." + cliToken + ",,x", good},
+		"boolean flag with a token":        {"dial", "-stdin=" + cliToken, good},
+	} {
+		t.Run(name, func(t *testing.T) {
+			code, stdout, stderr := runSync(t, args...)
+			assert.Equal(t, exitUsage, code, stderr)
+			assert.NotEmpty(t, stderr)
+			assertNoSecret(t, "stdout", stdout)
+			assertNoSecret(t, "stderr", stderr)
+		})
+	}
+}
+
+// TestCommandLineErrorsStillSayWhat: the messages stay useful without the
+// arguments: counts, flag names, and the URL redacted.
+func TestCommandLineErrorsStillSayWhat(t *testing.T) {
+	good := escapedSecretURL("127.0.0.1:1")
+	for name, tc := range map[string]struct {
+		args []string
+		want string
+	}{
+		"too many":        {[]string{"dial", good, good}, "want one URL, got 2 arguments"},
+		"unexpected":      {[]string{"version", good}, "takes no arguments, got 1 argument"},
+		"bad URL":         {[]string{"dial", rawSecretURL("host")}, `bad URL "ws://REDACTED"`},
+		"'@' after host":  {[]string{"dial", "ws://a:12/b@host/"}, `an '@' after the host must be escaped as %40`},
+		"bad duration":    {[]string{"dial", "-heartbeat", good, good}, "invalid value for flag -heartbeat: parse error"},
+		"unknown flag":    {[]string{"dial", "-nope", good}, "flag provided but not defined: -nope"},
+		"URL as a flag":   {[]string{"dial", "-" + good}, "flag provided but not defined: -(not shown)"},
+		"missing value":   {[]string{"dial", "-pretty", "-heartbeat"}, "flag needs an argument: -heartbeat"},
+		"bad syntax":      {[]string{"dial", "---x", good}, "bad flag syntax"},
+		"typo":            {[]string{"dail", good}, "tether: unknown command dail"},
+		"URL as command":  {[]string{good}, "tether: unknown command (not shown)"},
+		"header no colon": {[]string{"dial", "-H", "nocolon", good}, `invalid value for flag -H: want "Name: value"`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			code, _, stderr := runSync(t, tc.args...)
+			assert.Equal(t, exitUsage, code)
+			assert.Contains(t, stderr, tc.want)
+		})
+	}
+}
+
+// TestDialFailureNeverEchoesSecrets: a URL with a password and a token,
+// both escaped as they must be, that cannot be dialled: the transitions,
+// the give-up and the exit message redact both.
+func TestDialFailureNeverEchoesSecrets(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	closed := ln.Addr().String()
+	require.NoError(t, ln.Close())
+
+	for _, args := range [][]string{
+		{"dial", "-stdin=false", "-reconnect", "never", escapedSecretURL(closed)},
+		{"trace", "-reconnect", "never", escapedSecretURL(closed)},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			code, stdout, stderr := runSync(t, args...)
+			assert.Equal(t, exitError, code, stderr)
+			assert.Contains(t, stderr, "tether: gave up: ")
+			assert.Contains(t, stderr, "REDACTED", "the URL is shown, redacted")
+			assertNoSecret(t, "stdout", stdout)
+			assertNoSecret(t, "stderr", stderr)
+		})
+	}
+}
