@@ -43,6 +43,34 @@ func BenchmarkRead(b *testing.B) {
 	}
 }
 
+// BenchmarkReassemble reads a 16 MiB message joined from 4 KiB fragments
+// and the same message in one frame, from an in-memory connection that
+// repeats it. Joining is linear: the two should stay within 2x of each
+// other.
+func BenchmarkReassemble(b *testing.B) {
+	const size = 16 << 20
+	for _, bc := range []struct {
+		name string
+		frag int
+	}{
+		{"4KiB-fragments", 4 << 10},
+		{"one-frame", size},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			o := defaultOptions()
+			_ = o.resolve()
+			c := newConn(&memConn{in: &loopReader{data: fragmented(size, bc.frag)}}, nil, &o, "")
+			b.SetBytes(size)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := c.Read(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkReadText is BenchmarkRead for text messages, which adds the
 // UTF-8 check.
 func BenchmarkReadText(b *testing.B) {

@@ -3,6 +3,7 @@ package websocket
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"time"
 
@@ -23,6 +24,12 @@ import (
 //
 // A pending Read sees the peer's answer and returns the *CloseError that
 // Err reports; when no Read is in progress, Close reads the answer itself.
+//
+// On a connection the reader has failed (1002, 1007 or 1009; see Read),
+// Close waits, within the close timeout, only for that close frame to be
+// written, then closes the network connection without waiting any more for
+// the peer to hang up, and returns nil; Err keeps reporting the reader's
+// *CloseError, with its code.
 //
 // Safe from any goroutine, any number of times; calls after the first
 // return nil at once.
@@ -46,8 +53,19 @@ func (c *conn) Close(code transport.StatusCode, reason string) error {
 		Err: &transport.TimeoutError{Phase: "close", After: timeout}}
 
 	if !c.claimClose(local) {
-		// The reader is closing already (the peer closed, or broke the
-		// protocol), or the connection has ended: wait for the end.
+		if f := c.failing.Load(); f != nil {
+			// The reader failed the connection: its close frame goes out
+			// first, then the wait for the peer (see fail) is cut short.
+			select {
+			case <-f.sent:
+			case <-c.done:
+			case <-timer.C:
+			}
+			c.end(f.err)
+			return nil
+		}
+		// The reader is closing already (the peer closed), or the
+		// connection has ended: wait for the end.
 		select {
 		case <-c.done:
 		case <-timer.C:
@@ -138,4 +156,36 @@ func (c *conn) readCloseAnswer(deadline time.Time) (timedOut bool, failed error)
 		return true, nil
 	}
 	return false, err
+}
+
+// failure is a connection the reader is failing (see failWith).
+type failure struct {
+	err  *transport.CloseError // what Err reports from the start
+	sent chan struct{}         // closed once the close frame is written, or its write gave up
+}
+
+// fail finishes failing the connection, on a goroutine of its own counted
+// in wg, once failWith has returned the error to the reader. It sends the
+// close frame with f's code through the writer, then lets the peer read it
+// before the connection goes (closing with unread input would reset the
+// connection, and the reset could lose the close frame): it discards what
+// the peer still sends until the peer closes the TCP connection. The close
+// timeout bounds all of it, and Close cuts the wait short. It ends the
+// connection with f.err.
+func (c *conn) fail(f *failure) {
+	defer c.wg.Done()
+	deadline := time.Now().Add(c.opts.closeTimeout)
+	timer := time.NewTimer(c.opts.closeTimeout)
+	err := c.w.sendClose(f.err.Code, closeReasons[f.err.Code], deadline, timer.C)
+	timer.Stop()
+	close(f.sent)
+	if err == nil {
+		// Read no longer reads (it returns f.err at once): the input is
+		// this goroutine's, once the Read that failed has let go of it.
+		c.readMu.Lock()
+		_ = c.nc.SetReadDeadline(deadline)
+		_, _ = io.Copy(io.Discard, c.rd)
+		c.readMu.Unlock()
+	}
+	c.end(f.err)
 }

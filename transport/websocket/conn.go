@@ -15,9 +15,11 @@ import (
 // conn is the transport.Conn of this package. It starts no goroutine of
 // its own: the caller's reader goroutine runs Read, writers write on their
 // own goroutines through one writer, and Close runs the close handshake on
-// the goroutine that calls it. The one exception is the writer's flushing
+// the goroutine that calls it. The exceptions are the writer's flushing
 // goroutine (see writer.flushLoop), which exists only while frames queued
-// behind a write in progress wait to go out, and ends by itself.
+// behind a write in progress wait to go out, and ends by itself, and the
+// goroutine that finishes a connection the reader failed (see fail), which
+// ends within the close timeout, or when Close ends the connection.
 type conn struct {
 	nc          net.Conn
 	opts        *options
@@ -44,9 +46,10 @@ type conn struct {
 	mu          sync.Mutex
 	closeErr    *transport.CloseError // what this side sent or echoed; guarded by mu
 	ended       bool                  // guarded by mu; set when done closes
-	closing     atomic.Bool           // closeErr is set: no more data frames or pongs
+	closing     atomic.Bool           // a close was sent or echoed: the reader discards input up to the peer's (not set by a failure, see failWith)
 	closeCalled atomic.Bool
-	peerClosed  chan struct{} // closed when the peer's close frame answers ours
+	failing     atomic.Pointer[failure] // set when the reader fails the connection (see failWith)
+	peerClosed  chan struct{}           // closed when the peer's close frame answers ours
 	peerOnce    sync.Once
 	readerLeft  chan struct{} // a Read returned while a close was under way
 
@@ -54,7 +57,7 @@ type conn struct {
 	endOnce sync.Once
 	err     error // set before done closes
 
-	wg sync.WaitGroup // the writer's flushing goroutines
+	wg sync.WaitGroup // the writer's flushing goroutines, and fail
 }
 
 var (
@@ -116,9 +119,16 @@ func (r *handshakeReader) Read(p []byte) (int, error) {
 // Done is closed when the connection has ended. Safe from any goroutine.
 func (c *conn) Done() <-chan struct{} { return c.done }
 
-// Err reports how the connection ended, or nil while it is up. Safe from
-// any goroutine.
+// Err reports how the connection ended, or nil while it is up. From the
+// moment the reader fails the connection (1002, 1007 or 1009, see
+// failWith) it reports that local *transport.CloseError, already while the
+// close frame goes out and the peer is given time to hang up (Done is
+// closed after that), and it keeps reporting it afterwards, whatever ends
+// the connection then. Safe from any goroutine.
 func (c *conn) Err() error {
+	if f := c.failing.Load(); f != nil {
+		return f.err
+	}
 	select {
 	case <-c.done:
 		return c.err
@@ -153,11 +163,35 @@ func (c *conn) end(err error) {
 func (c *conn) claimClose(ce *transport.CloseError) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if !c.claimLocked(ce) {
+		return false
+	}
+	c.closing.Store(true)
+	return true
+}
+
+// claimFail is claimClose for a connection the reader fails: on success
+// it records the failure, which Err and every Read report from then on,
+// and returns it; otherwise nil. It leaves closing unset: no Read reads
+// any more, and Buffered reports the next Read ready.
+func (c *conn) claimFail(ce *transport.CloseError) *failure {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.claimLocked(ce) {
+		return nil
+	}
+	f := &failure{err: ce, sent: make(chan struct{})}
+	c.failing.Store(f)
+	return f
+}
+
+// claimLocked records ce as the close this side sends, mu held, unless a
+// close is already under way or the connection has ended.
+func (c *conn) claimLocked(ce *transport.CloseError) bool {
 	if c.closeErr != nil || c.ended {
 		return false
 	}
 	c.closeErr = ce
-	c.closing.Store(true)
 	return true
 }
 

@@ -17,7 +17,7 @@ import (
 // message larger than this is read into a buffer that is dropped at the
 // next Read, so one big message does not pin memory on an idle connection.
 // Up to this size the buffer is sized from the declared frame length at
-// once; beyond it, it grows as the bytes actually arrive.
+// once; beyond it, it grows as the bytes actually arrive. See grow.
 const retainLimit = 256 << 10
 
 // minBuffer is the smallest message buffer allocated, so that messages of
@@ -30,11 +30,17 @@ const minBuffer = 512
 //
 // Only one goroutine may call Read at a time.
 func (c *conn) Read() (transport.Message, error) {
+	if f := c.failing.Load(); f != nil {
+		// This side failed the connection (see failWith): the close goes
+		// on in the background, which may hold readMu while it drains.
+		return transport.Message{}, f.err
+	}
 	c.readMu.Lock()
 	m, err := c.read()
 	if c.lookAhead {
-		// For Buffered, under the lock held anyway.
-		c.nextReady = c.buffered()
+		// For Buffered, under the lock held anyway. After a failure, the
+		// next Read returns it at once.
+		c.nextReady = c.failing.Load() != nil || c.buffered()
 	}
 	c.unlockRead()
 	return m, err
@@ -107,7 +113,7 @@ func (c *conn) read() (transport.Message, error) {
 			c.msgOp = h.OpCode
 			c.utf8Done = 0
 		}
-		if err := c.readPayload(h.Length); err != nil {
+		if err := c.readPayload(h.Length, h.Fin); err != nil {
 			return c.readFailed(err)
 		}
 		if c.msgOp == ws.OpText && !checked && !c.checkUTF8(h.Fin) {
@@ -122,11 +128,12 @@ func (c *conn) read() (transport.Message, error) {
 	}
 }
 
-// readPayload appends n payload bytes to buf, growing it as they arrive.
-func (c *conn) readPayload(n int64) error {
+// readPayload appends the n payload bytes of a frame to buf, growing it as
+// they arrive; last says the frame ends its message.
+func (c *conn) readPayload(n int64, last bool) error {
 	for n > 0 {
 		if len(c.buf) == cap(c.buf) {
-			c.grow(n)
+			c.grow(n, last)
 		}
 		start := len(c.buf)
 		chunk := int(min(int64(cap(c.buf)-start), n))
@@ -140,15 +147,29 @@ func (c *conn) readPayload(n int64) error {
 	return nil
 }
 
-// grow makes room for more of the remaining bytes. Up to retainLimit the
-// buffer is sized for the whole rest at once; beyond it, it doubles, so a
-// peer that declares a huge frame and sends little costs little.
-func (c *conn) grow(remaining int64) {
+// grow makes room, in a new buffer holding what buf holds, for more of the
+// remaining bytes of the frame being read; last says that frame ends its
+// message. The capacity at least doubles, so a message joined from many
+// fragments costs time and memory linear in its size (not one copy of
+// everything before it per fragment), and it never exceeds the message
+// size limit. Up to retainLimit, the buffer is sized for the whole rest of
+// the frame at once (doubling, capped at retainLimit, when more fragments
+// may follow); beyond it, it only doubles, so a peer that declares a huge
+// frame and sends little costs little. For the frame that ends the message
+// it is never larger than the message needs (or minBuffer).
+func (c *conn) grow(remaining int64, last bool) {
+	have := int64(cap(c.buf))
 	need := int64(len(c.buf)) + remaining
-	newCap := max(need, minBuffer)
-	if need > retainLimit {
-		newCap = min(need, max(2*int64(cap(c.buf)), retainLimit))
+	var newCap int64
+	if need <= retainLimit {
+		newCap = max(need, min(2*have, retainLimit), minBuffer)
+	} else {
+		newCap = max(2*have, retainLimit)
 	}
+	if last {
+		newCap = min(newCap, max(need, minBuffer))
+	}
+	newCap = min(newCap, c.opts.maxMessageSize)
 	nb := make([]byte, len(c.buf), newCap)
 	copy(nb, c.buf)
 	c.buf = nb
@@ -221,25 +242,23 @@ func (c *conn) peerClose(p []byte) (transport.Message, error) {
 	return transport.Message{}, c.Err()
 }
 
-// failWith fails the connection from the read side: it sends a close with
-// code (1002, 1007 or 1009) through the writer, waits under the close
-// timeout for the peer to close the TCP connection (discarding what it
-// still sends), and ends the connection with a *CloseError wrapping cause.
+// failWith fails the connection from the read side, for a peer that broke
+// the protocol (1002), sent invalid UTF-8 (1007) or too large a message
+// (1009). The connection ends for the reader at once: from now on Err
+// reports a local *CloseError with code and cause, and Read returns it,
+// this Read first. Sending the close frame and waiting for the peer to
+// close the TCP connection go on in the background (see fail), bounded by
+// the close timeout; Done is closed when they end.
 func (c *conn) failWith(code transport.StatusCode, cause error) (transport.Message, error) {
 	ce := &transport.CloseError{Code: code, Err: cause}
-	if c.claimClose(ce) {
-		deadline := time.Now().Add(c.opts.closeTimeout)
-		timer := time.NewTimer(c.opts.closeTimeout)
-		err := c.w.sendClose(code, closeReasons[code], deadline, timer.C)
-		timer.Stop()
-		if err == nil {
-			// Let the peer read our close before the connection goes: a
-			// close with unread input would reset it and could lose it.
-			_ = c.nc.SetReadDeadline(deadline)
-			_, _ = io.Copy(io.Discard, c.rd)
+	if f := c.claimFail(ce); f != nil {
+		if c.track() {
+			go c.fail(f)
 		}
+	} else {
+		// A close is under way already, or the connection has ended.
+		c.end(ce)
 	}
-	c.end(ce)
 	return transport.Message{}, c.Err()
 }
 
