@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Sentinel errors. Match them with [errors.Is].
@@ -59,8 +60,18 @@ func (e *ConfigError) Error() string {
 // Is reports whether target is [ErrInvalidConfig].
 func (e *ConfigError) Is(target error) bool { return target == ErrInvalidConfig }
 
-// MaxExcerpt is the most bytes of a payload a [DecodeError] keeps.
+// MaxExcerpt is the most bytes of a payload a [DecodeError] keeps, and the
+// most bytes of a message type that the text of an error of this package
+// quotes: a longer type is cut on a character boundary, and "..." follows
+// the closing quote. The type fields keep the whole type.
 const MaxExcerpt = 128
+
+// maxErrText is the most bytes of a codec's error that the text of a
+// [DecodeError] holds: the codec's error may quote the payload (encoding/json
+// quotes a number that overflows its field, and the keys of a map), so a
+// longer one is cut on a character boundary and ends with "...". The
+// codec's error itself is kept whole in DecodeError.Err.
+const maxErrText = 256
 
 // DecodeError reports a payload that could not be decoded: a malformed
 // envelope, or an envelope whose data does not fit the type registered for
@@ -69,7 +80,9 @@ const MaxExcerpt = 128
 //
 // Error() names the codec, the message type and the payload size but never
 // prints the payload, which may hold credentials; read Payload for a
-// bounded excerpt.
+// bounded excerpt. Its text is bounded too, whatever the peer sent: it
+// quotes at most [MaxExcerpt] bytes of the type and holds at most 256 bytes
+// of the codec's error.
 type DecodeError struct {
 	// Codec is the codec's [Codec.Name], for example "json".
 	Codec string
@@ -118,7 +131,7 @@ func (e *DecodeError) Error() string {
 	b.WriteString(e.Codec)
 	if e.Type != "" {
 		b.WriteString(" message type ")
-		b.WriteString(strconv.Quote(e.Type))
+		b.WriteString(quoteCut(e.Type))
 	}
 	if e.Target != "" {
 		b.WriteString(" into ")
@@ -129,7 +142,7 @@ func (e *DecodeError) Error() string {
 	b.WriteString(" bytes)")
 	if e.Err != nil {
 		b.WriteString(": ")
-		b.WriteString(e.Err.Error())
+		b.WriteString(cutText(e.Err.Error(), maxErrText))
 	}
 	return b.String()
 }
@@ -155,16 +168,18 @@ func (e *EncodeError) Error() string {
 func (e *EncodeError) Unwrap() error { return e.Err }
 
 // RouteError reports an envelope the [Router] could not route: no route for
-// its type ([ErrUnknownType]) or a closed router ([ErrClosed]).
+// its type ([ErrUnknownType]) or a closed router ([ErrClosed]). Its text
+// quotes at most [MaxExcerpt] bytes of the type, however long the type the
+// peer sent.
 type RouteError struct {
-	// Type is the envelope's message type.
+	// Type is the envelope's message type, whole.
 	Type string
 	// Err is ErrUnknownType or ErrClosed.
 	Err error
 }
 
 func (e *RouteError) Error() string {
-	return "tether/stream: route message type " + strconv.Quote(e.Type) + ": " + e.Err.Error()
+	return "tether/stream: route message type " + quoteCut(e.Type) + ": " + e.Err.Error()
 }
 
 // Unwrap returns Err.
@@ -179,4 +194,51 @@ func typeName(v any) string {
 		t = t.Elem()
 	}
 	return t.String()
+}
+
+// quoteCut returns s quoted as strconv.Quote does, with at most MaxExcerpt
+// bytes between the quotes (escapes count with their length). A longer s
+// is cut on a character boundary, and "..." follows the closing quote.
+func quoteCut(s string) string {
+	cut := min(len(s), MaxExcerpt)
+	for {
+		cut = charStart(s, cut)
+		q := strconv.Quote(s[:cut])
+		if quoted := len(q) - 2; quoted > MaxExcerpt {
+			// Escapes: keep the share of s that fits at this rate, and
+			// less each time (at most MaxExcerpt rounds of MaxExcerpt
+			// bytes).
+			cut = min(cut*MaxExcerpt/quoted, cut-1)
+			continue
+		}
+		if cut < len(s) {
+			q += "..."
+		}
+		return q
+	}
+}
+
+// cutText returns s when it holds at most n bytes; otherwise its first n
+// bytes at most, cut on a character boundary, followed by "...". The result
+// does not share s's memory.
+func cutText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:charStart(s, n)] + "..."
+}
+
+// charStart returns the largest i <= n (and <= len(s)) at which cutting s
+// does not split a character. It looks back at most utf8.UTFMax-1 bytes:
+// continuation bytes further back belong to no valid character anyway.
+func charStart(s string, n int) int {
+	if n >= len(s) {
+		return len(s)
+	}
+	for i := n; i > 0 && i > n-utf8.UTFMax; i-- {
+		if utf8.RuneStart(s[i]) {
+			return i
+		}
+	}
+	return n
 }
