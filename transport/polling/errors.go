@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/tether-go/tether/transport"
 )
@@ -104,3 +105,50 @@ func (e *SendError) Error() string {
 
 // Is reports whether target is [ErrSendFailed].
 func (e *SendError) Is(target error) bool { return target == ErrSendFailed }
+
+// maxQuoted is the most bytes of text from the server that the text of an
+// error of this package holds: a header value, or the text of an error
+// that may quote the server's answer (net/http's for a malformed status
+// line, encoding/json's for a body). Longer text is cut on a character
+// boundary and ends with "...".
+const maxQuoted = 128
+
+// cutText returns s when it holds at most maxQuoted bytes; otherwise its
+// first maxQuoted bytes at most, cut on a character boundary, followed by
+// "...". The result does not share s's memory.
+func cutText(s string) string {
+	if len(s) <= maxQuoted {
+		return s
+	}
+	n := maxQuoted
+	for i := n; i > n-utf8.UTFMax; i-- {
+		if utf8.RuneStart(s[i]) {
+			n = i
+			break
+		}
+	}
+	return s[:n] + "..."
+}
+
+// cutError is an error whose text may quote the server, cut by cutText. It
+// wraps the error, so errors.Is and errors.As find what it holds, and
+// reports its Timeout, which *url.Error asks of what it wraps.
+type cutError struct{ err error }
+
+func (e *cutError) Error() string { return cutText(e.err.Error()) }
+
+func (e *cutError) Unwrap() error { return e.err }
+
+func (e *cutError) Timeout() bool {
+	var t interface{ Timeout() bool }
+	return errors.As(e.err, &t) && t.Timeout()
+}
+
+// boundText returns err, wrapped in a cutError when its text is longer
+// than maxQuoted bytes.
+func boundText(err error) error {
+	if err == nil || len(err.Error()) <= maxQuoted {
+		return err
+	}
+	return &cutError{err: err}
+}

@@ -121,14 +121,17 @@ func (r *requester) failure(ctx, rctx context.Context, err error, timeout time.D
 	return redact(err)
 }
 
-// redact removes secrets from the URL that net/http puts in its errors.
+// redact removes secrets from the URL that net/http puts in its errors,
+// and bounds the text of the cause (see boundText): net/http quotes a
+// malformed answer from the server in it, whole.
 func redact(err error) error {
 	if ue, ok := errors.AsType[*url.Error](err); ok {
 		cp := *ue
 		cp.URL = transport.RedactURL(ue.URL)
+		cp.Err = boundText(ue.Err)
 		return &cp
 	}
-	return err
+	return boundText(err)
 }
 
 // excerpt returns b as valid UTF-8 of at most transport.BodyExcerptLimit

@@ -83,7 +83,7 @@ func (t *Transport) Dial(ctx context.Context, target transport.Target) (transpor
 }
 
 // subprotocol returns the subprotocol the server selected, checking it was
-// offered.
+// offered. The error quotes at most maxQuoted bytes of the server's value.
 func (t *Transport) subprotocol(offered []string, h http.Header) (string, error) {
 	if t.opts.protoHeader == "" || len(offered) == 0 {
 		return "", nil
@@ -91,7 +91,7 @@ func (t *Transport) subprotocol(offered []string, h http.Header) (string, error)
 	sel := strings.TrimSpace(h.Get(t.opts.protoHeader))
 	if sel == "" || !slices.Contains(offered, sel) {
 		return "", fmt.Errorf("%w: offered %q, server selected %q in %s",
-			transport.ErrSubprotocol, offered, sel, t.opts.protoHeader)
+			transport.ErrSubprotocol, offered, cutText(sel), t.opts.protoHeader)
 	}
 	return sel, nil
 }
