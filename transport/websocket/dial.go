@@ -2,9 +2,12 @@ package websocket
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -45,8 +48,15 @@ func (t *Transport) Name() string { return "websocket" }
 
 // Dial connects to target.URL (ws, wss, or http and https taken as ws and
 // wss), through the proxy when one is chosen, and completes the WebSocket
-// handshake under the dial timeout. See [transport.Transport.Dial] for the
-// contract and the package documentation for the errors it returns.
+// handshake under the dial timeout. The server's answer is read under
+// bounds ([MaxHandshakeLine], [MaxHandshakeHeaders], [MaxHandshakeBytes]):
+// past one, Dial fails at once with an error matching
+// [transport.ErrBadHandshake]. So does a 101 answer that breaks the
+// protocol; a certificate that fails verification gives one matching
+// [transport.ErrCertificate], a server that closes the connection during
+// the handshake one matching [io.ErrUnexpectedEOF]. See
+// [transport.Transport.Dial] for the contract and the package
+// documentation, "Errors of Dial", for every error it returns.
 //
 // Safe for concurrent use.
 func (t *Transport) Dial(ctx context.Context, target transport.Target) (transport.Conn, error) {
@@ -69,6 +79,7 @@ func (t *Transport) Dial(ctx context.Context, target transport.Target) (transpor
 		NetDial:         t.netDial(u, st),
 		TLSConfig:       t.opts.tlsConfig,
 		OnStatusError:   st.onStatusError,
+		WrapConn:        st.wrap,
 	}
 	if len(header) > 0 {
 		d.Header = ws.HandshakeHeaderHTTP(header)
@@ -76,7 +87,10 @@ func (t *Transport) Dial(ctx context.Context, target transport.Target) (transpor
 
 	nc, br, hs, err := d.Dial(dctx, u.String())
 	if err != nil {
-		return nil, t.dialError(ctx, dctx, redacted, st, err)
+		return nil, t.dialError(ctx, dctx, redacted, target.Subprotocols, st, err)
+	}
+	if ac, ok := nc.(*answerConn); ok {
+		nc = ac.Conn // the answer is read: the connection is read directly
 	}
 	if len(target.Subprotocols) > 0 && hs.Protocol == "" {
 		nc.Close()
@@ -162,12 +176,13 @@ func basicAuth(user *url.Userinfo) string {
 }
 
 // dialError maps a failed gobwas Dial onto the transport's typed errors.
-func (t *Transport) dialError(ctx, dctx context.Context, redacted string, st *dialState, err error) error {
+// offered is the list of subprotocols the client offered.
+func (t *Transport) dialError(ctx, dctx context.Context, redacted string, offered []string, st *dialState, err error) error {
 	wrap := func(e error) error { return fmt.Errorf("tether/websocket: dial %s: %w", redacted, e) }
 	if ctx.Err() != nil {
 		return wrap(ctx.Err())
 	}
-	if st.status != 0 {
+	if st.status != 0 || st.answerErr() != nil {
 		return wrap(st.handshakeError())
 	}
 	var he *transport.HandshakeError
@@ -182,8 +197,20 @@ func (t *Transport) dialError(ctx, dctx context.Context, redacted string, st *di
 		}
 		return wrap(&transport.TimeoutError{Phase: phase, After: t.opts.dialTimeout, Err: err})
 	}
-	if errors.Is(err, ws.ErrHandshakeBadSubProtocol) {
-		return wrap(fmt.Errorf("%w: server selected a subprotocol that was not offered", transport.ErrSubprotocol))
+	if isCertificateError(err) {
+		// The crypto/tls or crypto/x509 error stays in the chain, for
+		// errors.As.
+		return wrap(fmt.Errorf("%w: %w", transport.ErrCertificate, err))
+	}
+	if errors.Is(err, ErrProxy) {
+		return wrap(err)
+	}
+	if bad := badAnswer(err, offered); bad != nil {
+		return wrap(&transport.HandshakeError{Err: bad})
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		// A server restarting does this: the error is worth a retry.
+		return wrap(fmt.Errorf("server closed the connection during the handshake: %w", io.ErrUnexpectedEOF))
 	}
 	if isHandshakeFailure(err) {
 		return wrap(&transport.HandshakeError{Err: err})
@@ -191,15 +218,56 @@ func (t *Transport) dialError(ctx, dctx context.Context, redacted string, st *di
 	return wrap(err)
 }
 
+// badAnswer returns the error for a 101 answer that gobwas rejected for
+// one of its headers, matching transport.ErrBadHandshake, or nil. The text
+// is this package's, naming the header: gobwas's for a wrong
+// Sec-WebSocket-Extensions names Sec-WebSocket-Protocol.
+func badAnswer(err error, offered []string) error {
+	var what string
+	switch {
+	case errors.Is(err, ws.ErrHandshakeBadSecAccept):
+		what = "Sec-WebSocket-Accept header missing or not derived from the key sent"
+	case errors.Is(err, ws.ErrHandshakeBadUpgrade):
+		what = `Upgrade header missing or not "websocket"`
+	case errors.Is(err, ws.ErrHandshakeBadConnection):
+		what = `Connection header missing or not "Upgrade"`
+	case errors.Is(err, ws.ErrHandshakeBadExtensions):
+		what = "Sec-WebSocket-Extensions header selects an extension the client did not offer (it offers none)"
+	case errors.Is(err, ws.ErrHandshakeBadSubProtocol):
+		list := "it offers none"
+		if len(offered) > 0 {
+			list = fmt.Sprintf("offered %q", offered)
+		}
+		return fmt.Errorf("%w: Sec-WebSocket-Protocol header selects a subprotocol the client did not offer (%s): %w",
+			transport.ErrBadHandshake, list, transport.ErrSubprotocol)
+	default:
+		return nil
+	}
+	return fmt.Errorf("%w: %s", transport.ErrBadHandshake, what)
+}
+
+// isCertificateError reports whether err is a failed verification of the
+// server's certificate: crypto/tls's error, or a crypto/x509 one that a
+// custom verification returned.
+func isCertificateError(err error) bool {
+	if _, ok := errors.AsType[*tls.CertificateVerificationError](err); ok {
+		return true
+	}
+	if _, ok := errors.AsType[x509.UnknownAuthorityError](err); ok {
+		return true
+	}
+	if _, ok := errors.AsType[x509.HostnameError](err); ok {
+		return true
+	}
+	_, ok := errors.AsType[x509.CertificateInvalidError](err)
+	return ok
+}
+
 // isHandshakeFailure reports whether gobwas rejected the server's answer as
 // not a WebSocket upgrade.
 func isHandshakeFailure(err error) bool {
 	for _, target := range []error{
 		ws.ErrHandshakeBadProtocol,
-		ws.ErrHandshakeBadUpgrade,
-		ws.ErrHandshakeBadConnection,
-		ws.ErrHandshakeBadSecAccept,
-		ws.ErrHandshakeBadExtensions,
 		ws.ErrHandshakeBadStatus,
 		ws.ErrMalformedResponse,
 	} {

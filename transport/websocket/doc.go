@@ -54,19 +54,74 @@
 // sent with the handshake, except the headers the handshake owns (Upgrade,
 // Connection, Sec-WebSocket-*); a Host header there replaces the URL's.
 //
-// A refused handshake (any status other than 101, including a plain HTTP
-// server's 200) gives a [*transport.HandshakeError] with the status, the
-// headers (Retry-After among them) and up to [transport.BodyExcerptLimit]
-// bytes of the body; a malformed or non-WebSocket answer gives one with
-// status 0. A proxy that refuses the tunnel gives a HandshakeError that also
-// matches [ErrProxy]. When Target.Subprotocols is not empty and the server
-// selects none of them, or any subprotocol not offered, the error matches
-// [transport.ErrSubprotocol]. TLS failures keep their type, so errors.As
-// finds a *tls.CertificateVerificationError.
-//
 // Every error string this package builds shows the URL through
 // [transport.RedactURL]: userinfo and token-like query parameters (token,
 // access_token, key, signature and the like) never appear in it.
+//
+// # Errors of Dial
+//
+// Dial's errors are typed, for errors.Is and errors.As; the ones marked
+// "not retried" are in the default reconnect policy's terminal errors,
+// because retrying meets the same server with the same answer:
+//
+//   - A refused handshake (any status other than 101, including a plain
+//     HTTP server's 200) gives a [*transport.HandshakeError] with the
+//     status, the headers (Retry-After among them) and up to
+//     [transport.BodyExcerptLimit] bytes of the body. A proxy that refuses
+//     the tunnel gives one that also matches [ErrProxy].
+//   - A 101 answer that breaks the protocol matches
+//     [transport.ErrBadHandshake] (not retried), in a HandshakeError of
+//     status 0 whose text names the header: a Sec-WebSocket-Accept missing
+//     or not derived from the key sent, an Upgrade header missing or not
+//     "websocket", a Connection header missing or not "Upgrade", a
+//     Sec-WebSocket-Extensions header (this client offers no extension),
+//     a Sec-WebSocket-Protocol header naming a subprotocol that was not
+//     offered (that one matches [transport.ErrSubprotocol] too).
+//   - An answer past one of the bounds below matches
+//     [transport.ErrBadHandshake] (not retried), in a HandshakeError that
+//     keeps the status when the answer had one; its text names the bound
+//     and the limit.
+//   - When Target.Subprotocols is not empty and the server selects none of
+//     them, the error matches [transport.ErrSubprotocol].
+//   - A server certificate that fails verification (unknown authority,
+//     wrong host name, expired), of the server or of an https proxy,
+//     matches [transport.ErrCertificate] (not retried); the crypto/tls
+//     error stays in the chain, so errors.As finds the
+//     *tls.CertificateVerificationError and the crypto/x509 error in it.
+//   - A server that closes the connection during the handshake (before
+//     the end of a 101 answer, or during TLS) gives an error matching
+//     [io.ErrUnexpectedEOF] that says so: a server restarting does this,
+//     and a retry is right.
+//   - Any other malformed or non-WebSocket answer gives a HandshakeError of
+//     status 0; running out of time gives a [*transport.TimeoutError] (see
+//     Defaults); network errors keep their type (*net.OpError).
+//
+// # Bounds on the handshake answer
+//
+// Every byte of the answer that the server controls is counted as it is
+// read, after TLS, before gobwas or net/http parse it, for the 101 answer,
+// for a refusal and for a proxy's answer to CONNECT alike:
+//
+//   - the status line and each header line: at most [MaxHandshakeLine]
+//     bytes (16 KiB), line end included;
+//   - at most [MaxHandshakeHeaders] header lines (128);
+//   - the status line and the headers together, blank line included: at
+//     most [MaxHandshakeBytes] (64 KiB); the connection is never asked for
+//     more before the headers end;
+//   - a refusal's body: [transport.BodyExcerptLimit] bytes kept, and no
+//     more than 8 KiB read after the headers, chunked framing included.
+//
+// So a dial holds at most about 64 KiB of the server's answer whatever
+// the server sends, and a server whose answer never ends fails it as soon
+// as the bound is passed, not at the dial timeout. The values leave room
+// for what real servers send: a proxy such as nginx refuses an upstream
+// answer whose headers exceed its 4 or 8 KiB buffer, Node.js's HTTP client
+// accepts 16 KiB of headers, and Apache accepts 100 header fields of 8
+// KiB at most in a request. net/http's client accepts 10 MiB, which bounds memory but
+// lets a hostile server hold a dial for the whole timeout. The TLS
+// handshake is bounded by crypto/tls (records of 16 KiB, certificate
+// chains of 256 KiB at most). The dial timeout bounds every read of the
+// handshake, the refusal's body included.
 //
 // # Reading
 //

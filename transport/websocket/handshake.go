@@ -2,7 +2,10 @@ package websocket
 
 import (
 	"bufio"
+	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -11,16 +14,58 @@ import (
 	"github.com/tether-go/tether/transport"
 )
 
+// Bounds on the server's answer to the upgrade request, and on a proxy's
+// answer to CONNECT: every byte of it that the server controls is counted
+// as it is read. An answer past one of them fails the dial with an error
+// matching [transport.ErrBadHandshake] that names the bound and its limit.
+// The package documentation says why these values.
+const (
+	// MaxHandshakeLine is the longest status line or header line
+	// accepted, its line end included: 16 KiB.
+	MaxHandshakeLine = 16 << 10
+	// MaxHandshakeHeaders is the most header lines accepted after the
+	// status line.
+	MaxHandshakeHeaders = 128
+	// MaxHandshakeBytes bounds the status line and the header lines
+	// together, up to and including the blank line that ends them: 64 KiB.
+	MaxHandshakeBytes = 64 << 10
+)
+
+// bodyReadLimit is the most bytes read after the headers of a refused
+// answer, for its body excerpt: room for transport.BodyExcerptLimit bytes
+// with chunked framing, and for a read buffer's worth ahead of them.
+const bodyReadLimit = 8 << 10
+
+// errBodyLimit ends the read of a refused answer's body at bodyReadLimit.
+// The excerpt keeps what was read; the error goes no further.
+var errBodyLimit = errors.New("tether/websocket: read limit of a refused answer's body")
+
 // dialState collects what one Dial learns before it fails: whether the
 // connection (or proxy tunnel) was up, and the refused answer.
 type dialState struct {
 	connected atomic.Bool
-	cut       *cutConn // the connection dialled, set on the dialling goroutine
+	cut       *cutConn    // the connection dialled, set on the dialling goroutine
+	answer    *answerConn // the connection the answer is read from, set by wrap
 
 	// Set by onStatusError, on the dialling goroutine.
 	status int
 	header http.Header
 	body   string
+}
+
+// wrap is gobwas's WrapConn hook: the handshake answer is read through an
+// answerConn. Dial takes it off once the handshake succeeded.
+func (s *dialState) wrap(c net.Conn) net.Conn {
+	s.answer = &answerConn{Conn: c}
+	return s.answer
+}
+
+// answerErr returns the bound the answer broke, or nil.
+func (s *dialState) answerErr() error {
+	if s.answer == nil {
+		return nil
+	}
+	return s.answer.err
 }
 
 // onStatusError is gobwas's hook for an answer other than 101. It parses the
@@ -38,10 +83,99 @@ func (s *dialState) onStatusError(status int, _ []byte, resp io.Reader) {
 	// could block until the deadline. The connection is closed by gobwas.
 }
 
-// handshakeError builds the typed error for a refused handshake. It has no
-// Err: gobwas's StatusError would only repeat the status.
+// handshakeError builds the typed error for a refused handshake. Its Err
+// is the bound the answer broke, if it did: gobwas's StatusError would
+// only repeat the status.
 func (s *dialState) handshakeError() *transport.HandshakeError {
-	return &transport.HandshakeError{StatusCode: s.status, Header: s.header, Body: s.body}
+	return &transport.HandshakeError{StatusCode: s.status, Header: s.header, Body: s.body, Err: s.answerErr()}
+}
+
+// answerConn reads a handshake answer (the server's to the upgrade
+// request, or a proxy's to CONNECT) from the connection under the bounds
+// above. It scans the bytes as they pass: until the blank line that ends
+// the headers it counts each line's length, the header lines and the
+// total, and it never asks the connection for more than MaxHandshakeBytes
+// in all; after that line, for bodyReadLimit bytes more at most. Past a
+// bound, Read fails with the error kept in err. Writes and deadlines pass
+// through, so the dial's deadline bounds every read.
+//
+// Only the dialling goroutine uses it, and only during the handshake.
+type answerConn struct {
+	net.Conn
+	total int   // bytes read
+	line  int   // bytes of the current line so far, its line end included
+	cr    bool  // the last byte of the current line was '\r'
+	lines int   // lines ended, the status line first
+	head  int   // bytes up to and including the blank line; 0 until it is read
+	err   error // the bound broken, matching transport.ErrBadHandshake
+}
+
+func (a *answerConn) Read(p []byte) (int, error) {
+	if a.err != nil {
+		return 0, a.err
+	}
+	room := MaxHandshakeBytes - a.total
+	if a.head > 0 {
+		room = a.head + bodyReadLimit - a.total
+	}
+	if room <= 0 {
+		if a.head > 0 {
+			return 0, errBodyLimit
+		}
+		a.err = fmt.Errorf("%w: status line and headers longer than %d bytes",
+			transport.ErrBadHandshake, MaxHandshakeBytes)
+		return 0, a.err
+	}
+	if len(p) > room {
+		p = p[:room]
+	}
+	n, err := a.Conn.Read(p)
+	if a.head == 0 {
+		// The bytes before a broken bound are returned (the status line
+		// among them, so that a refusal keeps its status); the next Read
+		// fails.
+		var ok int
+		if ok, a.err = a.scan(p[:n]); a.err != nil {
+			n, err = ok, nil
+			if n == 0 {
+				err = a.err
+			}
+		}
+	}
+	a.total += n
+	return n, err
+}
+
+// scan follows the lines of b, the bytes read after a.total, until the
+// blank line that ends the headers. It returns the bound they break, if
+// any, and how many bytes of b come before the break. A line ends at
+// '\n', after an optional '\r', as gobwas and net/textproto read it.
+func (a *answerConn) scan(b []byte) (int, error) {
+	for i, c := range b {
+		a.line++
+		if a.line > MaxHandshakeLine {
+			what := "header line"
+			if a.lines == 0 {
+				what = "status line"
+			}
+			return i, fmt.Errorf("%w: %s longer than %d bytes", transport.ErrBadHandshake, what, MaxHandshakeLine)
+		}
+		if c != '\n' {
+			a.cr = c == '\r'
+			continue
+		}
+		blank := a.line == 1 || (a.line == 2 && a.cr)
+		a.line, a.cr = 0, false
+		if blank && a.lines > 0 {
+			a.head = a.total + i + 1
+			return len(b), nil
+		}
+		a.lines++
+		if a.lines-1 > MaxHandshakeHeaders {
+			return i, fmt.Errorf("%w: more than %d header lines", transport.ErrBadHandshake, MaxHandshakeHeaders)
+		}
+	}
+	return len(b), nil
 }
 
 // readExcerpt reads at most transport.BodyExcerptLimit bytes from r and

@@ -76,9 +76,14 @@ func connect(ctx context.Context, c net.Conn, proxy *url.URL, addr string, tlsCo
 	if err := req.Write(c); err != nil {
 		return nil, fmt.Errorf("%w: CONNECT via %s: %w", ErrProxy, redacted, err)
 	}
-	br := bufio.NewReader(c)
+	// The answer is read under the bounds of a handshake answer.
+	ac := &answerConn{Conn: c}
+	br := bufio.NewReader(ac)
 	resp, err := http.ReadResponse(br, req)
 	if err != nil {
+		if ac.err != nil {
+			err = ac.err // the bound broken, whatever net/http made of it
+		}
 		return nil, fmt.Errorf("%w: CONNECT via %s: %w", ErrProxy, redacted, err)
 	}
 	if resp.StatusCode != http.StatusOK {
@@ -96,10 +101,19 @@ func connect(ctx context.Context, c net.Conn, proxy *url.URL, addr string, tlsCo
 }
 
 // bufferedConn is a tunnel whose first bytes were read ahead with the
-// proxy's answer.
+// proxy's answer. Once they are read, it reads the connection directly,
+// no longer through the bounds on the answer.
 type bufferedConn struct {
 	net.Conn
-	r *bufio.Reader
+	r *bufio.Reader // nil once its bytes are read
 }
 
-func (b *bufferedConn) Read(p []byte) (int, error) { return b.r.Read(p) }
+func (b *bufferedConn) Read(p []byte) (int, error) {
+	if b.r != nil {
+		if b.r.Buffered() > 0 {
+			return b.r.Read(p)
+		}
+		b.r = nil
+	}
+	return b.Conn.Read(p)
+}
