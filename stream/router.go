@@ -136,8 +136,9 @@ func Route[T any](r *Router, typ string, opts ...HubOption) *Hub[Message[T]] {
 // Errors: a [*DecodeError] when data does not decode (the other
 // registrations still run; several errors are joined); a [*RouteError]
 // with [ErrUnknownType] when no registration matches and no fallback is
-// set, or with [ErrClosed] after Close. Dispatch may be called from any
-// goroutine.
+// set, or with [ErrClosed] after Close. Their texts are bounded whatever
+// the type and data hold (see [MaxExcerpt]). Dispatch may be called from
+// any goroutine.
 func (r *Router) Dispatch(env Envelope) error {
 	t := r.load()
 	if t.closed {
