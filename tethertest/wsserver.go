@@ -29,8 +29,8 @@ const AcceptBacklog = 64
 //     so once a client's Dial (or Connect) has returned, [WSServer.DropAll]
 //     drops that connection.
 //   - Without [WithHandler], connections queue for [WSServer.Accept] in the
-//     order their upgrades completed, and none is ever dropped for want of
-//     room. At most [AcceptBacklog] wait: further upgrades get no answer
+//     order they arrived (so clients that dial one after the other are
+//     accepted in that order), and none is ever dropped for want of room. At most [AcceptBacklog] wait: further upgrades get no answer
 //     (the client's Dial waits, as with a real server's full listen backlog)
 //     until Accept makes room, the client gives up, or the server closes
 //     (then they are refused with 503). [WSServer.Held] counts them. A
