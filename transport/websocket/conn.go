@@ -43,10 +43,12 @@ type conn struct {
 	w writer
 
 	// Close state.
-	mu          sync.Mutex
-	closeErr    *transport.CloseError // what this side sent or echoed; guarded by mu
-	ended       bool                  // guarded by mu; set when done closes
-	closing     atomic.Bool           // a close was sent or echoed: the reader discards input up to the peer's (not set by a failure, see failWith)
+	mu       sync.Mutex
+	closeErr *transport.CloseError // what this side sent or echoed; guarded by mu
+	ended    bool                  // guarded by mu; set when done closes
+	// closing: a close was sent or echoed, and the reader discards input
+	// up to the peer's. A failure does not set it (see claimFail).
+	closing     atomic.Bool
 	closeCalled atomic.Bool
 	failing     atomic.Pointer[failure] // set when the reader fails the connection (see failWith)
 	peerClosed  chan struct{}           // closed when the peer's close frame answers ours

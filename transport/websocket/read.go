@@ -27,6 +27,10 @@ const minBuffer = 512
 // Read returns the next message. Data payloads are borrowed from a buffer
 // the next Read reuses; see [transport.Conn.Read]. A ping is answered (its
 // pong is queued in the writer, without waiting) before Read returns it.
+// A peer that breaks the protocol (1002), sends invalid UTF-8 (1007) or too
+// large a message (1009) makes Read fail the connection and return the
+// local *transport.CloseError at once, without waiting for the peer (see
+// failWith); every later Read returns it too.
 //
 // Only one goroutine may call Read at a time.
 func (c *conn) Read() (transport.Message, error) {
