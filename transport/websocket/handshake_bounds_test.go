@@ -5,11 +5,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,61 +24,42 @@ import (
 const floodCap = 64 << 20
 
 // floodServer answers every request (an upgrade, or a proxy's CONNECT)
-// with head, then writes unit over and over until the client hangs up or
-// floodCap bytes are written. written receives the bytes written, once
-// per connection.
+// with head, then, on the first connection, writes unit over and over
+// until the client hangs up or floodCap bytes are written. written
+// receives the bytes written after head.
 type floodServer struct {
-	ln      net.Listener
+	*rawServer
 	addr    string
 	written chan int64
-
-	mu    sync.Mutex
-	conns []net.Conn
-	wg    sync.WaitGroup
 }
 
 func newFloodServer(t *testing.T, head, unit string) *floodServer {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	s := &floodServer{ln: ln, addr: ln.Addr().String(), written: make(chan int64, 4)}
+	stop, done := make(chan struct{}), make(chan struct{})
+	// Registered before the raw server's cleanup, so it runs after it:
+	// the connection is closed by then, which ends a blocked Write.
+	t.Cleanup(func() {
+		close(stop)
+		<-done
+	})
+	raw := newRawServer(t, func(*http.Request, string) []byte { return []byte(head) })
+	s := &floodServer{rawServer: raw, addr: raw.ln.Addr().String(), written: make(chan int64, 1)}
 	block := []byte(strings.Repeat(unit, max(1, (32<<10)/len(unit))))
-	s.wg.Add(1)
 	go func() {
-		defer s.wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
+		defer close(done)
+		select {
+		case c := <-s.conns:
+			var total int64
+			var err error
+			for err == nil && total < floodCap {
+				var n int
+				n, err = c.Write(block)
+				total += int64(n)
 			}
-			s.mu.Lock()
-			s.conns = append(s.conns, c)
-			s.mu.Unlock()
-			s.wg.Add(1)
-			go func() {
-				defer s.wg.Done()
-				defer c.Close()
-				if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil {
-					return
-				}
-				n, err := c.Write([]byte(head))
-				total := int64(n)
-				for err == nil && total < floodCap {
-					n, err = c.Write(block)
-					total += int64(n)
-				}
-				s.written <- total
-			}()
+			c.Close()
+			s.written <- total
+		case <-stop:
 		}
 	}()
-	t.Cleanup(func() {
-		ln.Close()
-		s.mu.Lock()
-		for _, c := range s.conns {
-			c.Close()
-		}
-		s.mu.Unlock()
-		s.wg.Wait()
-	})
 	return s
 }
 
@@ -301,4 +281,42 @@ func TestRefusedBodyReadIsBounded(t *testing.T) {
 	assert.Equal(t, strings.Repeat("b", transport.BodyExcerptLimit), he.Body)
 	assert.NotErrorIs(t, err, transport.ErrBadHandshake, "a long body is no broken answer")
 	assert.Less(t, s.wrote(t), int64(floodCap))
+}
+
+// TestAnswerConnBodyLimit: after the blank line, at most bodyReadLimit
+// bytes are read, and the end of that is no broken bound.
+func TestAnswerConnBodyLimit(t *testing.T) {
+	head := "HTTP/1.1 429 Too Many Requests\r\nContent-Length: 99999999\r\n\r\n"
+	a := &answerConn{Conn: &memConn{in: io.MultiReader(strings.NewReader(head), &loopReader{data: []byte("b")})}}
+	n, err := io.Copy(io.Discard, a)
+	require.ErrorIs(t, err, errBodyLimit)
+	assert.Equal(t, int64(len(head)+bodyReadLimit), n)
+	assert.Equal(t, len(head), a.head)
+	assert.NoError(t, a.err)
+}
+
+// TestDialTimeoutBoundsTheRefusalBody: a refusal whose body stops short of
+// its length ends the dial at the dial timeout, with the status and the
+// part of the body that came.
+func TestDialTimeoutBoundsTheRefusalBody(t *testing.T) {
+	s := newRawServer(t, func(*http.Request, string) []byte {
+		return []byte("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 1000\r\n\r\nten bytes.")
+	})
+	err := dialErr(t, newTransport(t, WithDialTimeout(200*time.Millisecond)), transport.Target{URL: s.url})
+	var he *transport.HandshakeError
+	require.ErrorAs(t, err, &he)
+	assert.Equal(t, http.StatusServiceUnavailable, he.StatusCode)
+	assert.Equal(t, "ten bytes.", he.Body)
+}
+
+// TestDialTimeoutBoundsTLS: a server that never answers the ClientHello
+// ends a wss dial at the dial timeout.
+func TestDialTimeoutBoundsTLS(t *testing.T) {
+	s := newRawServer(t, nil)
+	tr := newTransport(t, WithDialTimeout(200*time.Millisecond), WithProxy(nil))
+	err := dialErr(t, tr, transport.Target{URL: "wss://" + s.ln.Addr().String() + "/"})
+	require.ErrorIs(t, err, transport.ErrTimeout)
+	var te *transport.TimeoutError
+	require.ErrorAs(t, err, &te)
+	assert.Equal(t, "handshake", te.Phase)
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -17,86 +18,71 @@ import (
 // TestBadAnswerIsTyped: a 101 answer that breaks the protocol matches
 // transport.ErrBadHandshake, and the text names the header at fault.
 func TestBadAnswerIsTyped(t *testing.T) {
-	const upgrade = "HTTP/1.1 101 Switching Protocols\r\n"
+	const (
+		upgrade    = "Upgrade: websocket\r\n"
+		connection = "Connection: Upgrade\r\n"
+		accept     = "Sec-WebSocket-Accept: " + acceptMark + "\r\n"
+	)
 	for _, tc := range []struct {
 		name    string
-		answer  func(accept string) string
+		headers string // after the status line; acceptMark is the right accept value
 		offered []string
 		names   string // the header the text must name
 		subprot bool   // the error also matches transport.ErrSubprotocol
 	}{
 		{
-			name: "wrong Sec-WebSocket-Accept",
-			answer: func(string) string {
-				return upgrade + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: bm9wZQ==\r\n\r\n"
-			},
-			names: "Sec-WebSocket-Accept",
+			name:    "wrong Sec-WebSocket-Accept",
+			headers: upgrade + connection + "Sec-WebSocket-Accept: bm9wZQ==\r\n",
+			names:   "Sec-WebSocket-Accept",
 		},
 		{
-			name: "missing Sec-WebSocket-Accept",
-			answer: func(string) string {
-				return upgrade + "Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
-			},
-			names: "Sec-WebSocket-Accept",
+			name:    "missing Sec-WebSocket-Accept",
+			headers: upgrade + connection,
+			names:   "Sec-WebSocket-Accept",
 		},
 		{
-			name: "missing Upgrade",
-			answer: func(accept string) string {
-				return upgrade + "Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + "\r\n\r\n"
-			},
-			names: "Upgrade header",
+			name:    "missing Upgrade",
+			headers: connection + accept,
+			names:   "Upgrade header",
 		},
 		{
-			name: "wrong Upgrade",
-			answer: func(accept string) string {
-				return upgrade + "Upgrade: h2c\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + accept + "\r\n\r\n"
-			},
-			names: "Upgrade header",
+			name:    "wrong Upgrade",
+			headers: "Upgrade: h2c\r\n" + connection + accept,
+			names:   "Upgrade header",
 		},
 		{
-			name: "missing Connection",
-			answer: func(accept string) string {
-				return upgrade + "Upgrade: websocket\r\nSec-WebSocket-Accept: " + accept + "\r\n\r\n"
-			},
-			names: "Connection header",
+			name:    "missing Connection",
+			headers: upgrade + accept,
+			names:   "Connection header",
 		},
 		{
-			name: "wrong Connection",
-			answer: func(accept string) string {
-				return upgrade + "Upgrade: websocket\r\nConnection: close\r\nSec-WebSocket-Accept: " + accept + "\r\n\r\n"
-			},
-			names: "Connection header",
+			name:    "wrong Connection",
+			headers: upgrade + "Connection: close\r\n" + accept,
+			names:   "Connection header",
 		},
 		{
-			name: "extension not offered",
-			answer: func(accept string) string {
-				return upgrade + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + accept +
-					"\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n"
-			},
-			names: "Sec-WebSocket-Extensions",
+			name:    "extension not offered",
+			headers: upgrade + connection + accept + "Sec-WebSocket-Extensions: permessage-deflate\r\n",
+			names:   "Sec-WebSocket-Extensions",
 		},
 		{
-			name: "subprotocol not offered",
-			answer: func(accept string) string {
-				return upgrade + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + accept +
-					"\r\nSec-WebSocket-Protocol: other\r\n\r\n"
-			},
+			name:    "subprotocol not offered",
+			headers: upgrade + connection + accept + "Sec-WebSocket-Protocol: other\r\n",
 			offered: []string{"v1"},
 			names:   "Sec-WebSocket-Protocol",
 			subprot: true,
 		},
 		{
-			name: "subprotocol when none was offered",
-			answer: func(accept string) string {
-				return upgrade + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + accept +
-					"\r\nSec-WebSocket-Protocol: other\r\n\r\n"
-			},
+			name:    "subprotocol when none was offered",
+			headers: upgrade + connection + accept + "Sec-WebSocket-Protocol: other\r\n",
 			names:   "Sec-WebSocket-Protocol",
 			subprot: true,
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := newRawServer(t, func(_ *http.Request, accept string) []byte { return []byte(tc.answer(accept)) })
+			s := newRawServer(t, func(_ *http.Request, accept string) []byte {
+				return []byte("HTTP/1.1 101 Switching Protocols\r\n" + strings.ReplaceAll(tc.headers, acceptMark, accept) + "\r\n")
+			})
 			err := dialErr(t, newTransport(t), transport.Target{URL: s.url, Subprotocols: tc.offered})
 			require.ErrorIs(t, err, transport.ErrBadHandshake)
 			var he *transport.HandshakeError
