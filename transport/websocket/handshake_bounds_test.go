@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gobwas/ws"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -319,4 +320,36 @@ func TestDialTimeoutBoundsTLS(t *testing.T) {
 	var te *transport.TimeoutError
 	require.ErrorAs(t, err, &te)
 	assert.Equal(t, "handshake", te.Phase)
+}
+
+// TestProxyTunnelIsNotBounded: bytes of the tunnel that arrive with the
+// proxy's answer are read first, and the tunnel after them is read
+// directly, not under the bounds of the proxy's answer: a message far
+// larger than bodyReadLimit comes through.
+func TestProxyTunnelIsNotBounded(t *testing.T) {
+	s := newRawServer(t, func(*http.Request, string) []byte {
+		// The start of the target's answer comes with the proxy's.
+		return []byte("HTTP/1.1 200 Connection established\r\n\r\nHTTP/1.1 101 Switching Protocols\r\n")
+	})
+	big := bytes.Repeat([]byte("z"), 4*MaxHandshakeBytes)
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		sc := <-s.conns
+		r, err := http.ReadRequest(bufio.NewReader(sc))
+		if !assert.NoError(t, err) {
+			return
+		}
+		_, err = sc.Write([]byte("Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
+			acceptKey(r.Header.Get("Sec-WebSocket-Key")) + "\r\n\r\n"))
+		assert.NoError(t, err)
+		assert.NoError(t, ws.WriteFrame(sc, ws.NewBinaryFrame(big)))
+	}()
+	proxy := func(*http.Request) (*url.URL, error) { return url.Parse("http://" + s.ln.Addr().String()) }
+	c := dial(t, newTransport(t, WithProxy(proxy)), transport.Target{URL: "ws://feed.example/live"})
+	m, err := c.Read()
+	require.NoError(t, err)
+	assert.Equal(t, len(big), len(m.Payload))
+	<-served
+	_ = c.Close(transport.StatusAbnormalClosure, "") // abort: the server answers no close
 }
