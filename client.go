@@ -171,8 +171,7 @@ func New[T any, U URL](target U, opts ...Option) (*Client[T], error) {
 		adapters.WithObserver(c.out),
 		adapters.WithMessageHandler(c.inbound),
 		adapters.WithFlushHandler(c.flush),
-		adapters.WithDialTimeout(cfg.connectMax),
-		adapters.WithConnectorClock(cfg.clk))
+		adapters.WithDialTimeout(cfg.connectMax))
 
 	if cfg.autoConnect {
 		if _, err := c.con.Connect(context.Background()); err != nil {

@@ -346,7 +346,8 @@ const DefaultConnectTimeout = 30 * time.Second
 // WithConnectTimeout bounds each connection attempt, whatever the
 // transport: the WithCredentials, WithHeaderFunc and WithSubprotocolsFunc
 // functions and the transport's Dial run under a ctx that ends d after
-// the attempt starts (on the client's clock), and the attempt fails then
+// the attempt starts (in real time, like the transport's own network
+// deadlines: a fake clock does not step it), and the attempt fails then
 // with a *transport.TimeoutError (matching transport.ErrTimeout), even if
 // a custom transport's Dial ignores its ctx. The reconnect policy decides
 // what follows, as for any failed dial. (Close still waits for such a Dial

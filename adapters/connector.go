@@ -6,7 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tether-go/tether/clock"
 	"github.com/tether-go/tether/fsm"
 	"github.com/tether-go/tether/transport"
 )
@@ -46,7 +45,6 @@ type Connector struct {
 	inbound   []InboundObserver // the observers that see messages
 	onMessage func(s *Session, msg transport.Message)
 	onFlush   func(s *Session)
-	clk       clock.Clock
 	dialLimit time.Duration // bound on one attempt: the target and the Dial; 0 for none
 
 	wg      sync.WaitGroup // dials and close handshakes
@@ -99,19 +97,14 @@ func WithFlushHandler(f func(s *Session)) ConnectorOption {
 
 // WithDialTimeout bounds each attempt, whatever the transport: resolving
 // the target (credentials included) and the transport's Dial run under a
-// ctx that ends d after the attempt starts, on the connector's clock, and
-// the attempt fails then with a *transport.TimeoutError (phase "connect",
-// matching transport.ErrTimeout), even if the transport's Dial does not
-// honour its ctx (a connection it returns later is closed). 0, the
-// default, sets no bound beyond the transport's own.
+// ctx that ends d after the attempt starts (in real time, like the
+// transport's own network deadlines), and the attempt fails then with a
+// *transport.TimeoutError (phase "connect", matching transport.ErrTimeout),
+// even if the transport's Dial does not honour its ctx (a connection it
+// returns later is closed). 0, the default, sets no bound beyond the
+// transport's own.
 func WithDialTimeout(d time.Duration) ConnectorOption {
 	return connectorOption(func(c *Connector) { c.dialLimit = max(d, 0) })
-}
-
-// WithConnectorClock sets the clock WithDialTimeout runs on. Default: the
-// real clock.
-func WithConnectorClock(clk clock.Clock) ConnectorOption {
-	return connectorOption(func(c *Connector) { c.clk = clk })
 }
 
 // NewConnector attaches a connector to m. It dials through tr, at the target
@@ -121,7 +114,6 @@ func NewConnector(m *fsm.Machine, tr transport.Transport, target TargetFunc, opt
 	for _, o := range opts {
 		o.applyConnector(c)
 	}
-	c.clk = clock.OrReal(c.clk)
 	c.remove = m.AddHook(c.hook)
 	return c
 }
@@ -204,32 +196,39 @@ func (c *Connector) startDial(epoch uint64) {
 
 func (c *Connector) dial(ctx context.Context, cancel context.CancelFunc, epoch uint64) {
 	defer cancel()
-	var expired *transport.TimeoutError
+	var (
+		expired  *transport.TimeoutError
+		watching func() bool // stops the deadline's watcher; false once it ran
+	)
 	if c.dialLimit > 0 {
-		var cut context.CancelCauseFunc
-		ctx, cut = context.WithCancelCause(ctx)
 		expired = &transport.TimeoutError{Phase: "connect", After: c.dialLimit}
-		t := c.clk.AfterFunc(c.dialLimit, func() {
-			cut(expired)
+		var stop context.CancelFunc
+		ctx, stop = context.WithTimeoutCause(ctx, c.dialLimit, expired)
+		defer stop()
+		watching = context.AfterFunc(ctx, func() {
+			if context.Cause(ctx) != expired {
+				return // cancelled: the machine moved on
+			}
 			// Fail the attempt now, whether or not the transport's Dial
 			// honours its ctx: the machine moves on, and a connection
-			// the Dial returns later is refused by its epoch and closed.
+			// the Dial returns later is closed.
 			_, _ = c.m.Fire(context.Background(), fsm.Input{Event: fsm.EventDialFailed, Cause: expired, Epoch: epoch})
 		})
-		defer t.Stop()
-		defer cut(nil)
 	}
 	target, err := c.target(ctx)
 	var conn transport.Conn
 	if err == nil {
 		conn, err = c.tr.Dial(ctx, target)
 	}
-	if expired != nil && context.Cause(ctx) == expired {
-		// The attempt ran out of time and was failed when it did.
+	if watching != nil && !watching() && context.Cause(ctx) == expired {
+		// The deadline passed first, and its watcher failed the attempt.
 		if conn != nil {
 			_ = conn.Close(transport.StatusAbnormalClosure, "")
 		}
 		return
+	}
+	if err != nil && expired != nil && context.Cause(ctx) == expired {
+		err = &transport.TimeoutError{Phase: "connect", After: c.dialLimit, Err: err}
 	}
 	if err != nil {
 		_, _ = c.m.Fire(context.Background(), fsm.Input{Event: fsm.EventDialFailed, Cause: err, Epoch: epoch})

@@ -35,8 +35,10 @@ var (
 	ErrBadTarget = errors.New("tether/transport: bad target")
 	// ErrBadHandshake means the server's answer to the upgrade request
 	// broke the protocol: a wrong Sec-WebSocket-Accept, a missing or wrong
-	// Upgrade or Connection header, or an extension or subprotocol the
-	// client did not offer. Retrying meets the same server, so the default
+	// Upgrade or Connection header, an extension or subprotocol the client
+	// did not offer, or an answer past the transport's size bounds (the
+	// WebSocket transport's error then also carries the HTTP status, so a
+	// 429 with 64 KiB of headers stops too). Retrying meets the same server, so the default
 	// reconnect policy gives up on it.
 	ErrBadHandshake = errors.New("tether/transport: bad handshake answer")
 	// ErrCertificate means the server's TLS certificate failed

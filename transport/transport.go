@@ -101,7 +101,10 @@ type Conn interface {
 
 	// Err reports how the connection ended: a [*CloseError] for a close
 	// handshake (sent or received), another error for a failure, or nil
-	// while the connection is still up.
+	// while the connection is up. A transport that fails the connection
+	// itself (a protocol violation, a message too large) may report that
+	// error as soon as it does, before Done is closed; Read returns it from
+	// then on.
 	Err() error
 
 	// Subprotocol is the subprotocol the server selected, or "".

@@ -19,8 +19,9 @@
 //     gives its own error instead.
 //   - Close timeout 5 s ([DefaultCloseTimeout]): how long Close waits for its
 //     turn to write the close frame and then for the peer's answer, and how
-//     long the reader waits for the peer to hang up after it closed the
-//     connection for a protocol error.
+//     long a connection this side failed (1002, 1007, 1009) waits in the
+//     background for the peer to hang up; the Read that found the fault
+//     returns at once.
 //   - Inbound message limit 16 MiB ([DefaultMaxMessageSize]), after
 //     fragments are joined, and the same limit per frame unless
 //     [WithMaxFrameSize] sets a smaller one. The declared length of a frame
@@ -29,7 +30,8 @@
 //   - A write buffer of 64 KiB ([DefaultWriteBufferSize]), held only while
 //     frames wait to be written, and a read buffer of 4 KiB
 //     ([DefaultBufferSize]). The
-//     message buffer grows with the messages received and is kept up to
+//     message buffer grows with the messages received, at least doubling
+//     while fragments keep coming (reassembly is linear), and is kept up to
 //     256 KiB; a larger message uses a buffer that is dropped at the next
 //     Read, so an idle connection does not pin it.
 //   - No idle read timeout: the heartbeat (WebSocket pings, see the adapters
@@ -247,6 +249,8 @@
 // the caller's reader goroutine and nothing else. The exception is short:
 // while queued frames (or a pong the reader owes, or the rest of a message
 // whose Write returned when its ctx ended) wait to go out, one flushing
-// goroutine may write them, and it ends when nothing is queued; Close
-// waits for it.
+// goroutine may write them, and it ends when nothing is queued; and a
+// connection this side failed has one goroutine that sends the close frame
+// and drains the input until the peer hangs up, ending within the close
+// timeout or at Close. Close waits for both.
 package websocket
