@@ -1,0 +1,146 @@
+package tether_test
+
+import (
+	"context"
+	"log/slog"
+	"net/url"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tether-go/tether"
+	"github.com/tether-go/tether/transport"
+)
+
+// The secrets of the hostile URLs (issue 13): a user, a password and a
+// token value made of the characters that cut a URL into the wrong parts.
+// Each starts with a marker nothing else holds.
+const (
+	hostileUser     = "Us7er"
+	hostilePassword = "Pw0/s?s#@;%zz x\x01"
+	hostileToken    = "Tk9/a?b#c@d;e%zz f"
+)
+
+// assertNoHostileSecret checks that no secret appears in s, as written or
+// escaped, nor even its marker.
+func assertNoHostileSecret(t *testing.T, what, s string) {
+	t.Helper()
+	for _, sec := range []string{hostileUser, hostilePassword, hostileToken} {
+		for _, f := range []string{sec, sec[:3], url.User(sec).String(), url.PathEscape(sec), url.QueryEscape(sec)} {
+			assert.NotContains(t, s, f, "%s leaks a credential", what)
+		}
+	}
+}
+
+// hostileRawURL has the secrets written as they are: it does not parse.
+func hostileRawURL(hostport string) string {
+	return "ws://" + hostileUser + ":" + hostilePassword + "@" + hostport + "/feed?room=1&token=" + hostileToken
+}
+
+// hostileEscapedURL is the same URL written correctly: it parses.
+func hostileEscapedURL(hostport string) string {
+	return "ws://" + url.UserPassword(hostileUser, hostilePassword).String() + "@" + hostport +
+		"/feed?room=1&token=" + url.QueryEscape(hostileToken)
+}
+
+// TestNewErrorNeverEchoesAHostileURL: a static URL that does not parse
+// fails in New, and the error holds none of its secrets.
+func TestNewErrorNeverEchoesAHostileURL(t *testing.T) {
+	for name, raw := range map[string]string{
+		"raw secrets":                   hostileRawURL("feed.example"),
+		"slash in the password":         "ws://" + hostileUser + ":Pw0/ss@feed.example/",
+		"question mark in the password": "ws://" + hostileUser + ":Pw0?ret@feed.example",
+		"no host":                       "ws://" + url.UserPassword(hostileUser, hostilePassword).String() + "@/feed?token=" + url.QueryEscape(hostileToken),
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := tether.New[Reading](raw)
+			require.ErrorIs(t, err, transport.ErrBadTarget)
+			var oe *tether.OptionError
+			require.ErrorAs(t, err, &oe)
+			assertNoHostileSecret(t, "the New error", err.Error())
+		})
+	}
+}
+
+// TestConnectAndGiveUpNeverEchoAHostileURL: a URL that cannot be dialled,
+// given as a URL function (so New cannot check it) or as an escaped static
+// URL to a closed port. Neither the Connect error, nor the give-up error
+// (Err), nor a transition cause, nor TraceMermaid, nor the slog output
+// holds a secret.
+func TestConnectAndGiveUpNeverEchoAHostileURL(t *testing.T) {
+	for name, newClient := range map[string]func(t *testing.T, opts ...tether.Option) (*tether.Client[Reading], error){
+		"URL function returning a URL that does not parse": func(_ *testing.T, opts ...tether.Option) (*tether.Client[Reading], error) {
+			return tether.New[Reading](func(context.Context) (string, error) { return hostileRawURL("feed.example"), nil }, opts...)
+		},
+		"URL function returning a slash in the password": func(_ *testing.T, opts ...tether.Option) (*tether.Client[Reading], error) {
+			return tether.New[Reading](func(context.Context) (string, error) { return "ws://" + hostileUser + ":Pw0/ss@feed.example/", nil }, opts...)
+		},
+		"escaped URL to a closed port": func(t *testing.T, opts ...tether.Option) (*tether.Client[Reading], error) {
+			return tether.New[Reading](hostileEscapedURL(closedPort(t)), opts...)
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var logs syncBuffer
+			c, err := newClient(t, tether.WithoutReconnect(), tether.WithAutoConnect(false),
+				tether.WithLogger(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+			require.NoError(t, err)
+			ctx, cancel := context.WithTimeout(context.Background(), deadline)
+			defer cancel()
+			err = c.Connect(ctx)
+			require.Error(t, err)
+			require.NoError(t, c.Close(ctx)) // the trace is complete once Close returns
+			<-c.Done()
+
+			assertNoHostileSecret(t, "the Connect error", err.Error())
+			require.Error(t, c.Err(), "the policy gave up")
+			assertNoHostileSecret(t, "the give-up error", c.Err().Error())
+			for _, tr := range c.Trace() {
+				if tr.Cause != nil {
+					assertNoHostileSecret(t, "a transition cause", tr.Cause.Error())
+				}
+			}
+			assertNoHostileSecret(t, "the trace", c.TraceMermaid())
+			assertNoHostileSecret(t, "the log", logs.String())
+			assert.Contains(t, logs.String(), "dial_failed", "the failure was logged")
+		})
+	}
+}
+
+// TestAmbiguousURLNeverLeaksWhenDialled: "ws://user:12/pass@host/"
+// parses, with "user:12" as the host and "/pass@host/" as the path.
+// Dialling it puts that host, which is the user name and the start of the
+// password, in the dial error: a DNS or connect error names the address,
+// and RedactURL cannot reach it. The URL must be refused before it is
+// dialled, as an '@' after the host (the CLI refuses it): by New for a
+// static URL, by the transport for a URL function.
+func TestAmbiguousURLNeverLeaksWhenDialled(t *testing.T) {
+	const raw = "ws://" + hostileUser + ":12/Pw0@127.0.0.1:1/"
+	for name, target := range map[string]func() (*tether.Client[Reading], error){
+		"static": func() (*tether.Client[Reading], error) {
+			return tether.New[Reading](raw, tether.WithoutReconnect(), tether.WithAutoConnect(false))
+		},
+		"URL function": func() (*tether.Client[Reading], error) {
+			return tether.New[Reading](func(context.Context) (string, error) { return raw, nil },
+				tether.WithoutReconnect(), tether.WithAutoConnect(false))
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, err := target()
+			if err != nil {
+				require.ErrorIs(t, err, transport.ErrBadTarget)
+				assertNoHostileSecret(t, "the New error", err.Error())
+				return
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), deadline)
+			defer cancel()
+			err = c.Connect(ctx)
+			require.Error(t, err)
+			require.NoError(t, c.Close(ctx))
+			<-c.Done()
+			assert.ErrorIs(t, err, transport.ErrBadTarget, "refused, not dialled")
+			assertNoHostileSecret(t, "the Connect error", err.Error())
+			assertNoHostileSecret(t, "the trace", c.TraceMermaid())
+		})
+	}
+}
