@@ -37,6 +37,9 @@ Every message received is printed on standard output, one per line: text as
 it is (indented with -pretty when it is JSON), binary in base64. Transitions,
 scheduled retries and dropped messages are printed on standard error, such as
   [transition] #2 Connecting --dialed--> Open (websocket)
+Output never holds the connection up: when standard output does not keep up
+(a pipe nobody reads), messages beyond an 8 MiB queue are not printed, and
+their number is reported on standard error as [skipped].
 
 Every line of standard input (-stdin, the default) is sent as a text message;
 empty lines are skipped. Lines read while disconnected wait in the outbound

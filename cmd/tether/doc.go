@@ -15,6 +15,13 @@
 //
 //	[transition] #2 Connecting --dialed--> Open (websocket)
 //
+// Both streams are bounded queues drained by a writer goroutine, so output
+// that nobody reads never holds up the connection or an interrupt; what
+// does not fit is counted and reported as [skipped].
+//
+// No argument is printed back: a URL only through transport.RedactURL,
+// other arguments counted or named by their flag.
+//
 // # Exit codes
 //
 // 0 when the command finished as asked (standard input ended, or an interrupt

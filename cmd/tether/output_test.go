@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -159,4 +160,25 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// TestEnvReportsSkippedLinesOfStandardError: lines standard error could
+// not take are counted and reported on it once it catches up.
+func TestEnvReportsSkippedLinesOfStandardError(t *testing.T) {
+	w := newGatedWriter()
+	e := newEnv(nil, io.Discard, w)
+	line := bytes.Repeat([]byte("e"), 2<<20)
+	for range 5 { // the stuck one and three more fill the 8 MiB; the fifth does not fit
+		_, err := e.stderr.Write(line)
+		require.NoError(t, err)
+	}
+	close(w.gate)
+	const want = "[skipped] 1 line of standard error not printed: it did not keep up\n"
+	deadline := time.Now().Add(testTimeout)
+	for !strings.HasSuffix(w.String(), want) { // the report is queued just after the queue drains
+		require.True(t, time.Now().Before(deadline), "the report never came")
+		e.stderr.flush(context.Background(), 0)
+	}
+	assert.Len(t, w.String(), 8<<20+len(want))
+	assert.Equal(t, exitOK, e.finish(context.Background(), exitOK))
 }
