@@ -14,16 +14,15 @@ import (
 )
 
 // gatedWriter blocks every write until the test opens the gate, and
-// reports each write that starts.
+// reports each write that starts; what gets through is kept.
 type gatedWriter struct {
+	*watch
 	started chan struct{}
 	gate    chan struct{}
-	mu      sync.Mutex
-	buf     bytes.Buffer
 }
 
 func newGatedWriter() *gatedWriter {
-	return &gatedWriter{started: make(chan struct{}, 1), gate: make(chan struct{})}
+	return &gatedWriter{watch: newWatch(), started: make(chan struct{}, 1), gate: make(chan struct{})}
 }
 
 func (g *gatedWriter) Write(p []byte) (int, error) {
@@ -32,15 +31,7 @@ func (g *gatedWriter) Write(p []byte) (int, error) {
 	default:
 	}
 	<-g.gate
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.buf.Write(p)
-}
-
-func (g *gatedWriter) String() string {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.buf.String()
+	return g.watch.Write(p)
 }
 
 // TestOutputNeverBlocksAndCountsWhatItDrops: while the stream is stuck,
@@ -109,8 +100,8 @@ func TestOutputReportsAFailedStream(t *testing.T) {
 // TestOutputKeepsRecordsWholeAndInOrder: concurrent writers, one record
 // each, none split or interleaved.
 func TestOutputKeepsRecordsWholeAndInOrder(t *testing.T) {
-	var buf lockedBuffer
-	o := newOutput(&buf, nil)
+	buf := newWatch()
+	o := newOutput(buf, nil)
 	var wg sync.WaitGroup
 	for i := range 8 {
 		wg.Go(func() {
@@ -143,23 +134,6 @@ func TestWithGraceEndsAfterItsParent(t *testing.T) {
 	ctx, cancel = withGrace(context.Background(), exitGrace)
 	cancel()
 	recvWithin(t, ctx.Done(), "the end on cancel")
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // TestEnvReportsSkippedLinesOfStandardError: lines standard error could
