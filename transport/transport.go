@@ -20,12 +20,21 @@ type Target struct {
 
 // Transport dials connections. Implementations are safe for concurrent use:
 // several goroutines may dial at once.
+//
+// Package transport/transporttest checks an implementation of Transport and
+// [Conn] against this contract.
 type Transport interface {
 	// Dial connects to target and completes the handshake. It returns when
 	// the connection is ready for Read and Write, or with an error when ctx
 	// ends, the dial or handshake times out ([ErrTimeout]), or the server
-	// refuses ([*HandshakeError]). A Dial abandoned through ctx leaves
-	// nothing open behind it.
+	// refuses ([*HandshakeError]).
+	//
+	// When ctx ends first (or has ended before the call), Dial returns
+	// promptly, without waiting for the network, with a nil Conn and an
+	// error matching ctx.Err(), and leaves nothing open behind it.
+	//
+	// When target.Subprotocols is not empty, the Conn's Subprotocol is one
+	// of them, or Dial fails with an error matching [ErrSubprotocol].
 	Dial(ctx context.Context, target Target) (Conn, error)
 	// Name is a short stable label such as "websocket" or "polling". It shows
 	// in transitions and logs, so users can tell which transport is in use.
@@ -37,6 +46,11 @@ type Transport interface {
 // Read has one caller at a time (the reader goroutine). Write and Ping may be
 // called from many goroutines at once. Close, Done, Err and Subprotocol may
 // be called from any goroutine at any time.
+//
+// A Conn may have optional methods too, each declared as an interface of
+// this package: [TransportNamer], [Backlogger], [ProgressReporter] and
+// [Wrapper]. Callers find them with a type assertion (or [BacklogOf] and
+// [ProgressOf]) and do without when they are missing.
 type Conn interface {
 	// Read blocks until the next inbound message and returns it. The
 	// payload is borrowed: it stays valid only until the next call to Read,
@@ -45,9 +59,14 @@ type Conn interface {
 	//
 	// Read returns control messages too ([Ping] after the Conn has replied
 	// to it, and [Pong]), so the caller can count every inbound frame as a
-	// sign of life. A peer's close frame ends the Conn: Read then returns a
-	// [*CloseError]. After the Conn has ended, Read returns the same error as
-	// Err. Close unblocks a pending Read.
+	// sign of life. A peer's close frame ends the Conn: Read returns the
+	// messages sent before it, then a [*CloseError] with Remote true and the
+	// peer's code and reason (a transport without close frames reports the
+	// server ending the connection the same way, with Remote true and the
+	// code it maps that ending onto). A connection lost without a close
+	// frame ends with a *CloseError of code [StatusAbnormalClosure]. After
+	// the Conn has ended, Read returns the same error as Err. Close unblocks
+	// a pending Read.
 	//
 	// Only one goroutine may call Read.
 	Read() (Message, error)
@@ -58,7 +77,8 @@ type Conn interface {
 	//
 	// A nil error means the message was accepted: written, or committed to
 	// be written in order after the messages accepted before it. It does not
-	// mean the peer received it.
+	// mean the peer received it. Another type gives an error matching
+	// [ErrUnsupported], and the Conn stays up.
 	//
 	// ctx bounds the caller's wait, never the connection: a ctx that ends
 	// does not fail the Conn, nor the Writes of other callers.
@@ -78,9 +98,11 @@ type Conn interface {
 	// Safe for concurrent use.
 	Write(ctx context.Context, typ MessageType, payload []byte) error
 
-	// Ping sends a ping carrying payload (at most 125 bytes). The peer's Pong
-	// arrives through Read. Transports without control frames return
-	// [ErrUnsupported]; callers then fall back to an application heartbeat.
+	// Ping sends a ping carrying payload (at most 125 bytes; a longer one
+	// gives an error, and the Conn stays up). The peer's Pong, carrying the
+	// same payload, arrives through Read. A transport that cannot tell a live
+	// peer this way returns an error matching [ErrUnsupported], never nil;
+	// callers then fall back to an application heartbeat.
 	//
 	// Safe for concurrent use.
 	Ping(ctx context.Context, payload []byte) error
@@ -94,6 +116,14 @@ type Conn interface {
 	// for example [StatusAbnormalClosure]) aborts instead: no close frame,
 	// no wait, the connection is released at once. Callers abort a peer
 	// that stopped answering, or a connection nobody will use.
+	//
+	// When Close returns, the connection has ended: Done is closed, and Err
+	// reports a [*CloseError] with code and reason and Remote false, unless
+	// the connection ended otherwise first (it had failed, or the peer's
+	// close crossed this one). A pending Read returns with that error. From
+	// then on Write and Ping return errors matching [ErrClosed]. A transport
+	// without a close handshake (HTTP polling) behaves the same, and sends
+	// nothing.
 	Close(code StatusCode, reason string) error
 
 	// Done is closed when the connection has ended, for whatever reason.
@@ -136,6 +166,21 @@ func ReadOwned(c Conn) (Message, error) {
 // mean that the next Read returns without waiting for the network.
 type Backlogger interface {
 	Buffered() bool
+}
+
+// TransportNamer is implemented by a Conn that names the transport that
+// made it, for a composite whose Conns come from different transports:
+// transport/fallback returns Conns of its primary or of its secondary
+// transport, and each names its own ("websocket", "polling") where the
+// composite's [Transport.Name] says "fallback". Callers that label a
+// connection (transitions, logs) ask the Conn first and use the Name of
+// the Transport that dialled it when the Conn has no TransportName.
+//
+// TransportName returns a short stable label, as [Transport.Name] does, the
+// same for the life of the Conn. It is safe from any goroutine and must not
+// block.
+type TransportNamer interface {
+	TransportName() string
 }
 
 // ProgressReporter is implemented by a Conn that reports what its reader is

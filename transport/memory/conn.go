@@ -83,16 +83,24 @@ func (c *conn) send(ctx context.Context, f frame) error {
 // frame, no wait, and the server's end sees [ErrDropped]. Other codes are
 // sent as they are.
 //
+// From the first call on, Write and Ping return [transport.ErrClosed],
+// whether that call closed the Conn or found it ended.
+//
 // Safe from any goroutine, any number of times; calls after the first, and
-// calls once the Conn has ended, return nil and do nothing.
+// calls once the Conn has ended, return nil and do nothing more.
 func (c *conn) Close(code transport.StatusCode, reason string) error {
 	l := c.l
 	l.mu.Lock()
-	if l.clientErr != nil || l.closing != nil {
+	if l.closing != nil {
 		l.mu.Unlock()
 		return nil
 	}
 	ce := &transport.CloseError{Code: code, Reason: reason}
+	l.closing = ce
+	if l.clientErr != nil {
+		l.mu.Unlock()
+		return nil
+	}
 	if !code.Sendable() {
 		// Abort: no close frame, no wait. The server sees a drop.
 		l.toServer.reset()
@@ -100,7 +108,6 @@ func (c *conn) Close(code transport.StatusCode, reason string) error {
 		l.mu.Unlock()
 		return nil
 	}
-	l.closing = ce
 	l.sendClientClose(code, reason)
 	l.ackClientClose()
 	if l.serverClose != nil {
