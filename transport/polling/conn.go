@@ -32,7 +32,7 @@ type conn struct {
 
 	mu          sync.Mutex
 	err         error // how the Conn ended; nil while up
-	local       bool  // ended by Close
+	closed      bool  // Close was called
 	pongWanted  bool
 	pingPayload []byte
 
@@ -76,12 +76,13 @@ func newConn(o *options, r *requester, ep endpoints, proto string, first http.He
 // [*PollError] for a poll refused with 401 or 403, or 1002, 1007 or 1009 for
 // an answer it cannot deliver (wrapping [transport.ErrProtocol],
 // [transport.ErrInvalidUTF8] or [transport.ErrMessageTooLarge]). After Close
-// it returns the local [*transport.CloseError] at once.
+// it returns Err at once: the local [*transport.CloseError], or how the
+// Conn had ended before Close.
 //
 // Only one goroutine may call Read.
 func (c *conn) Read() (transport.Message, error) {
 	for {
-		if local, err := c.state(); local {
+		if closed, err := c.state(); closed {
 			return transport.Message{}, err
 		}
 		if len(c.cur) > 0 {
@@ -135,10 +136,12 @@ func (c *conn) Ping(ctx context.Context, payload []byte) error {
 // returned. Polling has no close handshake, so every code ends the Conn at
 // once, whether [transport.StatusCode.Sendable] or not: Err and Read then
 // report a [*transport.CloseError] with code and reason, Remote false.
-// Nothing is sent to the server.
+// Nothing is sent to the server. From the first call on, Write and Ping
+// return [transport.ErrClosed], also when the Conn had ended before.
 //
-// Safe from any goroutine, any number of times; calls after the first, and
-// calls once the Conn has ended, return nil and change nothing.
+// Safe from any goroutine, any number of times; calls after the first
+// return nil and change nothing, and so do calls once the Conn has ended,
+// but for ErrClosed.
 func (c *conn) Close(code transport.StatusCode, reason string) error {
 	c.end(&transport.CloseError{Code: code, Reason: reason}, true)
 	c.wg.Wait()
@@ -165,33 +168,35 @@ func (c *conn) Err() error {
 func (c *conn) Subprotocol() string { return c.subprotocol }
 
 // end ends the Conn with err unless it has ended, and reports whether this
-// call ended it.
-func (c *conn) end(err error, local bool) bool {
+// call ended it. byClose says Close called it, which counts even when the
+// Conn had ended.
+func (c *conn) end(err error, byClose bool) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.closed = c.closed || byClose
 	if c.err != nil {
 		return false
 	}
-	c.err, c.local = err, local
+	c.err = err
 	c.pongWanted, c.pingPayload = false, nil
 	close(c.done)
 	c.cancel()
 	return true
 }
 
-// state reports whether Close ended the Conn, and how it ended.
-func (c *conn) state() (local bool, err error) {
+// state reports whether Close was called, and how the Conn ended.
+func (c *conn) state() (closed bool, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.local, c.err
+	return c.closed, c.err
 }
 
 // endedErr is what Write and Ping return once the Conn has ended:
 // [transport.ErrClosed] after Close, the Conn's error otherwise. nil while
 // the Conn is up.
 func (c *conn) endedErr() error {
-	local, err := c.state()
-	if local {
+	closed, err := c.state()
+	if closed {
 		return transport.ErrClosed
 	}
 	return err
