@@ -8,8 +8,10 @@ import (
 )
 
 var (
-	_ transport.Wrapper = (*primaryConn)(nil)
-	_ transport.Wrapper = (*secondaryConn)(nil)
+	_ transport.Wrapper        = (*primaryConn)(nil)
+	_ transport.Wrapper        = (*secondaryConn)(nil)
+	_ transport.TransportNamer = (*primaryConn)(nil)
+	_ transport.TransportNamer = (*secondaryConn)(nil)
 )
 
 // primaryConn is a Conn of the primary transport, labelled with its name.
@@ -18,7 +20,8 @@ type primaryConn struct {
 	name string
 }
 
-// TransportName returns the name of the transport that made the Conn.
+// TransportName returns the name of the transport that made the Conn (see
+// [transport.TransportNamer]).
 //
 // Safe from any goroutine.
 func (c *primaryConn) TransportName() string { return c.name }
@@ -60,7 +63,8 @@ func (t *Transport) wrapSecondary(c transport.Conn, target transport.Target) tra
 	return sc
 }
 
-// TransportName returns the name of the transport that made the Conn.
+// TransportName returns the name of the transport that made the Conn (see
+// [transport.TransportNamer]).
 //
 // Safe from any goroutine.
 func (c *secondaryConn) TransportName() string { return c.name }

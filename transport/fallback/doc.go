@@ -56,12 +56,13 @@
 //
 // # Which transport is in use
 //
-// Conns returned by Dial have a TransportName() string method reporting the
-// name of the transport that made them ("websocket", "polling"), which the
-// client's connector uses to label transitions, so traces and diagrams show
-// every switch. [Transport.Active] says where the next Dial goes, and
-// [WithOnSwitch] is told about each switch with its reason: the primary's
-// error for a downgrade, ErrUpgrade for an upgrade.
+// Conns returned by Dial implement [transport.TransportNamer]: their
+// TransportName method reports the name of the transport that made them
+// ("websocket", "polling"), which the client's connector uses to label
+// transitions, so traces and diagrams show every switch. [Transport.Active]
+// says where the next Dial goes, and [WithOnSwitch] is told about each
+// switch with its reason: the primary's error for a downgrade, ErrUpgrade
+// for an upgrade.
 //
 // The Conns also have an Unwrap method ([transport.Wrapper]), so
 // [transport.BacklogOf] and [transport.ProgressOf] find the optional

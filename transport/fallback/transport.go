@@ -77,8 +77,8 @@ func (t *Transport) Active() string {
 // success upgrades and returns that connection; otherwise it dials the
 // secondary and returns its result as it is.
 //
-// The Conn returned has a TransportName() string method naming the
-// transport in use. A Conn of the secondary probes the primary on its own
+// The Conn returned names the transport in use through its TransportName
+// method ([transport.TransportNamer]). A Conn of the secondary probes the primary on its own
 // schedule and ends itself for the upgrade (see the package
 // documentation). When ctx ends, Dial returns its error and counts nothing.
 //
