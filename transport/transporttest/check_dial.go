@@ -2,6 +2,7 @@ package transporttest
 
 import (
 	"context"
+	"reflect"
 	"time"
 
 	"github.com/stretchr/testify/require"
@@ -35,11 +36,17 @@ func (s *suite) requireDialFailed(ch <-chan dialResult, want error, what string)
 	case <-time.After(s.h.Wait):
 		require.FailNow(s.t, "Dial did not return within the wait: "+what)
 	}
-	if r.c != nil {
+	if r.c != nil && !holdsNil(r.c) {
 		s.t.Cleanup(func() { _ = r.c.Close(transport.StatusAbnormalClosure, "") })
 	}
 	require.ErrorIs(s.t, r.err, want, "Dial: %s", what)
-	require.True(s.t, r.c == nil, "Dial returned a Conn with its error: %s", what)
+	require.True(s.t, r.c == nil, "Dial returned a Conn (%T) with its error, want a nil Conn: %s", r.c, what)
+}
+
+// holdsNil reports whether c holds a nil pointer, which is not a nil Conn.
+func holdsNil(c transport.Conn) bool {
+	v := reflect.ValueOf(c)
+	return v.Kind() == reflect.Pointer && v.IsNil()
 }
 
 // checkDialEndedContext: a Dial whose ctx has ended before the call

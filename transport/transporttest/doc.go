@@ -45,7 +45,8 @@
 //   - PeerClose: the server's close comes after the messages sent before
 //     it, as a [*transport.CloseError] with Remote true (and the server's
 //     code and reason, with Capabilities.CloseHandshake); Done closes; Err
-//     and later Reads report the same end; Write fails.
+//     and later Reads report the same end; Write fails, and after a Close
+//     with an error matching [transport.ErrClosed].
 //   - Close: when Close(code, reason) returns, Done is closed and Err
 //     reports that code and reason with Remote false; the server gets them
 //     with a close handshake; a second Close returns nil and changes
