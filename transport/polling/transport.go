@@ -47,7 +47,10 @@ func (t *Transport) Name() string { return "polling" }
 // matching [transport.ErrSubprotocol] when the server selects none of the
 // offered subprotocols, a [*transport.TimeoutError] when the request timeout
 // runs out, and an error wrapping ctx's when ctx ends first. Nothing is left
-// running after a failed Dial.
+// running after a failed Dial. The HTTP client may keep one connection,
+// though: net/http finishes a TCP dial whose request was cancelled and
+// pools the connection for reuse, until the client's idle timeout or its
+// CloseIdleConnections (a client without keep-alives closes it at once).
 //
 // Safe for concurrent use.
 func (t *Transport) Dial(ctx context.Context, target transport.Target) (transport.Conn, error) {
