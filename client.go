@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -221,6 +222,10 @@ func checkURL(raw string) error {
 		return fmt.Errorf("%w: %s has no scheme", transport.ErrBadTarget, transport.RedactURL(raw))
 	case u.Host == "":
 		return fmt.Errorf("%w: %s has no host", transport.ErrBadTarget, transport.RedactURL(raw))
+	case strings.Contains(u.EscapedPath()+u.RawQuery+u.EscapedFragment(), "@"):
+		// ws://user:12/pa@host parses with user:12 as the host: dialing it
+		// would send the user name to DNS and print it in the error.
+		return fmt.Errorf("%w: %s has an '@' after the host, which may end a password (escape a literal one as %%40)", transport.ErrBadTarget, transport.RedactURL(raw))
 	}
 	return nil
 }

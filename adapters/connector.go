@@ -140,6 +140,11 @@ func (c *Connector) Current() *Session {
 	if c.current != nil && !c.current.Closing() {
 		return c.current
 	}
+	if c.pending != nil && c.m.State() == fsm.Open {
+		// Open, and the hooks that make it current have not run yet (a
+		// stream subscriber hears of Open first): it is the open one.
+		return c.pending
+	}
 	return nil
 }
 
@@ -254,7 +259,7 @@ func (c *Connector) dial(ctx context.Context, cancel context.CancelFunc, epoch u
 // transportName asks the connection first, for composites whose connections
 // come from different transports.
 func transportName(tr transport.Transport, conn transport.Conn) string {
-	if n, ok := conn.(interface{ TransportName() string }); ok {
+	if n, ok := conn.(transport.TransportNamer); ok {
 		return n.TransportName()
 	}
 	return tr.Name()

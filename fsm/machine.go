@@ -178,19 +178,22 @@ func (m *Machine) Fire(ctx context.Context, in Input) (Transition, error) {
 // replyPool recycles the one-slot reply channels Fire waits on.
 var replyPool = sync.Pool{New: func() any { return make(chan result, 1) }}
 
-// State returns the current state without waiting for the actor.
+// State returns the current state without waiting for the actor. Inside a
+// hook it is already the transition's To.
 func (m *Machine) State() State { return State(m.state.Load()) }
 
-// Last returns the most recent transition, or the initial snapshot (Seq 0,
-// Idle to Idle) before the first one.
+// Last returns the most recent transition whose hooks have run (so what
+// they set up is in place), or the initial snapshot (Seq 0, Idle to Idle)
+// before the first one.
 func (m *Machine) Last() Transition {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.last
 }
 
-// WaitForStateChange blocks until the state differs from from, and reports
-// true, or until ctx ends, and reports false. It returns at once when the
+// WaitForStateChange blocks until the state differs from from (as Last
+// reports it, once the transition's hooks have run), and reports true, or
+// until ctx ends, and reports false. It returns at once when the
 // state already differs, as gRPC's method of the same name does.
 func (m *Machine) WaitForStateChange(ctx context.Context, from State) bool {
 	for {
@@ -328,13 +331,8 @@ func (m *Machine) apply(in Input) (Transition, error) {
 		Epoch: m.epoch, Time: m.clk.Now(),
 	}
 
+	m.state.Store(uint32(to)) // hooks, and the actor's next input, read it
 	m.mu.Lock()
-	m.last = tr
-	m.state.Store(uint32(to))
-	if m.changed != nil {
-		close(m.changed)
-		m.changed = nil
-	}
 	hooks := m.hooks
 	m.mu.Unlock()
 
@@ -344,8 +342,17 @@ func (m *Machine) apply(in Input) (Transition, error) {
 		}
 	}
 
-	// Subscribers hear of a transition after the hooks have reacted to it.
+	// Everyone else hears of a transition after the hooks have reacted to
+	// it: Last, WaitForStateChange and the subscribers. So a caller that
+	// waited for Open finds the connection set up (its session current,
+	// its subprotocol known). State reads the new state already while the
+	// hooks run.
 	m.mu.Lock()
+	m.last = tr
+	if m.changed != nil {
+		close(m.changed)
+		m.changed = nil
+	}
 	m.published = tr
 	m.subs = publish(m.subs, tr)
 	m.mu.Unlock()

@@ -26,7 +26,11 @@
 // waits for the network (from any goroutine), so a heartbeat can tell a
 // busy reader from a silent peer. A Conn that wraps another one exposes it
 // through [Wrapper], and [BacklogOf] and [ProgressOf] find the
-// implementation along that chain. Callers do without when they find none.
+// implementation along that chain. A Conn of a composite transport (one
+// that picks among others, as fallback does) names the transport that made
+// it with [TransportNamer]. Callers do without when they find none. The
+// conformance suite in transport/transporttest checks a transport against
+// this contract.
 //
 // # Errors
 //

@@ -97,6 +97,7 @@ func TestDialBadURL(t *testing.T) {
 		{"no scheme", "host/x", nil},
 		{"no host", "http:///x", nil},
 		{"malformed", "http://[::1/x?token=secret", nil},
+		{"an @ after the host", "http://user:12/pa@host/x", nil},
 		{"rewrite fails", "ws://host/x", []polling.Option{polling.WithURLRewrite(failing)}},
 	}
 	for _, tc := range cases {
@@ -109,6 +110,10 @@ func TestDialBadURL(t *testing.T) {
 			ue, ok := errors.AsType[*polling.URLError](err)
 			require.True(t, ok)
 			assert.NotContains(t, ue.Error(), "secret")
+			// A URL that cannot be polled as written is final (the default
+			// reconnect policy stops on ErrBadTarget); a failed rewrite may
+			// not be.
+			assert.Equal(t, tc.name != "rewrite fails", errors.Is(err, transport.ErrBadTarget))
 		})
 	}
 }

@@ -45,7 +45,9 @@ func (e *ConfigError) Error() string {
 func (e *ConfigError) Is(target error) bool { return target == ErrInvalidConfig }
 
 // URLError reports a target URL that cannot be polled. URL is redacted with
-// [transport.RedactURL]. It matches [ErrBadURL].
+// [transport.RedactURL]. It matches [ErrBadURL], and, when the URL itself is
+// at fault (no URLRewrite failed), [transport.ErrBadTarget], which the
+// default reconnect policy does not retry.
 type URLError struct {
 	URL    string
 	Reason string
@@ -61,8 +63,11 @@ func (e *URLError) Error() string {
 	return s
 }
 
-// Is reports whether target is [ErrBadURL].
-func (e *URLError) Is(target error) bool { return target == ErrBadURL }
+// Is reports whether target is [ErrBadURL], or [transport.ErrBadTarget] for a
+// URL that cannot be polled as written.
+func (e *URLError) Is(target error) bool {
+	return target == ErrBadURL || (target == transport.ErrBadTarget && e.Err == nil)
+}
 
 func (e *URLError) Unwrap() error { return e.Err }
 

@@ -37,6 +37,10 @@ func (o *options) resolveURLs(raw string) (endpoints, error) {
 	if u.Opaque != "" || u.Hostname() == "" {
 		return bad("missing host", nil)
 	}
+	if strings.Contains(u.EscapedPath()+u.RawQuery+u.EscapedFragment(), "@") {
+		// http://user:12/pa@host parses with user:12 as the host.
+		return bad("an '@' after the host may end a password (escape a literal one as %40)", nil)
+	}
 	u.Fragment, u.RawFragment = "", ""
 	if o.rewrite != nil {
 		cp := *u

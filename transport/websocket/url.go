@@ -30,6 +30,11 @@ func parseTarget(raw string) (u *url.URL, user *url.Userinfo, err error) {
 	if u.Opaque != "" || u.Hostname() == "" {
 		return nil, nil, &URLError{URL: transport.RedactURL(raw), Reason: "missing host"}
 	}
+	if strings.Contains(u.EscapedPath()+u.RawQuery+u.EscapedFragment(), "@") {
+		// ws://user:12/pa@host parses with user:12 as the host: dialing it
+		// would send the user name to DNS and print it in the error.
+		return nil, nil, &URLError{URL: transport.RedactURL(raw), Reason: "an '@' after the host may end a password (escape a literal one as %40)"}
+	}
 	if p := u.Port(); p != "" && !validPort(p) {
 		return nil, nil, &URLError{URL: transport.RedactURL(raw), Reason: "invalid port"}
 	}

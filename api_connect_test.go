@@ -1,0 +1,31 @@
+package tether_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tether-go/tether"
+	"github.com/tether-go/tether/transport/memory"
+)
+
+// TestConnectReturnsAFullySetUpConnection: Subprotocol used to read ""
+// right after a successful Connect in 1 of 2,000 runs (15 of 300 under
+// -race): Connect saw Open before the Open hooks had made the session
+// current. Waiters now hear of a transition after its hooks ran.
+func TestConnectReturnsAFullySetUpConnection(t *testing.T) {
+	srv, err := memory.NewServer(memory.WithAutoAccept(), memory.WithSubprotocols("v2.feed"))
+	require.NoError(t, err)
+	for i := range 300 {
+		c, err := tether.New[string]("memory://feed", tether.WithTransport(srv.Transport()),
+			tether.WithSubprotocols("v2.feed"), tether.WithoutHeartbeat(), tether.WithAutoConnect(false))
+		require.NoError(t, err)
+		ctx, cancel := context.WithTimeout(context.Background(), deadline)
+		require.NoError(t, c.Connect(ctx))
+		require.Equal(t, "v2.feed", c.Subprotocol(), "run %d", i)
+		require.True(t, c.IsConnected())
+		require.NoError(t, c.Close(ctx))
+		cancel()
+	}
+}
