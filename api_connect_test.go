@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tether-go/tether"
+	"github.com/tether-go/tether/transport"
 	"github.com/tether-go/tether/transport/memory"
 )
 
@@ -28,4 +29,24 @@ func TestConnectReturnsAFullySetUpConnection(t *testing.T) {
 		require.NoError(t, c.Close(ctx))
 		cancel()
 	}
+}
+
+// Endpoint is a named string type, as a configuration package may declare.
+type Endpoint string
+
+// TestNamedStringURL: New takes any string type (it used to take only
+// string and a URL function).
+func TestNamedStringURL(t *testing.T) {
+	srv, err := memory.NewServer(memory.WithAutoAccept())
+	require.NoError(t, err)
+	c, err := tether.New[string](Endpoint("memory://feed"), tether.WithTransport(srv.Transport()),
+		tether.WithoutHeartbeat(), tether.WithAutoConnect(false))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	require.NoError(t, c.Connect(ctx))
+	require.NoError(t, c.Close(ctx))
+
+	_, err = tether.New[string](Endpoint("localhost:8080"), tether.WithAutoConnect(false))
+	require.ErrorIs(t, err, transport.ErrBadTarget, "a named string is checked like a string")
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,10 +20,11 @@ import (
 	"github.com/tether-go/tether/transport/websocket"
 )
 
-// URL is what New accepts as a target: a URL, or a function called on every
-// attempt that returns one (to put a fresh token in the query, say).
+// URL is what New accepts as a target: a URL (a string, or any named string
+// type), or a function called on every attempt that returns one (to put a
+// fresh token in the query, say).
 type URL interface {
-	string | func(ctx context.Context) (string, error)
+	~string | func(ctx context.Context) (string, error)
 }
 
 // Client is one long-lived connection that receives messages of type T: the
@@ -193,16 +195,19 @@ func (c *Client[T]) decided(d adapters.Decision) {
 
 func urlProvider[U URL](target U) (func(context.Context) (string, error), error) {
 	switch t := any(target).(type) {
-	case string:
-		if err := checkURL(t); err != nil {
-			return nil, &OptionError{Option: "target", Err: err}
-		}
-		return func(context.Context) (string, error) { return t, nil }, nil
 	case func(context.Context) (string, error):
 		if t == nil {
 			return nil, &OptionError{Option: "target", Err: errors.New("nil URL function")}
 		}
 		return t, nil
+	}
+	// A string, or a named string type (type Endpoint string).
+	if v := reflect.ValueOf(target); v.Kind() == reflect.String {
+		raw := v.String()
+		if err := checkURL(raw); err != nil {
+			return nil, &OptionError{Option: "target", Err: err}
+		}
+		return func(context.Context) (string, error) { return raw, nil }, nil
 	}
 	return nil, &OptionError{Option: "target", Err: errInvalid}
 }
