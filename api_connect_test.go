@@ -50,3 +50,31 @@ func TestNamedStringURL(t *testing.T) {
 	_, err = tether.New[string](Endpoint("localhost:8080"), tether.WithAutoConnect(false))
 	require.ErrorIs(t, err, transport.ErrBadTarget, "a named string is checked like a string")
 }
+
+// TestCloseWithCodeAndReason: Close always sent 1000 with an empty
+// reason; CloseWith chooses both, refuses a code that may not be sent,
+// and only the first close chooses.
+func TestCloseWithCodeAndReason(t *testing.T) {
+	srv, err := memory.NewServer(memory.WithAutoAccept())
+	require.NoError(t, err)
+	c, err := tether.New[string]("memory://feed", tether.WithTransport(srv.Transport()),
+		tether.WithoutHeartbeat(), tether.WithAutoConnect(false))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	require.NoError(t, c.Connect(ctx))
+	sc, err := srv.Accept(ctx)
+	require.NoError(t, err)
+
+	for _, bad := range []transport.StatusCode{0, 1005, 1006, 1015, 2000, 5000} {
+		require.ErrorIs(t, c.CloseWith(ctx, bad, "x"), tether.ErrInvalidCloseCode, "%d", bad)
+	}
+	require.True(t, c.IsConnected(), "a refused code closes nothing")
+
+	require.NoError(t, c.CloseWith(ctx, 4001, "maintenance"))
+	code, reason, ok := sc.CloseReceived()
+	require.True(t, ok, "the server received a close frame")
+	require.Equal(t, transport.StatusCode(4001), code)
+	require.Equal(t, "maintenance", reason)
+	require.NoError(t, c.Close(ctx), "a later Close waits for the same shutdown")
+}

@@ -78,6 +78,8 @@ type Client[T any] struct {
 	trace   []fsm.Transition
 
 	closeOnce sync.Once
+	closeCode transport.StatusCode // of the close frame, chosen by the first Close or CloseWith
+	closeWhy  string
 	stopFlag  atomic.Bool
 	stopping  chan struct{} // closed when shutdown starts
 	closed    chan struct{} // closed when shutdown is complete: Close returns
@@ -323,7 +325,29 @@ func (c *Client[T]) connectError(ctx context.Context) error {
 // and a handler still running may finish after that. Done closes once
 // they have.
 func (c *Client[T]) Close(ctx context.Context) error {
-	c.closeOnce.Do(c.startShutdown)
+	return c.close(ctx, transport.StatusNormalClosure, "")
+}
+
+// CloseWith is Close with the close frame's code and reason: 1001 when the
+// program is going away, an application code (4000-4999, or a registered
+// 3000-3999), or another code an endpoint may send; the reason is cut to
+// the 123 bytes of UTF-8 a close frame holds. A code that may not be sent
+// (1004-1006, 1015, outside 1000-4999) returns an error matching
+// ErrInvalidCloseCode and closes nothing. The first Close or CloseWith
+// chooses the code; later calls wait for the same shutdown.
+func (c *Client[T]) CloseWith(ctx context.Context, code transport.StatusCode, reason string) error {
+	if !code.Sendable() {
+		return fmt.Errorf("%w: %d (use 1000, 1001, or an application code 4000-4999)", ErrInvalidCloseCode, code)
+	}
+	return c.close(ctx, code, reason)
+}
+
+// close starts the shutdown once, with code and reason, and waits for it.
+func (c *Client[T]) close(ctx context.Context, code transport.StatusCode, reason string) error {
+	c.closeOnce.Do(func() {
+		c.closeCode, c.closeWhy = code, transport.CloseReason(reason)
+		c.startShutdown()
+	})
 	select {
 	case <-c.closed:
 		return nil
@@ -350,7 +374,7 @@ func (c *Client[T]) stopped() bool { return c.stopFlag.Load() }
 func (c *Client[T]) shutdown() {
 	bg := context.Background()
 	for st := c.m.State(); st != fsm.Closed; st = c.m.State() {
-		_, err := c.con.Close(bg, transport.StatusNormalClosure, "")
+		_, err := c.con.Close(bg, c.closeCode, c.closeWhy)
 		if errors.Is(err, fsm.ErrMachineClosed) {
 			break
 		}

@@ -33,6 +33,10 @@ var (
 	ErrNoConsumer = errors.New("tether: messages held for a consumer that has not subscribed; reading paused")
 	// ErrCallbackDropped is matched by a *CallbackDropError.
 	ErrCallbackDropped = errors.New("tether: callbacks dropped")
+	// ErrInvalidCloseCode: CloseWith was given a code that may not be
+	// sent in a close frame (1004-1006, 1015, below 1000, 1016-2999, above
+	// 4999).
+	ErrInvalidCloseCode = errors.New("tether: close code may not be sent")
 	// ErrInvalidUTF8 is matched by an *InvalidUTF8Error.
 	ErrInvalidUTF8 = errors.New("tether: text message is not valid UTF-8")
 )
