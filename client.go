@@ -117,8 +117,11 @@ func New[T any, U URL](target U, opts ...Option) (*Client[T], error) {
 	if err != nil {
 		cfg.errs = append(cfg.errs, err)
 	}
-	if cfg.tr == nil {
-		ws, err := websocket.New()
+	switch {
+	case cfg.tr != nil && cfg.tls != nil:
+		cfg.fail("WithTLSConfig", errors.New("cannot be combined with WithTransport: set the TLS configuration on that transport (websocket.WithTLSConfig)"))
+	case cfg.tr == nil:
+		ws, err := websocket.New(websocket.WithTLSConfig(cfg.tls))
 		if err != nil {
 			cfg.fail("WithTransport", err)
 		}

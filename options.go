@@ -2,6 +2,7 @@ package tether
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -57,6 +58,7 @@ type config struct {
 	clk        clock.Clock
 	traceLimit int
 	connectMax time.Duration
+	tls        *tls.Config
 }
 
 func (c *config) fail(option string, err error) {
@@ -249,6 +251,21 @@ func WithTransport(t transport.Transport) Option {
 			c.fail("WithTransport", errInvalid)
 		}
 		c.tr = t
+	})
+}
+
+// WithTLSConfig sets the TLS configuration of the default WebSocket
+// transport, to trust a private CA (RootCAs) or present a client
+// certificate, say; it is cloned. Verification stays on unless the config
+// turns it off. It cannot be combined with WithTransport: configure that
+// transport's TLS instead (websocket.WithTLSConfig).
+func WithTLSConfig(cfg *tls.Config) Option {
+	return optionFunc(func(c *config) {
+		if cfg == nil {
+			c.fail("WithTLSConfig", errInvalid)
+			return
+		}
+		c.tls = cfg.Clone()
 	})
 }
 
