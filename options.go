@@ -121,12 +121,29 @@ func WithAutoConnect(on bool) Option {
 // WithReconnect sets the reconnect policy. Default: policy.Default(),
 // exponential backoff from 1 s by 1.6 to 30 s with equal jitter and the
 // default close-code and HTTP-status rules.
+//
+// A *policy.Policy (from policy.New or policy.Default) is used as it is. A
+// bare strategy (policy.Exponential{...}, policy.Constant, policy.Func, a
+// type of your own) is composed with the default rules, exactly as
+// policy.New(strategy) does, and validated here: a strategy alone used to
+// drop every close-code and HTTP-status rule and Retry-After, and an
+// invalid one failed only at run time. To change the rules, build the
+// policy with policy.New and its options.
 func WithReconnect(p policy.Reconnect) Option {
 	return optionFunc(func(c *config) {
-		if p == nil {
-			c.fail("WithReconnect", errInvalid)
+		switch pp := p.(type) {
+		case nil:
+			c.fail("WithReconnect", errors.New("nil policy (use WithoutReconnect to never reconnect)"))
+		case *policy.Policy:
+			c.reconnect = pp
+		default:
+			composed, err := policy.New(p)
+			if err != nil {
+				c.fail("WithReconnect", err)
+				return
+			}
+			c.reconnect = composed
 		}
-		c.reconnect = p
 	})
 }
 
