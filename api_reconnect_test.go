@@ -8,8 +8,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tether-go/tether"
+	"github.com/tether-go/tether/adapters"
 	"github.com/tether-go/tether/fsm"
 	"github.com/tether-go/tether/policy"
+	"github.com/tether-go/tether/transport"
 )
 
 // TestBareStrategyKeepsTheRules: WithReconnect(policy.Exponential{...})
@@ -35,4 +37,27 @@ func TestBareStrategyIsValidated(t *testing.T) {
 	require.ErrorAs(t, err, &oe)
 	assert.Equal(t, "WithReconnect", oe.Option)
 	assert.ErrorIs(t, err, policy.ErrInvalidConfig)
+}
+
+// TestOptionErrorsSayWhatToFix: "invalid value" named neither the
+// problem nor the fix.
+func TestOptionErrorsSayWhatToFix(t *testing.T) {
+	cases := []struct {
+		opt  tether.Option
+		says string
+	}{
+		{tether.WithSendBuffer(0, 0, adapters.Block), "want at least 1 message and 1 byte"},
+		{tether.WithTraceLimit(0), "want at least 1"},
+		{tether.WithConnectTimeout(-time.Second), "want a positive duration"},
+		{tether.OnMessage(func(int) {}), "func(int)"},
+	}
+	for _, tc := range cases {
+		_, err := tether.New[string]("ws://example.invalid/", tc.opt, tether.WithAutoConnect(false))
+		var oe *tether.OptionError
+		require.ErrorAs(t, err, &oe)
+		assert.Contains(t, err.Error(), tc.says)
+	}
+	_, err := tether.New[string]("localhost:8080", tether.WithAutoConnect(false))
+	require.ErrorIs(t, err, transport.ErrBadTarget)
+	assert.Contains(t, err.Error(), "ws://localhost:8080", "the error shows the URL it wanted")
 }

@@ -105,7 +105,8 @@ func New[T any, U URL](target U, opts ...Option) (*Client[T], error) {
 		if om, ok := o.(onMessageOption); ok {
 			f, ok := om.f.(func(T))
 			if !ok {
-				cfg.fail("OnMessage", errors.New("callback type does not match the client's message type"))
+				cfg.fail("OnMessage", fmt.Errorf("the callback is a %s, and this client's messages need a %s (New[T] decodes into T)",
+					reflect.TypeOf(om.f), reflect.TypeFor[func(T)]()))
 				continue
 			}
 			onMessage = f
@@ -226,6 +227,9 @@ func checkURL(raw string) error {
 	switch {
 	case raw == "":
 		return fmt.Errorf("%w: empty URL", transport.ErrBadTarget)
+	case err == nil && !strings.Contains(raw, "://"):
+		return fmt.Errorf("%w: %s has no ws:// or wss:// before the host (write ws://%s)", transport.ErrBadTarget,
+			transport.RedactURL(raw), transport.RedactURL(raw))
 	case err != nil:
 		return fmt.Errorf("%w: %s does not parse", transport.ErrBadTarget, transport.RedactURL(raw))
 	case u.Scheme == "":

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -68,6 +69,12 @@ func (c *config) fail(option string, err error) {
 // errInvalid is wrapped by option errors that have no richer cause.
 var errInvalid = errors.New("invalid value")
 
+// invalid says what is wrong with a value and what to do instead; it
+// matches errInvalid.
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{errInvalid}, args...)...)
+}
+
 // WithSubprotocols offers subprotocols in preference order. A server that
 // selects none of them fails the dial (transport.ErrSubprotocol).
 func WithSubprotocols(protocols ...string) Option {
@@ -78,7 +85,7 @@ func WithSubprotocols(protocols ...string) Option {
 func WithSubprotocolsFunc(f func(ctx context.Context) ([]string, error)) Option {
 	return optionFunc(func(c *config) {
 		if f == nil {
-			c.fail("WithSubprotocolsFunc", errInvalid)
+			c.fail("WithSubprotocolsFunc", invalid("nil function (use WithSubprotocols for a fixed list)"))
 		}
 		c.subprotocolsFunc = f
 	})
@@ -94,7 +101,7 @@ func WithHeader(h http.Header) Option {
 func WithHeaderFunc(f func(ctx context.Context) (http.Header, error)) Option {
 	return optionFunc(func(c *config) {
 		if f == nil {
-			c.fail("WithHeaderFunc", errInvalid)
+			c.fail("WithHeaderFunc", invalid("nil function (use WithHeader for fixed headers)"))
 		}
 		c.headerFunc = f
 	})
@@ -106,7 +113,7 @@ func WithHeaderFunc(f func(ctx context.Context) (http.Header, error)) Option {
 func WithCredentials(f func(ctx context.Context) (http.Header, error)) Option {
 	return optionFunc(func(c *config) {
 		if f == nil {
-			c.fail("WithCredentials", errInvalid)
+			c.fail("WithCredentials", invalid("nil function"))
 		}
 		c.headerFunc, c.refreshable = f, true
 	})
@@ -158,7 +165,7 @@ func WithReconnectAttempts(attempts int, interval time.Duration) Option {
 			return
 		}
 		if attempts < 1 {
-			c.fail("WithReconnectAttempts", errInvalid)
+			c.fail("WithReconnectAttempts", invalid("attempts %d: want at least 1 (WithoutReconnect never reconnects)", attempts))
 			return
 		}
 		c.reconnect = p
@@ -265,7 +272,7 @@ func OnRTT(f func(time.Duration)) Option {
 func WithTransport(t transport.Transport) Option {
 	return optionFunc(func(c *config) {
 		if t == nil {
-			c.fail("WithTransport", errInvalid)
+			c.fail("WithTransport", invalid("nil transport (leave the option out for the default WebSocket transport)"))
 		}
 		c.tr = t
 	})
@@ -279,7 +286,7 @@ func WithTransport(t transport.Transport) Option {
 func WithTLSConfig(cfg *tls.Config) Option {
 	return optionFunc(func(c *config) {
 		if cfg == nil {
-			c.fail("WithTLSConfig", errInvalid)
+			c.fail("WithTLSConfig", invalid("nil config (leave the option out for the system roots)"))
 			return
 		}
 		c.tls = cfg.Clone()
@@ -291,7 +298,7 @@ func WithTLSConfig(cfg *tls.Config) Option {
 func WithCodec(codec stream.Codec) Option {
 	return optionFunc(func(c *config) {
 		if codec == nil {
-			c.fail("WithCodec", errInvalid)
+			c.fail("WithCodec", invalid("nil codec (leave the option out for stream.JSON)"))
 		}
 		c.codec = codec
 	})
@@ -304,7 +311,7 @@ func WithCodec(codec stream.Codec) Option {
 func WithRouter(r *stream.Router) Option {
 	return optionFunc(func(c *config) {
 		if r == nil {
-			c.fail("WithRouter", errInvalid)
+			c.fail("WithRouter", invalid("nil router"))
 		}
 		c.router = r
 	})
@@ -320,7 +327,7 @@ func WithRouter(r *stream.Router) Option {
 func WithSendBuffer(messages, bytes int, overflow adapters.Overflow) Option {
 	return optionFunc(func(c *config) {
 		if messages < 1 || bytes < 1 || overflow > adapters.Fail {
-			c.fail("WithSendBuffer", errInvalid)
+			c.fail("WithSendBuffer", invalid("messages %d, bytes %d, overflow %v: want at least 1 message and 1 byte, and one of Block, DropOldest, DropNewest, Fail (defaults: %d messages, %d bytes, Block)", messages, bytes, overflow, adapters.DefaultMaxQueued, adapters.DefaultMaxQueuedBytes))
 			return
 		}
 		c.bufMsgs, c.bufBytes, c.overflow = messages, bytes, overflow
@@ -347,7 +354,7 @@ const DefaultHold = 256
 func WithHold(n int) Option {
 	return optionFunc(func(c *config) {
 		if n < 0 {
-			c.fail("WithHold", errInvalid)
+			c.fail("WithHold", invalid("%d: want 0 (hold nothing) or more", n))
 			return
 		}
 		c.hold = n
@@ -365,7 +372,7 @@ func WithLogger(l *slog.Logger) Option {
 func WithClock(clk clock.Clock) Option {
 	return optionFunc(func(c *config) {
 		if clk == nil {
-			c.fail("WithClock", errInvalid)
+			c.fail("WithClock", invalid("nil clock (leave the option out for the real clock)"))
 		}
 		c.clk = clk
 	})
@@ -390,7 +397,7 @@ const DefaultConnectTimeout = 30 * time.Second
 func WithConnectTimeout(d time.Duration) Option {
 	return optionFunc(func(c *config) {
 		if d <= 0 {
-			c.fail("WithConnectTimeout", errInvalid)
+			c.fail("WithConnectTimeout", invalid("%v: want a positive duration (default %v)", d, DefaultConnectTimeout))
 		}
 		c.connectMax = d
 	})
@@ -401,7 +408,7 @@ func WithConnectTimeout(d time.Duration) Option {
 func WithTraceLimit(n int) Option {
 	return optionFunc(func(c *config) {
 		if n < 1 {
-			c.fail("WithTraceLimit", errInvalid)
+			c.fail("WithTraceLimit", invalid("%d: want at least 1 (default 256)", n))
 		}
 		c.traceLimit = n
 	})
