@@ -101,16 +101,19 @@ func TestClientRaisedCloseIsNotRelabelled(t *testing.T) {
 			_ = c.Connect(ctx) // may return the cause if the failure comes first
 			waitState(t, c, fsm.Closed)
 
-			var failure fsm.Transition
+			var failure, end fsm.Transition
 			for tr := range trs.All() {
 				assert.NotEqual(t, fsm.EventHeartbeatTimeout, tr.Event, "the client's own close is not relabelled: %v", tr)
 				if tr.From == fsm.Open {
 					failure = tr
 				}
 				if tr.To == fsm.Closed {
+					end = tr
 					break
 				}
 			}
+			assert.Equal(t, fsm.EventGiveUp, end.Event)
+			assert.Equal(t, uint16(tc.code), end.CloseCode, "the give-up carries the code it gave up on")
 			require.Error(t, failure.Cause, "the connection ended with a cause")
 			code, ok := transport.CloseCode(failure.Cause)
 			require.True(t, ok, "%v", failure.Cause)

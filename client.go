@@ -389,7 +389,14 @@ func (c *Client[T]) shutdown() {
 			c.m.WaitForStateChange(bg, st)
 		}
 	}
-	_ = c.con.WaitBackground(bg)
+	if err := c.con.WaitBackground(bg); err != nil {
+		// A connection attempt ignored its cancelled ctx: say so, and do
+		// not wait for it (it closes what it returns on its own).
+		if l := c.cfg.logger; l != nil {
+			l.Warn("tether: shutdown went on without a connection attempt that ignores its ctx", "error", err)
+		}
+		c.report(err)
+	}
 	_ = c.rec.Wait(bg)
 	_ = c.hb.Wait(bg)
 	_ = c.out.Wait(bg)

@@ -159,3 +159,49 @@ func TestConnectErrorCarriesTheCause(t *testing.T) {
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, c.Err(), error(ce.Last))
 }
+
+// TestCloseDoesNotWaitForADialThatIgnoresItsCtx: a custom transport's Dial
+// that ignores its ctx used to hold Close and Done for as long as it
+// blocked (forever here). Once the attempt is cancelled the client waits
+// for it a short grace only, reports it as abandoned on the error stream,
+// and shuts down; the connection the Dial returns later is closed.
+func TestCloseDoesNotWaitForADialThatIgnoresItsCtx(t *testing.T) {
+	tr := &stubbornTransport{entered: make(chan struct{}, 1), release: make(chan transport.Conn)}
+	c, err := tether.New[string]("ws://example.invalid/", tether.WithTransport(tr),
+		tether.WithoutHeartbeat(), tether.WithoutReconnect())
+	require.NoError(t, err)
+	errs := c.Errors(context.Background())
+	recv(t, tr.entered) // auto-connect: the Dial is blocked
+
+	closed := make(chan error, 1)
+	go func() { closed <- c.Close(context.Background()) }()
+	select {
+	case err := <-closed:
+		require.NoError(t, err)
+	case <-time.After(deadline):
+		tr.release <- &closeRecorder{closed: make(chan struct{})}
+		require.FailNow(t, "Close waited for a Dial that ignores its ctx")
+	}
+	select {
+	case <-c.Done():
+	case <-time.After(deadline):
+		require.FailNow(t, "Done waited for a Dial that ignores its ctx")
+	}
+	assert.Equal(t, fsm.Closed, c.State())
+
+	var abandoned error
+	for e := range errs.All() {
+		if errors.Is(e, adapters.ErrDialAbandoned) {
+			abandoned = e
+		}
+	}
+	require.ErrorIs(t, abandoned, adapters.ErrDialAbandoned, "the abandoned dial is reported")
+
+	late := &closeRecorder{closed: make(chan struct{})}
+	tr.release <- late
+	select {
+	case <-late.closed:
+	case <-time.After(deadline):
+		require.FailNow(t, "the connection returned after the shutdown was not closed")
+	}
+}

@@ -391,8 +391,10 @@ const DefaultConnectTimeout = 30 * time.Second
 // deadlines: a fake clock does not step it), and the attempt fails then
 // with a *transport.TimeoutError (matching transport.ErrTimeout), even if
 // a custom transport's Dial ignores its ctx. The reconnect policy decides
-// what follows, as for any failed dial. (Close still waits for such a Dial
-// to return, as long as the ctx given to Close allows.) Default:
+// what follows, as for any failed dial. Close and Done do not wait for
+// such a Dial beyond adapters.DialAbandonGrace (1 s): the attempt is
+// reported as abandoned (adapters.ErrDialAbandoned, on the error stream
+// and to OnError) and a connection it returns later is closed. Default:
 // DefaultConnectTimeout.
 func WithConnectTimeout(d time.Duration) Option {
 	return optionFunc(func(c *config) {

@@ -47,7 +47,8 @@ type Connector struct {
 	onFlush   func(s *Session)
 	dialLimit time.Duration // bound on one attempt: the target and the Dial; 0 for none
 
-	wg      sync.WaitGroup // dials and close handshakes
+	wg      sync.WaitGroup // close handshakes
+	dials   sync.WaitGroup // connection attempts
 	readers sync.WaitGroup
 	remove  func()
 
@@ -148,8 +149,14 @@ func (c *Connector) Current() *Session {
 	return nil
 }
 
-// Wait blocks until every goroutine the connector started has returned, or
-// ctx ends. Call it after the machine reached Closed.
+// DialAbandonGrace is how long, in real time, WaitBackground waits for a
+// connection attempt after the machine reached Closed (which cancels it).
+// A transport's Dial that honours its ctx returns well within it.
+const DialAbandonGrace = time.Second
+
+// Wait blocks until the close goroutines and the readers have returned, or
+// ctx ends. Call it after the machine reached Closed and WaitBackground
+// returned.
 func (c *Connector) Wait(ctx context.Context) error {
 	if err := waitGroup(ctx, &c.wg); err != nil {
 		return err
@@ -161,8 +168,23 @@ func (c *Connector) Wait(ctx context.Context) error {
 // or ctx ends; readers may still be running. A reader returns once its
 // connection has ended and the handlers it is calling have returned: a
 // client closing from inside a handler waits here, not for itself.
+//
+// Call it after the machine reached Closed, which cancels the attempt in
+// progress. An attempt that has not returned DialAbandonGrace later (its
+// Dial ignores its ctx) is not waited for: WaitBackground returns an error
+// matching ErrDialAbandoned, and a connection the attempt returns later is
+// closed by its own goroutine.
 func (c *Connector) WaitBackground(ctx context.Context) error {
-	return waitGroup(ctx, &c.wg)
+	grace, cancel := context.WithTimeout(ctx, DialAbandonGrace)
+	defer cancel()
+	err := waitGroup(grace, &c.dials)
+	if err != nil && ctx.Err() == nil {
+		err = ErrDialAbandoned
+	}
+	if werr := waitGroup(ctx, &c.wg); werr != nil {
+		return werr
+	}
+	return err
 }
 
 // Detach removes the connector's hook from the machine.
@@ -196,7 +218,7 @@ func (c *Connector) startDial(epoch uint64) {
 	c.mu.Lock()
 	c.dialCancel = cancel
 	c.mu.Unlock()
-	c.wg.Go(func() { c.dial(ctx, cancel, epoch) })
+	c.dials.Go(func() { c.dial(ctx, cancel, epoch) })
 }
 
 func (c *Connector) dial(ctx context.Context, cancel context.CancelFunc, epoch uint64) {

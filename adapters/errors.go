@@ -18,6 +18,13 @@ var (
 	// Configure an application-message heartbeat for such a transport,
 	// or none.
 	ErrCannotPing = errors.New("tether: heartbeat: the transport cannot send pings; this connection is not probed (use an application-message heartbeat)")
+	// ErrDialAbandoned is reported when the client shut down while a
+	// connection attempt was still running and the attempt did not return
+	// within DialAbandonGrace of being cancelled: a transport's Dial (or a
+	// credentials, header or URL function) that ignores its ctx. The
+	// shutdown does not wait for it; a connection it returns later is
+	// closed.
+	ErrDialAbandoned = errors.New("tether: shutdown did not wait for a connection attempt that ignored its cancelled ctx")
 	// ErrReconnectRequested is the cause of the drop made by Reconnect
 	// while a connection was open.
 	ErrReconnectRequested = errors.New("tether: reconnect requested")

@@ -182,7 +182,8 @@ func (r *Reconnect) waiting(tr fsm.Transition) (fsm.Input, bool) {
 		r.onDecision(Decision{Context: rc, Decision: d})
 	}
 	if d.Stop {
-		return fsm.Input{Event: fsm.EventGiveUp, Cause: d.Reason}, true
+		// The give-up carries the close code of the connection it ends on.
+		return fsm.Input{Event: fsm.EventGiveUp, Cause: d.Reason, CloseCode: tr.CloseCode}, true
 	}
 	r.streak = r.streak.Retrying(d.Delay)
 	retry := fsm.Input{Event: fsm.EventRetry, Attempt: rc.Attempt, Epoch: tr.Epoch}
