@@ -121,6 +121,7 @@ func (d *dropTally) flush() {
 // error stream (unless the drops are the error stream's own, which would
 // feed on themselves) and to OnError.
 func (c *Client[T]) reportDrop(e *SubscriberDropError) {
+	c.stats.subDrops.Add(e.Count)
 	if l := c.cfg.logger; l != nil {
 		l.Warn("tether subscriber dropped values", "stream", e.Stream, "subscriber", e.Subscriber.String(),
 			"count", e.Count, "err", error(e))

@@ -35,6 +35,7 @@ func OnRaw(f func(msg transport.Message)) Option {
 
 // inbound handles one data message on the reader goroutine.
 func (c *Client[T]) inbound(_ *adapters.Session, msg transport.Message) {
+	c.stats.read(len(msg.Payload))
 	if g := c.gate.Load(); g != nil {
 		select {
 		case <-*g: // OnOpen first
@@ -87,6 +88,7 @@ func (c *Client[T]) inbound(_ *adapters.Session, msg transport.Message) {
 // flush hands the burst gathered by inbound to the subscribers, on the
 // reader goroutine, once the connection has nothing more buffered.
 func (c *Client[T]) flush(*adapters.Session) {
+	c.stats.publishIn()
 	if c.lastGood != nil {
 		c.latestMu.Lock()
 		c.latestRaw = append(c.latestRaw[:0], c.lastGood...)
@@ -153,6 +155,7 @@ func (c *Client[T]) Latest() (T, bool) {
 // possibly lost goes to OnDrop here, and to the error stream and the
 // logger with the others its connection left unconfirmed (see lost).
 func (c *Client[T]) dropped(d adapters.Drop) {
+	c.stats.dropped(d)
 	if f := c.cfg.onDrop; f != nil {
 		// On the callbacks' goroutine: the outbox reports from Send and
 		// from the machine's hooks, where a Close made by f would wait

@@ -66,5 +66,9 @@ func (c *Client[T]) SendID(ctx context.Context, v any) (uint64, error) {
 	if typ == transport.Text && !utf8.Valid(payload) {
 		return 0, invalidUTF8(payload)
 	}
-	return c.out.Send(ctx, typ, payload, v)
+	id, err := c.out.Send(ctx, typ, payload, v)
+	if err == nil {
+		c.stats.sent(len(payload))
+	}
+	return id, err
 }

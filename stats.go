@@ -1,0 +1,239 @@
+package tether
+
+import (
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tether-go/tether/adapters"
+	"github.com/tether-go/tether/clock"
+	"github.com/tether-go/tether/fsm"
+)
+
+// Stats is a snapshot of what a client has counted since New, for an
+// inspector page or a metrics exporter. Counters only grow. Reading them
+// costs a few atomic loads; counting them costs the client no allocation and
+// no lock on the message paths.
+type Stats struct {
+	// MessagesIn and BytesIn count the data messages read from the
+	// client's connections and their payload bytes. A burst of messages is
+	// counted once the reader has handed it on, so a message may show up a
+	// moment after it was read.
+	MessagesIn, BytesIn uint64
+	// MessagesOut and BytesOut count the messages Send accepted (it
+	// returned nil) and their payload bytes: written at once or queued.
+	MessagesOut, BytesOut uint64
+	// DropsBufferFull, DropsTooLarge and DropsClosed count the outbound
+	// messages reported dropped (OnDrop, *DropError) because the outbound
+	// buffer was full, the message was too large to queue, or the client
+	// closed with it queued.
+	DropsBufferFull, DropsTooLarge, DropsClosed uint64
+	// PossiblyLost counts the outbound messages written to a connection
+	// that failed before the peer confirmed them (ErrPossiblyLost).
+	PossiblyLost uint64
+	// SubscriberDrops counts the values that subscribers with a dropping
+	// overflow policy lost (*SubscriberDropError), on all three streams.
+	SubscriberDrops uint64
+	// Reconnects counts the reconnect attempts started: the retry
+	// transitions.
+	Reconnects uint64
+	// RTT is the latest heartbeat round trip, 0 before the first, and
+	// RTTSamples how many round trips were measured.
+	RTT        time.Duration
+	RTTSamples uint64
+	// NextRetry is the reconnect the policy scheduled, while the client is
+	// Waiting for it, and NextRetryAt when it is due (on the client's
+	// clock). Both are zero in every other state.
+	NextRetry   Retry
+	NextRetryAt time.Time
+}
+
+// Drops returns every outbound message reported dropped or possibly lost,
+// and every value a dropping subscriber lost.
+func (s Stats) Drops() uint64 {
+	return s.DropsBufferFull + s.DropsTooLarge + s.DropsClosed + s.PossiblyLost + s.SubscriberDrops
+}
+
+// Watcher receives the client's rare events as they happen, for a metrics
+// exporter that records each one (a histogram of round trips, say). Each
+// function may be nil. They run on the client's goroutines and must return
+// quickly without blocking and without calling back into the client.
+type Watcher struct {
+	// RTT is called with every heartbeat round trip, on the goroutine
+	// that read the answer.
+	RTT func(time.Duration)
+	// Retry is called every time the reconnect policy schedules an attempt,
+	// on the machine's actor.
+	Retry func(Retry)
+}
+
+// Stats returns what the client has counted so far.
+func (c *Client[T]) Stats() Stats {
+	s := &c.stats
+	st := Stats{
+		MessagesIn:      s.msgsIn.Load(),
+		BytesIn:         s.bytesIn.Load(),
+		MessagesOut:     s.msgsOut.Load(),
+		BytesOut:        s.bytesOut.Load(),
+		DropsBufferFull: s.dropFull.Load(),
+		DropsTooLarge:   s.dropLarge.Load(),
+		DropsClosed:     s.dropClosed.Load(),
+		PossiblyLost:    s.lost.Load(),
+		SubscriberDrops: s.subDrops.Load(),
+		Reconnects:      s.retries.Load(),
+		RTT:             c.hb.RTT(),
+		RTTSamples:      s.rtts.Load(),
+	}
+	s.mu.Lock()
+	st.NextRetry, st.NextRetryAt = s.next, s.nextAt
+	s.mu.Unlock()
+	return st
+}
+
+// Watch registers w until the returned function is called (it is
+// idempotent). A client with no watcher pays one atomic load per round trip
+// and per reconnect decision.
+func (c *Client[T]) Watch(w Watcher) (stop func()) {
+	s := &c.stats
+	p := &w
+	s.mu.Lock()
+	s.setWatchers(append(s.watcherList(), p))
+	s.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			var keep []*Watcher
+			for _, x := range s.watcherList() {
+				if x != p {
+					keep = append(keep, x)
+				}
+			}
+			s.setWatchers(keep)
+		})
+	}
+}
+
+// clientStats holds the counters behind Stats. The reader's counts are kept
+// in plain fields while a burst is read and published with one atomic add
+// per burst; the groups written by different goroutines sit on separate
+// cache lines.
+type clientStats struct {
+	// The reader's own: one reader at a time, the next starts after the
+	// previous ended.
+	burstMsgs, burstBytes uint64
+	msgsIn, bytesIn       atomic.Uint64
+	_                     [64]byte
+
+	msgsOut, bytesOut atomic.Uint64 // Send, any goroutine
+	_                 [64]byte
+
+	dropFull, dropLarge, dropClosed, lost, subDrops atomic.Uint64
+	retries, rtts                                   atomic.Uint64
+	watchers                                        atomic.Pointer[[]*Watcher]
+
+	mu     sync.Mutex // guards next, nextAt and changes to watchers
+	next   Retry
+	nextAt time.Time
+}
+
+func (s *clientStats) watcherList() []*Watcher {
+	if p := s.watchers.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// setWatchers replaces the list (copy on write); s.mu is held.
+func (s *clientStats) setWatchers(ws []*Watcher) {
+	if len(ws) == 0 {
+		s.watchers.Store(nil)
+		return
+	}
+	s.watchers.Store(&ws)
+}
+
+// read counts one data message; the reader goroutine only.
+func (s *clientStats) read(size int) {
+	s.burstMsgs++
+	s.burstBytes += uint64(size)
+}
+
+// publishIn makes the reader's counts visible; the reader goroutine only,
+// once per burst.
+func (s *clientStats) publishIn() {
+	if s.burstMsgs == 0 {
+		return
+	}
+	s.msgsIn.Add(s.burstMsgs)
+	s.bytesIn.Add(s.burstBytes)
+	s.burstMsgs, s.burstBytes = 0, 0
+}
+
+// sent counts a message Send accepted.
+func (s *clientStats) sent(size int) {
+	s.msgsOut.Add(1)
+	s.bytesOut.Add(uint64(size))
+}
+
+// dropped counts an outbound drop by its reason.
+func (s *clientStats) dropped(d adapters.Drop) {
+	switch {
+	case errors.Is(d.Reason, adapters.ErrPossiblyLost):
+		s.lost.Add(1)
+	case errors.Is(d.Reason, adapters.ErrBufferFull):
+		s.dropFull.Add(1)
+	case errors.Is(d.Reason, adapters.ErrTooLargeToQueue):
+		s.dropLarge.Add(1)
+	default:
+		s.dropClosed.Add(1)
+	}
+}
+
+// rttHook returns the heartbeat's round-trip hook: it counts the sample,
+// tells the watchers and calls user (OnRTT), when set.
+func (s *clientStats) rttHook(user func(time.Duration)) func(time.Duration) {
+	return func(d time.Duration) {
+		s.rtts.Add(1)
+		for _, w := range s.watcherList() {
+			if w.RTT != nil {
+				w.RTT(d)
+			}
+		}
+		if user != nil {
+			user(d)
+		}
+	}
+}
+
+// transition is a machine hook: it counts retries and forgets the
+// scheduled retry once the client has left Waiting.
+func (s *clientStats) transition(tr fsm.Transition) (fsm.Input, bool) {
+	if tr.Event == fsm.EventRetry {
+		s.retries.Add(1)
+	}
+	if tr.From == fsm.Waiting {
+		s.mu.Lock()
+		s.next, s.nextAt = Retry{}, time.Time{}
+		s.mu.Unlock()
+	}
+	return fsm.Input{}, false
+}
+
+// decided records a reconnect the policy scheduled; on the actor.
+func (s *clientStats) decided(clk clock.Clock, d adapters.Decision) {
+	if d.Decision.Stop {
+		return
+	}
+	r := Retry{Attempt: d.Context.Attempt, Delay: d.Decision.Delay, Cause: d.Context.Err}
+	s.mu.Lock()
+	s.next, s.nextAt = r, clock.OrReal(clk).Now().Add(r.Delay)
+	s.mu.Unlock()
+	for _, w := range s.watcherList() {
+		if w.Retry != nil {
+			w.Retry(r)
+		}
+	}
+}
