@@ -28,8 +28,9 @@
 //
 // Streams, each subscription with its own bounded queue and overflow policy:
 // [Client.Messages], [Client.Errors] and [Client.Transitions] as channels or
-// iterators, and [Client.ObserveMessages], [Client.ObserveErrors] and
-// [Client.ObserveTransitions] as rxgo Observables.
+// iterators; package github.com/tether-go/tether/rx reads each of them as
+// an rxgo Observable (rx.Messages, rx.Errors, rx.Transitions), so a program
+// without Rx does not link rxgo.
 //
 // Callbacks, run in order on one goroutine and never under a lock:
 // [OnOpen], [OnClose], [OnError], [OnTransition], [OnRetry]; [OnMessage] runs

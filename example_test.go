@@ -7,7 +7,6 @@ import (
 
 	"github.com/tether-go/tether"
 	"github.com/tether-go/tether/fsm"
-	"github.com/tether-go/tether/stream"
 	"github.com/tether-go/tether/transport"
 	"github.com/tether-go/tether/transport/memory"
 )
@@ -87,40 +86,6 @@ func ExampleClient_Transitions() {
 	// Connecting -> Open on dialed
 	// Open -> Closing on close
 	// Closing -> Closed on closed
-}
-
-// A Rx pipeline over typed messages: filter, map, buffer.
-func ExampleClient_ObserveMessages() {
-	srv, _ := memory.NewServer(memory.WithAutoAccept())
-	c, _ := tether.New[Price]("memory://prices",
-		tether.WithTransport(srv.Transport()), tether.WithAutoConnect(false))
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	defer c.Close(context.Background())
-
-	batches := c.ObserveMessages(ctx, stream.WithOverflow(stream.Block)).
-		Filter(func(v any) bool { return v.(Price).Symbol == "ACME" }).
-		Map(func(_ context.Context, v any) (any, error) { return v.(Price).Price, nil }).
-		BufferWithCount(2)
-
-	_ = c.Connect(ctx)
-	sc, _ := srv.Accept(ctx)
-	for _, m := range []string{
-		`{"symbol":"ACME","price":1}`, `{"symbol":"INIT","price":99}`,
-		`{"symbol":"ACME","price":2}`, `{"symbol":"ACME","price":3}`, `{"symbol":"ACME","price":4}`,
-	} {
-		_ = sc.Send(ctx, transport.Text, []byte(m))
-	}
-	n := 0
-	for item := range batches.Observe() {
-		fmt.Println(item.V)
-		if n++; n == 2 {
-			break
-		}
-	}
-	// Output:
-	// [1 2]
-	// [3 4]
 }
 
 func ExampleClient_WaitForStateChange() {

@@ -25,6 +25,7 @@ import (
 
 	"github.com/tether-go/tether"
 	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/rx"
 	"github.com/tether-go/tether/stream"
 	"github.com/tether-go/tether/tethertest"
 	"github.com/tether-go/tether/transport"
@@ -58,9 +59,9 @@ func TestLosslessByDefault(t *testing.T) {
 					}
 				}
 			}},
-		{name: "ObserveMessages", payload: reading,
+		{name: "rx.Messages", payload: reading,
 			values: func(ctx context.Context, c *tether.Client[Reading]) iter.Seq[int] {
-				items := c.ObserveMessages(ctx).Observe()
+				items := rx.Messages(ctx, c).Observe()
 				return func(yield func(int) bool) {
 					for item := range items {
 						v := -1

@@ -340,7 +340,7 @@ const DefaultHold = 256
 
 // WithHold sets how many messages the client holds for its first consumer
 // when they arrive before anything consumes them (no Messages or
-// ObserveMessages subscriber, OnMessage, OnRaw or router yet): a server
+// rx.Messages subscriber, OnMessage, OnRaw or router yet): a server
 // that greets or sends a snapshot on connect loses nothing to a program
 // that subscribes just after New. The first subscriber receives the held
 // messages first, in order. With n held, the reader stops reading until a

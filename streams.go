@@ -3,8 +3,6 @@ package tether
 import (
 	"context"
 
-	"github.com/reactivex/rxgo/v2"
-
 	"github.com/tether-go/tether/fsm"
 	"github.com/tether-go/tether/stream"
 )
@@ -18,7 +16,12 @@ import (
 // counted (Dropped), and reported as a *SubscriberDropError on the error
 // stream, to OnError and to the logger, aggregated per second.
 //
-// The first subscriber ever (of Messages or ObserveMessages) also receives
+// Each of Messages, Errors and Transitions can be read as an rxgo
+// Observable through package github.com/tether-go/tether/rx, which is
+// separate so that programs without Rx do not link rxgo.
+//
+// The first subscriber ever (of Messages, or of rx.Messages, which
+// subscribes through it) also receives
 // the messages held for it (see WithHold), ahead of the rest. A later one
 // receives what the reader hands over after it subscribed. Each subscriber
 // owns the values it receives. Close the subscription, or end ctx, to free
@@ -42,24 +45,4 @@ func (c *Client[T]) Errors(ctx context.Context, opts ...stream.SubOption) *strea
 // Options as for Messages.
 func (c *Client[T]) Transitions(ctx context.Context, opts ...stream.SubOption) *stream.Subscription[fsm.Transition] {
 	return c.transitions.Subscribe(ctx, opts...)
-}
-
-// ObserveMessages returns an rxgo Observable of decoded messages, backed by
-// its own subscription (options as for Messages). Two observables never
-// split items. End ctx to free it.
-func (c *Client[T]) ObserveMessages(ctx context.Context, opts ...stream.SubOption) rxgo.Observable {
-	return firstConsumer(c, opts, func(opts []stream.SubOption) rxgo.Observable {
-		return c.messages.Observable(ctx, opts...)
-	})
-}
-
-// ObserveErrors returns an rxgo Observable of the error stream.
-func (c *Client[T]) ObserveErrors(ctx context.Context, opts ...stream.SubOption) rxgo.Observable {
-	return c.errs.Observable(ctx, opts...)
-}
-
-// ObserveTransitions returns an rxgo Observable of transitions, starting
-// with the latest one.
-func (c *Client[T]) ObserveTransitions(ctx context.Context, opts ...stream.SubOption) rxgo.Observable {
-	return c.transitions.Observable(ctx, opts...)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/reactivex/rxgo/v2"
 
 	"github.com/tether-go/tether"
+	"github.com/tether-go/tether/rx"
 	"github.com/tether-go/tether/stream"
 	"github.com/tether-go/tether/transport"
 	tws "github.com/tether-go/tether/transport/websocket"
@@ -228,7 +229,7 @@ func (s *clientChanSession) close() {
 	closeDefaultClient(s.c, s.rec)
 }
 
-// tether-rx: ObserveMessages, read with Observe: each item is an rxgo.Item
+// tether-rx: rx.Messages, read with Observe: each item is an rxgo.Item
 // boxing the payload.
 
 type clientRxSession struct {
@@ -246,7 +247,7 @@ func openClientRx(ctx context.Context, url string, size int) (session, error) {
 		return nil, err
 	}
 	octx, cancel := context.WithCancel(context.Background())
-	obs := c.ObserveMessages(octx)
+	obs := rx.Messages(octx, c)
 	return &clientRxSession{c: c, rec: rec, cancel: cancel, items: obs.Observe(), size: size}, nil
 }
 

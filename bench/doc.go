@@ -14,7 +14,7 @@
 //     drop the connection at close): -raw with OnRaw (borrowed payload, on
 //     the reader goroutine), -all with the README's loop over
 //     Messages(ctx).All(), -chan from Messages(ctx).C(), -onmessage with
-//     OnMessage, -rx through ObserveMessages. raw-gobwas-owned is the raw
+//     OnMessage, -rx through rx.Messages. raw-gobwas-owned is the raw
 //     loop plus a copy of each message into memory of its own: the least
 //     any consumer that owns its bytes pays.
 //   - BenchmarkSend/goroutines=G/impl=I: 64-byte messages written by G

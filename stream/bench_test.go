@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tether-go/tether/internal/chantest"
 	"github.com/tether-go/tether/stream"
 )
 
@@ -13,18 +14,6 @@ import (
 type tick struct {
 	Seq   uint64
 	Price float64
-}
-
-// consume drains ch on a goroutine and returns a channel closed when ch is
-// closed.
-func consume[T any](ch <-chan T) <-chan struct{} {
-	done := make(chan struct{})
-	go func() {
-		for range ch {
-		}
-		close(done)
-	}()
-	return done
 }
 
 // consumeAll drains s with an All loop on a goroutine and returns a channel
@@ -43,7 +32,7 @@ func consumeAll[T any](s *stream.Subscription[T]) <-chan struct{} {
 // two goroutines, with nothing around it.
 func BenchmarkChannelHandOff(b *testing.B) {
 	ch := make(chan tick, stream.DefaultBuffer)
-	done := consume(ch)
+	done := chantest.Consume(ch)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
@@ -58,7 +47,7 @@ func benchmarkPublish(b *testing.B, subscribers int) {
 	var done []<-chan struct{}
 	for range subscribers {
 		s := h.Subscribe(context.Background(), stream.WithOverflow(stream.Block))
-		done = append(done, consume(s.C()))
+		done = append(done, chantest.Consume(s.C()))
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -122,41 +111,6 @@ func BenchmarkPublishDropOldestFull(b *testing.B) {
 	}
 	b.StopTimer()
 	h.Close()
-}
-
-// BenchmarkPublishRxObserve publishes to an Rx subscriber read with an
-// Observe loop.
-func BenchmarkPublishRxObserve(b *testing.B) {
-	h := stream.NewHub[tick]()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := consume(h.Observable(ctx, stream.WithOverflow(stream.Block)).Observe())
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := range b.N {
-		h.Publish(tick{Seq: uint64(i)})
-	}
-	h.Close()
-	<-done
-}
-
-// BenchmarkPublishRxMapForEach publishes through FromChannel, Map and
-// ForEach.
-func BenchmarkPublishRxMapForEach(b *testing.B) {
-	h := stream.NewHub[tick]()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var sum uint64
-	done := h.Observable(ctx, stream.WithOverflow(stream.Block)).
-		Map(func(_ context.Context, v any) (any, error) { return v.(tick).Seq, nil }).
-		ForEach(func(v any) { sum += v.(uint64) }, func(error) {}, func() {})
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := range b.N {
-		h.Publish(tick{Seq: uint64(i)})
-	}
-	h.Close()
-	<-done
 }
 
 // TestPublishDoesNotAllocate holds the zero-allocation promise for channel

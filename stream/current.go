@@ -6,8 +6,8 @@ import (
 )
 
 // WithCurrent makes the hub keep a current value, starting with v: every
-// Publish replaces it, and every new subscriber (Subscribe, Observable,
-// All) receives it first, then every value published after it. The hand-over
+// Publish replaces it, and every new subscriber (Subscribe, All, a
+// Via) receives it first, then every value published after it. The hand-over
 // is atomic: a value published while a subscriber joins reaches it either
 // as its current value or as a published one, never both and never
 // neither. This is the stream of a state (a connection's latest

@@ -1,6 +1,7 @@
 // Package stream is tether's hot path for everything a connection emits:
 // a fan-out [Hub] with a bounded queue and an explicit overflow policy per
-// subscriber, channel, iterator and rxgo views of it, codecs that turn
+// subscriber, channel and iterator views of it (and, through [Via], the
+// rxgo views of package rx), codecs that turn
 // payloads into typed values, and a [Router] that sends envelopes
 // {type, data, timestamp} to typed handlers and typed streams.
 //
@@ -22,8 +23,9 @@
 // [Hub.PublishEach] queues a whole batch the same way. [Subscription.C]
 // turns it into a buffered channel (values already queued move into it,
 // in order), for a reader that selects on it beside other channels; every
-// value then costs a channel send and receive. An Rx view ([Hub.Observable])
-// is a channel from the start. No goroutine ever waits while holding a
+// value then costs a channel send and receive. A subscriber made with a
+// [Via] (an Rx view of package rx) is a channel of the adapter's item type
+// from the start. No goroutine ever waits while holding a
 // queue's lock, and a channel is closed only once no publisher is sending
 // on it, so a send on a closed channel cannot happen, whichever goroutine
 // closes.
@@ -73,26 +75,13 @@
 //   - [Subscription.C], a channel: select on it beside other channels.
 //   - [Subscription.All] and [Hub.All], iterators: range over them; Hub.All
 //     subscribes for the loop and unsubscribes when it ends.
-//   - [Hub.Observable], an rxgo Observable: Map, Filter, BufferWithCount,
-//     Debounce and the rest of rxgo's operators.
+//   - rx.Observe (package github.com/tether-go/tether/rx), an rxgo
+//     Observable: Map, Filter, BufferWithCount, Debounce and the rest of
+//     rxgo's operators.
 //
-// # Why Rx is a view, not the pipe
-//
-// rxgo v2.5.0 cannot carry the hot path: FromChannel is cold (two observers
-// of one Observable split the items), the published (connectable) form
-// blocks every observer behind the slowest, ignores a cancelled context
-// while blocked and leaks its producer, ForEach ignores its own
-// WithContext, and FromEventSource holds a lock after its context ends.
-// Each operator also costs a goroutine hop and an interface box per item.
-//
-// So the fan-out is this package's own, and each call to [Hub.Observable]
-// makes a separate subscriber whose queue is a chan rxgo.Item, wrapped with
-// rxgo.FromChannel(queue, rxgo.WithContext(ctx)). Two Observables never
-// split items; a slow pipeline only affects itself, under its own overflow
-// policy; cancelling ctx frees the subscriber and stops rxgo's operator
-// goroutines. This package never uses WithPublishStrategy, Connect or
-// FromEventSource. Build one pipeline per Observable: observing one
-// Observable twice would split its items, as FromChannel does.
+// This package does not import rxgo. A [Via] is how an adapter like package
+// rx gets a subscriber whose queue is a channel of its own item type
+// (rxgo.Item), which rxgo reads directly, with no goroutine in between.
 //
 // # Codecs and typed messages
 //

@@ -39,11 +39,11 @@ var (
 	ErrInvalidUTF8 = errors.New("tether/stream: text is not valid UTF-8")
 )
 
-// ConfigError reports an option value that [Hub.Subscribe],
-// [Hub.Observable] or [NewHub] refused. It matches [ErrInvalidConfig] with
-// errors.Is. A refused subscription is returned already closed, with the
-// ConfigError as its [Subscription.Err]; a refused Observable emits it as
-// its only item.
+// ConfigError reports an option value that [Hub.Subscribe] or [NewHub]
+// refused. It matches [ErrInvalidConfig] with errors.Is. A refused
+// subscription is returned already closed, with the ConfigError as its
+// [Subscription.Err]; the channel of a refused [Via] (an Rx view) holds it
+// as its only item.
 type ConfigError struct {
 	// Option names the option, for example "WithBuffer".
 	Option string

@@ -63,40 +63,6 @@ type price struct {
 	Value  float64 `json:"value"`
 }
 
-// An Rx pipeline over typed messages: the router decodes each envelope into
-// a Message[price] and publishes it on the "price" hub; the Observable keeps
-// the EUR prices, maps each to its value and buffers them in pairs.
-func ExampleHub_Observable() {
-	router := stream.NewRouter()
-	prices := stream.Route[price](router, "price")
-
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	pairs := prices.Observable(ctx, stream.WithOverflow(stream.Block)).
-		Filter(func(v any) bool { return v.(stream.Message[price]).Data.Symbol == "EUR" }).
-		Map(func(_ context.Context, v any) (any, error) { return v.(stream.Message[price]).Data.Value, nil }).
-		BufferWithCount(2)
-
-	for _, payload := range []string{
-		`{"type":"price","data":{"symbol":"EUR","value":1.08}}`,
-		`{"type":"price","data":{"symbol":"GBP","value":1.27}}`,
-		`{"type":"price","data":{"symbol":"EUR","value":1.09}}`,
-		`{"type":"price","data":{"symbol":"EUR","value":1.07}}`,
-	} {
-		if err := router.DispatchPayload([]byte(payload)); err != nil {
-			fmt.Println(err)
-		}
-	}
-	router.Close() // closes the hub: the pipeline flushes its last buffer and completes
-
-	for item := range pairs.Observe() {
-		fmt.Println(item.V)
-	}
-	// Output:
-	// [1.08 1.09]
-	// [1.07]
-}
-
 func ExampleRouter() {
 	type alert struct {
 		Level string `json:"level"`

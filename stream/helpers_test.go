@@ -6,61 +6,24 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/tether-go/tether/internal/chantest"
 )
 
-// deadline bounds every wait in these tests; it is generous because a wait
-// only times out when the code under test is broken.
-const deadline = 10 * time.Second
+// deadline bounds every wait in these tests.
+const deadline = chantest.Deadline
 
 // recv takes one value from ch or fails the test.
-func recv[T any](t *testing.T, ch <-chan T) T {
-	t.Helper()
-	select {
-	case v, ok := <-ch:
-		require.True(t, ok, "channel closed")
-		return v
-	case <-time.After(deadline):
-		require.FailNow(t, "timed out waiting for a value")
-	}
-	panic("unreachable")
-}
+func recv[T any](t *testing.T, ch <-chan T) T { t.Helper(); return chantest.Recv(t, ch) }
 
 // drain reads ch until it is closed and returns what it read.
-func drain[T any](t *testing.T, ch <-chan T) []T {
-	t.Helper()
-	var out []T
-	timeout := time.After(deadline)
-	for {
-		select {
-		case v, ok := <-ch:
-			if !ok {
-				return out
-			}
-			out = append(out, v)
-		case <-timeout:
-			require.FailNow(t, "timed out waiting for the channel to close", "read so far: %v", out)
-		}
-	}
-}
+func drain[T any](t *testing.T, ch <-chan T) []T { t.Helper(); return chantest.Drain(t, ch) }
 
 // waitClosed waits until ch is closed.
-func waitClosed(t *testing.T, ch <-chan struct{}) {
-	t.Helper()
-	select {
-	case <-ch:
-	case <-time.After(deadline):
-		require.FailNow(t, "timed out waiting for close")
-	}
-}
+func waitClosed(t *testing.T, ch <-chan struct{}) { t.Helper(); chantest.WaitClosed(t, ch) }
 
 // seq returns [from, to).
-func seq(from, to int) []int {
-	out := make([]int, 0, to-from)
-	for i := from; i < to; i++ {
-		out = append(out, i)
-	}
-	return out
-}
+func seq(from, to int) []int { return chantest.Seq(from, to) }
 
 // waitFor yields until cond holds. It is for states that have no event to
 // wait on (a subscriber joining a hub from another goroutine); it never

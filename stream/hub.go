@@ -162,14 +162,34 @@ func (h *Hub[T]) Subscribe(ctx context.Context, opts ...SubOption) *Subscription
 	if err != nil {
 		q := newQueue(h, cfg, identity[T], identity[T], nil, false)
 		q.shutdown(err)
-		return &Subscription[T]{q: q}
+		for _, o := range opts {
+			if v, ok := o.(viaFailer); ok {
+				v.fail(err)
+			}
+		}
+		return &Subscription[T]{q: q, c: q}
+	}
+	if cfg.via != nil {
+		c := cfg.via.subscribe(ctx, h, &cfg)
+		return &Subscription[T]{q: closedQueue(h), c: c}
 	}
 	var q *queue[T, T]
 	h.join(&cfg, func() {
 		q = newQueue(h, cfg, identity[T], identity[T], nil, false)
 		h.attach(ctx, q)
 	})
-	return &Subscription[T]{q: q}
+	return &Subscription[T]{q: q, c: q}
+}
+
+// closedQueue returns an ended queue with a closed, empty channel: what C
+// and All read of a subscription whose values go to a [Via].
+func closedQueue[T any](h *Hub[T]) *queue[T, T] {
+	q := &queue[T, T]{hub: h, wrap: identity[T], unwrap: identity[T], done: make(chan struct{}), closed: true}
+	q.makeChannel(0, 0)
+	close(q.ch)
+	q.chClosed = true
+	close(q.done)
+	return q
 }
 
 // All returns an iterator that subscribes when iteration starts, yields
@@ -217,6 +237,7 @@ type resolved[T any] struct {
 	subConfig
 	onDrop  func(T)
 	initial []T
+	via     viaMember[T] // a Via option, or nil
 }
 
 // subConfig resolves the hub defaults and opts into one configuration.
@@ -244,6 +265,18 @@ func (h *Hub[T]) subConfig(opts []SubOption) (resolved[T], error) {
 			return r, typeMismatch("WithInitial", r.initialAny, reflect.TypeFor[T]())
 		}
 		r.initial = vs
+	}
+	if r.subConfig.via != nil {
+		v, ok := r.subConfig.via.(viaMember[T])
+		if !ok {
+			return r, &ConfigError{Option: "Via", Value: reflect.TypeOf(r.subConfig.via).String(),
+				Problem: "item type does not convert the hub's value type " + reflect.TypeFor[T]().String()}
+		}
+		if !v.claim() {
+			return r, &ConfigError{Option: "Via", Value: reflect.TypeOf(r.subConfig.via).String(),
+				Problem: "already used by another subscription: make a Via per subscription"}
+		}
+		r.via = v
 	}
 	if r.onDropAny != nil {
 		f, ok := r.onDropAny.(func(T))

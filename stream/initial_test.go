@@ -22,21 +22,6 @@ func TestWithInitialComesFirst(t *testing.T) {
 	assert.Equal(t, []int{7, 8}, got)
 }
 
-func TestWithInitialObservable(t *testing.T) {
-	h := stream.NewHub[int]()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	obs := h.Observable(ctx, stream.WithInitial(1))
-	h.Publish(2)
-	h.Close()
-	var got []any
-	for item := range obs.Observe() {
-		require.NoError(t, item.E)
-		got = append(got, item.V)
-	}
-	assert.Equal(t, []any{1, 2}, got)
-}
-
 func TestWithInitialTypeMismatch(t *testing.T) {
 	h := stream.NewHub[int]()
 	s := h.Subscribe(context.Background(), stream.WithInitial("seven"))

@@ -10,13 +10,14 @@ import (
 const DefaultBuffer = 256
 
 // MaxBuffer is the largest queue capacity [WithBuffer] accepts. A channel
-// queue ([Subscription.C], an Rx view) is allocated at its full capacity, so
+// queue ([Subscription.C], a [Via]) is allocated at its full capacity, so
 // a larger one could exhaust memory at subscribe time.
 const MaxBuffer = 1 << 20
 
-// SubOption configures one subscriber: [Hub.Subscribe], [Hub.All] or
-// [Hub.Observable]. Options apply in order after the hub's [WithDefaults];
-// a bad value makes the subscription fail with a [*ConfigError].
+// SubOption configures one subscriber: [Hub.Subscribe] or [Hub.All] (and,
+// through [Via], adapters such as package rx). Options apply in order after
+// the hub's [WithDefaults]; a bad value makes the subscription fail with a
+// [*ConfigError].
 type SubOption interface {
 	applySub(*subConfig)
 }
@@ -27,6 +28,7 @@ type subConfig struct {
 	name       string
 	onDropAny  any // func(T) for the hub's T, checked at subscribe time
 	initialAny any // []T queued before anything published, checked at subscribe time
+	via        any // a *Via[T, E] for the hub's T, checked at subscribe time
 }
 
 type subOptionFunc func(*subConfig)

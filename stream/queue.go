@@ -21,7 +21,7 @@ type member[T any] interface {
 // [Subscription.All]) they wait in items, and the reader takes all of them
 // at once, so a burst costs one lock and at most one wake-up on each side
 // however many values it holds. In channel mode (ch is set: [Subscription.C]
-// was called, the subscriber is an Rx view, or it is a synchronous hand-off)
+// was called, the subscriber is a [Via] (an Rx view), or it is a synchronous hand-off)
 // each value is a send on ch, the channel the reader receives from. A batch
 // queue turns into a channel queue when C is first called, keeping its
 // values in order.
@@ -83,8 +83,8 @@ type queue[T, E any] struct {
 	stop     func() bool
 }
 
-// newQueue makes a subscriber queue. Subscribers of E other than T (Rx
-// views) and synchronous hand-offs start in channel mode; the rest in batch
+// newQueue makes a subscriber queue. Subscribers of E other than T (a Via,
+// such as an Rx view) and synchronous hand-offs start in channel mode; the rest in batch
 // mode. initial values are queued first, beyond the limit.
 func newQueue[T, E any](h *Hub[T], cfg resolved[T], wrap func(T) E, unwrap func(E) T, endItem func(error) E, chanMode bool) *queue[T, E] {
 	q := &queue[T, E]{

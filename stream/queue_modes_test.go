@@ -169,22 +169,24 @@ func TestInitialValuesDoNotCountAgainstThePolicy(t *testing.T) {
 			})
 		}
 	}
-	t.Run("rx", func(t *testing.T) {
+	t.Run("via", func(t *testing.T) {
 		var dropped atomic.Int64
 		h := stream.NewHub[int]()
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		obs := h.Observable(ctx, stream.WithBuffer(buffer), stream.WithOverflow(stream.DropNewest),
-			stream.WithInitial(initial...), stream.OnDrop(func(int) { dropped.Add(1) }))
+		via := newItemVia()
+		s := h.Subscribe(context.Background(), stream.WithBuffer(buffer), stream.WithOverflow(stream.DropNewest),
+			stream.WithInitial(initial...), stream.OnDrop(func(int) { dropped.Add(1) }), via)
 		for i := range buffer {
 			h.Publish(i)
 		}
 		require.Zero(t, dropped.Load())
+		h.Publish(99) // one past the buffer: the policy applies
+		require.EqualValues(t, 1, dropped.Load())
+		require.EqualValues(t, 1, s.Dropped())
 		h.Close()
 		var got []int
-		for item := range obs.Observe() {
-			require.NoError(t, item.E)
-			got = append(got, item.V.(int))
+		for it := range via.C() {
+			require.NoError(t, it.err)
+			got = append(got, it.v)
 		}
 		require.Equal(t, append(append([]int(nil), initial...), seq(0, buffer)...), got)
 	})

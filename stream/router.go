@@ -96,8 +96,8 @@ func Handle[T any](r *Router, typ string, h func(Message[T])) (remove func()) {
 }
 
 // Route returns the hub that Dispatch publishes decoded messages of type typ
-// to; subscribe to it for a channel, an iterator or an Observable of
-// Message[T]. The first call for a (typ, T) pair creates the hub with opts;
+// to; subscribe to it for a channel or an iterator of Message[T] (or
+// observe it with package rx). The first call for a (typ, T) pair creates the hub with opts;
 // later calls return the same hub and ignore opts. A hub that was closed is
 // replaced by a new one. On a closed router Route returns a closed hub.
 // Route may be called from any goroutine, concurrently with Dispatch.

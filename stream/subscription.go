@@ -12,7 +12,17 @@ import "iter"
 // [Disconnect] policy. Values queued before the end can still be read; then
 // All returns and C is closed.
 type Subscription[T any] struct {
-	q *queue[T, T]
+	q *queue[T, T] // what C and All read; closed and empty under a Via
+	c control      // the subscriber: q, or the queue of a Via
+}
+
+// control is a subscriber's queue, whatever its item type.
+type control interface {
+	shutdown(err error)
+	doneChan() <-chan struct{}
+	errValue() error
+	droppedCount() uint64
+	subInfo() SubInfo
 }
 
 // C returns the channel values arrive on, in publish order, for a reader
@@ -73,22 +83,26 @@ func (s *Subscription[T]) All() iter.Seq[T] {
 // queued values are read. A Publish blocked on this subscriber (the
 // [Block] policy) is released. Close is idempotent and may be called from
 // any goroutine, including a drop callback.
-func (s *Subscription[T]) Close() { s.q.shutdown(nil) }
+func (s *Subscription[T]) Close() { s.c.shutdown(nil) }
 
 // Done returns a channel that is closed as soon as the subscription ends,
 // before its queue is drained. It may be used from any goroutine.
-func (s *Subscription[T]) Done() <-chan struct{} { return s.q.done }
+func (s *Subscription[T]) Done() <-chan struct{} { return s.c.doneChan() }
 
 // Err returns why the subscription ended: nil while it runs and after a
 // Close, the end of its context or [Hub.Close]; [ErrSlowSubscriber] after
 // the [Disconnect] policy closed it; a [*ConfigError] when its options
 // were refused. It may be called from any goroutine.
-func (s *Subscription[T]) Err() error { return s.q.errValue() }
+func (s *Subscription[T]) Err() error { return s.c.errValue() }
 
 // Dropped returns how many values this subscriber lost to its overflow
 // policy. It may be called from any goroutine.
-func (s *Subscription[T]) Dropped() uint64 { return s.q.dropped.Load() }
+func (s *Subscription[T]) Dropped() uint64 { return s.c.droppedCount() }
 
 // Info describes the subscriber as drop reports do. It may be called from
 // any goroutine.
-func (s *Subscription[T]) Info() SubInfo { return s.q.info }
+func (s *Subscription[T]) Info() SubInfo { return s.c.subInfo() }
+
+func (q *queue[T, E]) doneChan() <-chan struct{} { return q.done }
+func (q *queue[T, E]) droppedCount() uint64      { return q.dropped.Load() }
+func (q *queue[T, E]) subInfo() SubInfo          { return q.info }

@@ -33,6 +33,7 @@ import (
 	"github.com/tether-go/tether"
 	"github.com/tether-go/tether/fsm"
 	"github.com/tether-go/tether/policy"
+	"github.com/tether-go/tether/rx"
 	"github.com/tether-go/tether/stream"
 	"github.com/tether-go/tether/tethertest"
 	"github.com/tether-go/tether/transport"
@@ -113,7 +114,7 @@ func demo(ctx context.Context, w io.Writer) (*Result, error) {
 
 	// The pipeline: its own subscriber (Block: a notification is never
 	// dropped for being slow), repeats removed by ID, batches of 200 ms.
-	batches := c.ObserveMessages(ctx, stream.WithOverflow(stream.Block), stream.WithName("notification-centre")).
+	batches := rx.Messages(ctx, c, stream.WithOverflow(stream.Block), stream.WithName("notification-centre")).
 		Distinct(func(_ context.Context, v any) (any, error) { return v.(Notification).ID, nil }).
 		BufferWithTime(rxgo.WithDuration(200 * time.Millisecond))
 

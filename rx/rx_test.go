@@ -1,4 +1,4 @@
-package stream_test
+package rx_test
 
 import (
 	"context"
@@ -10,13 +10,15 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/tether-go/tether/internal/chantest"
+	"github.com/tether-go/tether/rx"
 	"github.com/tether-go/tether/stream"
 )
 
 // items collects an rxgo channel until it closes.
 func items(t *testing.T, ch <-chan rxgo.Item) (values []any, errs []error) {
 	t.Helper()
-	for _, it := range drain(t, ch) {
+	for _, it := range chantest.Drain(t, ch) {
 		if it.Error() {
 			errs = append(errs, it.E)
 			continue
@@ -38,8 +40,8 @@ func TestTwoObservablesEachGetEveryItem(t *testing.T) {
 	h := stream.NewHub[int]()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	a := h.Observable(ctx, stream.WithBuffer(4), stream.WithOverflow(stream.Block))
-	b := h.Observable(ctx, stream.WithBuffer(4), stream.WithOverflow(stream.Block))
+	a := rx.Observe(ctx, h, stream.WithBuffer(4), stream.WithOverflow(stream.Block))
+	b := rx.Observe(ctx, h, stream.WithBuffer(4), stream.WithOverflow(stream.Block))
 	require.Equal(t, 2, h.Len())
 	const n = 500
 	go func() {
@@ -58,15 +60,15 @@ func TestTwoObservablesEachGetEveryItem(t *testing.T) {
 	gotB, errs := items(t, b.Observe())
 	wg.Wait()
 	require.Empty(t, errs)
-	require.Equal(t, anys(seq(0, n)), gotA)
-	require.Equal(t, anys(seq(0, n)), gotB)
+	require.Equal(t, anys(chantest.Seq(0, n)), gotA)
+	require.Equal(t, anys(chantest.Seq(0, n)), gotB)
 }
 
 func TestObservablePipeline(t *testing.T) {
 	h := stream.NewHub[int]()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	obs := h.Observable(ctx).
+	obs := rx.Observe(ctx, h).
 		Filter(func(v any) bool { return v.(int)%2 == 0 }).
 		Map(func(_ context.Context, v any) (any, error) { return v.(int) * 10, nil })
 	for i := range 10 {
@@ -84,7 +86,7 @@ func TestObservableForEach(t *testing.T) {
 	defer cancel()
 	var got []string
 	completed := false
-	done := h.Observable(ctx).ForEach(
+	done := rx.Observe(ctx, h).ForEach(
 		func(v any) { got = append(got, v.(string)) },
 		func(err error) { assert.NoError(t, err) },
 		func() { completed = true },
@@ -92,7 +94,7 @@ func TestObservableForEach(t *testing.T) {
 	h.Publish("a")
 	h.Publish("b")
 	h.Close()
-	waitClosed(t, done)
+	chantest.WaitClosed(t, done)
 	require.Equal(t, []string{"a", "b"}, got)
 	require.True(t, completed)
 }
@@ -100,12 +102,12 @@ func TestObservableForEach(t *testing.T) {
 func TestObservableCancelFreesEverything(t *testing.T) {
 	h := stream.NewHub[int]()
 	ctx, cancel := context.WithCancel(context.Background())
-	obs := h.Observable(ctx, stream.WithBuffer(1), stream.WithOverflow(stream.Block))
+	obs := rx.Observe(ctx, h, stream.WithBuffer(1), stream.WithOverflow(stream.Block))
 	pipeline := obs.Map(func(_ context.Context, v any) (any, error) { return v, nil }).
 		Filter(func(any) bool { return true })
 	out := pipeline.Observe()
 	h.Publish(1)
-	require.Equal(t, 1, recv(t, out).V)
+	require.Equal(t, 1, chantest.Recv(t, out).V)
 	// The consumer walks away with items still flowing: a Block publisher
 	// is waiting on the full queue while the operators wait on the consumer.
 	published := make(chan struct{})
@@ -116,8 +118,8 @@ func TestObservableCancelFreesEverything(t *testing.T) {
 		close(published)
 	}()
 	cancel()
-	waitClosed(t, published) // the blocked publisher was released
-	drain(t, out)            // the operators stopped and closed their output
+	chantest.WaitClosed(t, published) // the blocked publisher was released
+	chantest.Drain(t, out)            // the operators stopped and closed their output
 	require.Zero(t, h.Len())
 	// No producer or operator goroutine is left behind (the AfterFunc that
 	// freed the subscriber may still be returning; VerifyNone retries).
@@ -128,7 +130,7 @@ func TestObservableCancelFreesEverything(t *testing.T) {
 func TestObservableRawCancelClosesChannel(t *testing.T) {
 	h := stream.NewHub[int]()
 	ctx, cancel := context.WithCancel(context.Background())
-	obs := h.Observable(ctx)
+	obs := rx.Observe(ctx, h)
 	h.Publish(1)
 	cancel()
 	got, _ := items(t, obs.Observe()) // the queue is closed: observing ends
@@ -142,7 +144,7 @@ func TestObservableDisconnectEmitsError(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var dropped []int
-	obs := h.Observable(ctx, stream.WithBuffer(2), stream.WithOverflow(stream.Disconnect),
+	obs := rx.Observe(ctx, h, stream.WithBuffer(2), stream.WithOverflow(stream.Disconnect),
 		stream.OnDrop(func(v int) { dropped = append(dropped, v) }))
 	for i := range 4 {
 		h.Publish(i)
@@ -160,7 +162,7 @@ func TestObservableDropOldestReportsTypedValues(t *testing.T) {
 	h := stream.NewHub[int](stream.OnAnyDrop(func(_ stream.SubInfo, v int) { hubDropped = append(hubDropped, v) }))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	obs := h.Observable(ctx, stream.WithBuffer(2), stream.WithOverflow(stream.DropOldest))
+	obs := rx.Observe(ctx, h, stream.WithBuffer(2), stream.WithOverflow(stream.DropOldest))
 	for i := range 5 {
 		h.Publish(i)
 	}
@@ -173,7 +175,7 @@ func TestObservableDropOldestReportsTypedValues(t *testing.T) {
 func TestObservableBadOption(t *testing.T) {
 	for _, n := range []int{-1, 1 << 40} { // 1<<40: a channel that size would exhaust memory
 		h := stream.NewHub[int]()
-		_, errs := items(t, h.Observable(context.Background(), stream.WithBuffer(n)).Observe())
+		_, errs := items(t, rx.Observe(context.Background(), h, stream.WithBuffer(n)).Observe())
 		require.Len(t, errs, 1)
 		require.ErrorIs(t, errs[0], stream.ErrInvalidConfig)
 		require.Zero(t, h.Len())
@@ -184,7 +186,7 @@ func TestObservableBadOption(t *testing.T) {
 func TestObservableOnClosedHubCompletes(t *testing.T) {
 	h := stream.NewHub[int]()
 	h.Close()
-	got, errs := items(t, h.Observable(context.Background()).Observe())
+	got, errs := items(t, rx.Observe(context.Background(), h).Observe())
 	require.Empty(t, got)
 	require.Empty(t, errs)
 }
