@@ -8,9 +8,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tether-go/tether"
-	"github.com/tether-go/tether/adapters"
 	"github.com/tether-go/tether/fsm"
 	"github.com/tether-go/tether/policy"
+	"github.com/tether-go/tether/stream"
 	"github.com/tether-go/tether/transport"
 )
 
@@ -46,7 +46,8 @@ func TestOptionErrorsSayWhatToFix(t *testing.T) {
 		opt  tether.Option
 		says string
 	}{
-		{tether.WithSendBuffer(0, 0, adapters.Block), "want at least 1 message and 1 byte"},
+		{tether.WithSendBuffer(0, 0, stream.Block), "want at least 1 message and 1 byte"},
+		{tether.WithSendBuffer(1, 1, stream.Disconnect), "one of Block, DropOldest, DropNewest, Fail"},
 		{tether.WithTraceLimit(0), "want at least 1"},
 		{tether.WithConnectTimeout(-time.Second), "want a positive duration"},
 		{tether.OnMessage(func(int) {}), "func(int)"},

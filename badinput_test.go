@@ -18,7 +18,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tether-go/tether"
-	"github.com/tether-go/tether/adapters"
 	"github.com/tether-go/tether/fsm"
 	"github.com/tether-go/tether/policy"
 	"github.com/tether-go/tether/stream"
@@ -121,11 +120,11 @@ func TestBadInput(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var mu sync.Mutex
-			var drops []adapters.Drop
+			var drops []tether.Drop
 			clk := newFastClock()
 			opts := append([]tether.Option{
 				tether.WithAutoConnect(false), tether.WithoutHeartbeat(), tether.WithClock(clk),
-				tether.OnDrop(func(d adapters.Drop) { mu.Lock(); drops = append(drops, d); mu.Unlock() }),
+				tether.OnDrop(func(d tether.Drop) { mu.Lock(); drops = append(drops, d); mu.Unlock() }),
 			}, tc.opts...)
 			c, err := tether.New[Reading](tc.url(t), opts...)
 			require.NoError(t, err)

@@ -276,14 +276,19 @@ func (c *Client[T]) targetFunc(url func(context.Context) (string, error)) adapte
 	}
 }
 
-// Connect starts connecting, if the client has not started yet, and waits
-// until the connection is open. It returns nil once Open, the cause when the
-// client reaches Closed first (the policy gave up, or Close was called), and
-// a *ConnectError when ctx ends first: it matches ctx's error and the
-// latest failure (a certificate the client does not trust, a refused
-// handshake), with errors.Is and errors.As. The client keeps trying in the
-// background in that case.
+// Connect starts connecting, if the client is idle (not started yet, or
+// after Disconnect), and waits until the connection is open. It returns nil
+// once Open, the cause when the client reaches Closed first (the policy gave
+// up, or Close was called), ErrDisconnected when Disconnect ends the
+// attempt, and a *ConnectError when ctx ends first: it matches ctx's error
+// and the latest failure (a certificate the client does not trust, a
+// refused handshake), with errors.Is and errors.As. The client keeps trying
+// in the background in that case. Called while a Disconnect's close
+// handshake is under way, it waits for it to end and then connects.
 func (c *Client[T]) Connect(ctx context.Context) error {
+	if !c.m.WaitForStateChange(ctx, fsm.Disconnecting) {
+		return c.connectError(ctx)
+	}
 	_, err := c.con.Connect(ctx)
 	if err != nil && !errors.Is(err, fsm.ErrForbidden) && !errors.Is(err, fsm.ErrMachineClosed) {
 		if ctx.Err() == nil {
@@ -301,9 +306,49 @@ func (c *Client[T]) Connect(ctx context.Context) error {
 				return &TransitionError{Transition: tr}
 			}
 			return ErrClosed
+		case fsm.Idle, fsm.Disconnecting:
+			return ErrDisconnected
 		}
 		if !c.m.WaitForStateChange(ctx, tr.To) {
 			return c.connectError(ctx)
+		}
+	}
+}
+
+// Disconnect closes the connection and keeps the client: subscriptions,
+// callbacks, options and the send buffer stay, and nothing reconnects until
+// Connect is called. While open it runs the close handshake (code 1000;
+// state Disconnecting, then Idle), and while connecting or waiting to
+// reconnect it stops at once. Messages sent meanwhile wait in the send
+// buffer for the next connection. It returns once the client is Idle, nil
+// when it already was, ErrClosed after Close, and ctx's error when ctx ends
+// first (the handshake still completes, within the transport's close
+// timeout). Close ends the client for good.
+func (c *Client[T]) Disconnect(ctx context.Context) error {
+	for {
+		st := c.m.Last().To
+		switch st {
+		case fsm.Idle:
+			return nil
+		case fsm.Closing, fsm.Closed:
+			return ErrClosed
+		case fsm.Disconnecting:
+			if !c.m.WaitForStateChange(ctx, st) {
+				return ctx.Err()
+			}
+			continue
+		}
+		_, err := c.con.Disconnect(ctx)
+		switch {
+		case errors.Is(err, fsm.ErrMachineClosed):
+			return ErrClosed
+		case errors.Is(err, fsm.ErrForbidden), errors.Is(err, fsm.ErrStale):
+			// Lost a race with another event: look again once it shows.
+			if !c.m.WaitForStateChange(ctx, st) {
+				return ctx.Err()
+			}
+		case err != nil:
+			return err
 		}
 	}
 }

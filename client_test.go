@@ -15,7 +15,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tether-go/tether"
-	"github.com/tether-go/tether/adapters"
 	"github.com/tether-go/tether/fsm"
 	"github.com/tether-go/tether/policy"
 	"github.com/tether-go/tether/stream"
@@ -25,7 +24,7 @@ import (
 func TestBadOptionsFailInNew(t *testing.T) {
 	cases := map[string][]tether.Option{
 		"WithHeartbeat":         {tether.WithHeartbeat(policy.Heartbeat{Interval: time.Second, PongTimeout: time.Second})},
-		"WithSendBuffer":        {tether.WithSendBuffer(0, 10, adapters.Block)},
+		"WithSendBuffer":        {tether.WithSendBuffer(0, 10, stream.Block)},
 		"WithTransport":         {tether.WithTransport(nil)},
 		"WithCodec":             {tether.WithCodec(nil)},
 		"WithClock":             {tether.WithClock(nil)},
@@ -249,6 +248,7 @@ func TestCallbacksInOrder(t *testing.T) {
 		tether.OnTransition(func(tr fsm.Transition) { add("transition:" + tr.Event.String()) }),
 		tether.OnOpen(func(fsm.Transition) { add("open") }),
 		tether.OnClose(func(fsm.Transition) { add("close") }),
+		tether.OnDone(func(fsm.Transition) { add("done") }),
 		tether.OnError(func(err error) { add("error") }),
 		tether.OnMessage(func(r Reading) { add("message:" + r.Sensor) }),
 	)
@@ -264,7 +264,7 @@ func TestCallbacksInOrder(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	assert.Equal(t, []string{"transition:connect", "transition:dialed", "open", "message:a", "message:b",
-		"transition:close", "transition:closed", "close"}, events)
+		"transition:close", "transition:closed", "close", "done"}, events)
 }
 
 func TestIndependentInstances(t *testing.T) {
@@ -296,10 +296,10 @@ func TestLoggerRecordsTransitionsWithCause(t *testing.T) {
 
 func TestDroppedMessagesReachTheErrorStream(t *testing.T) {
 	e := newEnv(t)
-	dropped := make(chan adapters.Drop, 2)
+	dropped := make(chan tether.Drop, 2)
 	c := client[Reading](e, tether.WithAutoConnect(false),
-		tether.WithSendBuffer(1, 1024, adapters.DropOldest),
-		tether.OnDrop(func(d adapters.Drop) { dropped <- d }))
+		tether.WithSendBuffer(1, 1024, stream.DropOldest),
+		tether.OnDrop(func(d tether.Drop) { dropped <- d }))
 	errs := c.Errors(context.Background())
 	ctx := context.Background()
 	require.NoError(t, c.Send(ctx, "old"))

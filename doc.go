@@ -33,8 +33,13 @@
 // without Rx does not link rxgo.
 //
 // Callbacks, run in order on one goroutine and never under a lock:
-// [OnOpen], [OnClose], [OnError], [OnTransition], [OnRetry]; [OnMessage] runs
-// on the reader.
+// [OnOpen] and [OnClose] (once per connection), [OnDone] (once, at the
+// end), [OnError], [OnTransition], [OnRetry]; [OnMessage] runs on the
+// reader.
+//
+// Pausing: [Client.Disconnect] closes the connection and keeps the client
+// (subscriptions, callbacks, the send buffer) idle until [Client.Connect];
+// [Client.Close] ends it for good.
 //
 // The history: [Client.Trace] and [Client.TraceMermaid] draw what happened.
 //

@@ -37,6 +37,9 @@ var (
 	// sent in a close frame (1004-1006, 1015, below 1000, 1016-2999, above
 	// 4999).
 	ErrInvalidCloseCode = errors.New("tether: close code may not be sent")
+	// ErrDisconnected is Connect's error when Disconnect ended the attempt
+	// it was waiting for.
+	ErrDisconnected = errors.New("tether: disconnected while connecting")
 	// ErrInvalidUTF8 is matched by an *InvalidUTF8Error.
 	ErrInvalidUTF8 = errors.New("tether: text message is not valid UTF-8")
 )
@@ -126,13 +129,17 @@ func (e *OptionError) Error() string { return fmt.Sprintf("tether: option %s: %v
 
 func (e *OptionError) Unwrap() error { return e.Err }
 
+// Drop is an outbound message that was not delivered, as OnDrop and
+// *DropError carry it: its ID (SendID), value, size and the reason.
+type Drop = adapters.Drop
+
 // DropError reports, on the error stream, a message that was not delivered:
 // dropped by the overflow policy (ErrBufferFull), or still queued when the
 // client closed (ErrClosed). Messages that may have been lost are reported
 // together, once per connection, as a *PossiblyLostError; OnDrop receives
 // every one of them on its own.
 type DropError struct {
-	adapters.Drop
+	Drop
 }
 
 func (e *DropError) Error() string {

@@ -10,7 +10,6 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/tether-go/tether"
-	"github.com/tether-go/tether/adapters"
 	"github.com/tether-go/tether/fsm"
 	"github.com/tether-go/tether/tethertest"
 	"github.com/tether-go/tether/transport"
@@ -48,7 +47,7 @@ func FuzzClientCalls(f *testing.F) {
 		reported := map[uint64]int{}
 		c, err := tether.New[Reading]("memory://fuzz", tether.WithTransport(srv.Transport()), tether.WithClock(clk),
 			tether.WithAutoConnect(false), tether.WithoutHeartbeat(),
-			tether.OnDrop(func(d adapters.Drop) { mu.Lock(); reported[d.ID]++; mu.Unlock() }))
+			tether.OnDrop(func(d tether.Drop) { mu.Lock(); reported[d.ID]++; mu.Unlock() }))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -154,7 +154,7 @@ func (c *Client[T]) Latest() (T, bool) {
 // dropped reports a dropped outbound message; any goroutine. A message
 // possibly lost goes to OnDrop here, and to the error stream and the
 // logger with the others its connection left unconfirmed (see lost).
-func (c *Client[T]) dropped(d adapters.Drop) {
+func (c *Client[T]) dropped(d Drop) {
 	c.stats.dropped(d)
 	if f := c.cfg.onDrop; f != nil {
 		// On the callbacks' goroutine: the outbox reports from Send and

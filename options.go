@@ -41,9 +41,10 @@ type config struct {
 
 	onOpen       func(fsm.Transition)
 	onClose      func(fsm.Transition)
+	onDone       func(fsm.Transition)
 	onError      func(error)
 	onTransition func(fsm.Transition)
-	onDrop       func(adapters.Drop)
+	onDrop       func(Drop)
 	onRTT        func(time.Duration)
 	onRetry      func(Retry)
 	onRaw        func(transport.Message)
@@ -54,7 +55,7 @@ type config struct {
 	router     *stream.Router
 	bufMsgs    int
 	bufBytes   int
-	overflow   adapters.Overflow
+	overflow   stream.Overflow
 	logger     *slog.Logger
 	clk        clock.Clock
 	traceLimit int
@@ -214,10 +215,24 @@ func OnOpen(f func(fsm.Transition)) Option {
 	return optionFunc(func(c *config) { c.onOpen = f })
 }
 
-// OnClose calls f after the transition to Closed (the client closed, or the
-// policy gave up: the transition's cause says why). Same goroutine as OnOpen.
+// OnClose calls f each time a connection that was open ends, whoever ended
+// it, exactly once per OnOpen: when the server closes or the connection
+// drops (Open to Waiting, before any reconnect), and when the close
+// handshake of Close or Disconnect ends (to Closed or Idle). The
+// transition's CloseCode is the code the wire carried (1006 for a
+// connection lost without a close frame) and its Cause says why; a
+// *transport.CloseError in it (errors.As) has the reason and whether the
+// server sent it. Same goroutine as OnOpen. For the end of the client
+// itself, see OnDone.
 func OnClose(f func(fsm.Transition)) Option {
 	return optionFunc(func(c *config) { c.onClose = f })
+}
+
+// OnDone calls f once, after the transition to Closed: the client closed,
+// or the reconnect policy gave up (the transition's cause says why). It
+// runs before Done closes. Same goroutine as OnOpen.
+func OnDone(f func(fsm.Transition)) Option {
+	return optionFunc(func(c *config) { c.onDone = f })
 }
 
 // OnError calls f with every error the error stream carries: failed dials,
@@ -241,7 +256,7 @@ func OnTransition(f func(fsm.Transition)) Option {
 // Unlike the other callbacks it is never dropped for a slow callback: the
 // drops wait for it, in memory, as long as it lags. A later OnDrop replaces
 // an earlier one, as for every callback option.
-func OnDrop(f func(adapters.Drop)) Option {
+func OnDrop(f func(Drop)) Option {
 	return optionFunc(func(c *config) { c.onDrop = f })
 }
 
@@ -319,14 +334,17 @@ func WithRouter(r *stream.Router) Option {
 
 // WithSendBuffer bounds the messages queued while no connection is open:
 // at most messages messages and bytes payload bytes, with overflow deciding
-// what a Send into a full buffer does. Defaults: 1024 messages, 4 MiB,
-// adapters.Block. The bounds are on what waits, not on what may be sent:
+// what a Send into a full buffer does: stream.Block (wait under the Send's
+// ctx), stream.DropOldest, stream.DropNewest (both reported to OnDrop and
+// the error stream) or stream.Fail (Send returns ErrBufferFull); the same
+// Overflow type as a subscriber's, whose stream.Disconnect does not apply
+// here. Defaults: 1024 messages, 4 MiB, stream.Block. The bounds are on what waits, not on what may be sent:
 // while the connection is open and nothing is queued, a message of any size
 // is written at once; one that must wait and is larger than bytes is
 // refused with an *adapters.QueueSizeError (ErrTooLargeToQueue).
-func WithSendBuffer(messages, bytes int, overflow adapters.Overflow) Option {
+func WithSendBuffer(messages, bytes int, overflow stream.Overflow) Option {
 	return optionFunc(func(c *config) {
-		if messages < 1 || bytes < 1 || overflow > adapters.Fail {
+		if messages < 1 || bytes < 1 || overflow > stream.Fail || overflow == stream.Disconnect {
 			c.fail("WithSendBuffer", invalid("messages %d, bytes %d, overflow %v: want at least 1 message and 1 byte, and one of Block, DropOldest, DropNewest, Fail (defaults: %d messages, %d bytes, Block)", messages, bytes, overflow, adapters.DefaultMaxQueued, adapters.DefaultMaxQueuedBytes))
 			return
 		}
@@ -429,7 +447,7 @@ func defaultConfig() config {
 		codec:       stream.JSON,
 		bufMsgs:     adapters.DefaultMaxQueued,
 		bufBytes:    adapters.DefaultMaxQueuedBytes,
-		overflow:    adapters.Block,
+		overflow:    stream.Block,
 		clk:         clock.Real(),
 		traceLimit:  256,
 		connectMax:  DefaultConnectTimeout,

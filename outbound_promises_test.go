@@ -18,6 +18,7 @@ import (
 	"github.com/tether-go/tether"
 	"github.com/tether-go/tether/adapters"
 	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/stream"
 	"github.com/tether-go/tether/tethertest"
 	"github.com/tether-go/tether/transport"
 )
@@ -32,7 +33,7 @@ type dropLog struct {
 
 func newDropLog() *dropLog { return &dropLog{drops: make(map[uint64][]error)} }
 
-func (l *dropLog) onDrop(d adapters.Drop) {
+func (l *dropLog) onDrop(d tether.Drop) {
 	l.mu.Lock()
 	l.drops[d.ID] = append(l.drops[d.ID], d.Reason)
 	l.ordered = append(l.ordered, d.ID)
@@ -347,8 +348,8 @@ func TestCloseFromOnDrop(t *testing.T) {
 			closed := make(chan error, 16)
 			var c *tether.Client[[]byte]
 			c = newClient[[]byte](t, srv.URL, tether.WithAutoConnect(false), tether.WithoutReconnect(),
-				tether.WithoutHeartbeat(), tether.WithSendBuffer(1, 1<<20, adapters.DropNewest),
-				tether.OnDrop(func(adapters.Drop) {
+				tether.WithoutHeartbeat(), tether.WithSendBuffer(1, 1<<20, stream.DropNewest),
+				tether.OnDrop(func(tether.Drop) {
 					ctx, cancel := context.WithTimeout(context.Background(), deadline)
 					defer cancel()
 					closed <- c.Close(ctx)

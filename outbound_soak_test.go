@@ -30,7 +30,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tether-go/tether"
-	"github.com/tether-go/tether/adapters"
+	"github.com/tether-go/tether/stream"
 )
 
 // Parameters of the soak.
@@ -229,7 +229,7 @@ type soakDrops struct {
 	byNumber map[uint64]int // the message number each report's Value carries, -1 if none
 }
 
-func (d *soakDrops) onDrop(x adapters.Drop) {
+func (d *soakDrops) onDrop(x tether.Drop) {
 	if errors.Is(x.Reason, tether.ErrBufferFull) {
 		d.pace.overflows.Add(1)
 	}
@@ -285,14 +285,14 @@ func soakSeed(t *testing.T) uint64 {
 func TestSoakNoSilentLossNoDuplicates(t *testing.T) {
 	base := soakSeed(t)
 	t.Logf("seed %d (replay with %s=%d)", base, soakSeedEnv, base)
-	for n, policy := range []adapters.Overflow{adapters.Block, adapters.DropOldest, adapters.DropNewest, adapters.Fail} {
+	for n, policy := range []stream.Overflow{stream.Block, stream.DropOldest, stream.DropNewest, stream.Fail} {
 		t.Run(policy.String(), func(t *testing.T) {
 			soak(t, policy, base+uint64(n))
 		})
 	}
 }
 
-func soak(t *testing.T, policy adapters.Overflow, seed uint64) {
+func soak(t *testing.T, policy stream.Overflow, seed uint64) {
 	t.Logf("%s: server seed %d", policy, seed)
 	start := time.Now()
 	srv := newSoakServer(t, seed)
@@ -404,7 +404,7 @@ func soak(t *testing.T, policy adapters.Overflow, seed uint64) {
 			if len(reports) > 0 || got > 0 {
 				refusedButGot.add("%d (id %d): Send %v; reported %v, received %d times", i, id, err, reports, got)
 			}
-			if kind := soakErrKind(err); kind != "connection" && (policy != adapters.Fail || kind != "ErrBufferFull") {
+			if kind := soakErrKind(err); kind != "connection" && (policy != stream.Fail || kind != "ErrBufferFull") {
 				badSendErr.add("%d (id %d): %v", i, id, err)
 			}
 			continue
@@ -459,10 +459,10 @@ func soak(t *testing.T, policy adapters.Overflow, seed uint64) {
 			t.Logf("client: %d %s -> %s (%s) code %d cause %v", tr.Seq, tr.From, tr.To, tr.Event, tr.CloseCode, tr.Cause)
 		}
 	}
-	if policy != adapters.Block {
+	if policy != stream.Block {
 		assert.Positive(t, bufferFull+sendErrs["ErrBufferFull"], "the %s policy never acted", policy)
 	}
-	if policy == adapters.DropOldest || policy == adapters.DropNewest {
+	if policy == stream.DropOldest || policy == stream.DropNewest {
 		assert.Positive(t, bufferFull, "no drop reported with ErrBufferFull")
 	}
 

@@ -350,7 +350,7 @@ func TestOnErrorQueueIsBounded(t *testing.T) {
 }
 
 // Defect 8: Done closes only after the last callback has run. Against a
-// server that refuses the upgrade, with no reconnect, OnClose (with the
+// server that refuses the upgrade, with no reconnect, OnDone (with the
 // Closed transition) has run by the time Done is closed.
 func TestDoneClosesAfterTheLastCallback(t *testing.T) {
 	const runs = 200
@@ -368,7 +368,7 @@ func TestDoneClosesAfterTheLastCallback(t *testing.T) {
 		c, err := tether.New[Reading](srv.URL, tether.WithoutReconnect(), tether.WithoutHeartbeat(),
 			tether.OnError(func(error) { record("error") }),
 			tether.OnTransition(func(tr fsm.Transition) { record("transition:" + tr.To.String()) }),
-			tether.OnClose(func(tr fsm.Transition) { record("close:" + tr.To.String()) }))
+			tether.OnDone(func(tr fsm.Transition) { record("done:" + tr.To.String()) }))
 		require.NoError(t, err)
 		ctx, cancel := context.WithTimeout(context.Background(), deadline)
 		select {
@@ -377,7 +377,7 @@ func TestDoneClosesAfterTheLastCallback(t *testing.T) {
 			require.FailNow(t, "Done did not close after the refusal")
 		}
 		mu.Lock()
-		closedSeen := len(calls) > 0 && calls[len(calls)-1] == "close:Closed"
+		closedSeen := len(calls) > 0 && calls[len(calls)-1] == "done:Closed"
 		got := append([]string(nil), calls...)
 		mu.Unlock()
 		if !closedSeen {
@@ -389,5 +389,5 @@ func TestDoneClosesAfterTheLastCallback(t *testing.T) {
 		require.NoError(t, c.Close(ctx))
 		cancel()
 	}
-	assert.Zerof(t, late, "Done closed before OnClose had run in %d of %d runs", late, runs)
+	assert.Zerof(t, late, "Done closed before OnDone had run in %d of %d runs", late, runs)
 }

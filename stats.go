@@ -179,7 +179,7 @@ func (s *clientStats) sent(size int) {
 }
 
 // dropped counts an outbound drop by its reason.
-func (s *clientStats) dropped(d adapters.Drop) {
+func (s *clientStats) dropped(d Drop) {
 	switch {
 	case errors.Is(d.Reason, adapters.ErrPossiblyLost):
 		s.lost.Add(1)

@@ -12,6 +12,7 @@ import (
 	"github.com/tether-go/tether/adapters"
 	"github.com/tether-go/tether/fsm"
 	"github.com/tether-go/tether/policy"
+	"github.com/tether-go/tether/stream"
 	"github.com/tether-go/tether/transport"
 )
 
@@ -70,7 +71,7 @@ func TestStatsCountTraffic(t *testing.T) {
 func TestStatsCountDrops(t *testing.T) {
 	e := newEnv(t)
 	c := client[string](e, tether.WithAutoConnect(false),
-		tether.WithSendBuffer(1, 8, adapters.DropOldest))
+		tether.WithSendBuffer(1, 8, stream.DropOldest))
 	ctx := context.Background()
 	require.NoError(t, c.Send(ctx, "old"))
 	require.NoError(t, c.Send(ctx, "new"))

@@ -33,14 +33,14 @@ func (s Status) String() string {
 
 // StatusOf maps a lifecycle state onto the four statuses: Idle and Closed
 // are closed, Connecting and Waiting (a reconnect is pending) are
-// connecting, Open is open, Closing is closing.
+// connecting, Open is open, Closing and Disconnecting are closing.
 func StatusOf(s fsm.State) Status {
 	switch s {
 	case fsm.Connecting, fsm.Waiting:
 		return StatusConnecting
 	case fsm.Open:
 		return StatusOpen
-	case fsm.Closing:
+	case fsm.Closing, fsm.Disconnecting:
 		return StatusClosing
 	}
 	return StatusClosed

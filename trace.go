@@ -44,7 +44,10 @@ func (c *Client[T]) record(tr fsm.Transition) (fsm.Input, bool) {
 			close(gate)
 		})
 	}
-	if f := c.cfg.onClose; f != nil && tr.To == fsm.Closed {
+	if f := c.cfg.onClose; f != nil && socketEnded(tr) {
+		c.cb.postAlways(func() { f(tr) })
+	}
+	if f := c.cfg.onDone; f != nil && tr.To == fsm.Closed {
 		c.cb.postAlways(func() { f(tr) })
 	}
 	if tr.To == fsm.Closed {
@@ -55,12 +58,26 @@ func (c *Client[T]) record(tr fsm.Transition) (fsm.Input, bool) {
 	return fsm.Input{}, false
 }
 
+// socketEnded reports whether tr ends a connection that was open: a drop
+// or heartbeat timeout (Open to Waiting), or the end of a close handshake
+// (to Closed, or to Idle after Disconnect). Each Open is followed by
+// exactly one such transition.
+func socketEnded(tr fsm.Transition) bool {
+	switch tr.From {
+	case fsm.Open:
+		return tr.To == fsm.Waiting
+	case fsm.Closing, fsm.Disconnecting:
+		return tr.To == fsm.Closed || tr.To == fsm.Idle
+	}
+	return false
+}
+
 // failure reports whether tr's cause is an error worth reporting, as opposed
 // to the ordinary end of a close the user asked for.
 func failure(tr fsm.Transition) bool {
 	switch tr.Event {
 	case fsm.EventDialFailed, fsm.EventDropped, fsm.EventHeartbeatTimeout, fsm.EventGiveUp:
-		return tr.From != fsm.Closing
+		return tr.From != fsm.Closing && tr.From != fsm.Disconnecting
 	case fsm.EventClosed:
 		return true // the close handshake failed (timed out)
 	}

@@ -134,6 +134,17 @@ func (c *Connector) Close(ctx context.Context, code transport.StatusCode, reason
 	return c.m.Fire(ctx, fsm.Input{Event: fsm.EventClose})
 }
 
+// Disconnect asks to disconnect with code 1000 and no reason: from Open it
+// starts the close handshake (Disconnecting, then Idle), from Connecting
+// and Waiting it goes to Idle at once. The machine then waits in Idle for
+// the next Connect. It returns the transition it made.
+func (c *Connector) Disconnect(ctx context.Context) (fsm.Transition, error) {
+	c.mu.Lock()
+	c.closeCode, c.closeWhy = transport.StatusNormalClosure, ""
+	c.mu.Unlock()
+	return c.m.Fire(ctx, fsm.Input{Event: fsm.EventDisconnect})
+}
+
 // Current returns the open session, or nil.
 func (c *Connector) Current() *Session {
 	c.mu.Lock()
@@ -200,9 +211,9 @@ func (c *Connector) hook(tr fsm.Transition) (fsm.Input, bool) {
 		c.startDial(tr.Epoch)
 	case fsm.Open:
 		c.open(tr)
-	case fsm.Closing:
+	case fsm.Closing, fsm.Disconnecting:
 		c.startClose()
-	case fsm.Closed:
+	case fsm.Closed, fsm.Idle: // Idle only after Disconnect
 		c.mu.Lock()
 		if c.dialCancel != nil {
 			c.dialCancel() // an abandoned dial closes what it made
@@ -371,14 +382,15 @@ func (c *Connector) readEnded(s *Session, err error) {
 func (c *Connector) leaveOpen(tr fsm.Transition) {
 	c.mu.Lock()
 	s := c.current
-	if tr.To != fsm.Closing {
+	handshake := tr.To == fsm.Closing || tr.To == fsm.Disconnecting
+	if !handshake {
 		c.current = nil
 	}
 	c.mu.Unlock()
 	if s == nil {
 		return
 	}
-	if tr.To == fsm.Closing {
+	if handshake {
 		s.closing.Store(true)
 	}
 	for _, o := range c.observers {

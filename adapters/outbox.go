@@ -3,46 +3,13 @@ package adapters
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"sync/atomic"
 
 	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/stream"
 	"github.com/tether-go/tether/transport"
 )
-
-// Overflow says what Send does when the outbound buffer is full.
-type Overflow uint8
-
-// Overflow policies.
-const (
-	// Block makes Send wait for room, under its ctx. The default.
-	Block Overflow = iota
-	// DropOldest drops the oldest queued message to make room, and reports
-	// it with reason ErrBufferFull.
-	DropOldest
-	// DropNewest drops the message being sent, reports it with reason
-	// ErrBufferFull, and Send returns nil.
-	DropNewest
-	// Fail makes Send return ErrBufferFull; nothing is queued or reported
-	// (the caller holds the message and the error).
-	Fail
-)
-
-// String returns "block", "drop-oldest", "drop-newest" or "fail".
-func (o Overflow) String() string {
-	switch o {
-	case Block:
-		return "block"
-	case DropOldest:
-		return "drop-oldest"
-	case DropNewest:
-		return "drop-newest"
-	case Fail:
-		return "fail"
-	}
-	return fmt.Sprintf("Overflow(%d)", uint8(o))
-}
 
 // Default outbound buffer bounds.
 const (
@@ -67,7 +34,7 @@ type Drop struct {
 // Outbox is the outbound buffer, an [Observer] of the [Connector]. While a
 // session is open and nothing is queued, Send writes straight to the
 // connection. Otherwise messages queue, bounded by count and bytes under an
-// [Overflow] policy, and go out in order, before any newer message, once the
+// overflow policy (stream.Overflow), and go out in order, before any newer message, once the
 // next session opens.
 //
 // Nothing is dropped silently: every message that is dropped by the
@@ -79,7 +46,7 @@ type Drop struct {
 type Outbox struct {
 	maxCount int
 	maxBytes int
-	overflow Overflow
+	overflow stream.Overflow
 	record   RecordLimits
 	onDrop   func(Drop)
 	onLost   func(Lost)
@@ -151,8 +118,10 @@ func WithBufferLimits(messages, bytes int) OutboxOption {
 	})
 }
 
-// WithOverflow sets the overflow policy. Default Block.
-func WithOverflow(p Overflow) OutboxOption {
+// WithOverflow sets the overflow policy: stream.Block (the default),
+// stream.DropOldest, stream.DropNewest or stream.Fail. (stream.Disconnect
+// is for subscribers; here it acts as Block.)
+func WithOverflow(p stream.Overflow) OutboxOption {
 	return outboxOption(func(o *Outbox) { o.overflow = p })
 }
 
@@ -309,14 +278,14 @@ func (o *Outbox) enqueue(ctx context.Context, q queued) error {
 	q.payload = append([]byte(nil), q.payload...)
 	for o.full(len(q.payload)) {
 		switch o.overflow {
-		case Fail:
+		case stream.Fail:
 			o.mu.Unlock()
 			return ErrBufferFull
-		case DropNewest:
+		case stream.DropNewest:
 			o.mu.Unlock()
 			o.report(Drop{ID: q.id, Value: q.value, Size: len(q.payload), Reason: ErrBufferFull})
 			return nil
-		case DropOldest:
+		case stream.DropOldest:
 			old := o.pop()
 			o.doneN++
 			o.mu.Unlock()
@@ -511,7 +480,7 @@ func (o *Outbox) Ended(s *Session, tr fsm.Transition) {
 		o.cur = nil
 		o.syncDirect()
 	}
-	if tr.To == fsm.Closing {
+	if tr.To == fsm.Closing || tr.To == fsm.Disconnecting {
 		o.closing = s // the handshake's outcome decides, in the hook
 		o.mu.Unlock()
 		return
@@ -595,9 +564,18 @@ func (o *Outbox) lost(cause error, sent []Sent) {
 }
 
 // hook closes the outbox when the machine closes, reporting every message
-// still queued.
+// still queued. After a Disconnect (Idle) the queue stays for the next
+// connection.
 func (o *Outbox) hook(tr fsm.Transition) (fsm.Input, bool) {
 	switch tr.To {
+	case fsm.Idle:
+		o.mu.Lock()
+		closing := o.closing
+		o.closing = nil
+		o.mu.Unlock()
+		if closing != nil {
+			o.endHandshake(closing, tr)
+		}
 	case fsm.Closing:
 		o.mu.Lock()
 		o.closed = true
@@ -620,17 +598,22 @@ func (o *Outbox) hook(tr fsm.Transition) (fsm.Input, bool) {
 		o.notify()
 		o.mu.Unlock()
 		if closing != nil {
-			if tr.Event == fsm.EventClosed && tr.Cause == nil && answeredOurClose(closing.Conn.Err()) {
-				o.end(closing, nil, true) // the peer answered our close: it read everything before it
-			} else {
-				o.end(closing, tr.Cause, false)
-			}
+			o.endHandshake(closing, tr)
 		}
 		for _, q := range left {
 			o.report(Drop{ID: q.id, Value: q.value, Size: len(q.payload), Reason: ErrClosed})
 		}
 	}
 	return fsm.Input{}, false
+}
+
+// endHandshake settles the session whose close handshake tr ended.
+func (o *Outbox) endHandshake(s *Session, tr fsm.Transition) {
+	if tr.Event == fsm.EventClosed && tr.Cause == nil && answeredOurClose(s.Conn.Err()) {
+		o.end(s, nil, true) // the peer answered our close: it read everything before it
+		return
+	}
+	o.end(s, tr.Cause, false)
 }
 
 // Wait blocks until the flusher has stopped and no Send is under way, or

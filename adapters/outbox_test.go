@@ -15,6 +15,7 @@ import (
 
 	"github.com/tether-go/tether/adapters"
 	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/stream"
 	"github.com/tether-go/tether/transport"
 	"github.com/tether-go/tether/transport/memory"
 )
@@ -73,15 +74,15 @@ func TestSendsDuringAnOutageWaitForTheNextConnection(t *testing.T) {
 
 func TestOverflowPolicies(t *testing.T) {
 	cases := []struct {
-		policy   adapters.Overflow
+		policy   stream.Overflow
 		sendErr  error    // of the third send
 		dropped  []string // reported, in order
 		received []string
 	}{
-		{adapters.DropOldest, nil, []string{"a"}, []string{"b", "c"}},
-		{adapters.DropNewest, nil, []string{"c"}, []string{"a", "b"}},
-		{adapters.Fail, adapters.ErrBufferFull, nil, []string{"a", "b"}},
-		{adapters.Block, context.DeadlineExceeded, nil, []string{"a", "b"}},
+		{stream.DropOldest, nil, []string{"a"}, []string{"b", "c"}},
+		{stream.DropNewest, nil, []string{"c"}, []string{"a", "b"}},
+		{stream.Fail, adapters.ErrBufferFull, nil, []string{"a", "b"}},
+		{stream.Block, context.DeadlineExceeded, nil, []string{"a", "b"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.policy.String(), func(t *testing.T) {
@@ -130,7 +131,7 @@ func TestBlockedSendProceedsWhenRoomFrees(t *testing.T) {
 
 func TestByteBoundAndOversize(t *testing.T) {
 	r := newRig(t, rigConfig{outboxOpts: []adapters.OutboxOption{
-		adapters.WithBufferLimits(100, 10), adapters.WithOverflow(adapters.Fail)}})
+		adapters.WithBufferLimits(100, 10), adapters.WithOverflow(stream.Fail)}})
 	_, err := r.out.Send(context.Background(), transport.Binary, make([]byte, 6), nil)
 	require.NoError(t, err)
 	_, err = r.out.Send(context.Background(), transport.Binary, make([]byte, 6), nil)

@@ -85,8 +85,9 @@ func NewReconnect(m *fsm.Machine, p policy.Reconnect, opts ...ReconnectOption) *
 // RetryNow resets the backoff and reconnects at once, for a network change:
 // from Waiting it cuts the wait short; from Open it drops the connection
 // with ErrReconnectRequested and dials again without delay; from Idle it
-// connects. From Connecting it does nothing. After Closing or Closed it
-// returns ErrClosed.
+// connects, and from Disconnecting it connects once the handshake ended.
+// From Connecting it does nothing. After Closing or Closed it returns
+// ErrClosed.
 func (r *Reconnect) RetryNow(ctx context.Context) error {
 	last := r.m.Last()
 	switch last.To {
@@ -113,6 +114,11 @@ func (r *Reconnect) RetryNow(ctx context.Context) error {
 		return ignoreRace(err)
 	case fsm.Connecting:
 		return nil
+	case fsm.Disconnecting:
+		if !r.m.WaitForStateChange(ctx, fsm.Disconnecting) {
+			return ctx.Err()
+		}
+		return r.RetryNow(ctx)
 	}
 	return ErrClosed
 }
@@ -154,6 +160,9 @@ func (r *Reconnect) hook(tr fsm.Transition) (fsm.Input, bool) {
 		r.openedAt = tr.Time
 	case fsm.Closed:
 		r.stopTimer()
+	case fsm.Idle: // after Disconnect: the next Connect starts afresh
+		r.stopTimer()
+		r.streak = policy.Streak{}
 	case fsm.Waiting:
 		return r.waiting(tr)
 	}

@@ -65,14 +65,20 @@ func ExampleDiagram() {
 	//     Connecting --> Open: dialed
 	//     Connecting --> Waiting: dial_failed
 	//     Connecting --> Closed: close
+	//     Connecting --> Idle: disconnect
 	//     Open --> Waiting: dropped
 	//     Open --> Waiting: heartbeat_timeout
 	//     Open --> Closing: close
+	//     Open --> Disconnecting: disconnect
 	//     Closing --> Closed: closed
 	//     Closing --> Closed: dropped
+	//     Disconnecting --> Idle: closed
+	//     Disconnecting --> Idle: dropped
+	//     Disconnecting --> Closing: close
 	//     Waiting --> Connecting: retry
 	//     Waiting --> Closed: give_up
 	//     Waiting --> Closed: close
+	//     Waiting --> Idle: disconnect
 	//     Closed --> [*]
 }
 
@@ -102,6 +108,7 @@ func ExampleTraceMermaid() {
 	//     participant Connecting
 	//     participant Open
 	//     participant Closing
+	//     participant Disconnecting
 	//     participant Waiting
 	//     participant Closed
 	//     Idle->>Connecting: 1. connect at +0s, memory

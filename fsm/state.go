@@ -19,19 +19,25 @@ const (
 	Waiting
 	// Closed: closed by the user, or the reconnect policy gave up. Terminal.
 	Closed
+	// Disconnecting: the close handshake asked for by Disconnect is under
+	// way; the client then waits in Idle for the next Connect.
+	Disconnecting
 )
 
 var stateNames = [...]string{
-	Idle:       "Idle",
-	Connecting: "Connecting",
-	Open:       "Open",
-	Closing:    "Closing",
-	Waiting:    "Waiting",
-	Closed:     "Closed",
+	Idle:          "Idle",
+	Connecting:    "Connecting",
+	Open:          "Open",
+	Closing:       "Closing",
+	Waiting:       "Waiting",
+	Closed:        "Closed",
+	Disconnecting: "Disconnecting",
 }
 
 // States lists every state in declaration order.
-func States() []State { return []State{Idle, Connecting, Open, Closing, Waiting, Closed} }
+func States() []State {
+	return []State{Idle, Connecting, Open, Closing, Disconnecting, Waiting, Closed}
+}
 
 // String returns the state's name, for example "Open". The names are stable:
 // diagrams, logs and the looplab FSM use them.
@@ -73,6 +79,9 @@ const (
 	EventRetry
 	// EventGiveUp ends the reconnect loop because the policy said stop.
 	EventGiveUp
+	// EventDisconnect is the user asking to disconnect and stay idle until
+	// the next Connect.
+	EventDisconnect
 )
 
 var eventNames = [...]string{
@@ -86,12 +95,13 @@ var eventNames = [...]string{
 	EventClosed:           "closed",
 	EventRetry:            "retry",
 	EventGiveUp:           "give_up",
+	EventDisconnect:       "disconnect",
 }
 
 // Events lists every event that can be fired, in declaration order.
 func Events() []Event {
 	return []Event{EventConnect, EventDialed, EventDialFailed, EventDropped, EventHeartbeatTimeout,
-		EventClose, EventClosed, EventRetry, EventGiveUp}
+		EventClose, EventClosed, EventRetry, EventGiveUp, EventDisconnect}
 }
 
 // String returns the event's stable name, for example "dial_failed".

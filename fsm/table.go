@@ -19,14 +19,20 @@ var table = []Rule{
 	{Connecting, EventDialed, Open, "The dial and handshake succeeded."},
 	{Connecting, EventDialFailed, Waiting, "The dial or handshake failed; the reconnect policy is asked for a delay."},
 	{Connecting, EventClose, Closed, "Closed mid-dial: the dial is abandoned and a half-made connection is closed."},
+	{Connecting, EventDisconnect, Idle, "Disconnected mid-dial: the dial is abandoned; the client waits for Connect."},
 	{Open, EventDropped, Waiting, "The connection ended: read or write error, or a close frame from the server."},
 	{Open, EventHeartbeatTimeout, Waiting, "Nothing arrived within the pong timeout: dropped as a failure, so the policy runs."},
 	{Open, EventClose, Closing, "Close was called: the close handshake starts."},
+	{Open, EventDisconnect, Disconnecting, "Disconnect was called: the close handshake starts; subscriptions and the send buffer stay."},
 	{Closing, EventClosed, Closed, "The close handshake finished, or its deadline passed."},
 	{Closing, EventDropped, Closed, "The connection ended while the close handshake was under way."},
+	{Disconnecting, EventClosed, Idle, "The close handshake of a Disconnect finished, or its deadline passed: idle until Connect."},
+	{Disconnecting, EventDropped, Idle, "The connection ended while the close handshake of a Disconnect was under way."},
+	{Disconnecting, EventClose, Closing, "Closed while disconnecting: the handshake under way ends the client for good."},
 	{Waiting, EventRetry, Connecting, "The reconnect delay elapsed (or Reconnect was called): the next dial starts."},
 	{Waiting, EventGiveUp, Closed, "The reconnect policy said stop; the cause says why."},
 	{Waiting, EventClose, Closed, "Closed during the reconnect wait: the timer is stopped."},
+	{Waiting, EventDisconnect, Idle, "Disconnected during the reconnect wait: the timer is stopped; the client waits for Connect."},
 }
 
 type edge struct {

@@ -13,12 +13,13 @@ import (
 
 // pathTo lists the events that lead from Idle to each state.
 var pathTo = map[fsm.State][]fsm.Event{
-	fsm.Idle:       nil,
-	fsm.Connecting: {fsm.EventConnect},
-	fsm.Open:       {fsm.EventConnect, fsm.EventDialed},
-	fsm.Closing:    {fsm.EventConnect, fsm.EventDialed, fsm.EventClose},
-	fsm.Waiting:    {fsm.EventConnect, fsm.EventDialFailed},
-	fsm.Closed:     {fsm.EventClose},
+	fsm.Idle:          nil,
+	fsm.Connecting:    {fsm.EventConnect},
+	fsm.Open:          {fsm.EventConnect, fsm.EventDialed},
+	fsm.Closing:       {fsm.EventConnect, fsm.EventDialed, fsm.EventClose},
+	fsm.Disconnecting: {fsm.EventConnect, fsm.EventDialed, fsm.EventDisconnect},
+	fsm.Waiting:       {fsm.EventConnect, fsm.EventDialFailed},
+	fsm.Closed:        {fsm.EventClose},
 }
 
 // machineIn returns a machine driven to s. It is closed when the test ends.
@@ -38,13 +39,16 @@ func machineIn(t *testing.T, s fsm.State) *fsm.Machine {
 // against an expectation written out here independently of the table.
 func TestEveryPair(t *testing.T) {
 	want := map[fsm.State]map[fsm.Event]fsm.State{
-		fsm.Idle:       {fsm.EventConnect: fsm.Connecting, fsm.EventClose: fsm.Closed},
-		fsm.Connecting: {fsm.EventDialed: fsm.Open, fsm.EventDialFailed: fsm.Waiting, fsm.EventClose: fsm.Closed},
+		fsm.Idle: {fsm.EventConnect: fsm.Connecting, fsm.EventClose: fsm.Closed},
+		fsm.Connecting: {fsm.EventDialed: fsm.Open, fsm.EventDialFailed: fsm.Waiting, fsm.EventClose: fsm.Closed,
+			fsm.EventDisconnect: fsm.Idle},
 		fsm.Open: {fsm.EventDropped: fsm.Waiting, fsm.EventHeartbeatTimeout: fsm.Waiting,
-			fsm.EventClose: fsm.Closing},
-		fsm.Closing: {fsm.EventClosed: fsm.Closed, fsm.EventDropped: fsm.Closed},
-		fsm.Waiting: {fsm.EventRetry: fsm.Connecting, fsm.EventGiveUp: fsm.Closed, fsm.EventClose: fsm.Closed},
-		fsm.Closed:  {},
+			fsm.EventClose: fsm.Closing, fsm.EventDisconnect: fsm.Disconnecting},
+		fsm.Closing:       {fsm.EventClosed: fsm.Closed, fsm.EventDropped: fsm.Closed},
+		fsm.Disconnecting: {fsm.EventClosed: fsm.Idle, fsm.EventDropped: fsm.Idle, fsm.EventClose: fsm.Closing},
+		fsm.Waiting: {fsm.EventRetry: fsm.Connecting, fsm.EventGiveUp: fsm.Closed, fsm.EventClose: fsm.Closed,
+			fsm.EventDisconnect: fsm.Idle},
+		fsm.Closed: {},
 	}
 	allowed := 0
 	for _, s := range fsm.States() {
@@ -110,10 +114,10 @@ func TestEveryStateReachableAndNamed(t *testing.T) {
 }
 
 func TestStableNames(t *testing.T) {
-	assert.Equal(t, []string{"Idle", "Connecting", "Open", "Closing", "Waiting", "Closed"},
+	assert.Equal(t, []string{"Idle", "Connecting", "Open", "Closing", "Disconnecting", "Waiting", "Closed"},
 		mapSlice(fsm.States(), fsm.State.String))
 	assert.Equal(t, []string{"connect", "dialed", "dial_failed", "dropped", "heartbeat_timeout", "close", "closed",
-		"retry", "give_up"}, mapSlice(fsm.Events(), fsm.Event.String))
+		"retry", "give_up", "disconnect"}, mapSlice(fsm.Events(), fsm.Event.String))
 	assert.Equal(t, "none", fsm.EventNone.String())
 	assert.Equal(t, "State(42)", fsm.State(42).String())
 	assert.Equal(t, "Event(42)", fsm.Event(42).String())

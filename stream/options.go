@@ -69,6 +69,9 @@ func OnDrop[T any](f func(v T)) SubOption {
 
 func (c *subConfig) validate() error {
 	switch {
+	case c.overflow == Fail:
+		return &ConfigError{Option: "WithOverflow", Value: c.overflow,
+			Problem: "Fail is for a client's send buffer; a subscriber uses Block, DropOldest, DropNewest or Disconnect"}
 	case !c.overflow.valid():
 		return &ConfigError{Option: "WithOverflow", Value: c.overflow, Problem: "unknown overflow policy"}
 	case c.buffer < 0:

@@ -201,6 +201,7 @@ func TestBadSubOptions(t *testing.T) {
 		"zero buffer, drop":       {stream.WithBuffer(0), stream.WithOverflow(stream.DropOldest)},
 		"zero buffer, disconnect": {stream.WithBuffer(0), stream.WithOverflow(stream.Disconnect)},
 		"unknown policy":          {stream.WithOverflow(stream.Overflow(42))},
+		"send-buffer policy":      {stream.WithOverflow(stream.Fail)},
 		"drop callback type":      {stream.OnDrop(func(string) {})},
 	}
 	for name, opts := range cases {
@@ -233,6 +234,9 @@ func TestOverflowString(t *testing.T) {
 	assert.Equal(t, "drop-oldest", stream.DropOldest.String())
 	assert.Equal(t, "drop-newest", stream.DropNewest.String())
 	assert.Equal(t, "block", stream.Block.String())
+	assert.Equal(t, "fail", stream.Fail.String())
+	var zero stream.Overflow
+	assert.Equal(t, stream.Block, zero, "the zero value blocks, for subscribers and the send buffer alike")
 	assert.Equal(t, "disconnect", stream.Disconnect.String())
 	assert.Equal(t, "Overflow(9)", stream.Overflow(9).String())
 }

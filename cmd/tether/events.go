@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/tether-go/tether"
-	"github.com/tether-go/tether/adapters"
 	"github.com/tether-go/tether/fsm"
 )
 
@@ -48,10 +47,10 @@ func (ev *events) options() []tether.Option {
 			}
 		}),
 		// OnDrop runs on the callback goroutine, like the others.
-		tether.OnDrop(func(d adapters.Drop) {
+		tether.OnDrop(func(d tether.Drop) {
 			fmt.Fprintf(ev.w, "[drop] message %d%s: %v\n", d.ID, excerpt(d.Value), d.Reason)
 		}),
-		tether.OnClose(func(t fsm.Transition) {
+		tether.OnDone(func(t fsm.Transition) {
 			select {
 			case ev.closed <- t:
 			default:

@@ -156,7 +156,7 @@ func demo(ctx context.Context, w io.Writer) (*Result, error) {
 			res.Retries = append(res.Retries, r) // callbacks run one at a time
 			out.printf("backoff", "attempt %d in %s", r.Attempt, r.Delay)
 		}),
-		tether.OnClose(func(tr fsm.Transition) { closed <- tr }),
+		tether.OnDone(func(tr fsm.Transition) { closed <- tr }),
 	)
 	if err != nil {
 		return nil, err

@@ -105,7 +105,7 @@ func demo(ctx context.Context, w io.Writer) (*Result, error) {
 		tether.WithReconnect(reconnect),
 		tether.OnMessage(func(Notification) { received.Add(1) }),
 		tether.OnTransition(func(tr fsm.Transition) { out.printf("transition", "%s", tr) }),
-		tether.OnClose(func(tr fsm.Transition) { ended <- tr }),
+		tether.OnDone(func(tr fsm.Transition) { ended <- tr }),
 	)
 	if err != nil {
 		return nil, err

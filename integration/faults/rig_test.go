@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tether-go/tether"
-	"github.com/tether-go/tether/adapters"
 	"github.com/tether-go/tether/fsm"
 	"github.com/tether-go/tether/policy"
 	"github.com/tether-go/tether/stream"
@@ -111,7 +110,7 @@ func newClient(t *testing.T, ctx context.Context, url string, rec *recorder) *te
 		tether.WithTransport(tr),
 		tether.WithReconnect(pol),
 		tether.WithHeartbeat(policy.Heartbeat{Interval: hbInterval, PongTimeout: hbPongTimeout}),
-		tether.WithSendBuffer(1<<14, 16<<20, adapters.Block),
+		tether.WithSendBuffer(1<<14, 16<<20, stream.Block),
 		tether.OnMessage(rec.message),
 		tether.OnRTT(rec.rtt),
 		tether.OnRetry(rec.retry),

@@ -9,12 +9,13 @@ import (
 
 // stateMeanings describes each state for the document.
 var stateMeanings = map[fsm.State]string{
-	fsm.Idle:       "Built, not started. `Connect` (or auto-connect) leaves it.",
-	fsm.Connecting: "A dial and handshake are under way. Every entry starts a new epoch.",
-	fsm.Open:       "The connection is up: messages flow, the heartbeat runs.",
-	fsm.Closing:    "The close handshake asked for by the user is under way.",
-	fsm.Waiting:    "The connection was lost; the reconnect policy's delay runs on the clock.",
-	fsm.Closed:     "Terminal. Closed by the user, or the reconnect policy gave up (the cause says why).",
+	fsm.Idle:          "Built, not started, or disconnected (`Disconnect`). `Connect` (or auto-connect) leaves it.",
+	fsm.Connecting:    "A dial and handshake are under way. Every entry starts a new epoch.",
+	fsm.Open:          "The connection is up: messages flow, the heartbeat runs.",
+	fsm.Closing:       "The close handshake asked for by `Close` is under way.",
+	fsm.Disconnecting: "The close handshake asked for by `Disconnect` is under way; subscriptions and the send buffer stay.",
+	fsm.Waiting:       "The connection was lost; the reconnect policy's delay runs on the clock.",
+	fsm.Closed:        "Terminal. Closed by the user, or the reconnect policy gave up (the cause says why).",
 }
 
 func lifecycle() string {

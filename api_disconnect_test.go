@@ -1,0 +1,177 @@
+package tether_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tether-go/tether"
+	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/transport"
+	"github.com/tether-go/tether/transport/memory"
+)
+
+// TestDisconnectIsReversible: the seed's disconnect() then connect() used
+// to need a new client (Close is final). Disconnect runs the close
+// handshake and leaves the client Idle with its subscriptions and send
+// buffer; nothing reconnects by itself; Connect opens a new connection
+// that the old subscription reads from, and what was sent meanwhile goes
+// out on it.
+func TestDisconnectIsReversible(t *testing.T) {
+	e := newEnv(t)
+	c := client[Reading](e)
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	msgs := c.Messages(ctx)
+	defer msgs.Close()
+	first := e.accept()
+	waitState(t, c, fsm.Open)
+
+	require.NoError(t, c.Disconnect(ctx))
+	assert.Equal(t, fsm.Idle, c.State())
+	assert.Equal(t, tether.StatusClosed, c.Status())
+	code, _, ok := first.CloseReceived()
+	require.True(t, ok, "the server got a close frame")
+	assert.Equal(t, transport.StatusNormalClosure, code)
+	require.NoError(t, c.Disconnect(ctx), "Disconnect when idle is a no-op")
+
+	require.NoError(t, c.Send(ctx, Reading{Sensor: "queued"}), "Send while idle queues")
+	queued, _ := c.Buffered()
+	assert.Equal(t, 1, queued)
+	e.clk.Step(time.Hour) // long past any backoff: still idle
+	assert.Equal(t, fsm.Idle, c.State(), "nothing reconnects after Disconnect")
+	assert.Len(t, e.srv.Dials(), 1)
+
+	require.NoError(t, c.Connect(ctx))
+	second := e.accept()
+	m, err := second.Recv(ctx)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"sensor":"queued","value":0}`, string(m.Payload), "the buffer survives Disconnect")
+	require.NoError(t, second.Send(ctx, transport.Text, []byte(`{"sensor":"after"}`)))
+	assert.Equal(t, "after", recv(t, msgs.C()).Sensor, "the subscription survives Disconnect")
+}
+
+// TestDisconnectWhileWaitingOrConnecting: Disconnect stops a pending
+// reconnect (its timer never fires a dial) and abandons a dial under way.
+func TestDisconnectWhileWaitingOrConnecting(t *testing.T) {
+	t.Run("waiting", func(t *testing.T) {
+		e := newEnv(t)
+		c := client[Reading](e)
+		e.accept().Drop()
+		waitState(t, c, fsm.Waiting)
+		e.waitTimers(1)
+		require.NoError(t, c.Disconnect(context.Background()))
+		assert.Equal(t, fsm.Idle, c.State())
+		e.clk.Step(time.Hour)
+		assert.Equal(t, fsm.Idle, c.State())
+		assert.Len(t, e.srv.Dials(), 1, "the reconnect timer was stopped")
+	})
+	t.Run("connecting", func(t *testing.T) {
+		e := newEnv(t)
+		e.srv.Script(memoryHang())
+		c := client[Reading](e)
+		ctx, cancel := context.WithTimeout(context.Background(), deadline)
+		defer cancel()
+		_, err := e.srv.WaitDials(ctx, 1) // the dial reached the server, which holds it
+		require.NoError(t, err)
+		require.NoError(t, c.Disconnect(ctx))
+		assert.Equal(t, fsm.Idle, c.State())
+		require.NoError(t, c.Connect(ctx), "the next answer accepts")
+		assert.Len(t, e.srv.Dials(), 2)
+	})
+}
+
+// TestConnectEndedByDisconnect: a Connect waiting for a connection returns
+// ErrDisconnected when Disconnect ends the attempt, instead of waiting on.
+func TestConnectEndedByDisconnect(t *testing.T) {
+	e := newEnv(t)
+	e.srv.Script(memoryHang())
+	c := client[Reading](e, tether.WithAutoConnect(false))
+	done := make(chan error, 1)
+	go func() { done <- c.Connect(context.Background()) }()
+	waitState(t, c, fsm.Connecting)
+	require.NoError(t, c.Disconnect(context.Background()))
+	require.ErrorIs(t, recv(t, done), tether.ErrDisconnected)
+}
+
+// TestCloseWhileDisconnecting: Close during a Disconnect's handshake ends
+// the client for good, and Disconnect after Close says ErrClosed.
+func TestCloseWhileDisconnecting(t *testing.T) {
+	srv, err := memory.NewServer(memory.WithAutoAccept(), memory.WithManualCloseAck())
+	require.NoError(t, err)
+	e := &env{t: t, srv: srv, clk: newFastClock()}
+	c := client[Reading](e)
+	sc := e.accept() // the server never answers the close frame
+	waitState(t, c, fsm.Open)
+	disconnected := make(chan error, 1)
+	go func() { disconnected <- c.Disconnect(context.Background()) }()
+	waitState(t, c, fsm.Disconnecting)
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	closed := make(chan error, 1)
+	go func() { closed <- c.Close(ctx) }()
+	waitState(t, c, fsm.Closing)
+	sc.Close(transport.StatusNormalClosure, "") // answer: the handshake ends
+	require.NoError(t, recv(t, closed))
+	assert.Equal(t, fsm.Closed, c.State())
+	assert.ErrorIs(t, recv(t, disconnected), tether.ErrClosed)
+	require.ErrorIs(t, c.Disconnect(ctx), tether.ErrClosed)
+}
+
+// TestOnClosePerConnection: OnClose used to fire only at the final Closed,
+// so a server's clean 1000 close under the default policy reached no close
+// callback. It now fires once per connection that opened, whoever ended
+// it, with the code the wire carried; OnDone fires once, at the end.
+func TestOnClosePerConnection(t *testing.T) {
+	e := newEnv(t)
+	var mu sync.Mutex
+	var opens, closes, dones []fsm.Transition
+	c := client[Reading](e,
+		tether.OnOpen(func(tr fsm.Transition) { mu.Lock(); opens = append(opens, tr); mu.Unlock() }),
+		tether.OnClose(func(tr fsm.Transition) { mu.Lock(); closes = append(closes, tr); mu.Unlock() }),
+		tether.OnDone(func(tr fsm.Transition) { mu.Lock(); dones = append(dones, tr); mu.Unlock() }),
+	)
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+
+	e.accept().Close(transport.StatusNormalClosure, "bye") // the server closes cleanly
+	waitState(t, c, fsm.Waiting)
+	e.waitTimers(1)
+	e.clk.StepToNext()
+	e.accept().Drop() // the network fails
+	waitState(t, c, fsm.Waiting)
+	e.waitTimers(1)
+	e.clk.StepToNext()
+	e.accept()
+	waitState(t, c, fsm.Open)
+	require.NoError(t, c.Disconnect(ctx)) // the client disconnects
+	require.NoError(t, c.Connect(ctx))
+	e.accept()
+	require.NoError(t, c.Close(ctx)) // the client closes
+	select {
+	case <-c.Done():
+	case <-ctx.Done():
+		require.FailNow(t, "Done did not close")
+	}
+
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, closes, 4, "one OnClose per connection")
+	assert.Len(t, opens, len(closes), "exactly one OnClose per OnOpen")
+	assert.Equal(t, uint16(transport.StatusNormalClosure), closes[0].CloseCode, "the server's clean close")
+	var ce *transport.CloseError
+	require.ErrorAs(t, closes[0].Cause, &ce)
+	assert.True(t, ce.Remote)
+	assert.Equal(t, "bye", ce.Reason)
+	assert.Equal(t, uint16(transport.StatusAbnormalClosure), closes[1].CloseCode, "the network failure")
+	assert.Equal(t, fsm.Idle, closes[2].To, "the Disconnect")
+	assert.Equal(t, fsm.Closed, closes[3].To, "the Close")
+	require.Len(t, dones, 1)
+	assert.Equal(t, fsm.Closed, dones[0].To)
+	assert.False(t, errors.Is(closes[2].Cause, tether.ErrClosed))
+}
