@@ -41,7 +41,8 @@
 // (subscriptions, callbacks, the send buffer) idle until [Client.Connect];
 // [Client.Close] ends it for good.
 //
-// The history: [Client.Trace] and [Client.TraceMermaid] draw what happened.
+// The history: [Client.Trace] returns it; [Client.TraceMermaid] and
+// [Client.TraceDOT] draw it, with causes whole (bounded, redacted).
 //
 // # Errors
 //

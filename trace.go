@@ -92,7 +92,3 @@ func (c *Client[T]) Trace() []fsm.Transition {
 	defer c.mu.Unlock()
 	return append([]fsm.Transition(nil), c.trace...)
 }
-
-// TraceMermaid draws the recorded transitions as a Mermaid sequence
-// diagram: what really happened to this connection.
-func (c *Client[T]) TraceMermaid() string { return fsm.TraceMermaid(c.Trace()) }

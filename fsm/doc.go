@@ -32,7 +32,9 @@
 // waits for the state to leave a given one, as in gRPC. [Machine.Subscribe]
 // and [Machine.Transitions] deliver every transition, in the same order to
 // every subscriber, starting with the current one. [TraceMermaid] draws a
-// recorded slice of transitions as a sequence diagram.
+// recorded slice of transitions as a Mermaid sequence diagram, [TraceDOT]
+// as a Graphviz digraph; causes are shown whole up to [MaxTraceCause]
+// bytes and escaped for each format.
 //
 // # Dependencies
 //

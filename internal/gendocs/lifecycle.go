@@ -51,7 +51,14 @@ An event that the table does not allow in the current state is refused with an `
 	b.WriteString(`
 Every transition is an ` + "`fsm.Transition`" + ` value: sequence number, from, to, event, cause (an error),
 attempt, close code, transport name, epoch and time (from the clock). ` + "`fsm.TraceMermaid`" + ` draws a
-recorded slice of them as a sequence diagram of what really happened.
+recorded slice of them as a sequence diagram of what really happened, and ` + "`fsm.TraceDOT`" + ` draws the same as a
+Graphviz digraph (one edge per transition, in order); ` + "`Client.TraceMermaid`" + ` and ` + "`Client.TraceDOT`" + ` draw
+the client's own history. Each label holds the transition's number, event, time, attempt, transport,
+close code and cause. A cause is shown whole up to ` + "`fsm.MaxTraceCause`" + ` (512) bytes, then cut at a
+rune boundary with "… (N more bytes)"; the Client's drawings pass every URL in a cause through
+` + "`transport.RedactURL`" + `; and the text is escaped for each format (Mermaid entity codes such as
+` + "`#59;`" + ` for the characters Mermaid reads as syntax and ` + "`<br/>`" + ` for a line break; DOT string
+escapes), so no cause can end a line, a label or a string.
 
 ## Graphviz
 
