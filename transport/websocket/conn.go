@@ -39,6 +39,7 @@ type conn struct {
 	lookAhead   bool      // Buffered was called: Read runs buffered as it returns
 	nextReady   bool      // what buffered found at the end of the last Read
 	utf8Done    int       // bytes of buf already checked as UTF-8
+	fl          *deflate  // permessage-deflate, or nil; set before the connection is used
 
 	w writer
 

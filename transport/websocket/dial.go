@@ -84,6 +84,9 @@ func (t *Transport) Dial(ctx context.Context, target transport.Target) (transpor
 	if len(header) > 0 {
 		d.Header = ws.HandshakeHeaderHTTP(header)
 	}
+	if t.opts.compression != nil {
+		d.Extensions = append(d.Extensions, t.opts.compression.offer().Option())
+	}
 
 	nc, br, hs, err := d.Dial(dctx, u.String())
 	if err != nil {
@@ -100,7 +103,16 @@ func (t *Transport) Dial(ctx context.Context, target transport.Target) (transpor
 		return nil, fmt.Errorf("tether/websocket: dial %s: %w (offered %q, selected none)",
 			redacted, transport.ErrSubprotocol, target.Subprotocols)
 	}
+	fl, err := t.negotiated(hs)
+	if err != nil {
+		nc.Close()
+		if br != nil {
+			ws.PutReader(br)
+		}
+		return nil, fmt.Errorf("tether/websocket: dial %s: %w", redacted, &transport.HandshakeError{Err: err})
+	}
 	c := newConn(nc, br, &t.opts, hs.Protocol)
+	c.fl = fl
 	c.w.cc = st.cut
 	return c, nil
 }

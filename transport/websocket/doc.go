@@ -76,7 +76,8 @@
 //     status 0 whose text names the header: a Sec-WebSocket-Accept missing
 //     or not derived from the key sent, an Upgrade header missing or not
 //     "websocket", a Connection header missing or not "Upgrade", a
-//     Sec-WebSocket-Extensions header (this client offers no extension),
+//     Sec-WebSocket-Extensions header selecting an extension that was not
+//     offered (none is, unless [WithCompression] offers permessage-deflate),
 //     a Sec-WebSocket-Protocol header naming a subprotocol that was not
 //     offered (that one matches [transport.ErrSubprotocol] too).
 //   - An answer past one of the bounds below matches
@@ -230,6 +231,53 @@
 // queued (when the queue is full, it waits beside it, and only the latest
 // ping is answered, as RFC 6455 allows) and, when nobody is writing, a
 // short-lived goroutine writes it.
+//
+// # Compression
+//
+// [WithCompression] offers permessage-deflate (RFC 7692); it is off by
+// default. A server that declines leaves the connection uncompressed, and
+// [CompressionOf] reports what a server accepted ([Negotiated]). The zero
+// [Compression] is the recommended offer:
+//
+//   - The server may keep its compression context between messages: the
+//     small, similar messages of a feed compress several times better
+//     that way. The cost is the window the client keeps to inflate them:
+//     the last 2^server_max_window_bits bytes inflated, 32 KiB at most,
+//     per connection, for as long as it is open. ServerNoContextTakeover
+//     asks the server not to (the client then keeps nothing between
+//     messages); ServerMaxWindowBits asks for a smaller window.
+//   - The client compresses each message on its own
+//     (client_no_context_takeover), with a compress/flate writer borrowed
+//     from a pool for the call: a writer that keeps its context costs
+//     about 1.2 MB per connection in Go, too much for the many idle
+//     connections a client may hold. ClientContextTakeover turns it on.
+//   - Outbound messages shorter than [DefaultCompressionThreshold] (128
+//     bytes) go out uncompressed, the others at [DefaultCompressionLevel]
+//     (flate.BestSpeed). [WriteUncompressed] sends one message
+//     uncompressed whatever its size: for a payload already compressed.
+//   - client_max_window_bits is offered, so a server may limit the
+//     client's window; compress/flate always uses 32 KiB, so the client
+//     then compresses only the messages that fit in the window, each on
+//     its own, and sends the others uncompressed.
+//
+// Inbound, the size limit applies to the inflated message as it is
+// inflated: past it, inflating stops and the connection closes with 1009,
+// so a frame that would inflate to gigabytes costs the limit's worth of
+// work and memory at most (the buffer doubles on its way to the limit). The
+// compressed bytes of a message are limited too (the message limit, plus
+// 1 in 1,024 and 64 bytes for deflate's own framing). Fragments of a
+// compressed message are kept compressed until the last one, which is
+// inflated as it is read; control frames between them are read and
+// answered as usual. Deflate data that does not inflate closes the
+// connection with 1007 and an error matching [ErrInflate]. RSV1 on a
+// control frame or on a continuation frame, RSV2 or RSV3, and RSV1 on a
+// connection without the extension close it with 1002
+// ([transport.ErrProtocol]). An answer that accepts the extension with
+// parameters the offer does not allow (a larger server window than
+// offered, server_no_context_takeover missing when asked for,
+// client_max_window_bits without a value, an unknown or repeated
+// parameter, the extension twice) fails the dial with
+// [transport.ErrBadHandshake].
 //
 // # Closing
 //

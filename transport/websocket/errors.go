@@ -20,6 +20,10 @@ var (
 	ErrProxy = errors.New("tether/websocket: proxy failed")
 	// ErrInvalidOption is matched by every [*OptionError].
 	ErrInvalidOption = errors.New("tether/websocket: invalid option")
+	// ErrInflate means a compressed message (permessage-deflate) did not
+	// inflate: its deflate data is corrupt. The connection ends with
+	// 1007, like Node's ws, and the error is in its *transport.CloseError.
+	ErrInflate = errors.New("tether/websocket: compressed message does not inflate")
 )
 
 // URLError reports a target URL that cannot be dialled. URL is redacted

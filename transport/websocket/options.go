@@ -60,6 +60,7 @@ type options struct {
 	writeBufSize   int
 	proxy          ProxyFunc
 	netDial        NetDialFunc
+	compression    *Compression // nil: permessage-deflate is not offered
 }
 
 func defaultOptions() options {

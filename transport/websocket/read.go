@@ -101,11 +101,26 @@ func (c *conn) read() (transport.Message, error) {
 		if c.frag {
 			state |= ws.StateFragmented
 		}
+		if c.fl != nil {
+			state |= ws.StateExtended // checkRsv checks the bits
+		}
 		if err := ws.CheckHeader(h, state); err != nil {
 			return c.failWith(transport.StatusProtocolError, fmt.Errorf("%w: %w", transport.ErrProtocol, err))
 		}
+		if c.fl != nil {
+			if err := checkRsv(h); err != nil {
+				return c.failWith(transport.StatusProtocolError, err)
+			}
+		}
 		if h.OpCode.IsControl() {
 			return c.control(h)
+		}
+		if c.fl != nil && (c.fl.on || h.Rsv != 0) {
+			m, more, err := c.readCompressed(h)
+			if more {
+				continue
+			}
+			return m, err
 		}
 
 		if h.Length > c.opts.maxFrameSize || int64(len(c.buf))+h.Length > c.opts.maxMessageSize {
@@ -299,6 +314,9 @@ func (c *conn) readFailed(err error) (transport.Message, error) {
 func (c *conn) readUntilClose() error {
 	// The rest of a fragmented message is discarded like the rest.
 	c.frag, c.textChecked = false, false
+	if c.fl != nil {
+		c.fl.on = false
+	}
 	for {
 		h, err := ws.ReadHeaderBuffer(c.rd, c.hbuf[:])
 		if err != nil {

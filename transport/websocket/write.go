@@ -206,6 +206,9 @@ func (c *conn) Write(ctx context.Context, typ transport.MessageType, payload []b
 	if !typ.IsData() {
 		return fmt.Errorf("tether/websocket: write %s message: %w", typ, transport.ErrUnsupported)
 	}
+	if c.fl != nil {
+		return c.writeCompressed(ctx, typ, payload)
+	}
 	return c.w.send(ctx, "write", ws.OpCode(typ), payload)
 }
 
