@@ -1,0 +1,144 @@
+package inspect
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/tether-go/tether/stream"
+)
+
+// pageQueue is how many updates wait for a page's writer, across its
+// clients, before the clients' own queues take the rest.
+const pageQueue = 64
+
+// update is one server-sent event.
+type update struct {
+	name string // the SSE event name
+	data any    // JSON-encoded as the event's data
+}
+
+// serveEvents streams updates to one page until it goes away, its writes
+// stall past the write timeout, or its request's context ends.
+//
+// Goroutines: this one writes; one forwarder per client moves its
+// transitions from the client's subscription (a bounded queue that drops
+// its oldest) to the page's queue. The client only ever hands a
+// transition to that subscription, which never waits.
+func (in *Inspector) serveEvents(w http.ResponseWriter, r *http.Request) {
+	rc := http.NewResponseController(w)
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	if r.Method == http.MethodHead {
+		return
+	}
+	ctx, cancel := context.WithCancel(r.Context())
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
+	queue := make(chan update, pageQueue)
+	watched := map[*entry]context.CancelFunc{}
+	watch := func(e *entry) {
+		ectx, ecancel := context.WithCancel(ctx)
+		watched[e] = ecancel
+		// Subscribe before the snapshot is taken: the page drops what it
+		// has already (by Seq), and misses nothing in between.
+		sub := e.c.Transitions(ectx, stream.WithOverflow(stream.DropOldest), stream.WithBuffer(in.cfg.buffer),
+			stream.WithName("inspect"))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer sub.Close()
+			for tr := range sub.C() {
+				select {
+				case queue <- update{"transition", transitionView(e.id, tr)}:
+				case <-ectx.Done():
+					return
+				}
+			}
+		}()
+	}
+
+	entries, changed := in.list()
+	for _, e := range entries {
+		watch(e)
+	}
+	write := func(u update) bool { return in.send(rc, w, u) == nil }
+	if !write(update{"hello", in.snapshot()}) {
+		return
+	}
+	tick := time.NewTicker(in.cfg.interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case u := <-queue:
+			if !write(u) {
+				return
+			}
+		case <-changed:
+			var now []*entry
+			now, changed = in.list()
+			present := make(map[*entry]bool, len(now))
+			for _, e := range now {
+				present[e] = true
+				if _, ok := watched[e]; !ok {
+					watch(e)
+					if !write(update{"client", clientView(e)}) {
+						return
+					}
+				}
+			}
+			for e, stop := range watched {
+				if !present[e] {
+					stop()
+					delete(watched, e)
+					if !write(update{"removed", map[string]int{"id": e.id}}) {
+						return
+					}
+				}
+			}
+		case <-tick.C:
+			entries, _ := in.list()
+			views := make([]StatsView, 0, len(entries))
+			for _, e := range entries {
+				views = append(views, statsView(e))
+			}
+			if !write(update{"stats", views}) {
+				return
+			}
+		}
+	}
+}
+
+// send writes one event and flushes it, within the write timeout.
+func (in *Inspector) send(rc *http.ResponseController, w http.ResponseWriter, u update) error {
+	data, err := json.Marshal(u.data)
+	if err != nil {
+		return err
+	}
+	if err := rc.SetWriteDeadline(time.Now().Add(in.cfg.writeTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return err
+	}
+	retry := ""
+	if u.name == "hello" {
+		retry = "retry: 1000\n" // how soon the browser comes back after a disconnection
+	}
+	// JSON holds no raw line break, so the data is one line.
+	if _, err := fmt.Fprintf(w, "%sevent: %s\ndata: %s\n\n", retry, u.name, data); err != nil {
+		return err
+	}
+	if err := rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,268 @@
+package inspect_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/tether-go/tether"
+	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/inspect"
+	"github.com/tether-go/tether/transport"
+)
+
+func get(t *testing.T, url string) (*http.Response, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp, string(b)
+}
+
+// TestPageIsSelfContained: the page and its assets come from the handler,
+// under a policy that forbids every other origin, and name no other origin.
+func TestPageIsSelfContained(t *testing.T) {
+	srv := httptest.NewServer(http.StripPrefix("/inspect", inspect.New(inspect.WithTitle("<my> inspector"))))
+	defer srv.Close()
+	external := regexp.MustCompile(`(?i)(src|href)\s*=\s*["']?(https?:)?//|url\(\s*["']?(https?:)?//|import\s*\(|fetch\(`)
+	for path, ctype := range map[string]string{
+		"/inspect/":            "text/html",
+		"/inspect/index.html":  "text/html",
+		"/inspect/app.js":      "text/javascript",
+		"/inspect/style.css":   "text/css",
+		"/inspect/diagram.svg": "image/svg+xml",
+	} {
+		resp, body := get(t, srv.URL+path)
+		require.Equal(t, http.StatusOK, resp.StatusCode, path)
+		assert.Contains(t, resp.Header.Get("Content-Type"), ctype, path)
+		assert.Contains(t, resp.Header.Get("Content-Security-Policy"), "default-src 'self'", path)
+		assert.NotRegexp(t, external, body, path)
+	}
+	_, index := get(t, srv.URL+"/inspect/")
+	assert.Contains(t, index, "<title>&lt;my&gt; inspector</title>", "the title is escaped")
+	assert.NotContains(t, index, "<script>", "no inline script: the policy would refuse it")
+
+	resp, _ := get(t, srv.URL+"/inspect/nothing-here")
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+	resp, err := http.Post(srv.URL+"/inspect/events", "text/plain", nil)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
+}
+
+// TestDiagramIsTheTable: every state and every transition of the table is
+// on the diagram, each where the page can find it.
+func TestDiagramIsTheTable(t *testing.T) {
+	svg := inspect.Diagram()
+	assert.True(t, strings.HasPrefix(svg, "<svg "))
+	for _, s := range fsm.States() {
+		assert.Contains(t, svg, `data-state="`+s.String()+`"`)
+	}
+	for _, r := range fsm.Table() {
+		assert.Regexp(t, `data-from="`+r.From.String()+`" data-to="`+r.To.String()+`" data-events="[^"]*\b`+r.Event.String()+`\b`, svg)
+	}
+	assert.Equal(t, svg, inspect.Diagram(), "the same on every call")
+}
+
+// TestPageFollowsAClient: the page gets the client's story so far when it
+// connects, then every transition as it happens, the retry scheduled while
+// the client waits, and the counters as they move.
+func TestPageFollowsAClient(t *testing.T) {
+	r := newRig(t)
+	c := r.client()
+	sc := r.accept()
+	waitState(t, c, fsm.Open)
+
+	in := inspect.New(inspect.WithInterval(10 * time.Millisecond))
+	in.Add("feed", c)
+	srv := httptest.NewServer(in)
+	t.Cleanup(srv.Close) // after the page closes
+	p := openPage(t, srv.URL+"/events")
+
+	var hello inspect.Snapshot
+	p.next("hello", &hello)
+	require.Len(t, hello.Clients, 1)
+	cv := hello.Clients[0]
+	assert.Equal(t, "feed", cv.Name)
+	assert.Equal(t, "Open", cv.Stats.State)
+	require.NotEmpty(t, cv.Trace)
+	assert.Equal(t, "Open", cv.Trace[len(cv.Trace)-1].To)
+	assert.Contains(t, hello.Diagram, `data-state="Waiting"`)
+
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	require.NoError(t, sc.Send(ctx, transport.Text, []byte(`"hello"`)))
+	until(p, "stats", func(v []inspect.StatsView) bool { return len(v) == 1 && v[0].MessagesIn == 1 && v[0].BytesIn == 7 })
+
+	sc.Drop()
+	tr := until(p, "transition", func(v inspect.TransitionView) bool { return v.To == "Waiting" })
+	assert.Equal(t, "Open", tr.From)
+	assert.Equal(t, "dropped", tr.Event)
+	assert.Equal(t, cv.ID, tr.Client)
+	st := until(p, "stats", func(v []inspect.StatsView) bool { return v[0].NextRetry == 1 })
+	assert.Equal(t, "Waiting", st[0].State)
+	assert.InDelta(t, 1000, st[0].NextRetryMillis, 0.001, "the first backoff")
+	assert.Equal(t, r.clk.Now().Add(time.Second), st[0].NextRetryAt)
+
+	r.retry(c)
+	tr = until(p, "transition", func(v inspect.TransitionView) bool { return v.Event == "retry" })
+	assert.Equal(t, 1, tr.Attempt)
+	r.accept()
+	until(p, "transition", func(v inspect.TransitionView) bool { return v.To == "Open" })
+	st = until(p, "stats", func(v []inspect.StatsView) bool { return v[0].Reconnects == 1 })
+	assert.Zero(t, st[0].NextRetry, "no retry ahead once connected")
+	assert.Equal(t, "Open", st[0].State)
+}
+
+// TestSeveralClientsOnOnePage: clients added and removed while a page is
+// open show up and go away on it.
+func TestSeveralClientsOnOnePage(t *testing.T) {
+	r := newRig(t)
+	in := inspect.New()
+	in.Add("first", r.client(tether.WithAutoConnect(false)))
+	in.Add("", r.client(tether.WithAutoConnect(false)))
+	srv := httptest.NewServer(in)
+	t.Cleanup(srv.Close) // after the page closes
+	p := openPage(t, srv.URL+"/events")
+	var hello inspect.Snapshot
+	p.next("hello", &hello)
+	require.Len(t, hello.Clients, 2)
+	assert.Equal(t, "first", hello.Clients[0].Name)
+	assert.Equal(t, "client 2", hello.Clients[1].Name, "an empty name is numbered")
+	assert.Equal(t, "Idle", hello.Clients[1].Stats.State)
+
+	remove := in.Add("third", r.client(tether.WithAutoConnect(false)))
+	var added inspect.ClientView
+	p.next("client", &added)
+	assert.Equal(t, "third", added.Name)
+	remove()
+	remove() // idempotent
+	var removed struct{ ID int }
+	p.next("removed", &removed)
+	assert.Equal(t, added.ID, removed.ID)
+
+	_, body := get(t, srv.URL+"/snapshot.json")
+	var snap inspect.Snapshot
+	require.NoError(t, json.Unmarshal([]byte(body), &snap))
+	assert.Len(t, snap.Clients, 2)
+}
+
+// TestNamesAreRedacted: a URL given as a client's name never shows its
+// secrets, neither on the page nor in the snapshot.
+func TestNamesAreRedacted(t *testing.T) {
+	r := newRig(t)
+	in := inspect.New()
+	in.Add("feed wss://alice:hunter2@feed.example/live?token=s3cret&x=1", r.client(tether.WithAutoConnect(false)))
+	srv := httptest.NewServer(in)
+	t.Cleanup(srv.Close) // after the page closes
+	_, body := get(t, srv.URL+"/snapshot.json")
+	assert.NotContains(t, body, "hunter2")
+	assert.NotContains(t, body, "alice")
+	assert.NotContains(t, body, "s3cret")
+	assert.Contains(t, body, "feed wss://")
+	assert.Contains(t, body, transport.Redacted)
+	p := openPage(t, srv.URL+"/events")
+	var hello inspect.Snapshot
+	p.next("hello", &hello)
+	assert.Equal(t, transport.RedactURL("wss://alice:hunter2@feed.example/live?token=s3cret&x=1"),
+		strings.TrimPrefix(hello.Clients[0].Name, "feed "))
+}
+
+// TestNothingRunsWhileNobodyWatches: adding a client starts no goroutine
+// and subscribes to nothing; a page that goes away leaves nothing behind.
+func TestNothingRunsWhileNobodyWatches(t *testing.T) {
+	r := newRig(t)
+	c := r.client(tether.WithAutoConnect(false))
+	in := inspect.New(inspect.WithInterval(10 * time.Millisecond))
+	before := goleak.IgnoreCurrent()
+	remove := in.Add("idle", c)
+	require.NoError(t, goleak.Find(before), "Add starts no goroutine")
+	srv := httptest.NewServer(in)
+	p := openPage(t, srv.URL+"/events")
+	var hello inspect.Snapshot
+	p.next("hello", &hello)
+	p.close()
+	srv.Close() // waits for the page's handler to return
+	require.NoError(t, goleak.Find(before), "a page that went away leaves no goroutine")
+	remove()
+}
+
+// stalledWriter is a page that stopped reading: every write blocks until
+// the test lets it fail.
+type stalledWriter struct {
+	header  http.Header
+	once    sync.Once
+	blocked chan struct{} // closed at the first write
+	release chan struct{}
+}
+
+var errPageGone = errors.New("page gone")
+
+func (w *stalledWriter) Header() http.Header { return w.header }
+func (w *stalledWriter) WriteHeader(int)     {}
+func (w *stalledWriter) Write([]byte) (int, error) {
+	w.once.Do(func() { close(w.blocked) })
+	<-w.release
+	return 0, errPageGone
+}
+
+// TestStalledPageNeverSlowsTheClient: a page whose writes never return
+// does not hold the client up: it goes through many more transitions than
+// the page's queues hold, and the transitions the page lost are reported
+// as a subscriber's drops.
+func TestStalledPageNeverSlowsTheClient(t *testing.T) {
+	r := newRig(t)
+	c := r.client()
+	sc := r.accept()
+	waitState(t, c, fsm.Open)
+	in := inspect.New(inspect.WithBuffer(2))
+	in.Add("feed", c)
+
+	w := &stalledWriter{header: http.Header{}, blocked: make(chan struct{}), release: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req := httptest.NewRequestWithContext(ctx, http.MethodGet, "/events", nil)
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		in.ServeHTTP(w, req)
+	}()
+	select {
+	case <-w.blocked:
+	case <-time.After(deadline):
+		require.FailNow(t, "the page was never written to")
+	}
+
+	// 30 drops and reconnects: 120 transitions, more than the page's
+	// queue (64) and its subscription (2) can hold.
+	for range 30 {
+		sc.Drop()
+		waitState(t, c, fsm.Waiting)
+		r.retry(c)
+		sc = r.accept()
+		waitState(t, c, fsm.Open)
+	}
+	assert.Equal(t, uint64(30), c.Stats().Reconnects)
+	assert.NotZero(t, c.Stats().SubscriberDrops, "the transitions the page lost are reported")
+
+	close(w.release)
+	select {
+	case <-served:
+	case <-time.After(deadline):
+		require.FailNow(t, "the handler did not return once its write failed")
+	}
+}

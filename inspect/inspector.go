@@ -1,0 +1,242 @@
+package inspect
+
+import (
+	"context"
+	"embed"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tether-go/tether"
+	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/stream"
+	"github.com/tether-go/tether/transport"
+)
+
+// Client is what the inspector reads from a client. Every *tether.Client[T]
+// implements it, whatever its T.
+type Client interface {
+	State() fsm.State
+	Trace() []fsm.Transition
+	Transitions(ctx context.Context, opts ...stream.SubOption) *stream.Subscription[fsm.Transition]
+	Stats() tether.Stats
+	Buffered() (messages, bytes int)
+}
+
+// Defaults of the options.
+const (
+	DefaultInterval     = time.Second
+	DefaultBuffer       = 256
+	DefaultWriteTimeout = 10 * time.Second
+)
+
+// Option configures an Inspector.
+type Option interface{ apply(*config) }
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+type config struct {
+	interval     time.Duration
+	buffer       int
+	writeTimeout time.Duration
+	title        string
+}
+
+// WithInterval sets how often an open page receives the counters
+// (DefaultInterval). Values below 10 ms are raised to 10 ms.
+func WithInterval(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.interval = max(d, 10*time.Millisecond) })
+}
+
+// WithBuffer sets how many transitions of one client a page may fall
+// behind before the oldest are dropped (DefaultBuffer). Values below 1 are
+// raised to 1.
+func WithBuffer(n int) Option {
+	return optionFunc(func(c *config) { c.buffer = max(n, 1) })
+}
+
+// WithWriteTimeout bounds each write to a page (DefaultWriteTimeout): a
+// page that does not take an update within it is disconnected.
+func WithWriteTimeout(d time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if d > 0 {
+			c.writeTimeout = d
+		}
+	})
+}
+
+// WithTitle sets the page's title ("tether inspector").
+func WithTitle(title string) Option {
+	return optionFunc(func(c *config) { c.title = bounded(title, 120) })
+}
+
+//go:embed assets
+var assets embed.FS
+
+// Inspector is an http.Handler that shows its clients live. Its methods are
+// safe for concurrent use; the zero value is not usable, call New.
+type Inspector struct {
+	cfg config
+
+	mu      sync.Mutex
+	entries []*entry
+	nextID  int
+	changed chan struct{} // closed and replaced whenever entries change
+}
+
+// entry is one client on the page.
+type entry struct {
+	id   int
+	name string
+	c    Client
+}
+
+// New returns an inspector with no clients.
+func New(opts ...Option) *Inspector {
+	cfg := config{interval: DefaultInterval, buffer: DefaultBuffer, writeTimeout: DefaultWriteTimeout, title: "tether inspector"}
+	for _, o := range opts {
+		if o != nil {
+			o.apply(&cfg)
+		}
+	}
+	return &Inspector{cfg: cfg, changed: make(chan struct{})}
+}
+
+// Add shows c on the page under name, until the returned function is
+// called (it is idempotent). A name that holds a URL is redacted
+// (transport.RedactURL); an empty name becomes "client N". Add starts
+// nothing: a client costs the inspector nothing until a page is open.
+func (in *Inspector) Add(name string, c Client) (remove func()) {
+	in.mu.Lock()
+	in.nextID++
+	e := &entry{id: in.nextID, name: label(name, in.nextID), c: c}
+	in.entries = append(in.entries, e)
+	in.notifyLocked()
+	in.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			in.mu.Lock()
+			defer in.mu.Unlock()
+			for i, x := range in.entries {
+				if x == e {
+					in.entries = append(in.entries[:i:i], in.entries[i+1:]...)
+					break
+				}
+			}
+			in.notifyLocked()
+		})
+	}
+}
+
+// notifyLocked wakes the open pages; in.mu is held.
+func (in *Inspector) notifyLocked() {
+	close(in.changed)
+	in.changed = make(chan struct{})
+}
+
+// list returns the entries and the channel closed at their next change.
+func (in *Inspector) list() ([]*entry, <-chan struct{}) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return append([]*entry(nil), in.entries...), in.changed
+}
+
+// ServeHTTP serves the page (the mount path itself, or index.html), its
+// assets (app.js, style.css), the lifecycle diagram (diagram.svg), a JSON
+// snapshot of every client (snapshot.json) and the event stream (events).
+// Only GET and HEAD are allowed.
+func (in *Inspector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	switch name := r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:]; name {
+	case "", "index.html":
+		in.serveIndex(w)
+	case "app.js":
+		serveAsset(w, "assets/app.js", "text/javascript; charset=utf-8")
+	case "style.css":
+		serveAsset(w, "assets/style.css", "text/css; charset=utf-8")
+	case "diagram.svg":
+		h.Set("Content-Type", "image/svg+xml")
+		_, _ = w.Write([]byte(Diagram()))
+	case "snapshot.json":
+		h.Set("Content-Type", "application/json")
+		h.Set("Cache-Control", "no-store")
+		_ = writeJSON(w, in.snapshot())
+	case "events":
+		in.serveEvents(w, r)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func (in *Inspector) serveIndex(w http.ResponseWriter) {
+	b, err := assets.ReadFile("assets/index.html")
+	if err != nil {
+		http.Error(w, "missing asset", http.StatusInternalServerError)
+		return
+	}
+	page := strings.Replace(string(b), "{{title}}", htmlEscape(in.cfg.title), 2)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(page)))
+	_, _ = w.Write([]byte(page))
+}
+
+func serveAsset(w http.ResponseWriter, name, ctype string) {
+	b, err := assets.ReadFile(name)
+	if err != nil {
+		http.Error(w, "missing asset", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	_, _ = w.Write(b)
+}
+
+// label is what the page calls a client: name with any URL in it
+// redacted, bounded in length.
+func label(name string, id int) string {
+	if strings.TrimSpace(name) == "" {
+		return "client " + strconv.Itoa(id)
+	}
+	if strings.Contains(name, "://") || strings.Contains(name, "@") {
+		fields := strings.Fields(name)
+		for i, f := range fields {
+			if strings.Contains(f, "://") || strings.Contains(f, "@") {
+				fields[i] = transport.RedactURL(f)
+			}
+		}
+		name = strings.Join(fields, " ")
+	}
+	return bounded(name, 120)
+}
+
+// bounded cuts s to n runes, with "..." when cut, and drops control
+// characters.
+func bounded(s string, n int) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "..."
+	}
+	return s
+}
+
+func htmlEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;").Replace(s)
+}

@@ -1,0 +1,116 @@
+package inspect
+
+import (
+	"encoding/json"
+	"io"
+	"time"
+
+	"github.com/tether-go/tether/fsm"
+)
+
+// maxCause is the most runes of a transition's cause the page shows.
+const maxCause = 300
+
+// The JSON the page reads. Field names are the page's contract: app.js and
+// the tests read them.
+
+// Snapshot is every client the inspector shows, as snapshot.json serves it
+// and as a page receives it when it connects.
+type Snapshot struct {
+	Title    string       `json:"title"`
+	Diagram  string       `json:"diagram"`  // the lifecycle as SVG (see Diagram)
+	Interval int64        `json:"interval"` // milliseconds between counter updates
+	Clients  []ClientView `json:"clients"`
+}
+
+// ClientView is one client: its name, its trace and its counters.
+type ClientView struct {
+	ID    int              `json:"id"`
+	Name  string           `json:"name"`
+	Trace []TransitionView `json:"trace"`
+	Stats StatsView        `json:"stats"`
+}
+
+// TransitionView is one transition, with its cause as bounded text.
+type TransitionView struct {
+	Client    int       `json:"client"`
+	Seq       uint64    `json:"seq"`
+	From      string    `json:"from"`
+	To        string    `json:"to"`
+	Event     string    `json:"event"`
+	Cause     string    `json:"cause,omitempty"`
+	Attempt   int       `json:"attempt,omitempty"`
+	CloseCode uint16    `json:"code,omitempty"`
+	Transport string    `json:"transport,omitempty"`
+	Time      time.Time `json:"time"`
+}
+
+// StatsView is a client's counters at one moment.
+type StatsView struct {
+	Client          int       `json:"client"`
+	State           string    `json:"state"`
+	MessagesIn      uint64    `json:"messagesIn"`
+	BytesIn         uint64    `json:"bytesIn"`
+	MessagesOut     uint64    `json:"messagesOut"`
+	BytesOut        uint64    `json:"bytesOut"`
+	Drops           uint64    `json:"drops"`
+	PossiblyLost    uint64    `json:"possiblyLost"`
+	Reconnects      uint64    `json:"reconnects"`
+	RTTMillis       float64   `json:"rttMs"`
+	RTTSamples      uint64    `json:"rttSamples"`
+	BufferedMsgs    int       `json:"bufferedMessages"`
+	BufferedBytes   int       `json:"bufferedBytes"`
+	NextRetry       int       `json:"nextAttempt,omitempty"`
+	NextRetryMillis float64   `json:"nextDelayMs,omitempty"`
+	NextRetryAt     time.Time `json:"nextAt,omitzero"`
+	Time            time.Time `json:"time"`
+}
+
+func transitionView(id int, tr fsm.Transition) TransitionView {
+	v := TransitionView{Client: id, Seq: tr.Seq, From: tr.From.String(), To: tr.To.String(), Event: tr.Event.String(),
+		Attempt: tr.Attempt, CloseCode: tr.CloseCode, Transport: bounded(tr.Transport, 40), Time: tr.Time}
+	if tr.Cause != nil {
+		v.Cause = bounded(tr.Cause.Error(), maxCause)
+	}
+	return v
+}
+
+func statsView(e *entry) StatsView {
+	st := e.c.Stats()
+	msgs, bytes := e.c.Buffered()
+	v := StatsView{Client: e.id, State: e.c.State().String(),
+		MessagesIn: st.MessagesIn, BytesIn: st.BytesIn, MessagesOut: st.MessagesOut, BytesOut: st.BytesOut,
+		Drops: st.Drops(), PossiblyLost: st.PossiblyLost, Reconnects: st.Reconnects,
+		RTTMillis: float64(st.RTT) / float64(time.Millisecond), RTTSamples: st.RTTSamples,
+		BufferedMsgs: msgs, BufferedBytes: bytes, Time: time.Now()}
+	if st.NextRetry.Attempt > 0 {
+		v.NextRetry = st.NextRetry.Attempt
+		v.NextRetryMillis = float64(st.NextRetry.Delay) / float64(time.Millisecond)
+		v.NextRetryAt = st.NextRetryAt
+	}
+	return v
+}
+
+func clientView(e *entry) ClientView {
+	trace := e.c.Trace()
+	v := ClientView{ID: e.id, Name: e.name, Trace: make([]TransitionView, 0, len(trace)), Stats: statsView(e)}
+	for _, tr := range trace {
+		v.Trace = append(v.Trace, transitionView(e.id, tr))
+	}
+	return v
+}
+
+// snapshot is every client, now.
+func (in *Inspector) snapshot() Snapshot {
+	entries, _ := in.list()
+	s := Snapshot{Title: in.cfg.title, Diagram: Diagram(), Interval: in.cfg.interval.Milliseconds(),
+		Clients: make([]ClientView, 0, len(entries))}
+	for _, e := range entries {
+		s.Clients = append(s.Clients, clientView(e))
+	}
+	return s
+}
+
+func writeJSON(w io.Writer, v any) error {
+	return json.NewEncoder(w).Encode(v)
+}
