@@ -25,12 +25,18 @@ type Event struct {
 	ID       string `json:"id"`
 	Path     string `json:"path"`
 	Protocol string `json:"protocol"`
-	Binary   bool   `json:"binary"`
-	Size     int    `json:"size"`
-	Payload  string `json:"payload"`
-	Code     int    `json:"code"`
-	Reason   string `json:"reason"`
-	Message  string `json:"message"`
+	// Extensions is the open event's negotiated extensions, as ws
+	// formats them ("permessage-deflate; ..."), or "".
+	Extensions string `json:"extensions"`
+	Binary     bool   `json:"binary"`
+	Size       int    `json:"size"`
+	// Wire is the message event's count of bytes the peer had read from
+	// the connection's socket (after TLS) when the message was complete.
+	Wire    int    `json:"wire"`
+	Payload string `json:"payload"`
+	Code    int    `json:"code"`
+	Reason  string `json:"reason"`
+	Message string `json:"message"`
 }
 
 // Is returns a predicate for Wait matching events of the connection id and

@@ -32,14 +32,23 @@
 //   /big         send one binary message of size=<n> bytes (default 4096) in
 //                frames=<k> frames (default 1)
 //
+// Compression: deflate=1 in the query makes the server accept
+// permessage-deflate (RFC 7692) and compress every message it sends, however
+// small (threshold 0); snct=1 makes it require server_no_context_takeover,
+// cnct=1 client_no_context_takeover, even when the client did not offer
+// them. Without deflate=1 the server declines the extension. The open event
+// reports the extensions negotiated, and each message event the bytes read
+// from the socket so far (after TLS), so a test can see what compression
+// saved.
+//
 // Subprotocols: of those the client offers, the server selects "v2.tether",
 // else "v1.tether", else none; pick=<name> in the query selects that name
 // whatever was offered (to test a server that selects one not offered).
 //
 // Events (one JSON object per line, field "event" says which):
 //
-//   {"event":"open","id":..,"path":..,"protocol":..}
-//   {"event":"message","id":..,"path":..,"binary":bool,"size":n}
+//   {"event":"open","id":..,"path":..,"protocol":..,"extensions":..}
+//   {"event":"message","id":..,"path":..,"binary":bool,"size":n,"wire":n}
 //   {"event":"ping","id":..,"path":..,"payload":..}   a ping from the client
 //   {"event":"pong","id":..,"path":..,"payload":..}   the client's pong
 //   {"event":"close","id":..,"path":..,"code":n,"reason":..}
@@ -141,14 +150,40 @@ const server = args.cert
 // error of the peer.
 server.on('tlsClientError', () => {});
 
-const wss = new WebSocketServer({ server, handleProtocols: selectProtocol });
+// One WebSocketServer per compression setting (see Compression above),
+// made on first use; every upgrade goes to the one its query selects.
+const servers = new Map();
+function serverFor(q) {
+  const deflate = q.get('deflate') === '1';
+  const key = deflate ? `deflate snct=${q.get('snct') === '1'} cnct=${q.get('cnct') === '1'}` : 'plain';
+  let wss = servers.get(key);
+  if (!wss) {
+    // Set only when required: ws refuses the whole handshake (400) when
+    // the client asks for server_no_context_takeover and the option is
+    // false, where undefined lets the client choose.
+    const perMessageDeflate = deflate && { threshold: 0 };
+    if (deflate && q.get('snct') === '1') perMessageDeflate.serverNoContextTakeover = true;
+    if (deflate && q.get('cnct') === '1') perMessageDeflate.clientNoContextTakeover = true;
+    wss = new WebSocketServer({ noServer: true, handleProtocols: selectProtocol, perMessageDeflate });
+    wss.on('connection', onConnection);
+    servers.set(key, wss);
+  }
+  return wss;
+}
 
-wss.on('connection', (ws, req) => {
+server.on('upgrade', (req, socket, head) => {
+  const wss = serverFor(new URL(req.url, 'http://peer').searchParams);
+  wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+});
+
+function onConnection(ws, req) {
   const url = new URL(req.url, 'http://peer');
   const base = { id: url.searchParams.get('id') ?? '', path: url.pathname };
   const report = (ev) => emit({ ...ev, ...base });
-  report({ event: 'open', protocol: ws.protocol });
-  ws.on('message', (data, isBinary) => report({ event: 'message', binary: isBinary, size: data.length }));
+  report({ event: 'open', protocol: ws.protocol, extensions: ws.extensions });
+  ws.on('message', (data, isBinary) =>
+    report({ event: 'message', binary: isBinary, size: data.length, wire: req.socket.bytesRead }),
+  );
   ws.on('ping', (p) => report({ event: 'ping', payload: p.toString() }));
   ws.on('pong', (p) => report({ event: 'pong', payload: p.toString() }));
   ws.on('error', (err) => report({ event: 'error', message: String(err?.message ?? err) }));
@@ -160,7 +195,7 @@ wss.on('connection', (ws, req) => {
     return;
   }
   handle(ws, url.searchParams, report);
-});
+}
 
 server.listen(Number.parseInt(args.port, 10), '127.0.0.1', () => {
   process.stdout.write(`LISTEN ${server.address().port}\n`);
