@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"encoding/json"
 	"fmt"
 	"testing"
 
@@ -9,35 +8,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tether-go/tether/integration/peer"
+	"github.com/tether-go/tether/internal/feedtest"
 	"github.com/tether-go/tether/transport"
 	"github.com/tether-go/tether/transport/websocket"
 )
 
-// feedMessage is a message of a realistic JSON feed, shaped like the
-// metrics example's samples.
-func feedMessage(i int) []byte {
-	type point struct {
-		Name   string            `json:"name"`
-		Value  float64           `json:"value"`
-		Labels map[string]string `json:"labels"`
-	}
-	m := struct {
-		Seq    int     `json:"seq"`
-		Host   string  `json:"host"`
-		Points []point `json:"points"`
-	}{Seq: i, Host: fmt.Sprintf("web-%02d.eu-west-1.example.net", i%7)}
-	for k, name := range []string{"cpu.user", "cpu.system", "mem.used", "net.rx", "net.tx"} {
-		m.Points = append(m.Points, point{
-			Name: name, Value: float64((i*31+k*17)%1000) / 10,
-			Labels: map[string]string{"region": "eu-west-1", "service": "checkout"},
-		})
-	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
+// feedMessage is message i of a realistic JSON feed: a batch of five
+// metrics envelopes, about 500 bytes.
+func feedMessage(i int) []byte { return feedtest.Batch(5*i, 5) }
 
 // TestCompressionInterop runs permessage-deflate both ways against ws, with
 // each side's context taken over or not, as the client offers it and as ws

@@ -3,14 +3,14 @@ package websocket
 import (
 	"bytes"
 	"compress/flate"
-	"encoding/json"
-	"fmt"
 	"io"
 	"testing"
 
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsflate"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tether-go/tether/internal/feedtest"
 )
 
 // withDeflate makes a test server negotiate permessage-deflate with want
@@ -127,29 +127,6 @@ func (p *peer) readMessage() (op ws.OpCode, payload []byte, compressed bool, err
 	}
 }
 
-// feed is a message of a realistic JSON feed, like the metrics example's:
-// a sample of a few series.
-func feed(i int) []byte {
-	type point struct {
-		Name   string            `json:"name"`
-		Value  float64           `json:"value"`
-		Unit   string            `json:"unit"`
-		Labels map[string]string `json:"labels"`
-	}
-	m := struct {
-		Seq    int     `json:"seq"`
-		Host   string  `json:"host"`
-		Points []point `json:"points"`
-	}{Seq: i, Host: fmt.Sprintf("web-%02d.eu-west-1.example.net", i%7)}
-	for k, name := range []string{"cpu.user", "cpu.system", "mem.used", "net.rx", "net.tx", "disk.io"} {
-		m.Points = append(m.Points, point{
-			Name: name, Value: float64((i*31+k*17)%1000) / 10, Unit: "percent",
-			Labels: map[string]string{"region": "eu-west-1", "service": "checkout", "env": "production"},
-		})
-	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
+// feed is message i of a realistic JSON feed: a batch of five metrics
+// envelopes, about 500 bytes, over the compression threshold.
+func feed(i int) []byte { return feedtest.Batch(5*i, 5) }
