@@ -167,7 +167,7 @@ func New[T any, U URL](target U, opts ...Option) (*Client[T], error) {
 		adapters.WithLostHook(c.lost))
 	hb, err := adapters.NewHeartbeat(c.m, cfg.heartbeat,
 		adapters.WithHeartbeatClock(cfg.clk), adapters.WithRTTHook(c.stats.rttHook(cfg.onRTT)),
-		adapters.WithHeartbeatErrorHook(c.report))
+		adapters.WithHeartbeatErrorHook(func(err error) { c.report(connectionError(err)) }))
 	if err != nil { // validated already by WithHeartbeat; the default is valid
 		_ = c.m.Close()
 		return nil, &OptionError{Option: "WithHeartbeat", Err: err}
@@ -443,7 +443,7 @@ func (c *Client[T]) shutdown() {
 		if l := c.cfg.logger; l != nil {
 			l.Warn("tether: shutdown went on without a connection attempt that ignores its ctx", "error", err)
 		}
-		c.report(err)
+		c.report(connectionError(err))
 	}
 	_ = c.rec.Wait(bg)
 	_ = c.hb.Wait(bg)

@@ -53,6 +53,8 @@
 // the outbound buffer dropped, [*PossiblyLostError] once per connection
 // that ended with messages unconfirmed, and the drop reports of
 // subscribers and callbacks ([*SubscriberDropError], [*CallbackDropError]).
+// Each matches exactly one class with errors.Is, to select on:
+// [ErrConnection], [ErrMessage] or [ErrDelivery].
 // [Client.Err] is only why the client is not connected.
 //
 // # Testing

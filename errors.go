@@ -30,7 +30,8 @@ var (
 	// ErrNoConsumer: messages arrived before anything consumed them, and
 	// the client holds as many as WithHold allows; it reads no further
 	// until a subscriber, OnMessage, OnRaw or a router takes them.
-	ErrNoConsumer = errors.New("tether: messages held for a consumer that has not subscribed; reading paused")
+	// It is of the class ErrDelivery.
+	ErrNoConsumer = fmt.Errorf("%w: messages held for a consumer that has not subscribed; reading paused", ErrDelivery)
 	// ErrCallbackDropped is matched by a *CallbackDropError.
 	ErrCallbackDropped = errors.New("tether: callbacks dropped")
 	// ErrInvalidCloseCode: CloseWith was given a code that may not be

@@ -53,7 +53,7 @@ func (c *Client[T]) inbound(_ *adapters.Session, msg transport.Message) {
 	if c.in.kind == viaCodec {
 		var err error
 		if v, err = stream.Decode[T](c.cfg.codec, msg.Payload); err != nil {
-			c.report(err)
+			c.report(messageError(err))
 			return
 		}
 	}
@@ -66,7 +66,7 @@ func (c *Client[T]) inbound(_ *adapters.Session, msg transport.Message) {
 			rerr = r.DispatchPayload(msg.Payload)
 		}
 		if rerr != nil {
-			c.report(rerr)
+			c.report(messageError(rerr))
 		}
 	}
 	if c.onMessage != nil {

@@ -236,8 +236,9 @@ func OnDone(f func(fsm.Transition)) Option {
 }
 
 // OnError calls f with every error the error stream carries: failed dials,
-// drops, heartbeat timeouts, the give-up, decode errors and drop reports.
-// Same goroutine as OnOpen.
+// drops, heartbeat timeouts, the give-up, decode errors and drop reports,
+// each in one class (errors.Is with ErrConnection, ErrMessage or
+// ErrDelivery). Same goroutine as OnOpen.
 func OnError(f func(error)) Option {
 	return optionFunc(func(c *config) { c.onError = f })
 }

@@ -35,7 +35,8 @@ func (c *Client[T]) Messages(ctx context.Context, opts ...stream.SubOption) *str
 // Errors subscribes to the error stream: failed dials, drops, heartbeat
 // timeouts and the give-up (*TransitionError), decode and routing errors
 // (*stream.DecodeError, *stream.RouteError) and dropped messages
-// (*DropError). Options as for Messages.
+// (*DropError). Every one matches exactly one class with errors.Is:
+// ErrConnection, ErrMessage or ErrDelivery. Options as for Messages.
 func (c *Client[T]) Errors(ctx context.Context, opts ...stream.SubOption) *stream.Subscription[error] {
 	return c.errs.Subscribe(ctx, opts...)
 }
