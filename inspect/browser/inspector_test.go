@@ -1,0 +1,229 @@
+package browser
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tether-go/tether"
+	"github.com/tether-go/tether/inspect"
+	"github.com/tether-go/tether/policy"
+	"github.com/tether-go/tether/tethertest"
+	"github.com/tether-go/tether/transport"
+)
+
+var screenshot = flag.String("screenshot", "", "save the page's screenshot to this `file` (default: in the test's temporary directory)")
+
+// deadline bounds every wait in the browser: the test waits for what the
+// page shows, it does not measure time.
+const deadline = 20 * time.Second
+
+// chromium finds the browser, or skips the test (fails it when
+// TETHER_BROWSER=required).
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("TETHER_BROWSER") == "required" {
+		require.FailNow(t, "no Chromium found (apt-get install chromium), and TETHER_BROWSER=required")
+	}
+	t.Skip("no Chromium found (apt-get install chromium); set TETHER_BROWSER=required to fail instead")
+	return ""
+}
+
+// browser starts a headless Chromium with a fresh profile and nothing
+// that reaches the network by itself, and returns its context and the
+// function that closes it.
+func browser(t *testing.T, ctx context.Context) (context.Context, func()) {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium(t)),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.WindowSize(1360, 1100),
+	}
+	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
+	bctx, bcancel := chromedp.NewContext(actx)
+	return bctx, func() {
+		bcancel()
+		acancel()
+	}
+}
+
+// feed sends a reading every 20 ms on every connection, and hands each
+// connection to the test.
+func feed(conns chan<- *tethertest.WSConn) func(*tethertest.WSConn) {
+	return func(c *tethertest.WSConn) {
+		select {
+		case conns <- c:
+		default:
+		}
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for seq := 1; ; seq++ {
+			select {
+			case <-c.Done():
+				return
+			case <-tick.C:
+			}
+			if c.Send(transport.Text, fmt.Appendf(nil, `{"sensor":"cpu","value":%d}`, seq)) != nil {
+				return
+			}
+		}
+	}
+}
+
+// page reads what a person sees on the client's card, in one go.
+type page struct {
+	Badge      string `json:"badge"`
+	Current    string `json:"current"`  // the highlighted state on the diagram
+	LastEdge   string `json:"lastEdge"` // the highlighted arc, "From>To"
+	Next       string `json:"next"`
+	Timeline   int    `json:"timeline"`
+	Entries    string `json:"entries"`
+	MessagesIn int    `json:"messagesIn"`
+	Reconnects int    `json:"reconnects"`
+	RTT        string `json:"rtt"`
+}
+
+const readPage = `(() => {
+  const card = document.querySelector("section.client");
+  if (!card) return null;
+  const q = (s) => card.querySelector(s);
+  const edge = q("g.edge.last");
+  return {
+    badge: q(".badge").textContent,
+    current: (q("g.state.current") || {dataset: {}}).dataset.state || "",
+    lastEdge: edge ? edge.dataset.from + ">" + edge.dataset.to : "",
+    next: q(".next").textContent,
+    timeline: card.querySelectorAll("ol.timeline li").length,
+    entries: Array.from(card.querySelectorAll("ol.timeline li")).map(li => li.textContent).join("\n"),
+    messagesIn: parseInt(q('[data-stat="messagesIn"] .v').textContent, 10),
+    reconnects: parseInt(q('[data-stat="reconnects"] .v').textContent, 10),
+    rtt: q('[data-stat="rtt"] .v').textContent,
+  };
+})()`
+
+// waitFor waits, in the browser, until the card satisfies cond (a
+// JavaScript expression over the page value p), and returns what it shows
+// then.
+func waitFor(t *testing.T, ctx context.Context, cond string) page {
+	t.Helper()
+	p, err := chromedp.Run(ctx, chromedp.Poll[page](`(() => { const p = `+readPage+`; return p && (`+cond+`) ? p : null; })()`,
+		chromedp.WithPollingInterval(10*time.Millisecond), chromedp.WithPollingTimeout(deadline)))
+	require.NoError(t, err, "the page never showed %s", cond)
+	return p
+}
+
+// TestInspectorInChromium opens the inspector in headless Chromium on a
+// client that connects, is dropped, backs off while the server refuses it,
+// and reconnects, and checks what a person would see: the highlighted
+// state follows, the timeline grows, the counters move, the retry ahead is
+// shown. It saves a screenshot.
+func TestInspectorInChromium(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	conns := make(chan *tethertest.WSConn, 16)
+	srv := tethertest.NewWSServer(tethertest.WithHandler(feed(conns)))
+	defer srv.Close()
+	backoff, err := policy.New(policy.Exponential{Initial: 400 * time.Millisecond, Max: 800 * time.Millisecond})
+	require.NoError(t, err)
+	c, err := tether.New[string](srv.URL+"?token=secret-token",
+		tether.WithReconnect(backoff),
+		tether.WithHeartbeat(policy.Heartbeat{Interval: 200 * time.Millisecond, PongTimeout: 150 * time.Millisecond}),
+		tether.OnRaw(func(transport.Message) {}))
+	require.NoError(t, err)
+	defer func() {
+		cctx, ccancel := context.WithTimeout(context.Background(), deadline)
+		defer ccancel()
+		assert.NoError(t, c.Close(cctx))
+	}()
+
+	in := inspect.New(inspect.WithInterval(100 * time.Millisecond))
+	in.Add("quotes "+srv.URL+"?token=secret-token", c)
+	mux := http.NewServeMux()
+	mux.Handle("/inspect/", http.StripPrefix("/inspect", in))
+	web := httptest.NewServer(mux)
+	defer web.Close()
+	bctx, closeBrowser := browser(t, ctx)
+	defer closeBrowser() // first: the page's event stream keeps web busy
+
+	require.NoError(t, chromedp.Do(bctx,
+		chromedp.Navigate(web.URL+"/inspect/"),
+		chromedp.WaitVisible(`body[data-ready="true"]`)))
+	name, err := chromedp.Run(bctx, chromedp.Text("section.client h2 .name"))
+	require.NoError(t, err)
+	assert.NotContains(t, name, "secret-token", "the URL is redacted")
+	assert.Contains(t, name, transport.Redacted)
+
+	// Open: highlighted, the counters move.
+	first := waitFor(t, bctx, `p.badge === "Open" && p.messagesIn > 5 && p.rtt.endsWith(" ms")`)
+	assert.Equal(t, "Open", first.Current, "the diagram highlights the state the badge names")
+	assert.Equal(t, "Connecting>Open", first.LastEdge)
+	assert.Contains(t, first.Entries, "Connecting --dialed--> Open")
+	assert.Empty(t, first.Next)
+	assert.Zero(t, first.Reconnects)
+
+	// Dropped, and refused while backing off: Waiting, with the retry ahead.
+	var sc *tethertest.WSConn
+	select {
+	case sc = <-conns:
+	case <-ctx.Done():
+		require.FailNow(t, "no connection reached the server")
+	}
+	srv.Refuse(http.StatusServiceUnavailable)
+	sc.Drop()
+	waiting := waitFor(t, bctx, `p.badge === "Waiting" && p.next !== ""`)
+	assert.Equal(t, "Waiting", waiting.Current)
+	assert.Contains(t, waiting.Next, "next: reconnect attempt")
+	assert.Contains(t, waiting.Entries, "Open --dropped--> Waiting")
+	assert.Greater(t, waiting.Timeline, first.Timeline, "the timeline grew")
+	refused := waitFor(t, bctx, `p.entries.includes("Connecting --dial_failed--> Waiting")`)
+	assert.Contains(t, refused.Entries, "503", "the cause is shown")
+
+	// Accepted again: Open, one more reconnect or several, counters moving on.
+	srv.Refuse(0)
+	back := waitFor(t, bctx, `p.badge === "Open" && p.reconnects >= 1 && p.messagesIn > `+strconv.Itoa(waiting.MessagesIn+5))
+	assert.Equal(t, "Open", back.Current)
+	assert.Equal(t, "Connecting>Open", back.LastEdge)
+	assert.Greater(t, back.Timeline, waiting.Timeline)
+	assert.Empty(t, back.Next, "no retry ahead once open")
+	assert.Equal(t, c.Stats().Reconnects >= 1, true)
+	assert.True(t, strings.Contains(back.Entries, "Waiting --retry--> Connecting"))
+
+	// What a person sees, saved.
+	png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
+	require.NoError(t, err)
+	path := *screenshot
+	if path == "" {
+		path = filepath.Join(t.TempDir(), "inspector.png")
+	}
+	require.NoError(t, os.WriteFile(path, png, 0o644))
+	t.Logf("screenshot: %s (%d bytes)", path, len(png))
+}
