@@ -41,6 +41,9 @@ var (
 	// ErrDisconnected is Connect's error when Disconnect ended the attempt
 	// it was waiting for.
 	ErrDisconnected = errors.New("tether: disconnected while connecting")
+	// ErrUnsendableType: Send was given a transport.Message whose type is
+	// not Text or Binary.
+	ErrUnsendableType = errors.New("tether: only text and binary messages can be sent")
 	// ErrInvalidUTF8 is matched by an *InvalidUTF8Error.
 	ErrInvalidUTF8 = errors.New("tether: text message is not valid UTF-8")
 )

@@ -2,6 +2,7 @@ package tether
 
 import (
 	"context"
+	"fmt"
 	"unicode/utf8"
 
 	"github.com/tether-go/tether/fsm"
@@ -10,7 +11,10 @@ import (
 )
 
 // Send sends v: a string as a text message, a []byte as a binary message,
-// anything else encoded by the codec (JSON by default). It is safe from many
+// a transport.Message as the message type it names (Text or Binary: a
+// Client[transport.Message] sends back what it receives, and any client
+// chooses the frame type explicitly), anything else encoded by the codec
+// (JSON by default). It is safe from many
 // goroutines; one writer per connection keeps frames whole.
 //
 // While the connection is open and nothing is queued, v is written at once.
@@ -23,7 +27,9 @@ import (
 // Send returns nil once the message is accepted: it is then confirmed, or
 // reported to OnDrop (and on the error stream) if it is dropped or may have
 // been lost. Otherwise it returns ErrClosed after Close, a
-// *stream.EncodeError when the codec refuses v, an *InvalidUTF8Error
+// *stream.EncodeError when the codec refuses v, ErrUnsendableType for a
+// transport.Message that is not Text or Binary (control frames belong to
+// the connection), an *InvalidUTF8Error
 // (ErrInvalidUTF8) when a text message is not valid UTF-8 (RFC 6455 forbids
 // it; send []byte for arbitrary bytes), ctx's error when ctx ends while
 // Send waits (for room in the buffer, for a confirmation, for its turn to
@@ -53,6 +59,11 @@ func (c *Client[T]) SendID(ctx context.Context, v any) (uint64, error) {
 		typ, payload = transport.Text, []byte(x)
 	case []byte:
 		typ, payload = transport.Binary, x
+	case transport.Message:
+		if x.Type != transport.Text && x.Type != transport.Binary {
+			return 0, fmt.Errorf("%w: %v (send Text or Binary)", ErrUnsendableType, x.Type)
+		}
+		typ, payload = x.Type, x.Payload
 	default:
 		p, binary, err := stream.Encode(c.cfg.codec, v)
 		if err != nil {
