@@ -97,7 +97,7 @@ func usagef(format string, args ...any) error {
 
 // commands lists the subcommands in the order usage shows them.
 func commands() []*command {
-	return []*command{dialCommand(), traceCommand(), diagramCommand(), versionCommand()}
+	return []*command{dialCommand(), traceCommand(), inspectCommand(), diagramCommand(), versionCommand()}
 }
 
 func lookup(name string) *command {

@@ -6,21 +6,33 @@
 //
 //	go run ./examples/quickstart
 //
-// It finishes by itself in a few seconds.
+// It finishes by itself in a few seconds. With -inspect, it also serves the
+// inspector page (package inspect) on -listen and says where to open it:
+// the page shows the session live, and once the scripted part is over the
+// connection stays open, the readings keep coming, and the page stays up
+// until an interrupt (Ctrl-C).
+//
+//	go run ./examples/quickstart -inspect
 package main
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
+	"os/signal"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/tether-go/tether"
 	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/inspect"
 	"github.com/tether-go/tether/policy"
 	"github.com/tether-go/tether/tethertest"
 	"github.com/tether-go/tether/transport"
@@ -34,12 +46,43 @@ type Reading struct {
 }
 
 func main() {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := run(ctx, os.Stdout); err != nil {
+	inspectFlag := flag.Bool("inspect", false, "serve the inspector page while the session runs, and keep it up until Ctrl-C")
+	listen := flag.String("listen", "127.0.0.1:0", "with -inspect, serve the page on this `address` (port 0 picks one)")
+	flag.Parse()
+	var err error
+	if *inspectFlag {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+		defer stop()
+		err = runInspect(ctx, os.Stdout, *listen)
+	} else {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		err = run(ctx, os.Stdout)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
 	}
+}
+
+// runInspect is run with the inspector page served on listen, until ctx
+// ends.
+func runInspect(ctx context.Context, w io.Writer, listen string) error {
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return err
+	}
+	in := inspect.New(inspect.WithTitle("tether quickstart"))
+	srv := &http.Server{Handler: in, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	fmt.Fprintf(w, "Inspector: open http://%s/ in a browser (Ctrl-C ends the program)\n\n", ln.Addr())
+	err = session(ctx, w, in)
+	_ = srv.Close() // open pages hold their event streams: end them
+	if serr := <-served; !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	return err
 }
 
 // feed is the embedded server's script: it sends a reading every 100 ms;
@@ -86,7 +129,11 @@ func (p *printer) printf(who, format string, args ...any) {
 	fmt.Fprintf(p.w, "%7s  %-10s %s\n", time.Since(p.start).Round(time.Millisecond), who, fmt.Sprintf(format, args...))
 }
 
-func run(ctx context.Context, w io.Writer) error {
+func run(ctx context.Context, w io.Writer) error { return session(ctx, w, nil) }
+
+// session runs the scripted session. With an inspector, it shows the client
+// on it, and once the script is over keeps the connection until ctx ends.
+func session(ctx context.Context, w io.Writer, in *inspect.Inspector) error {
 	out := &printer{w: w, start: time.Now()}
 	f := &feed{out: out}
 	srv := tethertest.NewWSServer(tethertest.WithHandler(f.serve))
@@ -123,6 +170,9 @@ func run(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if in != nil {
+		in.Add("quickstart "+srv.URL, c)
+	}
 	msgs := c.Messages(ctx)
 
 	// Receive until the connection has been dropped and reopened, and the
@@ -147,6 +197,14 @@ func run(ctx context.Context, w io.Writer) error {
 		done = waitReopen == nil && afterReconnect >= 3 && rtts.Load() >= 2
 	}
 
+	if in != nil {
+		out.printf("client", "the script is over; the connection stays open until Ctrl-C")
+		for range msgs.C() { // the stream ends with ctx
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+	}
 	out.printf("client", "closing")
 	if err := c.Close(ctx); err != nil {
 		return err

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"regexp"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/inspect"
+	"github.com/tether-go/tether/transport"
+)
+
+// TestInspectServesThePage: inspect says where its page is, the page
+// shows the connection (its URL redacted), and an interrupt closes it
+// cleanly.
+func TestInspectServesThePage(t *testing.T) {
+	srv := newServer(t)
+	s := start(t, "inspect", "-heartbeat", "0", srv.URL+"/feed?token=hunter2")
+	accept(t, srv)
+	s.stderr.waitFor(t, edge(fsm.Connecting, fsm.EventDialed, fsm.Open))
+	s.stderr.waitFor(t, "[inspect] open http://")
+	page := regexp.MustCompile(`\[inspect\] open (http://\S+/) in a browser`).FindStringSubmatch(s.stderr.String())
+	require.Len(t, page, 2)
+
+	resp, err := http.Get(page[1])
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Contains(t, string(body), "<title>tether inspect</title>")
+
+	resp, err = http.Get(page[1] + "snapshot.json")
+	require.NoError(t, err)
+	var snap inspect.Snapshot
+	err = json.NewDecoder(resp.Body).Decode(&snap)
+	resp.Body.Close()
+	require.NoError(t, err)
+	require.Len(t, snap.Clients, 1)
+	assert.Equal(t, transport.RedactURL(srv.URL+"/feed?token=hunter2"), snap.Clients[0].Name)
+	assert.NotContains(t, snap.Clients[0].Name, "hunter2")
+	assert.Equal(t, "Open", snap.Clients[0].Stats.State)
+
+	s.cancel()
+	require.Equal(t, exitOK, s.wait(t))
+	s.stderr.waitFor(t, edge(fsm.Closing, fsm.EventClosed, fsm.Closed))
+	assert.NotContains(t, s.stderr.String(), "hunter2")
+}
+
+// TestInspectCannotListen: an address it cannot serve on is a runtime
+// error, before anything connects.
+func TestInspectCannotListen(t *testing.T) {
+	srv := newServer(t)
+	code, _, stderr := runSync(t, "inspect", "-listen", "256.0.0.1:1", srv.URL)
+	assert.Equal(t, exitError, code)
+	assert.Contains(t, stderr, "tether: cannot serve the page")
+}
