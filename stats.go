@@ -66,6 +66,9 @@ type Watcher struct {
 	// Retry is called every time the reconnect policy schedules an attempt,
 	// on the machine's actor.
 	Retry func(Retry)
+	// Transition is called with every transition, on the machine's actor,
+	// before the transitions stream's subscribers see it.
+	Transition func(fsm.Transition)
 }
 
 // Stats returns what the client has counted so far.
@@ -208,9 +211,14 @@ func (s *clientStats) rttHook(user func(time.Duration)) func(time.Duration) {
 	}
 }
 
-// transition is a machine hook: it counts retries and forgets the
-// scheduled retry once the client has left Waiting.
+// transition is a machine hook: it counts retries, forgets the scheduled
+// retry once the client has left Waiting, and tells the watchers.
 func (s *clientStats) transition(tr fsm.Transition) (fsm.Input, bool) {
+	for _, w := range s.watcherList() {
+		if w.Transition != nil {
+			w.Transition(tr)
+		}
+	}
 	if tr.Event == fsm.EventRetry {
 		s.retries.Add(1)
 	}

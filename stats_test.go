@@ -94,7 +94,9 @@ func TestStatsWatchRoundTrips(t *testing.T) {
 	e := newEnv(t)
 	c := client[string](e, tether.WithHeartbeat(policy.Heartbeat{Interval: time.Second, PongTimeout: 500 * time.Millisecond}))
 	rtts := make(chan time.Duration, 4)
-	stop := c.Watch(tether.Watcher{RTT: func(d time.Duration) { rtts <- d }})
+	transitions := make(chan fsm.Transition, 16)
+	stop := c.Watch(tether.Watcher{RTT: func(d time.Duration) { rtts <- d },
+		Transition: func(tr fsm.Transition) { transitions <- tr }})
 	sc := e.accept()
 	waitState(t, c, fsm.Open)
 	ctx, cancel := context.WithTimeout(context.Background(), deadline)
@@ -104,6 +106,10 @@ func TestStatsWatchRoundTrips(t *testing.T) {
 	e.clk.Step(time.Second)
 	recv(t, rtts)
 	assert.Equal(t, uint64(1), c.Stats().RTTSamples)
+	sc.Drop()
+	for tr := recv(t, transitions); tr.Event != fsm.EventDropped; tr = recv(t, transitions) {
+		assert.Less(t, tr.Seq, uint64(3), "only connect and dialed come before the drop")
+	}
 	stop()
 	stop() // idempotent
 	cancel()
