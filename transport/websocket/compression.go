@@ -33,8 +33,11 @@ const (
 // ClientContextTakeover).
 type Compression struct {
 	// Level is the compress/flate level of outbound messages: from
-	// [flate.BestSpeed] (1) to [flate.BestCompression] (9), or
-	// [flate.HuffmanOnly]. 0 means [DefaultCompressionLevel].
+	// [flate.BestSpeed] (1) to [flate.BestCompression] (9),
+	// [flate.DefaultCompression] (6) or [flate.HuffmanOnly]. 0 means
+	// [DefaultCompressionLevel]. With ClientContextTakeover, a level
+	// above BestSpeed pays: BestSpeed encodes a message under 128 bytes
+	// as literals, whatever the context holds.
 	Level int
 	// Threshold is the size below which an outbound message is sent
 	// uncompressed. 0 means [DefaultCompressionThreshold]; a negative
@@ -103,9 +106,9 @@ type Compressor interface {
 func WithCompression(cfg Compression) Option {
 	return optionFunc(func(o *options) error {
 		switch {
-		case cfg.Level != 0 && cfg.Level != flate.HuffmanOnly && (cfg.Level < flate.BestSpeed || cfg.Level > flate.BestCompression):
+		case cfg.Level < flate.HuffmanOnly || cfg.Level > flate.BestCompression:
 			return &OptionError{Option: "WithCompression", Reason: fmt.Sprintf(
-				"Level %d: want 1 (flate.BestSpeed) to 9 (flate.BestCompression), flate.HuffmanOnly, or 0 for the default", cfg.Level)}
+				"Level %d: want 1 (flate.BestSpeed) to 9 (flate.BestCompression), flate.DefaultCompression, flate.HuffmanOnly, or 0 for DefaultCompressionLevel", cfg.Level)}
 		case cfg.ServerMaxWindowBits != 0 && (cfg.ServerMaxWindowBits < 8 || cfg.ServerMaxWindowBits > 15):
 			return &OptionError{Option: "WithCompression", Reason: fmt.Sprintf(
 				"ServerMaxWindowBits %d: want 8 to 15, or 0 to leave it to the server", cfg.ServerMaxWindowBits)}

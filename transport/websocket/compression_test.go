@@ -201,7 +201,10 @@ func TestCompressionServerWindow(t *testing.T) {
 	require.Equal(t, first, next(t, reads).m.Payload)
 	require.NoError(t, p.writeCompressed(ws.OpBinary, d.compress(t, first), 1, false))
 	require.Equal(t, first, next(t, reads).m.Payload)
-	assert.Len(t, c.(*conn).fl.window, 1024)
+	fl := c.(*conn).fl
+	assert.Len(t, fl.dict(), 1024)
+	assert.Equal(t, first[len(first)-24:], fl.dict()[1000:], "the window ends with the last bytes inflated")
+	assert.LessOrEqual(t, cap(fl.window), 1024+128)
 }
 
 // TestCompressionBadAnswer: a server that accepts permessage-deflate with
@@ -266,7 +269,7 @@ func TestCompressionOffer(t *testing.T) {
 // TestCompressionOptionErrors: values out of range are typed errors of New.
 func TestCompressionOptionErrors(t *testing.T) {
 	for _, cfg := range []Compression{
-		{Level: 10}, {Level: -1}, {ServerMaxWindowBits: 7}, {ServerMaxWindowBits: 16},
+		{Level: 10}, {Level: -3}, {ServerMaxWindowBits: 7}, {ServerMaxWindowBits: 16},
 	} {
 		_, err := New(WithCompression(cfg))
 		require.ErrorIs(t, err, ErrInvalidOption, "%+v", cfg)
@@ -274,7 +277,7 @@ func TestCompressionOptionErrors(t *testing.T) {
 		require.ErrorAs(t, err, &oe)
 		assert.Equal(t, "WithCompression", oe.Option)
 	}
-	for _, cfg := range []Compression{{Level: flate.HuffmanOnly}, {Level: 9, ServerMaxWindowBits: 8}} {
+	for _, cfg := range []Compression{{Level: flate.HuffmanOnly}, {Level: flate.DefaultCompression}, {Level: 9, ServerMaxWindowBits: 8}} {
 		_, err := New(WithCompression(cfg))
 		assert.NoError(t, err, "%+v", cfg)
 	}
@@ -447,5 +450,26 @@ func TestCompressionFuzzSeedsInflate(t *testing.T) {
 		}
 		assert.Equal(t, seed.want, strings.Join(got, "|"), seed.name)
 		require.NoError(t, c.Close(transport.StatusNormalClosure, ""))
+	}
+}
+
+// TestCompressionWindow: whatever the sizes of the messages, the window
+// handed to compress/flate is the last 2^bits bytes inflated, and the
+// window never holds more than an eighth more.
+func TestCompressionWindow(t *testing.T) {
+	for _, bits := range []int{8, 10, 15} {
+		f := newDeflate(&Compression{Level: 1}, Negotiated{ServerMaxWindowBits: bits})
+		size := 1 << max(bits, 9)
+		var all []byte
+		for i := range 400 {
+			out := bytes.Repeat([]byte{byte(i)}, (i*7919)%(size/3)+i%2)
+			if i%97 == 0 {
+				out = bytes.Repeat([]byte{byte(i)}, size+5)
+			}
+			f.keep(out)
+			all = append(all, out...)
+			require.Equal(t, all[max(0, len(all)-size):], f.dict(), "bits %d, message %d", bits, i)
+			require.LessOrEqual(t, cap(f.window), size+size/8)
+		}
 	}
 }

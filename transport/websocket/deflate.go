@@ -38,6 +38,7 @@ type deflate struct {
 	zbuf   []byte // compressed fragments of the message being assembled
 	zlen   int64  // compressed bytes of the message being assembled
 	on     bool   // the message being assembled is compressed
+	src    inflateSource
 
 	// Write side. With client context takeover, mu orders compression
 	// with queueing, and fw is the connection's writer.
@@ -110,7 +111,7 @@ func (c *conn) WriteUncompressed(ctx context.Context, typ transport.MessageType,
 // connection without client context takeover borrows a writer for one
 // message, and every connection borrows a reader for one message.
 var (
-	writers [flate.BestCompression + 3]sync.Pool // by level + 2 (HuffmanOnly is -2)
+	writers [flate.BestCompression + 3]sync.Pool // by level + 2 (HuffmanOnly is -2, DefaultCompression -1)
 	readers sync.Pool
 )
 
@@ -197,11 +198,12 @@ func (c *conn) writeCompressed(ctx context.Context, typ transport.MessageType, p
 // stays in step. It runs under readMu.
 func (c *conn) inflate(n int64) (network bool, err error) {
 	f := c.fl
-	src := &inflateSource{pre: f.zbuf, rd: c.rd, n: n, tail: inflateTail[:]}
+	f.src = inflateSource{pre: f.zbuf, rd: c.rd, n: n, tail: inflateTail[:]}
+	src := &f.src
 	fr, _ := readers.Get().(io.ReadCloser)
 	if fr == nil {
-		fr = flate.NewReaderDict(src, f.window)
-	} else if err := fr.(flate.Resetter).Reset(src, f.window); err != nil {
+		fr = flate.NewReaderDict(src, f.dict())
+	} else if err := fr.(flate.Resetter).Reset(src, f.dict()); err != nil {
 		return false, err
 	}
 	defer readers.Put(fr)
@@ -255,18 +257,33 @@ func (c *conn) growInflated(compressed int64) {
 // errInflatedTooLarge is inflate's error for output past the limit.
 var errInflatedTooLarge = fmt.Errorf("%w: inflated past the message size limit", transport.ErrMessageTooLarge)
 
-// keep appends out to the window, keeping its last 2^bits bytes (at least
-// 512: zlib uses a 512-byte window when asked for 256).
+// keep appends out to the window, which holds the last 2^bits bytes
+// inflated (at least 512: zlib uses a 512-byte window when asked for 256)
+// and up to an eighth more, so that the bytes kept move once per eighth of
+// a window received rather than at every message.
 func (f *deflate) keep(out []byte) {
 	size := 1 << max(f.n.ServerMaxWindowBits, 9)
+	limit := size + size/8
 	if len(out) >= size {
 		f.window = append(f.window[:0], out[len(out)-size:]...)
 		return
 	}
-	if over := len(f.window) + len(out) - size; over > 0 {
-		f.window = f.window[:copy(f.window, f.window[over:])]
+	if len(f.window)+len(out) > limit {
+		kept := size - len(out) // of the bytes before out, those the window still needs
+		f.window = f.window[:copy(f.window, f.window[len(f.window)-kept:])]
+	}
+	if need := len(f.window) + len(out); need > cap(f.window) {
+		w := make([]byte, len(f.window), min(max(2*cap(f.window), need), limit))
+		copy(w, f.window)
+		f.window = w
 	}
 	f.window = append(f.window, out...)
+}
+
+// dict is the window as compress/flate takes it: its last 2^bits bytes.
+func (f *deflate) dict() []byte {
+	size := 1 << max(f.n.ServerMaxWindowBits, 9)
+	return f.window[max(0, len(f.window)-size):]
 }
 
 // inflateSource feeds compress/flate one compressed message: the earlier
