@@ -122,8 +122,10 @@ func New[T any, U URL](target U, opts ...Option) (*Client[T], error) {
 	switch {
 	case cfg.tr != nil && cfg.tls != nil:
 		cfg.fail("WithTLSConfig", errors.New("cannot be combined with WithTransport: set the TLS configuration on that transport (websocket.WithTLSConfig)"))
+	case cfg.tr != nil && len(cfg.wsOptions) > 0:
+		cfg.fail("WithCompression", errors.New("cannot be combined with WithTransport: offer it on that transport (websocket.WithCompression)"))
 	case cfg.tr == nil:
-		ws, err := websocket.New(websocket.WithTLSConfig(cfg.tls))
+		ws, err := websocket.New(append([]websocket.Option{websocket.WithTLSConfig(cfg.tls)}, cfg.wsOptions...)...)
 		if err != nil {
 			cfg.fail("WithTransport", err)
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/tether-go/tether/policy"
 	"github.com/tether-go/tether/stream"
 	"github.com/tether-go/tether/transport"
+	"github.com/tether-go/tether/transport/websocket"
 )
 
 // Option configures a Client. Options are applied in order by New, which
@@ -61,6 +62,7 @@ type config struct {
 	traceLimit int
 	connectMax time.Duration
 	tls        *tls.Config
+	wsOptions  []websocket.Option // more options of the default WebSocket transport (WithCompression)
 }
 
 func (c *config) fail(option string, err error) {
