@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/url"
 	"reflect"
 	"strings"
@@ -525,6 +524,3 @@ func (c *Client[T]) Subprotocol() string {
 // Buffered returns how many messages, and payload bytes, wait in the
 // outbound buffer.
 func (c *Client[T]) Buffered() (messages, bytes int) { return c.out.Len() }
-
-// Logger returns the logger given with WithLogger, or nil.
-func (c *Client[T]) Logger() *slog.Logger { return c.cfg.logger }

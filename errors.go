@@ -32,8 +32,6 @@ var (
 	// until a subscriber, OnMessage, OnRaw or a router takes them.
 	// It is of the class ErrDelivery.
 	ErrNoConsumer = fmt.Errorf("%w: messages held for a consumer that has not subscribed; reading paused", ErrDelivery)
-	// ErrCallbackDropped is matched by a *CallbackDropError.
-	ErrCallbackDropped = errors.New("tether: callbacks dropped")
 	// ErrInvalidCloseCode: CloseWith was given a code that may not be
 	// sent in a close frame (1004-1006, 1015, below 1000, 1016-2999, above
 	// 4999).
@@ -107,8 +105,8 @@ func (e *SubscriberDropError) Unwrap() error { return stream.ErrDropped }
 // CallbackDropError reports callbacks (OnError, OnTransition, OnRetry,
 // OnRTT...) that were not run because more than 1024 were waiting for a
 // slow callback to return. It is reported on the error stream and to the
-// logger, and passed to OnError, once the queue has room again. It matches
-// ErrCallbackDropped.
+// logger, and passed to OnError, once the queue has room again. It is of
+// the class ErrDelivery; find it with errors.As.
 type CallbackDropError struct {
 	// Count is how many callbacks this report covers.
 	Count uint64
@@ -117,8 +115,6 @@ type CallbackDropError struct {
 func (e *CallbackDropError) Error() string {
 	return fmt.Sprintf("tether: %d callbacks dropped: a callback is too slow for what arrives", e.Count)
 }
-
-func (e *CallbackDropError) Unwrap() error { return ErrCallbackDropped }
 
 // OptionError reports an option that New refused.
 type OptionError struct {

@@ -37,7 +37,7 @@ import (
 const (
 	soakMessages = 100_000 // messages sent per policy
 	soakSenders  = 4       // goroutines sending them, message i by sender i%soakSenders
-	soakMaxKill  = 5_000   // a connection is killed after k data messages, k uniform in [1, soakMaxKill]
+	soakMaxKill  = 1_000   // a connection is killed after k data messages, k uniform in [1, soakMaxKill]
 	soakMinKills = 10      // kills each policy must go through
 	soakBuffer   = 64      // outbound buffer, in messages (WithSendBuffer)
 	// soakOverflows is how many messages may meet a full buffer before the
@@ -48,7 +48,13 @@ const (
 	// connections. With this budget each outage overflows the buffer, and
 	// most messages still reach the server.
 	soakOverflows = 2 * soakBuffer
-	soakTimeout   = 120 * time.Second
+	// soakWindow bounds the messages sent but not yet read by the server
+	// nor reported. Without it a fast machine (no -race) wrote all the
+	// messages into the socket buffers within a few connections, before
+	// the server had read enough to kill more than a handful: how many
+	// kills a run saw depended on the machine's speed.
+	soakWindow  = 2_000
+	soakTimeout = 120 * time.Second
 	// soakSeedEnv names the environment variable that replays a seed.
 	soakSeedEnv = "TETHER_SOAK_SEED"
 )
@@ -59,7 +65,8 @@ const (
 // socket, no close frame) after a random number of data messages, until
 // finishing is set.
 type soakServer struct {
-	URL string
+	URL  string
+	flow *counter // messages read, reported or refused (see soakWindow)
 
 	hs        *httptest.Server
 	finishing atomic.Bool // no more kills: the sender is done
@@ -77,9 +84,10 @@ type soakServer struct {
 	closed   bool
 }
 
-func newSoakServer(t *testing.T, seed uint64) *soakServer {
+func newSoakServer(t *testing.T, seed uint64, flow *counter) *soakServer {
 	t.Helper()
 	s := &soakServer{
+		flow:     flow,
 		rng:      rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 		received: make([]int32, soakMessages),
 		live:     make(map[net.Conn]struct{}),
@@ -151,6 +159,7 @@ func (s *soakServer) read(conn net.Conn, br *bufio.Reader, k int) (end string) {
 			s.kills++
 		}
 		s.mu.Unlock()
+		s.flow.add(1)
 		if kill {
 			return fmt.Sprintf("read %d (first number %d, last %d), killed", n, first, last)
 		}
@@ -224,6 +233,7 @@ func (p *soakPacer) wait(ctx context.Context) error {
 // soakDrops records what OnDrop reports, by message ID.
 type soakDrops struct {
 	pace     *soakPacer
+	flow     *counter
 	mu       sync.Mutex
 	byID     map[uint64][]error
 	byNumber map[uint64]int // the message number each report's Value carries, -1 if none
@@ -243,6 +253,7 @@ func (d *soakDrops) onDrop(x tether.Drop) {
 	d.byID[x.ID] = append(d.byID[x.ID], x.Reason)
 	d.byNumber[x.ID] = i
 	d.mu.Unlock()
+	d.flow.add(1)
 }
 
 // offenders collects the message numbers that break one rule, so that a
@@ -295,9 +306,13 @@ func TestSoakNoSilentLossNoDuplicates(t *testing.T) {
 func soak(t *testing.T, policy stream.Overflow, seed uint64) {
 	t.Logf("%s: server seed %d", policy, seed)
 	start := time.Now()
-	srv := newSoakServer(t, seed)
+	// Messages accounted for: read by the server, reported to OnDrop or
+	// refused by Send (one read and then reported possibly lost counts
+	// twice, which only widens the window).
+	flow := newCounter()
+	srv := newSoakServer(t, seed, flow)
 	pace := &soakPacer{}
-	drops := &soakDrops{pace: pace, byID: make(map[uint64][]error), byNumber: make(map[uint64]int)}
+	drops := &soakDrops{pace: pace, flow: flow, byID: make(map[uint64][]error), byNumber: make(map[uint64]int)}
 	c := newClient[[]byte](t, srv.URL, reconnectAtOnce(),
 		tether.WithSendBuffer(soakBuffer, 1<<20, policy), tether.OnDrop(drops.onDrop))
 	pace.c = c
@@ -317,12 +332,16 @@ func soak(t *testing.T, policy stream.Overflow, seed uint64) {
 	for s := range soakSenders {
 		senders.Go(func() {
 			for i := s; i < soakMessages; i += soakSenders {
-				if sendCtx.Err() != nil || pace.wait(sendCtx) != nil {
+				if sendCtx.Err() != nil || pace.wait(sendCtx) != nil ||
+					flow.waitAtLeast(sendCtx, returned.load()-soakWindow) != nil {
 					return // stalled or out of time: reported below
 				}
 				ids[i], errs[i] = c.SendID(sendCtx, soakPayload(i))
 				if errors.Is(errs[i], tether.ErrBufferFull) {
 					pace.overflows.Add(1)
+				}
+				if errs[i] != nil {
+					flow.add(1) // refused: neither read nor reported
 				}
 				returned.add(1)
 			}
