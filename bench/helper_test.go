@@ -38,6 +38,9 @@ const (
 	// WebSocket endpoint is at /connection/websocket; it accepts every
 	// connection and pings each one every helperPingEnv.
 	helperCentrifuge = "centrifuge"
+	// helperWSDeflate is helperWS that accepts permessage-deflate as
+	// offered and sends a burst of the feed first (compression_idle_test.go).
+	helperWSDeflate = "ws-deflate"
 )
 
 // helperProc is a running helper process.
@@ -97,6 +100,9 @@ func runHelper(kind string) int {
 	case helperWS:
 		srv := newWSServer(ln)
 		defer srv.close()
+	case helperWSDeflate:
+		srv := newWSServerWith(ln, serveDeflateWS)
+		defer srv.close()
 	case helperCentrifuge:
 		ping, err := time.ParseDuration(os.Getenv(helperPingEnv))
 		if err != nil {
@@ -122,15 +128,19 @@ func runHelper(kind string) int {
 // detection benchmarks: every connection is upgraded with gobwas/ws and
 // served by serveWS on its own goroutine.
 type wsServer struct {
-	ln net.Listener
-	wg sync.WaitGroup
+	ln    net.Listener
+	wg    sync.WaitGroup
+	serve func(net.Conn)
 
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
 }
 
-func newWSServer(ln net.Listener) *wsServer {
-	s := &wsServer{ln: ln, conns: map[net.Conn]struct{}{}}
+func newWSServer(ln net.Listener) *wsServer { return newWSServerWith(ln, serveWS) }
+
+// newWSServerWith is newWSServer with serve in place of serveWS.
+func newWSServerWith(ln net.Listener, serve func(net.Conn)) *wsServer {
+	s := &wsServer{ln: ln, conns: map[net.Conn]struct{}{}, serve: serve}
 	s.wg.Go(s.accept)
 	return s
 }
@@ -145,7 +155,7 @@ func (s *wsServer) accept() {
 		s.conns[c] = struct{}{}
 		s.mu.Unlock()
 		s.wg.Go(func() {
-			serveWS(c)
+			s.serve(c)
 			s.mu.Lock()
 			delete(s.conns, c)
 			s.mu.Unlock()
@@ -172,8 +182,14 @@ func serveWS(c net.Conn) {
 	if _, err := ws.Upgrade(c); err != nil {
 		return
 	}
+	serveFrames(c, ws.StateServerSide)
+}
+
+// serveFrames is serveWS after the upgrade, reading in state (with
+// ws.StateExtended, frames with RSV bits are accepted and discarded).
+func serveFrames(c net.Conn, state ws.State) {
 	ctl := wsutil.ControlFrameHandler(c, ws.StateServerSide)
-	rd := &wsutil.Reader{Source: bufio.NewReaderSize(c, 512), State: ws.StateServerSide}
+	rd := &wsutil.Reader{Source: bufio.NewReaderSize(c, 512), State: state}
 	for {
 		h, err := rd.NextFrame()
 		if err != nil {

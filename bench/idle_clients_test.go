@@ -71,8 +71,13 @@ var idleClients = []idleClient{
 type tetherIdle struct{ c *tether.Client[[]byte] }
 
 func openTetherIdle(ctx context.Context, url string, hb heartbeat, hooks idleHooks) (idleConn, error) {
+	return newTetherIdle(ctx, url, hb, hooks)
+}
+
+// newTetherIdle opens the Client of openTetherIdle with more options.
+func newTetherIdle(ctx context.Context, url string, hb heartbeat, hooks idleHooks, more ...tether.Option) (*tetherIdle, error) {
 	var opens atomic.Int64
-	c, err := tether.New[[]byte](url,
+	c, err := tether.New[[]byte](url, append([]tether.Option{
 		tether.WithHeartbeat(policy.Heartbeat{Interval: hb.interval, PongTimeout: hb.pongTimeout}),
 		tether.OnRTT(func(time.Duration) { hooks.onPong() }),
 		tether.OnOpen(func(fsm.Transition) {
@@ -81,7 +86,7 @@ func openTetherIdle(ctx context.Context, url string, hb heartbeat, hooks idleHoo
 			}
 		}),
 		tether.WithAutoConnect(false),
-	)
+	}, more...)...)
 	if err != nil {
 		return nil, err
 	}

@@ -30,6 +30,17 @@ type server struct {
 
 // startServer starts a server and registers its shutdown with tb.Cleanup.
 func startServer(tb testing.TB, handle func(net.Conn)) *server {
+	return startServerWith(tb, func(c net.Conn) {
+		if _, err := ws.Upgrade(c); err != nil {
+			return
+		}
+		handle(c)
+	})
+}
+
+// startServerWith is startServer for a handler that upgrades the
+// connection itself.
+func startServerWith(tb testing.TB, handle func(net.Conn)) *server {
 	tb.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -56,9 +67,6 @@ func (s *server) accept() {
 		go func() {
 			defer s.wg.Done()
 			defer c.Close()
-			if _, err := ws.Upgrade(c); err != nil {
-				return
-			}
 			s.handle(c)
 		}()
 	}
