@@ -15,8 +15,9 @@ import (
 // why.
 const (
 	// DefaultCompressionLevel is the compress/flate level of outbound
-	// messages: [flate.BestSpeed]. On JSON it compresses within a few
-	// percent of the default level at a fraction of the CPU.
+	// messages: [flate.BestSpeed], the cheapest level that finds repeats,
+	// as in gorilla and coder. A message compressed alone has little for a
+	// slower level to find.
 	DefaultCompressionLevel = flate.BestSpeed
 	// DefaultCompressionThreshold is the smallest outbound message that is
 	// compressed, 128 bytes: below it deflate saves a few bytes at best
