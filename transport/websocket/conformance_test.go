@@ -17,11 +17,21 @@ const conformanceProtocol = "tether.conformance"
 
 // TestConformance checks the WebSocket transport against the transport
 // contract, over a real loopback server.
-func TestConformance(t *testing.T) {
+func TestConformance(t *testing.T) { runConformance(t) }
+
+// TestConformanceCompressionOffered runs the suite with permessage-deflate
+// offered to a server that declines it (tethertest.WSServer negotiates no
+// extension): the offer changes nothing of the contract. The compressed
+// paths are checked in compression_test.go and against ws in integration.
+func TestConformanceCompressionOffered(t *testing.T) {
+	runConformance(t, websocket.WithCompression(websocket.Compression{}))
+}
+
+func runConformance(t *testing.T, opts ...websocket.Option) {
 	transporttest.Run(t, func(t *testing.T) transporttest.Harness {
 		srv := tethertest.NewWSServer(tethertest.WithServerSubprotocols(conformanceProtocol))
 		t.Cleanup(srv.Close)
-		tr, err := websocket.New()
+		tr, err := websocket.New(opts...)
 		require.NoError(t, err)
 		return transporttest.Harness{
 			Transport: tr,
