@@ -42,7 +42,8 @@ type Connector struct {
 	tr        transport.Transport
 	target    TargetFunc
 	observers []Observer
-	inbound   []InboundObserver // the observers that see messages
+	inbound   []InboundObserver // the observers that see control frames
+	data      []InboundObserver // the observers that see data messages too
 	onMessage func(s *Session, msg transport.Message)
 	onFlush   func(s *Session)
 	dialLimit time.Duration // bound on one attempt: the target and the Dial; 0 for none
@@ -75,6 +76,9 @@ func WithObserver(o Observer) ConnectorOption {
 		c.observers = append(c.observers, o)
 		if in, ok := o.(InboundObserver); ok {
 			c.inbound = append(c.inbound, in)
+			if co, ok := in.(ControlObserver); !ok || !co.ControlOnly() {
+				c.data = append(c.data, in)
+			}
 		}
 	})
 }
@@ -352,12 +356,18 @@ func (c *Connector) read(s *Session) {
 			c.readEnded(s, err)
 			return
 		}
-		for _, o := range c.inbound {
-			o.Inbound(s, msg)
-		}
-		if msg.Type.IsData() && c.onMessage != nil {
-			c.onMessage(s, msg)
-			unflushed = c.onFlush != nil
+		if msg.Type.IsData() {
+			for _, o := range c.data {
+				o.Inbound(s, msg)
+			}
+			if c.onMessage != nil {
+				c.onMessage(s, msg)
+				unflushed = c.onFlush != nil
+			}
+		} else {
+			for _, o := range c.inbound {
+				o.Inbound(s, msg)
+			}
 		}
 		if unflushed && (backlog == nil || !backlog.Buffered()) {
 			unflushed = false

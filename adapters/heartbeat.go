@@ -137,6 +137,12 @@ func (h *Heartbeat) Inbound(s *Session, m transport.Message) {
 	}
 }
 
+// ControlOnly reports whether the heartbeat needs no data messages: with
+// pings (or off), only pongs answer it. Part of [ControlObserver].
+func (h *Heartbeat) ControlOnly() bool {
+	return !h.cfg.Enabled() || h.cfg.Mode == policy.PingFrame
+}
+
 // Ended stops probing s. Part of [Observer].
 func (h *Heartbeat) Ended(s *Session, _ fsm.Transition) {
 	b := h.cur.Load()

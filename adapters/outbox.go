@@ -533,6 +533,10 @@ func (o *Outbox) settle(s *Session) {
 	}
 }
 
+// ControlOnly reports true: only pongs confirm writes. Part of
+// [ControlObserver].
+func (o *Outbox) ControlOnly() bool { return true }
+
 // Inbound confirms the writes that a pong answering one of the outbox's
 // confirmation probes covers. Part of [InboundObserver].
 func (o *Outbox) Inbound(s *Session, m transport.Message) {

@@ -419,3 +419,12 @@ type InboundObserver interface {
 	Observer
 	Inbound(s *Session, m transport.Message)
 }
+
+// ControlObserver is an [InboundObserver] that may need only control
+// frames (pings, pongs): while ControlOnly reports true, the connector does
+// not call its Inbound for data messages, which keeps the hot path short.
+// ControlOnly is asked once, when the observer is added.
+type ControlObserver interface {
+	InboundObserver
+	ControlOnly() bool
+}
