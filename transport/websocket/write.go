@@ -175,7 +175,9 @@ func putBuf(b []byte) {
 }
 
 // Write sends one Text or Binary message as a single masked frame. See
-// [transport.Conn.Write]. A nil error means the frame is accepted: written
+// [transport.Conn.Write]. With permessage-deflate in use (see
+// [WithCompression]), a message of at least the threshold is deflated
+// first and its frame has RSV1 set; [WriteUncompressed] never deflates. A nil error means the frame is accepted: written
 // to the network by this call, queued behind a write in progress, in
 // order, to go out with the next batch, or committed (see below); see the
 // package documentation, Writing.
