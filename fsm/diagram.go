@@ -45,47 +45,53 @@ func (e *FormatError) Error() string {
 	return fmt.Sprintf("tether/fsm: unknown diagram format %q (want mermaid or dot)", e.Name)
 }
 
-// Diagram draws the transition table in format f. It reads the table, never
-// a live machine, and its output is the same on every call.
-func Diagram(f Format) (string, error) {
+// Diagram draws the lifecycle's transition table in format f. It reads the
+// table, never a live machine, and its output is the same on every call.
+func Diagram(f Format) (string, error) { return lifecycle.diagram(f) }
+
+// Diagram draws the machine's transition table in format f. It reads the
+// table, never the live state, and its output is the same on every call.
+func (m *MachineOf[S, E]) Diagram(f Format) (string, error) { return m.c.diagram(f) }
+
+func (c *chart[S, E]) diagram(f Format) (string, error) {
 	switch f {
 	case Mermaid:
-		return mermaid(), nil
+		return c.mermaid(), nil
 	case DOT:
-		return dot(), nil
+		return c.dot(), nil
 	}
 	return "", &FormatError{Name: f.String()}
 }
 
-func mermaid() string {
+func (c *chart[S, E]) mermaid() string {
 	var b strings.Builder
 	b.WriteString("stateDiagram-v2\n")
-	fmt.Fprintf(&b, "    [*] --> %s\n", Idle)
-	for _, r := range table {
-		fmt.Fprintf(&b, "    %s --> %s: %s\n", r.From, r.To, r.Event)
+	fmt.Fprintf(&b, "    [*] --> %s\n", c.stateNames[c.initial])
+	for _, r := range c.rules {
+		fmt.Fprintf(&b, "    %s --> %s: %s\n", c.stateNames[r.from], c.stateNames[r.to], r.event)
 	}
-	for _, s := range States() {
-		if s.Terminal() {
-			fmt.Fprintf(&b, "    %s --> [*]\n", s)
+	for i, n := range c.stateNames {
+		if c.terminal[i] {
+			fmt.Fprintf(&b, "    %s --> [*]\n", n)
 		}
 	}
 	return b.String()
 }
 
-func dot() string {
+func (c *chart[S, E]) dot() string {
 	var b strings.Builder
-	b.WriteString("digraph lifecycle {\n")
+	fmt.Fprintf(&b, "digraph %s {\n", c.name)
 	b.WriteString("    rankdir=LR;\n")
 	b.WriteString("    node [shape=box, style=rounded];\n")
 	b.WriteString("    start [shape=point];\n")
-	for _, s := range States() {
-		if s.Terminal() {
-			fmt.Fprintf(&b, "    %q [peripheries=2];\n", s.String())
+	for i, n := range c.stateNames {
+		if c.terminal[i] {
+			fmt.Fprintf(&b, "    %q [peripheries=2];\n", n)
 		}
 	}
-	fmt.Fprintf(&b, "    start -> %q;\n", Idle.String())
-	for _, r := range table {
-		fmt.Fprintf(&b, "    %q -> %q [label=%q];\n", r.From.String(), r.To.String(), r.Event.String())
+	fmt.Fprintf(&b, "    start -> %q;\n", c.stateNames[c.initial])
+	for _, r := range c.rules {
+		fmt.Fprintf(&b, "    %q -> %q [label=%q];\n", c.stateNames[r.from], c.stateNames[r.to], r.event)
 	}
 	b.WriteString("}\n")
 	return b.String()

@@ -49,7 +49,10 @@ func (s State) String() string {
 }
 
 // Terminal reports whether no event can leave s.
-func (s State) Terminal() bool { return s == Closed }
+func (s State) Terminal() bool {
+	i, ok := lifecycle.stateIdx[s]
+	return ok && lifecycle.terminal[i]
+}
 
 // Event is a named cause of a transition. The zero value EventNone is never
 // fired; it marks the synthetic snapshot a new machine starts from.

@@ -6,7 +6,7 @@ import (
 	"sync"
 )
 
-// Subscription delivers every transition, in order, on C. It starts with the
+// SubscriptionOf delivers every transition, in order, on C. It starts with the
 // machine's latest transition (or the Seq 0 snapshot before the first one),
 // so a new subscriber always learns the current state first. A transition
 // reaches subscribers after the machine's hooks have run for it, so what a
@@ -15,24 +15,27 @@ import (
 // Transitions are never dropped: each subscription queues what its reader
 // has not yet taken, without bound, on a goroutine of its own. Read C until
 // it closes, or call Close; either frees the subscription.
-type Subscription struct {
-	sub *subscriber
+type SubscriptionOf[S, E comparable] struct {
+	sub *subscriber[S, E]
 }
+
+// Subscription is a [SubscriptionOf] of the connection lifecycle.
+type Subscription = SubscriptionOf[State, Event]
 
 // C returns the channel transitions arrive on. It closes after Close, after
 // the subscription's ctx ends, or after the machine is closed and every
 // queued transition was delivered.
-func (s *Subscription) C() <-chan Transition { return s.sub.out }
+func (s *SubscriptionOf[S, E]) C() <-chan TransitionOf[S, E] { return s.sub.out }
 
 // Close unsubscribes. It is idempotent and safe from any goroutine.
 // Transitions still queued are discarded.
-func (s *Subscription) Close() { s.sub.stop() }
+func (s *SubscriptionOf[S, E]) Close() { s.sub.stop() }
 
 // Subscribe returns a subscription that lives until ctx ends, Close is
 // called, or the machine is closed and drained.
-func (m *Machine) Subscribe(ctx context.Context) *Subscription {
-	s := &subscriber{
-		out:    make(chan Transition),
+func (m *MachineOf[S, E]) Subscribe(ctx context.Context) *SubscriptionOf[S, E] {
+	s := &subscriber[S, E]{
+		out:    make(chan TransitionOf[S, E]),
 		signal: make(chan struct{}, 1),
 		halt:   make(chan struct{}),
 		ctx:    ctx,
@@ -46,14 +49,14 @@ func (m *Machine) Subscribe(ctx context.Context) *Subscription {
 	}
 	m.mu.Unlock()
 	go s.run()
-	return &Subscription{sub: s}
+	return &SubscriptionOf[S, E]{sub: s}
 }
 
 // Transitions returns an iterator over transitions, starting with the
 // current one, that ends when ctx ends, the loop breaks, or the machine is
 // closed and drained.
-func (m *Machine) Transitions(ctx context.Context) iter.Seq[Transition] {
-	return func(yield func(Transition) bool) {
+func (m *MachineOf[S, E]) Transitions(ctx context.Context) iter.Seq[TransitionOf[S, E]] {
+	return func(yield func(TransitionOf[S, E]) bool) {
 		s := m.Subscribe(ctx)
 		defer s.Close()
 		for t := range s.C() {
@@ -64,12 +67,16 @@ func (m *Machine) Transitions(ctx context.Context) iter.Seq[Transition] {
 	}
 }
 
-// finishSubscribers lets every subscriber drain and close. It runs once, in
-// Close.
-func (m *Machine) finishSubscribers() {
+// finishSubscribers lets every subscriber drain and close, and wakes the
+// waiters. It runs once, in Close.
+func (m *MachineOf[S, E]) finishSubscribers() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.drained = true
+	if m.changed != nil { // WaitFor gives up on a closed machine
+		close(m.changed)
+		m.changed = nil
+	}
 	for _, s := range m.subs {
 		s.finish()
 	}
@@ -78,7 +85,7 @@ func (m *Machine) finishSubscribers() {
 
 // publish queues tr on every live subscriber and drops stopped ones. m.mu is
 // held.
-func publish(subs []*subscriber, tr Transition) []*subscriber {
+func publish[S, E comparable](subs []*subscriber[S, E], tr TransitionOf[S, E]) []*subscriber[S, E] {
 	live := subs[:0]
 	for _, s := range subs {
 		if s.push(tr) {
@@ -89,14 +96,14 @@ func publish(subs []*subscriber, tr Transition) []*subscriber {
 	return live
 }
 
-type subscriber struct {
-	out    chan Transition
+type subscriber[S, E comparable] struct {
+	out    chan TransitionOf[S, E]
 	signal chan struct{} // capacity 1: "the queue changed"
 	halt   chan struct{} // closed by stop
 	ctx    context.Context
 
 	mu       sync.Mutex
-	queue    []Transition
+	queue    []TransitionOf[S, E]
 	head     int
 	final    bool // no more pushes: drain, then close out
 	stopped  bool
@@ -104,7 +111,7 @@ type subscriber struct {
 }
 
 // push queues tr and reports whether the subscriber is still live.
-func (s *subscriber) push(tr Transition) bool {
+func (s *subscriber[S, E]) push(tr TransitionOf[S, E]) bool {
 	s.mu.Lock()
 	if s.stopped {
 		s.mu.Unlock()
@@ -116,14 +123,14 @@ func (s *subscriber) push(tr Transition) bool {
 	return true
 }
 
-func (s *subscriber) finish() {
+func (s *subscriber[S, E]) finish() {
 	s.mu.Lock()
 	s.final = true
 	s.mu.Unlock()
 	s.wake()
 }
 
-func (s *subscriber) stop() {
+func (s *subscriber[S, E]) stop() {
 	s.stopOnce.Do(func() {
 		s.mu.Lock()
 		s.stopped = true
@@ -132,7 +139,7 @@ func (s *subscriber) stop() {
 	})
 }
 
-func (s *subscriber) wake() {
+func (s *subscriber[S, E]) wake() {
 	select {
 	case s.signal <- struct{}{}:
 	default:
@@ -141,22 +148,22 @@ func (s *subscriber) wake() {
 
 // next pops the oldest queued transition. It reports more=false when the
 // queue is empty, and final=true when nothing more will be pushed.
-func (s *subscriber) next() (tr Transition, more, final bool) {
+func (s *subscriber[S, E]) next() (tr TransitionOf[S, E], more, final bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.head < len(s.queue) {
 		tr = s.queue[s.head]
-		s.queue[s.head] = Transition{}
+		s.queue[s.head] = TransitionOf[S, E]{}
 		s.head++
 		if s.head == len(s.queue) {
 			s.queue, s.head = s.queue[:0], 0
 		}
 		return tr, true, false
 	}
-	return Transition{}, false, s.final
+	return TransitionOf[S, E]{}, false, s.final
 }
 
-func (s *subscriber) run() {
+func (s *subscriber[S, E]) run() {
 	defer close(s.out)
 	defer s.stop()
 	done := s.ctx.Done()

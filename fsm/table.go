@@ -1,75 +1,69 @@
 package fsm
 
-// Rule is one row of the transition table: in state From, event Event moves
-// the machine to state To. Meaning says what the row stands for, in words the
-// documentation prints.
-type Rule struct {
-	From    State
-	Event   Event
-	To      State
-	Meaning string
-}
-
-// table is the lifecycle, declared once. The Machine, the diagrams, the
-// documentation and the tests all read it. Order matters only for output:
-// diagrams and docs list rows in this order.
+// table is the lifecycle's transition table, declared once. The Machine, the
+// diagrams, the documentation and the tests all read it. Order matters only
+// for output: diagrams and docs list rows in this order.
 var table = []Rule{
-	{Idle, EventConnect, Connecting, "Connect was called (or auto-connect ran): the first dial starts."},
-	{Idle, EventClose, Closed, "Closed before it was ever started."},
-	{Connecting, EventDialed, Open, "The dial and handshake succeeded."},
-	{Connecting, EventDialFailed, Waiting, "The dial or handshake failed; the reconnect policy is asked for a delay."},
-	{Connecting, EventClose, Closed, "Closed mid-dial: the dial is abandoned and a half-made connection is closed."},
-	{Connecting, EventDisconnect, Idle, "Disconnected mid-dial: the dial is abandoned; the client waits for Connect."},
-	{Open, EventDropped, Waiting, "The connection ended: read or write error, or a close frame from the server."},
-	{Open, EventHeartbeatTimeout, Waiting, "Nothing arrived within the pong timeout: dropped as a failure, so the policy runs."},
-	{Open, EventClose, Closing, "Close was called: the close handshake starts."},
-	{Open, EventDisconnect, Disconnecting, "Disconnect was called: the close handshake starts; subscriptions and the send buffer stay."},
-	{Closing, EventClosed, Closed, "The close handshake finished, or its deadline passed."},
-	{Closing, EventDropped, Closed, "The connection ended while the close handshake was under way."},
-	{Disconnecting, EventClosed, Idle, "The close handshake of a Disconnect finished, or its deadline passed: idle until Connect."},
-	{Disconnecting, EventDropped, Idle, "The connection ended while the close handshake of a Disconnect was under way."},
-	{Disconnecting, EventClose, Closing, "Closed while disconnecting: the handshake under way ends the client for good."},
-	{Waiting, EventRetry, Connecting, "The reconnect delay elapsed (or Reconnect was called): the next dial starts."},
-	{Waiting, EventGiveUp, Closed, "The reconnect policy said stop; the cause says why."},
-	{Waiting, EventClose, Closed, "Closed during the reconnect wait: the timer is stopped."},
-	{Waiting, EventDisconnect, Idle, "Disconnected during the reconnect wait: the timer is stopped; the client waits for Connect."},
+	{From: Idle, Event: EventConnect, To: Connecting, Meaning: "Connect was called (or auto-connect ran): the first dial starts."},
+	{From: Idle, Event: EventClose, To: Closed, Meaning: "Closed before it was ever started."},
+	{From: Connecting, Event: EventDialed, To: Open, Meaning: "The dial and handshake succeeded."},
+	{From: Connecting, Event: EventDialFailed, To: Waiting, Meaning: "The dial or handshake failed; the reconnect policy is asked for a delay."},
+	{From: Connecting, Event: EventClose, To: Closed, Meaning: "Closed mid-dial: the dial is abandoned and a half-made connection is closed."},
+	{From: Connecting, Event: EventDisconnect, To: Idle, Meaning: "Disconnected mid-dial: the dial is abandoned; the client waits for Connect."},
+	{From: Open, Event: EventDropped, To: Waiting, Meaning: "The connection ended: read or write error, or a close frame from the server."},
+	{From: Open, Event: EventHeartbeatTimeout, To: Waiting, Meaning: "Nothing arrived within the pong timeout: dropped as a failure, so the policy runs."},
+	{From: Open, Event: EventClose, To: Closing, Meaning: "Close was called: the close handshake starts."},
+	{From: Open, Event: EventDisconnect, To: Disconnecting, Meaning: "Disconnect was called: the close handshake starts; subscriptions and the send buffer stay."},
+	{From: Closing, Event: EventClosed, To: Closed, Meaning: "The close handshake finished, or its deadline passed."},
+	{From: Closing, Event: EventDropped, To: Closed, Meaning: "The connection ended while the close handshake was under way."},
+	{From: Disconnecting, Event: EventClosed, To: Idle, Meaning: "The close handshake of a Disconnect finished, or its deadline passed: idle until Connect."},
+	{From: Disconnecting, Event: EventDropped, To: Idle, Meaning: "The connection ended while the close handshake of a Disconnect was under way."},
+	{From: Disconnecting, Event: EventClose, To: Closing, Meaning: "Closed while disconnecting: the handshake under way ends the client for good."},
+	{From: Waiting, Event: EventRetry, To: Connecting, Meaning: "The reconnect delay elapsed (or Reconnect was called): the next dial starts."},
+	{From: Waiting, Event: EventGiveUp, To: Closed, Meaning: "The reconnect policy said stop; the cause says why."},
+	{From: Waiting, Event: EventClose, To: Closed, Meaning: "Closed during the reconnect wait: the timer is stopped."},
+	{From: Waiting, Event: EventDisconnect, To: Idle, Meaning: "Disconnected during the reconnect wait: the timer is stopped; the client waits for Connect."},
 }
 
-type edge struct {
-	from  State
-	event Event
-}
-
-// index maps (from, event) to the destination; built once from table.
-var index = func() map[edge]State {
-	m := make(map[edge]State, len(table))
-	for _, r := range table {
-		k := edge{r.From, r.Event}
-		if _, dup := m[k]; dup {
-			panic("fsm: duplicate rule " + r.From.String() + " --" + r.Event.String() + "-->")
-		}
-		m[k] = r.To
+// Lifecycle returns the definition of the connection lifecycle: the machine
+// [New] runs, declared with the same [Def] a user's machine is. Every entry
+// to Connecting starts a new epoch, and EventConnect resets the attempt
+// number. The result is a copy: a program may extend it and run it with
+// [NewOf].
+func Lifecycle() Def[State, Event] {
+	return Def[State, Event]{
+		Name:         "lifecycle",
+		Initial:      Idle,
+		Rules:        Table(),
+		Terminal:     []State{Closed},
+		States:       States(),
+		Epochs:       []State{Connecting},
+		ResetAttempt: []Event{EventConnect},
 	}
-	return m
+}
+
+// lifecycle is the lifecycle's definition, validated once.
+var lifecycle = func() *chart[State, Event] {
+	c, err := compile(Lifecycle())
+	if err != nil {
+		panic(err) // the table above is wrong: every test fails
+	}
+	return c
 }()
 
-// Table returns a copy of the transition table, in declaration order.
+// Table returns a copy of the lifecycle's transition table, in declaration
+// order.
 func Table() []Rule { return append([]Rule(nil), table...) }
 
-// Next returns the state event e leads to from s, and false when the table
-// forbids e in s.
+// Next returns the state event e leads to from s in the lifecycle, and false
+// when the table forbids e in s.
 func Next(s State, e Event) (State, bool) {
-	to, ok := index[edge{s, e}]
-	return to, ok
+	if i := lifecycle.next(s, e); i >= 0 {
+		return lifecycle.rules[i].To, true
+	}
+	return 0, false
 }
 
-// Allowed returns the events the table allows in s, in declaration order.
-func Allowed(s State) []Event {
-	var out []Event
-	for _, r := range table {
-		if r.From == s {
-			out = append(out, r.Event)
-		}
-	}
-	return out
-}
+// Allowed returns the events the lifecycle's table allows in s, in
+// declaration order.
+func Allowed(s State) []Event { return lifecycle.allowed(s) }

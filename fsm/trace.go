@@ -29,14 +29,24 @@ const MaxTraceCause = 512
 // message, start a comment or directive, or inject markup. URLs are not
 // redacted here (this package knows no URLs): [Transition.Cause] is shown
 // as it is. The Client's TraceMermaid redacts them first.
-func TraceMermaid(trace []Transition) string {
+func TraceMermaid(trace []Transition) string { return lifecycle.traceMermaid(trace) }
+
+// TraceMermaid draws a recorded slice of the machine's transitions as
+// [TraceMermaid] draws the lifecycle's: one lifeline per state of the
+// machine's definition, one arrow per transition. Its output depends only
+// on trace and the definition.
+func (m *MachineOf[S, E]) TraceMermaid(trace []TransitionOf[S, E]) string {
+	return m.c.traceMermaid(trace)
+}
+
+func (c *chart[S, E]) traceMermaid(trace []TransitionOf[S, E]) string {
 	var b strings.Builder
 	b.WriteString("sequenceDiagram\n")
-	for _, s := range States() {
-		fmt.Fprintf(&b, "    participant %s\n", s)
+	for _, n := range c.stateNames {
+		fmt.Fprintf(&b, "    participant %s\n", n)
 	}
-	eachTraced(trace, func(t Transition, at time.Duration) {
-		fmt.Fprintf(&b, "    %s->>%s: %s\n", t.From, t.To, mermaidText(traceLabel(t, at)))
+	eachTraced(trace, func(t TransitionOf[S, E], at time.Duration) {
+		fmt.Fprintf(&b, "    %s->>%s: %s\n", c.stateName(t.From), c.stateName(t.To), mermaidText(c.traceLabel(t, at)))
 	})
 	return b.String()
 }
@@ -52,21 +62,27 @@ func TraceMermaid(trace []Transition) string {
 // the text), and other control characters are written as Go escapes
 // ("\x01"). As in TraceMermaid, URLs in causes are shown as they are; the
 // Client's TraceDOT redacts them first.
-func TraceDOT(trace []Transition) string {
+func TraceDOT(trace []Transition) string { return lifecycle.traceDOT(trace) }
+
+// TraceDOT draws what [MachineOf.TraceMermaid] draws as a Graphviz digraph,
+// as [TraceDOT] does for the lifecycle.
+func (m *MachineOf[S, E]) TraceDOT(trace []TransitionOf[S, E]) string { return m.c.traceDOT(trace) }
+
+func (c *chart[S, E]) traceDOT(trace []TransitionOf[S, E]) string {
 	var b strings.Builder
 	b.WriteString("digraph trace {\n")
 	b.WriteString("    rankdir=LR;\n")
 	b.WriteString("    node [shape=box, style=rounded];\n")
-	for _, s := range States() {
-		if s.Terminal() {
-			fmt.Fprintf(&b, "    %s [peripheries=2];\n", dotText(s.String()))
+	for i, n := range c.stateNames {
+		if c.terminal[i] {
+			fmt.Fprintf(&b, "    %s [peripheries=2];\n", dotText(n))
 		} else {
-			fmt.Fprintf(&b, "    %s;\n", dotText(s.String()))
+			fmt.Fprintf(&b, "    %s;\n", dotText(n))
 		}
 	}
-	eachTraced(trace, func(t Transition, at time.Duration) {
-		fmt.Fprintf(&b, "    %s -> %s [label=%s];\n", dotText(t.From.String()), dotText(t.To.String()),
-			dotText(traceLabel(t, at)))
+	eachTraced(trace, func(t TransitionOf[S, E], at time.Duration) {
+		fmt.Fprintf(&b, "    %s -> %s [label=%s];\n", dotText(c.stateName(t.From)), dotText(c.stateName(t.To)),
+			dotText(c.traceLabel(t, at)))
 	})
 	b.WriteString("}\n")
 	return b.String()
@@ -74,7 +90,7 @@ func TraceDOT(trace []Transition) string {
 
 // eachTraced calls f with every transition of trace but the snapshots, and
 // its time since the first of them.
-func eachTraced(trace []Transition, f func(t Transition, at time.Duration)) {
+func eachTraced[S, E comparable](trace []TransitionOf[S, E], f func(t TransitionOf[S, E], at time.Duration)) {
 	var start time.Time
 	for _, t := range trace {
 		if t.Seq == 0 {
@@ -88,8 +104,8 @@ func eachTraced(trace []Transition, f func(t Transition, at time.Duration)) {
 }
 
 // traceLabel is the text of a transition's arrow, before escaping.
-func traceLabel(t Transition, at time.Duration) string {
-	parts := []string{fmt.Sprintf("%d. %s at +%s", t.Seq, t.Event, at.Round(time.Millisecond))}
+func (c *chart[S, E]) traceLabel(t TransitionOf[S, E], at time.Duration) string {
+	parts := []string{fmt.Sprintf("%d. %s at +%s", t.Seq, c.eventNameOf(t.Event), at.Round(time.Millisecond))}
 	if t.Attempt > 0 {
 		parts = append(parts, fmt.Sprintf("attempt %d", t.Attempt))
 	}

@@ -1,49 +1,63 @@
 package fsm
 
 import (
+	"fmt"
 	"strings"
 	"time"
 )
 
-// Transition is one change of state, as a value. Subscribers and hooks see
-// every transition, in the order the machine made them.
-type Transition struct {
+// TransitionOf is one change of state of a machine whose states are S and
+// whose events are E, as a value. Subscribers and hooks see every
+// transition, in the order the machine made them.
+type TransitionOf[S, E comparable] struct {
 	// Seq numbers transitions from 1, with no gaps. The initial snapshot a
-	// new subscriber may receive before any transition has Seq 0.
+	// new subscriber may receive before any transition has Seq 0, and the
+	// zero E as its Event.
 	Seq   uint64
-	From  State
-	To    State
-	Event Event
-	// Cause is the error behind the event, when there is one: the dial
-	// error, the read error or close error, ErrHeartbeatTimeout, or the
-	// reconnect policy's reason for giving up.
+	From  S
+	To    S
+	Event E
+	// Cause is the error behind the event, when there is one. In the
+	// lifecycle: the dial error, the read error or close error,
+	// ErrHeartbeatTimeout, or the reconnect policy's reason for giving up.
 	Cause error
-	// Attempt is the reconnect attempt this transition belongs to: 0 for
-	// the first connection, then 1, 2, ... for reconnects.
+	// Attempt is the attempt this transition belongs to, as the inputs set
+	// it (see [InputOf.Attempt]). In the lifecycle: 0 for the first
+	// connection, then 1, 2, ... for reconnects.
 	Attempt int
-	// CloseCode is the WebSocket close code behind the event, or 0.
+	// CloseCode is the input's numeric code, or 0. In the lifecycle: the
+	// WebSocket close code behind the event.
 	CloseCode uint16
-	// Transport names the transport in use, such as "websocket".
+	// Transport is the sticky label the inputs set (see
+	// [InputOf.Transport]). In the lifecycle: the transport in use, such
+	// as "websocket".
 	Transport string
-	// Epoch counts the dials: it grows by one on every entry to Connecting.
-	// Inputs can be guarded by it, see [Input.Epoch].
+	// Epoch counts the entries to the states the definition names in
+	// [Def.Epochs] (in the lifecycle: to Connecting, so it counts the
+	// dials). Inputs can be guarded by it, see [InputOf.Epoch].
 	Epoch uint64
 	// Time is when the transition happened, read from the machine's clock.
 	Time time.Time
 }
 
+// Transition is a transition of the connection lifecycle.
+type Transition = TransitionOf[State, Event]
+
 // String formats the transition for logs, for example
-// "#3 Open --dropped--> Waiting (attempt 1, code 1006: EOF)".
-func (t Transition) String() string {
+// "#3 Open --dropped--> Waiting (attempt 1, code 1006: EOF)". States and
+// events are written with their String method when they have one, and as
+// fmt's %v otherwise (names given only in [Def.StateNames] are not known
+// to a Transition).
+func (t TransitionOf[S, E]) String() string {
 	var b strings.Builder
 	b.WriteString("#")
 	b.WriteString(uitoa(t.Seq))
 	b.WriteString(" ")
-	b.WriteString(t.From.String())
+	b.WriteString(nameOf(t.From))
 	b.WriteString(" --")
-	b.WriteString(t.Event.String())
+	b.WriteString(nameOf(t.Event))
 	b.WriteString("--> ")
-	b.WriteString(t.To.String())
+	b.WriteString(nameOf(t.To))
 	var details []string
 	if t.Attempt > 0 {
 		details = append(details, "attempt "+uitoa(uint64(t.Attempt)))
@@ -68,26 +82,39 @@ func (t Transition) String() string {
 	return b.String()
 }
 
-// Input is an event to fire, with the facts the resulting Transition carries.
-type Input struct {
-	Event Event
-	// Cause is copied to the Transition.
+// nameOf is v's String, or fmt's %v of v.
+func nameOf(v any) string {
+	if s, ok := v.(fmt.Stringer); ok {
+		return s.String()
+	}
+	return fmt.Sprint(v)
+}
+
+// InputOf is an event of type E to fire, with the facts the resulting
+// transition carries.
+type InputOf[E comparable] struct {
+	Event E
+	// Cause is copied to the transition.
 	Cause error
 	// Attempt, when not zero, sets the machine's attempt number, which every
-	// later transition carries until it is set again. EventConnect from
-	// Idle resets it to 0.
+	// later transition carries until it is set again. An event listed in
+	// [Def.ResetAttempt] (in the lifecycle: EventConnect) resets it to 0.
 	Attempt int
-	// CloseCode is copied to the Transition.
+	// CloseCode is copied to the transition.
 	CloseCode uint16
-	// Transport, when not empty, sets the transport name that every later
-	// transition carries.
+	// Transport, when not empty, sets the label that every later transition
+	// carries (in the lifecycle, the transport's name).
 	Transport string
 	// Epoch, when not zero, guards the input: it applies only while the
-	// machine's epoch equals it, and otherwise fails with ErrStale. A reader
-	// goroutine tags its drop with the epoch of its own connection, so a late
-	// report from an old connection can never drop a newer one.
+	// machine's epoch equals it, and otherwise fails with ErrStale. In the
+	// lifecycle a reader goroutine tags its drop with the epoch of its own
+	// connection, so a late report from an old connection can never drop a
+	// newer one.
 	Epoch uint64
 }
+
+// Input is an input of the connection lifecycle.
+type Input = InputOf[Event]
 
 func uitoa(v uint64) string {
 	if v == 0 {
