@@ -2,6 +2,7 @@ package fsm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -397,7 +398,7 @@ func (m *MachineOf[S, E]) apply(in InputOf[E]) (TransitionOf[S, E], error) {
 
 	// looplab runs the transition; ctx is always Background, because a
 	// cancelled ctx wedges looplab v1.0.3 for good.
-	if err := m.lf.Event(context.Background(), r.event); err != nil {
+	if err := m.lf.Event(context.Background(), r.event); err != nil && !selfLoop(r, err) {
 		return TransitionOf[S, E]{}, fmt.Errorf("tether/fsm: looplab refused %s in %s: %w", r.event, c.stateNames[fromIdx], err)
 	}
 	if got := m.lf.Current(); got != c.stateNames[r.to] {
@@ -431,4 +432,12 @@ func (m *MachineOf[S, E]) apply(in InputOf[E]) (TransitionOf[S, E], error) {
 	m.subs = publish(m.subs, tr)
 	m.mu.Unlock()
 	return tr, nil
+}
+
+// selfLoop reports whether err is looplab's answer to a rule that leads
+// back to its own state: looplab makes no transition and says so with a
+// NoTransitionError, where the table means one.
+func selfLoop[S, E comparable](r *rule[S, E], err error) bool {
+	var nt looplab.NoTransitionError
+	return r.from == r.to && errors.As(err, &nt)
 }
