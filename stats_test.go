@@ -47,8 +47,13 @@ func TestStatsCountTraffic(t *testing.T) {
 	assert.Zero(t, st.Reconnects)
 	assert.Zero(t, st.NextRetry)
 
+	// The reconnect decision is made by a hook that runs after Waiting
+	// shows (in State and on the transitions stream): wait for it.
+	decided := make(chan tether.Retry, 1)
+	stop := c.Watch(tether.Watcher{Retry: func(r tether.Retry) { decided <- r }})
 	sc.Drop()
-	waitState(t, c, fsm.Waiting)
+	assert.Equal(t, 1, recv(t, decided).Attempt)
+	stop()
 	st = c.Stats()
 	assert.Equal(t, 1, st.NextRetry.Attempt)
 	assert.Equal(t, time.Second, st.NextRetry.Delay, "exactBackoff's first delay")

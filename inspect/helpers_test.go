@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -65,13 +66,40 @@ func (r *rig) accept() *memory.ServerConn {
 	return sc
 }
 
-// retry steps the fake clock to the reconnect c scheduled (firing any
-// other timer due before it, a drop report's say).
+// retry steps the fake clock to the reconnect c scheduled after it was
+// dropped (firing any other timer due before it, a drop report's say).
+// The reconnect decision is made by a hook that runs after the transition
+// to Waiting is published (State and the transitions stream show Waiting
+// before it): wait for it with a Watcher, or find it in Stats.
 func (r *rig) retry(c *tether.Client[string]) {
 	r.t.Helper()
-	at := c.Stats().NextRetryAt
-	require.False(r.t, at.IsZero(), "no retry scheduled")
-	r.clk.Step(at.Sub(r.clk.Now()))
+	decided := make(chan struct{}, 1)
+	stop := c.Watch(tether.Watcher{Retry: func(tether.Retry) {
+		select {
+		case decided <- struct{}{}:
+		default:
+		}
+	}})
+	defer stop()
+	if c.Stats().NextRetryAt.IsZero() {
+		select {
+		case <-decided:
+		case <-time.After(deadline):
+			require.FailNow(r.t, "no retry scheduled")
+		}
+	}
+	// The timer is armed just after the decision: wait until it is.
+	want := c.Stats().NextRetryAt.Sub(r.clk.Now())
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	for {
+		n := r.clk.Waiters()
+		if slices.Contains(r.clk.Pending(), want) {
+			break
+		}
+		require.NoError(r.t, r.clk.BlockUntil(ctx, n+1), "the retry timer was never armed")
+	}
+	r.clk.Step(want)
 }
 
 func waitState(t *testing.T, c *tether.Client[string], s fsm.State) {

@@ -154,10 +154,20 @@ func TestPrometheusScrape(t *testing.T) {
 	unwatch()
 
 	// Dropped, backing off, reconnected.
+	// The reconnect decision is made by a hook that runs after Waiting
+	// shows in State and on the transitions stream: wait for it.
+	decided := make(chan tether.Retry, 1)
+	stopWatch := c.Watch(tether.Watcher{Retry: func(r tether.Retry) { decided <- r }})
 	sc.Drop()
-	for st := c.State(); st != fsm.Waiting; st = c.State() {
-		require.True(t, c.WaitForStateChange(ctx, st))
+	select {
+	case r := <-decided:
+		assert.Equal(t, 2*time.Second, r.Delay)
+	case <-ctx.Done():
+		require.FailNow(t, "no reconnect scheduled")
 	}
+	stopWatch()
+	// Once the machine's hooks are done with Waiting, the timer is armed.
+	require.True(t, c.WaitForStateChange(ctx, fsm.Open))
 	clk.Step(c.Stats().NextRetryAt.Sub(clk.Now()))
 	_, err = srv.Accept(ctx)
 	require.NoError(t, err)
