@@ -44,7 +44,10 @@ type Stats struct {
 	RTTSamples uint64
 	// NextRetry is the reconnect the policy scheduled, while the client is
 	// Waiting for it, and NextRetryAt when it is due (on the client's
-	// clock). Both are zero in every other state.
+	// clock). Both are zero in every other state. The policy decides just
+	// after the transition to Waiting shows in State and on the transitions
+	// stream, so they may still be zero for a moment after it: a Watcher's
+	// Retry hears the decision, and WaitForStateChange returns after it.
 	NextRetry   Retry
 	NextRetryAt time.Time
 }
