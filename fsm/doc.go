@@ -1,40 +1,61 @@
-// Package fsm is the connection lifecycle of tether: typed states and events,
-// the transition table declared once as data, the Machine that runs it, and
-// the diagrams drawn from it.
+// Package fsm runs state machines declared as data: the connection
+// lifecycle of tether, and any machine a program declares with its own
+// types. It holds typed transitions, the [MachineOf] that runs a
+// definition, and the diagrams and traces drawn from it.
 //
-// # The table
+// # Declaring a machine
 //
-// [Table] returns the rules (from, event, to). Everything reads them: the
-// [Machine] refuses an event the table does not allow with a
-// [*ForbiddenError] and changes nothing; [Diagram] draws Mermaid and Graphviz
-// DOT from them; docs/lifecycle.md is generated from them and a test fails
-// when it is stale. [Closed] is terminal.
+// A [Def] names the states and events (the program's own comparable types:
+// integers with a String method, string types, or names given in the
+// definition), the initial state, the transition table as [RuleOf] rows
+// (from, event, to, meaning, and an optional guard), the terminal states,
+// the states whose every entry starts a new epoch, and the events that
+// reset the attempt number. [NewOf] validates it and reports every problem
+// as a [*DefError] (duplicates, unknown names, unreachable states, rules
+// leaving a terminal state, bad names; errors.Is(err, [ErrInvalidDef])),
+// then runs it. docs/machines.md is the guide, with a door as its example.
+//
+// The connection lifecycle is one such definition ([Lifecycle]). [New]
+// runs it through the same code as NewOf, and the lifecycle's names are
+// the generic ones instantiated with [State] and [Event]: [Machine],
+// [Transition], [Input], [Hook], [Rule], [Subscription], [ForbiddenError].
+// [Table] returns its rules; docs/lifecycle.md is generated from them and a
+// test fails when it is stale. [Closed] is terminal.
 //
 // # The machine
 //
-// A [Machine] owns a looplab/fsm FSM behind a single actor: one goroutine
+// A [MachineOf] owns a looplab/fsm FSM behind a single actor: one goroutine
 // at a time applies inputs, one after another. Any goroutine may
-// [Machine.Fire] an [Input]; when no input is being applied, the caller
+// [MachineOf.Fire] an [InputOf]; when no input is being applied, the caller
 // becomes the actor for as long as there is work, otherwise its input is
-// queued for the actor. Each input yields the [Transition] it made: from,
-// to, event, cause, attempt, close code, transport, epoch and time (read
-// from the clock). An idle machine costs no goroutine. The looplab FSM is
-// never handed a cancellable context and has no callbacks, so none of its
-// known deadlocks and wedges can happen here.
+// queued for the actor. Each input yields the [TransitionOf] it made: from,
+// to, event, cause, attempt, close code, label, epoch and time (read from
+// the clock). An idle machine costs no goroutine. The looplab FSM is never
+// handed a cancellable context and has no callbacks, so none of its known
+// deadlocks and wedges can happen here.
 //
-// Adapters attach a [Hook], which runs on the actor after each transition and
-// may return one follow-up input. Follow-ups are queued and fired after the
-// hooks return, never from inside the FSM.
+// An input the table does not allow in the current state is refused with a
+// [*ForbiddenErrorOf], one whose epoch is not the machine's with
+// [ErrStale], and one the rule's guard refuses with a [*RefusedErrorOf]
+// that wraps the guard's error; none of them changes anything.
+//
+// Adapters and programs attach a [HookOf], which runs on the actor after
+// each transition and may return one follow-up input. Follow-ups are queued
+// and fired after the hooks return, never from inside the FSM.
 //
 // # Observing
 //
-// [Machine.State] and [Machine.Last] are snapshots; [Machine.WaitForStateChange]
-// waits for the state to leave a given one, as in gRPC. [Machine.Subscribe]
-// and [Machine.Transitions] deliver every transition, in the same order to
-// every subscriber, starting with the current one. [TraceMermaid] draws a
-// recorded slice of transitions as a Mermaid sequence diagram, [TraceDOT]
-// as a Graphviz digraph; causes are shown whole up to [MaxTraceCause]
-// bytes and escaped for each format.
+// [MachineOf.State] and [MachineOf.Last] are snapshots;
+// [MachineOf.WaitFor] waits for the machine to be in one of some states,
+// and [MachineOf.WaitForStateChange] for the state to leave a given one,
+// as in gRPC. [MachineOf.Subscribe] and [MachineOf.Transitions] deliver
+// every transition, in the same order to every subscriber, starting with
+// the current one. [Def.Diagram] and [MachineOf.Diagram] draw the table as
+// Mermaid or Graphviz DOT; [MachineOf.TraceMermaid] draws a recorded slice
+// of transitions as a Mermaid sequence diagram and [MachineOf.TraceDOT] as
+// a Graphviz digraph ([TraceMermaid] and [TraceDOT] for the lifecycle);
+// causes are shown whole up to [MaxTraceCause] bytes and escaped for each
+// format.
 //
 // # Dependencies
 //
