@@ -1,10 +1,12 @@
 package inspect_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -265,4 +267,53 @@ func TestStalledPageNeverSlowsTheClient(t *testing.T) {
 	case <-time.After(deadline):
 		require.FailNow(t, "the handler did not return once its write failed")
 	}
+}
+
+// TestStalledPageIsDisconnected: a real page that stops reading is
+// disconnected once a write has waited WithWriteTimeout, and its handler
+// returns (the browser would reconnect and start from a fresh snapshot).
+func TestStalledPageIsDisconnected(t *testing.T) {
+	r := newRig(t)
+	in := inspect.New(inspect.WithInterval(10*time.Millisecond), inspect.WithWriteTimeout(100*time.Millisecond))
+	for range 100 { // about 30 KB of counters every 10 ms, to fill the socket buffers soon
+		in.Add("", r.client(tether.WithAutoConnect(false)))
+	}
+	returned := make(chan struct{}, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		in.ServeHTTP(w, req)
+		returned <- struct{}{}
+	}))
+	t.Cleanup(srv.Close)
+
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	require.NoError(t, err)
+	defer conn.Close()
+	require.NoError(t, conn.(*net.TCPConn).SetReadBuffer(4096))
+	_, err = io.WriteString(conn, "GET /events HTTP/1.1\r\nHost: inspector\r\n\r\n")
+	require.NoError(t, err)
+	// The page reads nothing from now on.
+	select {
+	case <-returned:
+	case <-time.After(time.Minute):
+		require.FailNow(t, "the handler is still writing to a page that stopped reading")
+	}
+}
+
+// TestEventStreamAsksTheBrowserToComeBack: the stream tells the browser to
+// reconnect a second after it breaks.
+func TestEventStreamAsksTheBrowserToComeBack(t *testing.T) {
+	in := inspect.New()
+	srv := httptest.NewServer(in)
+	t.Cleanup(srv.Close)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/events", nil)
+	require.NoError(t, err)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	line, err := bufio.NewReader(resp.Body).ReadString('\n')
+	require.NoError(t, err)
+	assert.Equal(t, "retry: 1000\n", line)
+	assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
 }

@@ -200,6 +200,7 @@ function connect() {
     if (!s.clients.length) main.append(el("p", "", "No clients yet.")).id = "empty";
     for (const c of s.clients) addClient(c);
     document.body.dataset.ready = "true";
+    document.body.dataset.hellos = String(Number(document.body.dataset.hellos || 0) + 1);
   });
   es.addEventListener("client", (e) => addClient(JSON.parse(e.data)));
   es.addEventListener("removed", (e) => {

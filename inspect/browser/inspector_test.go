@@ -145,7 +145,8 @@ func waitFor(t *testing.T, ctx context.Context, cond string) page {
 // client that connects, is dropped, backs off while the server refuses it,
 // and reconnects, and checks what a person would see: the highlighted
 // state follows, the timeline grows, the counters move, the retry ahead is
-// shown. It saves a screenshot.
+// shown, and the page comes back by itself when its event stream breaks.
+// It saves a screenshot.
 func TestInspectorInChromium(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -216,6 +217,17 @@ func TestInspectorInChromium(t *testing.T) {
 	assert.Empty(t, back.Next, "no retry ahead once open")
 	assert.Equal(t, c.Stats().Reconnects >= 1, true)
 	assert.True(t, strings.Contains(back.Entries, "Waiting --retry--> Connecting"))
+
+	// The event stream breaks: the browser comes back by itself and the
+	// page starts again from a fresh snapshot, with the whole story.
+	web.CloseClientConnections()
+	again, err := chromedp.Run(bctx, chromedp.Poll[page](`(() => {
+		if (Number(document.body.dataset.hellos) < 2 || document.getElementById("live").textContent !== "live") return null;
+		const p = `+readPage+`; return p && p.badge === "Open" ? p : null; })()`,
+		chromedp.WithPollingInterval(10*time.Millisecond), chromedp.WithPollingTimeout(deadline)))
+	require.NoError(t, err, "the page did not come back after its stream broke")
+	assert.GreaterOrEqual(t, again.Timeline, back.Timeline)
+	assert.Contains(t, again.Entries, "Open --dropped--> Waiting")
 
 	// What a person sees, saved.
 	png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
