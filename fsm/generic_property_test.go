@@ -103,18 +103,17 @@ func randomDef(t *rapid.T) (fsm.Def[pState, pEvent], map[[2]uint8]int) {
 
 // model is what the machine should do, written plainly.
 type model struct {
-	def                 fsm.Def[pState, pEvent]
-	index               map[[2]uint8]int
-	state               pState
-	seq                 uint64
-	attempt             int
-	transport           string
-	epoch               uint64
-	follow              map[pState]pEvent // the hook's follow-up on entering a state
-	budget              int               // follow-ups the hook may still ask for
-	rejected            int
-	trace               []fsm.TransitionOf[pState, pEvent]
-	forbidden, stale, g int
+	def       fsm.Def[pState, pEvent]
+	index     map[[2]uint8]int
+	state     pState
+	seq       uint64
+	attempt   int
+	transport string
+	epoch     uint64
+	follow    map[pState]pEvent // the hook's follow-up on entering a state
+	budget    int               // follow-ups the hook may still ask for
+	rejected  int
+	trace     []fsm.TransitionOf[pState, pEvent]
 }
 
 // apply mirrors MachineOf.apply; it returns the error's sentinel.
