@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -174,4 +175,44 @@ func TestOnClosePerConnection(t *testing.T) {
 	require.Len(t, dones, 1)
 	assert.Equal(t, fsm.Closed, dones[0].To)
 	assert.False(t, errors.Is(closes[2].Cause, tether.ErrClosed))
+}
+
+// TestReadersNeverOverlapAcrossDisconnect: a Connect right after a
+// Disconnect used to start the new connection's reader while the previous
+// one was still delivering when the new connection had already ended (a
+// race on the inbound buffer under -race, and once a panic). Readers run
+// one at a time: OnMessage never overlaps itself, at volume.
+func TestReadersNeverOverlapAcrossDisconnect(t *testing.T) {
+	srv, wg := newServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	wg.Go(func() { // greet every connection at once
+		for {
+			sc, err := srv.Accept(ctx)
+			if err != nil {
+				return
+			}
+			_ = sc.Send(transport.Text, []byte(`"hello"`))
+		}
+	})
+	var running, overlaps atomic.Int32
+	c, err := tether.New[string](srv.URL, tether.WithAutoConnect(false), tether.OnMessage(func(string) {
+		if running.Add(1) > 1 {
+			overlaps.Add(1)
+		}
+		running.Add(-1)
+	}))
+	require.NoError(t, err)
+	defer shutDown(t, c)
+	msgs := c.Messages(ctx)
+	defer msgs.Close()
+	go func() {
+		for range msgs.All() {
+		}
+	}()
+	for range 300 {
+		require.NoError(t, c.Connect(ctx))
+		require.NoError(t, c.Disconnect(ctx))
+	}
+	assert.Zero(t, overlaps.Load(), "OnMessage ran on two readers at once")
 }

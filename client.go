@@ -325,6 +325,14 @@ func (c *Client[T]) Connect(ctx context.Context) error {
 // when it already was, ErrClosed after Close, and ctx's error when ctx ends
 // first (the handshake still completes, within the transport's close
 // timeout). Close ends the client for good.
+//
+// Two things Disconnect does not do. It does not flush: messages still
+// queued go out on the next connection (call Flush first to send them on
+// this one). And once its close frame is out, the WebSocket transport
+// discards data frames the server sends before answering it, as the close
+// handshake allows; they are neither delivered nor reported, so a
+// protocol that must not lose a server message should have the server
+// stop sending first.
 func (c *Client[T]) Disconnect(ctx context.Context) error {
 	for {
 		st := c.m.Last().To

@@ -324,11 +324,11 @@ func (c *Connector) open(tr fsm.Transition) {
 		defer close(done)
 		if prev != nil {
 			// The previous reader may still be in a handler: wait, so
-			// that handlers see connections in order and one at a time.
-			select {
-			case <-prev:
-			case <-s.Conn.Done():
-			}
+			// that handlers see connections in order and one at a time,
+			// even when this connection has already ended (a Disconnect
+			// right after Connect): its buffered messages are still read
+			// and delivered, after the previous reader's.
+			<-prev
 		}
 		c.read(s)
 	})
