@@ -164,9 +164,12 @@ func (cfg *Compression) accept(a wsflate.Parameters) (Negotiated, error) {
 	case offer.ServerNoContextTakeover && !a.ServerNoContextTakeover:
 		return Negotiated{}, fmt.Errorf("%w: permessage-deflate accepted without the server_no_context_takeover offered",
 			transport.ErrBadHandshake)
-	case offer.ServerMaxWindowBits.Defined() && (!a.ServerMaxWindowBits.Defined() || a.ServerMaxWindowBits > offer.ServerMaxWindowBits):
-		return Negotiated{}, fmt.Errorf("%w: permessage-deflate accepted with a server window larger than the server_max_window_bits=%d offered",
+	case offer.ServerMaxWindowBits.Defined() && !a.ServerMaxWindowBits.Defined():
+		return Negotiated{}, fmt.Errorf("%w: permessage-deflate accepted without the server_max_window_bits=%d offered (RFC 7692 requires a server that accepts it to echo it; gorilla/websocket does not: leave ServerMaxWindowBits unset for such a server)",
 			transport.ErrBadHandshake, offer.ServerMaxWindowBits)
+	case offer.ServerMaxWindowBits.Defined() && a.ServerMaxWindowBits > offer.ServerMaxWindowBits:
+		return Negotiated{}, fmt.Errorf("%w: permessage-deflate accepted with server_max_window_bits=%d, larger than the %d offered",
+			transport.ErrBadHandshake, a.ServerMaxWindowBits, offer.ServerMaxWindowBits)
 	case a.ClientMaxWindowBits == 1:
 		return Negotiated{}, fmt.Errorf("%w: permessage-deflate accepted with client_max_window_bits without a value",
 			transport.ErrBadHandshake)

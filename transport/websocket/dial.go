@@ -217,7 +217,7 @@ func (t *Transport) dialError(ctx, dctx context.Context, redacted string, offere
 	if errors.Is(err, ErrProxy) {
 		return wrap(err)
 	}
-	if bad := badAnswer(err, offered); bad != nil {
+	if bad := badAnswer(err, offered, t.opts.compression != nil); bad != nil {
 		return wrap(&transport.HandshakeError{Err: bad})
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
@@ -234,7 +234,7 @@ func (t *Transport) dialError(ctx, dctx context.Context, redacted string, offere
 // one of its headers, matching transport.ErrBadHandshake, or nil. The text
 // is this package's, naming the header: gobwas's for a wrong
 // Sec-WebSocket-Extensions names Sec-WebSocket-Protocol.
-func badAnswer(err error, offered []string) error {
+func badAnswer(err error, offered []string, deflate bool) error {
 	var what string
 	switch {
 	case errors.Is(err, ws.ErrHandshakeBadSecAccept):
@@ -245,6 +245,9 @@ func badAnswer(err error, offered []string) error {
 		what = `Connection header missing or not "Upgrade"`
 	case errors.Is(err, ws.ErrHandshakeBadExtensions):
 		what = "Sec-WebSocket-Extensions header selects an extension the client did not offer (it offers none)"
+		if deflate {
+			what = "Sec-WebSocket-Extensions header selects an extension the client did not offer (it offers permessage-deflate only)"
+		}
 	case errors.Is(err, ws.ErrHandshakeBadSubProtocol):
 		list := "it offers none"
 		if len(offered) > 0 {
