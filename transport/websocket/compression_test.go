@@ -215,16 +215,18 @@ func TestCompressionBadAnswer(t *testing.T) {
 		name   string
 		cfg    Compression
 		answer string
+		says   string // what the error must name, when it matters
 	}{
-		{"server_no_context_takeover dropped", Compression{ServerNoContextTakeover: true}, "permessage-deflate"},
-		{"server window larger than offered", Compression{ServerMaxWindowBits: 10}, "permessage-deflate; server_max_window_bits=12"},
-		{"server window not said when offered", Compression{ServerMaxWindowBits: 10}, "permessage-deflate"},
-		{"client_max_window_bits without value", Compression{}, "permessage-deflate;client_max_window_bits"},
-		{"window bits out of range", Compression{}, "permessage-deflate; server_max_window_bits=16"},
-		{"unknown parameter", Compression{}, "permessage-deflate; level=9"},
-		{"duplicate parameter", Compression{}, "permessage-deflate; server_no_context_takeover; server_no_context_takeover"},
-		{"selected twice", Compression{}, "permessage-deflate, permessage-deflate"},
-		{"another extension", Compression{}, "x-webkit-deflate-frame"},
+		{"server_no_context_takeover dropped", Compression{ServerNoContextTakeover: true}, "permessage-deflate", ""},
+		{"server window larger than offered", Compression{ServerMaxWindowBits: 10}, "permessage-deflate; server_max_window_bits=12", ""},
+		{"server window not said when offered", Compression{ServerMaxWindowBits: 10}, "permessage-deflate",
+			"without the server_max_window_bits=10 offered"},
+		{"client_max_window_bits without value", Compression{}, "permessage-deflate;client_max_window_bits", ""},
+		{"window bits out of range", Compression{}, "permessage-deflate; server_max_window_bits=16", ""},
+		{"unknown parameter", Compression{}, "permessage-deflate; level=9", ""},
+		{"duplicate parameter", Compression{}, "permessage-deflate; server_no_context_takeover; server_no_context_takeover", ""},
+		{"selected twice", Compression{}, "permessage-deflate, permessage-deflate", ""},
+		{"another extension", Compression{}, "x-webkit-deflate-frame", "it offers permessage-deflate only"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newRawServer(t, func(_ *http.Request, accept string) []byte {
@@ -237,6 +239,9 @@ func TestCompressionBadAnswer(t *testing.T) {
 			require.ErrorIs(t, err, transport.ErrBadHandshake)
 			var he *transport.HandshakeError
 			require.ErrorAs(t, err, &he)
+			if tc.says != "" {
+				assert.Contains(t, err.Error(), tc.says, "the error names what the answer got wrong")
+			}
 		})
 	}
 }
