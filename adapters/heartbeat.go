@@ -276,8 +276,11 @@ func (h *Heartbeat) expire(b *beat, id uint64) {
 		// reports it. A timeout now would relabel it.
 		return
 	}
+	// The socket is dropped without a close frame (see Connector): the
+	// transition carries 1006, as OnClose documents.
 	_, _ = h.m.Fire(context.Background(), fsm.Input{
 		Event: fsm.EventHeartbeatTimeout, Cause: ErrHeartbeatTimeout, Epoch: b.s.Epoch,
+		CloseCode: uint16(transport.StatusAbnormalClosure),
 	})
 }
 

@@ -79,6 +79,7 @@ func TestHeartbeatTimeoutReconnects(t *testing.T) {
 	r.clk.Step(pings.PongTimeout)
 	tr := r.expect(fsm.EventHeartbeatTimeout)
 	assert.Equal(t, fsm.Waiting, tr.To, "a heartbeat timeout is a failure, not a close")
+	assert.Equal(t, uint16(transport.StatusAbnormalClosure), tr.CloseCode, "dropped without a close frame: 1006 (it was 0)")
 	require.ErrorIs(t, tr.Cause, adapters.ErrHeartbeatTimeout)
 	<-sc.Done()
 	assert.ErrorIs(t, sc.Err(), memory.ErrDropped, "the silent connection is aborted, not closed politely")
