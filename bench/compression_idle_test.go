@@ -26,21 +26,8 @@ import (
 // for impl=tether-deflate-client-takeover (default 50, 1,000 with
 // TETHER_BENCH_FULL), whose compress/flate writer is about 1.2 MB.
 func BenchmarkCompressionIdle(b *testing.B) {
-	n := size(b, idleConnsEnv, 50, 10000)
-	nTakeover := min(n, size(b, idleClientTakeoverEnv, 50, 1000))
-	hb := idleHeartbeatSmoke
-	if full() {
-		hb = idleHeartbeatFull
-	}
-	limit, err := fdLimit()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if limit < uint64(n)+fdReserve {
-		fitted := max(1, int(limit)-fdReserve)
-		b.Logf("NOTE: the open-file limit is %d: measuring %d connections instead of %d", limit, fitted, n)
-		n = fitted
-	}
+	nTakeover := min(size(b, idleConnsEnv, 50, 10000), size(b, idleClientTakeoverEnv, 50, 1000))
+	n, hb := idleSetup(b)
 	for _, ic := range compressionIdleClients {
 		conns := n
 		if ic.name == "tether-deflate-client-takeover" {

@@ -56,6 +56,18 @@ const fdReserve = 256
 // TETHER_BENCH_FULL), lowered when the process's open-file limit is too low
 // for it (the benchmark logs a note).
 func BenchmarkIdle(b *testing.B) {
+	n, hb := idleSetup(b)
+	for _, ic := range idleClients {
+		b.Run(fmt.Sprintf("conns=%d/impl=%s", n, ic.name), func(b *testing.B) {
+			benchIdle(b, ic, n, hb)
+		})
+	}
+}
+
+// idleSetup returns how many idle connections to open (lowered to fit the
+// open-file limit) and the heartbeat they run.
+func idleSetup(b *testing.B) (int, heartbeat) {
+	b.Helper()
 	n := size(b, idleConnsEnv, 50, 10000)
 	hb := idleHeartbeatSmoke
 	if full() {
@@ -70,11 +82,7 @@ func BenchmarkIdle(b *testing.B) {
 		b.Logf("NOTE: the open-file limit is %d: measuring %d connections instead of %d", limit, fitted, n)
 		n = fitted
 	}
-	for _, ic := range idleClients {
-		b.Run(fmt.Sprintf("conns=%d/impl=%s", n, ic.name), func(b *testing.B) {
-			benchIdle(b, ic, n, hb)
-		})
-	}
+	return n, hb
 }
 
 func benchIdle(b *testing.B, ic idleClient, n int, hb heartbeat) {
