@@ -48,6 +48,13 @@ type Client[T any] struct {
 	// gate, when set, is closed once the callbacks of the latest Open have
 	// run; the reader waits for it before delivering a message.
 	gate atomic.Pointer[chan struct{}]
+	// stage is the application stage running, if any (stage.go); stages
+	// counts their goroutines.
+	stage  atomic.Pointer[stageRun]
+	stages sync.WaitGroup
+	// wasOpen says the connection of the latest socket reached Open (the
+	// actor's own): OnClose follows only those.
+	wasOpen bool
 
 	messages    *stream.Hub[T]
 	errs        *stream.Hub[error]
@@ -134,10 +141,14 @@ func New[T any, U URL](target U, opts ...Option) (*Client[T], error) {
 		return nil, errors.Join(cfg.errs...)
 	}
 
+	m, err := fsm.NewOf(fsm.LifecycleWith(stageStates(cfg.stages)...), fsm.WithClock(cfg.clk))
+	if err != nil { // WithStage checked every stage
+		return nil, &OptionError{Option: "WithStage", Err: err}
+	}
 	c := &Client[T]{
 		cfg:       cfg,
 		onMessage: onMessage,
-		m:         fsm.New(fsm.WithClock(cfg.clk)),
+		m:         m,
 		in:        inbox[T]{codec: cfg.codec, kind: kindOf[T]()},
 		consumer:  make(chan struct{}),
 		stopping:  make(chan struct{}),
@@ -157,6 +168,9 @@ func New[T any, U URL](target U, opts ...Option) (*Client[T], error) {
 	c.trace = append(c.trace, c.m.Last())
 	c.m.AddHook(c.record) // first, so streams see a transition before adapters react to it
 	c.m.AddHook(c.stats.transition)
+	if len(cfg.stages) > 0 {
+		c.m.AddHook(c.stageHook) // before the connector's: the reader hands messages to the stage from the first
+	}
 	if cfg.logger != nil {
 		c.m.AddHook(adapters.LogTransitions(cfg.logger))
 	}
@@ -468,6 +482,7 @@ func (c *Client[T]) shutdown() {
 	// running) and then the callbacks, which include what the readers
 	// reported on their way out.
 	_ = c.con.Wait(bg)
+	c.stages.Wait()
 	c.drops.flush()
 	<-c.cb.drained()
 	close(c.done)
@@ -490,7 +505,8 @@ func (c *Client[T]) State() fsm.State { return c.m.State() }
 // Status returns the seed's four-valued status (see StatusOf).
 func (c *Client[T]) Status() Status { return StatusOf(c.m.State()) }
 
-// IsConnected reports whether the connection is open.
+// IsConnected reports whether the connection is open and ready: Open,
+// after the application stages (WithStage) if there are any.
 func (c *Client[T]) IsConnected() bool { return c.m.State() == fsm.Open }
 
 // WaitForStateChange blocks until the state differs from from and reports

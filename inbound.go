@@ -33,9 +33,35 @@ func OnRaw(f func(msg transport.Message)) Option {
 	return optionFunc(func(c *config) { c.onRaw = f })
 }
 
+// WithIntercept calls f with every data message as it is read, on the
+// reader goroutine, before OnRaw, a stage, the codec and every other
+// consumer; when f returns true the message is taken and goes nowhere else.
+// It is how a protocol layer claims its own messages (the replies to its
+// requests, say) and lets the rest through. The payload is borrowed: copy
+// what must outlive the call. f must be quick and must not block: while it
+// runs nothing else is read. Several are called in the order given, until
+// one takes the message.
+func WithIntercept(f func(msg transport.Message) bool) Option {
+	return optionFunc(func(c *config) {
+		if f == nil {
+			c.fail("WithIntercept", invalid("nil function"))
+			return
+		}
+		c.intercept = append(c.intercept, f)
+	})
+}
+
 // inbound handles one data message on the reader goroutine.
-func (c *Client[T]) inbound(_ *adapters.Session, msg transport.Message) {
+func (c *Client[T]) inbound(s *adapters.Session, msg transport.Message) {
 	c.stats.read(len(msg.Payload))
+	for _, f := range c.cfg.intercept {
+		if f(msg) {
+			return
+		}
+	}
+	if c.stage.Load() != nil && c.toStage(s, msg) {
+		return
+	}
 	if g := c.gate.Load(); g != nil {
 		select {
 		case <-*g: // OnOpen first

@@ -49,7 +49,10 @@ type config struct {
 	onRTT        func(time.Duration)
 	onRetry      func(Retry)
 	onRaw        func(transport.Message)
+	intercept    []func(transport.Message) bool
 	hold         int
+	stages       []stageSpec
+	stageTimeout time.Duration
 
 	tr         transport.Transport
 	codec      stream.Codec
@@ -443,16 +446,17 @@ var defaultPolicy = policy.Default()
 
 func defaultConfig() config {
 	return config{
-		hold:        DefaultHold,
-		autoConnect: true,
-		reconnect:   defaultPolicy,
-		heartbeat:   policy.DefaultHeartbeat(),
-		codec:       stream.JSON,
-		bufMsgs:     adapters.DefaultMaxQueued,
-		bufBytes:    adapters.DefaultMaxQueuedBytes,
-		overflow:    stream.Block,
-		clk:         clock.Real(),
-		traceLimit:  256,
-		connectMax:  DefaultConnectTimeout,
+		hold:         DefaultHold,
+		stageTimeout: DefaultStageTimeout,
+		autoConnect:  true,
+		reconnect:    defaultPolicy,
+		heartbeat:    policy.DefaultHeartbeat(),
+		codec:        stream.JSON,
+		bufMsgs:      adapters.DefaultMaxQueued,
+		bufBytes:     adapters.DefaultMaxQueuedBytes,
+		overflow:     stream.Block,
+		clk:          clock.Real(),
+		traceLimit:   256,
+		connectMax:   DefaultConnectTimeout,
 	}
 }

@@ -50,6 +50,20 @@ func (c *Client[T]) SendID(ctx context.Context, v any) (uint64, error) {
 	if st := c.m.State(); st == fsm.Closing || st == fsm.Closed {
 		return 0, ErrClosed
 	}
+	typ, payload, err := c.encode(v)
+	if err != nil {
+		return 0, err
+	}
+	id, err := c.out.Send(ctx, typ, payload, v)
+	if err == nil {
+		c.stats.sent(len(payload))
+	}
+	return id, err
+}
+
+// encode turns v into a message as Send describes: its frame type and
+// payload, or why it cannot be sent.
+func (c *Client[T]) encode(v any) (transport.MessageType, []byte, error) {
 	var (
 		typ     transport.MessageType
 		payload []byte
@@ -61,13 +75,13 @@ func (c *Client[T]) SendID(ctx context.Context, v any) (uint64, error) {
 		typ, payload = transport.Binary, x
 	case transport.Message:
 		if x.Type != transport.Text && x.Type != transport.Binary {
-			return 0, fmt.Errorf("%w: %v (send Text or Binary)", ErrUnsendableType, x.Type)
+			return 0, nil, fmt.Errorf("%w: %v (send Text or Binary)", ErrUnsendableType, x.Type)
 		}
 		typ, payload = x.Type, x.Payload
 	default:
 		p, binary, err := stream.Encode(c.cfg.codec, v)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		typ, payload = transport.Text, p
 		if binary {
@@ -75,11 +89,7 @@ func (c *Client[T]) SendID(ctx context.Context, v any) (uint64, error) {
 		}
 	}
 	if typ == transport.Text && !utf8.Valid(payload) {
-		return 0, invalidUTF8(payload)
+		return 0, nil, invalidUTF8(payload)
 	}
-	id, err := c.out.Send(ctx, typ, payload, v)
-	if err == nil {
-		c.stats.sent(len(payload))
-	}
-	return id, err
+	return typ, payload, nil
 }

@@ -32,9 +32,13 @@ func (s Status) String() string {
 }
 
 // StatusOf maps a lifecycle state onto the four statuses: Idle and Closed
-// are closed, Connecting and Waiting (a reconnect is pending) are
-// connecting, Open is open, Closing and Disconnecting are closing.
+// are closed, Connecting, the application stages (WithStage) and Waiting
+// (a reconnect is pending) are connecting, Open is open, Closing and
+// Disconnecting are closing.
 func StatusOf(s fsm.State) Status {
+	if s.IsStage() {
+		return StatusConnecting
+	}
 	switch s {
 	case fsm.Connecting, fsm.Waiting:
 		return StatusConnecting

@@ -44,8 +44,14 @@ func (c *Client[T]) record(tr fsm.Transition) (fsm.Input, bool) {
 			close(gate)
 		})
 	}
-	if f := c.cfg.onClose; f != nil && socketEnded(tr) {
-		c.cb.postAlways(func() { f(tr) })
+	if tr.To == fsm.Open {
+		c.wasOpen = true
+	}
+	if socketEnded(tr) && c.wasOpen {
+		c.wasOpen = false
+		if f := c.cfg.onClose; f != nil {
+			c.cb.postAlways(func() { f(tr) })
+		}
 	}
 	if f := c.cfg.onDone; f != nil && tr.To == fsm.Closed {
 		c.cb.postAlways(func() { f(tr) })
@@ -58,15 +64,16 @@ func (c *Client[T]) record(tr fsm.Transition) (fsm.Input, bool) {
 	return fsm.Input{}, false
 }
 
-// socketEnded reports whether tr ends a connection that was open: a drop
-// or heartbeat timeout (Open to Waiting), or the end of a close handshake
-// (to Closed, or to Idle after Disconnect). Each Open is followed by
-// exactly one such transition.
+// socketEnded reports whether tr ends a connection whose socket was open:
+// a drop, heartbeat timeout or failed stage (Open or a stage to Waiting),
+// or the end of a close handshake (to Closed, or to Idle after
+// Disconnect). Each socket's opening is followed by exactly one such
+// transition; OnClose hears of those whose connection reached Open.
 func socketEnded(tr fsm.Transition) bool {
-	switch tr.From {
-	case fsm.Open:
+	switch {
+	case tr.From == fsm.Open || tr.From.IsStage():
 		return tr.To == fsm.Waiting
-	case fsm.Closing, fsm.Disconnecting:
+	case tr.From == fsm.Closing, tr.From == fsm.Disconnecting:
 		return tr.To == fsm.Closed || tr.To == fsm.Idle
 	}
 	return false
@@ -76,7 +83,7 @@ func socketEnded(tr fsm.Transition) bool {
 // to the ordinary end of a close the user asked for.
 func failure(tr fsm.Transition) bool {
 	switch tr.Event {
-	case fsm.EventDialFailed, fsm.EventDropped, fsm.EventHeartbeatTimeout, fsm.EventGiveUp:
+	case fsm.EventDialFailed, fsm.EventDropped, fsm.EventHeartbeatTimeout, fsm.EventGiveUp, fsm.EventStageFailed:
 		return tr.From != fsm.Closing && tr.From != fsm.Disconnecting
 	case fsm.EventClosed:
 		return true // the close handshake failed (timed out)

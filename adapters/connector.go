@@ -22,9 +22,10 @@ func StaticTarget(t transport.Target) TargetFunc {
 }
 
 // Connector drives connections for a [fsm.Machine]: it dials on every entry
-// to Connecting, starts the reader when the machine reaches Open, runs the
-// close handshake on Closing, and tears a session down when the machine
-// leaves Open. Observers follow each session.
+// to Connecting, starts the reader when the socket opens (the dialed event:
+// Open, or the first application stage before it), runs the close
+// handshake on Closing, and tears a session down when the machine leaves
+// Open or a stage for another state. Observers follow each session.
 //
 // It spends one goroutine at a time per connection: the dial goroutine while
 // dialing, then the reader while open (a close handshake runs on a
@@ -156,7 +157,7 @@ func (c *Connector) Current() *Session {
 	if c.current != nil && !c.current.Closing() {
 		return c.current
 	}
-	if c.pending != nil && c.m.State() == fsm.Open {
+	if c.pending != nil && live(c.m.State()) {
 		// Open, and the hooks that make it current have not run yet (a
 		// stream subscriber hears of Open first): it is the open one.
 		return c.pending
@@ -207,14 +208,17 @@ func (c *Connector) Detach() { c.remove() }
 
 // hook runs on the machine's actor after every transition.
 func (c *Connector) hook(tr fsm.Transition) (fsm.Input, bool) {
-	if tr.From == fsm.Open {
+	if live(tr.From) && !live(tr.To) {
 		c.leaveOpen(tr)
+	}
+	if tr.From == fsm.Connecting && live(tr.To) {
+		c.open(tr) // the socket opened: the first stage, or Open
 	}
 	switch tr.To {
 	case fsm.Connecting:
 		c.startDial(tr.Epoch)
 	case fsm.Open:
-		c.open(tr)
+		c.ready()
 	case fsm.Closing, fsm.Disconnecting:
 		c.startClose()
 	case fsm.Closed, fsm.Idle: // Idle only after Disconnect
@@ -333,6 +337,26 @@ func (c *Connector) open(tr fsm.Transition) {
 		c.read(s)
 	})
 }
+
+// ready tells the observers that want to know that the current session is
+// ready: the machine reached Open.
+func (c *Connector) ready() {
+	c.mu.Lock()
+	s := c.current
+	c.mu.Unlock()
+	if s == nil {
+		return
+	}
+	for _, o := range c.observers {
+		if r, ok := o.(ReadyObserver); ok {
+			r.Ready(s)
+		}
+	}
+}
+
+// live reports whether the machine has a socket in use in s: Open, or an
+// application stage before it.
+func live(s fsm.State) bool { return s == fsm.Open || s.IsStage() }
 
 // read is the session's reader goroutine.
 func (c *Connector) read(s *Session) {

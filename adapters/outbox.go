@@ -461,9 +461,13 @@ func (o *Outbox) flush() {
 	}
 }
 
-// Opened makes s the session to write to and flushes the queue. Part of
-// [Observer].
-func (o *Outbox) Opened(s *Session) {
+// Opened does nothing: the outbox writes to a session once it is ready,
+// after the lifecycle's stages. Part of [Observer].
+func (o *Outbox) Opened(*Session) {}
+
+// Ready makes s the session to write to and flushes the queue. Part of
+// [ReadyObserver].
+func (o *Outbox) Ready(s *Session) {
 	s.SetRecordLimits(o.record)
 	o.mu.Lock()
 	o.cur = s

@@ -33,7 +33,7 @@ func (c *scriptConn) Write(_ context.Context, _ transport.MessageType, p []byte)
 }
 
 // TestFlushResumesOnASessionThatOpenedMidWrite: the flusher is writing to a
-// connection that dies while the next one opens. Opened finds the flusher
+// connection that dies while the next one opens. Ready finds the flusher
 // role taken and starts none; the old flusher, told its write was not
 // taken, gives the message back to the queue and must flush it to the new
 // connection. It used to just stop: the queue stayed put while Open, and
@@ -49,12 +49,12 @@ func TestFlushResumesOnASessionThatOpenedMidWrite(t *testing.T) {
 	}
 	old := &scriptConn{entered: make(chan string, 1), result: make(chan error)}
 	s1 := &adapters.Session{Epoch: 1, Conn: old}
-	out.Opened(s1)
+	out.Ready(s1)
 	require.Equal(t, "a", <-old.entered, "the flusher writes the first message to the old connection")
 
 	out.Ended(s1, fsm.Transition{From: fsm.Open, To: fsm.Waiting, Event: fsm.EventDropped})
 	fresh := &scriptConn{written: make(chan string, 3)}
-	out.Opened(&adapters.Session{Epoch: 2, Conn: fresh})
+	out.Ready(&adapters.Session{Epoch: 2, Conn: fresh})
 	old.result <- transport.ErrClosed // nothing of "a" was written
 
 	var got []string
@@ -85,11 +85,11 @@ func TestFlushNeverWritesAPartlyWrittenMessageAgain(t *testing.T) {
 	require.NoError(t, err)
 	old := &scriptConn{entered: make(chan string, 1), result: make(chan error)}
 	s1 := &adapters.Session{Epoch: 1, Conn: old}
-	out.Opened(s1)
+	out.Ready(s1)
 	<-old.entered
 	out.Ended(s1, fsm.Transition{From: fsm.Open, To: fsm.Waiting, Event: fsm.EventDropped, Cause: assert.AnError})
 	fresh := &scriptConn{written: make(chan string, 1)}
-	out.Opened(&adapters.Session{Epoch: 2, Conn: fresh})
+	out.Ready(&adapters.Session{Epoch: 2, Conn: fresh})
 	old.result <- &transport.CloseError{Code: transport.StatusAbnormalClosure, Err: io.ErrUnexpectedEOF}
 	require.NoError(t, out.Flush(ctx))
 	require.NoError(t, out.Wait(ctx))

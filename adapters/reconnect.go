@@ -84,13 +84,18 @@ func NewReconnect(m *fsm.Machine, p policy.Reconnect, opts ...ReconnectOption) *
 
 // RetryNow resets the backoff and reconnects at once, for a network change:
 // from Waiting it cuts the wait short; from Open it drops the connection
-// with ErrReconnectRequested and dials again without delay; from Idle it
+// with ErrReconnectRequested and dials again without delay (so does an
+// application stage before Open); from Idle it
 // connects, and from Disconnecting it connects once the handshake ended.
 // From Connecting it does nothing. After Closing or Closed it returns
 // ErrClosed.
 func (r *Reconnect) RetryNow(ctx context.Context) error {
 	last := r.m.Last()
-	switch last.To {
+	st := last.To
+	if st.IsStage() {
+		st = fsm.Open // the socket is open: drop it the same way
+	}
+	switch st {
 	case fsm.Idle:
 		_, err := r.m.Fire(ctx, fsm.Input{Event: fsm.EventConnect})
 		return ignoreRace(err)

@@ -408,6 +408,17 @@ type Observer interface {
 	Ended(s *Session, tr fsm.Transition)
 }
 
+// ReadyObserver is an Observer that also hears when a session is ready:
+// when the machine reaches Open. Opened comes when the socket opens, which
+// is earlier when the lifecycle has application stages between the two
+// (see [fsm.LifecycleWith]); without stages Ready follows Opened at once.
+// The [Outbox] writes from Ready on; the [Heartbeat] probes from Opened.
+// Ready runs on the machine's actor, under Opened's rules.
+type ReadyObserver interface {
+	Observer
+	Ready(s *Session)
+}
+
 // InboundObserver is an Observer that also sees every inbound message. The
 // Connector calls Inbound only on observers that implement it, so one
 // that has no use for messages costs the read loop nothing.

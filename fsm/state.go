@@ -45,6 +45,9 @@ func (s State) String() string {
 	if int(s) < len(stateNames) {
 		return stateNames[s]
 	}
+	if n, ok := stageName(s); ok {
+		return n
+	}
 	return "State(" + strconv.Itoa(int(s)) + ")"
 }
 
@@ -85,6 +88,12 @@ const (
 	// EventDisconnect is the user asking to disconnect and stay idle until
 	// the next Connect.
 	EventDisconnect
+	// EventStageDone reports that an application stage (see DefineStage)
+	// passed: the next stage starts, or the connection is ready.
+	EventStageDone
+	// EventStageFailed reports that an application stage failed or ran out
+	// of time. It is a failure, so the reconnect policy runs.
+	EventStageFailed
 )
 
 var eventNames = [...]string{
@@ -99,12 +108,14 @@ var eventNames = [...]string{
 	EventRetry:            "retry",
 	EventGiveUp:           "give_up",
 	EventDisconnect:       "disconnect",
+	EventStageDone:        "stage_done",
+	EventStageFailed:      "stage_failed",
 }
 
 // Events lists every event that can be fired, in declaration order.
 func Events() []Event {
 	return []Event{EventConnect, EventDialed, EventDialFailed, EventDropped, EventHeartbeatTimeout,
-		EventClose, EventClosed, EventRetry, EventGiveUp, EventDisconnect}
+		EventClose, EventClosed, EventRetry, EventGiveUp, EventDisconnect, EventStageDone, EventStageFailed}
 }
 
 // String returns the event's stable name, for example "dial_failed".

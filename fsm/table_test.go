@@ -117,7 +117,7 @@ func TestStableNames(t *testing.T) {
 	assert.Equal(t, []string{"Idle", "Connecting", "Open", "Closing", "Disconnecting", "Waiting", "Closed"},
 		mapSlice(fsm.States(), fsm.State.String))
 	assert.Equal(t, []string{"connect", "dialed", "dial_failed", "dropped", "heartbeat_timeout", "close", "closed",
-		"retry", "give_up", "disconnect"}, mapSlice(fsm.Events(), fsm.Event.String))
+		"retry", "give_up", "disconnect", "stage_done", "stage_failed"}, mapSlice(fsm.Events(), fsm.Event.String))
 	assert.Equal(t, "none", fsm.EventNone.String())
 	assert.Equal(t, "State(42)", fsm.State(42).String())
 	assert.Equal(t, "Event(42)", fsm.Event(42).String())

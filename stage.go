@@ -1,0 +1,216 @@
+package tether
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/tether-go/tether/adapters"
+	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/transport"
+)
+
+// DefaultStageTimeout bounds each application stage unless
+// WithStageTimeout says otherwise.
+const DefaultStageTimeout = 30 * time.Second
+
+// ErrStageTimeout is the cause of a stage that did not finish within its
+// timeout (WithStageTimeout). It is wrapped in a *StageError.
+var ErrStageTimeout = errors.New("tether: the stage did not finish in time")
+
+// StageFunc runs one application stage on a connection whose socket has
+// just opened and that is not ready yet: an authentication exchange, a
+// resubscription. It returns nil when the stage passed (the next stage
+// starts, or the connection becomes ready: Open), or an error that fails
+// the connection (event stage_failed, then the reconnect policy decides,
+// with a *StageError as the cause; policy.WithTerminalErrors can make it
+// final). ctx ends when the stage's time is up, when the connection ends,
+// and on Close or Disconnect: return then. It runs on a goroutine of its
+// own, once per connection.
+type StageFunc func(ctx context.Context, s *Stage) error
+
+// Stage is what a StageFunc sees of the connection it runs on. It is valid
+// only while the StageFunc runs.
+type Stage struct {
+	state   fsm.State
+	attempt int
+	conn    transport.Conn
+	encode  func(v any) (transport.MessageType, []byte, error)
+	decode  func(payload []byte, into any) error
+	run     *stageRun
+}
+
+// State returns the stage's state, as DefineStage made it.
+func (s *Stage) State() fsm.State { return s.state }
+
+// Attempt returns the number of the connection attempt, 1 for the first
+// after Connect (or after a success).
+func (s *Stage) Attempt() int { return s.attempt }
+
+// Send writes v on this connection at once, encoded as Client.Send
+// encodes it. It does not go through the send buffer, which waits for the
+// connection to be ready, and it is not kept for the peer's confirmation:
+// a stage that fails runs again on the next connection. It returns the
+// encoding error, or the write's.
+func (s *Stage) Send(ctx context.Context, v any) error {
+	typ, payload, err := s.encode(v)
+	if err != nil {
+		return err
+	}
+	return s.conn.Write(ctx, typ, payload)
+}
+
+// Receive returns the next data message the connection reads, with a
+// payload the caller owns. While a stage runs it receives every data
+// message (a WithIntercept function sees them first); the reader waits
+// for the stage to take each one, so nothing is lost and nothing piles
+// up. A message the stage leaves when it ends is delivered as usual, once
+// the connection is ready. Receive returns ctx's error when ctx ends, and
+// the stage's own when its time is up or the connection ended.
+func (s *Stage) Receive(ctx context.Context) (transport.Message, error) {
+	select {
+	case m := <-s.run.in:
+		return m, nil
+	case <-ctx.Done():
+		return transport.Message{}, ctx.Err()
+	case <-s.run.ctx.Done():
+		return transport.Message{}, context.Cause(s.run.ctx)
+	}
+}
+
+// Decode decodes a payload into v (a pointer) with the client's codec.
+func (s *Stage) Decode(payload []byte, v any) error { return s.decode(payload, v) }
+
+// StageError is the cause of a failed stage: which stage, and why. Its Err
+// is what the StageFunc returned, or ErrStageTimeout.
+type StageError struct {
+	Stage fsm.State
+	Err   error
+}
+
+func (e *StageError) Error() string { return fmt.Sprintf("tether: stage %v: %v", e.Stage, e.Err) }
+
+// Unwrap returns the stage's error.
+func (e *StageError) Unwrap() error { return e.Err }
+
+// WithStage adds an application stage to the lifecycle: a state of the
+// program's own (made with fsm.DefineStage) between the socket opening and
+// the connection being ready, in which run does its exchange. Stages run in
+// the order given, on every connection: Connecting -dialed-> first stage
+// -stage_done-> ... -stage_done-> Open. Until Open the connection is not
+// ready: IsConnected is false, Status is connecting, Connect waits, and
+// messages sent with Send wait in the send buffer; OnOpen runs at Open.
+// The heartbeat runs from the socket's opening. See docs/framework.md.
+func WithStage(state fsm.State, run StageFunc) Option {
+	return optionFunc(func(c *config) {
+		switch {
+		case !state.IsStage():
+			c.fail("WithStage", invalid("%v is not a stage: make one with fsm.DefineStage", state))
+		case run == nil:
+			c.fail("WithStage", invalid("nil StageFunc for %v", state))
+		case slices.ContainsFunc(c.stages, func(s stageSpec) bool { return s.state == state }):
+			c.fail("WithStage", invalid("%v is given twice", state))
+		default:
+			c.stages = append(c.stages, stageSpec{state: state, run: run})
+		}
+	})
+}
+
+// WithStageTimeout bounds each application stage: one that has not
+// finished d after it started fails with ErrStageTimeout. Default:
+// DefaultStageTimeout.
+func WithStageTimeout(d time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if d <= 0 {
+			c.fail("WithStageTimeout", invalid("%v: want a positive duration (default %v)", d, DefaultStageTimeout))
+			return
+		}
+		c.stageTimeout = d
+	})
+}
+
+// stageSpec is one WithStage.
+type stageSpec struct {
+	state fsm.State
+	run   StageFunc
+}
+
+// stageRun is a stage running on one connection.
+type stageRun struct {
+	state  fsm.State
+	epoch  uint64
+	in     chan transport.Message // unbuffered: the reader hands over one at a time
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+}
+
+// offer hands msg to the stage and reports true once it took it, or false
+// when the stage ended first (the reader then delivers msg as usual).
+func (r *stageRun) offer(msg transport.Message) bool {
+	m := transport.Message{Type: msg.Type, Payload: slices.Clone(msg.Payload)}
+	select {
+	case r.in <- m:
+		return true
+	case <-r.ctx.Done():
+		return false
+	}
+}
+
+// stageStates lists the states of the stages, in order.
+func stageStates(specs []stageSpec) []fsm.State {
+	out := make([]fsm.State, len(specs))
+	for i, s := range specs {
+		out[i] = s.state
+	}
+	return out
+}
+
+// stageHook runs on the actor before the connector's hook: it ends the run
+// of a stage the machine left and starts the run of a stage it entered.
+func (c *Client[T]) stageHook(tr fsm.Transition) (fsm.Input, bool) {
+	if tr.From.IsStage() {
+		if r := c.stage.Load(); r != nil && r.state == tr.From {
+			c.stage.CompareAndSwap(r, nil)
+			r.cancel(context.Canceled)
+		}
+	}
+	if !tr.To.IsStage() {
+		return fsm.Input{}, false
+	}
+	i := slices.IndexFunc(c.cfg.stages, func(s stageSpec) bool { return s.state == tr.To })
+	sess := c.con.Current() // the dialed session, already: the state is a live one
+	if i < 0 || sess == nil || sess.Epoch != tr.Epoch {
+		return fsm.Input{}, false // cannot happen: the table has only our stages
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	r := &stageRun{state: tr.To, epoch: tr.Epoch, in: make(chan transport.Message), ctx: ctx, cancel: cancel}
+	c.stage.Store(r)
+	st := &Stage{state: tr.To, attempt: tr.Attempt, conn: sess.Conn, encode: c.encode, run: r,
+		decode: func(p []byte, v any) error { return c.cfg.codec.Unmarshal(p, v) }}
+	timer := c.cfg.clk.AfterFunc(c.cfg.stageTimeout, func() { cancel(ErrStageTimeout) })
+	run := c.cfg.stages[i].run
+	c.stages.Go(func() {
+		defer timer.Stop()
+		err := run(ctx, st)
+		if context.Cause(ctx) == ErrStageTimeout {
+			err = ErrStageTimeout
+		}
+		cancel(context.Canceled)
+		in := fsm.Input{Event: fsm.EventStageDone, Epoch: r.epoch}
+		if err != nil {
+			in = fsm.Input{Event: fsm.EventStageFailed, Epoch: r.epoch, Cause: &StageError{Stage: r.state, Err: err}}
+		}
+		// Refused when the machine moved on (a drop, Close): nothing to do.
+		_, _ = c.m.Fire(context.Background(), in)
+	})
+	return fsm.Input{}, false
+}
+
+// toStage hands a data message read on s to the stage running on it, and
+// reports whether it did.
+func (c *Client[T]) toStage(s *adapters.Session, msg transport.Message) bool {
+	r := c.stage.Load()
+	return r != nil && r.epoch == s.Epoch && r.offer(msg)
+}
