@@ -45,8 +45,9 @@ type Stage struct {
 // State returns the stage's state, as DefineStage made it.
 func (s *Stage) State() fsm.State { return s.state }
 
-// Attempt returns the number of the connection attempt, 1 for the first
-// after Connect (or after a success).
+// Attempt returns the connection's attempt number, as its transitions
+// carry it: 0 for the first connection after Connect, then 1, 2, ... for
+// the reconnects of a streak.
 func (s *Stage) Attempt() int { return s.attempt }
 
 // Send writes v on this connection at once, encoded as Client.Send
@@ -142,18 +143,19 @@ type stageRun struct {
 	state  fsm.State
 	epoch  uint64
 	in     chan transport.Message // unbuffered: the reader hands over one at a time
+	gone   chan struct{}          // closed when the machine leaves the stage
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 }
 
 // offer hands msg to the stage and reports true once it took it, or false
-// when the stage ended first (the reader then delivers msg as usual).
+// once the machine left the stage (the reader then looks again).
 func (r *stageRun) offer(msg transport.Message) bool {
 	m := transport.Message{Type: msg.Type, Payload: slices.Clone(msg.Payload)}
 	select {
 	case r.in <- m:
 		return true
-	case <-r.ctx.Done():
+	case <-r.gone:
 		return false
 	}
 }
@@ -170,34 +172,44 @@ func stageStates(specs []stageSpec) []fsm.State {
 // stageHook runs on the actor before the connector's hook: it ends the run
 // of a stage the machine left and starts the run of a stage it entered.
 func (c *Client[T]) stageHook(tr fsm.Transition) (fsm.Input, bool) {
-	if tr.From.IsStage() {
-		if r := c.stage.Load(); r != nil && r.state == tr.From {
-			c.stage.CompareAndSwap(r, nil)
-			r.cancel(context.Canceled)
-		}
-	}
-	if !tr.To.IsStage() {
+	if !tr.From.IsStage() && !tr.To.IsStage() {
 		return fsm.Input{}, false
 	}
+	// The next run replaces the last in one step, so that a reader whose
+	// offer the last refused finds the next one (or none, once Open: the
+	// record hook has set the OnOpen gate by then).
+	var r *stageRun
+	if tr.To.IsStage() {
+		r = c.newStageRun(tr)
+	}
+	if old := c.stage.Swap(r); old != nil {
+		close(old.gone)
+		old.cancel(context.Canceled)
+	}
+	return fsm.Input{}, false
+}
+
+// newStageRun starts the stage tr entered, on a goroutine of its own.
+func (c *Client[T]) newStageRun(tr fsm.Transition) *stageRun {
 	i := slices.IndexFunc(c.cfg.stages, func(s stageSpec) bool { return s.state == tr.To })
 	sess := c.con.Current() // the dialed session, already: the state is a live one
 	if i < 0 || sess == nil || sess.Epoch != tr.Epoch {
-		return fsm.Input{}, false // cannot happen: the table has only our stages
+		return nil // cannot happen: the table has only our stages
 	}
 	ctx, cancel := context.WithCancelCause(context.Background())
-	r := &stageRun{state: tr.To, epoch: tr.Epoch, in: make(chan transport.Message), ctx: ctx, cancel: cancel}
-	c.stage.Store(r)
+	r := &stageRun{state: tr.To, epoch: tr.Epoch, in: make(chan transport.Message), gone: make(chan struct{}),
+		ctx: ctx, cancel: cancel}
 	st := &Stage{state: tr.To, attempt: tr.Attempt, conn: sess.Conn, encode: c.encode, run: r,
 		decode: func(p []byte, v any) error { return c.cfg.codec.Unmarshal(p, v) }}
 	timer := c.cfg.clk.AfterFunc(c.cfg.stageTimeout, func() { cancel(ErrStageTimeout) })
 	run := c.cfg.stages[i].run
 	c.stages.Go(func() {
 		defer timer.Stop()
+		defer cancel(context.Canceled)
 		err := run(ctx, st)
 		if context.Cause(ctx) == ErrStageTimeout {
 			err = ErrStageTimeout
 		}
-		cancel(context.Canceled)
 		in := fsm.Input{Event: fsm.EventStageDone, Epoch: r.epoch}
 		if err != nil {
 			in = fsm.Input{Event: fsm.EventStageFailed, Epoch: r.epoch, Cause: &StageError{Stage: r.state, Err: err}}
@@ -205,12 +217,20 @@ func (c *Client[T]) stageHook(tr fsm.Transition) (fsm.Input, bool) {
 		// Refused when the machine moved on (a drop, Close): nothing to do.
 		_, _ = c.m.Fire(context.Background(), in)
 	})
-	return fsm.Input{}, false
+	return r
 }
 
 // toStage hands a data message read on s to the stage running on it, and
-// reports whether it did.
+// reports whether it did. When the stage ends first it tries the next one;
+// false means no stage runs any more (the message is delivered as usual).
 func (c *Client[T]) toStage(s *adapters.Session, msg transport.Message) bool {
-	r := c.stage.Load()
-	return r != nil && r.epoch == s.Epoch && r.offer(msg)
+	for {
+		r := c.stage.Load()
+		if r == nil || r.epoch != s.Epoch {
+			return false
+		}
+		if r.offer(msg) {
+			return true
+		}
+	}
 }

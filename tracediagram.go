@@ -8,6 +8,10 @@ import (
 	"github.com/tether-go/tether/transport"
 )
 
+// Diagram draws this client's lifecycle table in format f (fsm.Mermaid or
+// fsm.DOT): fsm.Diagram's, with the application stages (WithStage) in it.
+func (c *Client[T]) Diagram(f fsm.Format) (string, error) { return c.m.Diagram(f) }
+
 // TraceMermaid draws the recorded transitions as a Mermaid sequence
 // diagram: what really happened to this connection. Each cause is shown
 // whole up to fsm.MaxTraceCause bytes, with every URL in it redacted

@@ -1,0 +1,294 @@
+package tether_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tether-go/tether"
+	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/policy"
+	"github.com/tether-go/tether/transport"
+)
+
+// The stages the tests add to the lifecycle.
+var (
+	authenticating = fsm.DefineStage("Authenticating")
+	resubscribing  = fsm.DefineStage("Resubscribing")
+)
+
+// errBadToken is what the test server's refusal turns into.
+var errBadToken = errors.New("bad token")
+
+// authStage sends the token and waits for the server's verdict: "ok", or
+// anything else for a refusal.
+func authStage(token string) tether.StageFunc {
+	return func(ctx context.Context, s *tether.Stage) error {
+		if err := s.Send(ctx, "auth "+token); err != nil {
+			return err
+		}
+		m, err := s.Receive(ctx)
+		if err != nil {
+			return err
+		}
+		if string(m.Payload) != "ok" {
+			return fmt.Errorf("%w: %s", errBadToken, m.Payload)
+		}
+		return nil
+	}
+}
+
+// TestStageRunsBetweenTheSocketAndOpen: with an Authenticating stage the
+// connection is not ready until the exchange passed. Meanwhile IsConnected
+// is false, Connect waits, a Send waits in the buffer (the server sees the
+// token first), the stage receives what the server sends, and what the
+// stage leaves goes to subscribers once Open, after OnOpen.
+func TestStageRunsBetweenTheSocketAndOpen(t *testing.T) {
+	e := newEnv(t)
+	var events []string
+	var mu sync.Mutex
+	note := func(s string) { mu.Lock(); events = append(events, s); mu.Unlock() }
+	c := client[string](e, tether.WithStage(authenticating, authStage("s3cret")),
+		tether.OnOpen(func(fsm.Transition) { note("open") }),
+		tether.OnMessage(func(m string) { note("message " + m) }))
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+
+	sc := e.accept()
+	m, err := sc.Recv(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "auth s3cret", string(m.Payload), "the stage speaks first")
+	assert.Equal(t, authenticating, c.State())
+	assert.False(t, c.IsConnected(), "not ready during the stage")
+	assert.Equal(t, tether.StatusConnecting, c.Status())
+
+	connected := make(chan error, 1)
+	go func() { connected <- c.Connect(ctx) }()
+	require.NoError(t, c.Send(ctx, "hello"), "Send during a stage queues")
+	queued, _ := c.Buffered()
+	assert.Equal(t, 1, queued, "the send buffer waits for Open")
+
+	require.NoError(t, sc.Send(ctx, transport.Text, []byte("ok")))
+	require.NoError(t, sc.Send(ctx, transport.Text, []byte("welcome"))) // left by the stage
+	require.NoError(t, <-connected, "Connect returns once Open")
+	assert.True(t, c.IsConnected())
+
+	m, err = sc.Recv(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "hello", string(m.Payload), "the buffer flushes at Open")
+	require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(events) == 2 }, deadline, time.Millisecond)
+	mu.Lock()
+	assert.Equal(t, []string{"open", "message welcome"}, events, "OnOpen at Open, then what the stage left")
+	mu.Unlock()
+
+	var path []fsm.State
+	for _, tr := range c.Trace() {
+		path = append(path, tr.To)
+	}
+	assert.Equal(t, []fsm.State{fsm.Idle, fsm.Connecting, authenticating, fsm.Open}, path)
+	d, err := c.Diagram(fsm.Mermaid)
+	require.NoError(t, err)
+	assert.Contains(t, d, "Connecting --> Authenticating: dialed")
+	assert.Contains(t, d, "Authenticating --> Open: stage_done")
+}
+
+// TestStageFailureRunsThePolicy: a refusal fails the connection
+// (stage_failed, to Waiting) with a *StageError; the policy retries and the
+// stage runs again on the next connection; a terminal error ends it.
+func TestStageFailureRunsThePolicy(t *testing.T) {
+	e := newEnv(t)
+	var attempts []int
+	var mu sync.Mutex
+	c := client[string](e, exactBackoff(policy.WithTerminalErrors(errBadToken)),
+		tether.WithStage(authenticating, func(ctx context.Context, s *tether.Stage) error {
+			mu.Lock()
+			attempts = append(attempts, s.Attempt())
+			mu.Unlock()
+			if s.Attempt() == 0 {
+				return errors.New("try again") // not terminal
+			}
+			return authStage("wrong")(ctx, s)
+		}))
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+
+	e.accept()
+	waitState(t, c, fsm.Waiting)
+	var te *tether.TransitionError
+	require.ErrorAs(t, c.Err(), &te)
+	assert.Equal(t, fsm.EventStageFailed, te.Transition.Event)
+	assert.Equal(t, authenticating, te.Transition.From)
+	var se *tether.StageError
+	require.ErrorAs(t, c.Err(), &se)
+	assert.Equal(t, authenticating, se.Stage)
+
+	e.waitTimers(1)
+	e.clk.Step(time.Second)
+	sc := e.accept()
+	_, err := sc.Recv(ctx)
+	require.NoError(t, err)
+	require.NoError(t, sc.Send(ctx, transport.Text, []byte("no")))
+	waitState(t, c, fsm.Closed)
+	require.ErrorIs(t, c.Err(), errBadToken, "the terminal error ends it: %v", c.Err())
+	mu.Lock()
+	assert.Equal(t, []int{0, 1}, attempts)
+	mu.Unlock()
+}
+
+// TestStageTimeout: a stage that waits for an answer that never comes
+// fails with ErrStageTimeout after WithStageTimeout, on the client's clock.
+func TestStageTimeout(t *testing.T) {
+	e := newEnv(t)
+	c := client[string](e, tether.WithStageTimeout(5*time.Second),
+		tether.WithStage(authenticating, authStage("t")))
+	e.accept()
+	waitState(t, c, authenticating)
+	e.waitTimers(1)
+	e.clk.Step(5 * time.Second)
+	waitState(t, c, fsm.Waiting)
+	require.ErrorIs(t, c.Err(), tether.ErrStageTimeout)
+	var se *tether.StageError
+	require.ErrorAs(t, c.Err(), &se)
+}
+
+// TestStagesRunInOrderOnEveryConnection: two stages run one after the other
+// on each connection, the second after every reconnect too; a drop during
+// a stage ends its ctx, and OnClose stays silent for a connection that never
+// reached Open (OnOpen did not fire either).
+func TestStagesRunInOrderOnEveryConnection(t *testing.T) {
+	e := newEnv(t)
+	var ran []string
+	var mu sync.Mutex
+	var closes atomic.Int32
+	var cancelled atomic.Bool
+	c := client[string](e,
+		tether.OnClose(func(fsm.Transition) { closes.Add(1) }),
+		tether.WithStage(authenticating, authStage("x")),
+		tether.WithStage(resubscribing, func(ctx context.Context, s *tether.Stage) error {
+			mu.Lock()
+			ran = append(ran, fmt.Sprint("resubscribe ", s.Attempt()))
+			mu.Unlock()
+			if s.Attempt() == 0 {
+				<-ctx.Done() // the server drops the first connection here
+				cancelled.Store(true)
+				return ctx.Err()
+			}
+			return s.Send(ctx, "subscribe")
+		}))
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+
+	sc := e.accept()
+	_, err := sc.Recv(ctx)
+	require.NoError(t, err)
+	require.NoError(t, sc.Send(ctx, transport.Text, []byte("ok")))
+	waitState(t, c, resubscribing)
+	sc.Drop()
+	waitState(t, c, fsm.Waiting)
+	assert.True(t, cancelled.Load() || c.State() == fsm.Waiting)
+	assert.Zero(t, closes.Load(), "OnClose only for connections that reached Open")
+
+	e.waitTimers(1)
+	e.clk.Step(time.Second)
+	sc = e.accept()
+	_, err = sc.Recv(ctx)
+	require.NoError(t, err)
+	require.NoError(t, sc.Send(ctx, transport.Text, []byte("ok")))
+	m, err := sc.Recv(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "subscribe", string(m.Payload))
+	require.NoError(t, c.Connect(ctx))
+	mu.Lock()
+	assert.Equal(t, []string{"resubscribe 0", "resubscribe 1"}, ran)
+	mu.Unlock()
+	assert.True(t, cancelled.Load(), "the drop ended the first stage's ctx")
+}
+
+// TestStageLosesNothing: a server that floods during the stage loses no
+// message: the stage takes the first, the rest reach the subscriber once
+// Open, in order.
+func TestStageLosesNothing(t *testing.T) {
+	const n = 2000
+	e := newEnv(t)
+	c := client[string](e, tether.WithStage(authenticating, func(ctx context.Context, s *tether.Stage) error {
+		m, err := s.Receive(ctx)
+		if err != nil {
+			return err
+		}
+		if string(m.Payload) != "ok" {
+			return errBadToken
+		}
+		return nil
+	}))
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	msgs := c.Messages(ctx)
+	defer msgs.Close()
+	sc := e.accept()
+	sendErr := make(chan error, 1)
+	go func() {
+		err := sc.Send(ctx, transport.Text, []byte("ok"))
+		for i := 0; i < n && err == nil; i++ {
+			err = sc.Send(ctx, transport.Text, fmt.Appendf(nil, "m-%d", i))
+		}
+		sendErr <- err
+	}()
+	for i := range n {
+		assert.Equal(t, fmt.Sprintf("m-%d", i), recv(t, msgs.C()))
+	}
+	require.NoError(t, <-sendErr)
+	assert.Zero(t, msgs.Dropped())
+}
+
+// TestCloseAndDisconnectDuringAStage: both end a stage blocked in Receive
+// (its ctx ends), run the close handshake, and never hang.
+func TestCloseAndDisconnectDuringAStage(t *testing.T) {
+	for _, disconnect := range []bool{true, false} {
+		t.Run(fmt.Sprint("disconnect=", disconnect), func(t *testing.T) {
+			e := newEnv(t)
+			ended := make(chan error, 1)
+			c := client[string](e, tether.WithStage(authenticating, func(ctx context.Context, s *tether.Stage) error {
+				_, err := s.Receive(ctx)
+				ended <- err
+				return err
+			}))
+			ctx, cancel := context.WithTimeout(context.Background(), deadline)
+			defer cancel()
+			sc := e.accept()
+			waitState(t, c, authenticating)
+			if disconnect {
+				require.NoError(t, c.Disconnect(ctx))
+				assert.Equal(t, fsm.Idle, c.State())
+			} else {
+				require.NoError(t, c.Close(ctx))
+				<-c.Done()
+			}
+			require.ErrorIs(t, <-ended, context.Canceled)
+			_, _, ok := sc.CloseReceived()
+			assert.True(t, ok, "the close handshake ran")
+		})
+	}
+}
+
+// TestWithStageRefusesWhatIsNotAStage: the option's errors say what to do.
+func TestWithStageRefusesWhatIsNotAStage(t *testing.T) {
+	run := func(context.Context, *tether.Stage) error { return nil }
+	for name, opts := range map[string][]tether.Option{
+		"not a stage": {tether.WithStage(fsm.Open, run)},
+		"nil run":     {tether.WithStage(authenticating, nil)},
+		"twice":       {tether.WithStage(authenticating, run), tether.WithStage(authenticating, run)},
+		"timeout":     {tether.WithStageTimeout(0)},
+	} {
+		_, err := tether.New[string]("ws://localhost:1", append(opts, tether.WithAutoConnect(false))...)
+		var oe *tether.OptionError
+		require.ErrorAs(t, err, &oe, name)
+		assert.Contains(t, []string{"WithStage", "WithStageTimeout"}, oe.Option, name)
+	}
+}
