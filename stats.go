@@ -2,6 +2,7 @@ package tether
 
 import (
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/tether-go/tether/adapters"
 	"github.com/tether-go/tether/clock"
 	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/policy"
 )
 
 // Stats is a snapshot of what a client has counted since New, for an
@@ -42,14 +44,30 @@ type Stats struct {
 	// RTTSamples how many round trips were measured.
 	RTT        time.Duration
 	RTTSamples uint64
+	// State is the lifecycle state this snapshot belongs to, read
+	// together with NextRetry, NextRetryAt and Ahead: when it is Waiting
+	// and the policy scheduled a retry, they are set. The client records a
+	// transition, with the reconnect decision when it enters Waiting,
+	// before the transitions stream, a Watcher, Trace or Err hear of it, so
+	// whoever hears of Waiting finds the retry here. Client.State may be a
+	// moment ahead: the machine moves first.
+	State fsm.State
 	// NextRetry is the reconnect the policy scheduled, while the client is
 	// Waiting for it, and NextRetryAt when it is due (on the client's
-	// clock). Both are zero in every other state. The policy decides just
-	// after the transition to Waiting shows in State and on the transitions
-	// stream, so they may still be zero for a moment after it: a Watcher's
-	// Retry hears the decision, and WaitForStateChange returns after it.
+	// clock). Both are zero in every other state, and while Waiting when
+	// the policy scheduled nothing: it gave up (the client is about to
+	// close), or Reconnect dials at once.
 	NextRetry   Retry
 	NextRetryAt time.Time
+	// Ahead is the reconnect schedule after NextRetry: the next attempts
+	// (up to five) with the interval each delay will be drawn from, should
+	// they fail too, and the reason the policy would give up after them,
+	// if it would (policy.PreviewOf says what it assumes). It is honest
+	// about jitter: a random delay shows as its interval, not as a value.
+	// It is empty when NextRetry is, and when the policy cannot preview (a
+	// Reconnect of your own that is no policy.Previewer). Reading it
+	// copies the steps.
+	Ahead policy.Preview
 }
 
 // Drops returns every outbound message reported dropped or possibly lost,
@@ -70,7 +88,8 @@ type Watcher struct {
 	// on the machine's actor.
 	Retry func(Retry)
 	// Transition is called with every transition, on the machine's actor,
-	// before the transitions stream's subscribers see it.
+	// once Stats hold it; the transitions stream's subscribers may see it
+	// at the same moment.
 	Transition func(fsm.Transition)
 }
 
@@ -92,7 +111,8 @@ func (c *Client[T]) Stats() Stats {
 		RTTSamples:      s.rtts.Load(),
 	}
 	s.mu.Lock()
-	st.NextRetry, st.NextRetryAt = s.next, s.nextAt
+	st.State, st.NextRetry, st.NextRetryAt = s.state, s.next, s.nextAt
+	st.Ahead = policy.Preview{Steps: slices.Clone(s.ahead.Steps), Stop: s.ahead.Stop}
 	s.mu.Unlock()
 	return st
 }
@@ -140,9 +160,11 @@ type clientStats struct {
 	retries, rtts                                   atomic.Uint64
 	watchers                                        atomic.Pointer[[]*Watcher]
 
-	mu     sync.Mutex // guards next, nextAt and changes to watchers
+	mu     sync.Mutex // guards the fields below and changes to watchers
+	state  fsm.State
 	next   Retry
 	nextAt time.Time
+	ahead  policy.Preview
 }
 
 func (s *clientStats) watcherList() []*Watcher {
@@ -214,34 +236,63 @@ func (s *clientStats) rttHook(user func(time.Duration)) func(time.Duration) {
 	}
 }
 
-// transition is a machine hook: it counts retries, forgets the scheduled
-// retry once the client has left Waiting, and tells the watchers.
+// entered records tr, with the reconnect decision d when tr enters
+// Waiting (ok when the policy was asked), in one step: State and the
+// scheduled retry change together. The client calls it on the actor
+// before anyone hears of tr.
+func (s *clientStats) entered(tr fsm.Transition, d adapters.Decision, ok bool) {
+	if tr.Event == fsm.EventRetry {
+		s.retries.Add(1)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.state = tr.To
+	s.next, s.nextAt, s.ahead = Retry{}, time.Time{}, policy.Preview{}
+	if tr.To == fsm.Waiting && ok {
+		s.schedule(nil, d)
+	}
+}
+
+// schedule records the retry d schedules, if it schedules one; s.mu is
+// held.
+func (s *clientStats) schedule(clk clock.Clock, d adapters.Decision) {
+	if d.Decision.Stop {
+		return
+	}
+	s.next = retryOf(d)
+	s.nextAt, s.ahead = d.Due, d.Ahead
+	if s.nextAt.IsZero() {
+		s.nextAt = clock.OrReal(clk).Now().Add(d.Decision.Delay)
+	}
+}
+
+func retryOf(d adapters.Decision) Retry {
+	return Retry{Attempt: d.Context.Attempt, Delay: d.Decision.Delay, Cause: d.Context.Err}
+}
+
+// transition is a machine hook: it tells the watchers.
 func (s *clientStats) transition(tr fsm.Transition) (fsm.Input, bool) {
 	for _, w := range s.watcherList() {
 		if w.Transition != nil {
 			w.Transition(tr)
 		}
 	}
-	if tr.Event == fsm.EventRetry {
-		s.retries.Add(1)
-	}
-	if tr.From == fsm.Waiting {
-		s.mu.Lock()
-		s.next, s.nextAt = Retry{}, time.Time{}
-		s.mu.Unlock()
-	}
 	return fsm.Input{}, false
 }
 
-// decided records a reconnect the policy scheduled; on the actor.
+// decided tells the watchers of a reconnect the policy scheduled; on the
+// actor, from the reconnect adapter's hook. The client recorded it already
+// (entered); it is recorded again, the same, in case it was not.
 func (s *clientStats) decided(clk clock.Clock, d adapters.Decision) {
 	if d.Decision.Stop {
 		return
 	}
-	r := Retry{Attempt: d.Context.Attempt, Delay: d.Decision.Delay, Cause: d.Context.Err}
 	s.mu.Lock()
-	s.next, s.nextAt = r, clock.OrReal(clk).Now().Add(r.Delay)
+	if s.state == fsm.Waiting {
+		s.schedule(clk, d)
+	}
 	s.mu.Unlock()
+	r := retryOf(d)
 	for _, w := range s.watcherList() {
 		if w.Retry != nil {
 			w.Retry(r)

@@ -47,8 +47,9 @@ func TestStatsCountTraffic(t *testing.T) {
 	assert.Zero(t, st.Reconnects)
 	assert.Zero(t, st.NextRetry)
 
-	// The reconnect decision is made by a hook that runs after Waiting
-	// shows (in State and on the transitions stream): wait for it.
+	// State reads Waiting a moment before the reconnect decision is made
+	// (the machine moves first; Stats.State and the transitions stream
+	// hear of Waiting with the decision): wait for it.
 	decided := make(chan tether.Retry, 1)
 	stop := c.Watch(tether.Watcher{Retry: func(r tether.Retry) { decided <- r }})
 	sc.Drop()
@@ -118,4 +119,192 @@ func TestStatsWatchRoundTrips(t *testing.T) {
 	stop()
 	stop() // idempotent
 	cancel()
+}
+
+// TestStatsRetryIsSetWhenWaitingShows: a subscriber that hears of Waiting
+// on the transitions stream finds the retry the policy scheduled in Stats,
+// and one that hears of the retry finds it counted. The test holds the
+// machine's actor in a Watcher, which runs after the stream's subscribers
+// were handed the transition, so a decision or a count made later than the
+// publication would show as zero.
+func TestStatsRetryIsSetWhenWaitingShows(t *testing.T) {
+	e := newEnv(t)
+	c := client[string](e)
+	sub := c.Transitions(context.Background())
+	defer sub.Close()
+	holds := make(chan chan struct{})
+	stop := c.Watch(tether.Watcher{Transition: func(tr fsm.Transition) {
+		if tr.To != fsm.Waiting && tr.Event != fsm.EventRetry {
+			return
+		}
+		release := make(chan struct{})
+		select {
+		case holds <- release:
+		case <-time.After(deadline):
+			return
+		}
+		select {
+		case <-release:
+		case <-time.After(deadline):
+		}
+	}})
+	defer stop()
+	next := func(want fsm.Event) fsm.Transition {
+		t.Helper()
+		for {
+			if tr := recv(t, sub.C()); tr.Event == want {
+				return tr
+			}
+		}
+	}
+	sc := e.accept()
+	waitState(t, c, fsm.Open)
+
+	sc.Drop()
+	tr := next(fsm.EventDropped)
+	release := recv(t, holds) // the actor is still reacting to the drop
+	st := c.Stats()
+	close(release)
+	assert.Equal(t, fsm.Waiting, st.State)
+	assert.Equal(t, 1, st.NextRetry.Attempt, "Waiting shows with its retry")
+	assert.Equal(t, time.Second, st.NextRetry.Delay)
+	assert.Equal(t, tr.Time.Add(time.Second), st.NextRetryAt)
+
+	e.waitTimers(1)
+	e.clk.Step(time.Second)
+	next(fsm.EventRetry)
+	release = recv(t, holds)
+	st = c.Stats()
+	close(release)
+	assert.Equal(t, fsm.Connecting, st.State)
+	assert.Equal(t, uint64(1), st.Reconnects, "the retry is counted when it shows")
+	assert.Zero(t, st.NextRetry, "and no longer scheduled")
+	e.accept()
+	waitState(t, c, fsm.Open)
+}
+
+// TestStatsScheduleAhead: while Waiting, Stats shows the attempts that
+// would follow the scheduled one, with the interval each delay is drawn
+// from (equal jitter here), and that the policy gives up after the third;
+// each failed attempt moves the schedule on, on the fake clock.
+func TestStatsScheduleAhead(t *testing.T) {
+	e := newEnv(t)
+	p, err := policy.New(policy.Exponential{Initial: time.Second, Max: 8 * time.Second, Multiplier: 2,
+		Rand: policy.NewRand(1)}, policy.WithMaxAttempts(3))
+	require.NoError(t, err)
+	c := client[string](e, tether.WithReconnect(p))
+	decided := make(chan tether.Retry, 4)
+	stop := c.Watch(tether.Watcher{Retry: func(r tether.Retry) { decided <- r }})
+	defer stop()
+	sc := e.accept()
+	waitState(t, c, fsm.Open)
+	e.srv.SetDefault(memoryUnreachable())
+	sc.Drop()
+
+	s := time.Second
+	for _, want := range [][]policy.Step{
+		{{Attempt: 2, Min: s, Max: 2 * s}, {Attempt: 3, Min: 2 * s, Max: 4 * s}},
+		{{Attempt: 3, Min: 2 * s, Max: 4 * s}},
+		nil, // attempt 3 is the last
+	} {
+		r := recv(t, decided)
+		st := c.Stats()
+		require.Equal(t, fsm.Waiting, st.State)
+		require.Equal(t, r, st.NextRetry)
+		first := time.Duration(1<<(r.Attempt-1)) * s
+		assert.GreaterOrEqual(t, r.Delay, first/2, "attempt %d", r.Attempt)
+		assert.LessOrEqual(t, r.Delay, first)
+		assert.Equal(t, e.clk.Now().Add(r.Delay), st.NextRetryAt)
+		assert.Equal(t, want, st.Ahead.Steps, "after attempt %d", r.Attempt)
+		require.ErrorIs(t, st.Ahead.Stop, policy.ErrAttemptsExhausted)
+		if len(st.Ahead.Steps) > 0 {
+			st.Ahead.Steps[0].Min = 0
+			assert.Equal(t, want[0], c.Stats().Ahead.Steps[0], "a copy")
+		}
+		e.waitTimers(1)
+		e.clk.Step(r.Delay)
+	}
+	select {
+	case <-c.Done(): // the policy gave up: Closed, and every hook ran
+	case <-time.After(deadline):
+		require.FailNow(t, "the client did not give up")
+	}
+	st := c.Stats()
+	assert.Equal(t, fsm.Closed, st.State)
+	assert.Zero(t, st.NextRetry)
+	assert.Zero(t, st.Ahead)
+}
+
+// TestStatsNoScheduleAheadForACustomPolicy: a policy that cannot preview
+// (a policy.Func) shows the retry scheduled and nothing ahead.
+func TestStatsNoScheduleAheadForACustomPolicy(t *testing.T) {
+	e := newEnv(t)
+	c := client[string](e, tether.WithReconnect(policy.Func(func(policy.RetryContext) policy.Decision {
+		return policy.Decision{Delay: time.Second}
+	})))
+	decided := make(chan tether.Retry, 1)
+	stop := c.Watch(tether.Watcher{Retry: func(r tether.Retry) { decided <- r }})
+	defer stop()
+	sc := e.accept()
+	waitState(t, c, fsm.Open)
+	sc.Drop()
+	recv(t, decided)
+	st := c.Stats()
+	assert.Equal(t, fsm.Waiting, st.State)
+	assert.Equal(t, time.Second, st.NextRetry.Delay)
+	assert.Zero(t, st.Ahead)
+}
+
+// TestStatsWaitingAlwaysHasItsRetry: a reader polling Stats while the
+// client is dropped and reconnects again and again never sees Waiting
+// without the retry the policy (which always schedules one) decided. The
+// test steps to the retry only once the reader has seen the client Waiting.
+func TestStatsWaitingAlwaysHasItsRetry(t *testing.T) {
+	e := newEnv(t)
+	c := client[string](e)
+	done := make(chan struct{})
+	saw := make(chan struct{}, 1)
+	polled := make(chan struct{})
+	go func() {
+		defer close(polled)
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			st := c.Stats()
+			if st.State != fsm.Waiting {
+				continue
+			}
+			if !assert.NotZero(t, st.NextRetry.Attempt, "Waiting without its retry") ||
+				!assert.False(t, st.NextRetryAt.IsZero()) {
+				return
+			}
+			select {
+			case saw <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	sc := e.accept()
+	waitState(t, c, fsm.Open)
+	for range 20 {
+		select {
+		case <-saw: // from the previous round
+		default:
+		}
+		sc.Drop()
+		recv(t, saw)
+		e.waitTimers(1)
+		e.clk.Step(c.Stats().NextRetryAt.Sub(e.clk.Now()))
+		sc = e.accept()
+		waitState(t, c, fsm.Open)
+	}
+	close(done)
+	select {
+	case <-polled:
+	case <-time.After(deadline):
+		require.FailNow(t, "the reader did not stop")
+	}
 }

@@ -4,10 +4,16 @@ import (
 	"github.com/tether-go/tether/fsm"
 )
 
-// record is the client's first hook: it keeps the trace, publishes the
-// transition on the transitions stream, reports failures on the error stream
-// and queues the callbacks. It runs on the machine's actor.
+// record is the client's first hook: it records the transition in Stats
+// (with the reconnect decision, when it enters Waiting), keeps the trace,
+// publishes the transition on the transitions stream, reports failures on
+// the error stream and queues the callbacks. It runs on the machine's actor.
 func (c *Client[T]) record(tr fsm.Transition) (fsm.Input, bool) {
+	// Stats change before anyone can see the transition, with the
+	// reconnect decision when it enters Waiting (made now, acted on by the
+	// reconnect adapter's own hook later).
+	d, decided := c.rec.Decide(tr)
+	c.stats.entered(tr, d, decided)
 	c.mu.Lock()
 	if len(c.trace) == c.cfg.traceLimit {
 		c.trace = append(c.trace[:0], c.trace[1:]...)

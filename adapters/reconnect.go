@@ -11,13 +11,24 @@ import (
 	"github.com/tether-go/tether/policy"
 )
 
+// DefaultPreviewSteps is how many attempts after the scheduled one a
+// Decision previews (see WithPreviewSteps).
+const DefaultPreviewSteps = 5
+
 // Decision is what the reconnect adapter decided on entering Waiting, for
-// observers such as logs and the quickstart's display.
+// observers such as logs, the client's Stats and the inspector.
 type Decision struct {
 	// Context is what the policy was asked with.
 	Context policy.RetryContext
 	// Decision is its answer.
 	Decision policy.Decision
+	// Due is when the attempt is due on the adapter's clock: when the
+	// decision was made plus the delay. Zero when the policy stopped.
+	Due time.Time
+	// Ahead is the reconnect schedule after this attempt, should it fail
+	// too: policy.PreviewOf with WithPreviewSteps attempts. Empty when the
+	// policy stopped or cannot preview (policy.Previewer).
+	Ahead policy.Preview
 }
 
 // Reconnect is the reconnect adapter. On every entry to Waiting it asks the
@@ -37,11 +48,25 @@ type Reconnect struct {
 	remove func()
 	wg     sync.WaitGroup
 
+	preview int
+
 	mu        sync.Mutex
 	streak    policy.Streak
 	openedAt  time.Time
 	timer     clock.Timer
 	immediate bool
+	decided   decided // the decision for the latest transition to Waiting
+}
+
+// decided is what waiting made of one transition, kept until the hook
+// acts on it.
+type decided struct {
+	seq      uint64 // of the transition; 0 before the first
+	d        Decision
+	ok       bool      // the policy was asked
+	next     fsm.Input // the follow-up the hook returns
+	follow   bool
+	reported bool // onDecision was called with d
 }
 
 // ReconnectOption configures a Reconnect adapter.
@@ -68,13 +93,20 @@ func WithDecisionHook(f func(Decision)) ReconnectOption {
 	return reconnectOption(func(r *Reconnect) { r.onDecision = f })
 }
 
+// WithPreviewSteps sets how many attempts after the scheduled one each
+// Decision previews in Ahead (DefaultPreviewSteps); 0 or less previews
+// none.
+func WithPreviewSteps(n int) ReconnectOption {
+	return reconnectOption(func(r *Reconnect) { r.preview = max(n, 0) })
+}
+
 // NewReconnect attaches the reconnect adapter to m. A nil policy means
 // policy.Default().
 func NewReconnect(m *fsm.Machine, p policy.Reconnect, opts ...ReconnectOption) *Reconnect {
 	if p == nil {
 		p = policy.Default()
 	}
-	r := &Reconnect{m: m, p: p, clk: clock.Real()}
+	r := &Reconnect{m: m, p: p, clk: clock.Real(), preview: DefaultPreviewSteps}
 	for _, o := range opts {
 		o.applyReconnect(r)
 	}
@@ -154,6 +186,29 @@ func (r *Reconnect) Detach() {
 	r.mu.Unlock()
 }
 
+// Decide makes the decision for tr, a transition to Waiting, at once
+// rather than in the adapter's hook, and returns it: the policy is asked
+// and the retry timer armed now, and the hook later acts on this same
+// decision (it fires the follow-up and reports it to WithDecisionHook, in
+// its own turn among the hooks). A hook that runs before the adapter's and
+// tells others of tr calls Decide first, so that what it tells can carry
+// the decision: tether's Client records the retry in Stats before its
+// transitions stream hears of Waiting.
+//
+// ok is false when tr does not enter Waiting, or when nothing was asked of
+// the policy (after RetryNow from Open, which dials at once). Call it only
+// on the machine's actor, from a hook running for tr; a second call for the
+// same transition returns the same decision.
+func (r *Reconnect) Decide(tr fsm.Transition) (d Decision, ok bool) {
+	if tr.To != fsm.Waiting {
+		return Decision{}, false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.decide(tr)
+	return r.decided.d, r.decided.ok
+}
+
 func (r *Reconnect) hook(tr fsm.Transition) (fsm.Input, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -169,14 +224,29 @@ func (r *Reconnect) hook(tr fsm.Transition) (fsm.Input, bool) {
 		r.stopTimer()
 		r.streak = policy.Streak{}
 	case fsm.Waiting:
-		return r.waiting(tr)
+		dd := r.decide(tr)
+		if dd.ok && !dd.reported && r.onDecision != nil {
+			dd.reported = true
+			r.onDecision(dd.d)
+		}
+		return dd.next, dd.follow
 	}
 	return fsm.Input{}, false
 }
 
-// waiting decides what follows a lost connection or a failed dial. r.mu is
-// held.
-func (r *Reconnect) waiting(tr fsm.Transition) (fsm.Input, bool) {
+// decide makes the decision for tr once (Decide may have made it already)
+// and returns it. r.mu is held.
+func (r *Reconnect) decide(tr fsm.Transition) *decided {
+	if r.decided.seq != tr.Seq {
+		r.decided = decided{seq: tr.Seq}
+		r.waiting(tr, &r.decided)
+	}
+	return &r.decided
+}
+
+// waiting decides what follows a lost connection or a failed dial, into
+// out. r.mu is held.
+func (r *Reconnect) waiting(tr fsm.Transition, out *decided) {
 	now := tr.Time
 	if tr.From == fsm.Open {
 		r.streak = r.streak.Lost(now, now.Sub(r.openedAt), policy.MinUptimeOf(r.p))
@@ -186,30 +256,32 @@ func (r *Reconnect) waiting(tr fsm.Transition) (fsm.Input, bool) {
 	if r.immediate {
 		r.immediate = false
 		r.streak = policy.Streak{}
-		return fsm.Input{Event: fsm.EventRetry, Attempt: 1}, true
+		out.next, out.follow = fsm.Input{Event: fsm.EventRetry, Attempt: 1}, true
+		return
 	}
 	rc := r.streak.Context(now, tr.Cause)
 	rc.Transport = tr.Transport
 	rc.CanRefreshCredentials = r.canRefresh
 	d := r.p.Next(rc)
-	if r.onDecision != nil {
-		r.onDecision(Decision{Context: rc, Decision: d})
-	}
+	out.d, out.ok = Decision{Context: rc, Decision: d}, true
 	if d.Stop {
 		// The give-up carries the close code of the connection it ends on.
-		return fsm.Input{Event: fsm.EventGiveUp, Cause: d.Reason, CloseCode: tr.CloseCode}, true
+		out.next, out.follow = fsm.Input{Event: fsm.EventGiveUp, Cause: d.Reason, CloseCode: tr.CloseCode}, true
+		return
 	}
+	out.d.Ahead = policy.PreviewOf(r.p, rc, d.Delay, r.preview)
 	r.streak = r.streak.Retrying(d.Delay)
 	retry := fsm.Input{Event: fsm.EventRetry, Attempt: rc.Attempt, Epoch: tr.Epoch}
+	out.d.Due = r.clk.Now().Add(max(d.Delay, 0))
 	if d.Delay <= 0 {
-		return retry, true
+		out.next, out.follow = retry, true
+		return
 	}
 	r.wg.Add(1)
 	r.timer = r.clk.AfterFunc(d.Delay, func() {
 		defer r.wg.Done()
 		_, _ = r.m.Fire(context.Background(), retry)
 	})
-	return fsm.Input{}, false
 }
 
 // stopTimer stops a pending retry. r.mu is held.

@@ -12,6 +12,7 @@ import (
 	"github.com/tether-go/tether/adapters"
 	"github.com/tether-go/tether/fsm"
 	"github.com/tether-go/tether/policy"
+	"github.com/tether-go/tether/tethertest"
 	"github.com/tether-go/tether/transport"
 	"github.com/tether-go/tether/transport/memory"
 )
@@ -207,4 +208,81 @@ func TestServerCloseCodeRules(t *testing.T) {
 	r.expect(fsm.EventDropped)
 	tr = r.expect(fsm.EventGiveUp)
 	assert.ErrorIs(t, tr.Cause, policy.ErrTerminalCloseCode)
+}
+
+// TestDecideEarly: a hook that runs before the adapter's and calls Decide
+// gets the decision the adapter then acts on and reports, once: one policy
+// call, one timer, with when it is due and the schedule ahead.
+func TestDecideEarly(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		opts    []adapters.ReconnectOption
+		preview []policy.Step
+	}{
+		{"schedule ahead", nil, []policy.Step{{Attempt: 2, Min: 2 * time.Second, Max: 2 * time.Second}}},
+		{"no preview asked", []adapters.ReconnectOption{adapters.WithPreviewSteps(0)}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clk := tethertest.NewFakeClock(time.Time{})
+			m := fsm.New(fsm.WithClock(clk))
+			defer func() { require.NoError(t, m.Close()) }()
+			var rec *adapters.Reconnect
+			var early, reported []adapters.Decision
+			var asked int
+			// Hooks run on the goroutine that fires while the machine is
+			// idle: this one.
+			m.AddHook(func(tr fsm.Transition) (fsm.Input, bool) {
+				d, ok := rec.Decide(tr)
+				assert.Equal(t, tr.To == fsm.Waiting, ok, "%s", tr)
+				if ok {
+					early = append(early, d)
+					again, _ := rec.Decide(tr)
+					assert.Equal(t, d, again, "a second call returns the same decision")
+				}
+				return fsm.Input{}, false
+			})
+			p, err := policy.New(policy.Exponential{Initial: time.Second, Max: 8 * time.Second, Multiplier: 2,
+				Jitter: policy.JitterNone}, policy.WithMaxAttempts(2))
+			require.NoError(t, err)
+			counted := policy.Func(func(rc policy.RetryContext) policy.Decision {
+				asked++
+				return p.Next(rc)
+			})
+			rec = adapters.NewReconnect(m, previewing{counted, p}, append([]adapters.ReconnectOption{
+				adapters.WithReconnectClock(clk),
+				adapters.WithDecisionHook(func(d adapters.Decision) { reported = append(reported, d) })}, tc.opts...)...)
+			defer rec.Detach()
+
+			ctx := context.Background()
+			_, err = m.Fire(ctx, fsm.Input{Event: fsm.EventConnect})
+			require.NoError(t, err)
+			_, err = m.Fire(ctx, fsm.Input{Event: fsm.EventDialFailed, Cause: transport.ErrClosed})
+			require.NoError(t, err)
+			require.Len(t, early, 1)
+			assert.Equal(t, early, reported, "the hook reports the decision made early")
+			assert.Equal(t, 1, asked, "the policy was asked once")
+			d := early[0]
+			assert.Equal(t, time.Second, d.Decision.Delay)
+			assert.Equal(t, clk.Now().Add(time.Second), d.Due)
+			assert.Equal(t, tc.preview, d.Ahead.Steps)
+			if tc.preview != nil {
+				assert.ErrorIs(t, d.Ahead.Stop, policy.ErrAttemptsExhausted)
+			} else {
+				assert.Zero(t, d.Ahead)
+			}
+			assert.Equal(t, []time.Duration{time.Second}, clk.Pending(), "one timer")
+		})
+	}
+}
+
+// previewing is a policy whose decisions are next's and whose bounds are
+// bounds'.
+type previewing struct {
+	next   policy.Reconnect
+	bounds policy.Previewer
+}
+
+func (p previewing) Next(rc policy.RetryContext) policy.Decision { return p.next.Next(rc) }
+func (p previewing) Bounds(rc policy.RetryContext) (policy.Bounds, bool) {
+	return p.bounds.Bounds(rc)
 }

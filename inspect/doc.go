@@ -7,7 +7,9 @@
 //   - the lifecycle diagram, drawn from the transition table (fsm.Table),
 //     with the current state and the last transition taken highlighted;
 //   - the timeline of transitions with their causes, close codes and
-//     attempts, and the reconnect scheduled while the client waits;
+//     attempts, the reconnect scheduled while the client waits, and the
+//     schedule after it (tether.Stats.Ahead: the next attempts, each random
+//     delay as the interval it will be drawn from);
 //   - the heartbeat round trip, the messages and bytes in and out, the drops
 //     and the reconnects, as numbers and small charts.
 //

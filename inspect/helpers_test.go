@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -68,38 +67,30 @@ func (r *rig) accept() *memory.ServerConn {
 
 // retry steps the fake clock to the reconnect c scheduled after it was
 // dropped (firing any other timer due before it, a drop report's say).
-// The reconnect decision is made by a hook that runs after the transition
-// to Waiting is published (State and the transitions stream show Waiting
-// before it): wait for it with a Watcher, or find it in Stats.
+// The decision, and the timer it arms, are made before the transition to
+// Waiting is published: once Stats (or the page) show Waiting, they have
+// the retry and the timer is armed.
 func (r *rig) retry(c *tether.Client[string]) {
 	r.t.Helper()
-	decided := make(chan struct{}, 1)
-	stop := c.Watch(tether.Watcher{Retry: func(tether.Retry) {
-		select {
-		case decided <- struct{}{}:
-		default:
-		}
-	}})
-	defer stop()
-	if c.Stats().NextRetryAt.IsZero() {
-		select {
-		case <-decided:
-		case <-time.After(deadline):
-			require.FailNow(r.t, "no retry scheduled")
-		}
-	}
-	// The timer is armed just after the decision: wait until it is.
-	want := c.Stats().NextRetryAt.Sub(r.clk.Now())
+	st := waitStats(r.t, c, fsm.Waiting)
+	require.False(r.t, st.NextRetryAt.IsZero(), "no retry scheduled")
+	want := st.NextRetryAt.Sub(r.clk.Now())
+	require.Contains(r.t, r.clk.Pending(), want, "the retry timer is armed")
+	r.clk.Step(want)
+}
+
+// waitStats waits until c's Stats say it is in state s, and returns them.
+// State reads a new state a moment before Stats do (the machine moves
+// first); WaitForStateChange returns once they do.
+func waitStats(t *testing.T, c *tether.Client[string], s fsm.State) tether.Stats {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), deadline)
 	defer cancel()
-	for {
-		n := r.clk.Waiters()
-		if slices.Contains(r.clk.Pending(), want) {
-			break
-		}
-		require.NoError(r.t, r.clk.BlockUntil(ctx, n+1), "the retry timer was never armed")
+	st := c.Stats()
+	for ; st.State != s; st = c.Stats() {
+		require.True(t, c.WaitForStateChange(ctx, st.State), "still %s, waiting for %s", st.State, s)
 	}
-	r.clk.Step(want)
+	return st
 }
 
 func waitState(t *testing.T, c *tether.Client[string], s fsm.State) {

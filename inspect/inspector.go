@@ -18,7 +18,6 @@ import (
 // Client is what the inspector reads from a client. Every *tether.Client[T]
 // implements it, whatever its T.
 type Client interface {
-	State() fsm.State
 	Trace() []fsm.Transition
 	Transitions(ctx context.Context, opts ...stream.SubOption) *stream.Subscription[fsm.Transition]
 	Stats() tether.Stats

@@ -3,6 +3,7 @@ package inspect
 import (
 	"encoding/json"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/tether-go/tether/fsm"
@@ -63,7 +64,19 @@ type StatsView struct {
 	NextRetry       int       `json:"nextAttempt,omitempty"`
 	NextRetryMillis float64   `json:"nextDelayMs,omitempty"`
 	NextRetryAt     time.Time `json:"nextAt,omitzero"`
-	Time            time.Time `json:"time"`
+	// Ahead is the reconnect schedule after the next retry (Stats.Ahead),
+	// and AheadStop why the policy would give up after it, if it would.
+	Ahead     []StepView `json:"ahead,omitempty"`
+	AheadStop string     `json:"aheadStop,omitempty"`
+	Time      time.Time  `json:"time"`
+}
+
+// StepView is one attempt of the schedule ahead: the interval its delay
+// will be drawn from (MinMillis equals MaxMillis when it is not random).
+type StepView struct {
+	Attempt   int     `json:"attempt"`
+	MinMillis float64 `json:"minMs"`
+	MaxMillis float64 `json:"maxMs"`
 }
 
 func transitionView(id int, tr fsm.Transition) TransitionView {
@@ -78,18 +91,28 @@ func transitionView(id int, tr fsm.Transition) TransitionView {
 func statsView(e *entry) StatsView {
 	st := e.c.Stats()
 	msgs, bytes := e.c.Buffered()
-	v := StatsView{Client: e.id, State: e.c.State().String(),
+	// The state is the one Stats read with the retry, so the page never
+	// shows Waiting without it.
+	v := StatsView{Client: e.id, State: st.State.String(),
 		MessagesIn: st.MessagesIn, BytesIn: st.BytesIn, MessagesOut: st.MessagesOut, BytesOut: st.BytesOut,
 		Drops: st.Drops(), PossiblyLost: st.PossiblyLost, Reconnects: st.Reconnects,
-		RTTMillis: float64(st.RTT) / float64(time.Millisecond), RTTSamples: st.RTTSamples,
+		RTTMillis: millis(st.RTT), RTTSamples: st.RTTSamples,
 		BufferedMsgs: msgs, BufferedBytes: bytes, Time: time.Now()}
 	if st.NextRetry.Attempt > 0 {
 		v.NextRetry = st.NextRetry.Attempt
-		v.NextRetryMillis = float64(st.NextRetry.Delay) / float64(time.Millisecond)
+		v.NextRetryMillis = millis(st.NextRetry.Delay)
 		v.NextRetryAt = st.NextRetryAt
+	}
+	for _, s := range st.Ahead.Steps {
+		v.Ahead = append(v.Ahead, StepView{Attempt: s.Attempt, MinMillis: millis(s.Min), MaxMillis: millis(s.Max)})
+	}
+	if st.Ahead.Stop != nil {
+		v.AheadStop = bounded(strings.TrimPrefix(st.Ahead.Stop.Error(), "tether/policy: "), maxCause)
 	}
 	return v
 }
+
+func millis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 func clientView(e *entry) ClientView {
 	trace := e.c.Trace()

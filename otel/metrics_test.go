@@ -154,8 +154,8 @@ func TestPrometheusScrape(t *testing.T) {
 	unwatch()
 
 	// Dropped, backing off, reconnected.
-	// The reconnect decision is made by a hook that runs after Waiting
-	// shows in State and on the transitions stream: wait for it.
+	// State reads Waiting a moment before the reconnect decision is made
+	// (the machine moves first): wait for the decision.
 	decided := make(chan tether.Retry, 1)
 	stopWatch := c.Watch(tether.Watcher{Retry: func(r tether.Retry) { decided <- r }})
 	sc.Drop()

@@ -22,6 +22,12 @@
 // Write your own policy as a [Func], or wrap one in [New] to keep the rules
 // and caps.
 //
+// [PreviewOf] shows the schedule ahead of a decision: the attempts that
+// would follow should each fail too, each with the interval its delay will
+// be drawn from, and why the policy would give up after them. It needs a
+// [Previewer] (Bounds: a decision's bounds, drawing nothing), which every
+// policy of this package is and a [Func] is not.
+//
 // # Statelessness and concurrency
 //
 // Every policy in this package is an immutable value and safe for

@@ -164,3 +164,21 @@ func ExampleHeartbeat_Validate() {
 	// 15s 10s ping-frame <nil>
 	// true Heartbeat.PongTimeout
 }
+
+func ExamplePreviewOf() {
+	p, _ := policy.New(policy.Exponential{Initial: time.Second, Max: 8 * time.Second, Multiplier: 2}, // equal jitter
+		policy.WithMaxAttempts(5))
+	// Attempt 2 was just scheduled, after a delay drawn from [1 s, 2 s).
+	rc := policy.RetryContext{Attempt: 2}
+	d := p.Next(rc)
+	ahead := policy.PreviewOf(p, rc, d.Delay, 10)
+	for _, s := range ahead.Steps {
+		fmt.Printf("attempt %d: between %v and %v\n", s.Attempt, s.Min, s.Max)
+	}
+	fmt.Println("then gives up:", errors.Is(ahead.Stop, policy.ErrAttemptsExhausted))
+	// Output:
+	// attempt 3: between 2s and 4s
+	// attempt 4: between 4s and 8s
+	// attempt 5: between 4s and 8s
+	// then gives up: true
+}

@@ -103,8 +103,7 @@ func (c Exponential) delay(rc RetryContext) time.Duration {
 		upper := min(prev*decorrelatedFactor, hi)
 		return clampDur(lo+unit(c.Rand)*(upper-lo), c.Initial, c.Max)
 	}
-	n := max(rc.Attempt, 1)
-	d := min(lo*math.Pow(c.Multiplier, float64(n-1)), hi) // Pow may give +Inf; min caps it
+	d := c.base(rc)
 	switch c.Jitter {
 	case JitterFull:
 		d *= unit(c.Rand)
@@ -112,6 +111,13 @@ func (c Exponential) delay(rc RetryContext) time.Duration {
 		d = d/2 + unit(c.Rand)*d/2
 	}
 	return clampDur(d, 0, c.Max)
+}
+
+// base is the delay of rc.Attempt before the jitter, capped at Max; c is
+// resolved and its jitter is not decorrelated.
+func (c Exponential) base(rc RetryContext) float64 {
+	n := max(rc.Attempt, 1)
+	return min(float64(c.Initial)*math.Pow(c.Multiplier, float64(n-1)), float64(c.Max)) // Pow may give +Inf; min caps it
 }
 
 // clampDur converts f to the nearest Duration within [lo, hi]. Rounding

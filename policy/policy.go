@@ -84,28 +84,9 @@ func (p *Policy) Next(rc RetryContext) Decision {
 	if p == nil || p.strategy == nil {
 		return Default().Next(rc)
 	}
-	var floor time.Duration
-	if rc.HTTPStatus != 0 {
-		rule := p.o.httpRules.Lookup(rc.HTTPStatus)
-		if stop, kind := rule.stops(rc, ErrTerminalHTTPStatus); stop {
-			return Decision{Stop: true, Reason: newStop(RuleHTTPStatus, kind, rc)}
-		}
-		floor = max(floor, rule.MinDelay)
-	}
-	if rc.CloseCode != 0 {
-		rule := p.o.closeRules.Lookup(rc.CloseCode)
-		if stop, kind := rule.stops(rc, ErrTerminalCloseCode); stop {
-			return Decision{Stop: true, Reason: newStop(RuleCloseCode, kind, rc)}
-		}
-		floor = max(floor, rule.MinDelay)
-	}
-	for _, target := range p.o.terminal {
-		if rc.Err != nil && errors.Is(rc.Err, target) {
-			return Decision{Stop: true, Reason: newStop(RuleError, ErrTerminalError, rc)}
-		}
-	}
-	if p.o.maxAttempts > 0 && rc.Attempt > p.o.maxAttempts {
-		return Decision{Stop: true, Reason: newStop(RuleMaxAttempts, ErrAttemptsExhausted, rc)}
+	floor, stop := p.gate(rc)
+	if stop != nil {
+		return Decision{Stop: true, Reason: stop}
 	}
 	d := p.strategy.Next(rc)
 	if d.Stop {
@@ -125,6 +106,35 @@ func (p *Policy) Next(rc RetryContext) Decision {
 		return Decision{Stop: true, Reason: newStop(RuleMaxElapsed, ErrElapsedExceeded, rc)}
 	}
 	return Decision{Delay: delay}
+}
+
+// gate applies steps 1 and 2 of Next: it returns the stop the rules, the
+// terminal errors or the attempt cap decide, or else the floor the rules
+// set.
+func (p *Policy) gate(rc RetryContext) (floor time.Duration, stop error) {
+	if rc.HTTPStatus != 0 {
+		rule := p.o.httpRules.Lookup(rc.HTTPStatus)
+		if stop, kind := rule.stops(rc, ErrTerminalHTTPStatus); stop {
+			return 0, newStop(RuleHTTPStatus, kind, rc)
+		}
+		floor = max(floor, rule.MinDelay)
+	}
+	if rc.CloseCode != 0 {
+		rule := p.o.closeRules.Lookup(rc.CloseCode)
+		if stop, kind := rule.stops(rc, ErrTerminalCloseCode); stop {
+			return 0, newStop(RuleCloseCode, kind, rc)
+		}
+		floor = max(floor, rule.MinDelay)
+	}
+	for _, target := range p.o.terminal {
+		if rc.Err != nil && errors.Is(rc.Err, target) {
+			return 0, newStop(RuleError, ErrTerminalError, rc)
+		}
+	}
+	if p.o.maxAttempts > 0 && rc.Attempt > p.o.maxAttempts {
+		return 0, newStop(RuleMaxAttempts, ErrAttemptsExhausted, rc)
+	}
+	return floor, nil
 }
 
 // spread draws the upward spread of floor.

@@ -69,21 +69,30 @@ func (s Schedule) Validate() error {
 // stops with [ErrScheduleExhausted] past the end of a non-repeating table.
 // Safe for concurrent use.
 func (s Schedule) Next(rc RetryContext) Decision {
-	if err := s.Validate(); err != nil {
-		return Decision{Stop: true, Reason: newStop(RuleConfig, err, rc)}
+	d, stop := s.entry(rc)
+	if stop != nil {
+		return Decision{Stop: true, Reason: stop}
 	}
-	i := max(rc.Attempt, 1) - 1
-	if i >= len(s.Delays) {
-		if !s.Repeat {
-			return Decision{Stop: true, Reason: newStop(RuleSchedule, ErrScheduleExhausted, rc)}
-		}
-		i = len(s.Delays) - 1
-	}
-	d := s.Delays[i]
 	if s.Spread > 0 && d > 0 {
 		d -= time.Duration(math.Round(unit(s.Rand) * s.Spread * float64(d)))
 	}
 	return Decision{Delay: d}
+}
+
+// entry returns the table's delay for rc.Attempt, before the spread, or
+// why there is none.
+func (s Schedule) entry(rc RetryContext) (time.Duration, error) {
+	if err := s.Validate(); err != nil {
+		return 0, newStop(RuleConfig, err, rc)
+	}
+	i := max(rc.Attempt, 1) - 1
+	if i >= len(s.Delays) {
+		if !s.Repeat {
+			return 0, newStop(RuleSchedule, ErrScheduleExhausted, rc)
+		}
+		i = len(s.Delays) - 1
+	}
+	return s.Delays[i], nil
 }
 
 // Never returns a strategy that never reconnects: every decision stops with

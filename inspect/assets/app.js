@@ -22,6 +22,14 @@ function fmtBytes(n) {
   return (n / (1 << 20)).toFixed(1) + " MiB";
 }
 
+// A duration in milliseconds, as a person reads it.
+function fmtDur(ms) {
+  if (ms < 1000) return Math.round(ms) + " ms";
+  if (ms < 60000) return (ms / 1000).toFixed(2) + " s";
+  const t = Math.round(ms / 1000), m = Math.floor(t / 60), sec = t % 60;
+  return sec ? m + " min " + sec + " s" : m + " min";
+}
+
 function fmtTime(iso) {
   const d = new Date(iso);
   return d.toLocaleTimeString([], { hour12: false }) + "." + String(d.getMilliseconds()).padStart(3, "0");
@@ -84,6 +92,8 @@ function addClient(c) {
   left.append(dia);
   const next = el("div", "next");
   left.append(next);
+  const ahead = el("div", "ahead");
+  left.append(ahead);
   left.append(el("h3", "", "Timeline (newest first)"));
   const timeline = el("ol", "timeline");
   left.append(timeline);
@@ -94,7 +104,7 @@ function addClient(c) {
   card.append(row);
   document.getElementById("clients").append(card);
   const v = {
-    id: c.id, card, badge, dia, next, timeline, lastSeq: -1, prev: null, nextAt: null,
+    id: c.id, card, badge, dia, next, ahead, timeline, lastSeq: -1, prev: null, nextAt: null, steps: [], stop: "",
     rtt: statBox(stats, "rtt", "heartbeat round trip", 1),
     msgs: statBox(stats, "messages", "messages/s in · out", 2),
     bytes: statBox(stats, "bytes", "bytes/s in · out", 2),
@@ -145,7 +155,13 @@ function transition(tr) {
   if (tr.cause) li.append(el("div", "cause", tr.cause));
   v.timeline.prepend(li);
   while (v.timeline.children.length > maxTimeline) v.timeline.lastChild.remove();
-  if (tr.to !== "Waiting") { v.nextAt = null; showNext(v); }
+  if (tr.to !== "Waiting") {
+    v.nextAt = null;
+    showNext(v);
+    v.steps = [];
+    v.stop = "";
+    showAhead(v);
+  }
 }
 
 function stats1(s, chart) {
@@ -175,16 +191,39 @@ function stats1(s, chart) {
   v.nextAt = s.nextAttempt && s.state === "Waiting" ? new Date(s.nextAt) : null;
   v.nextDelay = s.nextDelayMs;
   showNext(v);
+  v.steps = v.nextAt ? s.ahead || [] : [];
+  v.stop = v.nextAt ? s.aheadStop || "" : "";
+  showAhead(v);
 }
 
 // The reconnect ahead: counted down here, between the program's updates.
 function showNext(v) {
   if (!v.nextAt) { v.next.textContent = ""; return; }
   const left = Math.max(0, v.nextAt - new Date());
-  v.next.textContent = "next: reconnect attempt " + v.nextAttempt + " after a " + (v.nextDelay / 1000).toFixed(2) +
-    " s backoff, in " + (left / 1000).toFixed(1) + " s";
+  v.next.textContent = "next: reconnect attempt " + v.nextAttempt + " after a " + fmtDur(v.nextDelay) +
+    " backoff, in " + (left / 1000).toFixed(1) + " s";
 }
 setInterval(() => clients.forEach(showNext), 250);
+
+// The reconnect schedule after the next attempt, should each attempt fail
+// too: the policy's preview (Stats.Ahead). A random delay shows as the
+// interval it will be drawn from, never as a made-up value.
+function showAhead(v) {
+  v.ahead.replaceChildren();
+  if (!v.steps.length && !v.stop) return;
+  if (v.steps.length) {
+    v.ahead.append(el("div", "k", "then, if it fails too (a random delay shows as the interval it is drawn from):"));
+    const ol = el("ol");
+    for (const s of v.steps) {
+      const li = el("li", "", "attempt " + s.attempt + " after " +
+        (s.minMs === s.maxMs ? fmtDur(s.minMs) : fmtDur(s.minMs) + " to " + fmtDur(s.maxMs)));
+      li.dataset.attempt = s.attempt;
+      ol.append(li);
+    }
+    v.ahead.append(ol);
+  }
+  if (v.stop) v.ahead.append(el("div", "stop", (v.steps.length ? "then it gives up: " : "if it fails, it gives up: ") + v.stop));
+}
 
 function connect() {
   const live = document.getElementById("live");

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -99,21 +100,32 @@ func feed(conns chan<- *tethertest.WSConn) func(*tethertest.WSConn) {
 	}
 }
 
-// page reads what a person sees on the client's card, in one go.
+// page reads what a person sees on a client's card, in one go.
 type page struct {
-	Badge      string `json:"badge"`
-	Current    string `json:"current"`  // the highlighted state on the diagram
-	LastEdge   string `json:"lastEdge"` // the highlighted arc, "From>To"
-	Next       string `json:"next"`
-	Timeline   int    `json:"timeline"`
-	Entries    string `json:"entries"`
-	MessagesIn int    `json:"messagesIn"`
-	Reconnects int    `json:"reconnects"`
-	RTT        string `json:"rtt"`
+	Badge      string   `json:"badge"`
+	Current    string   `json:"current"`  // the highlighted state on the diagram
+	LastEdge   string   `json:"lastEdge"` // the highlighted arc, "From>To"
+	Next       string   `json:"next"`
+	Ahead      []string `json:"ahead"` // the reconnect schedule after the next attempt, one line each
+	AheadNote  string   `json:"aheadNote"`
+	AheadStop  string   `json:"aheadStop"`
+	Timeline   int      `json:"timeline"`
+	Entries    string   `json:"entries"`
+	MessagesIn int      `json:"messagesIn"`
+	Reconnects int      `json:"reconnects"`
+	RTT        string   `json:"rtt"`
 }
 
-const readPage = `(() => {
-  const card = document.querySelector("section.client");
+// The cards of the two clients, in the order they were added.
+const (
+	quotes = "#client-1"
+	orders = "#client-2"
+)
+
+// readCard is the JavaScript that reads the card sel as a page.
+func readCard(sel string) string {
+	return `(() => {
+  const card = document.querySelector(` + strconv.Quote(sel) + `);
   if (!card) return null;
   const q = (s) => card.querySelector(s);
   const edge = q("g.edge.last");
@@ -122,6 +134,9 @@ const readPage = `(() => {
     current: (q("g.state.current") || {dataset: {}}).dataset.state || "",
     lastEdge: edge ? edge.dataset.from + ">" + edge.dataset.to : "",
     next: q(".next").textContent,
+    ahead: Array.from(card.querySelectorAll(".ahead li")).map(li => li.textContent),
+    aheadNote: (q(".ahead .k") || {}).textContent || "",
+    aheadStop: (q(".ahead .stop") || {}).textContent || "",
     timeline: card.querySelectorAll("ol.timeline li").length,
     entries: Array.from(card.querySelectorAll("ol.timeline li")).map(li => li.textContent).join("\n"),
     messagesIn: parseInt(q('[data-stat="messagesIn"] .v').textContent, 10),
@@ -129,24 +144,28 @@ const readPage = `(() => {
     rtt: q('[data-stat="rtt"] .v').textContent,
   };
 })()`
+}
 
-// waitFor waits, in the browser, until the card satisfies cond (a
+// waitFor waits, in the browser, until the card sel satisfies cond (a
 // JavaScript expression over the page value p), and returns what it shows
 // then.
-func waitFor(t *testing.T, ctx context.Context, cond string) page {
+func waitFor(t *testing.T, ctx context.Context, sel, cond string) page {
 	t.Helper()
-	p, err := chromedp.Run(ctx, chromedp.Poll[page](`(() => { const p = `+readPage+`; return p && (`+cond+`) ? p : null; })()`,
+	p, err := chromedp.Run(ctx, chromedp.Poll[page](`(() => { const p = `+readCard(sel)+`; return p && (`+cond+`) ? p : null; })()`,
 		chromedp.WithPollingInterval(10*time.Millisecond), chromedp.WithPollingTimeout(deadline)))
 	require.NoError(t, err, "the page never showed %s", cond)
 	return p
 }
 
-// TestInspectorInChromium opens the inspector in headless Chromium on a
-// client that connects, is dropped, backs off while the server refuses it,
-// and reconnects, and checks what a person would see: the highlighted
-// state follows, the timeline grows, the counters move, the retry ahead is
-// shown, and the page comes back by itself when its event stream breaks.
-// It saves a screenshot.
+// TestInspectorInChromium opens the inspector in headless Chromium on two
+// clients and checks what a person would see. The first connects, is
+// dropped, backs off while the server refuses it, and reconnects: the
+// highlighted state follows, the timeline grows, the counters move, the
+// retry ahead and the reconnect schedule after it are shown while it
+// waits, and the page comes back by itself when its event stream breaks.
+// The second is refused from the start and waits a minute or more: its
+// card shows the schedule ahead, each random delay as the interval it will
+// be drawn from. It saves a screenshot.
 func TestInspectorInChromium(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -165,9 +184,25 @@ func TestInspectorInChromium(t *testing.T) {
 		defer ccancel()
 		assert.NoError(t, c.Close(cctx))
 	}()
+	// The second client's server refuses it; it backs off from a minute
+	// (equal jitter: its first delay is drawn from [30 s, 60 s]), so it
+	// waits for the whole test.
+	down := tethertest.NewWSServer()
+	defer down.Close()
+	down.Refuse(http.StatusServiceUnavailable)
+	slow, err := policy.New(policy.Exponential{Initial: time.Minute, Max: 10 * time.Minute})
+	require.NoError(t, err)
+	c2, err := tether.New[string](down.URL, tether.WithReconnect(slow), tether.OnRaw(func(transport.Message) {}))
+	require.NoError(t, err)
+	defer func() {
+		cctx, ccancel := context.WithTimeout(context.Background(), deadline)
+		defer ccancel()
+		assert.NoError(t, c2.Close(cctx))
+	}()
 
 	in := inspect.New(inspect.WithInterval(100 * time.Millisecond))
 	in.Add("quotes "+srv.URL+"?token=secret-token", c)
+	in.Add("orders", c2)
 	mux := http.NewServeMux()
 	mux.Handle("/inspect/", http.StripPrefix("/inspect", in))
 	web := httptest.NewServer(mux)
@@ -178,20 +213,39 @@ func TestInspectorInChromium(t *testing.T) {
 	require.NoError(t, chromedp.Do(bctx,
 		chromedp.Navigate(web.URL+"/inspect/"),
 		chromedp.WaitVisible(`body[data-ready="true"]`)))
-	name, err := chromedp.Run(bctx, chromedp.Text("section.client h2 .name"))
+	name, err := chromedp.Run(bctx, chromedp.Text(quotes+" h2 .name"))
 	require.NoError(t, err)
 	assert.NotContains(t, name, "secret-token", "the URL is redacted")
 	assert.Contains(t, name, transport.Redacted)
 
+	// The client that cannot connect: Waiting, the retry ahead, and the
+	// five attempts after it with the intervals their delays are drawn
+	// from (1.6 min, 2.56 min... halved by the jitter below).
+	refusedAll := waitFor(t, bctx, orders, `p.badge === "Waiting" && p.ahead.length > 0`)
+	assert.Equal(t, "Waiting", refusedAll.Current)
+	assert.Contains(t, refusedAll.Next, "next: reconnect attempt 1 after a ")
+	assert.Equal(t, []string{
+		"attempt 2 after 48.00 s to 1 min 36 s",
+		"attempt 3 after 1 min 17 s to 2 min 34 s",
+		"attempt 4 after 2 min 3 s to 4 min 6 s",
+		"attempt 5 after 3 min 17 s to 6 min 33 s",
+		"attempt 6 after 5 min to 10 min",
+	}, refusedAll.Ahead)
+	assert.Contains(t, refusedAll.AheadNote, "interval", "the page says a random delay is shown as its interval")
+	assert.Empty(t, refusedAll.AheadStop, "the policy has no cap")
+	assert.Contains(t, refusedAll.Entries, "503")
+
 	// Open: highlighted, the counters move.
-	first := waitFor(t, bctx, `p.badge === "Open" && p.messagesIn > 5 && p.rtt.endsWith(" ms")`)
+	first := waitFor(t, bctx, quotes, `p.badge === "Open" && p.messagesIn > 5 && p.rtt.endsWith(" ms")`)
 	assert.Equal(t, "Open", first.Current, "the diagram highlights the state the badge names")
 	assert.Equal(t, "Connecting>Open", first.LastEdge)
 	assert.Contains(t, first.Entries, "Connecting --dialed--> Open")
 	assert.Empty(t, first.Next)
+	assert.Empty(t, first.Ahead)
 	assert.Zero(t, first.Reconnects)
 
-	// Dropped, and refused while backing off: Waiting, with the retry ahead.
+	// Dropped, and refused while backing off: Waiting, with the retry
+	// ahead and the schedule after it.
 	var sc *tethertest.WSConn
 	select {
 	case sc = <-conns:
@@ -200,21 +254,30 @@ func TestInspectorInChromium(t *testing.T) {
 	}
 	srv.Refuse(http.StatusServiceUnavailable)
 	sc.Drop()
-	waiting := waitFor(t, bctx, `p.badge === "Waiting" && p.next !== ""`)
+	waiting := waitFor(t, bctx, quotes, `p.badge === "Waiting" && p.next !== "" && p.ahead.length > 0`)
 	assert.Equal(t, "Waiting", waiting.Current)
-	assert.Contains(t, waiting.Next, "next: reconnect attempt")
+	m := regexp.MustCompile(`^next: reconnect attempt (\d+) after a `).FindStringSubmatch(waiting.Next)
+	require.NotNil(t, m, waiting.Next)
+	next, err := strconv.Atoi(m[1])
+	require.NoError(t, err)
+	require.Len(t, waiting.Ahead, 5)
+	for i, line := range waiting.Ahead {
+		// 400 ms x1.6 per attempt, capped at 800 ms, equal jitter.
+		assert.Regexp(t, `^attempt `+strconv.Itoa(next+1+i)+` after [0-9]+ ms to [0-9]+ ms$`, line)
+	}
 	assert.Contains(t, waiting.Entries, "Open --dropped--> Waiting")
 	assert.Greater(t, waiting.Timeline, first.Timeline, "the timeline grew")
-	refused := waitFor(t, bctx, `p.entries.includes("Connecting --dial_failed--> Waiting")`)
+	refused := waitFor(t, bctx, quotes, `p.entries.includes("Connecting --dial_failed--> Waiting")`)
 	assert.Contains(t, refused.Entries, "503", "the cause is shown")
 
 	// Accepted again: Open, one more reconnect or several, counters moving on.
 	srv.Refuse(0)
-	back := waitFor(t, bctx, `p.badge === "Open" && p.reconnects >= 1 && p.messagesIn > `+strconv.Itoa(waiting.MessagesIn+5))
+	back := waitFor(t, bctx, quotes, `p.badge === "Open" && p.reconnects >= 1 && p.messagesIn > `+strconv.Itoa(waiting.MessagesIn+5))
 	assert.Equal(t, "Open", back.Current)
 	assert.Equal(t, "Connecting>Open", back.LastEdge)
 	assert.Greater(t, back.Timeline, waiting.Timeline)
 	assert.Empty(t, back.Next, "no retry ahead once open")
+	assert.Empty(t, back.Ahead, "nor a schedule")
 	assert.Equal(t, c.Stats().Reconnects >= 1, true)
 	assert.True(t, strings.Contains(back.Entries, "Waiting --retry--> Connecting"))
 
@@ -223,11 +286,13 @@ func TestInspectorInChromium(t *testing.T) {
 	web.CloseClientConnections()
 	again, err := chromedp.Run(bctx, chromedp.Poll[page](`(() => {
 		if (Number(document.body.dataset.hellos) < 2 || document.getElementById("live").textContent !== "live") return null;
-		const p = `+readPage+`; return p && p.badge === "Open" ? p : null; })()`,
+		const p = `+readCard(quotes)+`; return p && p.badge === "Open" ? p : null; })()`,
 		chromedp.WithPollingInterval(10*time.Millisecond), chromedp.WithPollingTimeout(deadline)))
 	require.NoError(t, err, "the page did not come back after its stream broke")
 	assert.GreaterOrEqual(t, again.Timeline, back.Timeline)
 	assert.Contains(t, again.Entries, "Open --dropped--> Waiting")
+	stillWaiting := waitFor(t, bctx, orders, `p.badge === "Waiting" && p.ahead.length > 0`)
+	assert.Equal(t, refusedAll.Ahead, stillWaiting.Ahead, "the fresh snapshot has the schedule")
 
 	// What a person sees, saved.
 	png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
