@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -118,9 +120,11 @@ func TestStageFailureRunsThePolicy(t *testing.T) {
 		}))
 	ctx, cancel := context.WithTimeout(context.Background(), deadline)
 	defer cancel()
+	trs := c.Transitions(ctx)
+	defer trs.Close()
 
 	e.accept()
-	waitState(t, c, fsm.Waiting)
+	waitEvent(t, trs.C(), fsm.EventStageFailed) // Err is set before the stream hears
 	var te *tether.TransitionError
 	require.ErrorAs(t, c.Err(), &te)
 	assert.Equal(t, fsm.EventStageFailed, te.Transition.Event)
@@ -135,7 +139,7 @@ func TestStageFailureRunsThePolicy(t *testing.T) {
 	_, err := sc.Recv(ctx)
 	require.NoError(t, err)
 	require.NoError(t, sc.Send(ctx, transport.Text, []byte("no")))
-	waitState(t, c, fsm.Closed)
+	waitEvent(t, trs.C(), fsm.EventGiveUp)
 	require.ErrorIs(t, c.Err(), errBadToken, "the terminal error ends it: %v", c.Err())
 	mu.Lock()
 	assert.Equal(t, []int{0, 1}, attempts)
@@ -148,11 +152,15 @@ func TestStageTimeout(t *testing.T) {
 	e := newEnv(t)
 	c := client[string](e, tether.WithStageTimeout(5*time.Second),
 		tether.WithStage(authenticating, authStage("t")))
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	trs := c.Transitions(ctx)
+	defer trs.Close()
 	e.accept()
 	waitState(t, c, authenticating)
 	e.waitTimers(1)
 	e.clk.Step(5 * time.Second)
-	waitState(t, c, fsm.Waiting)
+	waitEvent(t, trs.C(), fsm.EventStageFailed)
 	require.ErrorIs(t, c.Err(), tether.ErrStageTimeout)
 	var se *tether.StageError
 	require.ErrorAs(t, c.Err(), &se)
@@ -192,8 +200,6 @@ func TestStagesRunInOrderOnEveryConnection(t *testing.T) {
 	waitState(t, c, resubscribing)
 	sc.Drop()
 	waitState(t, c, fsm.Waiting)
-	assert.True(t, cancelled.Load() || c.State() == fsm.Waiting)
-	assert.Zero(t, closes.Load(), "OnClose only for connections that reached Open")
 
 	e.waitTimers(1)
 	e.clk.Step(time.Second)
@@ -209,6 +215,9 @@ func TestStagesRunInOrderOnEveryConnection(t *testing.T) {
 	assert.Equal(t, []string{"resubscribe 0", "resubscribe 1"}, ran)
 	mu.Unlock()
 	assert.True(t, cancelled.Load(), "the drop ended the first stage's ctx")
+	require.NoError(t, c.Close(ctx))
+	<-c.Done() // every callback has run
+	assert.EqualValues(t, 1, closes.Load(), "OnClose once: for the connection that reached Open, not the one dropped mid-stage")
 }
 
 // TestStageLosesNothing: a server that floods during the stage loses no
@@ -291,4 +300,32 @@ func TestWithStageRefusesWhatIsNotAStage(t *testing.T) {
 		require.ErrorAs(t, err, &oe, name)
 		assert.Contains(t, []string{"WithStage", "WithStageTimeout"}, oe.Option, name)
 	}
+}
+
+// waitEvent reads transitions until one made by event, and returns it.
+func waitEvent(t *testing.T, trs <-chan fsm.Transition, event fsm.Event) fsm.Transition {
+	t.Helper()
+	for {
+		tr := recv(t, trs)
+		if tr.Event == event {
+			return tr
+		}
+	}
+}
+
+// TestStagesDocShowsTheTable: docs/stages.md draws the edges of a stage as
+// the code makes them.
+func TestStagesDocShowsTheTable(t *testing.T) {
+	doc, err := os.ReadFile("docs/stages.md")
+	require.NoError(t, err)
+	d, err := fsm.LifecycleWith(authenticating).Diagram(fsm.Mermaid)
+	require.NoError(t, err)
+	var want []string
+	for line := range strings.Lines(d) {
+		if strings.Contains(line, "Authenticating") {
+			want = append(want, line)
+		}
+	}
+	require.Len(t, want, 7)
+	assert.Contains(t, string(doc), "```mermaid\nstateDiagram-v2\n"+strings.Join(want, "")+"```\n")
 }
