@@ -99,6 +99,7 @@ func TestStageRunsBetweenTheSocketAndOpen(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, d, "Connecting --> Authenticating: dialed")
 	assert.Contains(t, d, "Authenticating --> Open: stage_done")
+	assert.Equal(t, fsm.LifecycleWith(authenticating).Rules, c.Lifecycle().Rules)
 }
 
 // TestStageFailureRunsThePolicy: a refusal fails the connection

@@ -12,6 +12,13 @@ import (
 // fsm.DOT): fsm.Diagram's, with the application stages (WithStage) in it.
 func (c *Client[T]) Diagram(f fsm.Format) (string, error) { return c.m.Diagram(f) }
 
+// Lifecycle returns the definition of the machine this client runs:
+// fsm.LifecycleWith its stages (fsm.Lifecycle without any). The result is
+// a copy, for tools that draw or check the table (the inspector does).
+func (c *Client[T]) Lifecycle() fsm.Def[fsm.State, fsm.Event] {
+	return fsm.LifecycleWith(stageStates(c.cfg.stages)...)
+}
+
 // TraceMermaid draws the recorded transitions as a Mermaid sequence
 // diagram: what really happened to this connection. Each cause is shown
 // whole up to fsm.MaxTraceCause bytes, with every URL in it redacted
