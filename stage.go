@@ -103,7 +103,7 @@ func (e *StageError) Unwrap() error { return e.Err }
 // -stage_done-> ... -stage_done-> Open. Until Open the connection is not
 // ready: IsConnected is false, Status is connecting, Connect waits, and
 // messages sent with Send wait in the send buffer; OnOpen runs at Open.
-// The heartbeat runs from the socket's opening. See docs/framework.md.
+// The heartbeat runs from the socket's opening. See docs/stages.md.
 func WithStage(state fsm.State, run StageFunc) Option {
 	return optionFunc(func(c *config) {
 		switch {

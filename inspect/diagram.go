@@ -2,6 +2,9 @@ package inspect
 
 import (
 	"fmt"
+	"hash/fnv"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -17,16 +20,114 @@ const (
 	margin = 24
 )
 
-var diagram = sync.OnceValue(func() string { return drawDiagram(fsm.States(), fsm.Table()) })
+// maxDiagrams bounds the cache of drawn diagrams: a program with more
+// distinct tables than this gets the others drawn again on each use.
+const maxDiagrams = 64
 
-// Diagram returns the lifecycle as an SVG image, drawn from the transition
-// table: the states in a row in declaration order, each transition an arc
-// (forward ones above the row, backward ones below) labelled with its
-// events. Each state is a <g class="state" data-state="Open">, each arc a
-// <g class="edge" data-from="Open" data-to="Waiting" data-events="dropped
-// heartbeat_timeout">, so the page can highlight them. The output depends
-// only on the table.
-func Diagram() string { return diagram() }
+// diagrams caches the drawn diagrams by table (see tableKey).
+var diagrams = struct {
+	mu sync.Mutex
+	m  map[string]string
+}{m: map[string]string{}}
+
+var plain = sync.OnceValue(func() string {
+	svg, err := DiagramOf(fsm.Lifecycle())
+	if err != nil {
+		panic(err) // fsm.Lifecycle is valid: every test fails otherwise
+	}
+	return svg
+})
+
+// Diagram returns the plain lifecycle (fsm.Lifecycle, without stages) as an
+// SVG image: DiagramOf(fsm.Lifecycle()). A client with stages
+// (tether.WithStage) runs another table, which DiagramOf(c.Lifecycle())
+// draws; the page shows each client its own. The output depends only on
+// the table.
+func Diagram() string { return plain() }
+
+// DiagramOf returns the lifecycle d as an SVG image, drawn from its
+// transition table: the states in a row in the order of d.States, each
+// transition an arc (forward ones above the row, backward ones below)
+// labelled with its events. Each state is a <g class="state"
+// data-state="Open">, each arc a <g class="edge" data-from="Open"
+// data-to="Waiting" data-events="dropped heartbeat_timeout">, so the page
+// can highlight them. States and events are named by their String method,
+// as transitions name them; d's StateNames and EventNames are not read.
+// Application stages (fsm.DefineStage) are states like the others, marked
+// with the class "stage": with fsm.LifecycleWith(Authenticating), the row
+// reads Idle, Connecting, Authenticating, Open, ... The output depends only on d's states, rules
+// and terminal states, and is cached per distinct table. It fails when d
+// is not valid (fsm.Def.Validate says why).
+func DiagramOf(d fsm.Def[fsm.State, fsm.Event]) (string, error) {
+	if err := d.Validate(); err != nil {
+		return "", err
+	}
+	states := d.States
+	if states == nil {
+		states = statesOf(d)
+	}
+	key := tableKey(states, d.Rules, d.Terminal)
+	diagrams.mu.Lock()
+	svg, ok := diagrams.m[key]
+	diagrams.mu.Unlock()
+	if ok {
+		return svg, nil
+	}
+	svg = drawDiagram(states, d.Rules, d.Terminal)
+	diagrams.mu.Lock()
+	if len(diagrams.m) < maxDiagrams {
+		diagrams.m[key] = svg
+	}
+	diagrams.mu.Unlock()
+	return svg, nil
+}
+
+// statesOf lists d's states when d.States is nil, as fsm does: Initial,
+// then those the rules name and the terminal ones, in the order they first
+// appear.
+func statesOf(d fsm.Def[fsm.State, fsm.Event]) []fsm.State {
+	var out []fsm.State
+	add := func(s fsm.State) {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	add(d.Initial)
+	for _, r := range d.Rules {
+		add(r.From)
+		add(r.To)
+	}
+	for _, s := range d.Terminal {
+		add(s)
+	}
+	return out
+}
+
+// tableKey is what a diagram is drawn from, as text: two tables with the
+// same key draw the same diagram.
+func tableKey(states []fsm.State, rules []fsm.Rule, terminal []fsm.State) string {
+	var b strings.Builder
+	for _, s := range states {
+		b.WriteString(s.String())
+		if slices.Contains(terminal, s) {
+			b.WriteByte('!')
+		}
+		b.WriteByte(',')
+	}
+	b.WriteByte('|')
+	for _, r := range rules {
+		fmt.Fprintf(&b, "%s>%s>%s,", r.From, r.Event, r.To)
+	}
+	return b.String()
+}
+
+// diagramID names a table's diagram for the page: the same table, the same
+// ID, in any process.
+func diagramID(svg string) string {
+	h := fnv.New64a()
+	h.Write([]byte(svg))
+	return strconv.FormatUint(h.Sum64(), 36)
+}
 
 // arc is the transitions from one state to another, drawn as one arc.
 type arc struct {
@@ -34,7 +135,7 @@ type arc struct {
 	events   []string
 }
 
-func drawDiagram(states []fsm.State, rules []fsm.Rule) string {
+func drawDiagram(states []fsm.State, rules []fsm.Rule, terminal []fsm.State) string {
 	pos := make(map[fsm.State]int, len(states))
 	for i, s := range states {
 		pos[s] = i
@@ -98,8 +199,11 @@ func drawDiagram(states []fsm.State, rules []fsm.Rule) string {
 	for _, s := range states {
 		x := cx(s) - boxW/2
 		class := "state"
-		if s.Terminal() {
+		if slices.Contains(terminal, s) {
 			class += " terminal"
+		}
+		if s.IsStage() {
+			class += " stage"
 		}
 		fmt.Fprintf(&b, `<g class="%s" data-state="%s"><rect x="%d" y="%d" width="%d" height="%d" rx="8"/><text x="%d" y="%d">%s</text></g>`,
 			class, xmlEscape(s.String()), x, top, boxW, boxH, cx(s), top+boxH/2+5, xmlEscape(s.String()))

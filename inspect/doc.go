@@ -4,7 +4,8 @@
 //
 // The page shows, for every client added with [Inspector.Add]:
 //
-//   - the lifecycle diagram, drawn from the transition table (fsm.Table),
+//   - the client's lifecycle diagram, drawn from the table it runs
+//     (Client.Lifecycle, with its application stages, see [DiagramOf]),
 //     with the current state and the last transition taken highlighted;
 //   - the timeline of transitions with their causes, close codes and
 //     attempts, the reconnect scheduled while the client waits, and the

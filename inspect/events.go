@@ -72,7 +72,12 @@ func (in *Inspector) serveEvents(w http.ResponseWriter, r *http.Request) {
 		watch(e)
 	}
 	write := func(u update) bool { return in.send(rc, w, u) == nil }
-	if !write(update{"hello", in.snapshot()}) {
+	hello := in.snapshot()
+	sent := make(map[string]bool, len(hello.Diagrams)) // the diagrams the page has
+	for id := range hello.Diagrams {
+		sent[id] = true
+	}
+	if !write(update{"hello", hello}) {
 		return
 	}
 	tick := time.NewTicker(in.cfg.interval)
@@ -93,6 +98,12 @@ func (in *Inspector) serveEvents(w http.ResponseWriter, r *http.Request) {
 				present[e] = true
 				if _, ok := watched[e]; !ok {
 					watch(e)
+					if d := e.diagram(); d.ID != "" && !sent[d.ID] {
+						sent[d.ID] = true
+						if !write(update{"diagram", d}) {
+							return
+						}
+					}
 					if !write(update{"client", clientView(e)}) {
 						return
 					}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -80,6 +81,105 @@ func TestDiagramIsTheTable(t *testing.T) {
 	assert.Equal(t, svg, inspect.Diagram(), "the same on every call")
 }
 
+// authenticating is the stage of the clients that have one.
+var authenticating = fsm.DefineStage("Authenticating")
+
+// TestDiagramOfAClientWithAStage: a client with a stage gets a diagram of
+// its own table, the stage and its edges on it; a client without stages
+// gets the plain one, which clients share.
+func TestDiagramOfAClientWithAStage(t *testing.T) {
+	r := newRig(t)
+	staged := r.client(tether.WithAutoConnect(false),
+		tether.WithStage(authenticating, func(context.Context, *tether.Stage) error { return nil }))
+	in := inspect.New()
+	in.Add("plain", r.client(tether.WithAutoConnect(false)))
+	in.Add("staged", staged)
+	in.Add("plain too", r.client(tether.WithAutoConnect(false)))
+	srv := httptest.NewServer(in)
+	t.Cleanup(srv.Close)
+
+	_, body := get(t, srv.URL+"/snapshot.json")
+	var snap inspect.Snapshot
+	require.NoError(t, json.Unmarshal([]byte(body), &snap))
+	require.Len(t, snap.Clients, 3)
+	require.Len(t, snap.Diagrams, 2, "one diagram per distinct table")
+	plain, own := snap.Clients[0].Diagram, snap.Clients[1].Diagram
+	assert.Equal(t, plain, snap.Clients[2].Diagram, "clients without stages share the plain diagram")
+	assert.NotEqual(t, plain, own)
+	assert.Equal(t, inspect.Diagram(), snap.Diagrams[plain])
+	assert.NotContains(t, snap.Diagrams[plain], "Authenticating")
+
+	svg := snap.Diagrams[own]
+	want, err := inspect.DiagramOf(staged.Lifecycle())
+	require.NoError(t, err)
+	assert.Equal(t, want, svg)
+	assert.Contains(t, svg, `<g class="state stage" data-state="Authenticating">`)
+	assert.Contains(t, svg, `data-from="Connecting" data-to="Authenticating" data-events="dialed"`)
+	assert.Contains(t, svg, `data-from="Authenticating" data-to="Open" data-events="stage_done"`)
+	assert.Contains(t, svg, `data-from="Authenticating" data-to="Waiting" data-events="stage_failed dropped heartbeat_timeout"`)
+	assert.NotContains(t, svg, `data-from="Connecting" data-to="Open"`, "dialed leads to the stage")
+	for _, r := range staged.Lifecycle().Rules {
+		assert.Regexp(t, `data-from="`+r.From.String()+`" data-to="`+r.To.String()+`" data-events="[^"]*\b`+r.Event.String()+`\b`, svg)
+	}
+	// The row: the stage between Connecting and Open.
+	order := regexp.MustCompile(`data-state="(\w+)"`).FindAllStringSubmatch(svg, -1)
+	var states []string
+	for _, m := range order {
+		states = append(states, m[1])
+	}
+	assert.Equal(t, []string{"Idle", "Connecting", "Authenticating", "Open", "Closing", "Disconnecting", "Waiting", "Closed"}, states)
+
+	// diagram.svg serves the plain one, or a client's own.
+	_, body = get(t, srv.URL+"/diagram.svg")
+	assert.Equal(t, inspect.Diagram(), body)
+	_, body = get(t, srv.URL+"/diagram.svg?client="+strconv.Itoa(snap.Clients[1].ID))
+	assert.Equal(t, svg, body)
+	resp, _ := get(t, srv.URL+"/diagram.svg?client=99")
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+
+	// A page open when a client with another table is added gets its
+	// diagram first, then the client.
+	p := openPage(t, srv.URL+"/events")
+	var hello inspect.Snapshot
+	p.next("hello", &hello)
+	assert.Len(t, hello.Diagrams, 2)
+	resubscribing := fsm.DefineStage("Resubscribing")
+	two := r.client(tether.WithAutoConnect(false),
+		tether.WithStage(authenticating, func(context.Context, *tether.Stage) error { return nil }),
+		tether.WithStage(resubscribing, func(context.Context, *tether.Stage) error { return nil }))
+	in.Add("two stages", two)
+	var d inspect.DiagramView
+	p.next("diagram", &d)
+	assert.Contains(t, d.SVG, `data-from="Authenticating" data-to="Resubscribing" data-events="stage_done"`)
+	assert.Contains(t, d.SVG, `data-from="Resubscribing" data-to="Open" data-events="stage_done"`)
+	var added inspect.ClientView
+	p.next("client", &added)
+	assert.Equal(t, d.ID, added.Diagram)
+}
+
+// TestDiagramOfIsCachedAndChecked: the same table draws the same diagram,
+// the plain lifecycle is Diagram, and a table that is not valid is refused.
+func TestDiagramOfIsCachedAndChecked(t *testing.T) {
+	a, err := inspect.DiagramOf(fsm.LifecycleWith(authenticating))
+	require.NoError(t, err)
+	b, err := inspect.DiagramOf(fsm.LifecycleWith(authenticating))
+	require.NoError(t, err)
+	assert.Equal(t, a, b)
+	plain, err := inspect.DiagramOf(fsm.LifecycleWith())
+	require.NoError(t, err)
+	assert.Equal(t, inspect.Diagram(), plain)
+
+	noStates := fsm.LifecycleWith(authenticating)
+	noStates.States = nil // derived from the rules, as fsm does
+	c, err := inspect.DiagramOf(noStates)
+	require.NoError(t, err)
+	assert.Contains(t, c, `data-state="Authenticating"`)
+
+	bad := fsm.LifecycleWith(authenticating, authenticating)
+	_, err = inspect.DiagramOf(bad)
+	require.ErrorIs(t, err, fsm.ErrInvalidDef)
+}
+
 // TestPageFollowsAClient: the page gets the client's story so far when it
 // connects, then every transition as it happens, the retry scheduled while
 // the client waits, and the counters as they move.
@@ -103,7 +203,7 @@ func TestPageFollowsAClient(t *testing.T) {
 	assert.Equal(t, "Open", cv.Stats.State)
 	require.NotEmpty(t, cv.Trace)
 	assert.Equal(t, "Open", cv.Trace[len(cv.Trace)-1].To)
-	assert.Contains(t, hello.Diagram, `data-state="Waiting"`)
+	assert.Equal(t, map[string]string{cv.Diagram: inspect.Diagram()}, hello.Diagrams, "the plain lifecycle")
 
 	ctx, cancel := context.WithTimeout(context.Background(), deadline)
 	defer cancel()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"embed"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,11 +18,18 @@ import (
 
 // Client is what the inspector reads from a client. Every *tether.Client[T]
 // implements it, whatever its T.
+//
+// Lifecycle is the table the client runs, its stages included: the page
+// draws it (DiagramOf) as the client's diagram. The inspector reads it once
+// per client, the first time a page asks for it. It is required, not
+// optional: a wrapper that did not pass it on would otherwise be shown with
+// the plain lifecycle, a table it may not run.
 type Client interface {
 	Trace() []fsm.Transition
 	Transitions(ctx context.Context, opts ...stream.SubOption) *stream.Subscription[fsm.Transition]
 	Stats() tether.Stats
 	Buffered() (messages, bytes int)
+	Lifecycle() fsm.Def[fsm.State, fsm.Event]
 }
 
 // Defaults of the options.
@@ -92,6 +100,21 @@ type entry struct {
 	id   int
 	name string
 	c    Client
+
+	diagram func() DiagramView // its lifecycle, drawn once
+}
+
+// newEntry records c; its diagram is drawn the first time a page asks.
+func newEntry(id int, name string, c Client) *entry {
+	return &entry{id: id, name: name, c: c, diagram: sync.OnceValue(func() DiagramView {
+		svg, err := DiagramOf(c.Lifecycle())
+		if err != nil {
+			// Not a client of package tether, whose table is valid: the
+			// page shows no diagram rather than one the client does not run.
+			return DiagramView{}
+		}
+		return DiagramView{ID: diagramID(svg), SVG: svg}
+	})}
 }
 
 // New returns an inspector with no clients.
@@ -112,7 +135,7 @@ func New(opts ...Option) *Inspector {
 func (in *Inspector) Add(name string, c Client) (remove func()) {
 	in.mu.Lock()
 	in.nextID++
-	e := &entry{id: in.nextID, name: label(name, in.nextID), c: c}
+	e := newEntry(in.nextID, label(name, in.nextID), c)
 	in.entries = append(in.entries, e)
 	in.notifyLocked()
 	in.mu.Unlock()
@@ -146,9 +169,10 @@ func (in *Inspector) list() ([]*entry, <-chan struct{}) {
 }
 
 // ServeHTTP serves the page (the mount path itself, or index.html), its
-// assets (app.js, style.css), the lifecycle diagram (diagram.svg), a JSON
-// snapshot of every client (snapshot.json) and the event stream (events).
-// Only GET and HEAD are allowed.
+// assets (app.js, style.css), the lifecycle diagram (diagram.svg: the plain
+// one, see Diagram; diagram.svg?client=ID: that client's own, stages
+// included), a JSON snapshot of every client (snapshot.json) and the event
+// stream (events). Only GET and HEAD are allowed.
 func (in *Inspector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
@@ -167,8 +191,7 @@ func (in *Inspector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "style.css":
 		serveAsset(w, "assets/style.css", "text/css; charset=utf-8")
 	case "diagram.svg":
-		h.Set("Content-Type", "image/svg+xml")
-		_, _ = w.Write([]byte(Diagram()))
+		in.serveDiagram(w, r)
 	case "snapshot.json":
 		h.Set("Content-Type", "application/json")
 		h.Set("Cache-Control", "no-store")
@@ -190,6 +213,27 @@ func (in *Inspector) serveIndex(w http.ResponseWriter) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Content-Length", strconv.Itoa(len(page)))
 	_, _ = w.Write([]byte(page))
+}
+
+// serveDiagram serves the plain lifecycle, or with ?client=ID the diagram
+// of that client.
+func (in *Inspector) serveDiagram(w http.ResponseWriter, r *http.Request) {
+	svg := Diagram()
+	if q := r.URL.Query().Get("client"); q != "" {
+		id, err := strconv.Atoi(q)
+		entries, _ := in.list()
+		i := slices.IndexFunc(entries, func(e *entry) bool { return e.id == id })
+		if err != nil || i < 0 {
+			http.NotFound(w, r)
+			return
+		}
+		if svg = entries[i].diagram().SVG; svg == "" {
+			http.NotFound(w, r)
+			return
+		}
+	}
+	w.Header().Set("Content-Type", "image/svg+xml")
+	_, _ = w.Write([]byte(svg))
 }
 
 func serveAsset(w http.ResponseWriter, name, ctype string) {

@@ -18,18 +18,33 @@ const maxCause = 300
 // Snapshot is every client the inspector shows, as snapshot.json serves it
 // and as a page receives it when it connects.
 type Snapshot struct {
-	Title    string       `json:"title"`
-	Diagram  string       `json:"diagram"`  // the lifecycle as SVG (see Diagram)
-	Interval int64        `json:"interval"` // milliseconds between counter updates
-	Clients  []ClientView `json:"clients"`
+	Title string `json:"title"`
+	// Diagrams holds the lifecycle diagram of each distinct table the
+	// clients run, as SVG (see DiagramOf), by DiagramView.ID: clients
+	// without stages share one.
+	Diagrams map[string]string `json:"diagrams"`
+	Interval int64             `json:"interval"` // milliseconds between counter updates
+	Clients  []ClientView      `json:"clients"`
 }
 
-// ClientView is one client: its name, its trace and its counters.
+// ClientView is one client: its name, its diagram, its trace and its
+// counters.
 type ClientView struct {
-	ID    int              `json:"id"`
-	Name  string           `json:"name"`
-	Trace []TransitionView `json:"trace"`
-	Stats StatsView        `json:"stats"`
+	ID   int    `json:"id"`
+	Name string `json:"name"`
+	// Diagram is the ID of the client's lifecycle diagram, in
+	// Snapshot.Diagrams or in a "diagram" event sent before the client's;
+	// empty when the client's table could not be drawn.
+	Diagram string           `json:"diagram"`
+	Trace   []TransitionView `json:"trace"`
+	Stats   StatsView        `json:"stats"`
+}
+
+// DiagramView is one lifecycle diagram, as the "diagram" event carries it
+// to a page that has not got it yet. ID depends only on the diagram.
+type DiagramView struct {
+	ID  string `json:"id"`
+	SVG string `json:"svg"`
 }
 
 // TransitionView is one transition, with its cause as bounded text.
@@ -116,7 +131,8 @@ func millis(d time.Duration) float64 { return float64(d) / float64(time.Millisec
 
 func clientView(e *entry) ClientView {
 	trace := e.c.Trace()
-	v := ClientView{ID: e.id, Name: e.name, Trace: make([]TransitionView, 0, len(trace)), Stats: statsView(e)}
+	v := ClientView{ID: e.id, Name: e.name, Diagram: e.diagram().ID, Trace: make([]TransitionView, 0, len(trace)),
+		Stats: statsView(e)}
 	for _, tr := range trace {
 		v.Trace = append(v.Trace, transitionView(e.id, tr))
 	}
@@ -126,9 +142,12 @@ func clientView(e *entry) ClientView {
 // snapshot is every client, now.
 func (in *Inspector) snapshot() Snapshot {
 	entries, _ := in.list()
-	s := Snapshot{Title: in.cfg.title, Diagram: Diagram(), Interval: in.cfg.interval.Milliseconds(),
+	s := Snapshot{Title: in.cfg.title, Diagrams: map[string]string{}, Interval: in.cfg.interval.Milliseconds(),
 		Clients: make([]ClientView, 0, len(entries))}
 	for _, e := range entries {
+		if d := e.diagram(); d.ID != "" {
+			s.Diagrams[d.ID] = d.SVG
+		}
 		s.Clients = append(s.Clients, clientView(e))
 	}
 	return s

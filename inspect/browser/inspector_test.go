@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tether-go/tether"
+	"github.com/tether-go/tether/fsm"
 	"github.com/tether-go/tether/inspect"
 	"github.com/tether-go/tether/policy"
 	"github.com/tether-go/tether/tethertest"
@@ -303,4 +304,119 @@ func TestInspectorInChromium(t *testing.T) {
 	}
 	require.NoError(t, os.WriteFile(path, png, 0o644))
 	t.Logf("screenshot: %s (%d bytes)", path, len(png))
+}
+
+// authenticating is the stage of the client that authenticates.
+var authenticating = fsm.DefineStage("Authenticating")
+
+// authServer answers a client's auth message with "auth_ok" (JSON, which
+// Stage.Decode reads) once the test releases it, then sends readings as
+// feed does.
+func authServer(release <-chan struct{}) func(*tethertest.WSConn) {
+	readings := feed(make(chan *tethertest.WSConn))
+	return func(c *tethertest.WSConn) {
+		// Recv returns when the connection ends too. Stage.Send sends a
+		// string as is.
+		m, err := c.Recv(context.Background())
+		if err != nil || string(m.Payload) != "auth" {
+			c.Drop()
+			return
+		}
+		select {
+		case <-release:
+		case <-c.Done():
+			return
+		}
+		if c.Send(transport.Text, []byte(`"auth_ok"`)) != nil {
+			return
+		}
+		readings(c)
+	}
+}
+
+// TestInspectorShowsStagesInChromium opens the inspector in headless
+// Chromium on two clients with different tables: one with a stage,
+// Authenticating, that waits for the server's answer, and one without. Each
+// card shows its own lifecycle: a person sees Authenticating highlighted,
+// reached by the dialed arc, while the stage waits, then Open, reached by
+// stage_done; the other card has no such state.
+func TestInspectorShowsStagesInChromium(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	release := make(chan struct{})
+	srv := tethertest.NewWSServer(tethertest.WithHandler(authServer(release)))
+	defer srv.Close()
+	c, err := tether.New[string](srv.URL,
+		tether.WithStage(authenticating, func(ctx context.Context, s *tether.Stage) error {
+			if err := s.Send(ctx, "auth"); err != nil {
+				return err
+			}
+			m, err := s.Receive(ctx)
+			if err != nil {
+				return err
+			}
+			var verdict string
+			if err := s.Decode(m.Payload, &verdict); err != nil {
+				return err
+			}
+			if verdict != "auth_ok" {
+				return fmt.Errorf("refused: %q", verdict)
+			}
+			return nil
+		}),
+		tether.OnRaw(func(transport.Message) {}))
+	require.NoError(t, err)
+	defer func() {
+		cctx, ccancel := context.WithTimeout(context.Background(), deadline)
+		defer ccancel()
+		assert.NoError(t, c.Close(cctx))
+	}()
+	plain := tethertest.NewWSServer(tethertest.WithHandler(feed(make(chan *tethertest.WSConn))))
+	defer plain.Close()
+	c2, err := tether.New[string](plain.URL, tether.OnRaw(func(transport.Message) {}))
+	require.NoError(t, err)
+	defer func() {
+		cctx, ccancel := context.WithTimeout(context.Background(), deadline)
+		defer ccancel()
+		assert.NoError(t, c2.Close(cctx))
+	}()
+
+	in := inspect.New(inspect.WithInterval(100 * time.Millisecond))
+	in.Add("authenticated", c)
+	in.Add("plain", c2)
+	web := httptest.NewServer(in)
+	defer web.Close()
+	bctx, closeBrowser := browser(t, ctx)
+	defer closeBrowser() // first: the page's event stream keeps web busy
+
+	require.NoError(t, chromedp.Do(bctx,
+		chromedp.Navigate(web.URL+"/"),
+		chromedp.WaitVisible(`body[data-ready="true"]`)))
+	const staged, other = "#client-1", "#client-2"
+	// The states each card draws, in order.
+	states := func(sel string) []string {
+		t.Helper()
+		s, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll(`+
+			strconv.Quote(sel+" g.state")+`)).map(g => g.dataset.state)`))
+		require.NoError(t, err)
+		return s
+	}
+	assert.Equal(t, []string{"Idle", "Connecting", "Authenticating", "Open", "Closing", "Disconnecting", "Waiting", "Closed"},
+		states(staged), "the staged card draws its own table")
+	assert.Equal(t, []string{"Idle", "Connecting", "Open", "Closing", "Disconnecting", "Waiting", "Closed"},
+		states(other), "the other card draws the plain one")
+
+	// The stage waits for the server's answer: Authenticating highlighted.
+	authn := waitFor(t, bctx, staged, `p.current === "Authenticating"`)
+	assert.Equal(t, "Authenticating", authn.Badge, "the badge names the stage")
+	assert.Equal(t, "Connecting>Authenticating", authn.LastEdge, "reached by the dialed arc")
+	assert.Contains(t, authn.Entries, "Connecting --dialed--> Authenticating")
+	assert.Zero(t, authn.MessagesIn, "nothing delivered before Open")
+	assert.Equal(t, "Open", waitFor(t, bctx, other, `p.current === "Open"`).Badge)
+
+	close(release)
+	open := waitFor(t, bctx, staged, `p.current === "Open" && p.messagesIn > 3`)
+	assert.Equal(t, "Open", open.Badge)
+	assert.Equal(t, "Authenticating>Open", open.LastEdge, "reached by stage_done")
+	assert.Contains(t, open.Entries, "Authenticating --stage_done--> Open")
 }
