@@ -57,7 +57,6 @@ func BenchmarkRequestMachineNewOf(b *testing.B) {
 	}
 }
 
-
 // BenchmarkRoundTrip is one whole request, one at a time, through the rpc
 // client, a tether client and the memory transport to a server goroutine
 // that answers at once: encode, machine, send, read, classify, match,
