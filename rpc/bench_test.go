@@ -34,7 +34,7 @@ func BenchmarkRequestMachine(b *testing.B) {
 			trace = append(trace, tr)
 			return fsm.InputOf[rpc.RequestEvent]{}, false
 		})
-		if _, err := m.Fire(ctx, fsm.InputOf[rpc.RequestEvent]{Event: rpc.EventReply, Transport: "sum#1"}); err != nil {
+		if _, err := m.Fire(ctx, fsm.InputOf[rpc.RequestEvent]{Event: rpc.EventReply, Transport: "sum id 1"}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -51,7 +51,7 @@ func BenchmarkRequestMachineNewOf(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := m.Fire(ctx, fsm.InputOf[rpc.RequestEvent]{Event: rpc.EventReply, Transport: "sum#1"}); err != nil {
+		if _, err := m.Fire(ctx, fsm.InputOf[rpc.RequestEvent]{Event: rpc.EventReply, Transport: "sum id 1"}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -59,7 +59,7 @@ func (e RequestEvent) String() string {
 }
 
 // RequestTransition is one transition of a request's machine. Its
-// Transport label is the request's method and id ("sum#7"), its Attempt
+// Transport label is the request's method and id ("sum id 7"), its Attempt
 // the number of times it was sent again, and its Cause the error that
 // ended it.
 type RequestTransition = fsm.TransitionOf[RequestState, RequestEvent]

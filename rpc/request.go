@@ -52,7 +52,7 @@ type Request struct {
 	method     string
 	payload    []byte
 	idempotent bool
-	label      string // method#id: the machine's Transport label
+	label      string // "method id N": the machine's Transport label
 	ctx        context.Context
 	send       func(ctx context.Context, p []byte) error
 	// onReply, when set, reads a reply's result on the reader goroutine
@@ -180,7 +180,7 @@ func (c *Client) start(ctx context.Context, id uint64, method string, payload []
 	}
 	r := &Request{c: c, id: id, method: method, payload: payload, idempotent: cfg.idempotent, ctx: ctx,
 		send: send, onReply: onReply, m: m, done: make(chan struct{}), direct: send != nil,
-		label: method + "#" + strconv.FormatUint(id, 10)}
+		label: method + " id " + strconv.FormatUint(id, 10)}
 	r.trace = append(r.trace, m.Last())
 	m.AddHook(r.hook)
 

@@ -59,7 +59,7 @@ func TestTimeout(t *testing.T) {
 	require.ErrorIs(t, err, rpc.ErrTimeout)
 	assert.Equal(t, rpc.TimedOut, req.State())
 	assert.Equal(t, []rpc.RequestState{rpc.Pending, rpc.TimedOut}, states(req.Trace()))
-	assert.Equal(t, "slow#1", req.Trace()[1].Transport)
+	assert.Equal(t, "slow id 1", req.Trace()[1].Transport)
 
 	// Its late reply answers nothing: reported, typed.
 	errs := r.rc.Errors(ctxT(t))

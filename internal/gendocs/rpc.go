@@ -21,7 +21,7 @@ fails when this file is stale. Run ` + "`make docs`" + ` to regenerate it. How t
 subscription's trace: [framework.md](framework.md).
 `)
 	writeMachine(&b, "A request", rpc.RequestDef(), `Every transition of a request carries its method and id as
-its label (`+"`sum#7`"+`), the number of times it was sent again as its attempt, and the error that
+its label (`+"`sum id 7`"+`), the number of times it was sent again as its attempt, and the error that
 ended it as its cause.`)
 	writeMachine(&b, "A subscription", rpc.SubscriptionDef(), `Every transition of a subscription
 carries its topic as its label, and the number of the connection it was last made on as its attempt
