@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tether-go/tether"
 	"github.com/tether-go/tether/fsm"
 	"github.com/tether-go/tether/rpc"
 )
@@ -95,7 +96,9 @@ func TestUnsubscribeWhenLastReaderLeaves(t *testing.T) {
 	r.connect()
 	s := r.accept()
 	a := subscribe[json.RawMessage](t, r, s, "ticks", "0x1")
-	b, err := r.rc.Subscribe(ctxT(t), "ticks", nil) // joins: nothing sent
+	bctx, leave := context.WithCancel(context.Background())
+	defer leave()
+	b, err := r.rc.Subscribe(bctx, "ticks", nil) // joins: nothing sent
 	require.NoError(t, err)
 	s.notify("0x1", 7)
 	assert.JSONEq(t, "7", string(next(t, a)))
@@ -104,7 +107,7 @@ func TestUnsubscribeWhenLastReaderLeaves(t *testing.T) {
 	a.Close()
 	s.notify("0x1", 8) // b still reads
 	assert.JSONEq(t, "8", string(next(t, b)))
-	b.Close()
+	leave() // b's ctx ends: b leaves, the last reader
 	m := s.mustRecv()
 	assert.Equal(t, "test_unsubscribe", m.Method)
 	assert.JSONEq(t, `["0x1"]`, string(m.Params))
@@ -147,4 +150,47 @@ func TestNotificationDecodeError(t *testing.T) {
 	de := waitAs[*rpc.DecodeError](t, errs)
 	assert.Equal(t, "count", de.Topic)
 	n.Close()
+}
+
+// A resubscription the server does not answer fails the stage, and the
+// subscription waits for the next connection; one the server refuses ends
+// that subscription (its reader's channel closes, Err says why) and the
+// connection still becomes ready.
+func TestResubscribeRefusedOrUnanswered(t *testing.T) {
+	r := newRig(t)
+	r.connect()
+	s := r.accept()
+	news := subscribe[string](t, r, s, "news", "a")
+
+	s.sc.Drop()
+	require.NoError(t, r.clk.BlockUntil(ctxT(t), 1))
+	r.clk.Step(1e9)
+	s2 := r.accept()
+	m := s2.mustRecv()
+	require.Equal(t, "test_subscribe", m.Method)
+	// No answer: the stage's timeout runs out, the stage fails.
+	require.NoError(t, r.clk.BlockUntil(ctxT(t), 2)) // the stage's timeout and the request's
+	r.clk.Step(tether.DefaultStageTimeout)
+	require.True(t, r.tc.WaitForStateChange(ctxT(t), rpc.ResubscribeStage))
+	assert.Equal(t, rpc.Resubscribing, news.State(), "it waits for the next connection")
+
+	// The next connection: the server refuses it.
+	require.NoError(t, r.clk.BlockUntil(ctxT(t), 1))
+	r.clk.Step(1e9)
+	s3 := r.accept()
+	m = s3.mustRecv()
+	require.Equal(t, "test_subscribe", m.Method)
+	s3.mustSend(map[string]any{"jsonrpc": "2.0", "id": m.ID, "error": map[string]any{"code": -32601, "message": "gone"}})
+	r.connect()
+	_, ok := <-news.C()
+	assert.False(t, ok, "the reader's channel closes")
+	var remote *rpc.RemoteError
+	require.ErrorAs(t, news.Err(), &remote)
+	assert.Equal(t, rpc.SubFailed, news.State())
+	trace := r.tc.Trace()
+	var stageFailed bool
+	for _, tr := range trace {
+		stageFailed = stageFailed || (tr.From == rpc.ResubscribeStage && tr.Event == fsm.EventStageFailed)
+	}
+	assert.True(t, stageFailed, "the unanswered resubscription failed the stage")
 }
