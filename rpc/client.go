@@ -55,6 +55,7 @@ type Client struct {
 	byKey   map[string]*topic // the protocol's key of live subscriptions
 	topics  map[string]*topic // by topic and params, while not ended
 	view    view
+	resend  []*Request    // retried requests, to send when the next socket opens
 	changed chan struct{} // closed and replaced when view changes
 	closed  bool
 }
@@ -225,8 +226,8 @@ func (c *Client) intercept(msg transport.Message) bool {
 func (c *Client) observe(tr fsm.Transition) {
 	live := tr.To == fsm.Open || tr.To.IsStage()
 	var (
-		ended  []*Request
-		topics []*topic
+		ended, resend []*Request
+		topics        []*topic
 	)
 	c.mu.Lock()
 	v := &c.view
@@ -234,6 +235,7 @@ func (c *Client) observe(tr fsm.Transition) {
 	case live && !v.live:
 		v.live, v.epoch = true, tr.Epoch
 		v.conns++
+		resend, c.resend = c.resend, nil
 	case !live && v.live:
 		v.live, v.open = false, false
 		for _, r := range c.pending {
@@ -260,6 +262,9 @@ func (c *Client) observe(tr fsm.Transition) {
 	c.changed = make(chan struct{})
 	c.mu.Unlock()
 
+	for _, r := range resend {
+		r.resendNow() // into the send buffer: written after Open
+	}
 	for _, r := range ended {
 		r.connectionEnded(tr.Cause)
 	}

@@ -306,11 +306,22 @@ func (r *Request) connectionEnded(cause error) {
 	r.attempts++
 	n := r.attempts
 	r.mu.Unlock()
-	r.c.mu.Lock()
-	r.epoch = 0 // in the send buffer again
-	r.c.mu.Unlock()
 	tr, err := r.m.Fire(context.Background(), r.labelled(fsm.InputOf[RequestEvent]{Event: EventRetry, Attempt: n, Cause: cause}))
 	if err != nil || tr.To != Pending {
+		return
+	}
+	// Sent again once the next socket opens: by then the tether client
+	// has let go of the connection that ended (a Send made right as it
+	// ends may still be written to it, and fail).
+	r.c.mu.Lock()
+	r.epoch = 0
+	r.c.resend = append(r.c.resend, r)
+	r.c.mu.Unlock()
+}
+
+// resendNow writes a retried request again, if it is still pending.
+func (r *Request) resendNow() {
+	if r.m.State() != Pending {
 		return
 	}
 	if err := r.write(r.ctx, r.c.connection()); err != nil {
