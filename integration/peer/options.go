@@ -9,6 +9,8 @@ type options struct {
 	certFile string
 	keyFile  string
 	dir      string // the integration directory; "" finds it from the working directory
+	script   string // the script to run, relative to dir; "" is Script
+	args     []string
 }
 
 type optionFunc func(*options)
@@ -39,4 +41,12 @@ func WithNode(node string) Option {
 // directory without node_modules.
 func withDir(dir string) Option {
 	return optionFunc(func(o *options) { o.dir = dir })
+}
+
+// WithScript runs script (a path relative to the integration directory,
+// such as RPCScript) instead of Script, with args after its --port. The
+// script follows the same protocol: "LISTEN <port>" first on stdout, then
+// one JSON event per line, and it exits when its stdin ends.
+func WithScript(script string, args ...string) Option {
+	return optionFunc(func(o *options) { o.script, o.args = script, args })
 }

@@ -21,6 +21,9 @@ import (
 // Script is the peer's path relative to the integration directory.
 const Script = "peer/ws-server.mjs"
 
+// RPCScript is the JSON-RPC peer (npm rpc-websockets), for WithScript.
+const RPCScript = "peer/rpc-server.mjs"
+
 // StartTimeout bounds how long Start waits for the LISTEN line. Node starts
 // in well under a second; the margin is for loaded CI machines.
 const StartTimeout = 30 * time.Second
@@ -74,7 +77,11 @@ func Start(opts ...Option) (*Peer, error) {
 		return nil, fmt.Errorf("%w: %w", ErrWSMissing, err)
 	}
 
-	args := []string{Script, "--port", strconv.Itoa(o.port)}
+	script := Script
+	if o.script != "" {
+		script = o.script
+	}
+	args := append([]string{script, "--port", strconv.Itoa(o.port)}, o.args...)
 	scheme := "ws"
 	if o.certFile != "" || o.keyFile != "" {
 		args = append(args, "--cert", o.certFile, "--key", o.keyFile)

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/rpc"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -34,5 +35,22 @@ func TestLifecycleDocumentsEveryRule(t *testing.T) {
 	}
 	for _, s := range fsm.States() {
 		assert.NotEmpty(t, stateMeanings[s], "state %s needs a meaning", s)
+	}
+}
+
+func TestRPCMachinesDocumentEveryRule(t *testing.T) {
+	doc := rpcMachines()
+	for _, d := range []interface {
+		Diagram(fsm.Format) (string, error)
+	}{rpc.RequestDef(), rpc.SubscriptionDef()} {
+		mermaid, err := d.Diagram(fsm.Mermaid)
+		require.NoError(t, err)
+		assert.Contains(t, doc, "```mermaid\n"+mermaid+"```")
+	}
+	for _, r := range rpc.RequestDef().Rules {
+		assert.Contains(t, doc, "| `"+r.From.String()+"` | `"+r.Event.String()+"` | `"+r.To.String()+"` | "+r.Meaning+" |")
+	}
+	for _, r := range rpc.SubscriptionDef().Rules {
+		assert.Contains(t, doc, "| `"+r.From.String()+"` | `"+r.Event.String()+"` | `"+r.To.String()+"` | "+r.Meaning+" |")
 	}
 }

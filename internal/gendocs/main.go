@@ -1,5 +1,6 @@
-// Command gendocs writes the documents generated from code: today
-// docs/lifecycle.md, from the transition table in package fsm.
+// Command gendocs writes the documents generated from code:
+// docs/lifecycle.md, from the transition table in package fsm, and
+// docs/rpc-machines.md, from the definitions of package rpc's machines.
 //
 // Run it from the repository root with `make docs` (or
 // `go run ./internal/gendocs`). A test in this package fails when a generated
@@ -29,5 +30,6 @@ func main() {
 // documents maps each generated file, relative to the repository root, to
 // the function that renders it.
 var documents = map[string]func() string{
-	"docs/lifecycle.md": lifecycle,
+	"docs/lifecycle.md":    lifecycle,
+	"docs/rpc-machines.md": rpcMachines,
 }

@@ -1,0 +1,355 @@
+package rpc
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tether-go/tether"
+	"github.com/tether-go/tether/clock"
+	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/stream"
+	"github.com/tether-go/tether/transport"
+)
+
+// DefaultTimeout bounds a request unless WithTimeout or Timeout says
+// otherwise.
+const DefaultTimeout = 30 * time.Second
+
+// ResubscribeStage is the lifecycle stage, named "Resubscribing", the rpc client adds to its tether
+// client (see Options): on every connection, between the socket opening
+// and Open, every live subscription is made again and its answer awaited.
+var ResubscribeStage = fsm.DefineStage("Resubscribing")
+
+// Conn is what the rpc client needs of a tether client: a
+// *tether.Client[T] of any T is one.
+type Conn interface {
+	Send(ctx context.Context, v any) error
+	State() fsm.State
+	Trace() []fsm.Transition
+	Transitions(ctx context.Context, opts ...stream.SubOption) *stream.Subscription[fsm.Transition]
+}
+
+// Client sends requests and holds subscriptions over one tether client,
+// in the wire format of a Protocol. Build it with New, give its Options to
+// tether.New, then Bind the tether client. All methods are safe for
+// concurrent use.
+type Client struct {
+	proto   Protocol
+	clk     clock.Clock
+	timeout time.Duration
+	errs    *stream.Hub[error]
+	nextID  atomic.Uint64
+
+	bindOnce sync.Once
+	conn     Conn
+	bound    chan struct{} // closed by Bind
+	stop     context.CancelFunc
+	watcher  sync.WaitGroup
+	workers  sync.WaitGroup // unsubscribe requests
+
+	mu      sync.Mutex
+	pending map[uint64]*Request
+	byKey   map[string]*topic // the protocol's key of live subscriptions
+	topics  map[string]*topic // by topic and params, while not ended
+	view    view
+	resend  []*Request    // retried requests, to send when the next socket opens
+	changed chan struct{} // closed and replaced when view changes
+	closed  bool
+}
+
+// view is the connection as the watcher has seen it so far, in order.
+type view struct {
+	live   bool   // a socket is open (a stage, or Open)
+	open   bool   // the connection is ready: Open
+	epoch  uint64 // the epoch of the live connection, or of the last one
+	conns  int    // how many sockets opened
+	closed bool   // the tether client reached Closed
+}
+
+// Option configures New.
+type Option interface{ apply(*Client) }
+
+type optionFunc func(*Client)
+
+func (f optionFunc) apply(c *Client) { f(c) }
+
+// WithTimeout sets the default timeout of a request (DefaultTimeout).
+// A zero or negative d leaves the default.
+func WithTimeout(d time.Duration) Option {
+	return optionFunc(func(c *Client) {
+		if d > 0 {
+			c.timeout = d
+		}
+	})
+}
+
+// WithClock sets the clock request timeouts run on; give the tether
+// client's (tether.WithClock). The default is the real clock.
+func WithClock(clk clock.Clock) Option {
+	return optionFunc(func(c *Client) { c.clk = clock.OrReal(clk) })
+}
+
+// New returns a client speaking p. It sends nothing until Bind.
+func New(p Protocol, opts ...Option) *Client {
+	c := &Client{
+		proto:   p,
+		clk:     clock.Real(),
+		timeout: DefaultTimeout,
+		errs:    stream.NewHub[error](),
+		bound:   make(chan struct{}),
+		pending: make(map[uint64]*Request),
+		byKey:   make(map[string]*topic),
+		topics:  make(map[string]*topic),
+		changed: make(chan struct{}),
+	}
+	for _, o := range opts {
+		if o != nil {
+			o.apply(c)
+		}
+	}
+	return c
+}
+
+// Options returns the tether options the client needs: a
+// tether.WithIntercept that claims replies and the notifications of live
+// subscriptions (everything else flows on to the tether client's streams),
+// and the Resubscribing stage (ResubscribeStage, with tether.WithStage). Give them to tether.New,
+// then Bind the tether client.
+func (c *Client) Options() []tether.Option {
+	return []tether.Option{
+		tether.WithIntercept(c.intercept),
+		tether.WithStage(ResubscribeStage, c.resubscribe),
+	}
+}
+
+// Bind gives the client the tether client built with its Options, and
+// starts watching its transitions (one goroutine, until Close or until the
+// tether client closes). Only the first Bind counts: later ones return
+// false.
+func (c *Client) Bind(conn Conn) bool {
+	first := false
+	c.bindOnce.Do(func() {
+		first = true
+		ctx, cancel := context.WithCancel(context.Background())
+		c.conn, c.stop = conn, cancel
+		sub := conn.Transitions(ctx)
+		close(c.bound)
+		c.watcher.Go(func() {
+			for tr := range sub.All() {
+				c.observe(tr)
+			}
+			sub.Close()
+		})
+	})
+	return first
+}
+
+// connection returns the bound Conn, or nil.
+func (c *Client) connection() Conn {
+	select {
+	case <-c.bound:
+		return c.conn
+	default:
+		return nil
+	}
+}
+
+// Errors subscribes to what the client reports beside the answers it
+// returns: replies to no pending request (*UnknownReplyError) and
+// notifications that did not decode (*DecodeError). Options as for
+// tether's Client.Errors.
+func (c *Client) Errors(ctx context.Context, opts ...stream.SubOption) *stream.Subscription[error] {
+	return c.errs.Subscribe(ctx, opts...)
+}
+
+func (c *Client) report(err error) { c.errs.Publish(err) }
+
+// Close ends the client: pending requests fail with ErrLost wrapping
+// ErrClosed, subscriptions end (their streams close; Err is ErrClosed),
+// and the watcher stops. It does not close the tether client, and sends
+// no unsubscribe request. It is idempotent.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		c.watcher.Wait()
+		c.workers.Wait()
+		return nil
+	}
+	c.closed = true
+	c.mu.Unlock()
+	c.bindOnce.Do(func() {}) // no Bind from now on
+	if c.stop != nil {
+		c.stop()
+	}
+	c.watcher.Wait()
+	c.endAll(ErrClosed)
+	c.workers.Wait()
+	c.errs.Close()
+	return nil
+}
+
+// intercept claims replies and the notifications of live subscriptions,
+// on the tether client's reader goroutine.
+func (c *Client) intercept(msg transport.Message) bool {
+	in := c.proto.Classify(msg.Payload)
+	switch in.Kind {
+	case Reply:
+		c.mu.Lock()
+		r := c.pending[in.ID]
+		c.mu.Unlock()
+		if r == nil {
+			c.report(&UnknownReplyError{ID: in.ID, Remote: in.Error, Payload: clone(msg.Payload)})
+			return true
+		}
+		r.replied(in, msg.Payload)
+		return true
+	case Notification:
+		c.mu.Lock()
+		t := c.byKey[in.Key]
+		c.mu.Unlock()
+		if t == nil {
+			return false // no live subscription: it flows on, nothing is lost
+		}
+		t.deliver(in.Data)
+		return true
+	}
+	return false
+}
+
+// observe follows the tether client's transitions, in order, on the
+// watcher goroutine: it marks requests lost (or sends them again) when
+// their connection ends, and subscriptions for resubscribing.
+func (c *Client) observe(tr fsm.Transition) {
+	live := tr.To == fsm.Open || tr.To.IsStage()
+	var (
+		ended, resend []*Request
+		topics        []*topic
+	)
+	c.mu.Lock()
+	v := &c.view
+	switch {
+	case live && !v.live:
+		v.live, v.epoch = true, tr.Epoch
+		v.conns++
+		resend, c.resend = c.resend, nil
+	case !live && v.live:
+		v.live, v.open = false, false
+		for _, r := range c.pending {
+			if r.epoch == v.epoch {
+				ended = append(ended, r)
+			}
+		}
+		for k, t := range c.byKey {
+			delete(c.byKey, k)
+			topics = append(topics, t)
+		}
+	}
+	if tr.To == fsm.Open && !v.open {
+		v.open = true
+		for _, r := range c.pending {
+			if r.epoch == 0 && !r.direct {
+				r.epoch = v.epoch // out of the send buffer, onto this connection
+			}
+		}
+	}
+	closed := tr.To == fsm.Closed
+	v.closed = v.closed || closed
+	close(c.changed)
+	c.changed = make(chan struct{})
+	c.mu.Unlock()
+
+	for _, r := range resend {
+		r.resendNow() // into the send buffer: written after Open
+	}
+	for _, r := range ended {
+		r.connectionEnded(tr.Cause)
+	}
+	for _, t := range topics {
+		t.dropped(tr.Cause)
+	}
+	if closed {
+		c.endAll(tether.ErrClosed)
+	}
+}
+
+// endAll ends every pending request and subscription with cause.
+func (c *Client) endAll(cause error) {
+	c.mu.Lock()
+	rs := make([]*Request, 0, len(c.pending))
+	for _, r := range c.pending {
+		rs = append(rs, r)
+	}
+	ts := make([]*topic, 0, len(c.topics))
+	for _, t := range c.topics {
+		ts = append(ts, t)
+	}
+	c.mu.Unlock()
+	for _, r := range rs {
+		r.fire(fsm.InputOf[RequestEvent]{Event: EventLost, Cause: lost(cause)})
+	}
+	for _, t := range ts {
+		t.end(cause)
+	}
+}
+
+// waitLive waits until the watcher has seen the socket of epoch open, and
+// returns the number of sockets opened so far.
+func (c *Client) waitLive(ctx context.Context, epoch uint64) (int, error) {
+	for {
+		c.mu.Lock()
+		v, ch := c.view, c.changed
+		c.mu.Unlock()
+		if v.live && v.epoch >= epoch {
+			return v.conns, nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return 0, context.Cause(ctx)
+		}
+	}
+}
+
+// resubscribe is the Resubscribing stage: it makes every subscription of
+// the last connection again, on this one, and waits for the answers.
+func (c *Client) resubscribe(ctx context.Context, st *tether.Stage) error {
+	conn := c.connection()
+	if conn == nil {
+		return nil // not bound yet: nothing to make again
+	}
+	trace := conn.Trace()
+	conns, err := c.waitLive(ctx, trace[len(trace)-1].Epoch)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	var ts []*topic
+	for _, t := range c.topics {
+		if t.m.State() == Resubscribing {
+			ts = append(ts, t)
+		}
+	}
+	c.mu.Unlock()
+	send := func(ctx context.Context, p []byte) error {
+		return st.Send(ctx, transport.Message{Type: transport.Text, Payload: p})
+	}
+	calls := make([]*Request, len(ts))
+	for i, t := range ts {
+		calls[i] = t.subscribe(ctx, send)
+	}
+	var failed error
+	for i, r := range calls {
+		err := ts[i].settle(r, conns-1)
+		var remote *RemoteError
+		if err != nil && !errors.As(err, &remote) && !errors.Is(err, ErrRefused) && failed == nil {
+			failed = err // no answer: the stage fails, the policy decides
+		}
+	}
+	return failed
+}
+
+func clone(p []byte) []byte { return append([]byte(nil), p...) }

@@ -1,0 +1,24 @@
+// Package envelope gives the envelope {type, data, timestamp} (package
+// stream's Message, the seed's message shape) requests and subscriptions,
+// for package rpc, by a convention of two more fields: "id" correlates a
+// reply with its request, "topic" names a subscription.
+//
+//	request       {"type":"<method>","id":7,"data":<params>}
+//	reply         {"type":"<any>","id":7,"data":<result>}
+//	error reply   {"type":"<any>","id":7,"error":{"code":-1,"message":"...","data":...}}
+//	notify        {"type":"<method>","data":<params>}
+//	subscribe     {"type":"subscribe","id":8,"topic":"jobs/42","data":<params>}
+//	unsubscribe   {"type":"unsubscribe","id":9,"topic":"jobs/42"}
+//	notification  {"type":"<any>","topic":"jobs/42","data":<payload>}
+//
+// An id is a JSON number from 1. A reply is an object with a non-zero
+// "id": "data" is its result (null when absent, an acknowledgement), and
+// "error" an error object the request returns as an *rpc.RemoteError; a
+// reply with both is malformed. A subscribe reply's "data" is not read:
+// the topic is the subscription's key, and any reply without "error"
+// accepts it. A notification is an object with a "topic" and no "id". A
+// "timestamp" (RFC 3339) may be present anywhere and is not read. Anything
+// else flows on to the tether client's streams, so a connection can carry
+// plain envelopes (routed by stream.Router) beside requests and
+// subscriptions.
+package envelope

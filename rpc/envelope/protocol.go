@@ -1,0 +1,109 @@
+package envelope
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/tether-go/tether/rpc"
+)
+
+// The "type" of the subscribe and unsubscribe requests.
+const (
+	TypeSubscribe   = "subscribe"
+	TypeUnsubscribe = "unsubscribe"
+)
+
+// Protocol is the envelope convention. It is an rpc.Protocol; the zero
+// value is ready to use.
+type Protocol struct{}
+
+var _ rpc.Protocol = Protocol{}
+
+// New returns the envelope convention.
+func New() Protocol { return Protocol{} }
+
+type outbound struct {
+	Type  string `json:"type"`
+	ID    uint64 `json:"id,omitzero"`
+	Topic string `json:"topic,omitempty"`
+	Data  any    `json:"data,omitempty"`
+}
+
+// Request encodes {"type":method,"id":id,"data":params}.
+func (Protocol) Request(id uint64, method string, params any) ([]byte, error) {
+	return json.Marshal(outbound{Type: method, ID: id, Data: params})
+}
+
+// Notify encodes {"type":method,"data":params}.
+func (Protocol) Notify(method string, params any) ([]byte, error) {
+	return json.Marshal(outbound{Type: method, Data: params})
+}
+
+// Subscribe encodes {"type":"subscribe","id":id,"topic":topic,"data":params}.
+func (Protocol) Subscribe(id uint64, topic string, params any) ([]byte, error) {
+	return json.Marshal(outbound{Type: TypeSubscribe, ID: id, Topic: topic, Data: params})
+}
+
+// Subscribed accepts any reply: the key is the topic.
+func (Protocol) Subscribed(topic string, _ json.RawMessage) (string, error) { return topic, nil }
+
+// Unsubscribe encodes {"type":"unsubscribe","id":id,"topic":topic}.
+func (Protocol) Unsubscribe(id uint64, topic, _ string) ([]byte, error) {
+	return json.Marshal(outbound{Type: TypeUnsubscribe, ID: id, Topic: topic})
+}
+
+// Unsubscribed accepts any reply.
+func (Protocol) Unsubscribed(string, json.RawMessage) error { return nil }
+
+type inbound struct {
+	ID    json.RawMessage  `json:"id"`
+	Topic *string          `json:"topic"`
+	Data  json.RawMessage  `json:"data"`
+	Error *json.RawMessage `json:"error"`
+}
+
+// Classify reads a reply (an "id"), a notification (a "topic" and no
+// "id"), or leaves the payload as Other.
+func (Protocol) Classify(payload []byte) rpc.Inbound {
+	b := bytes.TrimSpace(payload)
+	if len(b) == 0 || b[0] != '{' {
+		return rpc.Inbound{}
+	}
+	var in inbound
+	if json.Unmarshal(b, &in) != nil {
+		return rpc.Inbound{}
+	}
+	hasID := in.ID != nil && string(in.ID) != "null"
+	switch {
+	case hasID:
+		out := rpc.Inbound{Kind: rpc.Reply}
+		if err := json.Unmarshal(in.ID, &out.ID); err != nil || out.ID == 0 {
+			out.ID = 0 // not an id the client sends: answers nothing
+		}
+		switch {
+		case in.Error != nil && in.Data != nil:
+			out.Malformed = errors.New(`a reply has "data" or "error", not both`)
+		case in.Error != nil:
+			var re rpc.RemoteError
+			if err := json.Unmarshal(*in.Error, &re); err != nil {
+				out.Malformed = fmt.Errorf(`"error" is not an error object: %w`, err)
+			} else {
+				out.Error = &re
+			}
+		case in.Data == nil:
+			out.Result = json.RawMessage("null")
+		default:
+			out.Result = in.Data
+		}
+		return out
+	case in.Topic != nil:
+		data := in.Data
+		if data == nil {
+			data = json.RawMessage("null")
+		}
+		return rpc.Inbound{Kind: rpc.Notification, Key: *in.Topic, Data: data}
+	}
+	return rpc.Inbound{}
+}

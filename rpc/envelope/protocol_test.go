@@ -1,0 +1,84 @@
+package envelope_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tether-go/tether/rpc"
+	"github.com/tether-go/tether/rpc/envelope"
+	"github.com/tether-go/tether/stream"
+)
+
+func TestEncode(t *testing.T) {
+	p := envelope.New()
+	b, err := p.Request(7, "job.start", map[string]string{"job": "42"})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"type":"job.start","id":7,"data":{"job":"42"}}`, string(b))
+	b, err = p.Notify("hello", nil)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"type":"hello"}`, string(b))
+	b, err = p.Subscribe(8, "jobs/42", nil)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"type":"subscribe","id":8,"topic":"jobs/42"}`, string(b))
+	b, err = p.Unsubscribe(9, "jobs/42", "jobs/42")
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"type":"unsubscribe","id":9,"topic":"jobs/42"}`, string(b))
+	key, err := p.Subscribed("jobs/42", json.RawMessage(`null`))
+	require.NoError(t, err)
+	assert.Equal(t, "jobs/42", key)
+
+	// A request is still an envelope: stream decodes its type and data.
+	env, err := stream.DecodeEnvelope(nil, mustRequest(t, p))
+	require.NoError(t, err)
+	assert.Equal(t, "job.start", env.Type)
+	assert.JSONEq(t, `{"job":"42"}`, string(env.Data))
+}
+
+func mustRequest(t *testing.T, p envelope.Protocol) []byte {
+	b, err := p.Request(1, "job.start", map[string]string{"job": "42"})
+	require.NoError(t, err)
+	return b
+}
+
+func TestClassify(t *testing.T) {
+	p := envelope.New()
+	for _, tc := range []struct {
+		name    string
+		payload string
+		kind    rpc.Kind
+		id      uint64
+		key     string
+		data    string
+		code    int
+		bad     bool
+	}{
+		{"reply", `{"type":"job.start","id":7,"data":{"ok":true},"timestamp":"2026-01-01T00:00:00Z"}`, rpc.Reply, 7, "", `{"ok":true}`, 0, false},
+		{"ack", `{"type":"ack","id":7}`, rpc.Reply, 7, "", `null`, 0, false},
+		{"error", `{"type":"error","id":7,"error":{"code":404,"message":"no such job"}}`, rpc.Reply, 7, "", "", 404, false},
+		{"both", `{"type":"x","id":7,"data":1,"error":{"code":1,"message":"x"}}`, rpc.Reply, 7, "", "", 0, true},
+		{"bad id", `{"type":"x","id":"seven","data":1}`, rpc.Reply, 0, "", `1`, 0, false},
+		{"notification", `{"type":"job.progress","topic":"jobs/42","data":{"pct":50}}`, rpc.Notification, 0, "jobs/42", `{"pct":50}`, 0, false},
+		{"plain envelope", `{"type":"metrics","data":{"cpu":1}}`, rpc.Other, 0, "", "", 0, false},
+		{"not json", `hello`, rpc.Other, 0, "", "", 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := p.Classify([]byte(tc.payload))
+			require.Equal(t, tc.kind, in.Kind)
+			assert.Equal(t, tc.id, in.ID)
+			assert.Equal(t, tc.key, in.Key)
+			assert.Equal(t, tc.bad, in.Malformed != nil)
+			switch {
+			case tc.code != 0:
+				require.NotNil(t, in.Error)
+				assert.Equal(t, tc.code, in.Error.Code)
+			case tc.kind == rpc.Reply && !tc.bad:
+				assert.JSONEq(t, tc.data, string(in.Result))
+			case tc.kind == rpc.Notification:
+				assert.JSONEq(t, tc.data, string(in.Data))
+			}
+		})
+	}
+}

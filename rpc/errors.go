@@ -1,0 +1,137 @@
+package rpc
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+var (
+	// ErrTimeout is the error of a request that had no reply within its
+	// timeout (WithTimeout, Timeout).
+	ErrTimeout = errors.New("rpc: no reply within the timeout")
+	// ErrLost is the error of a request whose connection ended after it
+	// was written and before its reply came: the server may or may not
+	// have run it. Only a request marked Idempotent is sent again instead.
+	// The error also matches the connection's cause with errors.Is and
+	// errors.As.
+	ErrLost = errors.New("rpc: the connection ended before the reply")
+	// ErrClosed is returned after Close, and is the cause of what Close
+	// ended: requests still pending are lost with it, subscriptions end
+	// with it.
+	ErrClosed = errors.New("rpc: client closed")
+	// ErrNotBound is returned by a request or subscription made before
+	// Bind gave the client a connection.
+	ErrNotBound = errors.New("rpc: no connection: call Bind first")
+	// ErrMalformedReply matches a *MalformedReplyError.
+	ErrMalformedReply = errors.New("rpc: malformed reply")
+	// ErrUnknownReply matches an *UnknownReplyError.
+	ErrUnknownReply = errors.New("rpc: reply to no pending request")
+	// ErrRefused matches a *RefusedError.
+	ErrRefused = errors.New("rpc: the server refused the subscription")
+)
+
+// RemoteError is an error the server answered a request with: a JSON-RPC
+// error object (code, message, data). A Client's Request returns it as the
+// request's error.
+type RemoteError struct {
+	Code    int             `json:"code"`
+	Message string          `json:"message"`
+	Data    json.RawMessage `json:"data,omitempty"`
+}
+
+func (e *RemoteError) Error() string {
+	s := "rpc: server error " + strconv.Itoa(e.Code) + ": " + e.Message
+	if len(e.Data) > 0 && string(e.Data) != "null" {
+		s += " (" + string(e.Data) + ")"
+	}
+	return s
+}
+
+// MalformedReplyError is the error of a request whose reply came but
+// cannot be used. Payload is the reply as it came (a copy).
+type MalformedReplyError struct {
+	ID      uint64
+	Payload []byte
+	Err     error
+}
+
+func (e *MalformedReplyError) Error() string {
+	return fmt.Sprintf("rpc: malformed reply to request %d: %v", e.ID, e.Err)
+}
+
+// Unwrap returns the protocol's reason.
+func (e *MalformedReplyError) Unwrap() error { return e.Err }
+
+// Is matches ErrMalformedReply.
+func (e *MalformedReplyError) Is(target error) bool { return target == ErrMalformedReply }
+
+// UnknownReplyError reports, on the client's error stream, a reply whose id
+// matches no pending request: a reply that came after its request timed
+// out, was cancelled or was reported lost, or a server's answer with no id
+// (id null) to a request it could not read. Remote is that reply's error
+// object, if it had one; Payload is the reply (a copy).
+type UnknownReplyError struct {
+	ID      uint64
+	Remote  *RemoteError
+	Payload []byte
+}
+
+func (e *UnknownReplyError) Error() string {
+	s := fmt.Sprintf("rpc: reply to no pending request (id %d)", e.ID)
+	if e.Remote != nil {
+		s += ": " + e.Remote.Error()
+	}
+	return s
+}
+
+// Is matches ErrUnknownReply.
+func (e *UnknownReplyError) Is(target error) bool { return target == ErrUnknownReply }
+
+// Unwrap returns the reply's error object, when it had one.
+func (e *UnknownReplyError) Unwrap() error {
+	if e.Remote == nil {
+		return nil
+	}
+	return e.Remote
+}
+
+// RefusedError is why a server did not subscribe (or unsubscribe): the
+// result its protocol read as a refusal. A subscribe request answered
+// with an error object fails with that *RemoteError instead.
+type RefusedError struct {
+	Topic  string
+	Result json.RawMessage
+}
+
+func (e *RefusedError) Error() string {
+	return fmt.Sprintf("rpc: the server refused topic %q: %s", e.Topic, e.Result)
+}
+
+// Is matches ErrRefused.
+func (e *RefusedError) Is(target error) bool { return target == ErrRefused }
+
+// DecodeError reports, on the client's error stream, a notification that
+// did not decode into its subscription's type. The notification is not
+// delivered.
+type DecodeError struct {
+	Topic string
+	Data  []byte
+	Err   error
+}
+
+func (e *DecodeError) Error() string {
+	return fmt.Sprintf("rpc: notification for %q does not decode: %v", e.Topic, e.Err)
+}
+
+// Unwrap returns the codec's error.
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// lost is the error of a request lost with its connection's cause.
+func lost(cause error) error {
+	if cause == nil {
+		return ErrLost
+	}
+	return fmt.Errorf("%w: %w", ErrLost, cause)
+}

@@ -1,0 +1,339 @@
+package rpc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"iter"
+	"slices"
+	"sync"
+
+	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/stream"
+)
+
+// topic is one subscription to a topic, with its machine
+// (SubscriptionDef), shared by every reader of the same topic and params.
+type topic struct {
+	c      *Client
+	name   string
+	params any
+	ident  string // name and params: the key in c.topics
+	m      *fsm.MachineOf[SubState, SubEvent]
+
+	mu      sync.Mutex
+	readers []reader
+	key     string // the protocol's key, while subscribed
+	trace   []SubTransition
+	err     error
+	settled chan struct{} // closed when the first subscribe is answered
+}
+
+// reader is one Subscription, whatever its T.
+type reader interface {
+	deliver(data json.RawMessage)
+	finish()
+}
+
+// Subscription is one reader of a topic: the notifications, decoded into
+// T, read through C (a channel) or All (an iterator), in order. Each
+// reader has its own queue (stream options: WithBuffer, WithOverflow;
+// default 256 and Block, so a slow reader slows the connection down rather
+// than lose anything). Readers of the same topic and params share one
+// subscription on the server and one machine; the last reader to Close
+// unsubscribes. Safe for concurrent use.
+type Subscription[T any] struct {
+	t    *topic
+	hub  *stream.Hub[T]
+	sub  *stream.Subscription[T]
+	stop func() bool
+	once sync.Once
+}
+
+// C returns the channel notifications arrive on. It closes when the
+// subscription ends (Close, its ctx, the server refusing it on a
+// reconnect, the client's Close), after what is queued.
+func (s *Subscription[T]) C() <-chan T { return s.sub.C() }
+
+// All returns an iterator over the notifications, ending as C does.
+func (s *Subscription[T]) All() iter.Seq[T] { return s.sub.All() }
+
+// Close leaves the topic; the last reader to leave unsubscribes (in the
+// background: the client's Close waits for it). Idempotent.
+func (s *Subscription[T]) Close() {
+	s.once.Do(func() {
+		s.stop()
+		s.hub.Close()
+		s.t.leave(s)
+	})
+}
+
+// Topic returns the topic.
+func (s *Subscription[T]) Topic() string { return s.t.name }
+
+// State returns the state of the topic's subscription now.
+func (s *Subscription[T]) State() SubState { return s.t.m.State() }
+
+// Err returns why the topic's subscription failed or ended, or nil.
+func (s *Subscription[T]) Err() error {
+	s.t.mu.Lock()
+	defer s.t.mu.Unlock()
+	return s.t.err
+}
+
+// Trace returns the transitions of the topic's subscription so far, from
+// the snapshot (Seq 0, Subscribing). Draw it with SubscriptionTraceMermaid.
+func (s *Subscription[T]) Trace() []SubTransition {
+	s.t.mu.Lock()
+	defer s.t.mu.Unlock()
+	return append([]SubTransition(nil), s.t.trace...)
+}
+
+func (s *Subscription[T]) deliver(data json.RawMessage) {
+	var v T
+	if err := json.Unmarshal(data, &v); err != nil {
+		s.t.c.report(&DecodeError{Topic: s.t.name, Data: clone(data), Err: err})
+		return
+	}
+	s.hub.Publish(v)
+}
+
+func (s *Subscription[T]) finish() {
+	s.stop()
+	s.hub.Close()
+}
+
+// Subscribe subscribes to topic with params and returns a reader of its
+// notifications as raw JSON. See SubscribeTo.
+func (c *Client) Subscribe(ctx context.Context, topic string, params any, opts ...stream.SubOption) (*Subscription[json.RawMessage], error) {
+	return SubscribeTo[json.RawMessage](ctx, c, topic, params, opts...)
+}
+
+// SubscribeTo subscribes to topic with params and returns a reader of its
+// notifications decoded into T (encoding/json). The first reader of a
+// topic and params sends the subscribe request and waits for the answer:
+// the server's refusal is a *RemoteError or a *RefusedError, and a failed
+// request fails as Request does (ErrTimeout, ErrLost, ctx's error). Later
+// readers join the live subscription. After every reconnect the
+// subscription is made again in the Resubscribing stage, before the
+// tether client reports ready. The reader lives until Close, or ctx ends.
+func SubscribeTo[T any](ctx context.Context, c *Client, topicName string, params any, opts ...stream.SubOption) (*Subscription[T], error) {
+	if c.connection() == nil {
+		return nil, ErrNotBound
+	}
+	p, err := json.Marshal(params)
+	if err != nil {
+		return nil, err
+	}
+	ident := topicName + "\x00" + string(p)
+	for {
+		c.mu.Lock()
+		if c.closed {
+			c.mu.Unlock()
+			return nil, ErrClosed
+		}
+		t := c.topics[ident]
+		if t == nil {
+			t = c.newTopic(topicName, params, ident)
+			s := newReader[T](ctx, t, opts)
+			t.readers = append(t.readers, s)
+			c.topics[ident] = t
+			c.mu.Unlock()
+			err := t.settle(t.subscribe(ctx, nil), 0)
+			close(t.settled)
+			if err != nil {
+				s.finish()
+				return nil, err
+			}
+			return s, nil
+		}
+		c.mu.Unlock()
+		select {
+		case <-t.settled:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		t.mu.Lock()
+		if st := t.m.State(); st == Subscribed || st == Resubscribing {
+			s := newReader[T](ctx, t, opts)
+			t.readers = append(t.readers, s)
+			t.mu.Unlock()
+			return s, nil
+		}
+		t.mu.Unlock()
+		// It ended meanwhile: the loop finds it gone, or a new one.
+		c.mu.Lock()
+		if c.topics[ident] == t {
+			delete(c.topics, ident)
+		}
+		c.mu.Unlock()
+	}
+}
+
+func newReader[T any](ctx context.Context, t *topic, opts []stream.SubOption) *Subscription[T] {
+	hub := stream.NewHub[T]()
+	s := &Subscription[T]{t: t, hub: hub, sub: hub.Subscribe(context.Background(), opts...)}
+	s.stop = context.AfterFunc(ctx, s.Close)
+	return s
+}
+
+// newTopic makes a topic's machine. c.mu is held.
+func (c *Client) newTopic(name string, params any, ident string) *topic {
+	m, err := subChart.New(fsm.WithClock(c.clk))
+	if err != nil {
+		panic(err)
+	}
+	t := &topic{c: c, name: name, params: params, ident: ident, m: m, settled: make(chan struct{})}
+	t.trace = append(t.trace, m.Last())
+	m.AddHook(t.hook)
+	return t
+}
+
+// subscribe sends the subscribe request; send, when set, writes it at once
+// (the Resubscribing stage). The key is registered on the reader
+// goroutine as the reply is read, so no notification that follows it is
+// missed.
+func (t *topic) subscribe(ctx context.Context, send func(context.Context, []byte) error) *Request {
+	c := t.c
+	id := c.nextID.Add(1)
+	payload, err := c.proto.Subscribe(id, t.name, t.params)
+	return c.start(ctx, id, "subscribe:"+t.name, payload, err, send, func(result json.RawMessage) error {
+		key, err := c.proto.Subscribed(t.name, result)
+		if err != nil {
+			return err
+		}
+		c.mu.Lock()
+		c.byKey[key] = t
+		c.mu.Unlock()
+		t.mu.Lock()
+		t.key = key
+		t.mu.Unlock()
+		return nil
+	}, nil)
+}
+
+// settle waits for a subscribe request and moves the machine: accepted,
+// or refused when the server said no (and, for the first subscribe, on
+// any failure). conn is the number of the connection, from 0. It returns
+// the request's error.
+func (t *topic) settle(r *Request, conn int) error {
+	<-r.Done()
+	_, err := r.Result()
+	if err == nil {
+		t.fire(fsm.InputOf[SubEvent]{Event: SubEventAccepted, Attempt: conn})
+		return nil
+	}
+	var remote *RemoteError
+	if t.m.State() == Subscribing || errors.As(err, &remote) || errors.Is(err, ErrRefused) {
+		t.fire(fsm.InputOf[SubEvent]{Event: SubEventRefused, Cause: err})
+	}
+	return err
+}
+
+func (t *topic) fire(in fsm.InputOf[SubEvent]) {
+	in.Transport = t.name
+	_, _ = t.m.Fire(context.Background(), in)
+}
+
+// hook records every transition, and at a terminal one forgets the topic
+// and ends its readers. It runs on the machine's actor.
+func (t *topic) hook(tr SubTransition) (fsm.InputOf[SubEvent], bool) {
+	t.mu.Lock()
+	t.trace = append(t.trace, tr)
+	if tr.To != Unsubscribed && tr.To != SubFailed {
+		t.mu.Unlock()
+		return fsm.InputOf[SubEvent]{}, false
+	}
+	if tr.Cause != nil {
+		t.err = tr.Cause
+	}
+	readers, key := t.readers, t.key
+	t.readers = nil
+	t.mu.Unlock()
+	c := t.c
+	c.mu.Lock()
+	if c.topics[t.ident] == t {
+		delete(c.topics, t.ident)
+	}
+	if key != "" && c.byKey[key] == t {
+		delete(c.byKey, key)
+	}
+	c.mu.Unlock()
+	for _, r := range readers {
+		r.finish()
+	}
+	return fsm.InputOf[SubEvent]{}, false
+}
+
+// deliver hands a notification to every reader, on the reader goroutine.
+func (t *topic) deliver(data json.RawMessage) {
+	t.mu.Lock()
+	readers := t.readers
+	t.mu.Unlock()
+	for _, r := range readers {
+		r.deliver(data)
+	}
+}
+
+// dropped moves a subscription whose connection ended to Resubscribing.
+func (t *topic) dropped(cause error) {
+	t.mu.Lock()
+	t.key = ""
+	t.mu.Unlock()
+	t.fire(fsm.InputOf[SubEvent]{Event: SubEventDropped, Cause: cause})
+}
+
+// end ends the subscription (the client closed).
+func (t *topic) end(cause error) {
+	t.fire(fsm.InputOf[SubEvent]{Event: SubEventEnd, Cause: cause})
+}
+
+// leave removes a reader; the last one unsubscribes.
+func (t *topic) leave(r reader) {
+	t.mu.Lock()
+	i := slices.Index(t.readers, r)
+	if i < 0 {
+		t.mu.Unlock()
+		return
+	}
+	t.readers = slices.Delete(t.readers, i, i+1)
+	last := len(t.readers) == 0
+	key := t.key
+	t.mu.Unlock()
+	if !last {
+		return
+	}
+	c := t.c
+	c.mu.Lock()
+	if c.topics[t.ident] == t {
+		delete(c.topics, t.ident) // a new reader makes a new subscription
+	}
+	if key != "" && c.byKey[key] == t {
+		delete(c.byKey, key)
+	}
+	closed := c.closed
+	c.mu.Unlock()
+	tr, err := t.m.Fire(context.Background(), fsm.InputOf[SubEvent]{Event: SubEventLeave, Transport: t.name})
+	if err != nil || tr.To != Unsubscribing {
+		return
+	}
+	if closed {
+		t.fire(fsm.InputOf[SubEvent]{Event: SubEventRefused, Cause: ErrClosed})
+		return
+	}
+	c.workers.Go(func() {
+		id := c.nextID.Add(1)
+		payload, err := c.proto.Unsubscribe(id, t.name, key)
+		r := c.start(context.Background(), id, "unsubscribe:"+t.name, payload, err, nil, nil, nil)
+		<-r.Done()
+		result, err := r.Result()
+		if err == nil {
+			err = c.proto.Unsubscribed(t.name, result)
+		}
+		if err != nil {
+			t.fire(fsm.InputOf[SubEvent]{Event: SubEventRefused, Cause: err})
+			return
+		}
+		t.fire(fsm.InputOf[SubEvent]{Event: SubEventAccepted})
+	})
+}

@@ -1,0 +1,196 @@
+package rpc_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tether-go/tether"
+	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/rpc"
+)
+
+// next reads one value from a subscription, on the test goroutine.
+func next[T any](t *testing.T, s *rpc.Subscription[T]) T {
+	t.Helper()
+	select {
+	case v, ok := <-s.C():
+		require.True(t, ok, "the subscription ended: %v", s.Err())
+		return v
+	case <-ctxT(t).Done():
+		require.FailNow(t, "no notification")
+	}
+	panic("unreachable")
+}
+
+// subscribe subscribes in the background and answers the subscribe
+// request with key.
+func subscribe[T any](t *testing.T, r *rig, s *server, topic, key string) *rpc.Subscription[T] {
+	t.Helper()
+	type result struct {
+		sub *rpc.Subscription[T]
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		sub, err := rpc.SubscribeTo[T](context.Background(), r.rc, topic, nil)
+		done <- result{sub, err}
+	}()
+	m := s.mustRecv()
+	require.Equal(t, "test_subscribe", m.Method)
+	require.JSONEq(t, `["`+topic+`"]`, string(m.Params))
+	s.reply(m.ID, key)
+	res := <-done
+	require.NoError(t, res.err)
+	return res.sub
+}
+
+// After a reconnect every subscription is made again in the Resubscribing
+// stage, answered, before the client reports ready (Open); notifications
+// then follow the new subscription id.
+func TestResubscribedBeforeOpen(t *testing.T) {
+	r := newRig(t)
+	r.connect()
+	s := r.accept()
+	news := subscribe[string](t, r, s, "news", "a")
+	s.notify("a", "first")
+	assert.Equal(t, "first", next(t, news))
+
+	trs := r.tc.Transitions(ctxT(t))
+	defer trs.Close()
+	s.sc.Drop()
+	require.NoError(t, r.clk.BlockUntil(ctxT(t), 1))
+	r.clk.Step(1e9)
+	s2 := r.accept()
+	m := s2.mustRecv()
+	assert.Equal(t, "test_subscribe", m.Method)
+	assert.Equal(t, rpc.ResubscribeStage, r.tc.State(), "the client is not ready before the subscription is back")
+	s2.reply(m.ID, "b")
+	r.connect()
+
+	// The stage came between the socket's opening and Open.
+	var seen []fsm.State
+	for tr := range trs.All() {
+		seen = append(seen, tr.To)
+		if tr.To == fsm.Open && len(seen) > 1 {
+			break
+		}
+	}
+	assert.Equal(t, []fsm.State{fsm.Open, fsm.Waiting, fsm.Connecting, rpc.ResubscribeStage, fsm.Open}, seen)
+
+	s2.notify("b", "second")
+	assert.Equal(t, "second", next(t, news))
+	assert.Equal(t, []rpc.SubState{rpc.Subscribing, rpc.Subscribed, rpc.Resubscribing, rpc.Subscribed},
+		states(news.Trace()))
+	assert.Equal(t, 1, news.Trace()[3].Attempt, "made again on the second connection")
+	news.Close()
+}
+
+// Readers of one topic share a subscription; the last to leave
+// unsubscribes, and the machine ends Unsubscribed.
+func TestUnsubscribeWhenLastReaderLeaves(t *testing.T) {
+	r := newRig(t)
+	r.connect()
+	s := r.accept()
+	a := subscribe[json.RawMessage](t, r, s, "ticks", "0x1")
+	bctx, leave := context.WithCancel(context.Background())
+	defer leave()
+	b, err := r.rc.Subscribe(bctx, "ticks", nil) // joins: nothing sent
+	require.NoError(t, err)
+	s.notify("0x1", 7)
+	assert.JSONEq(t, "7", string(next(t, a)))
+	assert.JSONEq(t, "7", string(next(t, b)))
+
+	a.Close()
+	s.notify("0x1", 8) // b still reads
+	assert.JSONEq(t, "8", string(next(t, b)))
+	leave() // b's ctx ends: b leaves, the last reader
+	m := s.mustRecv()
+	assert.Equal(t, "test_unsubscribe", m.Method)
+	assert.JSONEq(t, `["0x1"]`, string(m.Params))
+	s.reply(m.ID, true)
+	require.NoError(t, r.rc.Close()) // waits for the unsubscribe to be answered
+	assert.Equal(t, rpc.Unsubscribed, b.State())
+	assert.Equal(t, []rpc.SubState{rpc.Subscribing, rpc.Subscribed, rpc.Unsubscribing, rpc.Unsubscribed},
+		states(b.Trace()))
+}
+
+// A subscription the server refuses fails with the server's error.
+func TestSubscribeRefused(t *testing.T) {
+	r := newRig(t)
+	r.connect()
+	s := r.accept()
+	done := make(chan error, 1)
+	go func() {
+		_, err := r.rc.Subscribe(context.Background(), "nope", nil)
+		done <- err
+	}()
+	m := s.mustRecv()
+	s.mustSend(map[string]any{"jsonrpc": "2.0", "id": m.ID, "error": map[string]any{"code": -32601, "message": "Method not found"}})
+	var remote *rpc.RemoteError
+	require.ErrorAs(t, <-done, &remote)
+	assert.Equal(t, -32601, remote.Code)
+}
+
+// A notification that does not decode into the reader's type is reported,
+// and the next one is delivered.
+func TestNotificationDecodeError(t *testing.T) {
+	r := newRig(t)
+	r.connect()
+	s := r.accept()
+	errs := r.rc.Errors(ctxT(t))
+	defer errs.Close()
+	n := subscribe[int](t, r, s, "count", "c")
+	s.notify("c", "not a number")
+	s.notify("c", 3)
+	assert.Equal(t, 3, next(t, n))
+	de := waitAs[*rpc.DecodeError](t, errs)
+	assert.Equal(t, "count", de.Topic)
+	n.Close()
+}
+
+// A resubscription the server does not answer fails the stage, and the
+// subscription waits for the next connection; one the server refuses ends
+// that subscription (its reader's channel closes, Err says why) and the
+// connection still becomes ready.
+func TestResubscribeRefusedOrUnanswered(t *testing.T) {
+	r := newRig(t)
+	r.connect()
+	s := r.accept()
+	news := subscribe[string](t, r, s, "news", "a")
+
+	s.sc.Drop()
+	require.NoError(t, r.clk.BlockUntil(ctxT(t), 1))
+	r.clk.Step(1e9)
+	s2 := r.accept()
+	m := s2.mustRecv()
+	require.Equal(t, "test_subscribe", m.Method)
+	// No answer: the stage's timeout runs out, the stage fails.
+	require.NoError(t, r.clk.BlockUntil(ctxT(t), 2)) // the stage's timeout and the request's
+	r.clk.Step(tether.DefaultStageTimeout)
+	require.True(t, r.tc.WaitForStateChange(ctxT(t), rpc.ResubscribeStage))
+	assert.Equal(t, rpc.Resubscribing, news.State(), "it waits for the next connection")
+
+	// The next connection: the server refuses it.
+	require.NoError(t, r.clk.BlockUntil(ctxT(t), 1))
+	r.clk.Step(1e9)
+	s3 := r.accept()
+	m = s3.mustRecv()
+	require.Equal(t, "test_subscribe", m.Method)
+	s3.mustSend(map[string]any{"jsonrpc": "2.0", "id": m.ID, "error": map[string]any{"code": -32601, "message": "gone"}})
+	r.connect()
+	_, ok := <-news.C()
+	assert.False(t, ok, "the reader's channel closes")
+	var remote *rpc.RemoteError
+	require.ErrorAs(t, news.Err(), &remote)
+	assert.Equal(t, rpc.SubFailed, news.State())
+	trace := r.tc.Trace()
+	var stageFailed bool
+	for _, tr := range trace {
+		stageFailed = stageFailed || (tr.From == rpc.ResubscribeStage && tr.Event == fsm.EventStageFailed)
+	}
+	assert.True(t, stageFailed, "the unanswered resubscription failed the stage")
+}
