@@ -228,3 +228,20 @@ func (e *TransitionError) Error() string {
 }
 
 func (e *TransitionError) Unwrap() error { return e.Transition.Cause }
+
+// NotHeldError reports messages dropped because nothing consumed messages
+// yet, the hold was full (WithHold), and the connection they came on had
+// ended: the reader, paused for a first consumer, reads what that
+// connection still had buffered so that the next connection can be read
+// (its application stages need their messages), and drops it. Count is how
+// many, Hold the hold's size. It matches ErrNoConsumer and ErrDelivery.
+type NotHeldError struct {
+	Count, Hold int
+}
+
+func (e *NotHeldError) Error() string {
+	return fmt.Sprintf("tether: %d messages dropped: %d were held for a consumer that has not subscribed, and their connection ended", e.Count, e.Hold)
+}
+
+// Unwrap returns ErrNoConsumer.
+func (e *NotHeldError) Unwrap() error { return ErrNoConsumer }

@@ -113,7 +113,7 @@ func (c *Client[T]) inbound(s *adapters.Session, msg transport.Message) {
 
 // flush hands the burst gathered by inbound to the subscribers, on the
 // reader goroutine, once the connection has nothing more buffered.
-func (c *Client[T]) flush(*adapters.Session) {
+func (c *Client[T]) flush(s *adapters.Session) {
 	c.stats.publishIn()
 	if c.lastGood != nil {
 		c.latestMu.Lock()
@@ -129,7 +129,7 @@ func (c *Client[T]) flush(*adapters.Session) {
 	if c.stopped() {
 		return
 	}
-	if c.holding() && c.hold() {
+	if c.holding() && c.hold(s) {
 		return
 	}
 	var first []T
@@ -234,11 +234,21 @@ func (c *Client[T]) holding() bool { return !c.consumed.Load() }
 // published). When the client holds as many messages as WithHold allows,
 // the reader waits here for a consumer: the peer is slowed down, nothing is
 // lost, and ErrNoConsumer is reported once.
-func (c *Client[T]) hold() bool {
+func (c *Client[T]) hold(s *adapters.Session) bool {
 	c.feedMu.Lock()
 	if c.consumed.Load() {
 		c.feedMu.Unlock()
 		return false
+	}
+	if len(c.held) >= c.cfg.hold && isClosed(s.Left()) {
+		// Full, and this connection is over: the next one must be read
+		// (its stages need their messages), so what this one still had
+		// buffered is not held but dropped, and reported.
+		n := c.in.len()
+		c.in.release()
+		c.feedMu.Unlock()
+		c.report(&NotHeldError{Count: n, Hold: c.cfg.hold})
+		return true
 	}
 	c.held = append(c.held, c.in.first()...)
 	c.in.release()
@@ -254,9 +264,20 @@ func (c *Client[T]) hold() bool {
 		select {
 		case <-c.consumer:
 		case <-c.stopping:
+		case <-s.Left(): // the connection is over: read on, to its end
 		}
 	}
 	return true
+}
+
+// isClosed reports whether ch is closed (false for nil).
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return ch != nil
+	default:
+		return false
+	}
 }
 
 // firstConsumer subscribes with sub; the first subscriber ever also

@@ -29,6 +29,14 @@ var ErrStageTimeout = errors.New("tether: the stage did not finish in time")
 // final). ctx ends when the stage's time is up, when the connection ends,
 // and on Close or Disconnect: return then. It runs on a goroutine of its
 // own, once per connection.
+//
+// The timeout fails the stage when it passes, even if the StageFunc goes
+// on; but Done, which waits for every callback and handler, also waits
+// for it to return, so honour ctx. A panic is not recovered, as in any
+// callback. Do not call Client.Flush with the stage's ctx: the send buffer
+// waits for Open, which comes after the stage; and Close or Disconnect
+// called from the stage end the stage's ctx, so give them a ctx of your
+// own.
 type StageFunc func(ctx context.Context, s *Stage) error
 
 // Stage is what a StageFunc sees of the connection it runs on. It is valid
@@ -54,8 +62,13 @@ func (s *Stage) Attempt() int { return s.attempt }
 // encodes it. It does not go through the send buffer, which waits for the
 // connection to be ready, and it is not kept for the peer's confirmation:
 // a stage that fails runs again on the next connection. It returns the
-// encoding error, or the write's.
+// encoding error, or the write's; once the stage is over (the StageFunc
+// returned, its time is up, or the connection ended), the stage ctx's
+// cause, and nothing is written.
 func (s *Stage) Send(ctx context.Context, v any) error {
+	if err := context.Cause(s.run.ctx); err != nil {
+		return err // the stage is over: its connection is not this Stage's any more
+	}
 	typ, payload, err := s.encode(v)
 	if err != nil {
 		return err
@@ -67,8 +80,8 @@ func (s *Stage) Send(ctx context.Context, v any) error {
 // payload the caller owns. While a stage runs it receives every data
 // message (a WithIntercept function sees them first); the reader waits
 // for the stage to take each one, so nothing is lost and nothing piles
-// up. A message the stage leaves when it ends is delivered as usual, once
-// the connection is ready. Receive returns ctx's error when ctx ends, and
+// up. A message the stage leaves when it ends goes to the next stage, or,
+// after the last, is delivered as usual once the connection is ready. Receive returns ctx's error when ctx ends, and
 // the stage's own when its time is up or the connection ended.
 func (s *Stage) Receive(ctx context.Context) (transport.Message, error) {
 	select {
@@ -201,21 +214,30 @@ func (c *Client[T]) newStageRun(tr fsm.Transition) *stageRun {
 		ctx: ctx, cancel: cancel}
 	st := &Stage{state: tr.To, attempt: tr.Attempt, conn: sess.Conn, encode: c.encode, run: r,
 		decode: func(p []byte, v any) error { return c.cfg.codec.Unmarshal(p, v) }}
-	timer := c.cfg.clk.AfterFunc(c.cfg.stageTimeout, func() { cancel(ErrStageTimeout) })
+	fail := func(err error) {
+		// Refused when the machine moved on (a drop, Close, the timeout
+		// first): nothing to do.
+		_, _ = c.m.Fire(context.Background(), fsm.Input{Event: fsm.EventStageFailed, Epoch: r.epoch,
+			Cause: &StageError{Stage: r.state, Err: err}})
+	}
+	// The timeout fails the stage at once, whether or not the StageFunc
+	// honours its ctx.
+	timer := c.cfg.clk.AfterFunc(c.cfg.stageTimeout, func() {
+		cancel(ErrStageTimeout)
+		fail(ErrStageTimeout)
+	})
 	run := c.cfg.stages[i].run
 	c.stages.Go(func() {
-		defer timer.Stop()
 		defer cancel(context.Canceled)
 		err := run(ctx, st)
-		if context.Cause(ctx) == ErrStageTimeout {
-			err = ErrStageTimeout
+		if !timer.Stop() || context.Cause(ctx) == ErrStageTimeout {
+			return // the timeout failed the stage
 		}
-		in := fsm.Input{Event: fsm.EventStageDone, Epoch: r.epoch}
 		if err != nil {
-			in = fsm.Input{Event: fsm.EventStageFailed, Epoch: r.epoch, Cause: &StageError{Stage: r.state, Err: err}}
+			fail(err)
+			return
 		}
-		// Refused when the machine moved on (a drop, Close): nothing to do.
-		_, _ = c.m.Fire(context.Background(), in)
+		_, _ = c.m.Fire(context.Background(), fsm.Input{Event: fsm.EventStageDone, Epoch: r.epoch})
 	})
 	return r
 }

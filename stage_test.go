@@ -100,6 +100,10 @@ func TestStageRunsBetweenTheSocketAndOpen(t *testing.T) {
 	assert.Contains(t, d, "Connecting --> Authenticating: dialed")
 	assert.Contains(t, d, "Authenticating --> Open: stage_done")
 	assert.Equal(t, fsm.LifecycleWith(authenticating).Rules, c.Lifecycle().Rules)
+	tm := c.TraceMermaid()
+	assert.Contains(t, tm, "participant Connecting\n    participant Authenticating\n    participant Open\n",
+		"the stage has its lifeline, in its place")
+	assert.Contains(t, tm, "Connecting->>Authenticating: ")
 }
 
 // TestStageFailureRunsThePolicy: a refusal fails the connection
@@ -329,4 +333,72 @@ func TestStagesDocShowsTheTable(t *testing.T) {
 	}
 	require.Len(t, want, 7)
 	assert.Contains(t, string(doc), "```mermaid\nstateDiagram-v2\n"+strings.Join(want, "")+"```\n")
+}
+
+// TestStageIgnoringCtxStillTimesOut: the timeout fails the stage when it
+// passes, not when the StageFunc returns, and a Send after that writes
+// nothing. (It used to wait for the function: a stage that slept 1.5 s
+// with a 200 ms timeout failed at 1.5 s.)
+func TestStageIgnoringCtxStillTimesOut(t *testing.T) {
+	e := newEnv(t)
+	release := make(chan struct{})
+	sendAfter := make(chan error, 1)
+	c := client[string](e, tether.WithStageTimeout(5*time.Second),
+		tether.WithStage(authenticating, func(ctx context.Context, s *tether.Stage) error {
+			<-release // ignores ctx
+			sendAfter <- s.Send(context.Background(), "too late")
+			return nil
+		}))
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	trs := c.Transitions(ctx)
+	defer trs.Close()
+	sc := e.accept()
+	waitEvent(t, trs.C(), fsm.EventDialed)
+	e.waitTimers(1)
+	e.clk.Step(5 * time.Second)
+	tr := waitEvent(t, trs.C(), fsm.EventStageFailed)
+	require.ErrorIs(t, tr.Cause, tether.ErrStageTimeout)
+	close(release)
+	require.ErrorIs(t, <-sendAfter, tether.ErrStageTimeout, "a stage that is over sends nothing")
+	m, err := sc.Recv(ctx)
+	assert.Error(t, err, "the server got nothing from the stage: %q", m.Payload)
+}
+
+// TestStagesRunWhileMessagesAreHeldForAConsumer: a client with a stage and
+// no consumer yet fills its hold; the connection is then replaced. The next
+// connection's stage must still get its answer (it used to starve: the
+// new reader waited for the old one, paused for a consumer). The first
+// consumer then gets the held messages, in order.
+func TestStagesRunWhileMessagesAreHeldForAConsumer(t *testing.T) {
+	e := newEnv(t)
+	c := client[string](e, tether.WithHold(4), tether.WithStage(authenticating, authStage("k")))
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	errs := c.Errors(ctx)
+	defer errs.Close()
+	trs := c.Transitions(ctx)
+	defer trs.Close()
+
+	sc := e.accept()
+	_, err := sc.Recv(ctx)
+	require.NoError(t, err)
+	require.NoError(t, sc.Send(ctx, transport.Text, []byte("ok")))
+	waitEvent(t, trs.C(), fsm.EventStageDone)
+	for i := range 4 {
+		require.NoError(t, sc.Send(ctx, transport.Text, fmt.Appendf(nil, "m-%d", i)))
+	}
+	require.ErrorIs(t, recv(t, errs.C()), tether.ErrNoConsumer, "the hold is full")
+
+	require.NoError(t, c.Reconnect(ctx))
+	sc = e.accept()
+	_, err = sc.Recv(ctx)
+	require.NoError(t, err, "the new connection's stage speaks")
+	require.NoError(t, sc.Send(ctx, transport.Text, []byte("ok")))
+	require.NoError(t, c.Connect(ctx), "the stage got its answer")
+	msgs := c.Messages(ctx)
+	defer msgs.Close()
+	for i := range 4 {
+		assert.Equal(t, fmt.Sprintf("m-%d", i), recv(t, msgs.C()))
+	}
 }

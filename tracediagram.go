@@ -23,13 +23,13 @@ func (c *Client[T]) Lifecycle() fsm.Def[fsm.State, fsm.Event] {
 // diagram: what really happened to this connection. Each cause is shown
 // whole up to fsm.MaxTraceCause bytes, with every URL in it redacted
 // (transport.RedactURL), and escaped for Mermaid; see fsm.TraceMermaid.
-func (c *Client[T]) TraceMermaid() string { return fsm.TraceMermaid(c.diagramTrace()) }
+func (c *Client[T]) TraceMermaid() string { return c.m.TraceMermaid(c.diagramTrace()) }
 
 // TraceDOT draws the recorded transitions as a Graphviz digraph, the same
 // content as TraceMermaid: one edge per transition, in order, with causes
 // whole up to fsm.MaxTraceCause bytes, redacted and escaped for DOT; see
 // fsm.TraceDOT.
-func (c *Client[T]) TraceDOT() string { return fsm.TraceDOT(c.diagramTrace()) }
+func (c *Client[T]) TraceDOT() string { return c.m.TraceDOT(c.diagramTrace()) }
 
 // diagramTrace is the trace with every URL in a cause redacted. The causes
 // the client makes are redacted where they are made; this also covers the

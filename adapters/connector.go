@@ -281,7 +281,7 @@ func (c *Connector) dial(ctx context.Context, cancel context.CancelFunc, epoch u
 		return
 	}
 	s := &Session{Epoch: epoch, Conn: conn, Transport: transportName(c.tr, conn),
-		progress: transport.ProgressOf(conn)}
+		progress: transport.ProgressOf(conn), left: make(chan struct{})}
 	c.mu.Lock()
 	c.pending = s
 	c.mu.Unlock()
@@ -427,6 +427,7 @@ func (c *Connector) leaveOpen(tr fsm.Transition) {
 	if handshake {
 		s.closing.Store(true)
 	}
+	s.leave()
 	for _, o := range c.observers {
 		o.Ended(s, tr)
 	}

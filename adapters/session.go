@@ -28,6 +28,8 @@ type Session struct {
 
 	opened  atomic.Int64 // unix nanos of the Open transition
 	closing atomic.Bool  // the user asked to close this session
+	left    chan struct{} // closed when the machine leaves Open (or a stage) for this session
+	leftOne sync.Once
 
 	// progress is the Conn's own account of its reads, or nil; then the
 	// reader keeps one in reads and inRead.
@@ -112,6 +114,19 @@ const ackPrefix = "tether/ack"
 // errSettled is what awaitRoom returns once the session's account is
 // settled: the connection ended, and the write must go elsewhere.
 var errSettled = errors.New("tether: session ended")
+
+// Left returns a channel closed once the machine has left the states in
+// which this session is the connection in use (Open, and the application
+// stages before it): the session has ended, or its close handshake has
+// started. It is nil for a Session the Connector did not make.
+func (s *Session) Left() <-chan struct{} { return s.left }
+
+// leave closes Left's channel, once.
+func (s *Session) leave() {
+	if s.left != nil {
+		s.leftOne.Do(func() { close(s.left) })
+	}
+}
 
 // OpenedAt returns when the session became Open, or the zero time.
 func (s *Session) OpenedAt() time.Time {
