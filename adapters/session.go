@@ -26,8 +26,8 @@ type Session struct {
 	// Transport names the transport that made Conn.
 	Transport string
 
-	opened  atomic.Int64 // unix nanos of the Open transition
-	closing atomic.Bool  // the user asked to close this session
+	opened  atomic.Int64  // unix nanos of the Open transition
+	closing atomic.Bool   // the user asked to close this session
 	left    chan struct{} // closed when the machine leaves Open (or a stage) for this session
 	leftOne sync.Once
 
