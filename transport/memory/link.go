@@ -61,6 +61,22 @@ func (q *queue) pop() (frame, bool) {
 	return f, true
 }
 
+// keepData keeps the data frames up to the first close frame and drops
+// the rest (pings, pongs, the close frame).
+func (q *queue) keepData() {
+	kept := q.items[:0]
+	for _, f := range q.items[q.head:] {
+		if f.op == opClose {
+			break
+		}
+		if f.op == opText || f.op == opBinary || f.op == opContinuation {
+			kept = append(kept, f)
+		}
+	}
+	clear(q.items[len(kept):])
+	q.items, q.head = kept, 0
+}
+
 func (q *queue) reset() {
 	clear(q.items)
 	q.items, q.head = q.items[:0], 0
@@ -92,7 +108,11 @@ type link struct {
 	serverErr   error                 // how the server ended; nil while up
 
 	stalled      bool
+	holdClose    bool     // the script answers the client's close (see ServerConn.HoldClose)
 	pendingPings [][]byte // client pings a stalled server has not answered
+
+	keep      bool   // the client's Close ended it: Read returns the data queued before the end
+	discarded uint64 // data messages kept for Read that it could not return (see conn.Discarded)
 }
 
 func newLink(o *options, target transport.Target, subprotocol string) *link {
@@ -152,7 +172,7 @@ func (l *link) ackClientClose() {
 	if l.closing == nil || l.serverClose != nil || l.clientErr != nil {
 		return
 	}
-	if l.opts.manualCloseAck || l.stalled {
+	if l.opts.manualCloseAck || l.holdClose || l.stalled {
 		return
 	}
 	l.sendServerClose(l.clientClose.code, "")
@@ -176,13 +196,18 @@ func dropError() error {
 }
 
 // end ends the client side with clientErr and the server side with
-// serverErr, each unless it has already ended. The client never reads again,
-// so what was queued toward it is discarded. l.mu is held.
+// serverErr, each unless it has already ended. What was queued toward the
+// client is discarded, except after the client's Close (see endAnswered).
+// l.mu is held.
 func (l *link) end(clientErr, serverErr error) {
 	if l.clientErr == nil {
 		l.clientErr = clientErr
 		close(l.clientDone)
-		l.toClient.reset()
+		if l.keep {
+			l.toClient.keepData()
+		} else {
+			l.toClient.reset()
+		}
 		l.pendingPings = nil
 	}
 	if l.serverErr == nil {
@@ -195,6 +220,15 @@ func (l *link) end(clientErr, serverErr error) {
 // endClient ends the client with err, and the server as the close frames
 // exchanged say. l.mu is held.
 func (l *link) endClient(err error) { l.end(err, l.serverView()) }
+
+// endAnswered is endClient at the end of the client's close handshake
+// (answered, or out of time): the data messages the server sent before
+// its answer and the client has not read stay queued, and Read returns
+// them before the end. l.mu is held.
+func (l *link) endAnswered(err error) {
+	l.keep = true
+	l.endClient(err)
+}
 
 // abandon ends both sides of a dial the client gave up.
 func (l *link) abandon() {
