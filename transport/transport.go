@@ -199,12 +199,12 @@ type TransportNamer interface {
 // transport does so in a close handshake this side started, for the
 // messages the peer sends before its answer when nobody reads them and
 // there are more than it keeps (see [Conn] Close). A caller that accounts
-// for every message (the tether client reports them as dropped) asks once
-// the Conn has ended, after its last Read.
+// for every message (the tether client reports them as dropped) asks
+// after its last Read, which returned the end.
 //
 // Discarded returns how many data messages the Conn has thrown away so
-// far; the count only grows, and no longer changes once the Conn has
-// ended. It is safe from any goroutine and must not block.
+// far; the count only grows, and is final by the time a Read returns the
+// Conn's end. It is safe from any goroutine and must not block.
 type DiscardCounter interface {
 	Discarded() uint64
 }

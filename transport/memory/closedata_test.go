@@ -72,20 +72,26 @@ func TestCloseDeliversMessagesBeforeTheAnswer(t *testing.T) {
 }
 
 // TestCloseThrowsAwayWhatReadWouldRefuse: a kept message Read would refuse
-// (too large here) is thrown away after the end, with those after it, and
-// counted; Read would have failed the connection over it.
+// (too large, or text that is not UTF-8) is thrown away at the end, with
+// those after it, and counted by the time Close returns; Read would have
+// failed the connection over it.
 func TestCloseThrowsAwayWhatReadWouldRefuse(t *testing.T) {
-	c, sc := newPipe(t, memory.WithMaxMessageSize(10))
-	ctx := testCtx(t)
-	require.NoError(t, sc.Send(ctx, transport.Text, []byte("ok")))
-	require.NoError(t, sc.Send(ctx, transport.Text, []byte(strings.Repeat("x", 11))))
-	require.NoError(t, sc.SendFragmented(ctx, transport.Text, []byte("after"), 2))
-	require.NoError(t, c.Close(transport.StatusNormalClosure, ""))
+	for name, bad := range map[string][]byte{"too large": []byte(strings.Repeat("x", 11)), "invalid UTF-8": {'o', 0xff}} {
+		t.Run(name, func(t *testing.T) {
+			c, sc := newPipe(t, memory.WithMaxMessageSize(10))
+			ctx := testCtx(t)
+			require.NoError(t, sc.Send(ctx, transport.Text, []byte("ok")))
+			require.NoError(t, sc.SendFragmented(ctx, transport.Text, bad, 2))
+			require.NoError(t, sc.SendFragmented(ctx, transport.Binary, []byte("after"), 2))
+			require.NoError(t, c.Close(transport.StatusNormalClosure, ""))
+			assert.Equal(t, uint64(2), transport.DiscardsOf(c).Discarded(), "counted at the end")
 
-	got, end := readAll(t, c)
-	assert.Equal(t, []string{"ok"}, got)
-	requireClose(t, end, transport.StatusNormalClosure, "", false)
-	assert.Equal(t, uint64(2), transport.DiscardsOf(c).Discarded())
+			got, end := readAll(t, c)
+			assert.Equal(t, []string{"ok"}, got)
+			requireClose(t, end, transport.StatusNormalClosure, "", false)
+			assert.Equal(t, uint64(2), transport.DiscardsOf(c).Discarded(), "and no more")
+		})
+	}
 }
 
 // TestAbortDropsUnreadMessages: an abort (1006) is no handshake: what the

@@ -149,9 +149,10 @@ func (c *conn) Close(code transport.StatusCode, reason string) error {
 	}
 }
 
-// Discarded returns how many data messages the Conn threw away: after
-// Close, those among the kept messages (see Read) that Read would have
-// refused. See [transport.DiscardCounter].
+// Discarded returns how many data messages the Conn threw away: at the
+// end of a Close, those among the messages kept for Read that it would
+// have refused, and the ones after them (see Read). The count is final
+// once the Conn has ended. See [transport.DiscardCounter].
 //
 // Safe from any goroutine.
 func (c *conn) Discarded() uint64 {

@@ -3,6 +3,7 @@ package memory
 import (
 	"io"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/tether-go/tether/transport"
 )
@@ -62,19 +63,53 @@ func (q *queue) pop() (frame, bool) {
 }
 
 // keepData keeps the data frames up to the first close frame and drops
-// the rest (pings, pongs, the close frame).
-func (q *queue) keepData() {
-	kept := q.items[:0]
+// the rest (pings, pongs, the close frame). From the first message Read
+// would refuse on (larger than limit, or text that is not valid UTF-8) it
+// drops the messages too, and returns how many it dropped.
+func (q *queue) keepData(limit int64) (refused uint64) {
+	kept := q.items[:0] // written behind the reading: no frame is lost
+	start, size, dropping := 0, int64(0), false
 	for _, f := range q.items[q.head:] {
 		if f.op == opClose {
 			break
 		}
-		if f.op == opText || f.op == opBinary || f.op == opContinuation {
-			kept = append(kept, f)
+		if f.op != opText && f.op != opBinary && f.op != opContinuation {
+			continue
+		}
+		if dropping {
+			if f.fin {
+				refused++
+			}
+			continue
+		}
+		if f.op != opContinuation {
+			start, size = len(kept), 0
+		}
+		kept = append(kept, f)
+		size += int64(len(f.payload))
+		if size > limit || f.fin && kept[start].op == opText && !validText(kept[start:]) {
+			kept, dropping = kept[:start], true
+			if f.fin {
+				refused++
+			}
 		}
 	}
 	clear(q.items[len(kept):])
 	q.items, q.head = kept, 0
+	return refused
+}
+
+// validText reports whether the payloads of frames, joined, are valid
+// UTF-8.
+func validText(frames []frame) bool {
+	if len(frames) == 1 {
+		return utf8.Valid(frames[0].payload)
+	}
+	var all []byte
+	for _, f := range frames {
+		all = append(all, f.payload...)
+	}
+	return utf8.Valid(all)
 }
 
 func (q *queue) reset() {
@@ -112,7 +147,7 @@ type link struct {
 	pendingPings [][]byte // client pings a stalled server has not answered
 
 	keep      bool   // the client's Close ended it: Read returns the data queued before the end
-	discarded uint64 // data messages kept for Read that it could not return (see conn.Discarded)
+	discarded uint64 // data messages Read would have refused after the end (see conn.Discarded)
 }
 
 func newLink(o *options, target transport.Target, subprotocol string) *link {
@@ -204,7 +239,7 @@ func (l *link) end(clientErr, serverErr error) {
 		l.clientErr = clientErr
 		close(l.clientDone)
 		if l.keep {
-			l.toClient.keepData()
+			l.discarded += l.toClient.keepData(l.opts.maxMessageSize)
 		} else {
 			l.toClient.reset()
 		}

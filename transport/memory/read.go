@@ -21,7 +21,8 @@ import (
 // answered the close frame (or before the close timeout ran out), also
 // those it sent before the Close and nobody read yet, then the local close
 // error. A message among them that Read would refuse (too large, invalid
-// UTF-8) is thrown away with those after it, and counted (see Discarded).
+// UTF-8) is thrown away at the end, with those after it, and counted (see
+// Discarded).
 //
 // Only one goroutine may call Read.
 func (c *conn) Read() (transport.Message, error) {
@@ -123,9 +124,7 @@ func (c *conn) fail(code transport.StatusCode, cause error) {
 }
 
 // drain returns the next data message kept for Read after the end (see
-// link.endAnswered), and false when none is left. A message Read would
-// refuse (too large, invalid UTF-8) ends the drain: it and everything
-// after it are thrown away and counted. l.mu is held.
+// link.endAnswered), and false when none is left. l.mu is held.
 func (c *conn) drain() (transport.Message, bool) {
 	l := c.l
 	for {
@@ -133,40 +132,14 @@ func (c *conn) drain() (transport.Message, bool) {
 		if !ok {
 			return transport.Message{}, false
 		}
-		if f.op == opText || f.op == opBinary {
+		if f.op != opContinuation {
 			c.partial, c.buf = f.op, c.buf[:0]
 		}
-		if int64(len(c.buf)+len(f.payload)) > l.opts.maxMessageSize {
-			c.throwAway()
-			return transport.Message{}, false
-		}
 		c.buf = append(c.buf, f.payload...)
-		if !f.fin {
-			continue
-		}
-		typ := transport.MessageType(c.partial)
-		c.partial = 0
-		if typ == transport.Text && !utf8.Valid(c.buf) {
-			c.throwAway()
-			return transport.Message{}, false
-		}
-		return transport.Message{Type: typ, Payload: c.buf}, true
-	}
-}
-
-// throwAway counts the message drain is on and those still kept, and
-// forgets them. l.mu is held.
-func (c *conn) throwAway() {
-	l := c.l
-	l.discarded++
-	for {
-		f, ok := l.toClient.pop()
-		if !ok {
-			break
-		}
 		if f.fin {
-			l.discarded++
+			typ := transport.MessageType(c.partial)
+			c.partial = 0
+			return transport.Message{Type: typ, Payload: c.buf}, true
 		}
 	}
-	c.partial = 0
 }
