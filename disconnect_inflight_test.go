@@ -124,14 +124,22 @@ func serveLate(c net.Conn) {
 // close frame went out, the WebSocket transport used to read and throw
 // away the data frames the server still sent before answering it: a
 // Disconnect lost them, and nothing said so. Now the reader keeps
-// reading through the handshake: every one of them reaches the subscriber,
-// in order, and nothing is reported lost.
+// reading through the handshake: every one of them reaches OnMessage and
+// the subscriber, in order, and nothing is reported lost.
 func TestDisconnectDeliversWhatTheServerSendsBeforeItsAnswer(t *testing.T) {
 	url := newLateServer(t)
 	var mu sync.Mutex
 	var reported []error
+	var handled []int
+	onMessage := newCounter()
 	c := newClient[string](t, url, tether.WithoutHeartbeat(), tether.WithAutoConnect(false),
-		tether.OnError(func(err error) { mu.Lock(); reported = append(reported, err); mu.Unlock() }))
+		tether.OnError(func(err error) { mu.Lock(); reported = append(reported, err); mu.Unlock() }),
+		tether.OnMessage(func(s string) {
+			mu.Lock()
+			handled = append(handled, lateIndex(s))
+			mu.Unlock()
+			onMessage.add(1)
+		}))
 	ctx, cancel := context.WithTimeout(context.Background(), deadline)
 	defer cancel()
 	msgs := c.Messages(ctx)
@@ -152,9 +160,58 @@ func TestDisconnectDeliversWhatTheServerSendsBeforeItsAnswer(t *testing.T) {
 		}
 	}
 	assertSequence(t, got, lateMessages, "the messages sent before the close answer")
+	require.NoError(t, onMessage.waitAtLeast(ctx, lateMessages))
 	mu.Lock()
 	defer mu.Unlock()
+	assertSequence(t, handled, lateMessages, "OnMessage")
 	for _, err := range reported {
 		assert.False(t, errors.Is(err, tether.ErrDelivery), "reported as not delivered: %v", err)
 	}
+	assert.Zero(t, c.Stats().Drops())
+}
+
+// TestCloseReportsWhatTheServerSendsBeforeItsAnswer: after Close, no
+// message reaches user code, by the documented rule; the messages the
+// server still sends before answering the close frame used to vanish
+// without a report. Each is now reported dropped (*InboundDropError,
+// ErrClosed), the counts add up to exactly what the server sent, and
+// none reaches the subscriber.
+func TestCloseReportsWhatTheServerSendsBeforeItsAnswer(t *testing.T) {
+	url := newLateServer(t)
+	var mu sync.Mutex
+	var dropped uint64
+	var others []error
+	c, err := tether.New[string](url, tether.WithoutHeartbeat(), tether.WithAutoConnect(false),
+		tether.OnError(func(err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if e, ok := errors.AsType[*tether.InboundDropError](err); ok {
+				assert.ErrorIs(t, err, tether.ErrClosed)
+				assert.ErrorIs(t, err, tether.ErrDelivery)
+				dropped += e.Count
+				return
+			}
+			others = append(others, err)
+		}))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	msgs := c.Messages(ctx)
+	defer msgs.Close()
+	require.NoError(t, c.Connect(ctx))
+
+	require.NoError(t, c.Close(ctx))
+	select {
+	case <-c.Done(): // every callback has run
+	case <-ctx.Done():
+		require.FailNow(t, "Done did not close")
+	}
+	for s := range msgs.C() {
+		assert.Failf(t, "a message reached the subscriber after Close", "%.20q", s)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, uint64(lateMessages), dropped, "reported dropped")
+	assert.Empty(t, others)
+	assert.Equal(t, uint64(lateMessages), c.Stats().InboundDrops)
 }

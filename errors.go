@@ -102,6 +102,35 @@ func (e *SubscriberDropError) Error() string {
 
 func (e *SubscriberDropError) Unwrap() error { return stream.ErrDropped }
 
+// ErrDiscarded is the Reason of an *InboundDropError for messages the
+// transport threw away unread during a close handshake (see
+// transport.DiscardCounter): the server sent them after the client's close
+// frame, and nothing was reading them.
+var ErrDiscarded = errors.New("tether: thrown away unread by the transport during the close handshake")
+
+// InboundDropError reports, on the error stream, to OnError and to the
+// logger, inbound data messages that reached no consumer: read after Close
+// was called (Reason ErrClosed: once Close has been called, no message
+// reaches OnRaw, OnMessage, a router or a subscriber), or thrown away by
+// the transport during a close handshake (Reason ErrDiscarded). After
+// Disconnect, every message the server sent before answering the close
+// frame is delivered; the WebSocket transport throws some away only when
+// nothing reads the connection, and counts them. Reports are per burst of
+// messages read. It is of the class ErrDelivery and matches its Reason.
+type InboundDropError struct {
+	// Count is how many messages this report covers.
+	Count uint64
+	// Reason is ErrClosed or ErrDiscarded.
+	Reason error
+}
+
+func (e *InboundDropError) Error() string {
+	return fmt.Sprintf("tether: %d inbound messages dropped: %v", e.Count, e.Reason)
+}
+
+// Unwrap returns the Reason.
+func (e *InboundDropError) Unwrap() error { return e.Reason }
+
 // CallbackDropError reports callbacks (OnError, OnTransition, OnRetry,
 // OnRTT...) that were not run because more than 1024 were waiting for a
 // slow callback to return. It is reported on the error stream and to the
