@@ -340,13 +340,15 @@ func (c *Client[T]) Connect(ctx context.Context) error {
 // first (the handshake still completes, within the transport's close
 // timeout). Close ends the client for good.
 //
-// Two things Disconnect does not do. It does not flush: messages still
-// queued go out on the next connection (call Flush first to send them on
-// this one). And once its close frame is out, the WebSocket transport
-// discards data frames the server sends before answering it, as the close
-// handshake allows; they are neither delivered nor reported, so a
-// protocol that must not lose a server message should have the server
-// stop sending first.
+// Disconnect does not flush: messages still queued go out on the next
+// connection (call Flush first to send them on this one). What the server
+// sends after the close frame went out and before it answers is still
+// read and delivered, to OnMessage and the subscribers as usual (possibly
+// just after Disconnect returns, always before anything of the next
+// connection); a message a transport throws away instead is reported as
+// an *InboundDropError. What has not arrived when the transport's close
+// timeout runs out is lost with the connection: the handshake failed, and
+// Err and the error stream say so.
 func (c *Client[T]) Disconnect(ctx context.Context) error {
 	for {
 		st := c.m.Last().To

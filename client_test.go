@@ -261,6 +261,13 @@ func TestCallbacksInOrder(t *testing.T) {
 	recv(t, msgs.C())
 	recv(t, msgs.C())
 	require.NoError(t, c.Close(ctx))
+	// Callbacks queued before Close returned may run after it: Done waits
+	// for them.
+	select {
+	case <-c.Done():
+	case <-time.After(deadline):
+		require.FailNow(t, "Done did not close")
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	assert.Equal(t, []string{"transition:connect", "transition:dialed", "open", "message:a", "message:b",

@@ -134,6 +134,20 @@ func (c *Client[T]) reportDrop(e *SubscriberDropError) {
 	}
 }
 
+// reportInboundDrop reports inbound messages that reached no consumer: to
+// the logger, on the error stream and to OnError (never dropped itself,
+// like the other drop reports).
+func (c *Client[T]) reportInboundDrop(e *InboundDropError) {
+	c.stats.inDrops.Add(e.Count)
+	if l := c.cfg.logger; l != nil {
+		l.Warn("tether inbound messages dropped", "count", e.Count, "err", error(e))
+	}
+	c.errs.Publish(e)
+	if f := c.cfg.onError; f != nil {
+		c.cb.postAlways(func() { f(e) })
+	}
+}
+
 // callbacksDropped reports callbacks the full queue could not take. It
 // runs on the callbacks' goroutine, as a callback of its own.
 func (c *Client[T]) callbacksDropped(n uint64) {

@@ -34,9 +34,10 @@ var (
 	// ErrDelivery is the class of messages not delivered, or held: an
 	// outbound message dropped (*DropError) or possibly lost
 	// (*PossiblyLostError), inbound values a subscriber's overflow policy
-	// dropped (*SubscriberDropError), callbacks dropped
-	// (*CallbackDropError), messages held for a first consumer
-	// (ErrNoConsumer).
+	// dropped (*SubscriberDropError), inbound messages that reached no
+	// consumer after Close or that the transport threw away unread
+	// (*InboundDropError), callbacks dropped (*CallbackDropError),
+	// messages held for a first consumer (ErrNoConsumer).
 	ErrDelivery = errors.New("tether: delivery")
 )
 
@@ -70,3 +71,6 @@ func (e *SubscriberDropError) Is(target error) bool { return target == ErrDelive
 
 // Is reports whether target is ErrDelivery.
 func (e *CallbackDropError) Is(target error) bool { return target == ErrDelivery }
+
+// Is reports whether target is ErrDelivery.
+func (e *InboundDropError) Is(target error) bool { return target == ErrDelivery }

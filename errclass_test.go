@@ -117,7 +117,9 @@ func TestErrorClassesOfEveryType(t *testing.T) {
 		&tether.PossiblyLostError{IDs: []uint64{1}, Cause: transport.ErrClosed}:                                      tether.ErrDelivery,
 		&tether.SubscriberDropError{Stream: "messages", Count: 1}:                                                    tether.ErrDelivery,
 		&tether.CallbackDropError{Count: 1}:                                                                          tether.ErrDelivery,
-		tether.ErrNoConsumer:                                                                                         tether.ErrDelivery,
+		&tether.InboundDropError{Count: 1, Reason: tether.ErrClosed}:                                                 tether.ErrDelivery,
+		&tether.InboundDropError{Count: 1, Reason: tether.ErrDiscarded}:                                              tether.ErrDelivery,
+		tether.ErrNoConsumer: tether.ErrDelivery,
 	}
 	for err, want := range cases {
 		class, cerr := classOf(err)

@@ -102,6 +102,38 @@ func (e *SubscriberDropError) Error() string {
 
 func (e *SubscriberDropError) Unwrap() error { return stream.ErrDropped }
 
+// ErrDiscarded is the Reason of an *InboundDropError for messages the
+// transport threw away unread during a close handshake (see
+// transport.DiscardCounter): the server sent them after the client's close
+// frame, and nothing was reading them.
+var ErrDiscarded = errors.New("tether: thrown away unread by the transport during the close handshake")
+
+// InboundDropError reports, on the error stream, to OnError and to the
+// logger, inbound data messages that reached no consumer: read after Close
+// was called (Reason ErrClosed: once Close has been called, no message
+// reaches OnRaw, OnMessage, a router or a subscriber), thrown away by
+// the transport during a close handshake (Reason ErrDiscarded), or read,
+// while nothing consumed messages yet and the hold was full (WithHold),
+// from a connection that had ended (Reason ErrNoConsumer: the rest of that
+// connection is read and dropped so that the next one can be read). After
+// Disconnect, every message the server sent before answering the close
+// frame is delivered; the WebSocket transport throws some away only when
+// nothing reads the connection, and counts them. Reports are per burst of
+// messages read. It is of the class ErrDelivery and matches its Reason.
+type InboundDropError struct {
+	// Count is how many messages this report covers.
+	Count uint64
+	// Reason is ErrClosed, ErrDiscarded or ErrNoConsumer.
+	Reason error
+}
+
+func (e *InboundDropError) Error() string {
+	return fmt.Sprintf("tether: %d inbound messages dropped: %v", e.Count, e.Reason)
+}
+
+// Unwrap returns the Reason.
+func (e *InboundDropError) Unwrap() error { return e.Reason }
+
 // CallbackDropError reports callbacks (OnError, OnTransition, OnRetry,
 // OnRTT...) that were not run because more than 1024 were waiting for a
 // slow callback to return. It is reported on the error stream and to the
@@ -228,20 +260,3 @@ func (e *TransitionError) Error() string {
 }
 
 func (e *TransitionError) Unwrap() error { return e.Transition.Cause }
-
-// NotHeldError reports messages dropped because nothing consumed messages
-// yet, the hold was full (WithHold), and the connection they came on had
-// ended: the reader, paused for a first consumer, reads what that
-// connection still had buffered so that the next connection can be read
-// (its application stages need their messages), and drops it. Count is how
-// many, Hold the hold's size. It matches ErrNoConsumer and ErrDelivery.
-type NotHeldError struct {
-	Count, Hold int
-}
-
-func (e *NotHeldError) Error() string {
-	return fmt.Sprintf("tether: %d messages dropped: %d were held for a consumer that has not subscribed, and their connection ended", e.Count, e.Hold)
-}
-
-// Unwrap returns ErrNoConsumer.
-func (e *NotHeldError) Unwrap() error { return ErrNoConsumer }

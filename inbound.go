@@ -70,7 +70,10 @@ func (c *Client[T]) inbound(s *adapters.Session, msg transport.Message) {
 		}
 	}
 	if c.stopped() {
-		return // Close was called: no message reaches user code any more
+		// Close was called: no message reaches user code any more. The
+		// flush after it reports the drop.
+		c.in.dropped++
+		return
 	}
 	if f := c.cfg.onRaw; f != nil {
 		f(msg)
@@ -112,7 +115,9 @@ func (c *Client[T]) inbound(s *adapters.Session, msg transport.Message) {
 }
 
 // flush hands the burst gathered by inbound to the subscribers, on the
-// reader goroutine, once the connection has nothing more buffered.
+// reader goroutine, once the connection has nothing more buffered, and
+// reports what reached no consumer. The connector calls it once more when
+// the reader's connection has ended.
 func (c *Client[T]) flush(s *adapters.Session) {
 	c.stats.publishIn()
 	if c.lastGood != nil {
@@ -122,11 +127,19 @@ func (c *Client[T]) flush(s *adapters.Session) {
 		c.latestMu.Unlock()
 		c.lastGood = nil
 	}
-	if c.in.len() == 0 {
-		return
+	if c.in.len() > 0 {
+		c.publish(s)
 	}
+	c.inboundDrops(s)
+}
+
+// publish hands the burst read on s to the subscribers, or holds it for
+// the first.
+func (c *Client[T]) publish(s *adapters.Session) {
 	defer c.in.reset()
 	if c.stopped() {
+		// Gathered before Close was called: it reaches no subscriber now.
+		c.in.dropped += uint64(c.in.len())
 		return
 	}
 	if c.holding() && c.hold(s) {
@@ -141,6 +154,31 @@ func (c *Client[T]) flush(s *adapters.Session) {
 		return c.in.another(first)
 	}) > 0 {
 		c.in.release()
+	}
+}
+
+// inboundDrops reports, on the reader goroutine, the data messages that
+// reached no consumer: those read after Close was called, and, once s's
+// connection has ended, those its transport threw away unread during the
+// close handshake (see transport.DiscardCounter), as the count grows. The
+// connector flushes once more after the reader's last Read, when the
+// count is final, so nothing is left unreported.
+func (c *Client[T]) inboundDrops(s *adapters.Session) {
+	if n := c.in.dropped; n > 0 {
+		c.in.dropped = 0
+		c.reportInboundDrop(&InboundDropError{Count: n, Reason: ErrClosed})
+	}
+	if s.Conn.Err() == nil {
+		return // still up: nothing thrown away
+	}
+	if c.in.epoch != s.Epoch {
+		c.in.epoch, c.in.discarded = s.Epoch, 0
+	}
+	if d := transport.DiscardsOf(s.Conn); d != nil {
+		if n := d.Discarded(); n > c.in.discarded {
+			c.reportInboundDrop(&InboundDropError{Count: n - c.in.discarded, Reason: ErrDiscarded})
+			c.in.discarded = n
+		}
 	}
 }
 
@@ -247,7 +285,7 @@ func (c *Client[T]) hold(s *adapters.Session) bool {
 		n := c.in.len()
 		c.in.release()
 		c.feedMu.Unlock()
-		c.report(&NotHeldError{Count: n, Hold: c.cfg.hold})
+		c.reportInboundDrop(&InboundDropError{Count: uint64(n), Reason: ErrNoConsumer})
 		return true
 	}
 	c.held = append(c.held, c.in.first()...)

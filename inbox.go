@@ -25,6 +25,12 @@ type inbox[T any] struct {
 	types []transport.MessageType // each message's type, for T = transport.Message
 	vals  []T                     // the values handed over; reused
 	hint  int                     // the length of the last arena given away, for the next one
+
+	// What reached no consumer, reported after the burst (see
+	// Client.inboundDrops).
+	dropped   uint64 // data messages read, or gathered, after Close was called
+	epoch     uint64 // the session whose transport's discards were reported last
+	discarded uint64 // how many of them were reported
 }
 
 // payloadKind says how a payload becomes a T.

@@ -370,8 +370,8 @@ const DefaultHold = 256
 // messages first, in order. With n held, the reader stops reading until a
 // consumer arrives (the peer waits, nothing is lost, and ErrNoConsumer is
 // reported once), or until that connection is over: then the reader reads
-// what the connection still had buffered and drops it, reported as a
-// *NotHeldError, so that the next connection (and its application stages,
+// what the connection still had buffered and drops it, reported as an
+// *InboundDropError (Reason ErrNoConsumer), so that the next connection (and its application stages,
 // WithStage) can be read. Default: DefaultHold.
 //
 // 0 turns holding off: messages that arrive while nothing consumes them

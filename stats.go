@@ -37,6 +37,10 @@ type Stats struct {
 	// SubscriberDrops counts the values that subscribers with a dropping
 	// overflow policy lost (*SubscriberDropError), on all three streams.
 	SubscriberDrops uint64
+	// InboundDrops counts the inbound data messages that reached no
+	// consumer (*InboundDropError): read after Close was called, or thrown
+	// away unread by the transport during a close handshake.
+	InboundDrops uint64
 	// Reconnects counts the reconnect attempts started: the retry
 	// transitions.
 	Reconnects uint64
@@ -71,9 +75,10 @@ type Stats struct {
 }
 
 // Drops returns every outbound message reported dropped or possibly lost,
-// and every value a dropping subscriber lost.
+// every value a dropping subscriber lost, and every inbound message that
+// reached no consumer.
 func (s Stats) Drops() uint64 {
-	return s.DropsBufferFull + s.DropsTooLarge + s.DropsClosed + s.PossiblyLost + s.SubscriberDrops
+	return s.DropsBufferFull + s.DropsTooLarge + s.DropsClosed + s.PossiblyLost + s.SubscriberDrops + s.InboundDrops
 }
 
 // Watcher receives the client's rare events as they happen, for a metrics
@@ -106,6 +111,7 @@ func (c *Client[T]) Stats() Stats {
 		DropsClosed:     s.dropClosed.Load(),
 		PossiblyLost:    s.lost.Load(),
 		SubscriberDrops: s.subDrops.Load(),
+		InboundDrops:    s.inDrops.Load(),
 		Reconnects:      s.retries.Load(),
 		RTT:             c.hb.RTT(),
 		RTTSamples:      s.rtts.Load(),
@@ -156,9 +162,9 @@ type clientStats struct {
 	msgsOut, bytesOut atomic.Uint64 // Send, any goroutine
 	_                 [64]byte
 
-	dropFull, dropLarge, dropClosed, lost, subDrops atomic.Uint64
-	retries, rtts                                   atomic.Uint64
-	watchers                                        atomic.Pointer[[]*Watcher]
+	dropFull, dropLarge, dropClosed, lost, subDrops, inDrops atomic.Uint64
+	retries, rtts                                            atomic.Uint64
+	watchers                                                 atomic.Pointer[[]*Watcher]
 
 	mu     sync.Mutex // guards the fields below and changes to watchers
 	state  fsm.State

@@ -94,9 +94,11 @@ func WithMessageHandler(f func(s *Session, msg transport.Message)) ConnectorOpti
 // WithFlushHandler sets the function called on the reader goroutine after
 // the data messages that were ready together: once the connection has no
 // more complete messages buffered (see [transport.BacklogOf]; after every
-// message when the Conn cannot tell), and before the reader returns. A
+// message when the Conn cannot tell), and once more when the reader
+// returns, its connection ended, whether or not messages came since. A
 // message handler that gathers messages hands them on here, so that a
-// burst costs one hand-over instead of one per message.
+// burst costs one hand-over instead of one per message; the last call is
+// where it can account for the connection's end.
 func WithFlushHandler(f func(s *Session)) ConnectorOption {
 	return connectorOption(func(c *Connector) { c.onFlush = f })
 }
@@ -374,8 +376,8 @@ func (c *Connector) read(s *Session) {
 			s.reads.Add(1)
 		}
 		if err != nil {
-			if unflushed {
-				c.onFlush(s)
+			if c.onFlush != nil {
+				c.onFlush(s) // also with nothing unflushed: the connection has ended
 			}
 			c.readEnded(s, err)
 			return

@@ -37,7 +37,9 @@ const (
 	// AttrEvent is the event of a transition, such as "dropped".
 	AttrEvent = attribute.Key("tether.event")
 	// AttrDropReason is why messages were dropped: buffer_full, too_large,
-	// closed, or subscriber (a subscriber's dropping overflow policy).
+	// closed, subscriber (a subscriber's dropping overflow policy), or
+	// inbound (inbound messages that reached no consumer: read after Close,
+	// or thrown away unread by the transport in a close handshake).
 	AttrDropReason = attribute.Key("tether.drop.reason")
 	// AttrDirection is the semantic conventions' network.io.direction:
 	// "receive" or "transmit".
@@ -102,7 +104,7 @@ func New(mp metric.MeterProvider) (*Metrics, error) {
 		metric.WithDescription("Payload bytes of those messages, by network.io.direction."))
 	add(err)
 	m.drops, err = m.meter.Int64ObservableCounter(MetricDrops, metric.WithUnit("{message}"),
-		metric.WithDescription("Messages dropped, by reason: outbound (buffer_full, too_large, closed) or by a dropping subscriber (subscriber)."))
+		metric.WithDescription("Messages dropped, by reason: outbound (buffer_full, too_large, closed), by a dropping subscriber (subscriber), or inbound ones that reached no consumer (inbound)."))
 	add(err)
 	m.possiblyLost, err = m.meter.Int64ObservableCounter(MetricPossiblyLost, metric.WithUnit("{message}"),
 		metric.WithDescription("Outbound messages written to a connection that failed before the peer confirmed them."))
@@ -152,6 +154,7 @@ func (m *Metrics) Register(c Client, attrs ...attribute.KeyValue) (stop func(), 
 		o.ObserveInt64(m.drops, int64(st.DropsTooLarge), with(AttrDropReason.String("too_large")))
 		o.ObserveInt64(m.drops, int64(st.DropsClosed), with(AttrDropReason.String("closed")))
 		o.ObserveInt64(m.drops, int64(st.SubscriberDrops), with(AttrDropReason.String("subscriber")))
+		o.ObserveInt64(m.drops, int64(st.InboundDrops), with(AttrDropReason.String("inbound")))
 		o.ObserveInt64(m.possiblyLost, int64(st.PossiblyLost), all)
 		n, _ := c.Buffered()
 		o.ObserveInt64(m.buffered, int64(n), all)

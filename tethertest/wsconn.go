@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gobwas/ws"
 
@@ -41,6 +42,10 @@ type WSConn struct {
 
 	smu    sync.Mutex
 	resume chan struct{} // closed while not stalled
+
+	hold     atomic.Bool           // leave the client's close frame to Close (see HoldClose)
+	closeIn  chan struct{}         // closed when a held close frame came
+	closeErr *transport.CloseError // that frame; set before closeIn closes
 
 	ready bool // upgraded, so Accept may return it; guarded by srv.mu
 }
@@ -112,14 +117,31 @@ func (c *WSConn) Resume() {
 	c.smu.Unlock()
 }
 
+// HoldClose makes the connection leave the client's close frame
+// unanswered: Recv returns it (a *transport.CloseError, Remote true) once
+// the messages before it are received, Send still sends, and Close sends
+// the answer. The connection ends when the client hangs up. A test uses it
+// to send messages between the two close frames, as RFC 6455 lets a
+// server do. Call it before the client's close frame comes; it does not
+// block.
+func (c *WSConn) HoldClose() { c.hold.Store(true) }
+
 // Recv returns the next message from the client (data or a pong), blocking
 // until there is one, the connection ends, or ctx ends. Once the connection
 // has ended and the queued messages are read, it returns how it ended (see
-// Err): the client's close frame as a *transport.CloseError, for one.
+// Err): the client's close frame as a *transport.CloseError, for one (or,
+// after HoldClose, once that frame has come).
 func (c *WSConn) Recv(ctx context.Context) (transport.Message, error) {
 	select {
 	case m := <-c.in:
 		return m, nil
+	case <-c.closeIn:
+		select {
+		case m := <-c.in:
+			return m, nil
+		default:
+		}
+		return transport.Message{}, c.closeErr
 	case <-c.done:
 		select {
 		case m := <-c.in:
@@ -209,11 +231,23 @@ func (c *WSConn) readLoop() {
 			code, reason := transport.StatusNoStatusReceived, ""
 			if len(payload) >= 2 {
 				code, reason = transport.StatusCode(binary.BigEndian.Uint16(payload)), string(payload[2:])
+			}
+			ce := &transport.CloseError{Code: code, Reason: reason, Remote: true}
+			if c.hold.Load() {
+				// The answer is the test's to send (Close): read on
+				// until the client hangs up.
+				c.closeErr = ce
+				close(c.closeIn)
+				_, _ = io.Copy(io.Discard, c.br)
+				c.end(ce)
+				return
+			}
+			if len(payload) >= 2 {
 				_ = c.write(ws.NewCloseFrame(payload[:2]))
 			} else {
 				_ = c.write(ws.NewCloseFrame(nil))
 			}
-			c.end(&transport.CloseError{Code: code, Reason: reason, Remote: true})
+			c.end(ce)
 			return
 		case ws.OpContinuation:
 			msg = append(msg, payload...)

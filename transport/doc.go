@@ -24,9 +24,11 @@
 // between Reads), so the reader can hand messages on in batches; a
 // [ProgressReporter] says how many bytes have arrived and whether a Read
 // waits for the network (from any goroutine), so a heartbeat can tell a
-// busy reader from a silent peer. A Conn that wraps another one exposes it
-// through [Wrapper], and [BacklogOf] and [ProgressOf] find the
-// implementation along that chain. A Conn of a composite transport (one
+// busy reader from a silent peer; a [DiscardCounter] counts the data
+// messages the Conn threw away without Read returning them (in a close
+// handshake, see [Conn]), so a caller can report them. A Conn that wraps
+// another one exposes it through [Wrapper], and [BacklogOf], [ProgressOf]
+// and [DiscardsOf] find the implementation along that chain. A Conn of a composite transport (one
 // that picks among others, as fallback does) names the transport that made
 // it with [TransportNamer]. Callers do without when they find none. The
 // conformance suite in transport/transporttest checks a transport against

@@ -48,9 +48,10 @@ type Transport interface {
 // be called from any goroutine at any time.
 //
 // A Conn may have optional methods too, each declared as an interface of
-// this package: [TransportNamer], [Backlogger], [ProgressReporter] and
-// [Wrapper]. Callers find them with a type assertion (or [BacklogOf] and
-// [ProgressOf]) and do without when they are missing.
+// this package: [TransportNamer], [Backlogger], [ProgressReporter],
+// [DiscardCounter] and [Wrapper]. Callers find them with a type assertion
+// (or [BacklogOf], [ProgressOf] and [DiscardsOf]) and do without when they
+// are missing.
 type Conn interface {
 	// Read blocks until the next inbound message and returns it. The
 	// payload is borrowed: it stays valid only until the next call to Read,
@@ -65,8 +66,9 @@ type Conn interface {
 	// server ending the connection the same way, with Remote true and the
 	// code it maps that ending onto). A connection lost without a close
 	// frame ends with a *CloseError of code [StatusAbnormalClosure]. After
-	// the Conn has ended, Read returns the same error as Err. Close unblocks
-	// a pending Read.
+	// the Conn has ended, and the messages described under Close have been
+	// returned, Read returns the same error as Err. Close unblocks a pending
+	// Read.
 	//
 	// Only one goroutine may call Read.
 	Read() (Message, error)
@@ -120,10 +122,19 @@ type Conn interface {
 	// When Close returns, the connection has ended: Done is closed, and Err
 	// reports a [*CloseError] with code and reason and Remote false, unless
 	// the connection ended otherwise first (it had failed, or the peer's
-	// close crossed this one). A pending Read returns with that error. From
-	// then on Write and Ping return errors matching [ErrClosed]. A transport
-	// without a close handshake (HTTP polling) behaves the same, and sends
-	// nothing.
+	// close crossed this one). From then on Write and Ping return errors
+	// matching [ErrClosed]. A transport without a close handshake (HTTP
+	// polling) behaves the same, and sends nothing.
+	//
+	// The peer may still send data messages between this side's close frame
+	// and its answer. A reader that keeps calling Read gets them, in order:
+	// a pending Read, and each Read after it, returns them (also after Close
+	// has returned, for those the Conn received meanwhile), then the error
+	// Err reports. A transport may bound what it keeps for a reader that is
+	// not reading and throw the rest away; it then counts every message it
+	// threw away (see [DiscardCounter]), so that nothing is lost silently.
+	// What the peer sends after the close timeout has run out is lost with
+	// the connection, and Close reports the timeout.
 	Close(code StatusCode, reason string) error
 
 	// Done is closed when the connection has ended, for whatever reason.
@@ -181,6 +192,21 @@ type Backlogger interface {
 // block.
 type TransportNamer interface {
 	TransportName() string
+}
+
+// DiscardCounter is implemented by a Conn that may read data messages and
+// throw them away, so that Read never returns them: the WebSocket
+// transport does so in a close handshake this side started, for the
+// messages the peer sends before its answer when nobody reads them and
+// there are more than it keeps (see [Conn] Close). A caller that accounts
+// for every message (the tether client reports them as dropped) asks
+// after its last Read, which returned the end.
+//
+// Discarded returns how many data messages the Conn has thrown away so
+// far; the count only grows, and is final by the time a Read returns the
+// Conn's end. It is safe from any goroutine and must not block.
+type DiscardCounter interface {
+	Discarded() uint64
 }
 
 // ProgressReporter is implemented by a Conn that reports what its reader is

@@ -1,16 +1,17 @@
 package transport
 
 // Wrapper is implemented by a Conn that wraps another Conn (to label it, or
-// to add behaviour around Close and Err), so that [BacklogOf] and
-// [ProgressOf] find the optional interfaces of the Conn underneath.
+// to add behaviour around Close and Err), so that [BacklogOf],
+// [ProgressOf] and [DiscardsOf] find the optional interfaces of the Conn
+// underneath.
 //
 // Unwrap returns the wrapped Conn, or nil when there is none. By
 // implementing Wrapper, a wrapper promises that its Read returns what the
 // wrapped Conn's Read returns, one message for one, and waits only while
-// that Read waits: then the wrapped Conn's [Backlogger] and
-// [ProgressReporter] describe the wrapper too. A wrapper that drops, merges,
-// reorders or delays messages must not implement Wrapper; it implements
-// those interfaces itself, or leaves them out.
+// that Read waits: then the wrapped Conn's [Backlogger], [ProgressReporter]
+// and [DiscardCounter] describe the wrapper too. A wrapper that drops,
+// merges, reorders or delays messages must not implement Wrapper; it
+// implements those interfaces itself, or leaves them out.
 //
 // Unwrap is safe from any goroutine and returns the same Conn for the life
 // of the wrapper.
@@ -18,9 +19,9 @@ type Wrapper interface {
 	Unwrap() Conn
 }
 
-// maxUnwrap bounds the Unwrap chain that [BacklogOf] and [ProgressOf]
-// follow, so that a chain that loops back on itself ends their search
-// instead of spinning.
+// maxUnwrap bounds the Unwrap chain that [BacklogOf], [ProgressOf] and
+// [DiscardsOf] follow, so that a chain that loops back on itself ends
+// their search instead of spinning.
 const maxUnwrap = 64
 
 // BacklogOf returns the [Backlogger] of c: c itself when it implements
@@ -43,6 +44,16 @@ func BacklogOf(c Conn) Backlogger { return find[Backlogger](c) }
 // ProgressOf and the ReadProgress method of the result are safe from any
 // goroutine. Look it up once per Conn, not per call.
 func ProgressOf(c Conn) ProgressReporter { return find[ProgressReporter](c) }
+
+// DiscardsOf returns the [DiscardCounter] of c: c itself when it
+// implements DiscardCounter, otherwise that of the Conn it wraps (see
+// [Wrapper]), and so on down the chain. It returns nil when no Conn in the
+// chain implements it (or the chain is longer than 64): that Conn throws
+// no message away.
+//
+// DiscardsOf and the Discarded method of the result are safe from any
+// goroutine.
+func DiscardsOf(c Conn) DiscardCounter { return find[DiscardCounter](c) }
 
 // find returns the first Conn in c's Unwrap chain that implements T, or
 // the zero T.

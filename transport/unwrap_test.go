@@ -93,3 +93,19 @@ func TestBacklogOfAndProgressOf(t *testing.T) {
 		})
 	}
 }
+
+// discardConn implements DiscardCounter only.
+type discardConn struct{ plainConn }
+
+func (*discardConn) Discarded() uint64 { return 3 }
+
+func TestDiscardsOf(t *testing.T) {
+	d := &discardConn{}
+	loop := &wrapConn{}
+	loop.inner = loop
+	assert.Nil(t, transport.DiscardsOf(nil))
+	assert.Nil(t, transport.DiscardsOf(&plainConn{}))
+	assert.Nil(t, transport.DiscardsOf(loop), "a loop ends the search")
+	assert.Same(t, d, transport.DiscardsOf(d))
+	assert.Same(t, d, transport.DiscardsOf(wrap(wrap(d))), "found through wrappers")
+}

@@ -171,6 +171,11 @@ func demo(ctx context.Context, w io.Writer) (*Result, error) {
 	res.Conns = st.connections()
 	res.Trace = c.Trace()
 
+	// The server's handlers may still print (a connection's last line
+	// comes once the client's close frame has reached it): write the
+	// summary under the printer's lock.
+	out.mu.Lock()
+	defer out.mu.Unlock()
 	fmt.Fprintf(w, "\nConnections:\n")
 	for _, conn := range res.Conns {
 		res.Seqs = append(res.Seqs, conn.Seqs...)

@@ -65,9 +65,9 @@
 // for an upgrade.
 //
 // The Conns also have an Unwrap method ([transport.Wrapper]), so
-// [transport.BacklogOf] and [transport.ProgressOf] find the optional
-// interfaces of the Conn underneath (the WebSocket one's, say): the wrapper
-// reads through it, message for message.
+// [transport.BacklogOf], [transport.ProgressOf] and [transport.DiscardsOf]
+// find the optional interfaces of the Conn underneath (the WebSocket
+// one's, say): the wrapper reads through it, message for message.
 //
 // # Heartbeat
 //

@@ -163,10 +163,15 @@ func TestClientCloseManualAck(t *testing.T) {
 	require.NoError(t, fc.BlockUntil(ctx, 1), "Close waits under its timeout")
 	require.False(t, closed(c.Done()))
 	require.NoError(t, c.Err(), "no error while the handshake is under way")
-	_, err = c.Read()
-	requireClose(t, err, transport.StatusNormalClosure, "client", false)
+	// What the server sends before its answer reaches Read.
+	require.NoError(t, sc.Send(ctx, transport.Text, []byte("between")))
+	m, err := c.Read()
+	require.NoError(t, err)
+	assert.Equal(t, "between", string(m.Payload))
+	res := readAsync(c)
 
 	sc.Close(transport.StatusNormalClosure, "server")
+	requireClose(t, recv(t, res).err, transport.StatusNormalClosure, "client", false)
 	require.NoError(t, recv(t, done))
 	requireClose(t, c.Err(), transport.StatusNormalClosure, "client", false)
 	recv(t, sc.Done())

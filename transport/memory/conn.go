@@ -20,7 +20,10 @@ type conn struct {
 	partial op     // type of the message being reassembled, or 0
 }
 
-var _ transport.Conn = (*conn)(nil)
+var (
+	_ transport.Conn           = (*conn)(nil)
+	_ transport.DiscardCounter = (*conn)(nil)
+)
 
 // Write queues payload for the server. It blocks while the queue toward the
 // server is full, until there is room, the Conn ends or ctx ends.
@@ -78,10 +81,12 @@ func (c *conn) send(ctx context.Context, f frame) error {
 // [WithClock]). It returns nil once the handshake is complete, a
 // [*transport.TimeoutError] when the timeout runs out first, and the
 // connection's error when the server drops it meanwhile. A pending Read
-// returns at once. A code that may not be sent on the wire
+// goes on returning the data messages the server sends before its answer,
+// then the local close error; the Reads after Close return those still
+// unread (see Read). A code that may not be sent on the wire
 // ([transport.StatusCode.Sendable] false, such as 1006) aborts: no close
-// frame, no wait, and the server's end sees [ErrDropped]. Other codes are
-// sent as they are.
+// frame, no wait, what the server sent is dropped, and the server's end
+// sees [ErrDropped]. Other codes are sent as they are.
 //
 // From the first call on, Write and Ping return [transport.ErrClosed],
 // whether that call closed the Conn or found it ended.
@@ -111,7 +116,7 @@ func (c *conn) Close(code transport.StatusCode, reason string) error {
 	l.sendClientClose(code, reason)
 	l.ackClientClose()
 	if l.serverClose != nil {
-		l.endClient(ce)
+		l.endAnswered(ce)
 		l.mu.Unlock()
 		return nil
 	}
@@ -123,20 +128,37 @@ func (c *conn) Close(code transport.StatusCode, reason string) error {
 	defer l.mu.Unlock()
 	for {
 		switch {
-		case l.clientErr != nil: // dropped while waiting
+		case l.clientErr == error(ce): // Read took the answer
+			return nil
+		case l.clientErr != nil: // dropped while waiting, or Read failed it
 			return l.clientErr
 		case l.serverClose != nil:
-			l.endClient(ce)
+			l.endAnswered(ce)
 			return nil
 		}
 		if !waitLocked(l, timer.C()) {
+			if l.clientErr == error(ce) {
+				return nil
+			}
 			if l.clientErr != nil {
 				return l.clientErr
 			}
-			l.endClient(ce)
+			l.endAnswered(ce)
 			return &transport.TimeoutError{Phase: "close", After: l.opts.closeTimeout}
 		}
 	}
+}
+
+// Discarded returns how many data messages the Conn threw away: at the
+// end of a Close, those among the messages kept for Read that it would
+// have refused, and the ones after them (see Read). The count is final
+// once the Conn has ended. See [transport.DiscardCounter].
+//
+// Safe from any goroutine.
+func (c *conn) Discarded() uint64 {
+	c.l.mu.Lock()
+	defer c.l.mu.Unlock()
+	return c.l.discarded
 }
 
 // Done is closed when the Conn has ended.

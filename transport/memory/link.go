@@ -3,6 +3,7 @@ package memory
 import (
 	"io"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/tether-go/tether/transport"
 )
@@ -61,6 +62,56 @@ func (q *queue) pop() (frame, bool) {
 	return f, true
 }
 
+// keepData keeps the data frames up to the first close frame and drops
+// the rest (pings, pongs, the close frame). From the first message Read
+// would refuse on (larger than limit, or text that is not valid UTF-8) it
+// drops the messages too, and returns how many it dropped.
+func (q *queue) keepData(limit int64) (refused uint64) {
+	kept := q.items[:0] // written behind the reading: no frame is lost
+	start, size, dropping := 0, int64(0), false
+	for _, f := range q.items[q.head:] {
+		if f.op == opClose {
+			break
+		}
+		if f.op != opText && f.op != opBinary && f.op != opContinuation {
+			continue
+		}
+		if dropping {
+			if f.fin {
+				refused++
+			}
+			continue
+		}
+		if f.op != opContinuation {
+			start, size = len(kept), 0
+		}
+		kept = append(kept, f)
+		size += int64(len(f.payload))
+		if size > limit || f.fin && kept[start].op == opText && !validText(kept[start:]) {
+			kept, dropping = kept[:start], true
+			if f.fin {
+				refused++
+			}
+		}
+	}
+	clear(q.items[len(kept):])
+	q.items, q.head = kept, 0
+	return refused
+}
+
+// validText reports whether the payloads of frames, joined, are valid
+// UTF-8.
+func validText(frames []frame) bool {
+	if len(frames) == 1 {
+		return utf8.Valid(frames[0].payload)
+	}
+	var all []byte
+	for _, f := range frames {
+		all = append(all, f.payload...)
+	}
+	return utf8.Valid(all)
+}
+
 func (q *queue) reset() {
 	clear(q.items)
 	q.items, q.head = q.items[:0], 0
@@ -92,7 +143,11 @@ type link struct {
 	serverErr   error                 // how the server ended; nil while up
 
 	stalled      bool
+	holdClose    bool     // the script answers the client's close (see ServerConn.HoldClose)
 	pendingPings [][]byte // client pings a stalled server has not answered
+
+	keep      bool   // the client's Close ended it: Read returns the data queued before the end
+	discarded uint64 // data messages Read would have refused after the end (see conn.Discarded)
 }
 
 func newLink(o *options, target transport.Target, subprotocol string) *link {
@@ -152,7 +207,7 @@ func (l *link) ackClientClose() {
 	if l.closing == nil || l.serverClose != nil || l.clientErr != nil {
 		return
 	}
-	if l.opts.manualCloseAck || l.stalled {
+	if l.opts.manualCloseAck || l.holdClose || l.stalled {
 		return
 	}
 	l.sendServerClose(l.clientClose.code, "")
@@ -176,13 +231,18 @@ func dropError() error {
 }
 
 // end ends the client side with clientErr and the server side with
-// serverErr, each unless it has already ended. The client never reads again,
-// so what was queued toward it is discarded. l.mu is held.
+// serverErr, each unless it has already ended. What was queued toward the
+// client is discarded, except after the client's Close (see endAnswered).
+// l.mu is held.
 func (l *link) end(clientErr, serverErr error) {
 	if l.clientErr == nil {
 		l.clientErr = clientErr
 		close(l.clientDone)
-		l.toClient.reset()
+		if l.keep {
+			l.discarded += l.toClient.keepData(l.opts.maxMessageSize)
+		} else {
+			l.toClient.reset()
+		}
 		l.pendingPings = nil
 	}
 	if l.serverErr == nil {
@@ -195,6 +255,15 @@ func (l *link) end(clientErr, serverErr error) {
 // endClient ends the client with err, and the server as the close frames
 // exchanged say. l.mu is held.
 func (l *link) endClient(err error) { l.end(err, l.serverView()) }
+
+// endAnswered is endClient at the end of the client's close handshake
+// (answered, or out of time): the data messages the server sent before
+// its answer and the client has not read stay queued, and Read returns
+// them before the end. l.mu is held.
+func (l *link) endAnswered(err error) {
+	l.keep = true
+	l.endClient(err)
+}
 
 // abandon ends both sides of a dial the client gave up.
 func (l *link) abandon() {

@@ -15,8 +15,14 @@ import (
 // connection (code 1006, Remote true, wrapping io.ErrUnexpectedEOF), and when
 // the Conn fails the connection itself: 1009 wrapping
 // [transport.ErrMessageTooLarge], 1007 wrapping [transport.ErrInvalidUTF8], or
-// 1002 wrapping [transport.ErrProtocol] for an invalid close frame. After
-// Close it returns the local close error at once.
+// 1002 wrapping [transport.ErrProtocol] for an invalid close frame.
+//
+// After Close, Read returns the data messages the server sent before it
+// answered the close frame (or before the close timeout ran out), also
+// those it sent before the Close and nobody read yet, then the local close
+// error. A message among them that Read would refuse (too large, invalid
+// UTF-8) is thrown away at the end, with those after it, and counted (see
+// Discarded).
 //
 // Only one goroutine may call Read.
 func (c *conn) Read() (transport.Message, error) {
@@ -25,10 +31,10 @@ func (c *conn) Read() (transport.Message, error) {
 	defer l.mu.Unlock()
 	for {
 		if l.clientErr != nil {
+			if m, ok := c.drain(); ok {
+				return m, nil
+			}
 			return transport.Message{}, l.clientErr
-		}
-		if l.closing != nil {
-			return transport.Message{}, l.closing
 		}
 		f, ok := l.toClient.pop()
 		if !ok {
@@ -84,8 +90,9 @@ func (c *conn) handle(f frame) (transport.Message, bool) {
 }
 
 // closeFrame handles the server's close frame: a valid one is echoed and
-// ends the Conn as a remote close; an invalid one fails the Conn. l.mu is
-// held.
+// ends the Conn as a remote close, or, when the client's Close sent its
+// close frame first, answers it and ends the Conn with the local close; an
+// invalid one fails the Conn. l.mu is held.
 func (c *conn) closeFrame(f frame) {
 	switch {
 	case f.code == transport.StatusNoStatusReceived && f.reason != "",
@@ -97,14 +104,42 @@ func (c *conn) closeFrame(f frame) {
 		c.fail(transport.StatusInvalidPayloadData, transport.ErrInvalidUTF8)
 		return
 	}
+	if c.l.closing != nil {
+		c.l.endAnswered(c.l.closing) // Close returns nil
+		return
+	}
 	c.l.sendClientClose(f.code, "")
 	c.l.endClient(&transport.CloseError{Code: f.code, Reason: f.reason, Remote: true})
 }
 
 // fail closes the connection from the client with code because of cause,
-// without waiting for the server's answer. l.mu is held.
+// without waiting for the server's answer; during the client's Close, whose
+// close frame went out already, it sends none. l.mu is held.
 func (c *conn) fail(code transport.StatusCode, cause error) {
 	c.partial = 0
-	c.l.sendClientClose(code, "")
+	if c.l.closing == nil {
+		c.l.sendClientClose(code, "")
+	}
 	c.l.endClient(&transport.CloseError{Code: code, Err: cause})
+}
+
+// drain returns the next data message kept for Read after the end (see
+// link.endAnswered), and false when none is left. l.mu is held.
+func (c *conn) drain() (transport.Message, bool) {
+	l := c.l
+	for {
+		f, ok := l.toClient.pop()
+		if !ok {
+			return transport.Message{}, false
+		}
+		if f.op != opContinuation {
+			c.partial, c.buf = f.op, c.buf[:0]
+		}
+		c.buf = append(c.buf, f.payload...)
+		if f.fin {
+			typ := transport.MessageType(c.partial)
+			c.partial = 0
+			return transport.Message{Type: typ, Payload: c.buf}, true
+		}
+	}
 }

@@ -197,6 +197,19 @@ func (s *ServerConn) Stall() {
 	s.l.broadcast()
 }
 
+// HoldClose makes this connection leave the client's close frame
+// unanswered, as [WithManualCloseAck] does for every connection: Recv
+// returns it as usual, Send still sends, and the answer goes out when the
+// script calls [ServerConn.Close] (or the client's close timeout runs
+// out). A test uses it to send messages between the two close frames.
+//
+// Safe from any goroutine.
+func (s *ServerConn) HoldClose() {
+	s.l.mu.Lock()
+	s.l.holdClose = true
+	s.l.mu.Unlock()
+}
+
 // Resume undoes [ServerConn.Stall]: the server reads again, answers the pings
 // that came while it was stalled, in order, and acknowledges a pending close
 // unless [WithManualCloseAck] is set.

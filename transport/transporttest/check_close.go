@@ -1,7 +1,9 @@
 package transporttest
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"sync"
 
 	"github.com/stretchr/testify/assert"
@@ -164,6 +166,71 @@ func checkCloseConcurrently(s *suite) {
 	if s.h.Caps.CloseHandshake {
 		got := s.requireCloseError(s.recvEnd(p, "the winner's close frame"), "what the peer received")
 		require.Equal(s.t, ce.Code, got.Code, "the peer received another code than Err reports")
+	}
+}
+
+// lateMessages is how many messages checkCloseLateMessages sends between
+// the close frames: more than the reader's results channel holds, so the
+// reader is sometimes away handing one on while the Conn receives more.
+const lateMessages = 300
+
+// lateMessage is message i of checkCloseLateMessages.
+func lateMessage(i int) transport.Message {
+	typ := transport.Text
+	if i%2 == 1 {
+		typ = transport.Binary
+	}
+	return transport.Message{Type: typ, Payload: fmt.Appendf(nil, "late %d %s", i, bytes.Repeat([]byte{'.'}, i%97))}
+}
+
+// checkCloseLateMessages: the data messages the peer sends after it got the
+// client's close frame, before it answers, reach a reader that keeps
+// reading, in order; then the Read returns the local close, and Close
+// returns nil having thrown nothing away (see [transport.DiscardCounter]).
+// It needs Capabilities.CloseHandshake and a Peer that is a [CloseHolder];
+// otherwise it is skipped.
+func checkCloseLateMessages(s *suite) {
+	if !s.h.Caps.CloseHandshake {
+		s.t.Skip("no close handshake: no message comes between the close frames")
+	}
+	c, p := s.open()
+	h, ok := p.(CloseHolder)
+	if !ok {
+		s.t.Skip("the Peer cannot hold back its answer to a close frame (see CloseHolder)")
+	}
+	h.HoldClose()
+	in := s.reader(c)
+	const code, reason = transport.StatusCode(4002), "late messages"
+	closed := make(chan error, 1)
+	go func() { closed <- c.Close(code, reason) }()
+	got := s.requireCloseError(s.recvEnd(p, "the client's close frame"), "what the peer received")
+	require.Equal(s.t, code, got.Code, "code the peer received")
+
+	sent := make(chan error, 1)
+	go func() {
+		ctx := s.ctx()
+		for i := range lateMessages {
+			m := lateMessage(i)
+			if err := p.Send(ctx, m.Type, m.Payload); err != nil {
+				sent <- fmt.Errorf("Peer.Send of late message %d: %w", i, err)
+				return
+			}
+		}
+		p.Close(code, "")
+		sent <- nil
+	}()
+	for i := range lateMessages {
+		s.requireMessage(lateMessage(i), s.readData(in, "a message sent before the answer"), fmt.Sprintf("late message %d", i))
+	}
+	err := s.readEnd(in, "the end after the late messages")
+	s.requireLocalClose(err, code, reason, "the Read after the late messages")
+	var closeErr error
+	s.bounded("Close", func() { closeErr = <-closed })
+	require.NoError(s.t, closeErr, "Close of a handshake the peer answered")
+	require.NoError(s.t, <-sent)
+	s.requireSameEnd(c.Err(), err, "the Read after the late messages")
+	if d := transport.DiscardsOf(c); d != nil {
+		require.Zero(s.t, d.Discarded(), "messages thrown away with a reader reading")
 	}
 }
 

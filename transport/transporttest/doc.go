@@ -57,6 +57,11 @@
 //     server gets no close frame.
 //   - CloseConcurrently: Close from many goroutines beside writers: every
 //     call returns nil, one code wins, the writers stop.
+//   - CloseDeliversLateMessages: with Capabilities.CloseHandshake and a
+//     Peer that is a [CloseHolder], the messages the server sends between
+//     the client's close frame and its answer reach a reader that keeps
+//     reading, in order, then the close; Close returns nil, and a
+//     [transport.DiscardCounter] counts nothing thrown away.
 //   - OperationsAfterClose: after Close, normal or aborting, Write and Ping
 //     return errors matching [transport.ErrClosed] (or ErrUnsupported for
 //     a Ping the transport lacks).

@@ -101,6 +101,21 @@ type Peer interface {
 	Drop()
 }
 
+// CloseHolder is a [Peer] that can leave the client's close frame
+// unanswered for a while, as RFC 6455 lets a server do, so that the check
+// CloseDeliversLateMessages can send messages between the two close
+// frames. A Peer without it, or a transport without
+// Capabilities.CloseHandshake, skips that check. [*memory.ServerConn] and
+// tethertest.WSConn are CloseHolders.
+type CloseHolder interface {
+	Peer
+	// HoldClose makes the Peer leave the client's next close frame
+	// unanswered: Recv returns it as usual (a [*transport.CloseError]),
+	// Send still sends, and Close sends the answer. It is called before
+	// the client closes.
+	HoldClose()
+}
+
 // HungDial is a dial whose handshake never completes: the server takes the
 // connection (or the request) and never answers. The dial checks use it to
 // see that Dial honours its ctx and leaves nothing open.

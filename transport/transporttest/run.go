@@ -30,6 +30,7 @@ var checks = []check{
 	{"CloseUnblocksRead", checkCloseUnblocksRead},
 	{"CloseUnsendableCodeAborts", checkCloseAborts},
 	{"CloseConcurrently", checkCloseConcurrently},
+	{"CloseDeliversLateMessages", checkCloseLateMessages},
 	{"OperationsAfterClose", checkAfterClose},
 	{"Drop", checkDrop},
 	{"DialEndedContext", checkDialEndedContext},

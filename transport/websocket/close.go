@@ -22,8 +22,17 @@ import (
 // false, such as 1006) aborts instead: no close frame, no wait; the network
 // connection is closed at once and Err reports a *CloseError with that code.
 //
-// A pending Read sees the peer's answer and returns the *CloseError that
-// Err reports; when no Read is in progress, Close reads the answer itself.
+// The peer may still send data messages before it answers. A reader that
+// keeps calling Read gets every one of them, in order, then the
+// *CloseError that Err reports: a Read in progress reads them as usual,
+// and whenever no Read is in progress Close reads ahead and keeps them for
+// the Reads to come, which return them also after Close has returned.
+// Close keeps up to 1 MiB of them (or one larger message); past that it
+// waits for the reader to take some, until the close timeout, or, on a
+// connection whose Read was never called, throws the rest away up to the
+// answer and counts them (see Discarded and [transport.DiscardsOf]). What
+// is still on its way when the close timeout runs out is lost with the
+// connection, and Close reports the timeout.
 //
 // On a connection the reader has failed (1002, 1007 or 1009; see Read),
 // Close waits, within the close timeout, only for that close frame to be
@@ -99,14 +108,21 @@ func (c *conn) Close(code transport.StatusCode, reason string) error {
 	return nil
 }
 
-// awaitPeerClose waits for the peer's close frame after ours went out. If
-// a Read is in progress, that reader sees the frame; otherwise this reads
-// and discards frames itself. It ends the connection with onTime, with
-// late when the close timeout runs out first (and reports that), or, when
-// the stream fails before the answer, with a 1006 *CloseError carrying the
-// read error: the peer never answered. When it
-// reads by itself, it ends the connection before it lets a Read in, so that
-// Read finds the connection ended rather than a stream at its deadline.
+// awaitPeerClose waits for the peer's close frame after ours went out,
+// and makes sure that the data messages the peer sends before it reach a
+// reader that keeps reading. While a Read is in progress, that reader
+// reads them, and the peer's frame. Whenever no Read is in progress, this
+// reads ahead for the reader (see readAhead), keeping the messages for
+// the Reads to come, up to closeHoldLimit; past it, it waits for the
+// reader to take them, or, when no Read was ever called, throws the rest
+// away and counts them (see Discarded).
+//
+// It ends the connection with onTime, with late when the close timeout
+// runs out first (and reports that), or, when the stream fails before the
+// answer, with a 1006 *CloseError carrying the read error: the peer never
+// answered. When it reads by itself, it ends the connection before it
+// lets a Read in, so that Read finds the connection ended rather than a
+// stream at its deadline.
 func (c *conn) awaitPeerClose(deadline time.Time, expire <-chan time.Time, onTime, late *transport.CloseError) (timedOut bool) {
 	finish := func(timedOut bool) {
 		if timedOut {
@@ -117,14 +133,13 @@ func (c *conn) awaitPeerClose(deadline time.Time, expire <-chan time.Time, onTim
 	}
 	for {
 		if c.readMu.TryLock() {
-			var failed error
-			timedOut, failed = c.readCloseAnswer(deadline)
-			if failed != nil {
-				c.end(&transport.CloseError{Code: transport.StatusAbnormalClosure, Err: failed})
+			stop := c.readAhead(deadline)
+			if stop != aheadYield && stop != aheadFull {
+				finish(stop == aheadTimedOut)
+				c.readMu.Unlock()
+				return stop == aheadTimedOut
 			}
-			finish(timedOut)
 			c.readMu.Unlock()
-			return timedOut
 		}
 		select {
 		case <-c.peerClosed:
@@ -132,7 +147,7 @@ func (c *conn) awaitPeerClose(deadline time.Time, expire <-chan time.Time, onTim
 		case <-expire:
 			timedOut = true
 		case <-c.readerLeft:
-			// The reader returned to its caller: try to read ourselves.
+			// A Read returned: read ahead while the reader is away.
 			continue
 		}
 		finish(timedOut)
@@ -140,23 +155,104 @@ func (c *conn) awaitPeerClose(deadline time.Time, expire <-chan time.Time, onTim
 	}
 }
 
-// readCloseAnswer reads the peer's answer on the goroutine of Close, which
-// holds readMu. It reports a timeout, or the error that ended the stream
-// before the answer came.
-func (c *conn) readCloseAnswer(deadline time.Time) (timedOut bool, failed error) {
+// aheadStop says why readAhead stopped.
+type aheadStop uint8
+
+const (
+	aheadEnded    aheadStop = iota // the connection ended: the peer's answer, or a failure
+	aheadTimedOut                  // the close timeout ran out
+	aheadYield                     // a Read is waiting for the input
+	aheadFull                      // the messages kept for the reader reached closeHoldLimit
+)
+
+// closeHoldLimit bounds the data messages Close reads ahead and keeps for
+// the reader (see awaitPeerClose): their payloads, plus heldOverhead each.
+// A message is kept when none is, whatever its size (up to the message
+// size limit).
+const closeHoldLimit = 1 << 20
+
+// heldOverhead is what one kept message counts for beside its payload.
+const heldOverhead = 64
+
+// readAhead reads the peer's input on Close's goroutine, which holds
+// readMu, while the reader is not reading: the data messages go to held
+// for the Reads to come, pings and pongs are read past, and the peer's
+// close frame ends the connection. It stops when a Read waits for readMu,
+// between two messages; when held is full and a Read was ever called (the
+// reader takes them, or the close timeout runs out first); at the end of
+// the connection; or at deadline. When held is full and no Read was ever
+// called, it throws away everything up to the peer's close frame, counting
+// the data messages (see discardUntilClose).
+func (c *conn) readAhead(deadline time.Time) aheadStop {
 	select {
 	case <-c.done:
-		return false, nil
+		return aheadEnded
 	default:
 	}
 	_ = c.nc.SetReadDeadline(deadline)
-	err := c.readUntilClose()
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return true, nil
+	c.ahead = true
+	defer func() { c.ahead = false }()
+	if !c.frag {
+		// The reader may still hold the payload its last Read returned.
+		c.buf = nil
 	}
-	return false, err
+	for {
+		if c.readerWaiting.Load() || (c.heldBytes >= closeHoldLimit && c.readCalled.Load()) {
+			// The input is the reader's again, without Close's deadline.
+			_ = c.nc.SetReadDeadline(time.Time{})
+			if c.heldBytes >= closeHoldLimit {
+				return aheadFull
+			}
+			return aheadYield
+		}
+		if c.heldBytes >= closeHoldLimit {
+			err := c.discardUntilClose()
+			var ne net.Error
+			switch {
+			case err == nil:
+				return aheadEnded // finish ends it with the close we sent
+			case errors.As(err, &ne) && ne.Timeout():
+				return aheadTimedOut
+			}
+			c.end(&transport.CloseError{Code: transport.StatusAbnormalClosure, Err: err})
+			return aheadEnded
+		}
+		m, err := c.next()
+		if err != nil {
+			if c.aheadTimedOut {
+				c.aheadTimedOut = false
+				return aheadTimedOut
+			}
+			return aheadEnded
+		}
+		c.held = append(c.held, m)
+		c.heldBytes += len(m.Payload) + heldOverhead
+		c.buf = nil // the message is held's now
+	}
 }
+
+// popHeld returns the oldest message Close read ahead, if any. It runs
+// under readMu, on the reader.
+func (c *conn) popHeld() (transport.Message, bool) {
+	if c.heldHead == len(c.held) {
+		return transport.Message{}, false
+	}
+	m := c.held[c.heldHead]
+	c.held[c.heldHead] = transport.Message{}
+	c.heldHead++
+	c.heldBytes -= len(m.Payload) + heldOverhead
+	if c.heldHead == len(c.held) {
+		c.held, c.heldHead = nil, 0
+	}
+	return m, true
+}
+
+// Discarded reports how many data messages this connection has read and
+// thrown away without Read returning them (see [transport.DiscardCounter]):
+// those the peer sent before answering our close frame, past what Close
+// keeps for a reader, when no Read was ever called (see Close). Safe from
+// any goroutine; it never blocks.
+func (c *conn) Discarded() uint64 { return c.discarded.Load() }
 
 // failure is a connection the reader is failing (see failWith).
 type failure struct {

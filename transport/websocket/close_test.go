@@ -57,7 +57,7 @@ func TestClientCloseWithPendingRead(t *testing.T) {
 
 func TestClientCloseWithoutReader(t *testing.T) {
 	c, p, _ := connectPair(t)
-	// Frames that arrive before the answer are discarded by Close.
+	// Close reads past a message nobody read, and keeps it for Read.
 	require.NoError(t, p.write(ws.OpText, true, []byte("unread")))
 	got := make(chan transport.CloseError, 1)
 	go answerClose(p, got)
@@ -72,6 +72,11 @@ func TestClientCloseWithoutReader(t *testing.T) {
 	ce := closeErr(t, c.Err())
 	assert.Equal(t, transport.StatusGoingAway, ce.Code)
 	assert.False(t, ce.Remote)
+	m, err := c.Read()
+	require.NoError(t, err)
+	assert.Equal(t, "unread", string(m.Payload))
+	_, err = c.Read()
+	assert.Equal(t, c.Err(), err)
 }
 
 func TestCloseWithUnsendableCodeAborts(t *testing.T) {

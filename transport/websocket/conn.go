@@ -41,14 +41,27 @@ type conn struct {
 	utf8Done    int       // bytes of buf already checked as UTF-8
 	fl          *deflate  // permessage-deflate, or nil; set before the connection is used
 
+	// Close reading ahead for the reader (see awaitPeerClose); guarded by
+	// readMu too.
+	ahead         bool                // the holder of readMu is Close, reading ahead
+	aheadTimedOut bool                // a read ahead ran into Close's deadline
+	held          []transport.Message // data messages read ahead, for the Reads to come
+	heldHead      int                 // the next of held to return
+	heldBytes     int                 // what held counts against closeHoldLimit
+
+	readCalled    atomic.Bool   // Read was called at least once: there is a reader
+	readerWaiting atomic.Bool   // a Read waits for readMu
+	discarded     atomic.Uint64 // data messages thrown away (see Discarded)
+
 	w writer
 
 	// Close state.
 	mu       sync.Mutex
 	closeErr *transport.CloseError // what this side sent or echoed; guarded by mu
 	ended    bool                  // guarded by mu; set when done closes
-	// closing: a close was sent or echoed, and the reader discards input
-	// up to the peer's. A failure does not set it (see claimFail).
+	// closing: a close was sent or echoed; the reader reads on up to the
+	// peer's (see awaitPeerClose). A failure does not set it (see
+	// claimFail).
 	closing     atomic.Bool
 	closeCalled atomic.Bool
 	failing     atomic.Pointer[failure] // set when the reader fails the connection (see failWith)
@@ -67,6 +80,7 @@ var (
 	_ transport.Conn             = (*conn)(nil)
 	_ transport.Backlogger       = (*conn)(nil)
 	_ transport.ProgressReporter = (*conn)(nil)
+	_ transport.DiscardCounter   = (*conn)(nil)
 )
 
 // newConn wraps an established WebSocket client connection. br holds bytes

@@ -283,9 +283,18 @@
 //
 // Close(code, reason) sends the close frame after the writes already under
 // way, waits for the peer's close frame (through the pending Read if there
-// is one, otherwise by reading and discarding itself), then closes the
-// socket; the close timeout bounds all of it. A code that may not be sent,
-// such as 1006, aborts: the socket is closed at once, without a close frame.
+// is one, otherwise by reading ahead itself), then closes the socket; the
+// close timeout bounds all of it. A code that may not be sent, such as
+// 1006, aborts: the socket is closed at once, without a close frame.
+//
+// The data messages the peer sends before its answer are not lost: a
+// reader that keeps calling Read gets them, in order, then the end. While
+// the reader is away (handing a message on, say), Close reads ahead and
+// keeps them for it, up to 1 MiB (or one larger message), which the Reads
+// return even after Close has returned. Past that, Close waits for the
+// reader to take them, within the close timeout; only on a connection
+// whose Read was never called does it throw the rest away, and then it
+// counts them: the Conn is a [transport.DiscardCounter].
 //
 // # Concurrency contract
 //

@@ -32,6 +32,10 @@ const minBuffer = 512
 // local *transport.CloseError at once, without waiting for the peer (see
 // failWith); every later Read returns it too.
 //
+// While a close this side started is under way, Read goes on returning
+// what the peer sends before its answer, and after the end it first
+// returns the data messages Close read for it (see Close), then the end.
+//
 // Only one goroutine may call Read at a time.
 func (c *conn) Read() (transport.Message, error) {
 	if f := c.failing.Load(); f != nil {
@@ -39,7 +43,16 @@ func (c *conn) Read() (transport.Message, error) {
 		// on in the background, which may hold readMu while it drains.
 		return transport.Message{}, f.err
 	}
-	c.readMu.Lock()
+	if !c.readCalled.Load() {
+		c.readCalled.Store(true)
+	}
+	if !c.readMu.TryLock() {
+		// Close may be reading ahead (see readAhead): it hands the input
+		// back between two messages when it sees a Read waiting.
+		c.readerWaiting.Store(true)
+		c.readMu.Lock()
+		c.readerWaiting.Store(false)
+	}
 	m, err := c.read()
 	if c.lookAhead {
 		// For Buffered, under the lock held anyway. After a failure, the
@@ -66,6 +79,9 @@ func (c *conn) unlockRead() {
 
 // read runs under readMu.
 func (c *conn) read() (transport.Message, error) {
+	if m, ok := c.popHeld(); ok {
+		return m, nil
+	}
 	select {
 	case <-c.done:
 		return transport.Message{}, c.Err()
@@ -77,14 +93,18 @@ func (c *conn) read() (transport.Message, error) {
 			c.buf = nil
 		}
 	}
+	return c.next()
+}
+
+// next reads frames up to the next message, for the reader or, with
+// c.ahead set, for Close reading ahead (see readAhead): then it reads past
+// pings and pongs (no pong follows our close frame), reads the peer's
+// close frame without touching ctrl (the reader may still hold the payload
+// of the last control frame Read returned), and leaves the read deadline
+// to Close. It runs under readMu.
+func (c *conn) next() (transport.Message, error) {
 	for {
-		if c.closing.Load() {
-			// This side is closing: discard everything up to the peer's
-			// close frame, which ends the connection.
-			c.endClosing(c.readUntilClose())
-			return transport.Message{}, c.Err()
-		}
-		if c.opts.readTimeout > 0 {
+		if c.opts.readTimeout > 0 && !c.ahead {
 			_ = c.nc.SetReadDeadline(time.Now().Add(c.opts.readTimeout))
 		}
 		h, err := ws.ReadHeaderBuffer(c.rd, c.hbuf[:])
@@ -113,6 +133,19 @@ func (c *conn) read() (transport.Message, error) {
 			}
 		}
 		if h.OpCode.IsControl() {
+			if c.ahead {
+				if h.OpCode != ws.OpClose {
+					if err := c.discard(h.Length); err != nil {
+						return c.readFailed(err)
+					}
+					continue
+				}
+				var p [ws.MaxControlFramePayloadSize]byte // CheckHeader bounds Length
+				if _, err := io.ReadFull(c.rd, p[:h.Length]); err != nil {
+					return c.readFailed(err)
+				}
+				return c.peerClose(p[:h.Length])
+			}
 			return c.control(h)
 		}
 		if c.fl != nil && (c.fl.on || h.Rsv != 0) {
@@ -296,11 +329,16 @@ func (c *conn) readFailed(err error) (transport.Message, error) {
 		return transport.Message{}, c.Err()
 	default:
 	}
+	var ne net.Error
 	if c.closing.Load() {
+		if c.ahead && errors.As(err, &ne) && ne.Timeout() {
+			// Close's deadline: Close ends the connection with its timeout.
+			c.aheadTimedOut = true
+			return transport.Message{}, err
+		}
 		c.endClosing(err)
 		return transport.Message{}, c.Err()
 	}
-	var ne net.Error
 	if c.opts.readTimeout > 0 && errors.As(err, &ne) && ne.Timeout() {
 		err = &transport.TimeoutError{Phase: "read", After: c.opts.readTimeout, Err: err}
 	}
@@ -308,11 +346,13 @@ func (c *conn) readFailed(err error) (transport.Message, error) {
 	return transport.Message{}, c.Err()
 }
 
-// readUntilClose reads and discards frames until the peer's close frame,
-// then signals it. It returns nil on the close frame, or the error that
-// ended the stream first. It runs under readMu, on the reader or on Close.
-func (c *conn) readUntilClose() error {
-	// The rest of a fragmented message is discarded like the rest.
+// discardUntilClose reads and throws away frames until the peer's close
+// frame, then signals it, counting every data message thrown away (one
+// whose first frames the reader had read counts too). It returns nil on
+// the close frame, or the error that ended the stream first. It runs under
+// readMu, on Close (see readAhead).
+func (c *conn) discardUntilClose() error {
+	// The rest of a fragmented message is thrown away like the rest.
 	c.frag, c.textChecked = false, false
 	if c.fl != nil {
 		c.fl.on = false
@@ -326,9 +366,8 @@ func (c *conn) readUntilClose() error {
 			if h.Length > ws.MaxControlFramePayloadSize {
 				return ws.ErrProtocolControlPayloadOverflow
 			}
-			// Skipped, not read into ctrl: on Close's goroutine, the
-			// payload of the last control frame Read returned may still be
-			// in use.
+			// Skipped, not read into ctrl: the payload of the last control
+			// frame Read returned may still be in use.
 			if err := c.discard(h.Length); err != nil {
 				return err
 			}
@@ -337,6 +376,9 @@ func (c *conn) readUntilClose() error {
 		}
 		if err := c.discard(h.Length); err != nil {
 			return err
+		}
+		if h.Fin && !h.OpCode.IsControl() {
+			c.discarded.Add(1)
 		}
 	}
 }
