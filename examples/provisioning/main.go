@@ -14,7 +14,7 @@
 // sends the job's updates on its topic, {job, seq, status, progress,
 // detail}: queued, running with progress, then succeeded, or failed for
 // the postgres template. The jobs run at once, so their updates interleave
-// on the connection. After db-1's second update the server drops the
+// on the connection. After db-1's "running 20%" the server drops the
 // connection, once: the jobs go on, the client reconnects, and in the
 // Resubscribing stage, before Open, each live subscription is made again;
 // the server answers it with the job's updates so far, then the new ones,
