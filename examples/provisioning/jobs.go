@@ -2,10 +2,9 @@ package main
 
 import (
 	"context"
-	"iter"
 
-	"github.com/tether-go/tether"
-	"github.com/tether-go/tether/stream"
+	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/rpc"
 )
 
 // Status is a job's provisioning status.
@@ -35,39 +34,59 @@ func (s Status) Rank() int {
 	return -1
 }
 
-// Update is the message the server sends: one job's new status.
+// Update is a notification on a job's topic: the job's new status. Seq
+// numbers a job's updates from 1, so a watcher can tell an update it has
+// from a new one.
 type Update struct {
 	Job      string `json:"job"`
+	Seq      int    `json:"seq"`
 	Status   Status `json:"status"`
 	Progress int    `json:"progress,omitempty"` // percent, while running
 	Detail   string `json:"detail,omitempty"`
 }
 
-// Provision is the request the client sends to start a job.
+// Provision is the "provision" request's data: start job from template.
 type Provision struct {
 	Job      string `json:"job"`
 	Template string `json:"template"`
 }
 
-// jobStream returns the status stream of one job: the updates for job, in
-// the order they arrived, ending after the first terminal one.
-//
-// It subscribes at once, so call it before sending the request that starts
-// the job: no update can slip past. The subscription has its own queue with
-// the Block policy (a status is never dropped); it is closed when the loop
-// over the stream ends, for whatever reason, or when ctx ends, so a stream
-// that is never ranged over must have a ctx that ends.
-func jobStream(ctx context.Context, c *tether.Client[Update], job string) iter.Seq[Update] {
-	sub := c.Messages(ctx, stream.WithOverflow(stream.Block), stream.WithName("job "+job))
-	return func(yield func(Update) bool) {
-		defer sub.Close()
-		for u := range sub.All() {
-			if u.Job != job {
-				continue
-			}
-			if !yield(u) || u.Status.Terminal() {
-				return
-			}
+// Provisioned is the reply to "provision": Started is false when the job
+// was running already (the request is idempotent).
+type Provisioned struct {
+	Job     string `json:"job"`
+	Started bool   `json:"started"`
+}
+
+// The envelope types the server speaks beside subscribe and unsubscribe
+// (package rpc/envelope).
+const (
+	TypeProvision = "provision"  // request: Provision, reply Provisioned
+	TypeJobs      = "jobs"       // request: no data, reply []Update, each job's last
+	TypeStatus    = "job.status" // notification on a job's topic: Update
+	topicPrefix   = "jobs/"      // a job's topic: "jobs/" and the job
+	codeBadInput  = 400          // error reply: unknown template or topic
+	codeNotFound  = 404          // error reply: unknown type
+)
+
+// Topic returns the topic of job's updates: "jobs/web-1".
+func Topic(job string) string { return topicPrefix + job }
+
+// ready waits until the connection is ready (Open). A watcher leaves its
+// subscription only then: during the Resubscribing stage the
+// subscription is being made again, and it is Subscribed, its server
+// side known, once the stage has passed.
+func ready(ctx context.Context, c interface {
+	State() fsm.State
+	WaitForStateChange(context.Context, fsm.State) bool
+}) error {
+	for st := c.State(); st != fsm.Open; st = c.State() {
+		if st == fsm.Closed {
+			return rpc.ErrClosed
+		}
+		if !c.WaitForStateChange(ctx, st) {
+			return ctx.Err()
 		}
 	}
+	return nil
 }
