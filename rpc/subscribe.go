@@ -27,6 +27,10 @@ type topic struct {
 	trace   []SubTransition
 	err     error
 	settled chan struct{} // closed when the first subscribe is answered
+	// remaking is set while the Resubscribing stage's subscribe is
+	// unsettled; a last reader leaving meanwhile sets leaveAfter, and the
+	// leave waits for that answer (the server may hold the subscription).
+	remaking, leaveAfter bool
 }
 
 // reader is one Subscription, whatever its T.
@@ -195,6 +199,11 @@ func (c *Client) newTopic(name string, params any, ident string) *topic {
 // missed.
 func (t *topic) subscribe(ctx context.Context, send func(context.Context, []byte) error) *Request {
 	c := t.c
+	if send != nil {
+		t.mu.Lock()
+		t.remaking = true
+		t.mu.Unlock()
+	}
 	id := c.nextID.Add(1)
 	payload, err := c.proto.Subscribe(id, t.name, t.params)
 	return c.start(ctx, id, "subscribe:"+t.name, payload, err, send, func(result json.RawMessage) error {
@@ -219,6 +228,7 @@ func (t *topic) subscribe(ctx context.Context, send func(context.Context, []byte
 func (t *topic) settle(r *Request, conn int) error {
 	<-r.Done()
 	_, err := r.Result()
+	defer t.leaveIfLeft()
 	if err == nil {
 		t.fire(fsm.InputOf[SubEvent]{Event: SubEventAccepted, Attempt: conn})
 		return nil
@@ -228,6 +238,20 @@ func (t *topic) settle(r *Request, conn int) error {
 		t.fire(fsm.InputOf[SubEvent]{Event: SubEventRefused, Cause: err})
 	}
 	return err
+}
+
+// leaveIfLeft ends the Resubscribing stage's subscribe for this topic
+// and, if the last reader left while it was unsettled, leaves now: with an
+// unsubscribe if the server accepted it again.
+func (t *topic) leaveIfLeft() {
+	t.mu.Lock()
+	left := t.leaveAfter
+	t.remaking, t.leaveAfter = false, false
+	key := t.key
+	t.mu.Unlock()
+	if left {
+		t.unsubscribe(key)
+	}
 }
 
 func (t *topic) fire(in fsm.InputOf[SubEvent]) {
@@ -299,6 +323,8 @@ func (t *topic) leave(r reader) {
 	t.readers = slices.Delete(t.readers, i, i+1)
 	last := len(t.readers) == 0
 	key := t.key
+	wait := last && t.remaking
+	t.leaveAfter = wait
 	t.mu.Unlock()
 	if !last {
 		return
@@ -308,6 +334,19 @@ func (t *topic) leave(r reader) {
 	if c.topics[t.ident] == t {
 		delete(c.topics, t.ident) // a new reader makes a new subscription
 	}
+	c.mu.Unlock()
+	if wait {
+		return // the Resubscribing stage's answer decides (leaveIfLeft)
+	}
+	t.unsubscribe(key)
+}
+
+// unsubscribe leaves the topic once its last reader has: Unsubscribed at
+// once when the server does not hold it, else through Unsubscribing and
+// the unsubscribe request.
+func (t *topic) unsubscribe(key string) {
+	c := t.c
+	c.mu.Lock()
 	if key != "" && c.byKey[key] == t {
 		delete(c.byKey, key)
 	}

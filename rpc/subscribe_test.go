@@ -3,6 +3,7 @@ package rpc_test
 import (
 	"context"
 	"encoding/json"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -193,4 +194,36 @@ func TestResubscribeRefusedOrUnanswered(t *testing.T) {
 		stageFailed = stageFailed || (tr.From == rpc.ResubscribeStage && tr.Event == fsm.EventStageFailed)
 	}
 	assert.True(t, stageFailed, "the unanswered resubscription failed the stage")
+}
+
+// TestLeaveDuringResubscribe: the last reader leaves while the
+// Resubscribing stage's subscribe is unanswered. The server then accepts
+// it, so it holds the subscription: the client must unsubscribe (it used
+// to go straight to Unsubscribed and send nothing, leaving the server's
+// subscription behind).
+func TestLeaveDuringResubscribe(t *testing.T) {
+	r := newRig(t)
+	r.connect()
+	s := r.accept()
+	news := subscribe[string](t, r, s, "news", "a")
+
+	s.sc.Drop()
+	require.NoError(t, r.clk.BlockUntil(ctxT(t), 1))
+	r.clk.Step(1e9)
+	s2 := r.accept()
+	m := s2.mustRecv()
+	require.Equal(t, "test_subscribe", m.Method)
+	news.Close() // the last reader leaves before the answer
+	assert.Equal(t, rpc.Resubscribing, news.State(), "the answer decides")
+	s2.reply(m.ID, "b")
+	r.connect()
+	u := s2.mustRecv()
+	assert.Equal(t, "test_unsubscribe", u.Method, "the server holds it: unsubscribe")
+	s2.reply(u.ID, true)
+	ctx := ctxT(t)
+	for news.State() != rpc.Unsubscribed && ctx.Err() == nil {
+		runtime.Gosched() // the answer is being read: a few turns
+	}
+	assert.Equal(t, []rpc.SubState{rpc.Subscribing, rpc.Subscribed, rpc.Resubscribing, rpc.Subscribed,
+		rpc.Unsubscribing, rpc.Unsubscribed}, states(news.Trace()))
 }
