@@ -134,7 +134,9 @@ func (r *Reconnect) RetryNow(ctx context.Context) error {
 	case fsm.Waiting:
 		r.mu.Lock()
 		r.stopTimer()
-		r.streak = policy.Streak{} // the immediate dial starts a fresh streak
+		// The immediate dial is attempt 1 of a fresh streak: if it fails,
+		// the next is attempt 2.
+		r.streak = policy.Streak{Start: r.clk.Now(), Attempts: 1}
 		r.mu.Unlock()
 		_, err := r.m.Fire(ctx, fsm.Input{Event: fsm.EventRetry, Attempt: 1, Epoch: last.Epoch})
 		return ignoreRace(err)
@@ -255,7 +257,7 @@ func (r *Reconnect) waiting(tr fsm.Transition, out *decided) {
 	}
 	if r.immediate {
 		r.immediate = false
-		r.streak = policy.Streak{}
+		r.streak = policy.Streak{Start: now, Attempts: 1} // the immediate dial is attempt 1
 		out.next, out.follow = fsm.Input{Event: fsm.EventRetry, Attempt: 1}, true
 		return
 	}

@@ -175,20 +175,24 @@ func TestRetryNowResetsTheBackoff(t *testing.T) {
 
 	require.NoError(t, r.rec.RetryNow(context.Background()))
 	tr := r.expect(fsm.EventRetry)
-	assert.Equal(t, 1, tr.Attempt)
+	assert.Equal(t, 1, tr.Attempt, "the immediate dial is attempt 1 of a fresh streak")
 	r.expect(fsm.EventDialFailed)
 	r.waitTimers(1)
-	assert.Equal(t, []time.Duration{time.Second}, r.clk.Pending(),
-		"the old wait was cancelled and the backoff starts over")
+	assert.Equal(t, []time.Duration{2 * time.Second}, r.clk.Pending(),
+		"the old wait was cancelled and the backoff started over: this is attempt 2's delay")
 	r.clk.StepToNext()
-	r.expect(fsm.EventRetry, fsm.EventDialed)
+	tr = r.expect(fsm.EventRetry)
+	assert.Equal(t, 2, tr.Attempt, "counted on from the immediate dial (it used to be 1 again)")
+	r.expect(fsm.EventDialed)
 
 	// From Open it replaces the connection at once.
 	sc := r.accept()
 	require.NoError(t, r.rec.RetryNow(context.Background()))
 	tr = r.expect(fsm.EventDropped)
 	assert.ErrorIs(t, tr.Cause, adapters.ErrReconnectRequested)
-	r.expect(fsm.EventRetry, fsm.EventDialed)
+	tr = r.expect(fsm.EventRetry)
+	assert.Equal(t, 1, tr.Attempt)
+	r.expect(fsm.EventDialed)
 	<-sc.Done()
 	assert.Zero(t, r.clk.Waiters())
 }
