@@ -58,8 +58,11 @@ func (in *Inspector) serveEvents(w http.ResponseWriter, r *http.Request) {
 			defer wg.Done()
 			defer sub.Close()
 			for tr := range sub.C() {
+				// Stats hold the transition, and the retry it waits for,
+				// before the client publishes it.
+				ev := TransitionEvent{TransitionView: transitionView(e.id, tr), Now: stateView(e.c.Stats())}
 				select {
-				case queue <- update{"transition", transitionView(e.id, tr)}:
+				case queue <- update{"transition", ev}:
 				case <-ectx.Done():
 					return
 				}

@@ -17,7 +17,7 @@ const el = (tag, cls, text) => {
 };
 
 function fmtBytes(n) {
-  if (n < 1024) return n + " B";
+  if (Math.round(n) < 1024) return Math.round(n) + " B";
   if (n < 1 << 20) return (n / 1024).toFixed(1) + " KiB";
   return (n / (1 << 20)).toFixed(1) + " MiB";
 }
@@ -159,13 +159,22 @@ function transition(tr) {
   if (tr.cause) li.append(el("div", "cause", tr.cause));
   v.timeline.prepend(li);
   while (v.timeline.children.length > maxTimeline) v.timeline.lastChild.remove();
-  if (tr.to !== "Waiting") {
-    v.nextAt = null;
-    showNext(v);
-    v.steps = [];
-    v.stop = "";
-    showAhead(v);
-  }
+  // The state and retry the client's Stats held when the program took
+  // the transition: Waiting shows with its retry at once.
+  if (tr.now && tr.now.state === tr.to) retry(v, tr.now);
+  else if (tr.to !== "Waiting") retry(v, { state: tr.to });
+}
+
+// The retry ahead, from a view that read it with the state (a stats
+// update, or the state a transition event carries).
+function retry(v, s) {
+  v.nextAttempt = s.nextAttempt;
+  v.nextAt = s.nextAttempt && s.state === "Waiting" ? new Date(s.nextAt) : null;
+  v.nextDelay = s.nextDelayMs;
+  showNext(v);
+  v.steps = v.nextAt ? s.ahead || [] : [];
+  v.stop = v.nextAt ? s.aheadStop || "" : "";
+  showAhead(v);
 }
 
 function stats1(s, chart) {
@@ -191,13 +200,7 @@ function stats1(s, chart) {
     plot(v.reconnects, [s.reconnects]);
   }
   v.prev = s;
-  v.nextAttempt = s.nextAttempt;
-  v.nextAt = s.nextAttempt && s.state === "Waiting" ? new Date(s.nextAt) : null;
-  v.nextDelay = s.nextDelayMs;
-  showNext(v);
-  v.steps = v.nextAt ? s.ahead || [] : [];
-  v.stop = v.nextAt ? s.aheadStop || "" : "";
-  showAhead(v);
+  retry(v, s);
 }
 
 // The reconnect ahead: counted down here, between the program's updates.
