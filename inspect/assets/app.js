@@ -135,6 +135,11 @@ function setState(v, state) {
 function transition(tr) {
   const v = clients.get(tr.client);
   if (!v || tr.seq <= v.lastSeq) return; // already shown (the snapshot and the stream overlap)
+  if (v.lastSeq >= 0 && tr.seq > v.lastSeq + 1) {
+    // The page fell behind and missed these (the client is not told).
+    const n = tr.seq - v.lastSeq - 1;
+    v.timeline.prepend(el("li", "gap", n + (n === 1 ? " transition" : " transitions") + " not shown: this page fell behind"));
+  }
   v.lastSeq = tr.seq;
   setState(v, tr.to);
   v.dia.querySelectorAll("g.edge").forEach(g => g.classList.remove("last"));
