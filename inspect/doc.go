@@ -36,13 +36,15 @@
 // goroutine, no subscription), and the counters the page shows are the
 // client's own (Client.Stats), which cost no allocation per message.
 //
-// Each open page subscribes to the transitions of each client with a
-// dropping policy ([WithBuffer] transitions, oldest dropped first) and
+// Each open page watches each client's transitions (Client.Watch) through
+// a queue of its own of [WithBuffer] transitions that drops its oldest, and
 // samples the counters every [WithInterval]. A slow or stalled page never
-// slows a client: the client hands transitions to a bounded queue and never
-// waits for the page; a page that falls that far behind misses the oldest
-// (the client reports it as a *tether.SubscriberDropError from the
-// subscriber named "inspect"), and a page whose writes stall for
-// [WithWriteTimeout] is disconnected (the browser reconnects by itself and
-// gets a fresh snapshot).
+// slows a client: the client hands each transition to the page's queue and
+// never waits for the page. A page that falls that far behind misses the
+// oldest and shows how many in its timeline (a gap in the transitions'
+// Seq); they are the page's loss, not the client's: no
+// *tether.SubscriberDropError, nothing in Stats.SubscriberDrops. A page
+// whose writes stall for [WithWriteTimeout] is disconnected (the browser
+// reconnects by itself and gets a fresh snapshot); until then it holds one
+// goroutine, one queue and one Watcher per client.
 package inspect

@@ -9,7 +9,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tether-go/tether/stream"
+	"github.com/tether-go/tether"
+	"github.com/tether-go/tether/fsm"
 )
 
 // pageQueue is how many updates wait for a page's writer, across its
@@ -26,9 +27,10 @@ type update struct {
 // stall past the write timeout, or its request's context ends.
 //
 // Goroutines: this one writes; one forwarder per client moves its
-// transitions from the client's subscription (a bounded queue that drops
-// its oldest) to the page's queue. The client only ever hands a
-// transition to that subscription, which never waits.
+// transitions from the page's queue for that client (bounded, dropping its
+// oldest) to the page's queue. The client hands each transition to the
+// inspector's Watcher, which never waits; the page sees what it missed as
+// a gap in the transitions' Seq.
 func (in *Inspector) serveEvents(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
 	h := w.Header()
@@ -49,17 +51,26 @@ func (in *Inspector) serveEvents(w http.ResponseWriter, r *http.Request) {
 	watch := func(e *entry) {
 		ectx, ecancel := context.WithCancel(ctx)
 		watched[e] = ecancel
-		// Subscribe before the snapshot is taken: the page drops what it
-		// has already (by Seq), and misses nothing in between.
-		sub := e.c.Transitions(ectx, stream.WithOverflow(stream.DropOldest), stream.WithBuffer(in.cfg.buffer),
-			stream.WithName("inspect"))
+		// Watch before the snapshot is taken: the page drops what it has
+		// already (by Seq), and misses nothing in between.
+		trs := newDropOldest(in.cfg.buffer)
+		stop := e.c.Watch(tether.Watcher{Transition: trs.push})
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer sub.Close()
-			for tr := range sub.C() {
+			defer stop()
+			for {
+				var tr fsm.Transition
 				select {
-				case queue <- update{"transition", transitionView(e.id, tr)}:
+				case tr = <-trs.c:
+				case <-ectx.Done():
+					return
+				}
+				// Stats hold the transition, and the retry it waits for,
+				// before the client hands it to a Watcher.
+				ev := TransitionEvent{TransitionView: transitionView(e.id, tr), Now: stateView(e.c.Stats())}
+				select {
+				case queue <- update{"transition", ev}:
 				case <-ectx.Done():
 					return
 				}
@@ -152,4 +163,29 @@ func (in *Inspector) send(rc *http.ResponseController, w http.ResponseWriter, u 
 		return err
 	}
 	return nil
+}
+
+// dropOldest is a page's queue of one client's transitions: push never
+// waits, and drops the oldest when the queue is full.
+type dropOldest struct {
+	c chan fsm.Transition
+}
+
+func newDropOldest(n int) *dropOldest { return &dropOldest{c: make(chan fsm.Transition, n)} }
+
+// push queues tr, on the client's machine actor (the only caller, so a
+// slot it frees stays free): when the queue is full it takes out the
+// oldest first.
+func (q *dropOldest) push(tr fsm.Transition) {
+	for {
+		select {
+		case q.c <- tr:
+			return
+		default:
+		}
+		select {
+		case <-q.c: // the page shows the gap in Seq
+		default:
+		}
+	}
 }

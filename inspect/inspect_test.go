@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -324,8 +325,8 @@ func (w *stalledWriter) Write([]byte) (int, error) {
 
 // TestStalledPageNeverSlowsTheClient: a page whose writes never return
 // does not hold the client up: it goes through many more transitions than
-// the page's queues hold, and the transitions the page lost are reported
-// as a subscriber's drops.
+// the page's queues hold, and the transitions the page lost are not the
+// client's drops (TestSlowPageShowsWhatItMissed).
 func TestStalledPageNeverSlowsTheClient(t *testing.T) {
 	r := newRig(t)
 	c := r.client()
@@ -359,7 +360,7 @@ func TestStalledPageNeverSlowsTheClient(t *testing.T) {
 		waitState(t, c, fsm.Open)
 	}
 	assert.Equal(t, uint64(30), c.Stats().Reconnects)
-	assert.NotZero(t, c.Stats().SubscriberDrops, "the transitions the page lost are reported")
+	assert.Zero(t, c.Stats().SubscriberDrops, "what the page lost is not the client's drop")
 
 	close(w.release)
 	select {
@@ -416,4 +417,96 @@ func TestEventStreamAsksTheBrowserToComeBack(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "retry: 1000\n", line)
 	assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
+}
+
+// slowWriter is a page that stops reading after the first event until the
+// test releases it, then reads everything: each write, on written.
+type slowWriter struct {
+	header  http.Header
+	once    sync.Once
+	blocked chan struct{} // closed at the first write
+	release chan struct{}
+	written chan string
+}
+
+func (w *slowWriter) Header() http.Header { return w.header }
+func (w *slowWriter) WriteHeader(int)     {}
+func (w *slowWriter) Write(b []byte) (int, error) {
+	w.once.Do(func() { close(w.blocked) })
+	<-w.release
+	w.written <- string(b)
+	return len(b), nil
+}
+
+// TestSlowPageShowsWhatItMissed: a page that falls behind loses the
+// oldest of a client's transitions, and sees how many by their Seq; the
+// client does not count them as its drops nor report them on its error
+// stream (OnError), where they would be noise of someone's browser tab.
+func TestSlowPageShowsWhatItMissed(t *testing.T) {
+	r := newRig(t)
+	var drops []error
+	var mu sync.Mutex
+	c := r.client(tether.OnError(func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if _, ok := errors.AsType[*tether.SubscriberDropError](err); ok {
+			drops = append(drops, err)
+		}
+	}))
+	sc := r.accept()
+	waitState(t, c, fsm.Open)
+	in := inspect.New(inspect.WithBuffer(2), inspect.WithInterval(time.Hour))
+	in.Add("feed", c)
+
+	w := &slowWriter{header: http.Header{}, blocked: make(chan struct{}), release: make(chan struct{}),
+		written: make(chan string, 1024)}
+	ctx, cancel := context.WithCancel(context.Background())
+	req := httptest.NewRequestWithContext(ctx, http.MethodGet, "/events", nil)
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		in.ServeHTTP(w, req)
+	}()
+	defer func() {
+		cancel()
+		<-served
+	}()
+	select {
+	case <-w.blocked:
+	case <-time.After(deadline):
+		require.FailNow(t, "the page was never written to")
+	}
+	for range 30 { // 120 transitions: more than the page's queues hold
+		sc.Drop()
+		waitState(t, c, fsm.Waiting)
+		r.retry(c)
+		sc = r.accept()
+		waitState(t, c, fsm.Open)
+	}
+	trace := c.Trace()
+	last := trace[len(trace)-1].Seq
+	close(w.release)
+
+	var seqs []uint64
+	timeout := time.After(deadline)
+	for len(seqs) == 0 || seqs[len(seqs)-1] < last {
+		select {
+		case s := <-w.written:
+			for line := range strings.SplitSeq(s, "\n") {
+				if data, ok := strings.CutPrefix(line, "data: "); ok && strings.Contains(s, "event: transition") {
+					var ev inspect.TransitionEvent
+					require.NoError(t, json.Unmarshal([]byte(data), &ev))
+					seqs = append(seqs, ev.Seq)
+				}
+			}
+		case <-timeout:
+			require.FailNow(t, "the page never got the last transition", "seqs %v, last %d", seqs, last)
+		}
+	}
+	require.True(t, slices.IsSorted(seqs), "in order: %v", seqs)
+	assert.Less(t, len(seqs), int(last), "the page missed some: %v", seqs)
+	assert.Zero(t, c.Stats().SubscriberDrops, "not the client's drops")
+	mu.Lock()
+	assert.Empty(t, drops, "nor reported as the client's")
+	mu.Unlock()
 }

@@ -1,7 +1,6 @@
 package inspect
 
 import (
-	"context"
 	"embed"
 	"net/http"
 	"slices"
@@ -12,12 +11,17 @@ import (
 
 	"github.com/tether-go/tether"
 	"github.com/tether-go/tether/fsm"
-	"github.com/tether-go/tether/stream"
 	"github.com/tether-go/tether/transport"
 )
 
 // Client is what the inspector reads from a client. Every *tether.Client[T]
 // implements it, whatever its T.
+//
+// Watch is how an open page hears of the client's transitions: the
+// inspector's Watcher hands each one to a queue of the page's own that
+// never waits, so what a slow page misses is the page's business (it shows
+// the gap) and never a drop of the client's (no *tether.SubscriberDropError,
+// nothing in Stats.SubscriberDrops).
 //
 // Lifecycle is the table the client runs, its stages included: the page
 // draws it (DiagramOf) as the client's diagram. The inspector reads it once
@@ -26,7 +30,7 @@ import (
 // the plain lifecycle, a table it may not run.
 type Client interface {
 	Trace() []fsm.Transition
-	Transitions(ctx context.Context, opts ...stream.SubOption) *stream.Subscription[fsm.Transition]
+	Watch(w tether.Watcher) (stop func())
 	Stats() tether.Stats
 	Buffered() (messages, bytes int)
 	Lifecycle() fsm.Def[fsm.State, fsm.Event]
@@ -60,8 +64,8 @@ func WithInterval(d time.Duration) Option {
 }
 
 // WithBuffer sets how many transitions of one client a page may fall
-// behind before the oldest are dropped (DefaultBuffer). Values below 1 are
-// raised to 1.
+// behind before the oldest are dropped (DefaultBuffer): the page shows how
+// many it missed; the client is not told. Values below 1 are raised to 1.
 func WithBuffer(n int) Option {
 	return optionFunc(func(c *config) { c.buffer = max(n, 1) })
 }

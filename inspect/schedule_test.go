@@ -126,3 +126,37 @@ func TestPageShowsTheScheduleAhead(t *testing.T) {
 	assert.Empty(t, views["custom"].AheadStop)
 	assert.NotContains(t, body, `"ahead":null`)
 }
+
+// TestTransitionCarriesItsRetry: the "transition" event to Waiting carries
+// the retry with it (the state and retry its Stats held), so the page shows
+// Waiting and its retry together; the counters come only every hour here.
+func TestTransitionCarriesItsRetry(t *testing.T) {
+	r := newRig(t)
+	c := r.client()
+	sc := r.accept()
+	waitState(t, c, fsm.Open)
+	in := inspect.New(inspect.WithInterval(time.Hour))
+	in.Add("feed", c)
+	srv := httptest.NewServer(in)
+	t.Cleanup(srv.Close)
+	p := openPage(t, srv.URL+"/events")
+	var hello inspect.Snapshot
+	p.next("hello", &hello)
+
+	sc.Drop()
+	ev := until(p, "transition", func(v inspect.TransitionEvent) bool { return v.To == "Waiting" })
+	assert.Equal(t, "dropped", ev.Event)
+	assert.Equal(t, "Waiting", ev.Now.State)
+	assert.Equal(t, 1, ev.Now.NextRetry)
+	assert.InDelta(t, 1000, ev.Now.NextRetryMillis, 0.001)
+	assert.Equal(t, r.clk.Now().Add(time.Second), ev.Now.NextRetryAt)
+	assert.Equal(t, []inspect.StepView{{2, 2000, 2000}, {3, 4000, 4000}, {4, 8000, 8000}, {5, 8000, 8000}, {6, 8000, 8000}},
+		ev.Now.Ahead)
+
+	r.retry(c)
+	ev = until(p, "transition", func(v inspect.TransitionEvent) bool { return v.Event == "retry" })
+	assert.NotEqual(t, "Waiting", ev.Now.State)
+	assert.Zero(t, ev.Now.NextRetry, "no retry ahead once it dials")
+	r.accept()
+	waitState(t, c, fsm.Open)
+}

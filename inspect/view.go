@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tether-go/tether"
 	"github.com/tether-go/tether/fsm"
 )
 
@@ -61,21 +62,30 @@ type TransitionView struct {
 	Time      time.Time `json:"time"`
 }
 
-// StatsView is a client's counters at one moment.
+// StatsView is a client's counters at one moment, with its state and the
+// retry ahead (StateView) read together with them.
 type StatsView struct {
-	Client          int       `json:"client"`
+	Client int `json:"client"`
+	StateView
+	MessagesIn    uint64    `json:"messagesIn"`
+	BytesIn       uint64    `json:"bytesIn"`
+	MessagesOut   uint64    `json:"messagesOut"`
+	BytesOut      uint64    `json:"bytesOut"`
+	Drops         uint64    `json:"drops"`
+	PossiblyLost  uint64    `json:"possiblyLost"`
+	Reconnects    uint64    `json:"reconnects"`
+	RTTMillis     float64   `json:"rttMs"`
+	RTTSamples    uint64    `json:"rttSamples"`
+	BufferedMsgs  int       `json:"bufferedMessages"`
+	BufferedBytes int       `json:"bufferedBytes"`
+	Time          time.Time `json:"time"`
+}
+
+// StateView is a client's state and the retry it waits for, read together
+// from one Stats: when State is Waiting and the policy scheduled a retry,
+// NextRetry and NextRetryAt are set.
+type StateView struct {
 	State           string    `json:"state"`
-	MessagesIn      uint64    `json:"messagesIn"`
-	BytesIn         uint64    `json:"bytesIn"`
-	MessagesOut     uint64    `json:"messagesOut"`
-	BytesOut        uint64    `json:"bytesOut"`
-	Drops           uint64    `json:"drops"`
-	PossiblyLost    uint64    `json:"possiblyLost"`
-	Reconnects      uint64    `json:"reconnects"`
-	RTTMillis       float64   `json:"rttMs"`
-	RTTSamples      uint64    `json:"rttSamples"`
-	BufferedMsgs    int       `json:"bufferedMessages"`
-	BufferedBytes   int       `json:"bufferedBytes"`
 	NextRetry       int       `json:"nextAttempt,omitempty"`
 	NextRetryMillis float64   `json:"nextDelayMs,omitempty"`
 	NextRetryAt     time.Time `json:"nextAt,omitzero"`
@@ -83,7 +93,18 @@ type StatsView struct {
 	// and AheadStop why the policy would give up after it, if it would.
 	Ahead     []StepView `json:"ahead,omitempty"`
 	AheadStop string     `json:"aheadStop,omitempty"`
-	Time      time.Time  `json:"time"`
+}
+
+// TransitionEvent is a "transition" event: the transition, and the
+// client's state and retry as its Stats held them when the inspector took
+// the transition from the client. The client records the retry before it
+// publishes the transition to Waiting, so a page shows Waiting and its
+// retry together, without waiting for the next counters. Now.State may be
+// ahead of To when the client has moved on since; its next transitions
+// are on their way.
+type TransitionEvent struct {
+	TransitionView
+	Now StateView `json:"now"`
 }
 
 // StepView is one attempt of the schedule ahead: the interval its delay
@@ -108,11 +129,16 @@ func statsView(e *entry) StatsView {
 	msgs, bytes := e.c.Buffered()
 	// The state is the one Stats read with the retry, so the page never
 	// shows Waiting without it.
-	v := StatsView{Client: e.id, State: st.State.String(),
+	return StatsView{Client: e.id, StateView: stateView(st),
 		MessagesIn: st.MessagesIn, BytesIn: st.BytesIn, MessagesOut: st.MessagesOut, BytesOut: st.BytesOut,
 		Drops: st.Drops(), PossiblyLost: st.PossiblyLost, Reconnects: st.Reconnects,
 		RTTMillis: millis(st.RTT), RTTSamples: st.RTTSamples,
 		BufferedMsgs: msgs, BufferedBytes: bytes, Time: time.Now()}
+}
+
+// stateView is the state and the retry of one Stats.
+func stateView(st tether.Stats) StateView {
+	v := StateView{State: st.State.String()}
 	if st.NextRetry.Attempt > 0 {
 		v.NextRetry = st.NextRetry.Attempt
 		v.NextRetryMillis = millis(st.NextRetry.Delay)

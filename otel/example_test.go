@@ -28,7 +28,7 @@ func Example_prometheus() {
 	}
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exporter))
 	defer mp.Shutdown(context.Background())
-	metrics, err := tetherotel.New(mp)
+	m, err := tetherotel.New(mp)
 	if err != nil {
 		panic(err)
 	}
@@ -38,7 +38,7 @@ func Example_prometheus() {
 		panic(err)
 	}
 	defer c.Close(context.Background())
-	stop, err := metrics.Register(c, attribute.String("client", "feed"))
+	stop, err := m.Register(c, attribute.String("client", "feed"))
 	if err != nil {
 		panic(err)
 	}

@@ -48,8 +48,12 @@ const (
 
 // Client is what the metrics read from a client. Every *tether.Client[T]
 // implements it, whatever its T.
+//
+// Trace is read once, by Register, for the transitions the client made
+// before it was registered.
 type Client interface {
 	State() fsm.State
+	Trace() []fsm.Transition
 	Stats() tether.Stats
 	Buffered() (messages, bytes int)
 	Watch(w tether.Watcher) (stop func())
@@ -128,6 +132,12 @@ var (
 // goroutine: counters are read when the exporter collects, and
 // transitions, reconnect delays and round trips are recorded on the
 // client's own goroutines as they happen.
+//
+// The transitions the client made before Register, as its Trace still
+// holds them (the last WithTraceLimit), are counted by Register, each
+// once: a client registered after tether.New, which starts connecting at
+// once, has its first connect counted. Reconnect delays and round trips
+// before Register are not recorded.
 func (m *Metrics) Register(c Client, attrs ...attribute.KeyValue) (stop func(), err error) {
 	base := attribute.NewSet(attrs...)
 	with := func(kv ...attribute.KeyValue) metric.MeasurementOption {
@@ -164,13 +174,35 @@ func (m *Metrics) Register(c Client, attrs ...attribute.KeyValue) (stop func(), 
 		return nil, err
 	}
 	ctx := context.Background()
+	count := func(tr fsm.Transition) {
+		m.transitions.Add(ctx, 1, with(AttrEvent.String(tr.Event.String()), AttrState.String(tr.To.String())))
+	}
+	// The watcher counts from the first transition it hears of (live); the
+	// trace, read after it is in place, holds every one before that.
+	var mu sync.Mutex
+	var live uint64
 	unwatch := c.Watch(tether.Watcher{
 		RTT:   func(d time.Duration) { m.rtt.Record(ctx, d.Seconds(), all) },
 		Retry: func(r tether.Retry) { m.delay.Record(ctx, r.Delay.Seconds(), all) },
 		Transition: func(tr fsm.Transition) {
-			m.transitions.Add(ctx, 1, with(AttrEvent.String(tr.Event.String()), AttrState.String(tr.To.String())))
+			mu.Lock()
+			if live == 0 {
+				live = tr.Seq
+			}
+			mu.Unlock()
+			count(tr)
 		},
 	})
+	trace := c.Trace()
+	mu.Lock()
+	before := live
+	mu.Unlock()
+	for _, tr := range trace {
+		// Seq 0 is the initial snapshot, not a transition.
+		if tr.Seq > 0 && (before == 0 || tr.Seq < before) {
+			count(tr)
+		}
+	}
 	var once sync.Once
 	return func() {
 		once.Do(func() {

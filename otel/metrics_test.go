@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -198,4 +199,57 @@ func TestPrometheusScrape(t *testing.T) {
 	stop() // idempotent
 	_, ok := value(p.scrape(t), "tether_client_connections", feed)
 	assert.False(t, ok, "a client no longer registered is not reported")
+}
+
+// TestRegisterAfterNewCountsTheConnect: a client registered after
+// tether.New, which connects at once, has the transitions it made before
+// Register counted, each once, and the later ones as they happen.
+func TestRegisterAfterNewCountsTheConnect(t *testing.T) {
+	p := newProm(t)
+	m, err := tetherotel.New(p.mp)
+	require.NoError(t, err)
+	srv, err := memory.NewServer(memory.WithAutoAccept())
+	require.NoError(t, err)
+	c, err := tether.New[string]("memory://feed", tether.WithTransport(srv.Transport()), tether.WithoutHeartbeat(),
+		tether.WithClock(tethertest.NewFakeClock(time.Time{})))
+	require.NoError(t, err)
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), deadline)
+		defer cancel()
+		require.NoError(t, c.Close(ctx))
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	sc, err := srv.Accept(ctx)
+	require.NoError(t, err)
+	require.NoError(t, c.Connect(ctx))
+
+	stop, err := m.Register(c, attribute.String("client", "feed"))
+	require.NoError(t, err)
+	defer stop()
+	feed := `client="feed"`
+	s := p.scrape(t)
+	assert.Equal(t, 1.0, sample(t, s, "tether_client_transitions_total", feed, `tether_event="dialed"`, `tether_state="Open"`))
+	assert.Equal(t, 1.0, sample(t, s, "tether_client_transitions_total", feed, `tether_state="Connecting"`))
+
+	// Watchers hear of a transition in the order they were registered:
+	// once this one hears of Waiting, Register's has counted it.
+	waiting := make(chan struct{})
+	var once sync.Once
+	unwatch := c.Watch(tether.Watcher{Transition: func(tr fsm.Transition) {
+		if tr.To == fsm.Waiting {
+			once.Do(func() { close(waiting) })
+		}
+	}})
+	defer unwatch()
+	sc.Drop()
+	select {
+	case <-waiting:
+	case <-ctx.Done():
+		require.FailNow(t, "the client never reached Waiting")
+	}
+	s = p.scrape(t)
+	assert.Equal(t, 1.0, sample(t, s, "tether_client_transitions_total", feed, `tether_event="dropped"`, `tether_state="Waiting"`))
+	assert.Equal(t, 1.0, sample(t, s, "tether_client_transitions_total", feed, `tether_event="dialed"`, `tether_state="Open"`),
+		"counted once")
 }

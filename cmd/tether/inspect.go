@@ -62,6 +62,9 @@ func inspectRun(ctx context.Context, target string, opts []tether.Option, listen
 	ev := newEvents(e.stderr)
 	opts = append(opts, ev.options()...)
 	opts = append(opts, tether.OnRaw(func(transport.Message) {})) // counted by the client, not printed
+	// Connected below, once standard error says where the page is: its
+	// first line, before any transition.
+	opts = append(opts, tether.WithAutoConnect(false))
 	c, err := tether.New[[]byte](target, opts...)
 	if err != nil {
 		_ = ln.Close()
@@ -76,6 +79,18 @@ func inspectRun(ctx context.Context, target string, opts []tether.Option, listen
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	fmt.Fprintf(e.stderr, "[inspect] open http://%s/ in a browser\n", ln.Addr())
+	// Connect waits for Open; the transitions and the policy giving up are
+	// heard through the callbacks.
+	connecting, stopConnecting := context.WithCancel(context.WithoutCancel(ctx))
+	connected := make(chan struct{})
+	go func() {
+		defer close(connected)
+		_ = c.Connect(connecting)
+	}()
+	defer func() {
+		stopConnecting()
+		<-connected
+	}()
 
 	var result error
 	select {

@@ -3,8 +3,10 @@ package main
 import (
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -59,4 +61,22 @@ func TestInspectCannotListen(t *testing.T) {
 	code, _, stderr := runSync(t, "inspect", "-listen", "256.0.0.1:1", srv.URL)
 	assert.Equal(t, exitError, code)
 	assert.Contains(t, stderr, "tether: cannot serve the page")
+}
+
+// TestInspectSaysWhereFirst: the line that says where to open the page
+// comes before any transition, as docs/cli.md shows, even when the
+// connection fails at once.
+func TestInspectSaysWhereFirst(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	refused := "ws://" + ln.Addr().String() + "/"
+	require.NoError(t, ln.Close()) // nothing listens there now: every dial is refused at once
+	s := start(t, "inspect", "-heartbeat", "0", refused)
+	s.stderr.waitFor(t, edge(fsm.Connecting, fsm.EventDialFailed, fsm.Waiting))
+	out := s.stderr.String()
+	where := strings.Index(out, "[inspect] open http://")
+	require.GreaterOrEqual(t, where, 0, out)
+	assert.Less(t, where, strings.Index(out, "[transition]"), out)
+	s.cancel()
+	require.Equal(t, exitOK, s.wait(t))
 }

@@ -17,7 +17,7 @@ const el = (tag, cls, text) => {
 };
 
 function fmtBytes(n) {
-  if (n < 1024) return n + " B";
+  if (Math.round(n) < 1024) return Math.round(n) + " B";
   if (n < 1 << 20) return (n / 1024).toFixed(1) + " KiB";
   return (n / (1 << 20)).toFixed(1) + " MiB";
 }
@@ -135,6 +135,11 @@ function setState(v, state) {
 function transition(tr) {
   const v = clients.get(tr.client);
   if (!v || tr.seq <= v.lastSeq) return; // already shown (the snapshot and the stream overlap)
+  if (v.lastSeq >= 0 && tr.seq > v.lastSeq + 1) {
+    // The page fell behind and missed these (the client is not told).
+    const n = tr.seq - v.lastSeq - 1;
+    v.timeline.prepend(el("li", "gap", n + (n === 1 ? " transition" : " transitions") + " not shown: this page fell behind"));
+  }
   v.lastSeq = tr.seq;
   setState(v, tr.to);
   v.dia.querySelectorAll("g.edge").forEach(g => g.classList.remove("last"));
@@ -159,13 +164,22 @@ function transition(tr) {
   if (tr.cause) li.append(el("div", "cause", tr.cause));
   v.timeline.prepend(li);
   while (v.timeline.children.length > maxTimeline) v.timeline.lastChild.remove();
-  if (tr.to !== "Waiting") {
-    v.nextAt = null;
-    showNext(v);
-    v.steps = [];
-    v.stop = "";
-    showAhead(v);
-  }
+  // The state and retry the client's Stats held when the program took
+  // the transition: Waiting shows with its retry at once.
+  if (tr.now && tr.now.state === tr.to) retry(v, tr.now);
+  else if (tr.to !== "Waiting") retry(v, { state: tr.to });
+}
+
+// The retry ahead, from a view that read it with the state (a stats
+// update, or the state a transition event carries).
+function retry(v, s) {
+  v.nextAttempt = s.nextAttempt;
+  v.nextAt = s.nextAttempt && s.state === "Waiting" ? new Date(s.nextAt) : null;
+  v.nextDelay = s.nextDelayMs;
+  showNext(v);
+  v.steps = v.nextAt ? s.ahead || [] : [];
+  v.stop = v.nextAt ? s.aheadStop || "" : "";
+  showAhead(v);
 }
 
 function stats1(s, chart) {
@@ -191,13 +205,7 @@ function stats1(s, chart) {
     plot(v.reconnects, [s.reconnects]);
   }
   v.prev = s;
-  v.nextAttempt = s.nextAttempt;
-  v.nextAt = s.nextAttempt && s.state === "Waiting" ? new Date(s.nextAt) : null;
-  v.nextDelay = s.nextDelayMs;
-  showNext(v);
-  v.steps = v.nextAt ? s.ahead || [] : [];
-  v.stop = v.nextAt ? s.aheadStop || "" : "";
-  showAhead(v);
+  retry(v, s);
 }
 
 // The reconnect ahead: counted down here, between the program's updates.

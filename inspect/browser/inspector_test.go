@@ -115,6 +115,7 @@ type page struct {
 	MessagesIn int      `json:"messagesIn"`
 	Reconnects int      `json:"reconnects"`
 	RTT        string   `json:"rtt"`
+	Bytes      string   `json:"bytes"` // bytes/s in · out
 }
 
 // The cards of the two clients, in the order they were added.
@@ -143,6 +144,7 @@ func readCard(sel string) string {
     messagesIn: parseInt(q('[data-stat="messagesIn"] .v').textContent, 10),
     reconnects: parseInt(q('[data-stat="reconnects"] .v').textContent, 10),
     rtt: q('[data-stat="rtt"] .v').textContent,
+    bytes: q('[data-stat="bytes"] .v').textContent,
   };
 })()`
 }
@@ -244,6 +246,7 @@ func TestInspectorInChromium(t *testing.T) {
 	assert.Empty(t, first.Next)
 	assert.Empty(t, first.Ahead)
 	assert.Zero(t, first.Reconnects)
+	assert.Regexp(t, `^[0-9]+(\.[0-9])? (B|KiB|MiB) · [0-9]+(\.[0-9])? (B|KiB|MiB)$`, first.Bytes, "rates rounded")
 
 	// Dropped, and refused while backing off: Waiting, with the retry
 	// ahead and the schedule after it.
@@ -419,4 +422,55 @@ func TestInspectorShowsStagesInChromium(t *testing.T) {
 	assert.Equal(t, "Open", open.Badge)
 	assert.Equal(t, "Authenticating>Open", open.LastEdge, "reached by stage_done")
 	assert.Contains(t, open.Entries, "Authenticating --stage_done--> Open")
+}
+
+// TestWaitingShowsItsRetryAtOnceInChromium: a client that fails to dial
+// is shown Waiting with its retry at once, from the transition itself: the
+// page's counters come only every hour here.
+func TestWaitingShowsItsRetryAtOnceInChromium(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	down := tethertest.NewWSServer()
+	defer down.Close()
+	down.Refuse(http.StatusServiceUnavailable)
+	slow, err := policy.New(policy.Exponential{Initial: time.Minute, Max: 10 * time.Minute})
+	require.NoError(t, err)
+	c, err := tether.New[string](down.URL, tether.WithReconnect(slow), tether.WithAutoConnect(false),
+		tether.OnRaw(func(transport.Message) {}))
+	require.NoError(t, err)
+	defer func() {
+		cctx, ccancel := context.WithTimeout(context.Background(), deadline)
+		defer ccancel()
+		assert.NoError(t, c.Close(cctx))
+	}()
+	in := inspect.New(inspect.WithInterval(time.Hour))
+	in.Add("refused", c)
+	web := httptest.NewServer(in)
+	defer web.Close()
+	bctx, closeBrowser := browser(t, ctx)
+	defer closeBrowser()
+	require.NoError(t, chromedp.Do(bctx,
+		chromedp.Navigate(web.URL+"/"),
+		chromedp.WaitVisible(`body[data-ready="true"]`)))
+	assert.Equal(t, "Idle", waitFor(t, bctx, "#client-1", `p.badge === "Idle"`).Badge)
+
+	// Connect starts the client, and waits for Open until the test ends.
+	cctx, stop := context.WithCancel(ctx)
+	connected := make(chan error, 1)
+	go func() { connected <- c.Connect(cctx) }()
+	defer func() {
+		stop()
+		<-connected
+	}()
+	waiting := waitFor(t, bctx, "#client-1", `p.badge === "Waiting" && p.next !== ""`)
+	assert.Contains(t, waiting.Next, "next: reconnect attempt 1 after a ")
+	assert.Len(t, waiting.Ahead, 5, "and the schedule after it")
+	assert.Contains(t, waiting.Entries, "Connecting --dial_failed--> Waiting")
+
+	// A rate is a fraction: the page rounds it.
+	for in, want := range map[string]string{"396.22641509433964": "396 B", "1023.7": "1.0 KiB", "0.4": "0 B"} {
+		got, err := chromedp.Run(bctx, chromedp.Evaluate[string]("fmtBytes("+in+")"))
+		require.NoError(t, err)
+		assert.Equal(t, want, got, in)
+	}
 }
