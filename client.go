@@ -345,10 +345,20 @@ func (c *Client[T]) Connect(ctx context.Context) error {
 // sends after the close frame went out and before it answers is still
 // read and delivered, to OnMessage and the subscribers as usual (possibly
 // just after Disconnect returns, always before anything of the next
-// connection); a message a transport throws away instead is reported as
-// an *InboundDropError. What has not arrived when the transport's close
-// timeout runs out is lost with the connection: the handshake failed, and
-// Err and the error stream say so.
+// connection), provided the handshake ends within the transport's close
+// timeout. The reader of the connection may still be busy (in a handler,
+// or delivering the previous connection's messages): the WebSocket
+// transport keeps up to 1 MiB for it meanwhile, then stops reading and
+// waits for it, and throws nothing away. A message a transport throws
+// away instead is reported as an *InboundDropError (Reason ErrDiscarded).
+// When the close timeout runs out first (the server still sending, or a
+// reader that has not taken what was kept in time), the connection is
+// dropped: what was read is still delivered, what was still on its way is
+// lost with the connection, uncounted. Disconnect still returns nil (the
+// client is Idle); the handshake failed, and Err, the error stream and the
+// final transition say so (CloseCode 1006, as for any connection that
+// ended without the server's close frame; Cause matches
+// transport.ErrTimeout).
 func (c *Client[T]) Disconnect(ctx context.Context) error {
 	for {
 		st := c.m.Last().To

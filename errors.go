@@ -117,8 +117,10 @@ var ErrDiscarded = errors.New("tether: thrown away unread by the transport durin
 // from a connection that had ended (Reason ErrNoConsumer: the rest of that
 // connection is read and dropped so that the next one can be read). After
 // Disconnect, every message the server sent before answering the close
-// frame is delivered; the WebSocket transport throws some away only when
-// nothing reads the connection, and counts them. Reports are per burst of
+// frame is delivered, if the handshake ends within the close timeout (see
+// Disconnect); the WebSocket transport throws some away only on a
+// connection nobody reads (the client always announces its reader, see
+// transport.ReaderExpecter), and counts them. Reports are per burst of
 // messages read. It is of the class ErrDelivery and matches its Reason.
 type InboundDropError struct {
 	// Count is how many messages this report covers.

@@ -225,7 +225,9 @@ func OnOpen(f func(fsm.Transition)) Option {
 // drops (Open to Waiting, before any reconnect), and when the close
 // handshake of Close or Disconnect ends (to Closed or Idle). The
 // transition's CloseCode is the code the wire carried (1006 for a
-// connection lost without a close frame) and its Cause says why; a
+// connection lost without a close frame, also when the server never
+// answered our close frame within the close timeout: Cause then matches
+// transport.ErrTimeout) and its Cause says why; a
 // *transport.CloseError in it (errors.As) has the reason and whether the
 // server sent it. Same goroutine as OnOpen. For the end of the client
 // itself, see OnDone.

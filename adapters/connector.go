@@ -326,6 +326,13 @@ func (c *Connector) open(tr fsm.Transition) {
 	for _, o := range c.observers {
 		o.Opened(s)
 	}
+	if e := transport.ExpecterOf(s.Conn); e != nil {
+		// The reader may not call Read for a while (it waits for the
+		// previous one below): a Close meanwhile must wait for it, not
+		// take the connection for one nobody reads and throw away what
+		// the peer sends before its answer.
+		e.ExpectReader()
+	}
 	c.readers.Go(func() {
 		defer close(done)
 		if prev != nil {
@@ -465,6 +472,11 @@ func (c *Connector) startClose() {
 		}
 		in := fsm.Input{Event: fsm.EventClosed, Cause: err, CloseCode: uint16(code), Epoch: s.Epoch}
 		if err != nil {
+			// No close frame came back: the code is the one the error
+			// carries, or 1006 (the close timeout ran out, the write of
+			// our close frame failed), as for a connection lost without
+			// a close frame.
+			in.CloseCode = uint16(transport.StatusAbnormalClosure)
 			if got, ok := transport.CloseCode(err); ok {
 				in.CloseCode = uint16(got)
 			}

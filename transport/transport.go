@@ -49,9 +49,9 @@ type Transport interface {
 //
 // A Conn may have optional methods too, each declared as an interface of
 // this package: [TransportNamer], [Backlogger], [ProgressReporter],
-// [DiscardCounter] and [Wrapper]. Callers find them with a type assertion
-// (or [BacklogOf], [ProgressOf] and [DiscardsOf]) and do without when they
-// are missing.
+// [DiscardCounter], [ReaderExpecter] and [Wrapper]. Callers find them with
+// a type assertion (or [BacklogOf], [ProgressOf], [DiscardsOf] and
+// [ExpecterOf]) and do without when they are missing.
 type Conn interface {
 	// Read blocks until the next inbound message and returns it. The
 	// payload is borrowed: it stays valid only until the next call to Read,
@@ -207,6 +207,25 @@ type TransportNamer interface {
 // Conn's end. It is safe from any goroutine and must not block.
 type DiscardCounter interface {
 	Discarded() uint64
+}
+
+// ReaderExpecter is implemented by a Conn that treats a connection nobody
+// reads differently from one whose reader is coming: the WebSocket
+// transport, in a close handshake this side started, keeps a bounded
+// amount of what the peer sends before its answer for the reader, then
+// waits for the reader to take it (within the close timeout) when there is
+// one, and throws the rest away when there is none (see [DiscardCounter]).
+// Without a hint it counts a reader from its first Read, which may come
+// late: a reader that finishes something else first (the tether client's
+// reader of a new connection first waits for the previous connection's
+// handlers) would find the messages thrown away.
+//
+// ExpectReader says that a goroutine will call Read on this Conn until it
+// returns the Conn's end, from now on. Call it before Close can start
+// (when the connection opens); calling it more than once is harmless. It
+// is safe from any goroutine and must not block.
+type ReaderExpecter interface {
+	ExpectReader()
 }
 
 // ProgressReporter is implemented by a Conn that reports what its reader is

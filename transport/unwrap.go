@@ -2,14 +2,14 @@ package transport
 
 // Wrapper is implemented by a Conn that wraps another Conn (to label it, or
 // to add behaviour around Close and Err), so that [BacklogOf],
-// [ProgressOf] and [DiscardsOf] find the optional interfaces of the Conn
-// underneath.
+// [ProgressOf], [DiscardsOf] and [ExpecterOf] find the optional interfaces
+// of the Conn underneath.
 //
 // Unwrap returns the wrapped Conn, or nil when there is none. By
 // implementing Wrapper, a wrapper promises that its Read returns what the
 // wrapped Conn's Read returns, one message for one, and waits only while
-// that Read waits: then the wrapped Conn's [Backlogger], [ProgressReporter]
-// and [DiscardCounter] describe the wrapper too. A wrapper that drops,
+// that Read waits: then the wrapped Conn's [Backlogger], [ProgressReporter],
+// [DiscardCounter] and [ReaderExpecter] describe the wrapper too. A wrapper that drops,
 // merges, reorders or delays messages must not implement Wrapper; it
 // implements those interfaces itself, or leaves them out.
 //
@@ -19,8 +19,8 @@ type Wrapper interface {
 	Unwrap() Conn
 }
 
-// maxUnwrap bounds the Unwrap chain that [BacklogOf], [ProgressOf] and
-// [DiscardsOf] follow, so that a chain that loops back on itself ends
+// maxUnwrap bounds the Unwrap chain that [BacklogOf], [ProgressOf],
+// [DiscardsOf] and [ExpecterOf] follow, so that a chain that loops back on itself ends
 // their search instead of spinning.
 const maxUnwrap = 64
 
@@ -54,6 +54,13 @@ func ProgressOf(c Conn) ProgressReporter { return find[ProgressReporter](c) }
 // DiscardsOf and the Discarded method of the result are safe from any
 // goroutine.
 func DiscardsOf(c Conn) DiscardCounter { return find[DiscardCounter](c) }
+
+// ExpecterOf returns the [ReaderExpecter] of c: c itself when it
+// implements ReaderExpecter, otherwise that of the Conn it wraps (see
+// [Wrapper]), and so on down the chain. It returns nil when no Conn in the
+// chain implements it (or the chain is longer than 64): that Conn needs no
+// hint. Safe from any goroutine.
+func ExpecterOf(c Conn) ReaderExpecter { return find[ReaderExpecter](c) }
 
 // find returns the first Conn in c's Unwrap chain that implements T, or
 // the zero T.

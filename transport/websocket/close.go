@@ -29,8 +29,10 @@ import (
 // the Reads to come, which return them also after Close has returned.
 // Close keeps up to 1 MiB of them (or one larger message); past that it
 // waits for the reader to take some, until the close timeout, or, on a
-// connection whose Read was never called, throws the rest away up to the
-// answer and counts them (see Discarded and [transport.DiscardsOf]). What
+// connection whose Read was never called (nor ExpectReader, which says a
+// reader is coming; see [transport.ReaderExpecter]), throws the rest away
+// up to the answer and counts them (see Discarded and
+// [transport.DiscardsOf]). What
 // is still on its way when the close timeout runs out is lost with the
 // connection, and Close reports the timeout.
 //
@@ -114,8 +116,8 @@ func (c *conn) Close(code transport.StatusCode, reason string) error {
 // reads them, and the peer's frame. Whenever no Read is in progress, this
 // reads ahead for the reader (see readAhead), keeping the messages for
 // the Reads to come, up to closeHoldLimit; past it, it waits for the
-// reader to take them, or, when no Read was ever called, throws the rest
-// away and counts them (see Discarded).
+// reader to take them, or, when no Read was ever called (nor
+// ExpectReader), throws the rest away and counts them (see Discarded).
 //
 // It ends the connection with onTime, with late when the close timeout
 // runs out first (and reports that), or, when the stream fails before the
@@ -178,10 +180,10 @@ const heldOverhead = 64
 // readMu, while the reader is not reading: the data messages go to held
 // for the Reads to come, pings and pongs are read past, and the peer's
 // close frame ends the connection. It stops when a Read waits for readMu,
-// between two messages; when held is full and a Read was ever called (the
-// reader takes them, or the close timeout runs out first); at the end of
-// the connection; or at deadline. When held is full and no Read was ever
-// called, it throws away everything up to the peer's close frame, counting
+// between two messages; when held is full and a Read was ever called or
+// ExpectReader was (the reader takes them, or the close timeout runs out
+// first); at the end of the connection; or at deadline. When held is full
+// and there is no reader, it throws away everything up to the peer's close frame, counting
 // the data messages (see discardUntilClose).
 func (c *conn) readAhead(deadline time.Time) aheadStop {
 	select {
@@ -247,10 +249,18 @@ func (c *conn) popHeld() (transport.Message, bool) {
 	return m, true
 }
 
+// ExpectReader says a reader will call Read until the end (see
+// [transport.ReaderExpecter]): from now on Close, when it has read ahead
+// all it keeps, waits for that reader to take the messages (until the
+// close timeout) rather than throw the rest away, as it does from the
+// first Read on. Safe from any goroutine; it never blocks.
+func (c *conn) ExpectReader() { c.readCalled.Store(true) }
+
 // Discarded reports how many data messages this connection has read and
 // thrown away without Read returning them (see [transport.DiscardCounter]):
 // those the peer sent before answering our close frame, past what Close
-// keeps for a reader, when no Read was ever called (see Close). Safe from
+// keeps for a reader, when no Read was ever called and ExpectReader was
+// not either (see Close). Safe from
 // any goroutine; it never blocks.
 func (c *conn) Discarded() uint64 { return c.discarded.Load() }
 

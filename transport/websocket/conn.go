@@ -49,7 +49,7 @@ type conn struct {
 	heldHead      int                 // the next of held to return
 	heldBytes     int                 // what held counts against closeHoldLimit
 
-	readCalled    atomic.Bool   // Read was called at least once: there is a reader
+	readCalled    atomic.Bool   // Read was called at least once, or ExpectReader: there is a reader
 	readerWaiting atomic.Bool   // a Read waits for readMu
 	discarded     atomic.Uint64 // data messages thrown away (see Discarded)
 
@@ -81,6 +81,7 @@ var (
 	_ transport.Backlogger       = (*conn)(nil)
 	_ transport.ProgressReporter = (*conn)(nil)
 	_ transport.DiscardCounter   = (*conn)(nil)
+	_ transport.ReaderExpecter   = (*conn)(nil)
 )
 
 // newConn wraps an established WebSocket client connection. br holds bytes

@@ -293,8 +293,10 @@
 // keeps them for it, up to 1 MiB (or one larger message), which the Reads
 // return even after Close has returned. Past that, Close waits for the
 // reader to take them, within the close timeout; only on a connection
-// whose Read was never called does it throw the rest away, and then it
-// counts them: the Conn is a [transport.DiscardCounter].
+// whose Read was never called, and whose ExpectReader was not either
+// ([transport.ReaderExpecter]: a reader is coming), does it throw the rest
+// away, and then it counts them: the Conn is a [transport.DiscardCounter].
+// The tether client calls ExpectReader as each connection opens.
 //
 // # Concurrency contract
 //
