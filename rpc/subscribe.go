@@ -21,7 +21,10 @@ type topic struct {
 	ident  string // name and params: the key in c.topics
 	m      *fsm.MachineOf[SubState, SubEvent]
 
-	mu      sync.Mutex
+	mu sync.Mutex
+	// readers is copy-on-write: deliver iterates a snapshot of it outside
+	// mu, so a backing array, once shared, is never written again (join
+	// and leave make a new one).
 	readers []reader
 	key     string // the protocol's key, while subscribed
 	trace   []SubTransition
@@ -140,7 +143,7 @@ func SubscribeTo[T any](ctx context.Context, c *Client, topicName string, params
 		if t == nil {
 			t = c.newTopic(topicName, params, ident)
 			s := newReader[T](ctx, t, opts)
-			t.readers = append(t.readers, s)
+			t.join(s)
 			c.topics[ident] = t
 			c.mu.Unlock()
 			err := t.settle(t.subscribe(ctx, nil), 0)
@@ -160,7 +163,7 @@ func SubscribeTo[T any](ctx context.Context, c *Client, topicName string, params
 		t.mu.Lock()
 		if st := t.m.State(); st == Subscribed || st == Resubscribing {
 			s := newReader[T](ctx, t, opts)
-			t.readers = append(t.readers, s)
+			t.join(s)
 			t.mu.Unlock()
 			return s, nil
 		}
@@ -312,6 +315,12 @@ func (t *topic) end(cause error) {
 	t.fire(fsm.InputOf[SubEvent]{Event: SubEventEnd, Cause: cause})
 }
 
+// join adds a reader, in a new backing array (see topic.readers). t.mu is
+// held, or t is not yet shared.
+func (t *topic) join(r reader) {
+	t.readers = append(slices.Clip(t.readers), r)
+}
+
 // leave removes a reader; the last one unsubscribes.
 func (t *topic) leave(r reader) {
 	t.mu.Lock()
@@ -320,7 +329,7 @@ func (t *topic) leave(r reader) {
 		t.mu.Unlock()
 		return
 	}
-	t.readers = slices.Delete(t.readers, i, i+1)
+	t.readers = slices.Delete(slices.Clone(t.readers), i, i+1) // copy-on-write
 	last := len(t.readers) == 0
 	key := t.key
 	wait := last && t.remaking
