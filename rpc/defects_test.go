@@ -8,7 +8,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tether-go/tether"
 	"github.com/tether-go/tether/rpc"
+	"github.com/tether-go/tether/stream"
 )
 
 // TestJoinLeaveRace: readers join and leave one topic while its
@@ -61,4 +63,45 @@ func TestJoinLeaveRace(t *testing.T) {
 	s.reply(m.ID, true)
 	require.NoError(t, r.rc.Close()) // waits for the unsubscribe's answer
 	assert.Equal(t, rpc.Unsubscribed, keep.State())
+}
+
+// TestGoBlocksWhenBufferFull: with the tether client's send buffer full
+// (policy Block), Go waits for room at most until the request's timeout:
+// it used to block in Send forever, its timeout ignored.
+func TestGoBlocksWhenBufferFull(t *testing.T) {
+	r := newRig(t, tether.WithAutoConnect(false), tether.WithSendBuffer(2, 1<<20, stream.Block))
+	a := r.rc.Go(context.Background(), "a", nil, rpc.Timeout(5e9))
+	b := r.rc.Go(context.Background(), "b", nil, rpc.Timeout(5e9))
+	third := make(chan *rpc.Request, 1)
+	go func() { third <- r.rc.Go(context.Background(), "c", nil, rpc.Timeout(5e9)) }()
+	require.NoError(t, r.clk.BlockUntil(ctxT(t), 3)) // three timeouts armed, the third Go waiting for room
+	r.clk.Step(5e9)
+	var c *rpc.Request
+	select {
+	case c = <-third:
+	case <-ctxT(t).Done():
+		require.FailNow(t, "Go still blocked after its timeout")
+	}
+	for _, req := range []*rpc.Request{a, b, c} {
+		_, err := req.Wait(ctxT(t))
+		require.ErrorIs(t, err, rpc.ErrTimeout)
+		assert.Equal(t, rpc.TimedOut, req.State())
+	}
+
+	// The caller's ctx ends the wait too: Cancelled. (a and b still fill
+	// the buffer: the tether client does not know they timed out.)
+	ctx, cancel := context.WithCancel(context.Background())
+	fourth := make(chan *rpc.Request, 1)
+	go func() { fourth <- r.rc.Go(ctx, "d", nil) }()
+	require.NoError(t, r.clk.BlockUntil(ctxT(t), 1))
+	cancel()
+	var d *rpc.Request
+	select {
+	case d = <-fourth:
+	case <-ctxT(t).Done():
+		require.FailNow(t, "Go still blocked after its ctx ended")
+	}
+	_, err := d.Wait(ctxT(t))
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, rpc.Cancelled, d.State())
 }

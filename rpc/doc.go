@@ -28,8 +28,8 @@
 // result into a type; Client.Go returns the request in flight. Each
 // request has an id, the client's next from 1, and ends with the reply
 // carrying that id, or with its timeout (WithTimeout, Timeout; default
-// DefaultTimeout, from the call, through any wait in the send buffer and
-// any retry), or when its ctx ends, or when the connection it was written
+// DefaultTimeout, from the call, through any wait in the send buffer, or
+// for room in it when it is full, and any retry), or when its ctx ends, or when the connection it was written
 // on ends first: ErrLost, reported and never silent, unless the request
 // is marked Idempotent, and then it is sent again on the next connection.
 // A request made while disconnected waits in the tether client's send
