@@ -54,6 +54,10 @@ type Client struct {
 	pending map[uint64]*Request
 	byKey   map[string]*topic // the protocol's key of live subscriptions
 	topics  map[string]*topic // by topic and params, while not ended
+	// leaving holds, by topic and params, a subscription whose last
+	// reader left and whose unsubscribe is not yet answered: a new one
+	// waits for it (topic.left), so the server sees them in order.
+	leaving map[string]*topic
 	view    view
 	resend  []*Request    // retried requests, to send when the next socket opens
 	changed chan struct{} // closed and replaced when view changes
@@ -103,6 +107,7 @@ func New(p Protocol, opts ...Option) *Client {
 		pending: make(map[uint64]*Request),
 		byKey:   make(map[string]*topic),
 		topics:  make(map[string]*topic),
+		leaving: make(map[string]*topic),
 		changed: make(chan struct{}),
 	}
 	for _, o := range opts {

@@ -2,6 +2,7 @@ package rpc_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 
@@ -104,4 +105,43 @@ func TestGoBlocksWhenBufferFull(t *testing.T) {
 	_, err := d.Wait(ctxT(t))
 	require.ErrorIs(t, err, context.Canceled)
 	assert.Equal(t, rpc.Cancelled, d.State())
+}
+
+// TestCloseThenResubscribe: the last reader closes and a new one
+// subscribes to the same topic at once. The server must see the
+// unsubscribe before the new subscribe: a new subscription waits for the
+// unsubscribe in flight to be answered. (It used to send its subscribe at
+// once, racing the unsubscribe sent in the background: about half the
+// cycles showed subscribe, subscribe, unsubscribe.)
+func TestCloseThenResubscribe(t *testing.T) {
+	r := newRig(t)
+	r.connect()
+	s := r.accept()
+	sub := subscribe[int](t, r, s, "tick", "k0")
+	for i := range 50 {
+		sub.Close()
+		done := make(chan *rpc.Subscription[int], 1)
+		go func() {
+			next, err := rpc.SubscribeTo[int](context.Background(), r.rc, "tick", nil)
+			assert.NoError(t, err)
+			done <- next
+		}()
+		m := s.mustRecv()
+		require.Equal(t, "test_unsubscribe", m.Method, "cycle %d: the unsubscribe comes first", i)
+		s.reply(m.ID, true)
+		m = s.mustRecv()
+		require.Equal(t, "test_subscribe", m.Method, "cycle %d", i)
+		s.reply(m.ID, fmt.Sprintf("k%d", i+1))
+		select {
+		case sub = <-done:
+		case <-ctxT(t).Done():
+			require.FailNow(t, "no subscription")
+		}
+		require.NotNil(t, sub)
+		require.Equal(t, rpc.Subscribed, sub.State())
+	}
+	sub.Close()
+	m := s.mustRecv()
+	require.Equal(t, "test_unsubscribe", m.Method)
+	s.reply(m.ID, true)
 }
