@@ -121,10 +121,18 @@ func New(p Protocol, opts ...Option) *Client {
 // Options returns the tether options the client needs: a
 // tether.WithIntercept that claims replies and the notifications of live
 // subscriptions (everything else flows on to the tether client's streams),
-// and the Resubscribing stage (ResubscribeStage, with tether.WithStage). Give them to tether.New,
-// then Bind the tether client.
+// the Resubscribing stage (ResubscribeStage, with tether.WithStage), and
+// tether.WithHold(0): a message rpc does not claim, arriving while nothing
+// reads the tether client's Messages, updates Latest only, instead of
+// being held for a first consumer (tether's default, DefaultHold), which
+// would stop the reader, and every request with it, after 256 of them in
+// a program that uses only rpc. Give them to tether.New, then Bind the
+// tether client. Options apply in order: a tether.WithHold given after
+// these wins (for a program that reads Messages beside rpc and wants the
+// messages before its first subscriber).
 func (c *Client) Options() []tether.Option {
 	return []tether.Option{
+		tether.WithHold(0),
 		tether.WithIntercept(c.intercept),
 		tether.WithStage(ResubscribeStage, c.resubscribe),
 	}

@@ -145,3 +145,89 @@ func TestCloseThenResubscribe(t *testing.T) {
 	require.Equal(t, "test_unsubscribe", m.Method)
 	s.reply(m.ID, true)
 }
+
+// TestUnclaimedMessagesDoNotStall: a program that uses only rpc never
+// reads the tether client's Messages. Messages rpc does not claim used to
+// be held for a first consumer (tether's WithHold(256)), and the 257th
+// stopped the reader: every request after it timed out. rc.Options turns
+// holding off.
+func TestUnclaimedMessagesDoNotStall(t *testing.T) {
+	r := newRig(t)
+	r.connect()
+	s := r.accept()
+	req := r.rc.Go(context.Background(), "after", nil)
+	m := s.mustRecv()
+	for i := range 300 {
+		s.mustSend(map[string]any{"jsonrpc": "2.0", "method": "server_event", "params": []int{i}})
+	}
+	s.reply(m.ID, "fine")
+	res, err := req.Wait(ctxT(t))
+	require.NoError(t, err)
+	assert.JSONEq(t, `"fine"`, string(res))
+}
+
+// TestSlowSubscriptionReaderClosed: a reader that stops reading fills its
+// queue (Block) and holds the connection's reader; closing it lets the
+// reader go, and the notifications still coming for the subscription
+// until its unsubscribe is answered do not stall the connection either.
+func TestSlowSubscriptionReaderClosed(t *testing.T) {
+	r := newRig(t)
+	r.connect()
+	s := r.accept()
+	type result struct {
+		sub *rpc.Subscription[int]
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		sub, err := rpc.SubscribeTo[int](context.Background(), r.rc, "feed", nil, stream.WithBuffer(4))
+		done <- result{sub, err}
+	}()
+	m := s.mustRecv()
+	s.reply(m.ID, "k")
+	res := <-done
+	require.NoError(t, res.err)
+	for i := range 10 { // 4 queued, the 5th holds the reader
+		s.notify("k", i)
+	}
+	req := r.rc.Go(context.Background(), "m", nil)
+	mr := s.mustRecv()
+	s.reply(mr.ID, 1) // not read yet: the reader is held
+	res.sub.Close()
+	_, err := req.Wait(ctxT(t))
+	require.NoError(t, err)
+	u := s.mustRecv()
+	require.Equal(t, "test_unsubscribe", u.Method)
+	for i := range 300 { // still coming, before the server reads the unsubscribe
+		s.notify("k", i)
+	}
+	s.reply(u.ID, true)
+	req = r.rc.Go(context.Background(), "m", nil)
+	mr = s.mustRecv()
+	s.reply(mr.ID, 2)
+	_, err = req.Wait(ctxT(t))
+	require.NoError(t, err)
+}
+
+// TestUserHoldWins: a tether.WithHold given after rc.Options() wins over
+// its WithHold(0): what arrives before the first Messages subscriber is
+// held for it.
+func TestUserHoldWins(t *testing.T) {
+	r := newRig(t, tether.WithHold(8))
+	r.connect()
+	s := r.accept()
+	req := r.rc.Go(context.Background(), "after", nil)
+	m := s.mustRecv()
+	s.mustSend(map[string]any{"jsonrpc": "2.0", "method": "greeting", "params": []int{1}})
+	s.reply(m.ID, "fine")
+	_, err := req.Wait(ctxT(t)) // read after the greeting: it is held by now
+	require.NoError(t, err)
+	msgs := r.tc.Messages(ctxT(t))
+	defer msgs.Close()
+	select {
+	case got := <-msgs.C():
+		assert.JSONEq(t, `{"jsonrpc":"2.0","method":"greeting","params":[1]}`, got)
+	case <-ctxT(t).Done():
+		require.FailNow(t, "the greeting was not held")
+	}
+}

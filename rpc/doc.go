@@ -20,7 +20,13 @@
 // else flows on to the tether client's streams, untouched), and the
 // lifecycle stage Resubscribing (ResubscribeStage), in which every live
 // subscription is made again on each new connection before it reports
-// ready (Open).
+// ready (Open), and tether.WithHold(0): a message rpc does not claim,
+// arriving while nothing reads the tether client's Messages, is not held
+// for a first consumer (which would stop the reader, requests included,
+// once 256 were held) but only updates Latest. Options apply in order, so
+// a tether.WithHold after rc.Options()... wins:
+//
+//	tc, err := tether.New[json.RawMessage](url, append(rc.Options(), tether.WithHold(64))...)
 //
 // # Requests
 //
