@@ -102,7 +102,7 @@ func New(p Protocol, opts ...Option) *Client {
 		proto:   p,
 		clk:     clock.Real(),
 		timeout: DefaultTimeout,
-		errs:    stream.NewHub[error](),
+		errs:    stream.NewHub[error](stream.WithDefaults(stream.WithOverflow(stream.DropOldest))),
 		bound:   make(chan struct{}),
 		pending: make(map[uint64]*Request),
 		byKey:   make(map[string]*topic),
@@ -173,7 +173,12 @@ func (c *Client) connection() Conn {
 // Errors subscribes to what the client reports beside the answers it
 // returns: replies to no pending request (*UnknownReplyError) and
 // notifications that did not decode (*DecodeError). Options as for
-// tether's Client.Errors.
+// tether's Client.Errors, but the default overflow is stream.DropOldest:
+// the errors are published on the connection's reader goroutine, so a
+// subscriber that falls more than its buffer (default 256) behind loses
+// the oldest, counted by its Dropped, rather than stop the reader and
+// every request with it. stream.WithOverflow(stream.Block) loses none, and
+// then the subscriber must keep reading.
 func (c *Client) Errors(ctx context.Context, opts ...stream.SubOption) *stream.Subscription[error] {
 	return c.errs.Subscribe(ctx, opts...)
 }

@@ -231,3 +231,26 @@ func TestUserHoldWins(t *testing.T) {
 		require.FailNow(t, "the greeting was not held")
 	}
 }
+
+// TestErrorsNotRead: a subscriber of rc.Errors that never reads loses
+// the oldest errors, counted, instead of holding the connection's reader
+// (it used to block at 256 and wedge every request).
+func TestErrorsNotRead(t *testing.T) {
+	r := newRig(t)
+	r.connect()
+	s := r.accept()
+	es := r.rc.Errors(ctxT(t)) // never read
+	defer es.Close()
+	req := r.rc.Go(context.Background(), "after", nil)
+	m := s.mustRecv()
+	for i := range 400 {
+		s.reply(uint64(100000+i), 1) // replies to no pending request
+	}
+	s.reply(m.ID, "fine")
+	_, err := req.Wait(ctxT(t))
+	require.NoError(t, err)
+	assert.Equal(t, uint64(400-stream.DefaultBuffer), es.Dropped())
+	var unknown *rpc.UnknownReplyError
+	require.ErrorAs(t, <-es.C(), &unknown)
+	assert.Equal(t, uint64(100000+400-stream.DefaultBuffer), unknown.ID, "the oldest were dropped")
+}
