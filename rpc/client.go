@@ -186,7 +186,8 @@ func (c *Client) Errors(ctx context.Context, opts ...stream.SubOption) *stream.S
 func (c *Client) report(err error) { c.errs.Publish(err) }
 
 // Close ends the client: pending requests fail with ErrLost wrapping
-// ErrClosed, subscriptions end (their streams close; Err is ErrClosed),
+// ErrClosed (one still in the send buffer is written when the tether
+// client next opens: it may run), subscriptions end (their streams close; Err is ErrClosed),
 // and the watcher stops. It does not close the tether client, and sends
 // no unsubscribe request. It is idempotent.
 func (c *Client) Close() error {
@@ -204,7 +205,7 @@ func (c *Client) Close() error {
 		c.stop()
 	}
 	c.watcher.Wait()
-	c.endAll(ErrClosed)
+	c.endAll(ErrClosed, false)
 	c.workers.Wait()
 	c.errs.Close()
 	return nil
@@ -290,15 +291,22 @@ func (c *Client) observe(tr fsm.Transition) {
 		t.dropped(tr.Cause)
 	}
 	if closed {
-		c.endAll(tether.ErrClosed)
+		c.endAll(tether.ErrClosed, true)
 	}
 }
 
-// endAll ends every pending request and subscription with cause.
-func (c *Client) endAll(cause error) {
+// endAll ends every pending request and subscription with cause. With
+// unsent (the tether client closed), a request still in the send buffer
+// of a connection that never opened was never written: Unsent, not Lost.
+func (c *Client) endAll(cause error, unsent bool) {
 	c.mu.Lock()
 	rs := make([]*Request, 0, len(c.pending))
+	var queued []*Request
 	for _, r := range c.pending {
+		if unsent && r.epoch == 0 && !r.direct && !r.retried {
+			queued = append(queued, r)
+			continue
+		}
 		rs = append(rs, r)
 	}
 	ts := make([]*topic, 0, len(c.topics))
@@ -306,6 +314,9 @@ func (c *Client) endAll(cause error) {
 		ts = append(ts, t)
 	}
 	c.mu.Unlock()
+	for _, r := range queued {
+		r.fire(fsm.InputOf[RequestEvent]{Event: EventSendFailed, Cause: cause})
+	}
 	for _, r := range rs {
 		r.fire(fsm.InputOf[RequestEvent]{Event: EventLost, Cause: lost(cause)})
 	}

@@ -254,3 +254,53 @@ func TestErrorsNotRead(t *testing.T) {
 	require.ErrorAs(t, <-es.C(), &unknown)
 	assert.Equal(t, uint64(100000+400-stream.DefaultBuffer), unknown.ID, "the oldest were dropped")
 }
+
+// TestQueuedNeverSentThenTetherClose: requests waiting in the send buffer
+// of a tether client that never opened were never written: when it
+// closes they end Unsent (with tether.ErrClosed), not Lost, which says
+// the server may have run them. (They used to end Lost.)
+func TestQueuedNeverSentThenTetherClose(t *testing.T) {
+	r := newRig(t, tether.WithAutoConnect(false))
+	var reqs []*rpc.Request
+	for i := range 3 {
+		reqs = append(reqs, r.rc.Go(context.Background(), "sum", []int{i}))
+	}
+	require.NoError(t, r.tc.Close(ctxT(t)))
+	for _, req := range reqs {
+		_, err := req.Wait(ctxT(t))
+		require.ErrorIs(t, err, tether.ErrClosed)
+		assert.NotErrorIs(t, err, rpc.ErrLost)
+		assert.Equal(t, rpc.Unsent, req.State())
+	}
+}
+
+// TestWrittenThenTetherClose: a request written on the open connection
+// still ends Lost when the tether client closes.
+func TestWrittenThenTetherClose(t *testing.T) {
+	r := newRig(t)
+	r.connect()
+	s := r.accept()
+	req := r.rc.Go(context.Background(), "slow", nil)
+	s.mustRecv()
+	require.NoError(t, r.tc.Close(ctxT(t)))
+	_, err := req.Wait(ctxT(t))
+	require.ErrorIs(t, err, rpc.ErrLost)
+	assert.Equal(t, rpc.Lost, req.State())
+}
+
+// TestRetriedThenTetherClose: an idempotent request written on a
+// connection that ended waits to be sent again; when the tether client
+// closes first it ends Lost (it was written once: it may have run).
+func TestRetriedThenTetherClose(t *testing.T) {
+	r := newRig(t)
+	r.connect()
+	s := r.accept()
+	req := r.rc.Go(context.Background(), "sum", nil, rpc.Idempotent())
+	s.mustRecv()
+	s.sc.Drop()
+	require.NoError(t, r.clk.BlockUntil(ctxT(t), 2)) // the reconnect delay and the request's timeout
+	require.NoError(t, r.tc.Close(ctxT(t)))
+	_, err := req.Wait(ctxT(t))
+	require.ErrorIs(t, err, rpc.ErrLost)
+	assert.Equal(t, rpc.Lost, req.State())
+}

@@ -13,8 +13,13 @@ var (
 	ErrTimeout = errors.New("rpc: no reply within the timeout")
 	// ErrLost is the error of a request whose connection ended after it
 	// was written and before its reply came: the server may or may not
-	// have run it. Only a request marked Idempotent is sent again instead.
-	// The error also matches the connection's cause with errors.Is and
+	// have run it. It covers a request handed to a connection that was
+	// open (Open seen), even one still in the send buffer when that
+	// connection ended: rpc cannot tell it was not written. Only a request
+	// marked Idempotent is sent again instead. A request that never had an
+	// open connection, still in the send buffer when the tether client
+	// closes, was never written: it ends Unsent with tether.ErrClosed. The
+	// error also matches the connection's cause with errors.Is and
 	// errors.As.
 	ErrLost = errors.New("rpc: the connection ended before the reply")
 	// ErrClosed is returned after Close, and is the cause of what Close

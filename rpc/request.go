@@ -68,8 +68,9 @@ type Request struct {
 	done chan struct{}
 
 	// Guarded by c.mu.
-	epoch  uint64 // the connection it was written on; 0: in the send buffer
-	direct bool   // written at once (a stage's request), not through the buffer
+	epoch   uint64 // the connection it was written on; 0: in the send buffer
+	direct  bool   // written at once (a stage's request), not through the buffer
+	retried bool   // written on a connection that ended, to send again
 
 	mu       sync.Mutex
 	trace    []RequestTransition
@@ -335,7 +336,7 @@ func (r *Request) connectionEnded(cause error) {
 	// has let go of the connection that ended (a Send made right as it
 	// ends may still be written to it, and fail).
 	r.c.mu.Lock()
-	r.epoch = 0
+	r.epoch, r.retried = 0, true
 	r.c.resend = append(r.c.resend, r)
 	r.c.mu.Unlock()
 }
