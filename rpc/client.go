@@ -188,8 +188,10 @@ func (c *Client) report(err error) { c.errs.Publish(err) }
 // Close ends the client: pending requests fail with ErrLost wrapping
 // ErrClosed (one still in the send buffer is written when the tether
 // client next opens: it may run), subscriptions end (their streams close; Err is ErrClosed),
-// and the watcher stops. It does not close the tether client, and sends
-// no unsubscribe request. It is idempotent.
+// and the watcher stops. A Resubscribing stage under way passes at once
+// (the tether client goes on to Open), and so do the stages of later
+// connections: nothing is left to make again. It does not close the
+// tether client, and sends no unsubscribe request. It is idempotent.
 func (c *Client) Close() error {
 	c.mu.Lock()
 	if c.closed {
@@ -199,6 +201,8 @@ func (c *Client) Close() error {
 		return nil
 	}
 	c.closed = true
+	close(c.changed) // a Resubscribing stage waiting in waitLive sees it
+	c.changed = make(chan struct{})
 	c.mu.Unlock()
 	c.bindOnce.Do(func() {}) // no Bind from now on
 	if c.stop != nil {
@@ -330,8 +334,11 @@ func (c *Client) endAll(cause error, unsent bool) {
 func (c *Client) waitLive(ctx context.Context, epoch uint64) (int, error) {
 	for {
 		c.mu.Lock()
-		v, ch := c.view, c.changed
+		v, ch, closed := c.view, c.changed, c.closed
 		c.mu.Unlock()
+		if closed {
+			return 0, ErrClosed
+		}
 		if v.live && v.epoch >= epoch {
 			return v.conns, nil
 		}
@@ -344,14 +351,19 @@ func (c *Client) waitLive(ctx context.Context, epoch uint64) (int, error) {
 }
 
 // resubscribe is the Resubscribing stage: it makes every subscription of
-// the last connection again, on this one, and waits for the answers.
+// the last connection again, on this one, and waits for the answers. Once
+// the client is closed (before or during the stage) it passes at once:
+// nothing is left to make again.
 func (c *Client) resubscribe(ctx context.Context, st *tether.Stage) error {
 	conn := c.connection()
-	if conn == nil {
-		return nil // not bound yet: nothing to make again
+	if conn == nil || c.isClosed() {
+		return nil // not bound yet, or closed: nothing to make again
 	}
 	trace := conn.Trace()
 	conns, err := c.waitLive(ctx, trace[len(trace)-1].Epoch)
+	if errors.Is(err, ErrClosed) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -378,7 +390,16 @@ func (c *Client) resubscribe(ctx context.Context, st *tether.Stage) error {
 			failed = err // no answer: the stage fails, the policy decides
 		}
 	}
+	if c.isClosed() {
+		return nil // what failed, the client's Close ended
+	}
 	return failed
+}
+
+func (c *Client) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
 }
 
 func clone(p []byte) []byte { return append([]byte(nil), p...) }

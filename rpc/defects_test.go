@@ -304,3 +304,34 @@ func TestRetriedThenTetherClose(t *testing.T) {
 	require.ErrorIs(t, err, rpc.ErrLost)
 	assert.Equal(t, rpc.Lost, req.State())
 }
+
+// TestCloseDuringResubscribe: rc.Close while the Resubscribing stage
+// waits for an answer ends the stage at once (it passes: nothing is left
+// to make again), and later connections do not wait in the stage either.
+// (The stage used to run until its timeout, 30 s, on the clock.)
+func TestCloseDuringResubscribe(t *testing.T) {
+	r := newRig(t)
+	r.connect()
+	s := r.accept()
+	news := subscribe[string](t, r, s, "news", "a")
+
+	s.sc.Drop()
+	require.NoError(t, r.clk.BlockUntil(ctxT(t), 1))
+	r.clk.Step(1e9)
+	s2 := r.accept()
+	m := s2.mustRecv()
+	require.Equal(t, "test_subscribe", m.Method) // never answered
+	require.Equal(t, rpc.ResubscribeStage, r.tc.State())
+	require.NoError(t, r.rc.Close())
+	require.True(t, r.tc.WaitForStateChange(ctxT(t), rpc.ResubscribeStage), "the stage ends without the clock")
+	require.NoError(t, r.tc.Connect(ctxT(t)))
+	assert.Equal(t, rpc.Unsubscribed, news.State())
+	require.ErrorIs(t, news.Err(), rpc.ErrClosed)
+
+	// The next connection passes the stage at once too.
+	s2.sc.Drop()
+	require.NoError(t, r.clk.BlockUntil(ctxT(t), 1))
+	r.clk.Step(1e9)
+	r.accept()
+	require.NoError(t, r.tc.Connect(ctxT(t)))
+}
