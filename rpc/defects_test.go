@@ -335,3 +335,10 @@ func TestCloseDuringResubscribe(t *testing.T) {
 	r.accept()
 	require.NoError(t, r.tc.Connect(ctxT(t)))
 }
+
+// TestUnknownReplyNoID: a reply whose id the protocol could not read has
+// ID 0, and its message does not claim the reply said "id 0".
+func TestUnknownReplyNoID(t *testing.T) {
+	assert.NotContains(t, (&rpc.UnknownReplyError{}).Error(), "id 0")
+	assert.Contains(t, (&rpc.UnknownReplyError{ID: 7}).Error(), "id 7")
+}

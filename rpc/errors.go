@@ -75,8 +75,10 @@ func (e *MalformedReplyError) Is(target error) bool { return target == ErrMalfor
 // UnknownReplyError reports, on the client's error stream, a reply whose id
 // matches no pending request: a reply that came after its request timed
 // out, was cancelled or was reported lost, or a server's answer with no id
-// (id null) to a request it could not read. Remote is that reply's error
-// object, if it had one; Payload is the reply (a copy).
+// (id null) to a request it could not read. ID is 0 when the reply's id is
+// null or none the client could have sent (the protocol could not read
+// it); Payload has it as it came. Remote is that reply's error object, if
+// it had one; Payload is the reply (a copy).
 type UnknownReplyError struct {
 	ID      uint64
 	Remote  *RemoteError
@@ -85,6 +87,9 @@ type UnknownReplyError struct {
 
 func (e *UnknownReplyError) Error() string {
 	s := fmt.Sprintf("rpc: reply to no pending request (id %d)", e.ID)
+	if e.ID == 0 {
+		s = "rpc: reply without an id the client could have sent (null, or not one of its ids)"
+	}
 	if e.Remote != nil {
 		s += ": " + e.Remote.Error()
 	}
