@@ -54,6 +54,10 @@ type Client struct {
 	pending map[uint64]*Request
 	byKey   map[string]*topic // the protocol's key of live subscriptions
 	topics  map[string]*topic // by topic and params, while not ended
+	// leaving holds, by topic and params, a subscription whose last
+	// reader left and whose unsubscribe is not yet answered: a new one
+	// waits for it (topic.left), so the server sees them in order.
+	leaving map[string]*topic
 	view    view
 	resend  []*Request    // retried requests, to send when the next socket opens
 	changed chan struct{} // closed and replaced when view changes
@@ -98,11 +102,12 @@ func New(p Protocol, opts ...Option) *Client {
 		proto:   p,
 		clk:     clock.Real(),
 		timeout: DefaultTimeout,
-		errs:    stream.NewHub[error](),
+		errs:    stream.NewHub[error](stream.WithDefaults(stream.WithOverflow(stream.DropOldest))),
 		bound:   make(chan struct{}),
 		pending: make(map[uint64]*Request),
 		byKey:   make(map[string]*topic),
 		topics:  make(map[string]*topic),
+		leaving: make(map[string]*topic),
 		changed: make(chan struct{}),
 	}
 	for _, o := range opts {
@@ -116,10 +121,18 @@ func New(p Protocol, opts ...Option) *Client {
 // Options returns the tether options the client needs: a
 // tether.WithIntercept that claims replies and the notifications of live
 // subscriptions (everything else flows on to the tether client's streams),
-// and the Resubscribing stage (ResubscribeStage, with tether.WithStage). Give them to tether.New,
-// then Bind the tether client.
+// the Resubscribing stage (ResubscribeStage, with tether.WithStage), and
+// tether.WithHold(0): a message rpc does not claim, arriving while nothing
+// reads the tether client's Messages, updates Latest only, instead of
+// being held for a first consumer (tether's default, DefaultHold), which
+// would stop the reader, and every request with it, after 256 of them in
+// a program that uses only rpc. Give them to tether.New, then Bind the
+// tether client. Options apply in order: a tether.WithHold given after
+// these wins (for a program that reads Messages beside rpc and wants the
+// messages before its first subscriber).
 func (c *Client) Options() []tether.Option {
 	return []tether.Option{
+		tether.WithHold(0),
 		tether.WithIntercept(c.intercept),
 		tether.WithStage(ResubscribeStage, c.resubscribe),
 	}
@@ -160,7 +173,12 @@ func (c *Client) connection() Conn {
 // Errors subscribes to what the client reports beside the answers it
 // returns: replies to no pending request (*UnknownReplyError) and
 // notifications that did not decode (*DecodeError). Options as for
-// tether's Client.Errors.
+// tether's Client.Errors, but the default overflow is stream.DropOldest:
+// the errors are published on the connection's reader goroutine, so a
+// subscriber that falls more than its buffer (default 256) behind loses
+// the oldest, counted by its Dropped, rather than stop the reader and
+// every request with it. stream.WithOverflow(stream.Block) loses none, and
+// then the subscriber must keep reading.
 func (c *Client) Errors(ctx context.Context, opts ...stream.SubOption) *stream.Subscription[error] {
 	return c.errs.Subscribe(ctx, opts...)
 }
@@ -168,9 +186,12 @@ func (c *Client) Errors(ctx context.Context, opts ...stream.SubOption) *stream.S
 func (c *Client) report(err error) { c.errs.Publish(err) }
 
 // Close ends the client: pending requests fail with ErrLost wrapping
-// ErrClosed, subscriptions end (their streams close; Err is ErrClosed),
-// and the watcher stops. It does not close the tether client, and sends
-// no unsubscribe request. It is idempotent.
+// ErrClosed (one still in the send buffer is written when the tether
+// client next opens: it may run), subscriptions end (their streams close; Err is ErrClosed),
+// and the watcher stops. A Resubscribing stage under way passes at once
+// (the tether client goes on to Open), and so do the stages of later
+// connections: nothing is left to make again. It does not close the
+// tether client, and sends no unsubscribe request. It is idempotent.
 func (c *Client) Close() error {
 	c.mu.Lock()
 	if c.closed {
@@ -180,13 +201,15 @@ func (c *Client) Close() error {
 		return nil
 	}
 	c.closed = true
+	close(c.changed) // a Resubscribing stage waiting in waitLive sees it
+	c.changed = make(chan struct{})
 	c.mu.Unlock()
 	c.bindOnce.Do(func() {}) // no Bind from now on
 	if c.stop != nil {
 		c.stop()
 	}
 	c.watcher.Wait()
-	c.endAll(ErrClosed)
+	c.endAll(ErrClosed, false)
 	c.workers.Wait()
 	c.errs.Close()
 	return nil
@@ -272,15 +295,22 @@ func (c *Client) observe(tr fsm.Transition) {
 		t.dropped(tr.Cause)
 	}
 	if closed {
-		c.endAll(tether.ErrClosed)
+		c.endAll(tether.ErrClosed, true)
 	}
 }
 
-// endAll ends every pending request and subscription with cause.
-func (c *Client) endAll(cause error) {
+// endAll ends every pending request and subscription with cause. With
+// unsent (the tether client closed), a request still in the send buffer
+// of a connection that never opened was never written: Unsent, not Lost.
+func (c *Client) endAll(cause error, unsent bool) {
 	c.mu.Lock()
 	rs := make([]*Request, 0, len(c.pending))
+	var queued []*Request
 	for _, r := range c.pending {
+		if unsent && r.epoch == 0 && !r.direct && !r.retried {
+			queued = append(queued, r)
+			continue
+		}
 		rs = append(rs, r)
 	}
 	ts := make([]*topic, 0, len(c.topics))
@@ -288,6 +318,9 @@ func (c *Client) endAll(cause error) {
 		ts = append(ts, t)
 	}
 	c.mu.Unlock()
+	for _, r := range queued {
+		r.fire(fsm.InputOf[RequestEvent]{Event: EventSendFailed, Cause: cause})
+	}
 	for _, r := range rs {
 		r.fire(fsm.InputOf[RequestEvent]{Event: EventLost, Cause: lost(cause)})
 	}
@@ -301,8 +334,11 @@ func (c *Client) endAll(cause error) {
 func (c *Client) waitLive(ctx context.Context, epoch uint64) (int, error) {
 	for {
 		c.mu.Lock()
-		v, ch := c.view, c.changed
+		v, ch, closed := c.view, c.changed, c.closed
 		c.mu.Unlock()
+		if closed {
+			return 0, ErrClosed
+		}
 		if v.live && v.epoch >= epoch {
 			return v.conns, nil
 		}
@@ -315,14 +351,19 @@ func (c *Client) waitLive(ctx context.Context, epoch uint64) (int, error) {
 }
 
 // resubscribe is the Resubscribing stage: it makes every subscription of
-// the last connection again, on this one, and waits for the answers.
+// the last connection again, on this one, and waits for the answers. Once
+// the client is closed (before or during the stage) it passes at once:
+// nothing is left to make again.
 func (c *Client) resubscribe(ctx context.Context, st *tether.Stage) error {
 	conn := c.connection()
-	if conn == nil {
-		return nil // not bound yet: nothing to make again
+	if conn == nil || c.isClosed() {
+		return nil // not bound yet, or closed: nothing to make again
 	}
 	trace := conn.Trace()
 	conns, err := c.waitLive(ctx, trace[len(trace)-1].Epoch)
+	if errors.Is(err, ErrClosed) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -349,7 +390,16 @@ func (c *Client) resubscribe(ctx context.Context, st *tether.Stage) error {
 			failed = err // no answer: the stage fails, the policy decides
 		}
 	}
+	if c.isClosed() {
+		return nil // what failed, the client's Close ended
+	}
 	return failed
+}
+
+func (c *Client) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
 }
 
 func clone(p []byte) []byte { return append([]byte(nil), p...) }

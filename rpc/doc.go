@@ -20,7 +20,13 @@
 // else flows on to the tether client's streams, untouched), and the
 // lifecycle stage Resubscribing (ResubscribeStage), in which every live
 // subscription is made again on each new connection before it reports
-// ready (Open).
+// ready (Open), and tether.WithHold(0): a message rpc does not claim,
+// arriving while nothing reads the tether client's Messages, is not held
+// for a first consumer (which would stop the reader, requests included,
+// once 256 were held) but only updates Latest. Options apply in order, so
+// a tether.WithHold after rc.Options()... wins:
+//
+//	tc, err := tether.New[json.RawMessage](url, append(rc.Options(), tether.WithHold(64))...)
 //
 // # Requests
 //
@@ -28,8 +34,8 @@
 // result into a type; Client.Go returns the request in flight. Each
 // request has an id, the client's next from 1, and ends with the reply
 // carrying that id, or with its timeout (WithTimeout, Timeout; default
-// DefaultTimeout, from the call, through any wait in the send buffer and
-// any retry), or when its ctx ends, or when the connection it was written
+// DefaultTimeout, from the call, through any wait in the send buffer, or
+// for room in it when it is full, and any retry), or when its ctx ends, or when the connection it was written
 // on ends first: ErrLost, reported and never silent, unless the request
 // is marked Idempotent, and then it is sent again on the next connection.
 // A request made while disconnected waits in the tether client's send

@@ -13,8 +13,13 @@ var (
 	ErrTimeout = errors.New("rpc: no reply within the timeout")
 	// ErrLost is the error of a request whose connection ended after it
 	// was written and before its reply came: the server may or may not
-	// have run it. Only a request marked Idempotent is sent again instead.
-	// The error also matches the connection's cause with errors.Is and
+	// have run it. It covers a request handed to a connection that was
+	// open (Open seen), even one still in the send buffer when that
+	// connection ended: rpc cannot tell it was not written. Only a request
+	// marked Idempotent is sent again instead. A request that never had an
+	// open connection, still in the send buffer when the tether client
+	// closes, was never written: it ends Unsent with tether.ErrClosed. The
+	// error also matches the connection's cause with errors.Is and
 	// errors.As.
 	ErrLost = errors.New("rpc: the connection ended before the reply")
 	// ErrClosed is returned after Close, and is the cause of what Close
@@ -70,8 +75,10 @@ func (e *MalformedReplyError) Is(target error) bool { return target == ErrMalfor
 // UnknownReplyError reports, on the client's error stream, a reply whose id
 // matches no pending request: a reply that came after its request timed
 // out, was cancelled or was reported lost, or a server's answer with no id
-// (id null) to a request it could not read. Remote is that reply's error
-// object, if it had one; Payload is the reply (a copy).
+// (id null) to a request it could not read. ID is 0 when the reply's id is
+// null or none the client could have sent (the protocol could not read
+// it); Payload has it as it came. Remote is that reply's error object, if
+// it had one; Payload is the reply (a copy).
 type UnknownReplyError struct {
 	ID      uint64
 	Remote  *RemoteError
@@ -80,6 +87,9 @@ type UnknownReplyError struct {
 
 func (e *UnknownReplyError) Error() string {
 	s := fmt.Sprintf("rpc: reply to no pending request (id %d)", e.ID)
+	if e.ID == 0 {
+		s = "rpc: reply without an id the client could have sent (null, or not one of its ids)"
+	}
 	if e.Remote != nil {
 		s += ": " + e.Remote.Error()
 	}

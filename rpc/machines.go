@@ -16,12 +16,15 @@ const (
 	Malformed
 	// TimedOut: no reply within the timeout.
 	TimedOut
-	// Lost: the connection ended after the request was written, before
-	// its reply.
+	// Lost: the connection ended after the request was written (or
+	// handed to it while it was open), before its reply: the server may
+	// have run it.
 	Lost
 	// Cancelled: the request's ctx ended first.
 	Cancelled
-	// Unsent: the tether client refused the message (closed, encoding).
+	// Unsent: the tether client refused the message (closed, encoding,
+	// its buffer's policy), or closed with the request still in its send
+	// buffer, never written.
 	Unsent
 )
 
@@ -77,7 +80,7 @@ func RequestDef() fsm.Def[RequestState, RequestEvent] {
 			{From: Pending, Event: EventLost, To: Lost, Meaning: "The connection the request was written on ended before its reply: reported as ErrLost, never silent."},
 			{From: Pending, Event: EventRetry, To: Pending, Meaning: "The same, for a request marked Idempotent: it is sent again, with its id, on the next connection."},
 			{From: Pending, Event: EventCancel, To: Cancelled, Meaning: "The request's ctx ended first."},
-			{From: Pending, Event: EventSendFailed, To: Unsent, Meaning: "The tether client refused the message (closed, or the buffer's policy dropped it)."},
+			{From: Pending, Event: EventSendFailed, To: Unsent, Meaning: "The tether client refused the message (closed, or the buffer's policy dropped it), or closed with it never written."},
 		},
 		Terminal: []RequestState{Replied, Malformed, TimedOut, Lost, Cancelled, Unsent},
 	}

@@ -53,8 +53,13 @@ type Request struct {
 	payload    []byte
 	idempotent bool
 	label      string // "method id N": the machine's Transport label
-	ctx        context.Context
-	send       func(ctx context.Context, p []byte) error
+	// ctx is the caller's ctx, ended also when the request is done
+	// (endCtx, by the hook): a Send waiting for room in the send buffer
+	// gives up at the request's timeout.
+	ctx    context.Context
+	endCtx context.CancelFunc
+	caller context.Context
+	send   func(ctx context.Context, p []byte) error
 	// onReply, when set, reads a reply's result on the reader goroutine
 	// before the machine hears of it (a subscription registers its key).
 	onReply func(result json.RawMessage) error
@@ -63,8 +68,9 @@ type Request struct {
 	done chan struct{}
 
 	// Guarded by c.mu.
-	epoch  uint64 // the connection it was written on; 0: in the send buffer
-	direct bool   // written at once (a stage's request), not through the buffer
+	epoch   uint64 // the connection it was written on; 0: in the send buffer
+	direct  bool   // written at once (a stage's request), not through the buffer
+	retried bool   // written on a connection that ended, to send again
 
 	mu       sync.Mutex
 	trace    []RequestTransition
@@ -115,13 +121,16 @@ func (r *Request) Wait(ctx context.Context) (json.RawMessage, error) {
 	}
 }
 
-// Go sends a request and returns it at once, in flight. ctx cancels it
-// (event cancel) until it is done. The id is the client's next, from 1;
-// the reply that carries it ends the request; the timeout runs from now,
-// through any wait in the tether client's send buffer (a request made
-// while disconnected waits there and goes out, in order, after the next
-// Open) and any retry. Any failure, Send's included, is the request's
-// Result.
+// Go sends a request and returns it in flight, as soon as it is written
+// or in the tether client's send buffer: at once, unless that buffer is
+// full and its overflow policy is Block, when Go waits for room, at most
+// until the request's timeout (it returns the request TimedOut) or ctx's
+// end (Cancelled). ctx cancels the request (event cancel) until it is
+// done. The id is the client's next, from 1; the reply that carries it
+// ends the request; the timeout runs from now, through any wait for room
+// or in the send buffer (a request made while disconnected waits there
+// and goes out, in order, after the next Open) and any retry. Any
+// failure, Send's included, is the request's Result.
 func (c *Client) Go(ctx context.Context, method string, params any, opts ...CallOption) *Request {
 	id := c.nextID.Add(1)
 	payload, err := c.proto.Request(id, method, params)
@@ -178,8 +187,9 @@ func (c *Client) start(ctx context.Context, id uint64, method string, payload []
 	if err != nil {
 		panic(err) // no option of another type is given
 	}
-	r := &Request{c: c, id: id, method: method, payload: payload, idempotent: cfg.idempotent, ctx: ctx,
-		send: send, onReply: onReply, m: m, done: make(chan struct{}), direct: send != nil,
+	sendCtx, endCtx := context.WithCancel(ctx)
+	r := &Request{c: c, id: id, method: method, payload: payload, idempotent: cfg.idempotent,
+		ctx: sendCtx, endCtx: endCtx, caller: ctx, send: send, onReply: onReply, m: m, done: make(chan struct{}), direct: send != nil,
 		label: method + " id " + strconv.FormatUint(id, 10)}
 	r.trace = append(r.trace, m.Last())
 	m.AddHook(r.hook)
@@ -215,10 +225,21 @@ func (c *Client) start(ctx context.Context, id uint64, method string, payload []
 		c.pending[id] = r
 	}
 	c.mu.Unlock()
-	if err := r.write(ctx, conn); err != nil {
-		r.fire(fsm.InputOf[RequestEvent]{Event: EventSendFailed, Cause: err})
+	if err := r.write(r.ctx, conn); err != nil {
+		r.writeFailed(err)
 	}
 	return r
+}
+
+// writeFailed ends the request whose write failed: Cancelled when the
+// caller's ctx ended the write, else Unsent. (When the request was done
+// already, its timeout say, the hook ended the write: nothing changes.)
+func (r *Request) writeFailed(err error) {
+	if cause := context.Cause(r.caller); cause != nil {
+		r.fire(fsm.InputOf[RequestEvent]{Event: EventCancel, Cause: cause})
+		return
+	}
+	r.fire(fsm.InputOf[RequestEvent]{Event: EventSendFailed, Cause: err})
 }
 
 // write sends the request's payload.
@@ -256,6 +277,7 @@ func (r *Request) hook(tr RequestTransition) (fsm.InputOf[RequestEvent], bool) {
 	if r.stopCtx != nil {
 		r.stopCtx()
 	}
+	r.endCtx() // a write still waiting for room gives up
 	switch tr.To {
 	case Replied:
 		if tr.Cause != nil {
@@ -314,7 +336,7 @@ func (r *Request) connectionEnded(cause error) {
 	// has let go of the connection that ended (a Send made right as it
 	// ends may still be written to it, and fail).
 	r.c.mu.Lock()
-	r.epoch = 0
+	r.epoch, r.retried = 0, true
 	r.c.resend = append(r.c.resend, r)
 	r.c.mu.Unlock()
 }
@@ -325,6 +347,6 @@ func (r *Request) resendNow() {
 		return
 	}
 	if err := r.write(r.ctx, r.c.connection()); err != nil {
-		r.fire(fsm.InputOf[RequestEvent]{Event: EventSendFailed, Cause: err})
+		r.writeFailed(err)
 	}
 }

@@ -21,12 +21,18 @@ type topic struct {
 	ident  string // name and params: the key in c.topics
 	m      *fsm.MachineOf[SubState, SubEvent]
 
-	mu      sync.Mutex
+	mu sync.Mutex
+	// readers is copy-on-write: deliver iterates a snapshot of it outside
+	// mu, so a backing array, once shared, is never written again (join
+	// and leave make a new one).
 	readers []reader
 	key     string // the protocol's key, while subscribed
 	trace   []SubTransition
 	err     error
 	settled chan struct{} // closed when the first subscribe is answered
+	left    chan struct{} // closed when it is done leaving (see Client.leaving)
+	// leftOnce closes left.
+	leftOnce sync.Once
 	// remaking is set while the Resubscribing stage's subscribe is
 	// unsettled; a last reader leaving meanwhile sets leaveAfter, and the
 	// leave waits for that answer (the server may hold the subscription).
@@ -118,7 +124,10 @@ func (c *Client) Subscribe(ctx context.Context, topic string, params any, opts .
 // topic and params sends the subscribe request and waits for the answer:
 // the server's refusal is a *RemoteError or a *RefusedError, and a failed
 // request fails as Request does (ErrTimeout, ErrLost, ctx's error). Later
-// readers join the live subscription. After every reconnect the
+// readers join the live subscription. While the unsubscribe of an earlier
+// subscription of the same topic and params is in flight (its last reader
+// just left), the first reader waits for it to be answered before it
+// subscribes, so the server sees them in order. After every reconnect the
 // subscription is made again in the Resubscribing stage, before the
 // tether client reports ready. The reader lives until Close, or ctx ends.
 func SubscribeTo[T any](ctx context.Context, c *Client, topicName string, params any, opts ...stream.SubOption) (*Subscription[T], error) {
@@ -138,9 +147,19 @@ func SubscribeTo[T any](ctx context.Context, c *Client, topicName string, params
 		}
 		t := c.topics[ident]
 		if t == nil {
+			if old := c.leaving[ident]; old != nil {
+				// Its unsubscribe is in flight: subscribe after it.
+				c.mu.Unlock()
+				select {
+				case <-old.left:
+					continue
+				case <-ctx.Done():
+					return nil, ctx.Err()
+				}
+			}
 			t = c.newTopic(topicName, params, ident)
 			s := newReader[T](ctx, t, opts)
-			t.readers = append(t.readers, s)
+			t.join(s)
 			c.topics[ident] = t
 			c.mu.Unlock()
 			err := t.settle(t.subscribe(ctx, nil), 0)
@@ -160,7 +179,7 @@ func SubscribeTo[T any](ctx context.Context, c *Client, topicName string, params
 		t.mu.Lock()
 		if st := t.m.State(); st == Subscribed || st == Resubscribing {
 			s := newReader[T](ctx, t, opts)
-			t.readers = append(t.readers, s)
+			t.join(s)
 			t.mu.Unlock()
 			return s, nil
 		}
@@ -187,7 +206,8 @@ func (c *Client) newTopic(name string, params any, ident string) *topic {
 	if err != nil {
 		panic(err)
 	}
-	t := &topic{c: c, name: name, params: params, ident: ident, m: m, settled: make(chan struct{})}
+	t := &topic{c: c, name: name, params: params, ident: ident, m: m, settled: make(chan struct{}),
+		left: make(chan struct{})}
 	t.trace = append(t.trace, m.Last())
 	m.AddHook(t.hook)
 	return t
@@ -283,6 +303,7 @@ func (t *topic) hook(tr SubTransition) (fsm.InputOf[SubEvent], bool) {
 		delete(c.byKey, key)
 	}
 	c.mu.Unlock()
+	t.doneLeaving()
 	for _, r := range readers {
 		r.finish()
 	}
@@ -312,6 +333,12 @@ func (t *topic) end(cause error) {
 	t.fire(fsm.InputOf[SubEvent]{Event: SubEventEnd, Cause: cause})
 }
 
+// join adds a reader, in a new backing array (see topic.readers). t.mu is
+// held, or t is not yet shared.
+func (t *topic) join(r reader) {
+	t.readers = append(slices.Clip(t.readers), r)
+}
+
 // leave removes a reader; the last one unsubscribes.
 func (t *topic) leave(r reader) {
 	t.mu.Lock()
@@ -320,7 +347,7 @@ func (t *topic) leave(r reader) {
 		t.mu.Unlock()
 		return
 	}
-	t.readers = slices.Delete(t.readers, i, i+1)
+	t.readers = slices.Delete(slices.Clone(t.readers), i, i+1) // copy-on-write
 	last := len(t.readers) == 0
 	key := t.key
 	wait := last && t.remaking
@@ -332,7 +359,8 @@ func (t *topic) leave(r reader) {
 	c := t.c
 	c.mu.Lock()
 	if c.topics[t.ident] == t {
-		delete(c.topics, t.ident) // a new reader makes a new subscription
+		delete(c.topics, t.ident) // a new reader makes a new subscription...
+		c.leaving[t.ident] = t    // ...once this one is done leaving
 	}
 	c.mu.Unlock()
 	if wait {
@@ -354,6 +382,7 @@ func (t *topic) unsubscribe(key string) {
 	c.mu.Unlock()
 	tr, err := t.m.Fire(context.Background(), fsm.InputOf[SubEvent]{Event: SubEventLeave, Transport: t.name})
 	if err != nil || tr.To != Unsubscribing {
+		t.doneLeaving() // nothing in flight (or it ended already)
 		return
 	}
 	if closed {
@@ -374,5 +403,19 @@ func (t *topic) unsubscribe(key string) {
 			return
 		}
 		t.fire(fsm.InputOf[SubEvent]{Event: SubEventAccepted})
+	})
+}
+
+// doneLeaving says the subscription has nothing in flight on the server
+// any more: a new subscription of its topic and params may go out.
+func (t *topic) doneLeaving() {
+	t.leftOnce.Do(func() {
+		c := t.c
+		c.mu.Lock()
+		if c.leaving[t.ident] == t {
+			delete(c.leaving, t.ident)
+		}
+		c.mu.Unlock()
+		close(t.left)
 	})
 }

@@ -7,12 +7,21 @@
 // omitted when nil, n the rpc client's id (a JSON number, from 1: some
 // servers, rpc-websockets among them, read an id 0 as no id at all). A
 // reply with "id" n ends it: "result", or "error" {code, message, data},
-// which the request returns as an *rpc.RemoteError. A reply with both or
-// neither is malformed (*rpc.MalformedReplyError). A reply whose id is
-// null, or not a number the client could have sent, answers no request and
-// is reported as an *rpc.UnknownReplyError. Batches are not sent, and an
-// inbound array is left to the tether client's streams, as is any request
-// or notification from the server that no subscription claims.
+// which the request returns as an *rpc.RemoteError. An "error" that is
+// null counts as absent, and so does a null "result" beside an error
+// object (JSON-RPC 1.0 servers send both members in every reply); a
+// reply with both otherwise, or neither, is malformed
+// (*rpc.MalformedReplyError). The id n is matched written in digits, as
+// a number (7) or a string ("7", as some servers echo it); a reply whose
+// id is null, or anything else (0, -7, 7.0, 7e0, beyond uint64), answers
+// no request and is reported as an *rpc.UnknownReplyError.
+//
+// A reply is an object with an "id" and no "method". One without
+// "jsonrpc":"2.0" (JSON-RPC 1.0, or none) is read as a reply too when it
+// has a "result" or an "error" member; without either it is not a reply
+// and flows on to the tether client's streams. Batches are not sent, and
+// an inbound array is left to the tether client's streams, as is any
+// request or notification from the server that no subscription claims.
 //
 // # Subscriptions, namespace style (New)
 //

@@ -159,11 +159,17 @@ func (p *Protocol) Classify(payload []byte) rpc.Inbound {
 			return rpc.Inbound{}
 		}
 		return rpc.Inbound{Kind: rpc.Notification, Key: key, Data: orNull(sp.Result)}
-	case in.Method != "" || in.ID == nil || in.JSONRPC != Version:
-		return rpc.Inbound{} // a request from the server, or not JSON-RPC 2.0
+	case in.Method != "" || in.ID == nil:
+		return rpc.Inbound{} // a request from the server, or no reply
+	case in.JSONRPC != Version && in.Result == nil && in.Error == nil:
+		return rpc.Inbound{} // neither JSON-RPC 2.0 nor a 1.0 reply
 	}
 	out := rpc.Inbound{Kind: rpc.Reply, ID: replyID(in.ID)}
-	hasResult, hasError := in.Result != nil, in.Error != nil
+	// "error": null is no error (JSON-RPC 1.0 sends it beside every
+	// result), and "result": null beside an error object no result (1.0's
+	// error reply).
+	hasError := in.Error != nil && !isNull(in.Error)
+	hasResult := in.Result != nil && !(hasError && isNull(in.Result))
 	switch {
 	case hasResult == hasError:
 		out.Malformed = errors.New(`a reply has "result" or "error", exactly one`)
@@ -180,8 +186,9 @@ func (p *Protocol) Classify(payload []byte) rpc.Inbound {
 	return out
 }
 
-// replyID reads an id the client could have sent: a positive integer, as
-// a number or a string of digits. Anything else (null among them) is 0.
+// replyID reads an id the client could have sent: a positive integer,
+// written in digits, as a number or a string ("7": some servers echo ids
+// as strings). Anything else (null, 0, negative, 1.0, 1e0, too big) is 0.
 func replyID(raw json.RawMessage) uint64 {
 	s := string(raw)
 	if u, err := strconv.Unquote(s); err == nil {
@@ -211,6 +218,8 @@ func subscriptionID(raw json.RawMessage) (string, bool) {
 	}
 	return "", false
 }
+
+func isNull(raw json.RawMessage) bool { return bytes.Equal(bytes.TrimSpace(raw), []byte("null")) }
 
 func orNull(raw json.RawMessage) json.RawMessage {
 	if raw == nil {
