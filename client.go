@@ -141,7 +141,7 @@ func New[T any, U URL](target U, opts ...Option) (*Client[T], error) {
 		return nil, errors.Join(cfg.errs...)
 	}
 
-	m, err := fsm.NewOf(fsm.LifecycleWith(stageStates(cfg.stages)...), fsm.WithClock(cfg.clk))
+	m, err := newMachine(cfg)
 	if err != nil { // WithStage checked every stage
 		return nil, &OptionError{Option: "WithStage", Err: err}
 	}
