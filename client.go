@@ -485,6 +485,7 @@ func (c *Client[T]) shutdown() {
 	_ = c.out.Wait(bg)
 	_ = c.m.Close()
 	c.drops.flush()
+	c.dropHeld()
 	c.messages.Close()
 	c.errs.Close()
 	c.transitions.Close()
@@ -495,6 +496,7 @@ func (c *Client[T]) shutdown() {
 	// reported on their way out.
 	_ = c.con.Wait(bg)
 	c.stages.Wait()
+	c.dropHeld() // what a reader held as the shutdown began
 	c.drops.flush()
 	<-c.cb.drained()
 	close(c.done)

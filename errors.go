@@ -115,7 +115,9 @@ var ErrDiscarded = errors.New("tether: thrown away unread by the transport durin
 // the transport during a close handshake (Reason ErrDiscarded), or read,
 // while nothing consumed messages yet and the hold was full (WithHold),
 // from a connection that had ended (Reason ErrNoConsumer: the rest of that
-// connection is read and dropped so that the next one can be read). After
+// connection is read and dropped so that the next one can be read), or
+// still held for a first consumer when the client shuts down (Reason
+// ErrNoConsumer). After
 // Disconnect, every message the server sent before answering the close
 // frame is delivered, if the handshake ends within the close timeout (see
 // Disconnect); the WebSocket transport throws some away only on a

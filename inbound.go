@@ -318,6 +318,20 @@ func isClosed(ch <-chan struct{}) bool {
 	}
 }
 
+// dropHeld reports the messages still held for a first consumer when the
+// client shuts down: none will come (once Close has been called no message
+// reaches a subscriber), so they are dropped, as *InboundDropError with
+// Reason ErrNoConsumer.
+func (c *Client[T]) dropHeld() {
+	c.feedMu.Lock()
+	n := len(c.held)
+	c.held = nil
+	c.feedMu.Unlock()
+	if n > 0 {
+		c.reportInboundDrop(&InboundDropError{Count: uint64(n), Reason: ErrNoConsumer})
+	}
+}
+
 // firstConsumer subscribes with sub; the first subscriber ever also
 // receives the messages held for it, ahead of everything published later.
 func firstConsumer[T, R any](c *Client[T], opts []stream.SubOption, sub func([]stream.SubOption) R) R {

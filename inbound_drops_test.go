@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -253,4 +254,40 @@ func feedUndecodable(t *testing.T, ctx context.Context, sc *memory.ServerConn, n
 		require.FailNow(t, "the reader did not get through the undecodable messages")
 	}
 	require.NoError(t, <-sending)
+}
+
+// TestHeldMessagesAreReportedAtClose: messages held for a first consumer
+// that never came are dropped when the client closes, and reported with
+// their count (Reason ErrNoConsumer; or ErrClosed for a burst the Close
+// caught before it was held). They used to vanish with the client.
+func TestHeldMessagesAreReportedAtClose(t *testing.T) {
+	const n = 5
+	e := newEnv(t)
+	var mu sync.Mutex
+	var reported uint64
+	c := client[string](e, tether.OnError(func(err error) {
+		var d *tether.InboundDropError
+		if errors.As(err, &d) {
+			assert.True(t, errors.Is(err, tether.ErrNoConsumer) || errors.Is(err, tether.ErrClosed), "%v", err)
+			mu.Lock()
+			reported += d.Count
+			mu.Unlock()
+		}
+	}))
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	sc := e.accept()
+	for i := range n {
+		require.NoError(t, sc.Send(ctx, transport.Text, fmt.Appendf(nil, "m-%d", i)))
+	}
+	for c.Stats().MessagesIn < n {
+		require.True(t, ctx.Err() == nil, "the reader read %d of %d", c.Stats().MessagesIn, n)
+		runtime.Gosched()
+	}
+	require.NoError(t, c.Close(ctx))
+	<-c.Done() // OnError has run
+	mu.Lock()
+	assert.EqualValues(t, n, reported, "every held message is reported")
+	mu.Unlock()
+	assert.EqualValues(t, n, c.Stats().InboundDrops)
 }
