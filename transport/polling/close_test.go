@@ -36,11 +36,16 @@ func TestCloseUnblocksRead(t *testing.T) {
 	requireClose(t, err, transport.StatusGoingAway, false)
 }
 
-func TestCloseDropsUnreadMessages(t *testing.T) {
+// TestCloseKeepsWhatWasFetched: messages fetched before Close are still
+// read after it, then the close: a Disconnect loses none, and a client
+// that closed reports them. (They used to be thrown away unreported.)
+func TestCloseKeepsWhatWasFetched(t *testing.T) {
 	ts := newTestServer(t)
 	ts.script(answer(`[1,2]`))
 	c := dial(t, newTransport(t, ts, tethertest.NewFakeClock(time.Time{})), ts)
 	require.NoError(t, c.Close(transport.StatusNormalClosure, ""))
+	assert.Equal(t, text(`1`), read(t, c))
+	assert.Equal(t, text(`2`), read(t, c))
 	_, err := c.Read()
 	requireClose(t, err, transport.StatusNormalClosure, false)
 }

@@ -76,13 +76,14 @@ func newConn(o *options, r *requester, ep endpoints, proto string, first http.He
 // [*PollError] for a poll refused with 401 or 403, or 1002, 1007 or 1009 for
 // an answer it cannot deliver (wrapping [transport.ErrProtocol],
 // [transport.ErrInvalidUTF8] or [transport.ErrMessageTooLarge]). After Close
-// it returns Err at once: the local [*transport.CloseError], or how the
-// Conn had ended before Close.
+// it likewise returns what was already fetched (so a Disconnect loses none
+// of it, and a client that closed reports it), then Err: the local
+// [*transport.CloseError], or how the Conn had ended before Close.
 //
 // Only one goroutine may call Read.
 func (c *conn) Read() (transport.Message, error) {
 	for {
-		if closed, err := c.state(); closed {
+		if closed, err := c.state(); closed && len(c.cur) == 0 {
 			return transport.Message{}, err
 		}
 		if len(c.cur) > 0 {
