@@ -116,7 +116,7 @@ func New[T any, U URL](target U, opts ...Option) (*Client[T], error) {
 					reflect.TypeOf(om.f), reflect.TypeFor[func(T)]()))
 				continue
 			}
-			onMessage = f
+			onMessage = then(onMessage, f)
 			continue
 		}
 		o.apply(&cfg)

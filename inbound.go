@@ -30,7 +30,7 @@ func OnMessage[T any](f func(T)) Option { return onMessageOption{f: f} }
 // valid only until f returns, so copy what must outlive the call. f never
 // runs on two goroutines at once.
 func OnRaw(f func(msg transport.Message)) Option {
-	return optionFunc(func(c *config) { c.onRaw = f })
+	return optionFunc(func(c *config) { c.onRaw = then(c.onRaw, f) })
 }
 
 // WithIntercept calls f with every data message as it is read, on the

@@ -211,13 +211,27 @@ func WithoutHeartbeat() Option {
 	return optionFunc(func(c *config) { c.heartbeat = policy.DisabledHeartbeat() })
 }
 
+// then returns a function that calls f, then g; either may be nil. Every
+// callback option adds its function this way: given twice (by a program
+// and by a layer such as package rpc, say), both run, in the order given.
+func then[A any](f, g func(A)) func(A) {
+	switch {
+	case f == nil:
+		return g
+	case g == nil:
+		return f
+	}
+	return func(a A) { f(a); g(a) }
+}
+
 // OnOpen calls f after every transition to Open, before the first message
-// of that connection is delivered. Callbacks run one at a time, in order, on
+// of that connection is delivered. Like every On option, it adds f: given
+// more than once, each function runs, in the order the options were given. Callbacks run one at a time, in order, on
 // a goroutine of the client's, never under a lock: they may call any method
 // of the client, Close included. OnOpen must not wait for a message: the
 // connection's messages are held until it returns.
 func OnOpen(f func(fsm.Transition)) Option {
-	return optionFunc(func(c *config) { c.onOpen = f })
+	return optionFunc(func(c *config) { c.onOpen = then(c.onOpen, f) })
 }
 
 // OnClose calls f each time a connection that was open ends, whoever ended
@@ -232,14 +246,14 @@ func OnOpen(f func(fsm.Transition)) Option {
 // server sent it. Same goroutine as OnOpen. For the end of the client
 // itself, see OnDone.
 func OnClose(f func(fsm.Transition)) Option {
-	return optionFunc(func(c *config) { c.onClose = f })
+	return optionFunc(func(c *config) { c.onClose = then(c.onClose, f) })
 }
 
 // OnDone calls f once, after the transition to Closed: the client closed,
 // or the reconnect policy gave up (the transition's cause says why). It
 // runs before Done closes. Same goroutine as OnOpen.
 func OnDone(f func(fsm.Transition)) Option {
-	return optionFunc(func(c *config) { c.onDone = f })
+	return optionFunc(func(c *config) { c.onDone = then(c.onDone, f) })
 }
 
 // OnError calls f with every error the error stream carries: failed dials,
@@ -247,12 +261,12 @@ func OnDone(f func(fsm.Transition)) Option {
 // each in one class (errors.Is with ErrConnection, ErrMessage or
 // ErrDelivery). Same goroutine as OnOpen.
 func OnError(f func(error)) Option {
-	return optionFunc(func(c *config) { c.onError = f })
+	return optionFunc(func(c *config) { c.onError = then(c.onError, f) })
 }
 
 // OnTransition calls f with every transition. Same goroutine as OnOpen.
 func OnTransition(f func(fsm.Transition)) Option {
-	return optionFunc(func(c *config) { c.onTransition = f })
+	return optionFunc(func(c *config) { c.onTransition = then(c.onTransition, f) })
 }
 
 // OnDrop calls f with every message dropped from the outbound buffer
@@ -262,10 +276,9 @@ func OnTransition(f func(fsm.Transition)) Option {
 // (*DropError, *PossiblyLostError). f runs on the client's callback
 // goroutine, in order with the other callbacks, so it may call Close.
 // Unlike the other callbacks it is never dropped for a slow callback: the
-// drops wait for it, in memory, as long as it lags. A later OnDrop replaces
-// an earlier one, as for every callback option.
+// drops wait for it, in memory, as long as it lags.
 func OnDrop(f func(Drop)) Option {
-	return optionFunc(func(c *config) { c.onDrop = f })
+	return optionFunc(func(c *config) { c.onDrop = then(c.onDrop, f) })
 }
 
 // Retry describes a reconnect the policy scheduled.
@@ -281,13 +294,13 @@ type Retry struct {
 // OnRetry calls f every time the reconnect policy schedules an attempt,
 // with the delay it chose. Same goroutine as OnOpen.
 func OnRetry(f func(Retry)) Option {
-	return optionFunc(func(c *config) { c.onRetry = f })
+	return optionFunc(func(c *config) { c.onRetry = then(c.onRetry, f) })
 }
 
 // OnRTT calls f with every heartbeat round trip, on the reader goroutine.
 // It must not block.
 func OnRTT(f func(time.Duration)) Option {
-	return optionFunc(func(c *config) { c.onRTT = f })
+	return optionFunc(func(c *config) { c.onRTT = then(c.onRTT, f) })
 }
 
 // WithTransport sets the transport. Default: WebSocket (transport/websocket)
