@@ -84,39 +84,49 @@ func serveLate(c net.Conn) {
 		return
 	}
 	br := bufio.NewReader(c)
+	payload, ok := awaitCloseFrame(br)
+	if !ok {
+		return
+	}
+	bw := bufio.NewWriter(c)
+	for i := range lateMessages {
+		p := []byte(latePayload(i))
+		if i%7 == 3 && len(p) > 3 {
+			// Three fragments.
+			third := len(p) / 3
+			_ = ws.WriteFrame(bw, ws.NewFrame(ws.OpText, false, p[:third]))
+			_ = ws.WriteFrame(bw, ws.NewFrame(ws.OpContinuation, false, p[third:2*third]))
+			_ = ws.WriteFrame(bw, ws.NewFrame(ws.OpContinuation, true, p[2*third:]))
+			continue
+		}
+		_ = ws.WriteFrame(bw, ws.NewTextFrame(p))
+	}
+	code := payload[:min(len(payload), 2)]
+	_ = ws.WriteFrame(bw, ws.NewCloseFrame(code))
+	if bw.Flush() != nil {
+		return
+	}
+	_, _ = io.Copy(io.Discard, br) // until the client hangs up
+}
+
+// awaitCloseFrame reads the client's frames until its close frame and
+// returns that frame's payload, unmasked; ok is false when the connection
+// ends first. Other frames are skipped: pings go unanswered, the tests run
+// without a heartbeat.
+func awaitCloseFrame(br *bufio.Reader) (payload []byte, ok bool) {
 	for {
 		h, err := ws.ReadHeader(br)
 		if err != nil {
-			return
+			return nil, false
 		}
 		payload := make([]byte, h.Length)
 		if _, err := io.ReadFull(br, payload); err != nil {
-			return
+			return nil, false
 		}
-		if h.OpCode != ws.OpClose {
-			continue // pings go unanswered: the tests run without a heartbeat
+		if h.OpCode == ws.OpClose {
+			ws.Cipher(payload, h.Mask, 0)
+			return payload, true
 		}
-		ws.Cipher(payload, h.Mask, 0)
-		bw := bufio.NewWriter(c)
-		for i := range lateMessages {
-			p := []byte(latePayload(i))
-			if i%7 == 3 && len(p) > 3 {
-				// Three fragments.
-				third := len(p) / 3
-				_ = ws.WriteFrame(bw, ws.NewFrame(ws.OpText, false, p[:third]))
-				_ = ws.WriteFrame(bw, ws.NewFrame(ws.OpContinuation, false, p[third:2*third]))
-				_ = ws.WriteFrame(bw, ws.NewFrame(ws.OpContinuation, true, p[2*third:]))
-				continue
-			}
-			_ = ws.WriteFrame(bw, ws.NewTextFrame(p))
-		}
-		code := payload[:min(len(payload), 2)]
-		_ = ws.WriteFrame(bw, ws.NewCloseFrame(code))
-		if bw.Flush() != nil {
-			return
-		}
-		_, _ = io.Copy(io.Discard, br) // until the client hangs up
-		return
 	}
 }
 

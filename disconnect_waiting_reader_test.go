@@ -50,32 +50,21 @@ func serveBurst(c net.Conn, n int) {
 		return
 	}
 	br := bufio.NewReader(c)
-	for {
-		h, err := ws.ReadHeader(br)
-		if err != nil {
-			return
-		}
-		payload := make([]byte, h.Length)
-		if _, err := io.ReadFull(br, payload); err != nil {
-			return
-		}
-		if h.OpCode != ws.OpClose {
-			continue
-		}
-		ws.Cipher(payload, h.Mask, 0)
-		bw := bufio.NewWriter(c)
-		if n == 2 {
-			for i := range burstMessages {
-				_ = ws.WriteFrame(bw, ws.NewTextFrame([]byte(burstPayload(i))))
-			}
-		}
-		_ = ws.WriteFrame(bw, ws.NewCloseFrame(payload[:min(len(payload), 2)]))
-		if bw.Flush() != nil {
-			return
-		}
-		_, _ = io.Copy(io.Discard, br)
+	payload, ok := awaitCloseFrame(br)
+	if !ok {
 		return
 	}
+	bw := bufio.NewWriter(c)
+	if n == 2 {
+		for i := range burstMessages {
+			_ = ws.WriteFrame(bw, ws.NewTextFrame([]byte(burstPayload(i))))
+		}
+	}
+	_ = ws.WriteFrame(bw, ws.NewCloseFrame(payload[:min(len(payload), 2)]))
+	if bw.Flush() != nil {
+		return
+	}
+	_, _ = io.Copy(io.Discard, br)
 }
 
 // handbackConn is the client's side of a TCP connection, seen by the test:

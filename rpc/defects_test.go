@@ -315,10 +315,7 @@ func TestCloseDuringResubscribe(t *testing.T) {
 	s := r.accept()
 	news := subscribe[string](t, r, s, "news", "a")
 
-	s.sc.Drop()
-	require.NoError(t, r.clk.BlockUntil(ctxT(t), 1))
-	r.clk.Step(1e9)
-	s2 := r.accept()
+	s2 := r.redial(s)
 	m := s2.mustRecv()
 	require.Equal(t, "test_subscribe", m.Method) // never answered
 	require.Equal(t, rpc.ResubscribeStage, r.tc.State())
@@ -329,10 +326,7 @@ func TestCloseDuringResubscribe(t *testing.T) {
 	require.ErrorIs(t, news.Err(), rpc.ErrClosed)
 
 	// The next connection passes the stage at once too.
-	s2.sc.Drop()
-	require.NoError(t, r.clk.BlockUntil(ctxT(t), 1))
-	r.clk.Step(1e9)
-	r.accept()
+	r.redial(s2)
 	require.NoError(t, r.tc.Connect(ctxT(t)))
 }
 

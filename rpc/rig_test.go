@@ -69,6 +69,16 @@ func (r *rig) accept() *server {
 	return &server{t: r.t, sc: sc}
 }
 
+// redial drops s's connection, steps the fake clock past the reconnect
+// delay (1 s, the only timer then) and returns the next connection.
+func (r *rig) redial(s *server) *server {
+	r.t.Helper()
+	s.sc.Drop()
+	require.NoError(r.t, r.clk.BlockUntil(ctxT(r.t), 1))
+	r.clk.Step(1e9)
+	return r.accept()
+}
+
 // connect waits until the tether client is Open.
 func (r *rig) connect() {
 	r.t.Helper()

@@ -62,10 +62,7 @@ func TestResubscribedBeforeOpen(t *testing.T) {
 
 	trs := r.tc.Transitions(ctxT(t))
 	defer trs.Close()
-	s.sc.Drop()
-	require.NoError(t, r.clk.BlockUntil(ctxT(t), 1))
-	r.clk.Step(1e9)
-	s2 := r.accept()
+	s2 := r.redial(s)
 	m := s2.mustRecv()
 	assert.Equal(t, "test_subscribe", m.Method)
 	assert.Equal(t, rpc.ResubscribeStage, r.tc.State(), "the client is not ready before the subscription is back")
@@ -163,10 +160,7 @@ func TestResubscribeRefusedOrUnanswered(t *testing.T) {
 	s := r.accept()
 	news := subscribe[string](t, r, s, "news", "a")
 
-	s.sc.Drop()
-	require.NoError(t, r.clk.BlockUntil(ctxT(t), 1))
-	r.clk.Step(1e9)
-	s2 := r.accept()
+	s2 := r.redial(s)
 	m := s2.mustRecv()
 	require.Equal(t, "test_subscribe", m.Method)
 	// No answer: the stage's timeout runs out, the stage fails.
@@ -207,10 +201,7 @@ func TestLeaveDuringResubscribe(t *testing.T) {
 	s := r.accept()
 	news := subscribe[string](t, r, s, "news", "a")
 
-	s.sc.Drop()
-	require.NoError(t, r.clk.BlockUntil(ctxT(t), 1))
-	r.clk.Step(1e9)
-	s2 := r.accept()
+	s2 := r.redial(s)
 	m := s2.mustRecv()
 	require.Equal(t, "test_subscribe", m.Method)
 	news.Close() // the last reader leaves before the answer
