@@ -6,18 +6,27 @@ package adapters
 // heartbeat finds the connection quiet (see Session.Confirm), and at its
 // end. It is not safe for concurrent use (Session.mu guards
 // it).
+//
+// Entries carry no write mark: the session numbers its writes as it
+// records them, one by one under its lock, so the entry i places after the
+// oldest has the oldest's mark plus i. That keeps an entry at 32 bytes.
 type record struct {
 	ring  []Sent // circular, its length a power of two, or nil while empty
 	first int    // index of the oldest entry
 	n     int    // entries held
 	bytes int    // their payload bytes
+	base  uint64 // the write mark of the oldest entry, when n > 0
 }
 
 // minRecordRing is the ring's length when it is first needed.
 const minRecordRing = 64
 
-// push appends e as the newest entry.
-func (r *record) push(e Sent) {
+// push appends e, the write numbered mark, as the newest entry: mark is
+// the newest entry's plus one.
+func (r *record) push(e Sent, mark uint64) {
+	if r.n == 0 {
+		r.base = mark
+	}
 	if r.n == len(r.ring) {
 		r.grow()
 	}
@@ -48,22 +57,21 @@ func (r *record) copyTo(dst []Sent) {
 	copy(dst[k:], r.ring[:end-len(r.ring)])
 }
 
-// confirm forgets the entries from the oldest up to the first whose mark
-// is above mark, clearing them so their values can be collected, and
-// returns how many it forgot.
+// confirm forgets the entries whose mark is at most mark, clearing them so
+// their values can be collected, and returns how many it forgot.
 func (r *record) confirm(mark uint64) int {
-	k := 0
-	for r.n > 0 {
+	if r.n == 0 || mark < r.base {
+		return 0
+	}
+	k := int(min(mark-r.base+1, uint64(r.n)))
+	for range k {
 		e := &r.ring[r.first]
-		if uint64(e.mark) > mark {
-			break
-		}
 		r.bytes -= e.Size
 		*e = Sent{}
 		r.first = (r.first + 1) & (len(r.ring) - 1)
-		r.n--
-		k++
 	}
+	r.n -= k
+	r.base += uint64(k)
 	if r.n == 0 {
 		r.first = 0
 	}

@@ -15,23 +15,25 @@ func TestRecordMatchesAQueue(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		var r record
 		var model []Sent
-		mark := int64(0)
+		var marks []uint64
+		mark := uint64(0)
 		steps := rapid.IntRange(1, 400).Draw(t, "steps")
 		for range steps {
 			if rapid.IntRange(0, 3).Draw(t, "op") > 0 {
 				mark++
-				e := Sent{ID: uint64(mark), Value: new(int), Size: rapid.IntRange(0, 100).Draw(t, "size"), mark: mark}
-				r.push(e)
+				e := Sent{ID: mark, Value: new(int), Size: rapid.IntRange(0, 100).Draw(t, "size")}
+				r.push(e, mark)
 				model = append(model, e)
+				marks = append(marks, mark)
 				continue
 			}
-			upTo := uint64(rapid.Int64Range(0, mark).Draw(t, "confirm"))
+			upTo := rapid.Uint64Range(0, mark).Draw(t, "confirm")
 			k := 0
-			for k < len(model) && uint64(model[k].mark) <= upTo {
+			for k < len(model) && marks[k] <= upTo {
 				k++
 			}
 			require.Equal(t, k, r.confirm(upTo))
-			model = model[k:]
+			model, marks = model[k:], marks[k:]
 			bytes := 0
 			for _, e := range model {
 				bytes += e.Size

@@ -37,9 +37,8 @@ type Session struct {
 	reads    atomic.Uint64 // Read calls started plus Read calls returned
 	inRead   atomic.Bool   // a Read is in progress
 
-	writes atomic.Uint64 // data messages written so far: the write mark
-
 	mu      sync.Mutex
+	writes  uint64        // data messages recorded so far: the write mark
 	rec     record        // written, not yet confirmed by the peer
 	quietAt uint64        // the write mark at the latest Confirm
 	limit   RecordLimits  // bounds of rec (see awaitRoom)
@@ -79,7 +78,6 @@ type Sent struct {
 	Value any
 	// Size is the payload's length in bytes.
 	Size int
-	mark int64
 }
 
 // RecordLimits bound a session's record of unconfirmed writes: the
@@ -161,13 +159,13 @@ func (s *Session) Closing() bool { return s.closing.Load() }
 // already settled (Unconfirmed was called): the caller must then report the
 // message itself, since nobody else will.
 func (s *Session) Wrote(id uint64, value any, size int) (probe []byte, ok bool) {
-	mark := s.writes.Add(1)
 	s.mu.Lock()
 	if s.sealed {
 		s.mu.Unlock()
 		return nil, false
 	}
-	s.rec.push(Sent{ID: id, Value: value, Size: size, mark: int64(mark)})
+	s.writes++
+	s.rec.push(Sent{ID: id, Value: value, Size: size}, s.writes)
 	s.sinceN++
 	s.sinceB += size
 	if !s.hasRoom() {
@@ -180,7 +178,11 @@ func (s *Session) Wrote(id uint64, value any, size int) (probe []byte, ok bool) 
 
 // WriteMark returns the mark of the latest write. A probe sent after reading
 // it travels behind every message written up to the mark.
-func (s *Session) WriteMark() uint64 { return s.writes.Load() }
+func (s *Session) WriteMark() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.writes
+}
 
 // Confirm forgets every write up to mark, releasing what the record kept
 // of them: the peer answered a probe sent after them, so over an ordered
@@ -191,7 +193,7 @@ func (s *Session) Confirm(mark uint64) {
 	// Nothing written since the previous Confirm (the heartbeat's, one
 	// interval ago), and nothing left: the connection is quiet, and the
 	// record's memory goes back.
-	if w := s.writes.Load(); w == s.quietAt && s.rec.n == 0 {
+	if w := s.writes; w == s.quietAt && s.rec.n == 0 {
 		s.rec.release()
 	} else {
 		s.quietAt = w
@@ -264,7 +266,7 @@ func (s *Session) probeDue(force bool) []byte {
 	if s.sealed {
 		return nil
 	}
-	mark := s.writes.Load()
+	mark := s.writes
 	if force {
 		if n := len(s.probes); n > 0 && s.probes[n-1].mark >= mark {
 			return nil // the answer to the latest probe will confirm everything

@@ -38,6 +38,7 @@ type frame struct {
 	op      ws.OpCode
 	fin     bool
 	masked  bool
+	mask    [4]byte
 	payload []byte
 }
 
@@ -54,7 +55,7 @@ func (p *peer) read() (frame, error) {
 	if h.Masked {
 		ws.Cipher(payload, h.Mask, 0)
 	}
-	return frame{op: h.OpCode, fin: h.Fin, masked: h.Masked, payload: payload}, nil
+	return frame{op: h.OpCode, fin: h.Fin, masked: h.Masked, mask: h.Mask, payload: payload}, nil
 }
 
 // readData reads frames until a data frame, answering nothing.

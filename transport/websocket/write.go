@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -85,6 +86,8 @@ type writer struct {
 	owed        bool          // a pong did not fit in pending: pong holds it
 	pong        [ws.MaxControlFramePayloadSize]byte
 	pongLen     int
+	masks       uint64    // random bits for the next masking key, when spareMask is set
+	spareMask   bool      // masks holds an unused key in its high half (see appendFrame)
 	behind      bool      // cc may keep bytes of a cut write: the flushing goroutine drains them first
 	rest        largeRest // a large frame it finishes first, when rest.p is not nil
 
@@ -293,7 +296,7 @@ func (w *writer) send(ctx context.Context, op string, code ws.OpCode, p []byte) 
 			return fmt.Errorf("tether/websocket: %s: %w", op, err)
 		}
 	}
-	w.pending = appendFrame(w.pending, code, p)
+	w.pending = w.appendFrame(w.pending, code, p)
 	switch {
 	case !own && w.flushing:
 		w.mu.Unlock()
@@ -378,9 +381,22 @@ func appendHeader(b []byte, op ws.OpCode, n int, mask [4]byte) []byte {
 }
 
 // appendFrame appends a final, masked frame carrying a masked copy of p;
-// p itself is not modified. b has room for it (see frameSize).
-func appendFrame(b []byte, op ws.OpCode, p []byte) []byte {
-	mask := ws.NewMask()
+// p itself is not modified. b has room for it (see frameSize). Under mu.
+//
+// Each frame gets a fresh masking key from the runtime's generator
+// (ChaCha8, seeded by the operating system: unpredictable, as RFC 6455
+// section 5.3 asks); one 64-bit draw makes the keys of two frames, which
+// halves what the keys cost a stream of small messages.
+func (w *writer) appendFrame(b []byte, op ws.OpCode, p []byte) []byte {
+	var mask [4]byte
+	if w.spareMask {
+		binary.BigEndian.PutUint32(mask[:], uint32(w.masks>>32))
+		w.spareMask = false
+	} else {
+		w.masks = rand.Uint64()
+		binary.BigEndian.PutUint32(mask[:], uint32(w.masks))
+		w.spareMask = true
+	}
 	b = appendHeader(b, op, len(p), mask)
 	start := len(b)
 	b = append(b, p...)

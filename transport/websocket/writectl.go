@@ -28,7 +28,7 @@ func (w *writer) queuePong(p []byte) {
 	}
 	w.ensureBuf()
 	if frameSize(len(p)) <= cap(w.pending)-len(w.pending) {
-		w.pending = appendFrame(w.pending, ws.OpPong, p)
+		w.pending = w.appendFrame(w.pending, ws.OpPong, p)
 		w.owed = false
 	} else {
 		w.pongLen = copy(w.pong[:], p)
@@ -74,7 +74,7 @@ func (w *writer) sendClose(code transport.StatusCode, reason string, deadline ti
 		}
 	}
 	w.ensureBuf()
-	w.pending = appendFrame(w.pending, ws.OpClose, payload)
+	w.pending = w.appendFrame(w.pending, ws.OpClose, payload)
 	id := w.batch
 	for w.written < id {
 		if own || !w.flushing {

@@ -329,3 +329,34 @@ func TestWriteFailureEndsTheConnection(t *testing.T) {
 	assert.Equal(t, c.Err(), err)
 	assert.NoError(t, c.Close(1000, ""))
 }
+
+// TestEveryFrameHasItsOwnMask: the writer draws masking keys two at a time
+// (one 64-bit draw for two frames); each frame must still carry a key of
+// its own, as RFC 6455 section 5.3 requires: no key repeats across a
+// stream of frames, pings and data alike.
+func TestEveryFrameHasItsOwnMask(t *testing.T) {
+	const frames = 2000
+	c, p, _ := connectPair(t)
+	go func() {
+		for i := range frames {
+			var err error
+			if i%7 == 0 {
+				err = c.Ping(context.Background(), []byte("p"))
+			} else {
+				err = c.Write(context.Background(), transport.Binary, []byte{byte(i)})
+			}
+			assert.NoError(t, err)
+		}
+	}()
+	seen := make(map[[4]byte]int, frames)
+	for i := range frames {
+		f, err := p.read()
+		require.NoError(t, err)
+		require.True(t, f.masked)
+		if j, dup := seen[f.mask]; dup {
+			t.Fatalf("frames %d and %d share the masking key %x", j, i, f.mask)
+		}
+		seen[f.mask] = i
+	}
+	go echo(p) // answers the close at cleanup
+}
