@@ -95,7 +95,7 @@ func newConn(nc net.Conn, br *bufio.Reader, opts *options, subprotocol string) *
 		readerLeft:  make(chan struct{}, 1),
 		done:        make(chan struct{}),
 	}
-	wait := readableWaiter(nc)
+	wait, try := readableWaiter(nc), nonblockingReader(nc)
 	if br != nil {
 		hr := &handshakeReader{br: br, nc: nc}
 		if wait != nil {
@@ -107,9 +107,22 @@ func newConn(nc net.Conn, br *bufio.Reader, opts *options, subprotocol string) *
 				return netWait()
 			}
 		}
+		if try != nil {
+			netTry := try
+			try = func(b []byte) (int, error, bool) {
+				if hr.buffered() {
+					n, err := hr.Read(b) // bytes that came with the handshake first
+					return n, err, true
+				}
+				return netTry(b)
+			}
+		}
 		c.rd = newParkReader(hr, wait, opts.readBufSize)
 	} else {
 		c.rd = newParkReader(nc, wait, opts.readBufSize)
+	}
+	if wait != nil {
+		c.rd.try = try
 	}
 	c.w.init(c, opts.writeBufSize)
 	return c
@@ -123,13 +136,23 @@ type handshakeReader struct {
 	nc net.Conn
 }
 
+// buffered reports whether bytes that came with the handshake are left;
+// once none are, the handshake's buffer goes back to gobwas's pool.
+func (r *handshakeReader) buffered() bool {
+	if r.br == nil {
+		return false
+	}
+	if r.br.Buffered() > 0 {
+		return true
+	}
+	ws.PutReader(r.br)
+	r.br = nil
+	return false
+}
+
 func (r *handshakeReader) Read(p []byte) (int, error) {
-	if r.br != nil {
-		if r.br.Buffered() > 0 {
-			return r.br.Read(p)
-		}
-		ws.PutReader(r.br)
-		r.br = nil
+	if r.buffered() {
+		return r.br.Read(p)
 	}
 	return r.nc.Read(p)
 }

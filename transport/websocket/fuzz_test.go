@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/gobwas/ws"
+	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
 
 	"github.com/tether-go/tether/transport"
 )
@@ -143,4 +145,23 @@ func checkClientFrames(t *testing.T, out []byte) {
 	if closes > 1 {
 		t.Fatalf("client wrote %d close frames", closes)
 	}
+}
+
+// TestParseHeaderMatchesGobwas: the in-place header parser (the reader's
+// fast path) reads every header it accepts exactly as gobwas does, and
+// consumes the same bytes; what it declines goes to gobwas itself.
+func TestParseHeaderMatchesGobwas(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		b := rapid.SliceOfN(rapid.Byte(), 0, 16).Draw(t, "bytes")
+		h, n, ok := parseHeader(b)
+		if !ok {
+			return
+		}
+		r := bytes.NewReader(b)
+		var buf [ws.MaxHeaderSize - 2]byte
+		want, err := ws.ReadHeaderBuffer(r, buf[:])
+		require.NoError(t, err, "gobwas rejects a header parseHeader accepted")
+		require.Equal(t, want, h)
+		require.Equal(t, len(b)-r.Len(), n, "bytes consumed")
+	})
 }

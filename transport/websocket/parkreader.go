@@ -21,6 +21,10 @@ import (
 type parkReader struct {
 	src  io.Reader
 	wait func() error // waits until src has bytes; nil when it cannot
+	// try reads what src has without waiting (see nonblockingReader), or
+	// is nil. With it, a busy connection whose last fill did not fill the
+	// buffer costs one system call per fill, not a wait and a read.
+	try  func(b []byte) (n int, err error, done bool)
 	buf  []byte
 	r, w int
 	// progress is the number of bytes read from src, shifted left by one;
@@ -68,6 +72,24 @@ func (p *parkReader) Read(b []byte) (int, error) {
 	return n, nil
 }
 
+// readFull fills b, as io.ReadFull(p, b) does, copying what the buffer
+// holds first without a call through an interface.
+func (p *parkReader) readFull(b []byte) error {
+	n := copy(b, p.buf[p.r:p.w])
+	p.r += n
+	for n < len(b) {
+		k, err := p.Read(b[n:])
+		n += k
+		if err != nil && n < len(b) {
+			if err == io.EOF && n > 0 {
+				return io.ErrUnexpectedEOF
+			}
+			return err
+		}
+	}
+	return nil
+}
+
 // Discard skips n bytes.
 func (p *parkReader) Discard(n int) (int, error) {
 	done := 0
@@ -110,6 +132,22 @@ func (p *parkReader) fill() error {
 // connection. It leaves in p.w the number of bytes read (0 on an error).
 func (p *parkReader) refill() error {
 	if !p.full && p.wait != nil {
+		if p.try != nil && p.buf != nil {
+			// The socket was drained a moment ago, but on a busy
+			// connection more has come since: read it, keeping the buffer,
+			// and park only if there is nothing.
+			p.r, p.w = 0, 0
+			n, err, done := p.try(p.buf)
+			if done {
+				p.w = n
+				p.full = n == len(p.buf)
+				if n > 0 {
+					return nil // an error with bytes recurs on the next read
+				}
+				p.release()
+				return err
+			}
+		}
 		p.release()
 		if err := p.wait(); err != nil {
 			return err

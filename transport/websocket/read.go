@@ -1,6 +1,7 @@
 package websocket
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -107,7 +108,7 @@ func (c *conn) next() (transport.Message, error) {
 		if c.opts.readTimeout > 0 && !c.ahead {
 			_ = c.nc.SetReadDeadline(time.Now().Add(c.opts.readTimeout))
 		}
-		h, err := ws.ReadHeaderBuffer(c.rd, c.hbuf[:])
+		h, err := c.readHeader()
 		if err != nil {
 			if errors.Is(err, ws.ErrHeaderLengthMSB) || errors.Is(err, ws.ErrHeaderLengthUnexpected) {
 				return c.failWith(transport.StatusProtocolError, fmt.Errorf("%w: %w", transport.ErrProtocol, err))
@@ -180,6 +181,48 @@ func (c *conn) next() (transport.Message, error) {
 	}
 }
 
+// readHeader reads the next frame header: in place when the read buffer
+// holds all of it, as it does for most frames on a busy connection, and
+// through gobwas otherwise (which also reports what is wrong with a header
+// parseHeader leaves to it).
+func (c *conn) readHeader() (ws.Header, error) {
+	if h, n, ok := parseHeader(c.rd.buf[c.rd.r:c.rd.w]); ok {
+		c.rd.r += n
+		return h, nil
+	}
+	return ws.ReadHeaderBuffer(c.rd, c.hbuf[:])
+}
+
+// parseHeader parses the header of an unmasked frame at the start of b,
+// as ws.ReadHeaderBuffer would, and returns it with its size. ok is false
+// when b does not hold the whole header, and for a header gobwas rejects
+// or the caller must see as masked (the slow path handles both).
+func parseHeader(b []byte) (h ws.Header, n int, ok bool) {
+	if len(b) < 2 || b[1]&0x80 != 0 {
+		return h, 0, false
+	}
+	h.Fin = b[0]&0x80 != 0
+	h.Rsv = (b[0] & 0x70) >> 4
+	h.OpCode = ws.OpCode(b[0] & 0x0f)
+	switch l := b[1] & 0x7f; l {
+	case 126:
+		if len(b) < 4 {
+			return h, 0, false
+		}
+		h.Length = int64(binary.BigEndian.Uint16(b[2:4]))
+		return h, 4, true
+	case 127:
+		if len(b) < 10 || b[2]&0x80 != 0 {
+			return h, 0, false
+		}
+		h.Length = int64(binary.BigEndian.Uint64(b[2:10]))
+		return h, 10, true
+	default:
+		h.Length = int64(l)
+		return h, 2, true
+	}
+}
+
 // readPayload appends the n payload bytes of a frame to buf, growing it as
 // they arrive; last says the frame ends its message.
 func (c *conn) readPayload(n int64, last bool) error {
@@ -190,7 +233,7 @@ func (c *conn) readPayload(n int64, last bool) error {
 		start := len(c.buf)
 		chunk := int(min(int64(cap(c.buf)-start), n))
 		c.buf = c.buf[:start+chunk]
-		if _, err := io.ReadFull(c.rd, c.buf[start:]); err != nil {
+		if err := c.rd.readFull(c.buf[start:]); err != nil {
 			c.buf = c.buf[:start]
 			return err
 		}
