@@ -95,7 +95,14 @@ func newConn(nc net.Conn, br *bufio.Reader, opts *options, subprotocol string) *
 		readerLeft:  make(chan struct{}, 1),
 		done:        make(chan struct{}),
 	}
-	wait, try := readableWaiter(nc), nonblockingReader(nc)
+	wait, try := socketOf(nc)
+	size := opts.readBufSize
+	if size == 0 {
+		size = DefaultBufferSize // kept for the connection's life
+		if wait != nil {
+			size = DefaultReadBufferSize // parked while the socket is empty
+		}
+	}
 	if br != nil {
 		hr := &handshakeReader{br: br, nc: nc}
 		if wait != nil {
@@ -117,9 +124,9 @@ func newConn(nc net.Conn, br *bufio.Reader, opts *options, subprotocol string) *
 				return netTry(b)
 			}
 		}
-		c.rd = newParkReader(hr, wait, opts.readBufSize)
+		c.rd = newParkReader(hr, wait, size)
 	} else {
-		c.rd = newParkReader(nc, wait, opts.readBufSize)
+		c.rd = newParkReader(nc, wait, size)
 	}
 	if wait != nil {
 		c.rd.try = try

@@ -289,7 +289,7 @@ func (c *cutConn) SetDeadline(t time.Time) error {
 }
 
 // SyscallConn gives the network connection's, so that the reader can wait
-// for bytes without reading (see readableWaiter). Writing through it would
+// for bytes without reading (see socketOf). Writing through it would
 // bypass the backlog; nothing does.
 func (c *cutConn) SyscallConn() (syscall.RawConn, error) {
 	if sc, ok := c.Conn.(syscall.Conn); ok {

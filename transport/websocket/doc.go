@@ -28,8 +28,11 @@
 //     is checked before any of it is read, so a hostile length costs
 //     nothing. Outbound messages are not limited.
 //   - A write buffer of 64 KiB ([DefaultWriteBufferSize]), held only while
-//     frames wait to be written, and a read buffer of 4 KiB
-//     ([DefaultBufferSize]). The
+//     frames wait to be written, and a read buffer of 16 KiB
+//     ([DefaultReadBufferSize]), held only while bytes wait to be read; a
+//     connection that cannot park its read buffer (TLS, a custom
+//     connection that is not a socket) keeps one of 4 KiB
+//     ([DefaultBufferSize]) instead. The
 //     message buffer grows with the messages received, at least doubling
 //     while fragments keep coming (reassembly is linear), and is kept up to
 //     256 KiB; a larger message uses a buffer that is dropped at the next

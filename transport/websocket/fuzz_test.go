@@ -165,3 +165,25 @@ func TestParseHeaderMatchesGobwas(t *testing.T) {
 		require.Equal(t, len(b)-r.Len(), n, "bytes consumed")
 	})
 }
+
+// TestPlainDataPassesCheckHeader: every header the reader lets past without
+// ws.CheckHeader (plainData) is one CheckHeader accepts, with and without
+// an extension negotiated.
+func TestPlainDataPassesCheckHeader(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		h := ws.Header{
+			Fin:    rapid.Bool().Draw(t, "fin"),
+			Rsv:    rapid.ByteRange(0, 7).Draw(t, "rsv"),
+			OpCode: ws.OpCode(rapid.ByteRange(0, 15).Draw(t, "op")),
+			Masked: rapid.Bool().Draw(t, "masked"),
+			Length: rapid.Int64Range(0, 1<<20).Draw(t, "length"),
+		}
+		frag := rapid.Bool().Draw(t, "frag")
+		if !plainData(h, frag) {
+			return
+		}
+		state := ws.StateClientSide
+		require.NoError(t, ws.CheckHeader(h, state))
+		require.NoError(t, ws.CheckHeader(h, state|ws.StateExtended))
+	})
+}

@@ -21,18 +21,18 @@ import (
 type parkReader struct {
 	src  io.Reader
 	wait func() error // waits until src has bytes; nil when it cannot
-	// try reads what src has without waiting (see nonblockingReader), or
+	// try reads what src has without waiting (see socket.tryRead), or
 	// is nil. With it, a busy connection whose last fill did not fill the
 	// buffer costs one system call per fill, not a wait and a read.
 	try  func(b []byte) (n int, err error, done bool)
 	buf  []byte
-	r, w int
+	r, w int32 // unread bytes are buf[r:w] (int32, like size, keeps the struct at 80 bytes)
 	// progress is the number of bytes read from src, shifted left by one;
 	// its lowest bit (progressWaiting) is set while a read or a wait for
 	// src is under way. One atomic word, so that a reader from another
 	// goroutine sees a count and a flag that belong together.
 	progress atomic.Uint64
-	size     int32 // the buffer size (int32 keeps the struct at 80 bytes)
+	size     int32 // the buffer size
 	full     bool  // the last fill filled the buffer: the socket likely has more
 }
 
@@ -68,7 +68,7 @@ func (p *parkReader) Read(b []byte) (int, error) {
 		}
 	}
 	n := copy(b, p.buf[p.r:p.w])
-	p.r += n
+	p.r += int32(n)
 	return n, nil
 }
 
@@ -76,7 +76,7 @@ func (p *parkReader) Read(b []byte) (int, error) {
 // holds first without a call through an interface.
 func (p *parkReader) readFull(b []byte) error {
 	n := copy(b, p.buf[p.r:p.w])
-	p.r += n
+	p.r += int32(n)
 	for n < len(b) {
 		k, err := p.Read(b[n:])
 		n += k
@@ -99,8 +99,8 @@ func (p *parkReader) Discard(n int) (int, error) {
 				return done, err
 			}
 		}
-		k := min(n-done, p.w-p.r)
-		p.r += k
+		k := min(n-done, int(p.w-p.r))
+		p.r += int32(k)
 		done += k
 	}
 	return done, nil
@@ -139,7 +139,7 @@ func (p *parkReader) refill() error {
 			p.r, p.w = 0, 0
 			n, err, done := p.try(p.buf)
 			if done {
-				p.w = n
+				p.w = int32(n)
 				p.full = n == len(p.buf)
 				if n > 0 {
 					return nil // an error with bytes recurs on the next read
@@ -160,7 +160,7 @@ func (p *parkReader) refill() error {
 	for tries := 0; tries < 100; tries++ {
 		n, err := p.src.Read(p.buf)
 		if n > 0 {
-			p.w = n
+			p.w = int32(n)
 			p.full = n == len(p.buf)
 			return nil // an error with bytes recurs on the next read
 		}

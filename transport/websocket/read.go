@@ -118,15 +118,17 @@ func (c *conn) next() (transport.Message, error) {
 		// Buffered may have checked this frame's text already.
 		checked := c.textChecked
 		c.textChecked = false
-		state := ws.StateClientSide
-		if c.frag {
-			state |= ws.StateFragmented
-		}
-		if c.fl != nil {
-			state |= ws.StateExtended // checkRsv checks the bits
-		}
-		if err := ws.CheckHeader(h, state); err != nil {
-			return c.failWith(transport.StatusProtocolError, fmt.Errorf("%w: %w", transport.ErrProtocol, err))
+		if !plainData(h, c.frag) {
+			state := ws.StateClientSide
+			if c.frag {
+				state |= ws.StateFragmented
+			}
+			if c.fl != nil {
+				state |= ws.StateExtended // checkRsv checks the bits
+			}
+			if err := ws.CheckHeader(h, state); err != nil {
+				return c.failWith(transport.StatusProtocolError, fmt.Errorf("%w: %w", transport.ErrProtocol, err))
+			}
 		}
 		if c.fl != nil {
 			if err := checkRsv(h); err != nil {
@@ -181,13 +183,21 @@ func (c *conn) next() (transport.Message, error) {
 	}
 }
 
+// plainData reports whether h is the header of a text or binary frame
+// that starts a message (not inside a fragmented one), unmasked, with no
+// reserved bit: most frames, and all that ws.CheckHeader would accept
+// without looking further.
+func plainData(h ws.Header, frag bool) bool {
+	return !frag && h.Rsv == 0 && !h.Masked && (h.OpCode == ws.OpText || h.OpCode == ws.OpBinary)
+}
+
 // readHeader reads the next frame header: in place when the read buffer
 // holds all of it, as it does for most frames on a busy connection, and
 // through gobwas otherwise (which also reports what is wrong with a header
 // parseHeader leaves to it).
 func (c *conn) readHeader() (ws.Header, error) {
 	if h, n, ok := parseHeader(c.rd.buf[c.rd.r:c.rd.w]); ok {
-		c.rd.r += n
+		c.rd.r += int32(n)
 		return h, nil
 	}
 	return ws.ReadHeaderBuffer(c.rd, c.hbuf[:])

@@ -4,9 +4,8 @@ package websocket
 
 import "net"
 
-// readableWaiter cannot wait without reading on this system: the read
-// buffer is kept.
-func readableWaiter(net.Conn) func() error { return nil }
-
-// nonblockingReader cannot read without waiting on this system.
-func nonblockingReader(net.Conn) func(b []byte) (int, error, bool) { return nil }
+// socketOf offers no way into the socket on this system: the read buffer
+// is kept, and every fill is a plain read.
+func socketOf(net.Conn) (wait func() error, try func(b []byte) (int, error, bool)) {
+	return nil, nil
+}

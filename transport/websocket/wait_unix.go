@@ -10,40 +10,27 @@ import (
 	"syscall"
 )
 
-// readableWaiter returns a function that waits until nc has bytes to read,
-// without reading them, or nil when nc offers no way to do that (TLS, a
-// custom connection). It peeks one byte with MSG_PEEK|MSG_DONTWAIT and lets
-// the runtime's poller wait while the socket is empty, so deadlines and
-// Close interrupt it as they do a read.
-func readableWaiter(nc net.Conn) func() error {
-	sc, ok := nc.(syscall.Conn)
-	if !ok {
-		return nil
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return nil
-	}
-	var peek [1]byte
-	// check reports whether the socket has something for a read: bytes,
-	// the end of the stream, or an error (the read that follows reports
-	// the last two properly). Only EAGAIN, an empty socket, makes the
-	// poller wait.
-	check := func(fd uintptr) bool {
-		_, _, err := syscall.Recvfrom(int(fd), peek[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		return !errors.Is(err, syscall.EAGAIN)
-	}
-	return func() error { return rc.Read(check) }
+// socket reaches the socket under a net.Conn through its RawConn, for the
+// reader (see parkReader): it can wait until bytes are there without
+// reading them, and read without waiting. Both go through the runtime's
+// poller, so deadlines and Close interrupt them as they do a read. One
+// goroutine at a time uses it; its state lives here, so that a call
+// allocates nothing.
+type socket struct {
+	rc       syscall.RawConn
+	nc       net.Conn // for the addresses of a read error
+	peekFn   func(fd uintptr) bool
+	readFn   func(fd uintptr) bool
+	buf      []byte // the destination of the read under way
+	got      int
+	err      error
+	empty    bool
+	peekByte [1]byte
 }
 
-// nonblockingReader returns a function that reads what nc's socket holds
-// into b without waiting: done is false when the socket was empty (nothing
-// read, nothing consumed), and otherwise n and err are what a read of nc
-// would have returned (io.EOF at the end of the stream, a *net.OpError for
-// a failure). It returns nil when nc offers no socket. The function is
-// for one goroutine at a time: it keeps its state between calls, so that
-// a call allocates nothing.
-func nonblockingReader(nc net.Conn) func(b []byte) (n int, err error, done bool) {
+// newSocket returns nc's socket, or nil when nc offers none (TLS, a custom
+// connection).
+func newSocket(nc net.Conn) *socket {
 	sc, ok := nc.(syscall.Conn)
 	if !ok {
 		return nil
@@ -52,39 +39,65 @@ func nonblockingReader(nc net.Conn) func(b []byte) (n int, err error, done bool)
 	if err != nil {
 		return nil
 	}
-	var (
-		buf   []byte
-		got   int
-		rerr  error
-		empty bool
-	)
-	read := func(fd uintptr) bool {
-		for {
-			n, err := syscall.Read(int(fd), buf)
-			switch {
-			case errors.Is(err, syscall.EINTR):
-				continue
-			case errors.Is(err, syscall.EAGAIN):
-				got, rerr, empty = 0, nil, true
-			case err != nil:
-				// As the net package reports a failed read.
-				got, rerr, empty = 0, &net.OpError{Op: "read", Net: nc.LocalAddr().Network(),
-					Source: nc.LocalAddr(), Addr: nc.RemoteAddr(), Err: os.NewSyscallError("read", err)}, false
-			case n == 0:
-				got, rerr, empty = 0, io.EOF, false
-			default:
-				got, rerr, empty = n, nil, false
-			}
-			return true // never wait: the caller parks its buffer first
-		}
+	s := &socket{rc: rc, nc: nc}
+	s.peekFn, s.readFn = s.peek, s.read
+	return s
+}
+
+// wait returns once the socket has something for a read.
+func (s *socket) wait() error { return s.rc.Read(s.peekFn) }
+
+// peek reports whether the socket has something for a read: bytes, the end
+// of the stream, or an error (the read that follows reports the last two
+// properly). It peeks one byte with MSG_PEEK|MSG_DONTWAIT; only EAGAIN, an
+// empty socket, makes the poller wait.
+func (s *socket) peek(fd uintptr) bool {
+	_, _, err := syscall.Recvfrom(int(fd), s.peekByte[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	return !errors.Is(err, syscall.EAGAIN)
+}
+
+// tryRead reads what the socket holds into b without waiting: done is
+// false when it was empty (nothing read, nothing consumed); otherwise n and
+// err are what a read of the net.Conn would have returned (io.EOF at the
+// end of the stream, a *net.OpError for a failure).
+func (s *socket) tryRead(b []byte) (n int, err error, done bool) {
+	s.buf = b
+	rerr := s.rc.Read(s.readFn)
+	s.buf = nil
+	if rerr != nil {
+		return 0, rerr, true // closed, or the read deadline passed
 	}
-	return func(b []byte) (int, error, bool) {
-		buf = b
-		err := rc.Read(read)
-		buf = nil
-		if err != nil {
-			return 0, err, true // closed, or the read deadline passed
+	n, err, s.err = s.got, s.err, nil
+	return n, err, !s.empty
+}
+
+// read is tryRead's one read system call; it never asks the poller to
+// wait (the caller parks its buffer first).
+func (s *socket) read(fd uintptr) bool {
+	for {
+		n, err := syscall.Read(int(fd), s.buf)
+		switch {
+		case errors.Is(err, syscall.EINTR):
+			continue
+		case errors.Is(err, syscall.EAGAIN):
+			s.got, s.err, s.empty = 0, nil, true
+		case err != nil:
+			// As the net package reports a failed read.
+			s.got, s.err, s.empty = 0, &net.OpError{Op: "read", Net: s.nc.LocalAddr().Network(),
+				Source: s.nc.LocalAddr(), Addr: s.nc.RemoteAddr(), Err: os.NewSyscallError("read", err)}, false
+		case n == 0:
+			s.got, s.err, s.empty = 0, io.EOF, false
+		default:
+			s.got, s.err, s.empty = n, nil, false
 		}
-		return got, rerr, !empty
+		return true
 	}
+}
+
+// socketOf returns the reader's two ways into nc's socket, or nil for both.
+func socketOf(nc net.Conn) (wait func() error, try func(b []byte) (int, error, bool)) {
+	if s := newSocket(nc); s != nil {
+		return s.wait, s.tryRead
+	}
+	return nil, nil
 }
