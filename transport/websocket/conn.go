@@ -64,6 +64,7 @@ type conn struct {
 	// claimFail).
 	closing     atomic.Bool
 	closeCalled atomic.Bool
+	over        atomic.Bool // set once done is closed: cheaper to check than done on every Read
 	failing     atomic.Pointer[failure] // set when the reader fails the connection (see failWith)
 	peerClosed  chan struct{}           // closed when the peer's close frame answers ours
 	peerOnce    sync.Once
@@ -198,6 +199,7 @@ func (c *conn) end(err error) {
 		c.mu.Unlock()
 		c.err = err
 		close(c.done)
+		c.over.Store(true)
 		if c.w.cc != nil {
 			c.w.cc.end()
 		}

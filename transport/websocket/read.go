@@ -83,10 +83,8 @@ func (c *conn) read() (transport.Message, error) {
 	if m, ok := c.popHeld(); ok {
 		return m, nil
 	}
-	select {
-	case <-c.done:
+	if c.over.Load() {
 		return transport.Message{}, c.Err()
-	default:
 	}
 	if !c.frag {
 		c.buf = c.buf[:0]
