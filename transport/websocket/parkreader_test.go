@@ -73,8 +73,10 @@ func tcpPair(t *testing.T) (client, server net.Conn) {
 }
 
 // TestTryReadOnTCP: a read without waiting reports an empty socket as not
-// done and consumes nothing, returns what arrived, io.EOF once the peer has
-// closed, and an error after the connection itself was closed.
+// done and consumes nothing; the socket then stays cold (declines without
+// looking) until a wait finds bytes already there; it returns what
+// arrived, io.EOF once the peer has closed, and an error after the
+// connection itself was closed.
 func TestTryReadOnTCP(t *testing.T) {
 	client, server := tcpPair(t)
 	wait, try := socketOf(client)
@@ -87,13 +89,18 @@ func TestTryReadOnTCP(t *testing.T) {
 
 	_, err = server.Write([]byte("hi"))
 	require.NoError(t, err)
-	require.NoError(t, wait())
+	_, err, done = try(buf)
+	assert.False(t, done, "cold: the socket was empty last time, so it does not look")
+	require.NoError(t, err)
+	require.NoError(t, wait()) // returns once "hi" is there
+	require.NoError(t, wait()) // finds it at once: the socket warms up
 	n, err, done = try(buf)
 	require.True(t, done)
 	require.NoError(t, err)
-	assert.Equal(t, "hi", string(buf[:n]))
+	assert.Equal(t, "hi", string(buf[:n]), "nothing was consumed by the declined read or the waits")
 
 	require.NoError(t, server.Close())
+	require.NoError(t, wait())
 	require.NoError(t, wait())
 	_, err, done = try(buf)
 	assert.True(t, done)
