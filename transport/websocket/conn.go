@@ -64,7 +64,7 @@ type conn struct {
 	// claimFail).
 	closing     atomic.Bool
 	closeCalled atomic.Bool
-	over        atomic.Bool // set once done is closed: cheaper to check than done on every Read
+	over        atomic.Bool             // set once done is closed: cheaper to check than done on every Read
 	failing     atomic.Pointer[failure] // set when the reader fails the connection (see failWith)
 	peerClosed  chan struct{}           // closed when the peer's close frame answers ours
 	peerOnce    sync.Once
