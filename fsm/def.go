@@ -3,6 +3,7 @@ package fsm
 import (
 	"errors"
 	"fmt"
+	"sync"
 )
 
 // Def declares a state machine: its states S, its events E and its
@@ -92,6 +93,11 @@ type chart[S, E comparable] struct {
 	rules      []rule[S, E]
 	index      map[edge[S, E]]int // (from, event) -> rules index
 	eventName  map[E]string
+	// engines keeps looplab FSMs built from this table, for the actors of
+	// every machine of the definition to borrow one per transition (see
+	// MachineOf.apply): a looplab FSM is about 2 KB of maps, which a machine
+	// of its own would hold for its whole life.
+	engines sync.Pool
 }
 
 // rule is a RuleOf with its states' indices and its names resolved.

@@ -24,8 +24,11 @@
 //
 // # The machine
 //
-// A [MachineOf] owns a looplab/fsm FSM behind a single actor: one goroutine
-// at a time applies inputs, one after another. Any goroutine may
+// A [MachineOf] runs its transitions through looplab/fsm behind a single
+// actor: one goroutine at a time applies inputs, one after another. The
+// looplab FSMs are built once per definition and lent to the actors of its
+// machines, one per transition, set to the machine's state (an FSM of its
+// own would cost every machine about 2 KB for its whole life). Any goroutine may
 // [MachineOf.Fire] an [InputOf]; when no input is being applied, the caller
 // becomes the actor for as long as there is work, otherwise its input is
 // queued for the actor. Each input yields the [TransitionOf] it made: from,

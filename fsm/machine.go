@@ -90,7 +90,6 @@ type MachineOf[S, E comparable] struct {
 	hookSeq   uint64
 
 	// Owned by the actor.
-	lf        *looplab.FSM
 	followups []InputOf[E]
 	seq       uint64
 	attempt   int
@@ -146,7 +145,7 @@ func newMachine[S, E comparable](c *chart[S, E], opts []Option) (*MachineOf[S, E
 	for _, o := range opts {
 		o.apply(&cfg)
 	}
-	m := &MachineOf[S, E]{c: c, clk: cfg.clk, done: make(chan struct{}), lf: c.looplab()}
+	m := &MachineOf[S, E]{c: c, clk: cfg.clk, done: make(chan struct{})}
 	if cfg.onRejected != nil {
 		f, ok := cfg.onRejected.(func(InputOf[E], error))
 		if !ok {
@@ -163,6 +162,17 @@ func newMachine[S, E comparable](c *chart[S, E], opts []Option) (*MachineOf[S, E
 	m.last = TransitionOf[S, E]{From: initial, To: initial, Time: m.clk.Now()}
 	m.published = m.last
 	return m, nil
+}
+
+// engine returns a looplab FSM of the table, from the pool or new; the
+// caller sets its state, runs one event and puts it back. An FSM with no
+// callbacks and no transition pending holds nothing but its state, which
+// the next borrower sets, so any machine of the definition may use it.
+func (c *chart[S, E]) engine() *looplab.FSM {
+	if lf, ok := c.engines.Get().(*looplab.FSM); ok {
+		return lf
+	}
+	return c.looplab()
 }
 
 // looplab builds a looplab FSM from the table. It registers no callbacks:
@@ -396,12 +406,18 @@ func (m *MachineOf[S, E]) apply(in InputOf[E]) (TransitionOf[S, E], error) {
 		}
 	}
 
-	// looplab runs the transition; ctx is always Background, because a
-	// cancelled ctx wedges looplab v1.0.3 for good.
-	if err := m.lf.Event(context.Background(), r.event); err != nil && !selfLoop(r, err) {
+	// looplab runs the transition, on an FSM of this definition's set to
+	// the machine's state; ctx is always Background, because a cancelled
+	// ctx wedges looplab v1.0.3 for good.
+	lf := c.engine()
+	lf.SetState(c.stateNames[fromIdx])
+	err := lf.Event(context.Background(), r.event)
+	got := lf.Current()
+	c.engines.Put(lf)
+	if err != nil && !selfLoop(r, err) {
 		return TransitionOf[S, E]{}, fmt.Errorf("tether/fsm: looplab refused %s in %s: %w", r.event, c.stateNames[fromIdx], err)
 	}
-	if got := m.lf.Current(); got != c.stateNames[r.to] {
+	if got != c.stateNames[r.to] {
 		return TransitionOf[S, E]{}, fmt.Errorf("tether/fsm: looplab moved to %s, table says %s", got, c.stateNames[r.to])
 	}
 	m.seq, m.attempt, m.transport, m.epoch = tr.Seq, attempt, transport, epoch

@@ -265,3 +265,44 @@ func TestTransitionString(t *testing.T) {
 	assert.Equal(t, "#1 Idle --connect--> Connecting", fsm.Transition{Seq: 1, From: fsm.Idle, To: fsm.Connecting,
 		Event: fsm.EventConnect}.String())
 }
+
+// TestMachinesOfOneDefinitionKeepTheirOwnState: machines of one definition
+// run their transitions on looplab FSMs they share (borrowed one at a
+// time); each still moves from its own state, however their transitions
+// interleave, and a refused input in one changes no other.
+func TestMachinesOfOneDefinitionKeepTheirOwnState(t *testing.T) {
+	const machines, rounds = 16, 300
+	var wg sync.WaitGroup
+	for i := range machines {
+		wg.Go(func() {
+			m := fsm.New()
+			defer m.Close()
+			ctx := context.Background()
+			// The machines start the cycle at different points, so that at
+			// any moment they are in different states.
+			step := func(in fsm.Input, want fsm.State) bool {
+				tr, err := m.Fire(ctx, in)
+				return assert.NoError(t, err) && assert.Equal(t, want, tr.To) && assert.Equal(t, want, m.State())
+			}
+			if !step(fsm.Input{Event: fsm.EventConnect}, fsm.Connecting) {
+				return
+			}
+			for r := range rounds {
+				if (r+i)%3 == 0 {
+					// Not allowed in Connecting: refused, nothing moves.
+					_, err := m.Fire(ctx, fsm.Input{Event: fsm.EventConnect})
+					var forbidden *fsm.ForbiddenError
+					if !assert.ErrorAs(t, err, &forbidden) || !assert.Equal(t, fsm.Connecting, m.State()) {
+						return
+					}
+				}
+				if !step(fsm.Input{Event: fsm.EventDialed}, fsm.Open) ||
+					!step(fsm.Input{Event: fsm.EventDropped}, fsm.Waiting) ||
+					!step(fsm.Input{Event: fsm.EventRetry}, fsm.Connecting) {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
