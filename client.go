@@ -77,7 +77,7 @@ type Client[T any] struct {
 	feedMu     sync.Mutex // orders holding against the first subscription
 	held       []T
 	consumed   atomic.Bool   // something consumes messages: no holding
-	consumer   chan struct{} // closed when consumed turns true
+	consumer   chan struct{} // made by a reader that waits for the first consumer, closed when consumed turns true; under feedMu
 	noConsumer sync.Once
 
 	mu      sync.Mutex // guards the fields below; never held while user code runs
@@ -150,7 +150,6 @@ func New[T any, U URL](target U, opts ...Option) (*Client[T], error) {
 		onMessage: onMessage,
 		m:         m,
 		in:        inbox[T]{codec: cfg.codec, kind: kindOf[T]()},
-		consumer:  make(chan struct{}),
 		stopping:  make(chan struct{}),
 		closed:    make(chan struct{}),
 		done:      make(chan struct{}),
@@ -163,9 +162,9 @@ func New[T any, U URL](target U, opts ...Option) (*Client[T], error) {
 		stream.WithCurrent(c.m.Last()))
 	if cfg.hold == 0 || onMessage != nil || cfg.onRaw != nil || cfg.router != nil {
 		c.consumed.Store(true)
-		close(c.consumer)
 	}
-	c.trace = append(c.trace, c.m.Last())
+	// Room for the first connection's Connecting and Open after the start.
+	c.trace = append(make([]fsm.Transition, 0, 3), c.m.Last())
 	c.m.AddHook(c.record) // first, so streams see a transition before adapters react to it
 	c.m.AddHook(c.stats.transition)
 	if len(cfg.stages) > 0 {

@@ -291,6 +291,13 @@ func (c *Client[T]) hold(s *adapters.Session) bool {
 	c.held = append(c.held, c.in.first()...)
 	c.in.release()
 	full := len(c.held) >= c.cfg.hold
+	var consumer chan struct{}
+	if full {
+		if c.consumer == nil {
+			c.consumer = make(chan struct{}) // closed by the first consumer
+		}
+		consumer = c.consumer
+	}
 	c.feedMu.Unlock()
 	if full {
 		c.noConsumer.Do(func() {
@@ -300,7 +307,7 @@ func (c *Client[T]) hold(s *adapters.Session) bool {
 			c.report(ErrNoConsumer)
 		})
 		select {
-		case <-c.consumer:
+		case <-consumer:
 		case <-c.stopping:
 		case <-s.Left(): // the connection is over: read on, to its end
 		}
@@ -349,6 +356,8 @@ func firstConsumer[T, R any](c *Client[T], opts []stream.SubOption, sub func([]s
 	// Only now, with the subscriber in place, may the reader publish
 	// instead of holding.
 	c.consumed.Store(true)
-	close(c.consumer)
+	if c.consumer != nil {
+		close(c.consumer) // a reader waits for this consumer
+	}
 	return r
 }

@@ -74,7 +74,7 @@ type Outbox struct {
 	droppedAtClose bool
 	sending        atomic.Int64  // Sends under way
 	waiters        atomic.Int32  // Wait calls waiting for sending to reach 0
-	space          chan struct{} // closed and replaced when room frees or the outbox closes
+	space          chan struct{} // closed when room frees or the outbox closes; nil while nobody waits (see spaceCh)
 }
 
 type queued struct {
@@ -149,7 +149,7 @@ func WithRecordLimits(l RecordLimits) OutboxOption {
 // NewOutbox attaches an outbound buffer to m. Hand it to the Connector with
 // WithObserver as well, so it learns about sessions.
 func NewOutbox(m *fsm.Machine, opts ...OutboxOption) *Outbox {
-	o := &Outbox{maxCount: DefaultMaxQueued, maxBytes: DefaultMaxQueuedBytes, space: make(chan struct{})}
+	o := &Outbox{maxCount: DefaultMaxQueued, maxBytes: DefaultMaxQueuedBytes}
 	for _, opt := range opts {
 		opt.applyOutbox(o)
 	}
@@ -292,7 +292,7 @@ func (o *Outbox) enqueue(ctx context.Context, q queued) error {
 			o.report(Drop{ID: old.id, Value: old.value, Size: len(old.payload), Reason: ErrBufferFull})
 			o.mu.Lock()
 		default: // Block
-			space := o.space
+			space := o.spaceCh()
 			o.mu.Unlock()
 			select {
 			case <-space:
@@ -335,10 +335,22 @@ func (o *Outbox) pop() queued {
 	return q
 }
 
+// spaceCh returns the channel notify closes next, making it if nobody has
+// waited since the last notify: an outbox nobody waits on holds none.
+// o.mu is held.
+func (o *Outbox) spaceCh() chan struct{} {
+	if o.space == nil {
+		o.space = make(chan struct{})
+	}
+	return o.space
+}
+
 // notify wakes everyone waiting on o.space. o.mu is held.
 func (o *Outbox) notify() {
-	close(o.space)
-	o.space = make(chan struct{})
+	if o.space != nil {
+		close(o.space)
+		o.space = nil // the next waiter makes a new one
+	}
 }
 
 // Flush waits until every message queued before the call has left the
@@ -353,7 +365,7 @@ func (o *Outbox) Flush(ctx context.Context) error {
 	for {
 		o.mu.Lock()
 		done := o.doneN >= target
-		closed, space := o.closed, o.space
+		closed, space := o.closed, o.spaceCh()
 		dropped := o.droppedAtClose && o.doneAtClose < target
 		o.mu.Unlock()
 		switch {
@@ -636,7 +648,7 @@ func (o *Outbox) Wait(ctx context.Context) error {
 	defer o.waiters.Add(-1)
 	for {
 		o.mu.Lock()
-		wake := o.space
+		wake := o.spaceCh()
 		o.mu.Unlock()
 		if o.sending.Load() == 0 {
 			return nil

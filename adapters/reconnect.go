@@ -55,7 +55,7 @@ type Reconnect struct {
 	openedAt  time.Time
 	timer     clock.Timer
 	immediate bool
-	decided   decided // the decision for the latest transition to Waiting
+	decided   *decided // the decision for the latest transition to Waiting; nil once Open (an open connection keeps none)
 }
 
 // decided is what waiting made of one transition, kept until the hook
@@ -220,6 +220,7 @@ func (r *Reconnect) hook(tr fsm.Transition) (fsm.Input, bool) {
 	switch tr.To {
 	case fsm.Open:
 		r.openedAt = tr.Time
+		r.decided = nil
 	case fsm.Closed:
 		r.stopTimer()
 	case fsm.Idle: // after Disconnect: the next Connect starts afresh
@@ -239,11 +240,11 @@ func (r *Reconnect) hook(tr fsm.Transition) (fsm.Input, bool) {
 // decide makes the decision for tr once (Decide may have made it already)
 // and returns it. r.mu is held.
 func (r *Reconnect) decide(tr fsm.Transition) *decided {
-	if r.decided.seq != tr.Seq {
-		r.decided = decided{seq: tr.Seq}
-		r.waiting(tr, &r.decided)
+	if r.decided == nil || r.decided.seq != tr.Seq {
+		r.decided = &decided{seq: tr.Seq}
+		r.waiting(tr, r.decided)
 	}
-	return &r.decided
+	return r.decided
 }
 
 // waiting decides what follows a lost connection or a failed dial, into

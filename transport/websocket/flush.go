@@ -31,7 +31,7 @@ func (w *writer) flushOnce(ctx context.Context, dl time.Time) (cut bool, err err
 	w.pending, w.spare = w.spare[:0], nil
 	if w.owed {
 		if !w.closed {
-			w.pending = w.appendFrame(w.pending, ws.OpPong, w.pong[:w.pongLen])
+			w.pending = w.appendFrame(w.pending, ws.OpPong, w.pong)
 		}
 		w.owed = false
 	}

@@ -84,12 +84,11 @@ type writer struct {
 	wake        chan struct{} // closed at every swap and write; nil while nobody waits
 	closed      bool          // a close frame is queued: nothing more is accepted
 	owed        bool          // a pong did not fit in pending: pong holds it
-	pong        [ws.MaxControlFramePayloadSize]byte
-	pongLen     int
-	masks       uint64    // random bits for the next masking key, when spareMask is set
-	spareMask   bool      // masks holds an unused key in its high half (see appendFrame)
-	behind      bool      // cc may keep bytes of a cut write: the flushing goroutine drains them first
-	rest        largeRest // a large frame it finishes first, when rest.p is not nil
+	pong        []byte        // the payload of the pong owed; its array is made the first time one is (rarely)
+	masks       uint64        // random bits for the next masking key, when spareMask is set
+	spareMask   bool          // masks holds an unused key in its high half (see appendFrame)
+	behind      bool          // cc may keep bytes of a cut write: the flushing goroutine drains them first
+	rest        largeRest     // a large frame it finishes first, when rest.p is not nil
 
 	// Used only by the goroutine holding the flusher role (handed on under
 	// mu).

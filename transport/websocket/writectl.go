@@ -31,7 +31,7 @@ func (w *writer) queuePong(p []byte) {
 		w.pending = w.appendFrame(w.pending, ws.OpPong, p)
 		w.owed = false
 	} else {
-		w.pongLen = copy(w.pong[:], p)
+		w.pong = append(w.pong[:0], p...) // at most 125 bytes (a control frame's payload)
 		w.owed = true
 	}
 	if !w.flushing {

@@ -360,3 +360,42 @@ func TestEveryFrameHasItsOwnMask(t *testing.T) {
 	}
 	go echo(p) // answers the close at cleanup
 }
+
+// TestPongOwedWhilePendingIsFull: a ping that arrives while the queue has
+// no room for its pong is answered once the batch in progress is written:
+// the reader keeps the pong aside (only the latest ping's), never waits,
+// and the pong follows the frames queued before it.
+func TestPongOwedWhilePendingIsFull(t *testing.T) {
+	c, g, p := connectGated(t)
+	first := holdFirstWrite(t, c, g)
+	frames := 0
+	for freeInPending(c) >= frameSize(1) { // no pong with a payload fits after this
+		require.NoError(t, c.Write(context.Background(), transport.Binary, []byte{byte(frames)}))
+		frames++
+	}
+	results := readLoop(c)
+	require.NoError(t, p.write(ws.OpPing, true, []byte("one")))
+	require.NoError(t, p.write(ws.OpPing, true, []byte("two")))
+	for _, want := range []string{"one", "two"} {
+		r := <-results
+		require.NoError(t, r.err)
+		require.Equal(t, transport.Ping, r.m.Type)
+		require.Equal(t, want, string(r.m.Payload), "the reader returns each ping without waiting for its pong")
+	}
+	g.open()
+	require.NoError(t, await(t, first, "the held write did not return"))
+	f, err := p.read()
+	require.NoError(t, err)
+	require.Equal(t, "first", string(f.payload))
+	for i := range frames {
+		f, err := p.read()
+		require.NoError(t, err)
+		require.Equal(t, ws.OpBinary, f.op, "frame %d", i)
+		require.Equal(t, []byte{byte(i)}, f.payload, "frame %d", i)
+	}
+	f, err = p.read()
+	require.NoError(t, err)
+	assert.Equal(t, ws.OpPong, f.op, "the owed pong follows what was queued before it")
+	assert.Equal(t, "two", string(f.payload), "only the latest ping is answered")
+	go echo(p)
+}
