@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/gobwas/ws"
@@ -185,5 +186,69 @@ func TestPlainDataPassesCheckHeader(t *testing.T) {
 		state := ws.StateClientSide
 		require.NoError(t, ws.CheckHeader(h, state))
 		require.NoError(t, ws.CheckHeader(h, state|ws.StateExtended))
+	})
+}
+
+// TestSmallFramePathMatchesTheGeneralOne: the reader's shortcut for small
+// buffered messages (conn.small) returns exactly what the general path
+// returns, and ends the same way, for any sequence of frames, well-formed
+// or not: masked ones, reserved bits and opcodes, fragments, control
+// frames, invalid UTF-8, lengths in every encoding, a size limit below
+// 125 bytes. The general path is forced on the second connection by an
+// idle read timeout, which the shortcut declines.
+func TestSmallFramePathMatchesTheGeneralOne(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		var in []byte
+		for range rapid.IntRange(1, 12).Draw(t, "frames") {
+			b0 := rapid.SampledFrom([]byte{0x81, 0x82, 0x01, 0x02, 0x80, 0x00, 0x89, 0x8a, 0x88, 0xc1, 0x83, 0x8b}).Draw(t, "b0")
+			var payload []byte
+			if rapid.Bool().Draw(t, "utf8") {
+				payload = []byte(rapid.StringN(0, 60, -1).Draw(t, "text"))
+			} else {
+				payload = rapid.SliceOfN(rapid.Byte(), 0, 200).Draw(t, "bytes")
+			}
+			masked := rapid.IntRange(0, 9).Draw(t, "masked") == 0
+			in = append(in, b0)
+			mask := byte(0)
+			if masked {
+				mask = 0x80
+			}
+			switch n := len(payload); {
+			case n < 126 && !rapid.Bool().Draw(t, "long form"):
+				in = append(in, mask|byte(n))
+			default:
+				in = append(in, mask|126, byte(n>>8), byte(n))
+			}
+			if masked {
+				in = append(in, 1, 2, 3, 4)
+			}
+			in = append(in, payload...)
+		}
+		limit := rapid.SampledFrom([]int64{100, 1 << 16}).Draw(t, "limit")
+		read := func(general bool) (msgs []transport.Message, end error) {
+			o := defaultOptions()
+			o.maxMessageSize = limit
+			if general {
+				o.readTimeout = time.Hour
+			}
+			if err := o.resolve(); err != nil {
+				t.Fatal(err)
+			}
+			c := newConn(&memConn{in: bytes.NewReader(in)}, nil, &o, "")
+			defer func() { _ = c.Close(transport.StatusNormalClosure, "") }()
+			for {
+				m, err := c.Read()
+				if err != nil {
+					return msgs, err
+				}
+				msgs = append(msgs, transport.Message{Type: m.Type, Payload: bytes.Clone(m.Payload)})
+			}
+		}
+		fastMsgs, fastEnd := read(false)
+		slowMsgs, slowEnd := read(true)
+		require.Equal(t, slowMsgs, fastMsgs)
+		fastCode, _ := transport.CloseCode(fastEnd)
+		slowCode, _ := transport.CloseCode(slowEnd)
+		require.Equal(t, slowCode, fastCode, "ended with %v, the general path with %v", fastEnd, slowEnd)
 	})
 }

@@ -102,6 +102,9 @@ func (c *conn) read() (transport.Message, error) {
 // of the last control frame Read returned), and leaves the read deadline
 // to Close. It runs under readMu.
 func (c *conn) next() (transport.Message, error) {
+	if m, ok := c.small(); ok {
+		return m, nil
+	}
 	for {
 		if c.opts.readTimeout > 0 && !c.ahead {
 			_ = c.nc.SetReadDeadline(time.Now().Add(c.opts.readTimeout))
@@ -179,6 +182,44 @@ func (c *conn) next() (transport.Message, error) {
 		c.frag = false
 		return transport.Message{Type: transport.MessageType(c.msgOp), Payload: c.buf}, nil
 	}
+}
+
+// small returns the next message at once when it is a small one that the
+// read buffer holds whole: a final text or binary frame, unmasked, with no
+// reserved bit and a 7-bit length, within the size limits, outside a
+// fragmented message, on a connection without compression, idle read
+// timeout or a close reading ahead. That is most messages of a busy feed of
+// small ones, and the rest of next would do the same for them with more
+// steps. Anything else (ok false) takes the general path, which also
+// reports what is wrong with a frame; invalid UTF-8 in a text message does
+// too.
+func (c *conn) small() (m transport.Message, ok bool) {
+	if c.frag || c.fl != nil || c.ahead || c.opts.readTimeout > 0 {
+		return m, false
+	}
+	p := c.rd
+	b := p.buf[p.r:p.w]
+	if len(b) < 2 {
+		return m, false
+	}
+	b0, n := b[0], int(b[1]) // a masked frame's second byte is 128 or more
+	if (b0 != 0x80|byte(ws.OpText) && b0 != 0x80|byte(ws.OpBinary)) || n > 125 || len(b) < 2+n ||
+		int64(n) > c.opts.maxFrameSize || int64(n) > c.opts.maxMessageSize {
+		return m, false
+	}
+	payload := b[2 : 2+n]
+	op := ws.OpCode(b0 & 0x0f)
+	if op == ws.OpText && !c.textChecked && !utf8.Valid(payload) {
+		return m, false
+	}
+	if cap(c.buf) < minBuffer {
+		c.buf = make([]byte, 0, minBuffer)
+	}
+	c.buf = append(c.buf[:0], payload...)
+	p.r += int32(2 + n)
+	c.textChecked = false
+	c.msgOp = op
+	return transport.Message{Type: transport.MessageType(op), Payload: c.buf}, true
 }
 
 // plainData reports whether h is the header of a text or binary frame
