@@ -86,7 +86,7 @@ func (c *Client[T]) inbound(s *adapters.Session, msg transport.Message) {
 			return
 		}
 	}
-	c.lastGood, c.lastType = msg.Payload, msg.Type // borrowed until the next read; flush copies it
+	c.keepLast(msg)
 	if r := c.cfg.router; r != nil {
 		var rerr error
 		if env, ok := any(v).(stream.Envelope); ok && c.in.kind == viaCodec {
@@ -112,6 +112,20 @@ func (c *Client[T]) inbound(s *adapters.Session, msg transport.Message) {
 		}
 		c.in.add(msg, v)
 	}
+}
+
+// keepLast remembers msg, borrowed until the next read, as the latest good
+// message; flush copies it for Latest. The transport usually hands every
+// message in the same buffer: then only the length changes, and the
+// reader does not pay a write barrier per message while the collector
+// runs.
+func (c *Client[T]) keepLast(msg transport.Message) {
+	c.lastType = msg.Type
+	if n := len(msg.Payload); n > 0 && len(c.lastGood) > 0 && cap(c.lastGood) >= n && &c.lastGood[0] == &msg.Payload[0] {
+		c.lastGood = c.lastGood[:n]
+		return
+	}
+	c.lastGood = msg.Payload
 }
 
 // flush hands the burst gathered by inbound to the subscribers, on the

@@ -215,7 +215,10 @@ func (c *conn) small() (m transport.Message, ok bool) {
 	if cap(c.buf) < minBuffer {
 		c.buf = make([]byte, 0, minBuffer)
 	}
-	c.buf = append(c.buf[:0], payload...)
+	// Resliced in place rather than appended to: storing the same pointer
+	// again would cost a write barrier while the collector runs.
+	c.buf = c.buf[:n]
+	copy(c.buf, payload)
 	p.r += int32(2 + n)
 	c.textChecked = false
 	c.msgOp = op
