@@ -77,6 +77,9 @@ func (c *Client[T]) inbound(s *adapters.Session, msg transport.Message) {
 	}
 	if f := c.cfg.onRaw; f != nil {
 		f(msg)
+		if c.closedBy(c.onMessage != nil || c.cfg.router != nil) {
+			return
+		}
 	}
 	var v T
 	if c.in.kind == viaCodec {
@@ -97,12 +100,18 @@ func (c *Client[T]) inbound(s *adapters.Session, msg transport.Message) {
 		if rerr != nil {
 			c.report(messageError(rerr))
 		}
+		if c.closedBy(c.onMessage != nil) {
+			return
+		}
 	}
 	if c.onMessage != nil {
 		if c.in.kind == viaCodec {
 			c.onMessage(v)
 		} else {
 			c.onMessage(owned[T](msg))
+		}
+		if c.closedBy(false) {
+			return
 		}
 	}
 	if c.messages.Len() > 0 || c.holding() {
@@ -112,6 +121,21 @@ func (c *Client[T]) inbound(s *adapters.Session, msg transport.Message) {
 		}
 		c.in.add(msg, v)
 	}
+}
+
+// closedBy reports whether the user code the message was just handed to
+// called Close: then the message goes no further, since nothing reaches
+// user code once Close has been called. It counts as dropped (reported by
+// the flush after it) when more consumers were to have it: later ones
+// (more), subscribers, or the hold for the first subscriber.
+func (c *Client[T]) closedBy(more bool) bool {
+	if !c.stopped() {
+		return false
+	}
+	if more || c.messages.Len() > 0 || c.holding() {
+		c.in.dropped++
+	}
+	return true
 }
 
 // keepLast remembers msg, borrowed until the next read, as the latest good

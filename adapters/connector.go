@@ -133,7 +133,11 @@ func (c *Connector) Connect(ctx context.Context) (fsm.Transition, error) {
 
 // Close asks to close with code and reason: from Open it starts the close
 // handshake, from any other live state it closes at once. It returns the
-// transition it made.
+// transition it made. The messages the peer sends before it answers are
+// not wanted: a transport that can (see transport.ReaderReleaser) throws
+// them away, counted, instead of keeping them for the reader, so that a
+// reader busy elsewhere (in the very callback that called Close, say) does
+// not hold the handshake. Disconnect keeps them for the reader.
 func (c *Connector) Close(ctx context.Context, code transport.StatusCode, reason string) (fsm.Transition, error) {
 	c.mu.Lock()
 	c.closeCode, c.closeWhy = code, reason
@@ -222,7 +226,7 @@ func (c *Connector) hook(tr fsm.Transition) (fsm.Input, bool) {
 	case fsm.Open:
 		c.ready()
 	case fsm.Closing, fsm.Disconnecting:
-		c.startClose()
+		c.startClose(tr.To == fsm.Closing)
 	case fsm.Closed, fsm.Idle: // Idle only after Disconnect
 		c.mu.Lock()
 		if c.dialCancel != nil {
@@ -453,13 +457,20 @@ func (c *Connector) leaveOpen(tr fsm.Transition) {
 	}
 }
 
-func (c *Connector) startClose() {
+// startClose starts the close handshake of the current session. For Close
+// (release), what the peer sends before its answer is not wanted: the
+// transport may throw it away, counted, rather than keep it for the reader
+// (see transport.ReaderReleaser); Disconnect keeps it for the reader.
+func (c *Connector) startClose(release bool) {
 	c.mu.Lock()
 	s, code, reason := c.current, c.closeCode, c.closeWhy
 	c.current = nil
 	c.mu.Unlock()
 	if s == nil {
 		return
+	}
+	if r := transport.ReleaserOf(s.Conn); release && r != nil {
+		r.ReleaseReader()
 	}
 	c.wg.Go(func() {
 		// nil when the peer answered our close; otherwise why not (a

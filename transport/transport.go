@@ -49,9 +49,10 @@ type Transport interface {
 //
 // A Conn may have optional methods too, each declared as an interface of
 // this package: [TransportNamer], [Backlogger], [ProgressReporter],
-// [DiscardCounter], [ReaderExpecter] and [Wrapper]. Callers find them with
-// a type assertion (or [BacklogOf], [ProgressOf], [DiscardsOf] and
-// [ExpecterOf]) and do without when they are missing.
+// [DiscardCounter], [ReaderExpecter], [ReaderReleaser] and [Wrapper].
+// Callers find them with a type assertion (or [BacklogOf], [ProgressOf],
+// [DiscardsOf], [ExpecterOf] and [ReleaserOf]) and do without when they
+// are missing.
 type Conn interface {
 	// Read blocks until the next inbound message and returns it. The
 	// payload is borrowed: it stays valid only until the next call to Read,
@@ -226,6 +227,21 @@ type DiscardCounter interface {
 // is safe from any goroutine and must not block.
 type ReaderExpecter interface {
 	ExpectReader()
+}
+
+// ReaderReleaser is implemented by a Conn whose close handshake can stop
+// keeping what the peer sends before its answer: the WebSocket transport.
+// ReleaseReader says that nothing read from now on is wanted: the close
+// handshake then throws the peer's late data messages away as it reads
+// them, counting them (see [DiscardCounter]), instead of keeping them for
+// a reader or waiting for one to take them; a Read in progress, or one
+// that comes, still returns what it reads. The tether client calls it when
+// Close is called (after which no message reaches user code), so that a
+// Close called by the reader's own callback, while the peer keeps
+// sending, does not wait the close timeout for a reader that is the caller
+// itself. It is safe from any goroutine and must not block.
+type ReaderReleaser interface {
+	ReleaseReader()
 }
 
 // ProgressReporter is implemented by a Conn that reports what its reader is

@@ -81,3 +81,10 @@ func find[T any](c Conn) T {
 	var none T
 	return none
 }
+
+// ReleaserOf returns the [ReaderReleaser] of c: c itself when it
+// implements ReaderReleaser, otherwise that of the Conn it wraps (see
+// [Wrapper]), and so on down the chain. It returns nil when no Conn in the
+// chain implements it (or the chain is longer than 64): that Conn keeps
+// nothing for a reader in its close handshake. Safe from any goroutine.
+func ReleaserOf(c Conn) ReaderReleaser { return find[ReaderReleaser](c) }

@@ -32,7 +32,9 @@ import (
 // connection whose Read was never called (nor ExpectReader, which says a
 // reader is coming; see [transport.ReaderExpecter]), throws the rest away
 // up to the answer and counts them (see Discarded and
-// [transport.DiscardsOf]). What
+// [transport.DiscardsOf]). After ReleaseReader (nothing read is wanted any
+// more) it keeps none: whatever no Read is in progress for is thrown away
+// and counted as it is read, up to the answer. What
 // is still on its way when the close timeout runs out is lost with the
 // connection, and Close reports the timeout.
 //
@@ -199,7 +201,8 @@ func (c *conn) readAhead(deadline time.Time) aheadStop {
 		c.buf = nil
 	}
 	for {
-		if c.readerWaiting.Load() || (c.heldBytes >= closeHoldLimit && c.readCalled.Load()) {
+		released := c.released.Load()
+		if c.readerWaiting.Load() || (!released && c.heldBytes >= closeHoldLimit && c.readCalled.Load()) {
 			// The input is the reader's again, without Close's deadline.
 			_ = c.nc.SetReadDeadline(time.Time{})
 			if c.heldBytes >= closeHoldLimit {
@@ -207,7 +210,7 @@ func (c *conn) readAhead(deadline time.Time) aheadStop {
 			}
 			return aheadYield
 		}
-		if c.heldBytes >= closeHoldLimit {
+		if released || c.heldBytes >= closeHoldLimit {
 			err := c.discardUntilClose()
 			var ne net.Error
 			switch {
@@ -255,6 +258,13 @@ func (c *conn) popHeld() (transport.Message, bool) {
 // close timeout) rather than throw the rest away, as it does from the
 // first Read on. Safe from any goroutine; it never blocks.
 func (c *conn) ExpectReader() { c.readCalled.Store(true) }
+
+// ReleaseReader says nothing read from now on is wanted (see
+// [transport.ReaderReleaser]): Close then throws what the peer sends before
+// its answer away as it reads it, counted in Discarded, instead of keeping
+// it for a reader or waiting for one. A Read in progress or to come still
+// returns what it reads. Safe from any goroutine; it never blocks.
+func (c *conn) ReleaseReader() { c.released.Store(true) }
 
 // Discarded reports how many data messages this connection has read and
 // thrown away without Read returning them (see [transport.DiscardCounter]):

@@ -211,27 +211,40 @@ func TestCloseCountsWhatNobodyReads(t *testing.T) {
 	assert.LessOrEqual(t, kept*(64<<10), closeHoldLimit+64<<10, "no more than the limit (and one message)")
 }
 
-// TestCloseWaitsForAReaderThatStopped: a reader that has read once and
-// then stops is still a reader: past closeHoldLimit, Close waits for it
-// instead of throwing messages away, until the close timeout. What it kept
-// is still there for the Reads after it.
-func TestCloseWaitsForAReaderThatStopped(t *testing.T) {
-	const n = 40 // of 64 KiB
-	c, p, _ := connectPair(t, WithCloseTimeout(300*time.Millisecond))
+// lateAfterStop is how many messages of 64 KiB the peer of
+// readerThatStopped sends before its answer: far past what Close keeps.
+const lateAfterStop = 40
+
+// readerThatStopped returns a connection whose reader has read one
+// message (returned) and then stopped, and whose peer answers a close
+// frame only after lateAfterStop messages of 64 KiB (message i filled with
+// byte i).
+func readerThatStopped(t *testing.T, closeTimeout time.Duration) (*conn, transport.Message) {
+	t.Helper()
+	tc, p, _ := connectPair(t, WithCloseTimeout(closeTimeout))
+	c := tc.(*conn)
 	require.NoError(t, p.write(ws.OpText, true, []byte("first")))
 	m, err := c.Read()
 	require.NoError(t, err)
 	require.Equal(t, "first", string(m.Payload))
 	go answerAfter(p, func(p *peer) error {
-		for i := range n {
+		for i := range lateAfterStop {
 			if err := p.write(ws.OpBinary, true, bytes.Repeat([]byte{byte(i)}, 64<<10)); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+	return c, m
+}
 
-	err = c.Close(transport.StatusNormalClosure, "")
+// TestCloseWaitsForAReaderThatStopped: a reader that has read once and
+// then stops is still a reader: past closeHoldLimit, Close waits for it
+// instead of throwing messages away, until the close timeout. What it kept
+// is still there for the Reads after it.
+func TestCloseWaitsForAReaderThatStopped(t *testing.T) {
+	c, m := readerThatStopped(t, 300*time.Millisecond)
+	err := c.Close(transport.StatusNormalClosure, "")
 	require.ErrorIs(t, err, transport.ErrTimeout, "Close waited for the reader")
 	assert.Equal(t, "first", string(m.Payload), "Close read ahead into the payload the reader holds")
 	reads := readLoop(c)
@@ -247,4 +260,21 @@ func TestCloseWaitsForAReaderThatStopped(t *testing.T) {
 	}
 	assert.Positive(t, kept)
 	assert.Zero(t, transport.DiscardsOf(c).Discarded(), "nothing thrown away while there is a reader")
+}
+
+// TestCloseAfterReleaseReaderKeepsNothing: once ReleaseReader says nothing
+// read is wanted, a reader that has read once and then stopped (as the
+// tether client's reader does while its own callback calls Close) no
+// longer holds Close until the close timeout: the handshake completes, and
+// every message the peer sent before its answer is thrown away and counted.
+func TestCloseAfterReleaseReaderKeepsNothing(t *testing.T) {
+	c, _ := readerThatStopped(t, wait)
+	transport.ReleaserOf(c).ReleaseReader()
+	require.NoError(t, c.Close(transport.StatusNormalClosure, ""), "the handshake completes, no timeout")
+	_, err := c.Read()
+	var ce *transport.CloseError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, transport.StatusNormalClosure, ce.Code)
+	assert.NoError(t, ce.Err)
+	assert.Equal(t, uint64(lateAfterStop), transport.DiscardsOf(c).Discarded(), "every message thrown away is counted")
 }

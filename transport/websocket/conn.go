@@ -65,6 +65,7 @@ type conn struct {
 	closing     atomic.Bool
 	closeCalled atomic.Bool
 	over        atomic.Bool             // set once done is closed: cheaper to check than done on every Read
+	released    atomic.Bool             // ReleaseReader: nothing read from now on is wanted
 	failing     atomic.Pointer[failure] // set when the reader fails the connection (see failWith)
 	peerClosed  chan struct{}           // closed when the peer's close frame answers ours
 	peerOnce    sync.Once
@@ -83,6 +84,7 @@ var (
 	_ transport.ProgressReporter = (*conn)(nil)
 	_ transport.DiscardCounter   = (*conn)(nil)
 	_ transport.ReaderExpecter   = (*conn)(nil)
+	_ transport.ReaderReleaser   = (*conn)(nil)
 )
 
 // newConn wraps an established WebSocket client connection. br holds bytes

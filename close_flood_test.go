@@ -1,0 +1,196 @@
+package tether_test
+
+// Close from inside user code while the server floods the connection:
+// found by an outside review (the handshake waited the whole close timeout
+// for a reader that was the caller itself, and the message being handled
+// still reached OnMessage after Close).
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gobwas/ws"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tether-go/tether"
+	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/transport"
+)
+
+// floodServer sends 16 KiB binary messages without pause until the
+// client's close frame arrives, then answers it with 1000, at a frame
+// boundary: megabytes are always on their way ahead of the answer.
+func floodServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	t.Cleanup(func() { _ = ln.Close(); wg.Wait() })
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Go(func() { flood(c) })
+		}
+	})
+	return "ws://" + ln.Addr().String() + "/flood"
+}
+
+func flood(c net.Conn) {
+	defer c.Close()
+	if _, err := ws.Upgrade(c); err != nil {
+		return
+	}
+	var asked atomic.Bool
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		br := bufio.NewReader(c)
+		for {
+			h, err := ws.ReadHeader(br)
+			if err != nil {
+				return
+			}
+			if _, err := io.CopyN(io.Discard, br, h.Length); err != nil {
+				return
+			}
+			if h.OpCode == ws.OpClose {
+				asked.Store(true)
+				return
+			}
+		}
+	}()
+	frame := ws.MustCompileFrame(ws.NewBinaryFrame(make([]byte, 16<<10)))
+	for !asked.Load() {
+		if _, err := c.Write(frame); err != nil {
+			return
+		}
+	}
+	_, _ = c.Write(ws.MustCompileFrame(ws.NewCloseFrame(ws.NewCloseFrameBody(ws.StatusNormalClosure, ""))))
+	<-done
+}
+
+// TestCloseFromUserCodeUnderAFloodCompletesTheHandshake: Close called from
+// OnRaw, OnMessage or a subscriber's loop while the server keeps sending
+// completes the close handshake (1000, no timeout), however much the
+// server sent before its answer: after Close nothing reaches user code, so
+// nothing waits for a reader, and what is thrown away is counted.
+func TestCloseFromUserCodeUnderAFloodCompletesTheHandshake(t *testing.T) {
+	for _, where := range []string{"OnRaw", "OnMessage", "a Messages loop"} {
+		t.Run(where, func(t *testing.T) {
+			url := floodServer(t)
+			closed := make(chan error, 1)
+			var once sync.Once
+			var c *tether.Client[[]byte]
+			var seen atomic.Int32
+			closeAt := func() {
+				if seen.Add(1) == 100 {
+					once.Do(func() { closed <- c.Close(context.Background()) })
+				}
+			}
+			var opts []tether.Option
+			switch where {
+			case "OnRaw":
+				opts = append(opts, tether.OnRaw(func(transport.Message) { closeAt() }))
+			case "OnMessage":
+				opts = append(opts, tether.OnMessage(func([]byte) { closeAt() }))
+			}
+			var drops atomic.Uint64
+			opts = append(opts, tether.WithAutoConnect(false), tether.OnError(func(err error) {
+				if d, ok := errors.AsType[*tether.InboundDropError](err); ok {
+					drops.Add(d.Count)
+				}
+			}))
+			var err error
+			c, err = tether.New[[]byte](url, opts...)
+			require.NoError(t, err)
+			if where == "a Messages loop" {
+				msgs := c.Messages(context.Background())
+				go func() {
+					for range msgs.All() {
+						closeAt()
+					}
+				}()
+			}
+			connectOrClosed(t, c)
+			timer := time.NewTimer(3 * deadline)
+			defer timer.Stop()
+			select {
+			case err := <-closed:
+				require.NoError(t, err, "Close")
+			case <-timer.C:
+				require.FailNow(t, "Close did not return")
+			}
+			select {
+			case <-c.Done():
+			case <-timer.C:
+				require.FailNow(t, "Done did not close")
+			}
+			trace := c.Trace()
+			last := trace[len(trace)-1]
+			require.Equal(t, fsm.Closed, last.To)
+			assert.EqualValues(t, transport.StatusNormalClosure, last.CloseCode, "the server's answer ended the handshake: %v", last)
+			assert.NoError(t, last.Cause, "no close timeout")
+			assert.Positive(t, drops.Load(), "what the server sent after Close is reported")
+		})
+	}
+}
+
+// TestNothingReachesUserCodeAfterCloseFromOnRaw: the message whose OnRaw
+// calls Close goes no further (not to OnMessage, a router or a
+// subscriber), nor does any later one.
+func TestNothingReachesUserCodeAfterCloseFromOnRaw(t *testing.T) {
+	url := floodServer(t)
+	var c *tether.Client[[]byte]
+	var calledClose atomic.Bool
+	var after atomic.Int32
+	closed := make(chan error, 1)
+	var once sync.Once
+	var err error
+	c, err = tether.New[[]byte](url, tether.WithAutoConnect(false),
+		tether.OnRaw(func(transport.Message) {
+			if calledClose.Load() {
+				after.Add(1)
+				return
+			}
+			once.Do(func() {
+				calledClose.Store(true)
+				closed <- c.Close(context.Background())
+			})
+		}),
+		tether.OnMessage(func([]byte) {
+			if calledClose.Load() {
+				after.Add(1)
+			}
+		}))
+	require.NoError(t, err)
+	msgs := c.Messages(context.Background())
+	got := make(chan int)
+	go func() {
+		n := 0
+		for range msgs.All() {
+			n++
+		}
+		got <- n
+	}()
+	connectOrClosed(t, c)
+	select {
+	case err := <-closed:
+		require.NoError(t, err)
+	case <-time.After(3 * deadline):
+		require.FailNow(t, "Close did not return")
+	}
+	<-c.Done()
+	assert.Zero(t, after.Load(), "OnRaw or OnMessage ran after Close was called")
+	assert.Zero(t, <-got, "a subscriber received a message read after Close was called")
+}
