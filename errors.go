@@ -109,10 +109,16 @@ func (e *SubscriberDropError) Unwrap() error { return stream.ErrDropped }
 var ErrDiscarded = errors.New("tether: thrown away unread by the transport during the close handshake")
 
 // InboundDropError reports, on the error stream, to OnError and to the
-// logger, inbound data messages that reached no consumer: read after Close
-// was called (Reason ErrClosed: once Close has been called, no message
-// reaches OnRaw, OnMessage, a router or a subscriber), thrown away by
-// the transport during a close handshake (Reason ErrDiscarded), or read,
+// logger, inbound data messages that did not reach every consumer they
+// were for: read after Close was called (Reason ErrClosed: once Close has
+// been called, no message reaches OnRaw, OnMessage, a router or a
+// subscriber; this also covers the message whose OnRaw, router handler or
+// OnMessage called Close, when later consumers were to have it, and
+// messages read before Close that were still with the reader, not yet
+// handed to the subscribers, when it was called), thrown away by
+// the transport during a close handshake (Reason ErrDiscarded; after
+// Close the WebSocket transport keeps nothing for the reader, see
+// transport.ReaderReleaser), or read,
 // while nothing consumed messages yet and the hold was full (WithHold),
 // from a connection that had ended (Reason ErrNoConsumer: the rest of that
 // connection is read and dropped so that the next one can be read), or
@@ -123,7 +129,9 @@ var ErrDiscarded = errors.New("tether: thrown away unread by the transport durin
 // Disconnect); the WebSocket transport throws some away only on a
 // connection nobody reads (the client always announces its reader, see
 // transport.ReaderExpecter), and counts them. Reports are per burst of
-// messages read. It is of the class ErrDelivery and matches its Reason.
+// messages read. Counted against the last consumer a message was for, the
+// deliveries and these counts add up to what the server sent. It is of
+// the class ErrDelivery and matches its Reason.
 type InboundDropError struct {
 	// Count is how many messages this report covers.
 	Count uint64
