@@ -26,10 +26,9 @@ type Session struct {
 	// Transport names the transport that made Conn.
 	Transport string
 
-	opened  atomic.Int64  // unix nanos of the Open transition
-	closing atomic.Bool   // the user asked to close this session
-	left    chan struct{} // closed when the machine leaves Open (or a stage) for this session
-	leftOne sync.Once
+	opened  atomic.Int64 // unix nanos of the Open transition
+	closing atomic.Bool  // the user asked to close this session
+	tracked bool         // the Connector made this session: Left is not nil
 
 	// progress is the Conn's own account of its reads, or nil; then the
 	// reader keeps one in reads and inRead.
@@ -38,6 +37,8 @@ type Session struct {
 	inRead   atomic.Bool   // a Read is in progress
 
 	mu      sync.Mutex
+	left    chan struct{} // Left's channel, made by its first call; closed once gone
+	gone    bool          // the machine left Open (or a stage) for this session
 	writes  uint64        // data messages recorded so far: the write mark
 	rec     record        // written, not yet confirmed by the peer
 	quietAt uint64        // the write mark at the latest Confirm
@@ -117,12 +118,38 @@ var errSettled = errors.New("tether: session ended")
 // which this session is the connection in use (Open, and the application
 // stages before it): the session has ended, or its close handshake has
 // started. It is nil for a Session the Connector did not make.
-func (s *Session) Left() <-chan struct{} { return s.left }
+//
+// The channel is made by the first call (few sessions are ever asked: an
+// idle connection holds none), closed already when the session has left.
+func (s *Session) Left() <-chan struct{} {
+	if !s.tracked {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.left == nil {
+		s.left = make(chan struct{})
+		if s.gone {
+			close(s.left)
+		}
+	}
+	return s.left
+}
 
-// leave closes Left's channel, once.
+// leave marks the session left and closes Left's channel if one was
+// made, once.
 func (s *Session) leave() {
+	if !s.tracked {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.gone {
+		return
+	}
+	s.gone = true
 	if s.left != nil {
-		s.leftOne.Do(func() { close(s.left) })
+		close(s.left)
 	}
 }
 

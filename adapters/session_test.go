@@ -180,3 +180,47 @@ func BenchmarkWrote(b *testing.B) {
 		}
 	}
 }
+
+// TestSessionLeftIsMadeOnDemand: Left's channel is made by its first call
+// (an idle session holds none); asked before the session leaves it closes
+// when it does, asked after it is closed already, and every caller gets
+// the same channel. A session the Connector did not make has none.
+func TestSessionLeftIsMadeOnDemand(t *testing.T) {
+	assert.Nil(t, (&Session{}).Left(), "not the Connector's")
+
+	early := &Session{tracked: true}
+	ch := early.Left()
+	require.NotNil(t, ch)
+	assert.False(t, isClosed(ch), "still in use")
+	assert.Equal(t, ch, early.Left(), "one channel")
+	early.leave()
+	assert.True(t, isClosed(ch), "closed when the session leaves")
+	early.leave() // harmless
+
+	late := &Session{tracked: true}
+	late.leave()
+	assert.True(t, isClosed(late.Left()), "made closed after the session left")
+
+	// Concurrent first calls and the leave agree on one channel, closed.
+	racy := &Session{tracked: true}
+	chans := make(chan (<-chan struct{}), 8)
+	for range 8 {
+		go func() { chans <- racy.Left() }()
+	}
+	racy.leave()
+	first := <-chans
+	for range 7 {
+		assert.Equal(t, first, <-chans)
+	}
+	assert.True(t, isClosed(first))
+}
+
+// isClosed reports whether ch is closed.
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
