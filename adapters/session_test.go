@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tether-go/tether/internal/chantest"
 	"github.com/tether-go/tether/transport"
 )
 
@@ -191,15 +192,15 @@ func TestSessionLeftIsMadeOnDemand(t *testing.T) {
 	early := &Session{tracked: true}
 	ch := early.Left()
 	require.NotNil(t, ch)
-	assert.False(t, isClosed(ch), "still in use")
+	assert.False(t, chantest.IsClosed(ch), "still in use")
 	assert.Equal(t, ch, early.Left(), "one channel")
 	early.leave()
-	assert.True(t, isClosed(ch), "closed when the session leaves")
+	assert.True(t, chantest.IsClosed(ch), "closed when the session leaves")
 	early.leave() // harmless
 
 	late := &Session{tracked: true}
 	late.leave()
-	assert.True(t, isClosed(late.Left()), "made closed after the session left")
+	assert.True(t, chantest.IsClosed(late.Left()), "made closed after the session left")
 
 	// Concurrent first calls and the leave agree on one channel, closed.
 	racy := &Session{tracked: true}
@@ -212,15 +213,5 @@ func TestSessionLeftIsMadeOnDemand(t *testing.T) {
 	for range 7 {
 		assert.Equal(t, first, <-chans)
 	}
-	assert.True(t, isClosed(first))
-}
-
-// isClosed reports whether ch is closed.
-func isClosed(ch <-chan struct{}) bool {
-	select {
-	case <-ch:
-		return true
-	default:
-		return false
-	}
+	assert.True(t, chantest.IsClosed(first))
 }

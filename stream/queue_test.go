@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/tether-go/tether/internal/chantest"
 	"github.com/tether-go/tether/stream"
 )
 
@@ -46,16 +47,6 @@ func readN(s *stream.Subscription[int], n int) []int {
 		}
 	}
 	return got
-}
-
-// isClosed reports whether ch is closed, without waiting.
-func isClosed(ch <-chan struct{}) bool {
-	select {
-	case <-ch:
-		return true
-	default:
-		return false
-	}
 }
 
 // readModes are the two ways a subscription holds its values: batch mode
@@ -130,7 +121,7 @@ func TestPublishEachCallsEveryBatchFirst(t *testing.T) {
 			close(published)
 		}()
 		synctest.Wait() // the publisher waits: first holds one value of two
-		require.False(t, isClosed(published))
+		require.False(t, chantest.IsClosed(published))
 		mu.Lock()
 		called := slices.Clone(calls)
 		mu.Unlock()
@@ -227,7 +218,7 @@ func TestUnblockReleasesBlockedPublisher(t *testing.T) {
 					close(published)
 				}()
 				synctest.Wait()
-				require.False(t, isClosed(published), "Publish waits for a full Block subscriber")
+				require.False(t, chantest.IsClosed(published), "Publish waits for a full Block subscriber")
 				require.Zero(t, s.Dropped())
 
 				h.Unblock()
@@ -271,7 +262,7 @@ func TestUnblockZeroHub(t *testing.T) {
 				close(published)
 			}()
 			synctest.Wait()
-			require.True(t, isClosed(published), "after Unblock a full Block subscriber drops")
+			require.True(t, chantest.IsClosed(published), "after Unblock a full Block subscriber drops")
 			require.EqualValues(t, 1, s.Dropped())
 			h.Close()
 			require.Equal(t, []int{1}, drain(t, s.C()))
@@ -289,7 +280,7 @@ func TestUnblockZeroHub(t *testing.T) {
 				close(published)
 			}()
 			synctest.Wait()
-			require.False(t, isClosed(published))
+			require.False(t, chantest.IsClosed(published))
 			h.Unblock()
 			<-published
 			require.EqualValues(t, 1, s.Dropped())
@@ -362,7 +353,7 @@ func TestConvertReleasesWaitingGoroutines(t *testing.T) {
 				close(published)
 			}()
 			synctest.Wait()
-			require.False(t, isClosed(published))
+			require.False(t, chantest.IsClosed(published))
 			ch := s.C()
 			var got []int
 			for range 6 {
@@ -663,7 +654,7 @@ func TestShutdownReleasesBlockedPublishers(t *testing.T) {
 						close(published)
 					}()
 					synctest.Wait()
-					require.False(t, isClosed(published), "the publishers wait")
+					require.False(t, chantest.IsClosed(published), "the publishers wait")
 					e.end(h, s, cancel)
 					<-published
 					<-s.Done()
@@ -738,7 +729,7 @@ func TestShutdownLeavesNoGoroutine(t *testing.T) {
 				wg.Wait()
 				close(published)
 			}()
-			require.False(t, isClosed(published), "the publishers wait for the unread subscribers")
+			require.False(t, chantest.IsClosed(published), "the publishers wait for the unread subscribers")
 			e.end(h, []*stream.Subscription[int]{batch, channel, reader}, cancel)
 			waitClosed(t, published)
 			if e.name == "unblock" {

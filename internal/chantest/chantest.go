@@ -58,6 +58,16 @@ func WaitClosed(t testing.TB, ch <-chan struct{}) {
 	}
 }
 
+// IsClosed reports whether ch is closed, without waiting.
+func IsClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
 // Seq returns [from, to).
 func Seq(from, to int) []int {
 	out := make([]int, 0, to-from)
