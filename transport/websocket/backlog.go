@@ -1,7 +1,6 @@
 package websocket
 
 import (
-	"encoding/binary"
 	"unicode/utf8"
 
 	"github.com/gobwas/ws"
@@ -103,35 +102,21 @@ func peekFrame(head, rest []byte) (op ws.OpCode, size int, length int64, ok bool
 	return parseFrameHeader(head)
 }
 
-// parseFrameHeader is peekFrame on one slice.
+// parseFrameHeader is peekFrame on one slice: the header as the reader
+// parses it (parseHeader), kept only for the frames peekFrame accepts.
 func parseFrameHeader(b []byte) (op ws.OpCode, size int, length int64, ok bool) {
-	if len(b) < 2 || b[0]&0xf0 != 0x80 || b[1]&0x80 != 0 {
-		return 0, 0, 0, false // too short, not final, reserved bits, or masked
+	h, size, ok := parseHeader(b) // declines masked frames and short input
+	if !ok || !h.Fin || h.Rsv != 0 {
+		return 0, 0, 0, false // not final, or reserved bits
 	}
-	op = ws.OpCode(b[0] & 0x0f)
-	n := b[1] & 0x7f
-	switch op {
+	switch h.OpCode {
 	case ws.OpPing, ws.OpPong:
-		if n > ws.MaxControlFramePayloadSize {
+		if size != 2 {
 			return 0, 0, 0, false // a longer encoding of a control frame's length
 		}
-		return op, 2, int64(n), true
 	case ws.OpText, ws.OpBinary:
 	default:
 		return 0, 0, 0, false // a continuation, a close, or reserved
 	}
-	switch n {
-	case 126:
-		if len(b) < 4 {
-			return 0, 0, 0, false
-		}
-		return op, 4, int64(binary.BigEndian.Uint16(b[2:4])), true
-	case 127:
-		if len(b) < 10 || b[2]&0x80 != 0 {
-			return 0, 0, 0, false // short, or a length Read rejects
-		}
-		return op, 10, int64(binary.BigEndian.Uint64(b[2:10])), true
-	default:
-		return op, 2, int64(n), true
-	}
+	return h.OpCode, size, h.Length, true
 }
