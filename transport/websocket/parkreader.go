@@ -34,6 +34,11 @@ type parkReader struct {
 	progress atomic.Uint64
 	size     int32 // the buffer size
 	full     bool  // the last fill filled the buffer: the socket likely has more
+	// lent says that a payload the last Read returned lies in buf (see
+	// conn.small): until the reader's next Read (which clears it), buf is
+	// neither refilled nor given back, so that Close reading ahead
+	// meanwhile (see conn.readAhead) reads into another buffer.
+	lent bool
 }
 
 // progressWaiting is the flag bit of parkReader.progress; the count is
@@ -109,11 +114,20 @@ func (p *parkReader) Discard(n int) (int, error) {
 // release gives the empty buffer back, when the reader can wait without
 // one.
 func (p *parkReader) release() {
+	p.disown()
 	if p.wait != nil && p.buf != nil {
 		putBuf(p.buf)
 		p.buf = nil
 	}
 	p.r, p.w = 0, 0
+}
+
+// disown lets go of a buffer that holds a payload lent to the reader (see
+// lent), without giving it back: the next fill takes another one.
+func (p *parkReader) disown() {
+	if p.lent {
+		p.buf, p.lent = nil, false
+	}
 }
 
 // fill reads what the source has into an empty buffer, flagged as waiting
@@ -131,6 +145,7 @@ func (p *parkReader) fill() error {
 // and the buffer is kept, which saves the wait's system call on a busy
 // connection. It leaves in p.w the number of bytes read (0 on an error).
 func (p *parkReader) refill() error {
+	p.disown()
 	if !p.full && p.wait != nil {
 		if p.try != nil && p.buf != nil {
 			// The socket was drained a moment ago, but on a busy

@@ -80,6 +80,7 @@ func (c *conn) unlockRead() {
 
 // read runs under readMu.
 func (c *conn) read() (transport.Message, error) {
+	c.rd.lent = false // the caller is done with the last payload
 	if m, ok := c.popHeld(); ok {
 		return m, nil
 	}
@@ -168,6 +169,10 @@ func (c *conn) next() (transport.Message, error) {
 		if !c.frag {
 			c.msgOp = h.OpCode
 			c.utf8Done = 0
+			if h.Fin && !c.ahead && h.Length <= int64(c.rd.w-c.rd.r) {
+				// All of it is buffered: lent, like small's.
+				return c.lend(int(h.Length), checked)
+			}
 		}
 		if err := c.readPayload(h.Length, h.Fin); err != nil {
 			return c.readFailed(err)
@@ -184,15 +189,16 @@ func (c *conn) next() (transport.Message, error) {
 	}
 }
 
-// small returns the next message at once when it is a small one that the
-// read buffer holds whole: a final text or binary frame, unmasked, with no
-// reserved bit and a 7-bit length, within the size limits, outside a
-// fragmented message, on a connection without compression, idle read
-// timeout or a close reading ahead. That is most messages of a busy feed of
-// small ones, and the rest of next would do the same for them with more
-// steps. Anything else (ok false) takes the general path, which also
-// reports what is wrong with a frame; invalid UTF-8 in a text message does
-// too.
+// small returns the next message at once when it is one that the read
+// buffer holds whole: a final text or binary frame, unmasked, with no
+// reserved bit and a 7-bit or 16-bit length, within the size limits,
+// outside a fragmented message, on a connection without compression, idle
+// read timeout or a close reading ahead. That is most messages of a busy
+// feed, and the rest of next would do the same for them with more steps.
+// The payload is not copied: it is lent from the read buffer, which is not
+// refilled before the next Read (see parkReader.lent). Anything else (ok
+// false) takes the general path, which also reports what is wrong with a
+// frame; invalid UTF-8 in a text message does too.
 func (c *conn) small() (m transport.Message, ok bool) {
 	if c.frag || c.fl != nil || c.ahead || c.opts.readTimeout > 0 {
 		return m, false
@@ -202,27 +208,44 @@ func (c *conn) small() (m transport.Message, ok bool) {
 	if len(b) < 2 {
 		return m, false
 	}
-	b0, n := b[0], int(b[1]) // a masked frame's second byte is 128 or more
-	if (b0 != 0x80|byte(ws.OpText) && b0 != 0x80|byte(ws.OpBinary)) || n > 125 || len(b) < 2+n ||
+	b0, n, hs := b[0], int(b[1]), 2 // a masked frame's second byte is 128 or more
+	if n == 126 {
+		if len(b) < 4 {
+			return m, false
+		}
+		n, hs = int(binary.BigEndian.Uint16(b[2:4])), 4
+	} else if n > 126 {
+		return m, false
+	}
+	end := hs + n
+	if (b0 != 0x80|byte(ws.OpText) && b0 != 0x80|byte(ws.OpBinary)) || len(b) < end ||
 		int64(n) > c.opts.maxFrameSize || int64(n) > c.opts.maxMessageSize {
 		return m, false
 	}
-	payload := b[2 : 2+n]
+	payload := b[hs:end:end]
 	op := ws.OpCode(b0 & 0x0f)
 	if op == ws.OpText && !c.textChecked && !utf8.Valid(payload) {
 		return m, false
 	}
-	if cap(c.buf) < minBuffer {
-		c.buf = make([]byte, 0, minBuffer)
-	}
-	// Resliced in place rather than appended to: storing the same pointer
-	// again would cost a write barrier while the collector runs.
-	c.buf = c.buf[:n]
-	copy(c.buf, payload)
-	p.r += int32(2 + n)
+	p.r += int32(end)
+	p.lent = true
 	c.textChecked = false
 	c.msgOp = op
-	return transport.Message{Type: transport.MessageType(op), Payload: c.buf}, true
+	return transport.Message{Type: transport.MessageType(op), Payload: payload}, true
+}
+
+// lend returns the message whose n payload bytes start the read buffer,
+// lent from it (see parkReader.lent); checked says its text was checked
+// already.
+func (c *conn) lend(n int, checked bool) (transport.Message, error) {
+	p := c.rd
+	payload := p.buf[p.r : int(p.r)+n : int(p.r)+n]
+	if c.msgOp == ws.OpText && !checked && !utf8.Valid(payload) {
+		return c.failWith(transport.StatusInvalidPayloadData, transport.ErrInvalidUTF8)
+	}
+	p.r += int32(n)
+	p.lent = true
+	return transport.Message{Type: transport.MessageType(c.msgOp), Payload: payload}, nil
 }
 
 // plainData reports whether h is the header of a text or binary frame
