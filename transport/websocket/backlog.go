@@ -1,6 +1,7 @@
 package websocket
 
 import (
+	"encoding/binary"
 	"unicode/utf8"
 
 	"github.com/gobwas/ws"
@@ -55,13 +56,21 @@ func (c *conn) buffered() bool {
 	}
 	p := c.rd
 	head := p.buf[p.r:p.w]
+	if ready, sure := c.bufferedData(head); sure {
+		return ready
+	}
 	var rest []byte // bytes that came with the handshake answer, after head
 	if hr, ok := p.src.(*handshakeReader); ok && hr.br != nil {
 		if n := hr.br.Buffered(); n > 0 {
 			rest, _ = hr.br.Peek(n) // n bytes are buffered: no read
 		}
 	}
+	return c.bufferedFrame(head, rest)
+}
 
+// bufferedFrame is buffered's general case, for the input head followed
+// by rest.
+func (c *conn) bufferedFrame(head, rest []byte) bool {
 	op, size, length, ok := peekFrame(head, rest)
 	if !ok || length > int64(len(head)+len(rest)-size) {
 		return false // not a frame Buffered accepts, or not all here
@@ -82,6 +91,41 @@ func (c *conn) buffered() bool {
 		c.textChecked = true
 	}
 	return true
+}
+
+// bufferedData is buffered's shortcut for the frames of a busy feed: a
+// final binary or text frame, unmasked, without reserved bits, with a
+// 7-bit or 16-bit length, whose header is in head. For one of those it
+// answers (sure true) without the general parse: whether all of it is in
+// head and Read will return it at once. For anything else sure is false.
+func (c *conn) bufferedData(head []byte) (ready, sure bool) {
+	if len(head) < 4 || c.frag {
+		return false, false
+	}
+	b0, n, hs := head[0], int(head[1]), 2
+	if b0 != 0x80|byte(ws.OpBinary) && b0 != 0x80|byte(ws.OpText) {
+		return false, false
+	}
+	switch {
+	case n == 126:
+		n, hs = int(binary.BigEndian.Uint16(head[2:4])), 4
+	case n > 126:
+		return false, false // masked, or a 64-bit length
+	}
+	end := hs + n
+	if end > len(head) {
+		return false, false // not all here; the rest may have come with the handshake answer
+	}
+	if int64(n) > c.opts.maxFrameSize {
+		return false, true // Read fails the connection
+	}
+	if b0 == 0x80|byte(ws.OpText) && !c.textChecked {
+		if !utf8.Valid(head[hs:end]) {
+			return false, true
+		}
+		c.textChecked = true
+	}
+	return true, true
 }
 
 // peekFrame parses the header of the frame at the start of the buffered

@@ -11,6 +11,7 @@ import (
 	"github.com/gobwas/ws"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
 
 	"github.com/tether-go/tether/transport"
 )
@@ -375,5 +376,62 @@ func FuzzBuffered(f *testing.F) {
 			}
 		}
 		t.Fatal("input is finite, yet Read did not end with an error")
+	})
+}
+
+// TestBufferedShortcutMatchesTheGeneralCase: wherever bufferedData answers
+// for a frame (sure), its answer is the general case's, for random frame
+// starts (every first byte, every length encoding, masked or not, cut
+// anywhere, text valid or not) inside a fragmented message or not and
+// with a frame size limit below some lengths; and it marks text checked
+// exactly when the general case does.
+func TestBufferedShortcutMatchesTheGeneralCase(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		// Mostly the frames the shortcut takes, but any first byte.
+		ours := rapid.SampledFrom([]byte{0x81, 0x82})
+		b0 := rapid.OneOf(ours, ours, rapid.Byte()).Draw(t, "b0")
+		n := rapid.OneOf(rapid.IntRange(0, 700), rapid.IntRange(100, 700)).Draw(t, "length")
+		var head []byte
+		switch enc := rapid.IntRange(0, 2).Draw(t, "encoding"); {
+		case enc == 0 && n < 126:
+			head = []byte{b0, byte(n)}
+		case enc <= 1:
+			head = []byte{b0, 126, byte(n >> 8), byte(n)}
+		default:
+			head = rawHeader(b0, false, 64, uint64(n))
+		}
+		if rapid.IntRange(0, 9).Draw(t, "masked") == 0 {
+			head[1] |= 0x80
+		}
+		var payload []byte
+		if rapid.Bool().Draw(t, "text") {
+			payload = []byte(rapid.StringN(n, n, -1).Draw(t, "runes"))[:n:n]
+		} else {
+			payload = rapid.SliceOfN(rapid.Byte(), n, n).Draw(t, "bytes")
+		}
+		in := append(head, payload...)
+		if rapid.IntRange(0, 3).Draw(t, "cut") == 0 { // otherwise whole, and maybe more after it
+			in = in[:rapid.IntRange(0, len(in)).Draw(t, "at")]
+		} else if rapid.Bool().Draw(t, "more") {
+			in = append(in, 0x82, 0)
+		}
+		frag := rapid.IntRange(0, 3).Draw(t, "fragmented") == 0
+		limit := rapid.SampledFrom([]int64{3, 100, 1 << 20}).Draw(t, "frame limit")
+
+		conn := func() *conn {
+			o := defaultOptions()
+			o.maxFrameSize = limit
+			require.NoError(t, o.resolve())
+			c := &conn{opts: &o}
+			c.frag = frag
+			return c
+		}
+		fast, general := conn(), conn()
+		ready, sure := fast.bufferedData(in)
+		if !sure {
+			return
+		}
+		require.Equal(t, general.bufferedFrame(in, nil), ready, "frame % x", in[:min(len(in), 10)])
+		require.Equal(t, general.textChecked, fast.textChecked, "text checked")
 	})
 }
