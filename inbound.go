@@ -138,18 +138,34 @@ func (c *Client[T]) closedBy(more bool) bool {
 	return true
 }
 
-// keepLast remembers msg, borrowed until the next read, as the latest good
-// message; flush copies it for Latest. The transport usually hands every
-// message in the same buffer: then only the length changes, and the
-// reader does not pay a write barrier per message while the collector
-// runs.
+// keepLast remembers msg as the latest good message, for Latest. For a T
+// that goes through the codec it is copied at once: the next message of
+// the burst may not decode, and by then its Read may have reused this
+// payload's memory (a transport lends a payload only until the next Read),
+// and the copy costs little beside the decoding. Otherwise every message
+// is good, and msg is kept borrowed until the next read, flush copying the
+// last of the burst. When the transport hands every message in the same
+// buffer, only the length changes, and the reader does not pay a write
+// barrier per message while the collector runs.
 func (c *Client[T]) keepLast(msg transport.Message) {
+	if c.in.kind == viaCodec {
+		c.setLatest(msg.Type, msg.Payload)
+		return
+	}
 	c.lastType = msg.Type
 	if n := len(msg.Payload); n > 0 && len(c.lastGood) > 0 && cap(c.lastGood) >= n && &c.lastGood[0] == &msg.Payload[0] {
 		c.lastGood = c.lastGood[:n]
 		return
 	}
 	c.lastGood = msg.Payload
+}
+
+// setLatest copies payload as the latest message.
+func (c *Client[T]) setLatest(typ transport.MessageType, payload []byte) {
+	c.latestMu.Lock()
+	c.latestRaw = append(c.latestRaw[:0], payload...)
+	c.latestType, c.hasLatest = typ, true
+	c.latestMu.Unlock()
 }
 
 // flush hands the burst gathered by inbound to the subscribers, on the
@@ -159,10 +175,7 @@ func (c *Client[T]) keepLast(msg transport.Message) {
 func (c *Client[T]) flush(s *adapters.Session) {
 	c.stats.publishIn()
 	if c.lastGood != nil {
-		c.latestMu.Lock()
-		c.latestRaw = append(c.latestRaw[:0], c.lastGood...)
-		c.latestType, c.hasLatest = c.lastType, true
-		c.latestMu.Unlock()
+		c.setLatest(c.lastType, c.lastGood)
 		c.lastGood = nil
 	}
 	if c.in.len() > 0 {

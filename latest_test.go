@@ -2,6 +2,7 @@ package tether_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"testing"
 
@@ -10,7 +11,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tether-go/tether"
+	"github.com/tether-go/tether/fsm"
 	"github.com/tether-go/tether/stream"
+	"github.com/tether-go/tether/transport"
 )
 
 // TestLatestIsTheLastMessageThatDecoded: a message that does not decode
@@ -45,3 +48,79 @@ func TestLatestIsTheLastMessageThatDecoded(t *testing.T) {
 	require.True(t, ok, "the good message is the latest")
 	assert.Equal(t, reading{N: 1}, latest)
 }
+
+// TestLatestWithATransportThatReusesOneBuffer: the same over a transport
+// that does what Read's contract allows, reading every message into one
+// buffer, and that reports a backlog: the client must not trust a payload
+// past the next Read.
+func TestLatestWithATransportThatReusesOneBuffer(t *testing.T) {
+	type reading struct {
+		N int `json:"n"`
+	}
+	e := newEnv(t)
+	c := client[reading](e, tether.WithTransport(reusingTransport{e.srv.Transport()}))
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	errs := c.Errors(ctx)
+	msgs := c.Messages(ctx)
+	waitState(t, c, fsm.Open)
+	sc := e.accept()
+	require.NoError(t, sc.Send(ctx, transport.Text, []byte(`{"n":1}`)))
+	require.NoError(t, sc.Send(ctx, transport.Text, []byte(`nope!!!`)))
+
+	assert.Equal(t, reading{N: 1}, recv(t, msgs.C()))
+	var de *stream.DecodeError
+	assert.ErrorAs(t, recv(t, errs.C()), &de, "the bad message is reported")
+	latest, ok := c.Latest()
+	require.True(t, ok, "the good message is the latest")
+	assert.Equal(t, reading{N: 1}, latest)
+}
+
+// reusingTransport dials conns that read every payload into one buffer.
+type reusingTransport struct{ transport.Transport }
+
+func (r reusingTransport) Dial(ctx context.Context, target transport.Target) (transport.Conn, error) {
+	c, err := r.Transport.Dial(ctx, target)
+	if err != nil {
+		return nil, err
+	}
+	return &reusingConn{Conn: c}, nil
+}
+
+// reusingConn copies each payload into the same buffer, and, after a
+// message that decodes as JSON, reads the next one at once and reports it
+// buffered, so that the client takes both in one burst.
+type reusingConn struct {
+	transport.Conn
+	buf     []byte
+	pending *transport.Message
+	err     error
+}
+
+func (c *reusingConn) Read() (transport.Message, error) {
+	var m transport.Message
+	switch {
+	case c.pending != nil:
+		m, c.pending = *c.pending, nil
+	case c.err != nil:
+		return transport.Message{}, c.err
+	default:
+		var err error
+		if m, err = transport.ReadOwned(c.Conn); err != nil {
+			return m, err
+		}
+		if m.Type.IsData() && json.Valid(m.Payload) {
+			next, err := transport.ReadOwned(c.Conn)
+			if err != nil {
+				c.err = err
+			} else {
+				c.pending = &next
+			}
+		}
+	}
+	c.buf = append(c.buf[:0], m.Payload...)
+	m.Payload = c.buf
+	return m, nil
+}
+
+func (c *reusingConn) Buffered() bool { return c.pending != nil || c.err != nil }
