@@ -33,11 +33,14 @@ func TestLatestIsTheLastMessageThatDecoded(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), deadline)
 	defer cancel()
-	c, err := tether.New[reading](srv.url)
+	// Connected only once subscribed: errors are not held for a late
+	// subscriber as messages are.
+	c, err := tether.New[reading](srv.url, tether.WithAutoConnect(false))
 	require.NoError(t, err)
 	defer func() { require.NoError(t, c.Close(ctx)) }()
 	errs := c.Errors(ctx)
 	msgs := c.Messages(ctx)
+	require.NoError(t, c.Connect(ctx))
 
 	v := recv(t, msgs.C())
 	assert.Equal(t, reading{N: 1}, v)
