@@ -132,8 +132,12 @@
 // # Reading
 //
 // Read returns Text and Binary messages, joined from their fragments, with
-// a payload borrowed from a buffer the next Read reuses: in the steady state
-// a Read allocates nothing. It also returns control frames: a [transport.Ping]
+// a payload borrowed until the next Read: in the steady state a Read
+// allocates nothing. A message the read buffer holds whole is not copied at
+// all: its payload is a slice of that buffer, which is not refilled before
+// the next Read (a Close reading ahead meanwhile reads into another
+// buffer); a message that is not (a large one, a fragmented one) is read
+// into a message buffer the next Read reuses. It also returns control frames: a [transport.Ping]
 // after its pong has been written or queued, and a [transport.Pong]. Text is
 // checked as UTF-8 fragment by fragment. What breaks the protocol (a reserved
 // opcode, RSV bits, a masked frame, a bad control frame, a close frame with a
