@@ -9,6 +9,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"sync"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/tether-go/tether"
 	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/stream"
 	"github.com/tether-go/tether/transport"
 )
 
@@ -193,4 +195,58 @@ func TestNothingReachesUserCodeAfterCloseFromOnRaw(t *testing.T) {
 	<-c.Done()
 	assert.Zero(t, after.Load(), "OnRaw or OnMessage ran after Close was called")
 	assert.Zero(t, <-got, "a subscriber received a message read after Close was called")
+}
+
+// TestMessageWhoseCallbackClosesIsCounted: when the callback a message is
+// handed to (OnRaw, a router handler, OnMessage) calls Close, that message
+// goes no further; if a subscriber was to have it too, it is counted as
+// dropped (Stats().InboundDrops, *InboundDropError), even though Close has
+// ended the subscription by the time the callback returns. Every message
+// the server sent is delivered or counted.
+func TestMessageWhoseCallbackClosesIsCounted(t *testing.T) {
+	const sent = 5
+	var burst []byte
+	for i := range sent {
+		burst = append(burst, frame(ws.OpText, true, fmt.Appendf(nil, `{"type":"t","data":%d}`, i), false, 0)...)
+	}
+	for _, closer := range []string{"OnRaw", "router", "OnMessage"} {
+		t.Run(closer, func(t *testing.T) {
+			srv := newRawServer(t, func(w io.Writer) { _, _ = w.Write(burst) })
+			var c *tether.Client[[]byte]
+			var once sync.Once
+			closeOnce := func() { once.Do(func() { _ = c.Close(context.Background()) }) }
+			opts := []tether.Option{tether.WithAutoConnect(false), tether.WithoutReconnect()}
+			switch closer {
+			case "OnRaw":
+				opts = append(opts, tether.OnRaw(func(transport.Message) { closeOnce() }))
+			case "router":
+				r := stream.NewRouter()
+				stream.Handle(r, "t", func(stream.Message[int]) { closeOnce() })
+				opts = append(opts, tether.WithRouter(r))
+			case "OnMessage":
+				opts = append(opts, tether.OnMessage(func([]byte) { closeOnce() }))
+			}
+			var err error
+			c, err = tether.New[[]byte](srv.url, opts...)
+			require.NoError(t, err)
+			msgs := c.Messages(context.Background())
+			delivered := make(chan int)
+			go func() {
+				n := 0
+				for range msgs.All() {
+					n++
+				}
+				delivered <- n
+			}()
+			connectOrClosed(t, c)
+			select {
+			case <-c.Done():
+			case <-time.After(3 * deadline):
+				require.FailNow(t, "the client did not end")
+			}
+			n := <-delivered
+			assert.Equal(t, uint64(sent), uint64(n)+c.Stats().InboundDrops,
+				"delivered %d, counted as dropped %d, sent %d", n, c.Stats().InboundDrops, sent)
+		})
+	}
 }

@@ -75,9 +75,16 @@ func (c *Client[T]) inbound(s *adapters.Session, msg transport.Message) {
 		c.in.dropped++
 		return
 	}
+	// Whether a subscriber, or the hold for the first, was to have msg:
+	// known before user code runs, since a Close it calls ends the
+	// subscriptions.
+	wanted := false
+	if c.cfg.onRaw != nil || c.cfg.router != nil || c.onMessage != nil {
+		wanted = c.messages.Len() > 0 || c.holding()
+	}
 	if f := c.cfg.onRaw; f != nil {
 		f(msg)
-		if c.closedBy(c.onMessage != nil || c.cfg.router != nil) {
+		if c.closedBy(c.onMessage != nil || c.cfg.router != nil || wanted) {
 			return
 		}
 	}
@@ -100,7 +107,7 @@ func (c *Client[T]) inbound(s *adapters.Session, msg transport.Message) {
 		if rerr != nil {
 			c.report(messageError(rerr))
 		}
-		if c.closedBy(c.onMessage != nil) {
+		if c.closedBy(c.onMessage != nil || wanted) {
 			return
 		}
 	}
@@ -110,7 +117,7 @@ func (c *Client[T]) inbound(s *adapters.Session, msg transport.Message) {
 		} else {
 			c.onMessage(owned[T](msg))
 		}
-		if c.closedBy(false) {
+		if c.closedBy(wanted) {
 			return
 		}
 	}
@@ -126,13 +133,13 @@ func (c *Client[T]) inbound(s *adapters.Session, msg transport.Message) {
 // closedBy reports whether the user code the message was just handed to
 // called Close: then the message goes no further, since nothing reaches
 // user code once Close has been called. It counts as dropped (reported by
-// the flush after it) when more consumers were to have it: later ones
-// (more), subscribers, or the hold for the first subscriber.
+// the flush after it) when more consumers were to have it: later
+// callbacks, subscribers, or the hold for the first subscriber (more).
 func (c *Client[T]) closedBy(more bool) bool {
 	if !c.stopped() {
 		return false
 	}
-	if more || c.messages.Len() > 0 || c.holding() {
+	if more {
 		c.in.dropped++
 	}
 	return true
