@@ -3,11 +3,13 @@ package tether_test
 import (
 	"context"
 	"errors"
+	"io"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/gobwas/ws"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -215,4 +217,28 @@ func TestReadersNeverOverlapAcrossDisconnect(t *testing.T) {
 		require.NoError(t, c.Disconnect(ctx))
 	}
 	assert.Zero(t, overlaps.Load(), "OnMessage ran on two readers at once")
+}
+
+// TestConnectReportsAnOpenThatWasLeftAtOnce: a connection that opened is a
+// Connect that succeeded, even when the program leaves it before Connect's
+// caller is woken: here OnRaw starts a Disconnect on the first message,
+// which the server sends with its handshake answer. Connect used to return
+// ErrDisconnected when it looked after the Disconnect had begun.
+func TestConnectReportsAnOpenThatWasLeftAtOnce(t *testing.T) {
+	srv := newRawServer(t, func(w io.Writer) { _, _ = w.Write(frame(ws.OpText, true, []byte("hello"), false, 0)) })
+	for i := range 60 {
+		var c *tether.Client[[]byte]
+		var once sync.Once
+		left := make(chan error, 1)
+		c, err := tether.New[[]byte](srv.url, tether.WithAutoConnect(false), tether.WithoutReconnect(),
+			tether.OnRaw(func(transport.Message) {
+				once.Do(func() { go func() { left <- c.Disconnect(context.Background()) }() })
+			}))
+		require.NoError(t, err)
+		ctx, cancel := context.WithTimeout(context.Background(), deadline)
+		require.NoError(t, c.Connect(ctx), "attempt %d: the connection opened", i)
+		require.NoError(t, recv(t, left))
+		require.NoError(t, c.Close(ctx))
+		cancel()
+	}
 }

@@ -292,14 +292,20 @@ func (c *Client[T]) targetFunc(url func(context.Context) (string, error)) adapte
 
 // Connect starts connecting, if the client is idle (not started yet, or
 // after Disconnect), and waits until the connection is open. It returns nil
-// once Open, the cause when the client reaches Closed first (the policy gave
-// up, or Close was called), ErrDisconnected when Disconnect ends the
-// attempt, and a *ConnectError when ctx ends first: it matches ctx's error
+// once a connection has opened since the call (also when something left it
+// before Connect returned: a Disconnect or Close from a callback, a drop),
+// the cause when the client reaches Closed first (the policy gave up, or
+// Close was called), ErrDisconnected when Disconnect ends the attempt
+// before it opens, and a *ConnectError when ctx ends first: it matches ctx's error
 // and the latest failure (a certificate the client does not trust, a
 // refused handshake), with errors.Is and errors.As. The client keeps trying
 // in the background in that case. Called while a Disconnect's close
 // handshake is under way, it waits for it to end and then connects.
 func (c *Client[T]) Connect(ctx context.Context) error {
+	// A connection that opens after this call is a success, even if
+	// something leaves it (a Disconnect, Close, a drop) before this
+	// goroutine looks at the state.
+	opens := c.stats.opens.Load()
 	if !c.m.WaitForStateChange(ctx, fsm.Disconnecting) {
 		return c.connectError(ctx)
 	}
@@ -312,6 +318,9 @@ func (c *Client[T]) Connect(ctx context.Context) error {
 	}
 	for {
 		tr := c.m.Last()
+		if c.stats.opens.Load() != opens {
+			return nil
+		}
 		switch tr.To {
 		case fsm.Open:
 			return nil
@@ -324,6 +333,9 @@ func (c *Client[T]) Connect(ctx context.Context) error {
 			return ErrDisconnected
 		}
 		if !c.m.WaitForStateChange(ctx, tr.To) {
+			if c.stats.opens.Load() != opens {
+				return nil
+			}
 			return c.connectError(ctx)
 		}
 	}

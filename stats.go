@@ -164,6 +164,7 @@ type clientStats struct {
 
 	dropFull, dropLarge, dropClosed, lost, subDrops, inDrops atomic.Uint64
 	retries, rtts                                            atomic.Uint64
+	opens                                                    atomic.Uint64 // Open transitions, for Connect
 	watchers                                                 atomic.Pointer[[]*Watcher]
 
 	mu     sync.Mutex // guards the fields below and changes to watchers
@@ -249,6 +250,9 @@ func (s *clientStats) rttHook(user func(time.Duration)) func(time.Duration) {
 func (s *clientStats) entered(tr fsm.Transition, d adapters.Decision, ok bool) {
 	if tr.Event == fsm.EventRetry {
 		s.retries.Add(1)
+	}
+	if tr.To == fsm.Open {
+		s.opens.Add(1)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
