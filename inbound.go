@@ -76,12 +76,9 @@ func (c *Client[T]) inbound(s *adapters.Session, msg transport.Message) {
 		return
 	}
 	// Whether a subscriber, or the hold for the first, was to have msg:
-	// known before user code runs, since a Close it calls ends the
-	// subscriptions.
-	wanted := false
-	if c.cfg.onRaw != nil || c.cfg.router != nil || c.onMessage != nil {
-		wanted = c.messages.Len() > 0 || c.holding()
-	}
+	// known now, since a Close (from user code below, or any goroutine)
+	// ends the subscriptions; such a message is then counted, not lost.
+	wanted := c.messages.Len() > 0 || c.holding()
 	if f := c.cfg.onRaw; f != nil {
 		f(msg)
 		if c.closedBy(c.onMessage != nil || c.cfg.router != nil || wanted) {
@@ -121,7 +118,7 @@ func (c *Client[T]) inbound(s *adapters.Session, msg transport.Message) {
 			return
 		}
 	}
-	if c.messages.Len() > 0 || c.holding() {
+	if wanted || c.messages.Len() > 0 || c.holding() {
 		if c.onMessage != nil && c.in.kind == viaCodec {
 			// The value went to OnMessage: subscribers get their own.
 			v, _ = stream.Decode[T](c.cfg.codec, msg.Payload)
@@ -211,7 +208,13 @@ func (c *Client[T]) publish(s *adapters.Session) {
 		}
 		return c.in.another(first)
 	}) > 0 {
+		// A subscriber that Close ended meanwhile counts what it could not
+		// take as its own drops (stream's Hub.Close).
 		c.in.release()
+	} else if c.stopped() {
+		// Close ended the subscriptions since the burst was gathered for
+		// them.
+		c.in.dropped += uint64(c.in.len())
 	}
 }
 

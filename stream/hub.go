@@ -220,7 +220,10 @@ func (h *Hub[T]) Len() int {
 
 // Close closes every subscriber (their Err stays nil) and makes later
 // subscriptions start closed. Values already queued can still be read from
-// each [Subscription.C]. Close is idempotent and may be called from any
+// each [Subscription.C]. A value that a publish under way (one that found
+// the subscriber before Close) can no longer queue is a drop of that
+// subscriber, counted and reported like the others: the subscriber did not
+// choose to leave. Close is idempotent and may be called from any
 // goroutine, concurrently with Publish.
 func (h *Hub[T]) Close() {
 	old := h.list.Swap(&memberList[T]{closed: true})
@@ -228,7 +231,7 @@ func (h *Hub[T]) Close() {
 		return
 	}
 	for _, m := range old.members {
-		m.shutdown(nil)
+		m.hubClose()
 	}
 }
 

@@ -204,3 +204,63 @@ func TestWithDefaults(t *testing.T) {
 	require.Equal(t, 5, o.Info().Buffer, "a subscriber's own option wins")
 	require.Equal(t, stream.DropNewest, o.Info().Overflow)
 }
+
+// TestValuesTheHubsCloseRefusesAreDrops: a batch being delivered when
+// Hub.Close ends the subscribers is delivered whole to those it reached
+// first; a subscriber it reaches after the close counts every value of it
+// as dropped (Dropped, OnDrop, OnAnyDrop), in batch and in channel mode,
+// so that a publisher's values are each received or reported. (A
+// subscriber that ends by itself is not owed later values: no drop.)
+func TestValuesTheHubsCloseRefusesAreDrops(t *testing.T) {
+	for _, mode := range []string{"All", "C"} {
+		t.Run(mode, func(t *testing.T) {
+			var anyDrops sync.Map
+			h := stream.NewHub[int](stream.OnAnyDrop(func(s stream.SubInfo, v int) {
+				n, _ := anyDrops.LoadOrStore(s.ID, new(int))
+				*n.(*int)++
+			}))
+			var aDrops, bDrops []int
+			a := h.Subscribe(context.Background(), stream.OnDrop(func(v int) { aDrops = append(aDrops, v) }))
+			b := h.Subscribe(context.Background(), stream.OnDrop(func(v int) { bDrops = append(bDrops, v) }))
+			if mode == "C" {
+				a.C()
+				b.C()
+			}
+			batch := []int{1, 2, 3}
+			n := h.PublishEach(func(i int) []int {
+				if i == 1 {
+					h.Close() // between the copies and the deliveries
+				}
+				return batch
+			})
+			require.Equal(t, 2, n)
+			var gotA, gotB []int
+			for v := range a.All() {
+				gotA = append(gotA, v)
+			}
+			for v := range b.All() {
+				gotB = append(gotB, v)
+			}
+			assert.Empty(t, gotA, "a was closed before the batch reached it")
+			assert.Empty(t, gotB)
+			assert.Equal(t, uint64(3), a.Dropped())
+			assert.Equal(t, uint64(3), b.Dropped())
+			assert.Equal(t, batch, aDrops)
+			assert.Equal(t, batch, bDrops)
+			for _, s := range []*stream.Subscription[int]{a, b} {
+				n, ok := anyDrops.Load(s.Info().ID)
+				require.True(t, ok)
+				assert.Equal(t, 3, *n.(*int))
+			}
+		})
+	}
+	t.Run("unsubscribed", func(t *testing.T) {
+		h := stream.NewHub[int]()
+		a := h.Subscribe(context.Background())
+		h.PublishEach(func(int) []int {
+			a.Close()
+			return []int{1, 2, 3}
+		})
+		assert.Zero(t, a.Dropped(), "a subscriber that left is not owed the values")
+	})
+}

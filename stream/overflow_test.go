@@ -174,7 +174,11 @@ func TestBlockReleasedWhenSubscriberEnds(t *testing.T) {
 				<-s.Done()
 				require.NoError(t, s.Err())
 				require.Equal(t, []int{0}, drain(t, s.C()))
-				require.Zero(t, s.Dropped(), "a value nobody is subscribed for any more is not a drop")
+				if name == "hub close" {
+					require.Equal(t, uint64(1), s.Dropped(), "the value on its way when the hub closed is a drop")
+				} else {
+					require.Zero(t, s.Dropped(), "a value for a subscriber that left is not a drop")
+				}
 				require.Zero(t, h.Len())
 			})
 		})

@@ -12,6 +12,7 @@ type member[T any] interface {
 	deliver(v T)
 	deliverBatch(vs []T)
 	shutdown(err error)
+	hubClose()
 }
 
 // queue is a subscriber: the values published to it that its reader has not
@@ -49,6 +50,10 @@ type queue[T, E any] struct {
 	once    sync.Once
 	err     error
 	dropped atomic.Uint64
+	// byHub says the hub's Close ended the subscriber (set before done is
+	// closed): a value it can no longer take is then a drop, since the
+	// subscriber did not choose to leave.
+	byHub atomic.Bool
 
 	mu     sync.Mutex
 	closed bool // no value is queued any more; the reader drains the rest
@@ -151,6 +156,9 @@ func (q *queue[T, E]) feed(vs []T) {
 		case q.ch <- q.wrap(v):
 			continue
 		case <-q.done:
+			if q.byHub.Load() {
+				lost = vs[i:]
+			}
 		case <-q.hub.unblocked:
 			lost = vs[i:]
 		}
@@ -267,7 +275,11 @@ func (q *queue[T, E]) deliverBatch(vs []T) {
 			case <-room:
 			case <-q.done:
 				// The subscriber went away while we waited: like a
-				// publish after unsubscribing, not a drop.
+				// publish after unsubscribing, not a drop, unless the
+				// hub's Close ended it.
+				if q.byHub.Load() {
+					lost = append(lost, vs...)
+				}
 				vs = nil
 			case <-q.hub.unblocked:
 				lost = append(lost, vs...)
@@ -299,6 +311,11 @@ func (q *queue[T, E]) deliverBatch(vs []T) {
 			vs = nil
 			q.disconnectLocked()
 		}
+	}
+	if len(vs) > 0 && q.byHub.Load() {
+		// The hub's Close ended the subscriber before these could be
+		// queued: dropped. (Otherwise it left by itself: not owed them.)
+		lost = append(lost, vs...)
 	}
 	if len(q.items) > 0 {
 		signal(q.sleepers, q.wake)
@@ -366,7 +383,10 @@ func (q *queue[T, E]) sendWaiting(vs, lost []T) ([]T, []T) {
 		select {
 		case <-feeding: // look again
 		case <-q.done:
-			vs = nil // the subscriber went away: not a drop
+			if q.byHub.Load() {
+				lost = append(lost, vs...)
+			}
+			vs = nil // the subscriber went away: a drop only if the hub ended it
 		case <-q.hub.unblocked:
 			lost, vs = append(lost, vs...), nil
 		}
@@ -375,6 +395,9 @@ func (q *queue[T, E]) sendWaiting(vs, lost []T) ([]T, []T) {
 		case ch <- q.wrap(vs[0]):
 			sent = true
 		case <-q.done:
+			if q.byHub.Load() {
+				lost = append(lost, vs...)
+			}
 			vs = nil
 		case <-q.hub.unblocked:
 			lost, vs = append(lost, vs...), nil
@@ -471,9 +494,21 @@ func (q *queue[T, E]) drop(v T) {
 // Order matters: the hub forgets q first (so Len is exact once Done is
 // closed), then done is closed (releasing a waiting Block publisher), then
 // the queue is closed under mu.
-func (q *queue[T, E]) shutdown(err error) {
+func (q *queue[T, E]) shutdown(err error) { q.end(err, false) }
+
+// hubClose ends the subscriber for the hub's Close. A value published to
+// it afterwards, by a publisher that found it before the close, is dropped
+// and reported: the subscriber did not choose to leave. A subscriber that
+// had already ended by itself stays as it was.
+func (q *queue[T, E]) hubClose() { q.end(nil, true) }
+
+// end is shutdown; byHub says the hub's Close ends the subscriber.
+func (q *queue[T, E]) end(err error, byHub bool) {
 	if !q.begin(err) {
 		return
+	}
+	if byHub {
+		q.byHub.Store(true) // before done is closed: a waiting publisher sees it
 	}
 	q.hub.remove(q)
 	close(q.done)
