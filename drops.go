@@ -22,7 +22,10 @@ type dropKey struct {
 // policy, so that a fast feed cannot flood the reports: per subscriber, the
 // first drop is reported at once, later ones are summed and reported when
 // dropInterval has passed since the previous report, and whatever is left
-// is reported by flush when the client shuts down.
+// is reported by flush when the client shuts down. The shutdown flushes
+// twice: at its start, and once the readers are done; the drops in between
+// (a burst the reader was handing to subscribers that Close ended) are
+// summed for the second.
 type dropTally struct {
 	clk    clock.Clock
 	report func(*SubscriberDropError)
@@ -32,7 +35,7 @@ type dropTally struct {
 	pending map[dropKey]uint64    // drops not reported yet
 	timer   clock.Timer           // armed while pending holds drops
 	wg      sync.WaitGroup        // the timer's callback
-	stopped bool
+	flushes int                   // flush calls so far
 }
 
 // hook returns the OnAnyDrop hook of the hub named name.
@@ -48,7 +51,12 @@ func (d *dropTally) add(k dropKey) {
 	if d.last == nil {
 		d.last, d.pending = make(map[dropKey]time.Time), make(map[dropKey]uint64)
 	}
-	if d.stopped || !seen || now.Sub(last) >= dropInterval {
+	if d.flushes == 1 {
+		d.pending[k]++ // for the second flush; no timer
+		d.mu.Unlock()
+		return
+	}
+	if d.flushes > 1 || !seen || now.Sub(last) >= dropInterval {
 		n := d.pending[k] + 1
 		delete(d.pending, k)
 		d.last[k] = now
@@ -71,7 +79,7 @@ func (d *dropTally) tick() {
 	now := d.clk.Now()
 	d.mu.Lock()
 	d.timer = nil
-	if d.stopped {
+	if d.flushes > 0 {
 		d.mu.Unlock()
 		return
 	}
@@ -99,17 +107,18 @@ func (d *dropTally) tick() {
 	}
 }
 
-// flush stops the timer and reports every drop not reported yet; later
-// drops are reported one by one, at once. It waits for a running tick.
+// flush stops the timer and reports every drop not reported yet. After
+// the first flush, drops are summed for the next; after the second, each
+// is reported at once. It waits for a running tick.
 func (d *dropTally) flush() {
 	d.mu.Lock()
-	d.stopped = true
+	d.flushes++
 	if d.timer != nil && d.timer.Stop() {
 		d.wg.Done()
 	}
 	d.timer = nil
 	pending := d.pending
-	d.pending = nil
+	d.pending = make(map[dropKey]uint64)
 	d.mu.Unlock()
 	d.wg.Wait()
 	for k, n := range pending {
