@@ -498,6 +498,7 @@ func (c *Client[T]) shutdown() {
 	c.drops.flush()
 	c.dropHeld()
 	c.messages.Close()
+	c.drops.flush() // what the subscribers Close just ended could not take
 	c.errs.Close()
 	c.transitions.Close()
 	close(c.closed)
@@ -508,7 +509,7 @@ func (c *Client[T]) shutdown() {
 	_ = c.con.Wait(bg)
 	c.stages.Wait()
 	c.dropHeld() // what a reader held as the shutdown began
-	c.drops.flush()
+	c.drops.finish()
 	<-c.cb.drained()
 	close(c.done)
 }

@@ -23,9 +23,10 @@ type dropKey struct {
 // first drop is reported at once, later ones are summed and reported when
 // dropInterval has passed since the previous report, and whatever is left
 // is reported by flush when the client shuts down. The shutdown flushes
-// twice: at its start, and once the readers are done; the drops in between
-// (a burst the reader was handing to subscribers that Close ended) are
-// summed for the second.
+// at its start, before the error stream ends, and (finish) once the
+// readers are done; the drops in between (a burst the reader was handing
+// to subscribers that Close ended) are summed for the next flush, and
+// after finish each is reported at once.
 type dropTally struct {
 	clk    clock.Clock
 	report func(*SubscriberDropError)
@@ -36,6 +37,7 @@ type dropTally struct {
 	timer   clock.Timer           // armed while pending holds drops
 	wg      sync.WaitGroup        // the timer's callback
 	flushes int                   // flush calls so far
+	final   bool                  // finish was called: every drop is reported at once
 }
 
 // hook returns the OnAnyDrop hook of the hub named name.
@@ -51,12 +53,12 @@ func (d *dropTally) add(k dropKey) {
 	if d.last == nil {
 		d.last, d.pending = make(map[dropKey]time.Time), make(map[dropKey]uint64)
 	}
-	if d.flushes == 1 {
-		d.pending[k]++ // for the second flush; no timer
+	if d.flushes > 0 && !d.final {
+		d.pending[k]++ // for the next flush; no timer
 		d.mu.Unlock()
 		return
 	}
-	if d.flushes > 1 || !seen || now.Sub(last) >= dropInterval {
+	if d.final || !seen || now.Sub(last) >= dropInterval {
 		n := d.pending[k] + 1
 		delete(d.pending, k)
 		d.last[k] = now
@@ -107,9 +109,9 @@ func (d *dropTally) tick() {
 	}
 }
 
-// flush stops the timer and reports every drop not reported yet. After
-// the first flush, drops are summed for the next; after the second, each
-// is reported at once. It waits for a running tick.
+// flush stops the timer and reports every drop not reported yet; from
+// then on, drops are summed for the next flush. It waits for a running
+// tick.
 func (d *dropTally) flush() {
 	d.mu.Lock()
 	d.flushes++
@@ -124,6 +126,15 @@ func (d *dropTally) flush() {
 	for k, n := range pending {
 		d.report(&SubscriberDropError{Stream: k.stream, Subscriber: k.sub, Count: n})
 	}
+}
+
+// finish reports every drop not reported yet, as flush does, and from
+// then on each drop at once.
+func (d *dropTally) finish() {
+	d.mu.Lock()
+	d.final = true
+	d.mu.Unlock()
+	d.flush()
 }
 
 // reportDrop reports an aggregated subscriber drop: to the logger, on the

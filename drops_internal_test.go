@@ -11,11 +11,11 @@ import (
 	"github.com/tether-go/tether/tethertest"
 )
 
-// TestDropsDuringShutdownAreAggregated: the drops that come between the
-// shutdown's two flushes (values a subscriber ended by Close could not
-// take, from a burst the reader was handing over) are reported as one
-// count per subscriber by the second flush, not one report per value;
-// after it, a drop is reported at once.
+// TestDropsDuringShutdownAreAggregated: the drops that come during the
+// shutdown (values a subscriber ended by Close could not take, from a burst
+// the reader was handing over) are reported as one count per subscriber by
+// the next flush, not one report per value; after finish, a drop is
+// reported at once.
 func TestDropsDuringShutdownAreAggregated(t *testing.T) {
 	var got []*SubscriberDropError
 	d := &dropTally{clk: tethertest.NewFakeClock(time.Time{}), report: func(e *SubscriberDropError) { got = append(got, e) }}
@@ -28,7 +28,7 @@ func TestDropsDuringShutdownAreAggregated(t *testing.T) {
 		d.add(b)
 	}
 	assert.Len(t, got, 1, "held until the readers are done")
-	d.flush() // the readers are done
+	d.finish() // the readers are done
 	require.Len(t, got, 3)
 	counts := map[uint64]uint64{}
 	for _, e := range got[1:] {
