@@ -36,7 +36,7 @@ type dropTally struct {
 	pending map[dropKey]uint64    // drops not reported yet
 	timer   clock.Timer           // armed while pending holds drops
 	wg      sync.WaitGroup        // the timer's callback
-	flushes int                   // flush calls so far
+	stopped bool                  // flush was called: drops are summed for the next flush
 	final   bool                  // finish was called: every drop is reported at once
 }
 
@@ -53,7 +53,7 @@ func (d *dropTally) add(k dropKey) {
 	if d.last == nil {
 		d.last, d.pending = make(map[dropKey]time.Time), make(map[dropKey]uint64)
 	}
-	if d.flushes > 0 && !d.final {
+	if d.stopped && !d.final {
 		d.pending[k]++ // for the next flush; no timer
 		d.mu.Unlock()
 		return
@@ -81,7 +81,7 @@ func (d *dropTally) tick() {
 	now := d.clk.Now()
 	d.mu.Lock()
 	d.timer = nil
-	if d.flushes > 0 {
+	if d.stopped {
 		d.mu.Unlock()
 		return
 	}
@@ -114,7 +114,7 @@ func (d *dropTally) tick() {
 // tick.
 func (d *dropTally) flush() {
 	d.mu.Lock()
-	d.flushes++
+	d.stopped = true
 	if d.timer != nil && d.timer.Stop() {
 		d.wg.Done()
 	}

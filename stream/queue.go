@@ -156,9 +156,7 @@ func (q *queue[T, E]) feed(vs []T) {
 		case q.ch <- q.wrap(v):
 			continue
 		case <-q.done:
-			if q.byHub.Load() {
-				lost = vs[i:]
-			}
+			lost = q.leftBy(vs[i:], nil)
 		case <-q.hub.unblocked:
 			lost = vs[i:]
 		}
@@ -274,13 +272,8 @@ func (q *queue[T, E]) deliverBatch(vs []T) {
 			select {
 			case <-room:
 			case <-q.done:
-				// The subscriber went away while we waited: like a
-				// publish after unsubscribing, not a drop, unless the
-				// hub's Close ended it.
-				if q.byHub.Load() {
-					lost = append(lost, vs...)
-				}
-				vs = nil
+				// The subscriber went away while we waited.
+				lost, vs = q.leftBy(vs, lost), nil
 			case <-q.hub.unblocked:
 				lost = append(lost, vs...)
 				vs = nil
@@ -312,11 +305,7 @@ func (q *queue[T, E]) deliverBatch(vs []T) {
 			q.disconnectLocked()
 		}
 	}
-	if len(vs) > 0 && q.byHub.Load() {
-		// The hub's Close ended the subscriber before these could be
-		// queued: dropped. (Otherwise it left by itself: not owed them.)
-		lost = append(lost, vs...)
-	}
+	lost = q.leftBy(vs, lost) // what the subscriber ended before it could be queued
 	if len(q.items) > 0 {
 		signal(q.sleepers, q.wake)
 	}
@@ -383,10 +372,7 @@ func (q *queue[T, E]) sendWaiting(vs, lost []T) ([]T, []T) {
 		select {
 		case <-feeding: // look again
 		case <-q.done:
-			if q.byHub.Load() {
-				lost = append(lost, vs...)
-			}
-			vs = nil // the subscriber went away: a drop only if the hub ended it
+			lost, vs = q.leftBy(vs, lost), nil // the subscriber went away
 		case <-q.hub.unblocked:
 			lost, vs = append(lost, vs...), nil
 		}
@@ -395,10 +381,7 @@ func (q *queue[T, E]) sendWaiting(vs, lost []T) ([]T, []T) {
 		case ch <- q.wrap(vs[0]):
 			sent = true
 		case <-q.done:
-			if q.byHub.Load() {
-				lost = append(lost, vs...)
-			}
-			vs = nil
+			lost, vs = q.leftBy(vs, lost), nil
 		case <-q.hub.unblocked:
 			lost, vs = append(lost, vs...), nil
 		}
@@ -501,6 +484,17 @@ func (q *queue[T, E]) shutdown(err error) { q.end(err, false) }
 // and reported: the subscriber did not choose to leave. A subscriber that
 // had already ended by itself stays as it was.
 func (q *queue[T, E]) hubClose() { q.end(nil, true) }
+
+// leftBy returns lost, with vs added when the hub's Close ended the
+// subscriber before vs could be queued: then they are drops. A subscriber
+// that left by itself (its Close, its context, the Disconnect policy) is
+// not owed them, as after unsubscribing.
+func (q *queue[T, E]) leftBy(vs, lost []T) []T {
+	if len(vs) > 0 && q.byHub.Load() {
+		return append(lost, vs...)
+	}
+	return lost
+}
 
 // end is shutdown; byHub says the hub's Close ends the subscriber.
 func (q *queue[T, E]) end(err error, byHub bool) {

@@ -1,7 +1,6 @@
 package websocket
 
 import (
-	"encoding/binary"
 	"unicode/utf8"
 
 	"github.com/gobwas/ws"
@@ -99,28 +98,18 @@ func (c *conn) bufferedFrame(head, rest []byte) bool {
 // answers (sure true) without the general parse: whether all of it is in
 // head and Read will return it at once. For anything else sure is false.
 func (c *conn) bufferedData(head []byte) (ready, sure bool) {
-	if len(head) < 4 || c.frag {
+	if c.frag {
 		return false, false
 	}
-	b0, n, hs := head[0], int(head[1]), 2
-	if b0 != 0x80|byte(ws.OpBinary) && b0 != 0x80|byte(ws.OpText) {
-		return false, false
+	op, start, end, ok := plainFrame(head)
+	if !ok {
+		return false, false // another frame, or not all here (the rest may have come with the handshake answer)
 	}
-	switch {
-	case n == 126:
-		n, hs = int(binary.BigEndian.Uint16(head[2:4])), 4
-	case n > 126:
-		return false, false // masked, or a 64-bit length
-	}
-	end := hs + n
-	if end > len(head) {
-		return false, false // not all here; the rest may have come with the handshake answer
-	}
-	if int64(n) > c.opts.maxFrameSize {
+	if int64(end-start) > c.opts.maxFrameSize {
 		return false, true // Read fails the connection
 	}
-	if b0 == 0x80|byte(ws.OpText) && !c.textChecked {
-		if !utf8.Valid(head[hs:end]) {
+	if op == ws.OpText && !c.textChecked {
+		if !utf8.Valid(head[start:end]) {
 			return false, true
 		}
 		c.textChecked = true

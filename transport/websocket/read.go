@@ -205,25 +205,11 @@ func (c *conn) small() (m transport.Message, ok bool) {
 	}
 	p := c.rd
 	b := p.buf[p.r:p.w]
-	if len(b) < 2 {
+	op, start, end, ok := plainFrame(b)
+	if n := int64(end - start); !ok || n > c.opts.maxFrameSize || n > c.opts.maxMessageSize {
 		return m, false
 	}
-	b0, n, hs := b[0], int(b[1]), 2 // a masked frame's second byte is 128 or more
-	if n == 126 {
-		if len(b) < 4 {
-			return m, false
-		}
-		n, hs = int(binary.BigEndian.Uint16(b[2:4])), 4
-	} else if n > 126 {
-		return m, false
-	}
-	end := hs + n
-	if (b0 != 0x80|byte(ws.OpText) && b0 != 0x80|byte(ws.OpBinary)) || len(b) < end ||
-		int64(n) > c.opts.maxFrameSize || int64(n) > c.opts.maxMessageSize {
-		return m, false
-	}
-	payload := b[hs:end:end]
-	op := ws.OpCode(b0 & 0x0f)
+	payload := b[start:end:end]
 	if op == ws.OpText && !c.textChecked && !utf8.Valid(payload) {
 		return m, false
 	}
@@ -232,6 +218,28 @@ func (c *conn) small() (m transport.Message, ok bool) {
 	c.textChecked = false
 	c.msgOp = op
 	return transport.Message{Type: transport.MessageType(op), Payload: payload}, true
+}
+
+// plainFrame parses, at the start of b, the header of a final, unmasked
+// text or binary frame without reserved bits and with a 7-bit or 16-bit
+// length, whose payload b holds whole: the frames of a busy feed, which
+// small returns and bufferedData accepts without the general path. It
+// returns the opcode and where the payload lies in b; ok is false for any
+// other frame, and for one that b does not hold whole.
+func plainFrame(b []byte) (op ws.OpCode, start, end int, ok bool) {
+	// b[0] is 0x81 (final text) or 0x82 (final binary), as one unsigned
+	// comparison.
+	if len(b) < 2 || b[0]-(0x80|byte(ws.OpText)) > 1 {
+		return 0, 0, 0, false
+	}
+	start, end = 2, 2+int(b[1]) // a masked frame's second byte is 128 or more
+	if b[1] >= 126 {
+		if b[1] != 126 || len(b) < 4 {
+			return 0, 0, 0, false
+		}
+		start, end = 4, 4+int(binary.BigEndian.Uint16(b[2:4]))
+	}
+	return ws.OpCode(b[0] & 0x0f), start, end, end <= len(b)
 }
 
 // lend returns the message whose n payload bytes start the read buffer,
