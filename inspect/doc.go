@@ -46,5 +46,7 @@
 // *tether.SubscriberDropError, nothing in Stats.SubscriberDrops. A page
 // whose writes stall for [WithWriteTimeout] is disconnected (the browser
 // reconnects by itself and gets a fresh snapshot); until then it holds one
-// goroutine, one queue and one Watcher per client.
+// goroutine, one queue and one Watcher per client. At most [WithMaxPages]
+// pages watch at once; one more is refused (503, with Retry-After) and
+// retries by itself.
 package inspect

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -16,6 +17,10 @@ import (
 // pageQueue is how many updates wait for a page's writer, across its
 // clients, before the clients' own queues take the rest.
 const pageQueue = 64
+
+// retryPageAfter is the Retry-After, in seconds, of a page refused by
+// WithMaxPages; the page's script waits as long before it asks again.
+const retryPageAfter = 5
 
 // update is one server-sent event.
 type update struct {
@@ -40,6 +45,13 @@ func (in *Inspector) serveEvents(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodHead {
 		return
 	}
+	if int(in.pages.Add(1)) > in.cfg.maxPages {
+		in.pages.Add(-1)
+		h.Set("Retry-After", strconv.Itoa(retryPageAfter))
+		http.Error(w, "too many inspector pages open", http.StatusServiceUnavailable)
+		return
+	}
+	defer in.pages.Add(-1)
 	ctx, cancel := context.WithCancel(r.Context())
 	var wg sync.WaitGroup
 	defer func() {

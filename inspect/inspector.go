@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tether-go/tether"
@@ -41,6 +42,7 @@ const (
 	DefaultInterval     = time.Second
 	DefaultBuffer       = 256
 	DefaultWriteTimeout = 10 * time.Second
+	DefaultMaxPages     = 32
 )
 
 // Option configures an Inspector.
@@ -54,6 +56,7 @@ type config struct {
 	interval     time.Duration
 	buffer       int
 	writeTimeout time.Duration
+	maxPages     int
 	title        string
 }
 
@@ -80,6 +83,15 @@ func WithWriteTimeout(d time.Duration) Option {
 	})
 }
 
+// WithMaxPages bounds how many pages may watch at once (DefaultMaxPages).
+// Each open page holds a goroutine, a queue and a Watcher per client; a
+// page beyond the bound is refused with 503 Service Unavailable and a
+// Retry-After header, and tries again by itself. Values below 1 are raised
+// to 1.
+func WithMaxPages(n int) Option {
+	return optionFunc(func(c *config) { c.maxPages = max(n, 1) })
+}
+
 // WithTitle sets the page's title ("tether inspector").
 func WithTitle(title string) Option {
 	return optionFunc(func(c *config) { c.title = bounded(title, 120) })
@@ -92,6 +104,8 @@ var assets embed.FS
 // safe for concurrent use; the zero value is not usable, call New.
 type Inspector struct {
 	cfg config
+
+	pages atomic.Int32 // event streams open (see WithMaxPages)
 
 	mu      sync.Mutex
 	entries []*entry
@@ -123,7 +137,7 @@ func newEntry(id int, name string, c Client) *entry {
 
 // New returns an inspector with no clients.
 func New(opts ...Option) *Inspector {
-	cfg := config{interval: DefaultInterval, buffer: DefaultBuffer, writeTimeout: DefaultWriteTimeout, title: "tether inspector"}
+	cfg := config{interval: DefaultInterval, buffer: DefaultBuffer, writeTimeout: DefaultWriteTimeout, maxPages: DefaultMaxPages, title: "tether inspector"}
 	for _, o := range opts {
 		if o != nil {
 			o.apply(&cfg)

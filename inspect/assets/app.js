@@ -241,14 +241,25 @@ function connect() {
   const live = document.getElementById("live");
   const es = new EventSource("events");
   es.onopen = () => { live.textContent = "live"; live.classList.remove("off"); };
-  es.onerror = () => { live.textContent = "reconnecting"; live.classList.add("off"); };
+  es.onerror = () => {
+    live.classList.add("off");
+    if (es.readyState !== EventSource.CLOSED) { live.textContent = "reconnecting"; return; }
+    // Refused (too many pages open, see WithMaxPages) or the server is
+    // gone: the browser does not retry a refused stream, so this page does.
+    live.textContent = "refused or unreachable; retrying in 5 s";
+    setTimeout(connect, 5000);
+  };
   es.addEventListener("hello", (e) => {
     const s = JSON.parse(e.data);
     diagrams = new Map(Object.entries(s.diagrams || {}));
     clients.clear();
     const main = document.getElementById("clients");
     main.replaceChildren();
-    if (!s.clients.length) main.append(el("p", "", "No clients yet.")).id = "empty";
+    if (!s.clients.length) {
+      const empty = el("p", "", "No clients yet.");
+      empty.id = "empty"; // removed by the first client added
+      main.append(empty);
+    }
     for (const c of s.clients) addClient(c);
     document.body.dataset.ready = "true";
     document.body.dataset.hellos = String(Number(document.body.dataset.hellos || 0) + 1);

@@ -474,3 +474,56 @@ func TestWaitingShowsItsRetryAtOnceInChromium(t *testing.T) {
 		assert.Equal(t, want, got, in)
 	}
 }
+
+// A page refused because WithMaxPages pages are open says so, and comes
+// back by itself once one of them closes (a browser does not retry an
+// event stream that was answered with an error).
+func TestRefusedPageRetriesInChromium(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	in := inspect.New(inspect.WithMaxPages(1), inspect.WithInterval(time.Hour))
+	web := httptest.NewServer(in)
+	defer web.Close()
+
+	// Another page holds the only place.
+	hctx, release := context.WithCancel(ctx)
+	defer release()
+	req, err := http.NewRequestWithContext(hctx, http.MethodGet, web.URL+"/events", nil)
+	require.NoError(t, err)
+	held, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer held.Body.Close()
+	require.Equal(t, http.StatusOK, held.StatusCode)
+
+	bctx, closeBrowser := browser(t, ctx)
+	defer closeBrowser()
+	require.NoError(t, chromedp.Do(bctx, chromedp.Navigate(web.URL+"/")))
+	live := func(cond string) string {
+		t.Helper()
+		got, err := chromedp.Run(bctx, chromedp.Poll[string](`(() => { const s = document.getElementById("live").textContent; return `+cond+` ? s : null; })()`,
+			chromedp.WithPollingInterval(10*time.Millisecond), chromedp.WithPollingTimeout(deadline)))
+		if err != nil {
+			now, _ := chromedp.Run(bctx, chromedp.Evaluate[string](`document.getElementById("live").textContent + " ready=" + document.body.dataset.ready`))
+			require.NoError(t, err, "the page never showed %s; it shows %q", cond, now)
+		}
+		return got
+	}
+	assert.Contains(t, live(`s.startsWith("refused")`), "retrying")
+
+	release()
+	assert.Equal(t, "live", live(`s === "live" && document.body.dataset.ready === "true"`))
+	empty, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.getElementById("empty")?.textContent ?? ""`))
+	require.NoError(t, err)
+	assert.Equal(t, "No clients yet.", empty)
+
+	// A client added later takes the place of "No clients yet.".
+	c, err := tether.New[string]("ws://127.0.0.1:1/", tether.WithAutoConnect(false))
+	require.NoError(t, err)
+	defer func() { assert.NoError(t, c.Close(context.Background())) }()
+	in.Add("later", c)
+	card := waitFor(t, bctx, "#client-1", `p.badge === "Idle"`)
+	assert.Equal(t, "Idle", card.Badge)
+	gone, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`document.getElementById("empty") === null && !document.body.textContent.includes("No clients yet.")`))
+	require.NoError(t, err)
+	assert.True(t, gone, "the empty notice is gone once a client is shown")
+}
