@@ -28,8 +28,9 @@ import (
 )
 
 // floodServer sends 16 KiB binary messages without pause until the
-// client's close frame arrives, then answers it with 1000, at a frame
-// boundary: megabytes are always on their way ahead of the answer.
+// client's close frame arrives, and eight more, then answers it with 1000,
+// at a frame boundary: messages are always on their way ahead of the
+// answer.
 func floodServer(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -74,6 +75,14 @@ func flood(c net.Conn) {
 	}()
 	frame := ws.MustCompileFrame(ws.NewBinaryFrame(make([]byte, 16<<10)))
 	for !asked.Load() {
+		if _, err := c.Write(frame); err != nil {
+			return
+		}
+	}
+	// A few more after the client's close frame arrived, so that messages
+	// are on their way after Close whatever the scheduling (the client may
+	// have read everything written before it).
+	for range 8 {
 		if _, err := c.Write(frame); err != nil {
 			return
 		}
