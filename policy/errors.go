@@ -34,8 +34,9 @@ var (
 	ErrScheduleExhausted = errors.New("tether/policy: retry schedule exhausted")
 	// ErrNever means the strategy is [Never]: no reconnect at all.
 	ErrNever = errors.New("tether/policy: reconnect disabled")
-	// ErrStrategyStopped means a custom strategy stopped without giving a
-	// reason; [Policy] fills it in so a stop always has one.
+	// ErrStrategyStopped means a custom strategy stopped. [Policy] makes
+	// every such stop a [*StopError] of [RuleStrategy], which matches it;
+	// the strategy's own reason, when it gave one, is the StopError's Kind.
 	ErrStrategyStopped = errors.New("tether/policy: strategy stopped")
 	// ErrTerminalError means the last error is one after which retrying is
 	// pointless (see [WithTerminalErrors]).
@@ -97,6 +98,20 @@ func newStop(rule string, kind error, rc RetryContext) *StopError {
 	}
 }
 
+// strategyStop is the reason of a stop decided by a strategy: its own
+// *StopError as it is; otherwise a StopError of [RuleStrategy] whose Kind
+// is the strategy's reason (ErrStrategyStopped when it gave none), so that
+// the last connection error is in the chain as for every other rule.
+func strategyStop(reason error, rc RetryContext) error {
+	if se, ok := reason.(*StopError); ok {
+		return se
+	}
+	if reason == nil {
+		reason = ErrStrategyStopped
+	}
+	return newStop(RuleStrategy, reason, rc)
+}
+
 // Error describes the stop. Safe from any goroutine.
 func (e *StopError) Error() string {
 	var b strings.Builder
@@ -129,6 +144,8 @@ func (e *StopError) Unwrap() []error {
 		category = ErrTerminalCloseCode
 	case RuleHTTPStatus:
 		category = ErrTerminalHTTPStatus
+	case RuleStrategy:
+		category = ErrStrategyStopped
 	}
 	if category != nil && category != e.Kind {
 		errs = append(errs, category)

@@ -94,7 +94,8 @@ func ExampleNew() {
 
 func ExampleFunc() {
 	// Like SignalR's nextRetryDelay: every 2 s for a minute, then give up.
-	// Wrapped in New, it keeps the close-code and HTTP-status rules.
+	// Wrapped in New, it keeps the close-code and HTTP-status rules, and
+	// its reason becomes a *policy.StopError of rule "strategy".
 	mine := policy.Func(func(rc policy.RetryContext) policy.Decision {
 		if rc.Elapsed >= time.Minute {
 			return policy.Decision{Stop: true, Reason: errors.New("gave up after a minute")}
@@ -110,7 +111,7 @@ func ExampleFunc() {
 	fmt.Println(p.Next(policy.RetryContext{Attempt: 1, HTTPStatus: 404}).Stop)
 	// Output:
 	// 2s
-	// gave up after a minute
+	// tether/policy: reconnect stopped by strategy before attempt 9: gave up after a minute
 	// true
 }
 

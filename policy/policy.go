@@ -90,9 +90,7 @@ func (p *Policy) Next(rc RetryContext) Decision {
 	}
 	d := p.strategy.Next(rc)
 	if d.Stop {
-		if d.Reason == nil {
-			d.Reason = newStop(RuleStrategy, ErrStrategyStopped, rc)
-		}
+		d.Reason = strategyStop(d.Reason, rc)
 		return d
 	}
 	delay := max(d.Delay, 0)

@@ -215,15 +215,52 @@ func TestCustomStrategyInsidePolicy(t *testing.T) {
 	se := mustStop(t, p.Next(policy.RetryContext{Attempt: 1}), policy.RuleStrategy)
 	assert.ErrorIs(t, se, policy.ErrStrategyStopped)
 
+	// A strategy's own reason is kept, inside a *StopError that also
+	// carries the last connection error, as for the package's own rules.
 	own := errors.New("my reason")
-	withReason := policy.Func(func(policy.RetryContext) policy.Decision { return policy.Decision{Stop: true, Reason: own} })
-	p, err = policy.New(withReason)
+	p, err = policy.New(stopWith{own})
 	require.NoError(t, err)
-	assert.ErrorIs(t, p.Next(policy.RetryContext{Attempt: 1}).Reason, own)
+	rc := policy.RetryContext{Attempt: 3}.WithError(refused(503, ""), now)
+	se = mustStop(t, p.Next(rc), policy.RuleStrategy)
+	assert.Equal(t, 3, se.Attempt)
+	assert.Equal(t, 503, se.HTTPStatus)
+	assert.ErrorIs(t, se, own)
+	assert.ErrorIs(t, se, policy.ErrStrategyStopped)
+	he, ok := errors.AsType[*transport.HandshakeError](se)
+	require.True(t, ok, "the last connection error is in the chain")
+	assert.Equal(t, 503, he.StatusCode)
+	assert.Contains(t, se.Error(), "my reason")
+
+	// The schedule ahead says the same.
+	b, ok := p.Bounds(rc)
+	require.True(t, ok)
+	require.True(t, b.Stop)
+	bse, ok := errors.AsType[*policy.StopError](b.Reason)
+	require.True(t, ok)
+	assert.Equal(t, policy.RuleStrategy, bse.Rule)
+	assert.ErrorIs(t, bse, own)
+
+	// A *StopError of the strategy's own is passed on as it is.
+	mine := &policy.StopError{Rule: "mine", Kind: own}
+	p, err = policy.New(policy.Func(func(policy.RetryContext) policy.Decision { return policy.Decision{Stop: true, Reason: mine} }))
+	require.NoError(t, err)
+	assert.Same(t, mine, p.Next(rc).Reason)
 
 	p, err = policy.New(fixed(-time.Second))
 	require.NoError(t, err)
 	assert.Equal(t, time.Duration(0), mustDelay(t, p.Next(policy.RetryContext{Attempt: 1})), "a negative delay is clamped")
+}
+
+// stopWith is a strategy, with its schedule ahead, that always stops with
+// its reason.
+type stopWith struct{ reason error }
+
+func (s stopWith) Next(policy.RetryContext) policy.Decision {
+	return policy.Decision{Stop: true, Reason: s.reason}
+}
+
+func (s stopWith) Bounds(policy.RetryContext) (policy.Bounds, bool) {
+	return policy.Bounds{Stop: true, Reason: s.reason}, true
 }
 
 func TestNewRefusesBadOptions(t *testing.T) {

@@ -138,9 +138,7 @@ func (p *Policy) Bounds(rc RetryContext) (Bounds, bool) {
 		return Bounds{}, false
 	}
 	if b.Stop {
-		if b.Reason == nil {
-			b.Reason = newStop(RuleStrategy, ErrStrategyStopped, rc)
-		}
+		b.Reason = strategyStop(b.Reason, rc)
 		return b, true
 	}
 	b.Min, b.Max = max(b.Min, 0), max(b.Max, b.Min, 0)

@@ -67,7 +67,9 @@ type Decision struct {
 	// Stop means give up: the adapter closes with Reason as the cause.
 	Stop bool
 	// Reason says why it stopped. The policies of this package always set a
-	// [*StopError]; custom ones should set something errors.Is can match.
+	// [*StopError]; custom ones should set something errors.Is can match,
+	// which [Policy] wraps in a *StopError of [RuleStrategy] (a *StopError
+	// of their own is passed on as it is).
 	Reason error
 }
 
