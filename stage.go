@@ -27,7 +27,8 @@ var ErrStageTimeout = errors.New("tether: the stage did not finish in time")
 // the connection (event stage_failed, then the reconnect policy decides,
 // with a *StageError as the cause; policy.WithTerminalErrors can make it
 // final). ctx ends when the stage's time is up, when the connection ends,
-// and on Close or Disconnect: return then. It runs on a goroutine of its
+// and on Close or Disconnect: return then; context.Cause(ctx) says which
+// (see Stage.Receive). It runs on a goroutine of its
 // own, once per connection.
 //
 // The timeout fails the stage when it passes, even if the StageFunc goes
@@ -81,13 +82,21 @@ func (s *Stage) Send(ctx context.Context, v any) error {
 // message (a WithIntercept function sees them first); the reader waits
 // for the stage to take each one, so nothing is lost and nothing piles
 // up. A message the stage leaves when it ends goes to the next stage, or,
-// after the last, is delivered as usual once the connection is ready. Receive returns ctx's error when ctx ends, and
-// the stage's own when its time is up or the connection ended.
+// after the last, is delivered as usual once the connection is ready.
+//
+// Receive returns ctx's error when ctx ends, and the stage ctx's cause when
+// the stage is over: ErrStageTimeout when its time is up; when the
+// connection left the stage (a drop, Close, Disconnect) an error matching
+// context.Canceled and why: ErrClosed, ErrDisconnected, or the cause of
+// the transition that left it (the connection's error, ErrHeartbeatTimeout).
 func (s *Stage) Receive(ctx context.Context) (transport.Message, error) {
 	select {
 	case m := <-s.run.in:
 		return m, nil
 	case <-ctx.Done():
+		if err := context.Cause(s.run.ctx); err != nil {
+			return transport.Message{}, err // ctx is (or derives from) the stage's
+		}
 		return transport.Message{}, ctx.Err()
 	case <-s.run.ctx.Done():
 		return transport.Message{}, context.Cause(s.run.ctx)
@@ -208,9 +217,27 @@ func (c *Client[T]) stageHook(tr fsm.Transition) (fsm.Input, bool) {
 	}
 	if old := c.stage.Swap(r); old != nil {
 		close(old.gone)
-		old.cancel(context.Canceled)
+		old.cancel(stageLeft(old.state, tr))
 	}
 	return fsm.Input{}, false
+}
+
+// stageLeft is the cause of the ctx of a stage whose connection left it
+// while the StageFunc still ran (a stage that returned or timed out has
+// its cause already): context.Canceled, and why the machine moved on
+// (ErrClosed, ErrDisconnected, or the cause of the drop or failure).
+func stageLeft(stage fsm.State, tr fsm.Transition) error {
+	why := tr.Cause
+	switch tr.Event {
+	case fsm.EventClose:
+		why = ErrClosed
+	case fsm.EventDisconnect:
+		why = ErrDisconnected
+	}
+	if why == nil {
+		return fmt.Errorf("tether: stage %v left (%v): %w", stage, tr.Event, context.Canceled)
+	}
+	return fmt.Errorf("tether: stage %v left (%v): %w: %w", stage, tr.Event, context.Canceled, why)
 }
 
 // newStageRun starts the stage tr entered, on a goroutine of its own.

@@ -128,8 +128,16 @@ func TestStageFailureRunsThePolicy(t *testing.T) {
 	trs := c.Transitions(ctx)
 	defer trs.Close()
 
-	e.accept()
+	first := e.accept()
 	waitEvent(t, trs.C(), fsm.EventStageFailed) // Err is set before the stream hears
+	select {
+	case <-first.Done():
+	case <-ctx.Done():
+		require.FailNow(t, "the failed stage's connection did not end")
+	}
+	code, _, ok := first.CloseReceived()
+	require.True(t, ok, "the failed stage's connection is closed with a handshake")
+	assert.Equal(t, transport.StatusNormalClosure, code, "with 1000, as docs/stages.md says")
 	var te *tether.TransitionError
 	require.ErrorAs(t, c.Err(), &te)
 	assert.Equal(t, fsm.EventStageFailed, te.Transition.Event)
@@ -284,11 +292,49 @@ func TestCloseAndDisconnectDuringAStage(t *testing.T) {
 				require.NoError(t, c.Close(ctx))
 				<-c.Done()
 			}
-			require.ErrorIs(t, <-ended, context.Canceled)
+			err := <-ended
+			require.ErrorIs(t, err, context.Canceled, "the stage's ctx ended")
+			if disconnect {
+				assert.ErrorIs(t, err, tether.ErrDisconnected, "Receive says why: %v", err)
+			} else {
+				assert.ErrorIs(t, err, tether.ErrClosed, "Receive says why")
+			}
 			_, _, ok := sc.CloseReceived()
 			assert.True(t, ok, "the close handshake ran")
 		})
 	}
+}
+
+// TestStageLearnsWhyItsConnectionEnded: a stage waiting in Receive when
+// the server drops the connection gets an error that says so (the drop's
+// cause, with context.Canceled), and its ctx's cause is the same: a stage
+// can tell a drop from Close.
+func TestStageLearnsWhyItsConnectionEnded(t *testing.T) {
+	e := newEnv(t)
+	type ended struct{ received, cause error }
+	out := make(chan ended, 1)
+	c := client[string](e, tether.WithStage(authenticating, func(ctx context.Context, s *tether.Stage) error {
+		_, err := s.Receive(ctx)
+		out <- ended{err, context.Cause(ctx)}
+		return err
+	}))
+	sc := e.accept()
+	waitState(t, c, authenticating)
+	sc.Drop()
+	got := <-out
+	require.ErrorIs(t, got.received, context.Canceled)
+	assert.NotErrorIs(t, got.received, tether.ErrClosed)
+	last := c.Trace()
+	var drop fsm.Transition
+	for _, tr := range last {
+		if tr.From == authenticating && tr.Event == fsm.EventDropped {
+			drop = tr
+		}
+	}
+	require.NotNil(t, drop.Cause, "the machine left the stage with the drop: %v", last)
+	assert.ErrorIs(t, got.received, drop.Cause, "Receive's error carries the drop's cause")
+	assert.Equal(t, got.received, got.cause, "and the stage's ctx has the same cause")
+	assert.Contains(t, got.received.Error(), "dropped")
 }
 
 // TestWithStageRefusesWhatIsNotAStage: the option's errors say what to do.
