@@ -211,6 +211,33 @@ func TestRequestWaitsWhileDisconnected(t *testing.T) {
 	assert.JSONEq(t, "5", string(res))
 }
 
+// TestTimedOutInTheBufferStillGoesOut: TimedOut says the caller stopped
+// waiting, not that the request was not sent, as docs/framework.md says:
+// a request that timed out in the send buffer goes out at the next Open,
+// and its reply is an *UnknownReplyError.
+func TestTimedOutInTheBufferStillGoesOut(t *testing.T) {
+	r := newRig(t, tether.WithAutoConnect(false))
+	req := r.rc.Go(context.Background(), "sum", []int{2, 3}, rpc.Timeout(5e9))
+	require.NoError(t, r.clk.BlockUntil(ctxT(t), 1))
+	r.clk.Step(5e9)
+	_, err := req.Wait(ctxT(t))
+	require.ErrorIs(t, err, rpc.ErrTimeout)
+	n, _ := r.tc.Buffered()
+	assert.Equal(t, 1, n, "still in the send buffer")
+
+	errs := r.rc.Errors(ctxT(t))
+	defer errs.Close()
+	r.connect()
+	s := r.accept()
+	m := s.mustRecv()
+	assert.Equal(t, req.ID(), m.ID, "written at Open")
+	s.reply(m.ID, 5)
+	var unknown *rpc.UnknownReplyError
+	require.ErrorAs(t, waitErr(t, errs, rpc.ErrUnknownReply), &unknown)
+	assert.Equal(t, req.ID(), unknown.ID)
+	assert.Equal(t, rpc.TimedOut, req.State(), "the request's end does not change")
+}
+
 // Close ends what is pending with ErrLost wrapping ErrClosed; later calls
 // fail with ErrClosed.
 func TestCloseEndsPending(t *testing.T) {

@@ -15,11 +15,17 @@ import (
 	"github.com/tether-go/tether/transport"
 )
 
+// RecvQueue is how many messages a WSConn queues for [WSConn.Recv].
+const RecvQueue = 1024
+
 // WSConn is the server's end of one connection. A reader goroutine, started
 // by the server, reads the client's frames from the start: it answers pings
 // and the close handshake, and queues what the client sends for
-// [WSConn.Recv] (up to 1024 messages; beyond that, while the test does not
-// call Recv, further messages are discarded rather than block the reader).
+// [WSConn.Recv], up to [RecvQueue] messages. When that many wait, the next
+// ones are discarded, whether or not the test is calling Recv, so that a
+// test that never reads does not stall the client; [WSConn.Discarded]
+// counts them. With [WithRecvBackpressure] the reader waits for Recv
+// instead, and nothing is discarded.
 //
 // All methods are safe for concurrent use.
 type WSConn struct {
@@ -35,10 +41,11 @@ type WSConn struct {
 	wmu sync.Mutex // one writer: frames never interleave
 	bw  *bufio.Writer
 
-	in   chan transport.Message
-	done chan struct{}
-	once sync.Once
-	err  error
+	in        chan transport.Message
+	discarded atomic.Uint64 // messages the full queue refused (see Discarded)
+	done      chan struct{}
+	once      sync.Once
+	err       error
 
 	smu    sync.Mutex
 	resume chan struct{} // closed while not stalled
@@ -265,9 +272,26 @@ func (c *WSConn) readLoop() {
 	}
 }
 
+// deliver queues m for Recv. By default a full queue discards it (a test
+// that never calls Recv must not block the server); with
+// WithRecvBackpressure it waits for room, or for the end.
 func (c *WSConn) deliver(m transport.Message) {
+	if c.srv.lossless {
+		select {
+		case c.in <- m:
+		case <-c.done:
+		}
+		return
+	}
 	select {
 	case c.in <- m:
-	default: // a test that never calls Recv must not block the server
+	default:
+		c.discarded.Add(1)
 	}
 }
+
+// Discarded returns how many of the client's messages (data and pongs)
+// were discarded because RecvQueue of them waited for Recv (never with
+// WithRecvBackpressure). A test that counts what the server received
+// checks it is zero. It does not block.
+func (c *WSConn) Discarded() uint64 { return c.discarded.Load() }

@@ -59,6 +59,7 @@ type WSServer struct {
 	held        int       // upgrades waiting for a place in the backlog
 	closed      bool
 	onConn      func(*WSConn)
+	lossless    bool // readers wait for Recv rather than discard (WithRecvBackpressure)
 	protos      []string
 	httpHandler http.Handler
 }
@@ -78,6 +79,16 @@ func (f wsOption) applyWS(s *WSServer) { f(s) }
 // not call Close itself.
 func WithHandler(h func(*WSConn)) WSServerOption {
 	return wsOption(func(s *WSServer) { s.onConn = h })
+}
+
+// WithRecvBackpressure makes each connection's reader wait for
+// [WSConn.Recv] when RecvQueue messages are queued, instead of discarding
+// the next ones: the client is slowed down by TCP, as by a server that
+// reads slowly, and nothing it sends is lost. While the reader waits it
+// answers no ping, so give the client a heartbeat that tolerates it (or
+// none). Use it in tests that count what the server received.
+func WithRecvBackpressure() WSServerOption {
+	return wsOption(func(s *WSServer) { s.lossless = true })
 }
 
 // WithServerSubprotocols makes the server select the first offered

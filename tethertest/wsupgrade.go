@@ -152,7 +152,7 @@ func (h *hijackHook) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 
 func newWSConn(s *WSServer, conn net.Conn, br *bufio.Reader, r *http.Request) *WSConn {
 	c := &WSConn{conn: conn, br: br, bw: bufio.NewWriter(conn), srv: s,
-		Request: r.Clone(context.Background()), in: make(chan transport.Message, 1024),
+		Request: r.Clone(context.Background()), in: make(chan transport.Message, RecvQueue),
 		done: make(chan struct{}), resume: make(chan struct{}), closeIn: make(chan struct{})}
 	close(c.resume)
 	return c

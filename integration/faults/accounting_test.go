@@ -133,6 +133,7 @@ func (r *rig) account() accounting {
 	}
 	assert.Zero(r.t, snap.badPad, "client messages arrived with a damaged pad")
 	assert.Zero(r.t, snap.badJSON, "client messages arrived that were not JSON")
+	assert.Zero(r.t, snap.kitLost, "the test server's queue discarded client messages: a loss of the rig, not of the client")
 
 	// Server to client.
 	trs := r.rec.transitionsAfter(0)

@@ -30,6 +30,7 @@ type server struct {
 	count   []uint8              // indexed by Seq: how many times it arrived (saturates)
 	badPad  int                  // messages whose pad was not intact
 	badJSON int                  // text messages that were not a wire value
+	kitLost uint64               // messages the kit's full queue discarded (WSConn.Discarded)
 }
 
 func newServer(b *bell, every time.Duration, pad int) *server {
@@ -99,6 +100,9 @@ func (s *server) handle(c *tethertest.WSConn) {
 		s.mu.Unlock()
 		s.bell.ring()
 	}
+	s.mu.Lock()
+	s.kitLost += c.Discarded()
+	s.mu.Unlock()
 	<-sending
 }
 
@@ -132,6 +136,7 @@ type snapshot struct {
 	gotAt   []int64
 	badPad  int
 	badJSON int
+	kitLost uint64
 }
 
 func (s *server) snapshot() snapshot {
@@ -144,7 +149,7 @@ func (s *server) snapshot() snapshot {
 	return snapshot{
 		conns: s.conns, sent: sent,
 		got: append([]int(nil), s.got...), gotAt: append([]int64(nil), s.gotAt...),
-		badPad: s.badPad, badJSON: s.badJSON,
+		badPad: s.badPad, badJSON: s.badJSON, kitLost: s.kitLost,
 	}
 }
 
