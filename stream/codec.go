@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"unicode/utf8"
@@ -108,7 +109,9 @@ func Decode[T any](c Codec, payload []byte) (T, error) {
 }
 
 // Encode encodes v with c (nil means [JSON]) and reports whether the payload
-// goes in a binary frame. Every error is an [*EncodeError].
+// goes in a binary frame. Every error is an [*EncodeError]: the codec's
+// own, with an empty Codec or Source filled in (in a copy), or one that
+// wraps what the codec returned.
 func Encode(c Codec, v any) (payload []byte, binary bool, err error) {
 	if c == nil {
 		c = JSON
@@ -116,8 +119,14 @@ func Encode(c Codec, v any) (payload []byte, binary bool, err error) {
 	payload, binary, err = c.Marshal(v)
 	if err != nil {
 		var ee *EncodeError
-		if !errors.As(err, &ee) {
+		switch {
+		case !errors.As(err, &ee):
 			err = &EncodeError{Codec: c.Name(), Source: typeName(v), Err: err}
+		case err == error(ee) && (ee.Codec == "" || ee.Source == ""):
+			filled := *ee // the codec's own error is not modified
+			filled.Codec = cmp.Or(filled.Codec, c.Name())
+			filled.Source = cmp.Or(filled.Source, typeName(v))
+			err = &filled
 		}
 		return nil, false, err
 	}

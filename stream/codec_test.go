@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tether-go/tether/stream"
@@ -149,6 +150,24 @@ func TestCustomCodecErrorsAreWrapped(t *testing.T) {
 	require.ErrorAs(t, err, &ee)
 	require.ErrorIs(t, err, boom)
 	require.Equal(t, "fail", ee.Codec)
+}
+
+// A codec's own *EncodeError that left Codec or Source empty gets them
+// filled in a copy, as NewDecodeError does for DecodeError's Type.
+func TestEncodeFillsACodecsEncodeError(t *testing.T) {
+	boom := errors.New("boom")
+	own := &stream.EncodeError{Err: boom}
+	_, _, err := stream.Encode(failCodec{err: own}, struct{ N int }{})
+	var ee *stream.EncodeError
+	require.ErrorAs(t, err, &ee)
+	require.ErrorIs(t, err, boom)
+	assert.Equal(t, "fail", ee.Codec)
+	assert.Equal(t, "struct { N int }", ee.Source)
+	assert.Empty(t, own.Source, "the codec's error is not modified")
+
+	named := &stream.EncodeError{Codec: "mine", Source: "Mine", Err: boom}
+	_, _, err = stream.Encode(failCodec{err: named}, 1)
+	assert.Same(t, named, err, "a complete one is returned as it is")
 }
 
 func TestNewDecodeErrorKeepsExisting(t *testing.T) {
