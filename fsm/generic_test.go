@@ -105,6 +105,8 @@ func TestRequestMachine(t *testing.T) {
 		Time: clk.Now()}, tr)
 	assert.Equal(t, tr, <-ended)
 	assert.Equal(t, "#1 pending --reply--> replied (id-7)", tr.String())
+	assert.Equal(t, "#0 pending --none--> pending", reqTrans{From: pending, To: pending}.String(),
+		"the initial snapshot's zero event reads as the lifecycle's EventNone does")
 
 	// Terminal means terminal.
 	_, err = m.Fire(ctx, reqInput{Event: timeout})

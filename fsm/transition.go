@@ -55,7 +55,11 @@ func (t TransitionOf[S, E]) String() string {
 	b.WriteString(" ")
 	b.WriteString(nameOf(t.From))
 	b.WriteString(" --")
-	b.WriteString(nameOf(t.Event))
+	if ev := nameOf(t.Event); ev != "" {
+		b.WriteString(ev)
+	} else {
+		b.WriteString("none") // the zero event of the initial snapshot
+	}
 	b.WriteString("--> ")
 	b.WriteString(nameOf(t.To))
 	var details []string
