@@ -55,6 +55,7 @@ func TestHelpGoesToStdoutAndExits0(t *testing.T) {
 		{[]string{"trace", "--help"}, "-for duration"},
 		{[]string{"help", "diagram"}, "-format language"},
 		{[]string{"help", "version"}, "usage: tether version"},
+		{[]string{"help", "help"}, "usage: tether <command>"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			code, stdout, stderr := runSync(t, tc.args...)

@@ -27,7 +27,8 @@ client runs: a Mermaid stateDiagram-v2 (the default) or a Graphviz digraph.
 				}
 				f, err := fsm.ParseFormat(*format)
 				if err != nil {
-					return &usageError{err: err}
+					// Named by its flag, never repeated (it may be anything).
+					return usagef("invalid value for flag -format: want mermaid or dot")
 				}
 				d, err := fsm.Diagram(f)
 				if err != nil {

@@ -44,7 +44,8 @@ their number is reported on standard error as [skipped].
 Every line of standard input (-stdin, the default) is sent as a text message;
 empty lines are skipped. Lines read while disconnected wait in the outbound
 buffer and go out after the next open. At the end of standard input, dial
-waits for them to go out, closes with the close handshake (1000) and exits 0.
+waits for them to go out, closes with the close handshake (1000), printing
+what the server sends before it answers, and exits 0.
 An interrupt also closes cleanly and exits 0; a policy that gives up exits 1.`,
 		setup: func() (*flag.FlagSet, execFunc) {
 			fs := flag.NewFlagSet("dial", flag.ContinueOnError)
@@ -124,7 +125,10 @@ func (d *dialer) run(ctx context.Context, target string, opts []tether.Option) (
 			if rerr != nil {
 				return fmt.Errorf("reading standard input: %w", rerr)
 			}
-			return d.drain(ctx)
+			if err := d.drain(ctx); err != nil || ctx.Err() != nil {
+				return err
+			}
+			return d.disconnect(ctx)
 		case t := <-d.ev.closed:
 			return gaveUp(t)
 		case <-d.e.stdout.failed:
@@ -167,6 +171,10 @@ func (d *dialer) drain(ctx context.Context) error {
 	}()
 	for {
 		if n, _ := d.c.Buffered(); n == 0 {
+			if d.c.State() == fsm.Closed {
+				// Emptied by the give-up, which dropped the lines.
+				return gaveUp(<-d.ev.closed)
+			}
 			return nil
 		}
 		st := d.c.State()
@@ -188,6 +196,22 @@ func (d *dialer) drain(ctx context.Context) error {
 			return nil
 		}
 	}
+}
+
+// disconnect runs the close handshake at the end of standard input with
+// Disconnect, not Close: what the server sends before it answers (the
+// replies to the last lines) still reaches the printer, which Close would
+// drop. Bounded by closeTimeout; close then ends the client.
+func (d *dialer) disconnect(ctx context.Context) error {
+	cctx, cancel := context.WithTimeout(ctx, closeTimeout)
+	defer cancel()
+	if err := d.c.Disconnect(cctx); err != nil && ctx.Err() == nil {
+		if errors.Is(err, tether.ErrClosed) {
+			return gaveUp(<-d.ev.closed) // the policy gave up meanwhile
+		}
+		return fmt.Errorf("closing: %w", err)
+	}
+	return nil
 }
 
 // close closes the client, with the close handshake when it is open, and

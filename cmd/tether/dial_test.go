@@ -2,6 +2,8 @@ package main
 
 import (
 	"errors"
+	"io"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -31,7 +33,10 @@ func TestDialPrintsMessagesAndTransitions(t *testing.T) {
 	require.NoError(t, s.stdin.Close())
 	assert.Equal(t, transport.StatusNormalClosure, closeCode(t, conn))
 	require.Equal(t, exitOK, s.wait(t))
-	assert.Contains(t, s.stderr.String(), edge(fsm.Closing, fsm.EventClosed, fsm.Closed))
+	// The end of stdin disconnects (so the server's last messages are
+	// printed), then closes.
+	assert.Contains(t, s.stderr.String(), edge(fsm.Disconnecting, fsm.EventClosed, fsm.Idle)+" (code 1000")
+	assert.Contains(t, s.stderr.String(), edge(fsm.Idle, fsm.EventClose, fsm.Closed))
 	assert.NotContains(t, s.stdout.String(), "[transition]", "transitions belong on stderr")
 }
 
@@ -229,4 +234,71 @@ func TestDialReportsLinesPossiblyLostAtADrop(t *testing.T) {
 	accept(t, srv)
 	require.NoError(t, s.stdin.Close())
 	assert.Equal(t, exitOK, s.wait(t))
+}
+
+// TestDialGivesUpAfterStdinEnded: a policy that gives up while dial waits
+// for the lines of a finished standard input to go out is a give-up, exit
+// 1, not a clean end: the lines were dropped, not sent.
+func TestDialGivesUpAfterStdinEnded(t *testing.T) {
+	srv := newServer(t)
+	srv.Refuse(503)
+	s := start(t, "dial", "-heartbeat", "0", "-reconnect", "constant:20ms", "-max-attempts", "3", srv.URL)
+	s.writeLine(t, "a")
+	require.NoError(t, s.stdin.Close()) // before the policy gives up: dial waits for "a"
+
+	require.Equal(t, exitError, s.wait(t))
+	stderr := s.stderr.String()
+	assert.Contains(t, stderr, `[drop] message 1 "a"`)
+	assert.Contains(t, stderr, "tether: gave up: ")
+	assert.Contains(t, stderr, "HTTP 503")
+}
+
+// TestDialPrintsRepliesBeforeTheServersCloseAnswer: at the end of
+// standard input, what the server sends before it answers dial's close
+// frame (the replies to the last lines, say) is printed, not dropped.
+func TestDialPrintsRepliesBeforeTheServersCloseAnswer(t *testing.T) {
+	srv := newServer(t)
+	s := start(t, "dial", "-heartbeat", "0", srv.URL)
+	conn := accept(t, srv)
+	conn.HoldClose()
+	s.stderr.waitFor(t, edge(fsm.Connecting, fsm.EventDialed, fsm.Open))
+	s.writeLine(t, "one")
+	s.writeLine(t, "two")
+	require.NoError(t, s.stdin.Close())
+
+	var got []string
+	for range 2 {
+		got = append(got, string(recvData(t, conn).Payload))
+	}
+	require.Equal(t, []string{"one", "two"}, got)
+	// The replies go out only once dial's close frame has come.
+	require.Equal(t, transport.StatusNormalClosure, closeCode(t, conn))
+	for _, r := range got {
+		require.NoError(t, conn.Send(transport.Text, []byte("re: "+r)))
+	}
+	require.NoError(t, conn.Close(transport.StatusNormalClosure, ""))
+
+	require.Equal(t, exitOK, s.wait(t))
+	assert.Equal(t, "re: one\nre: two\n", s.stdout.String())
+	assert.NotContains(t, s.stderr.String(), "dropped")
+}
+
+// TestDialLineLimit: a line of exactly 16 MiB (with a CRLF ending) is
+// sent, as docs/cli.md says; a longer one ends dial with an error that
+// names the line and the limit.
+func TestDialLineLimit(t *testing.T) {
+	srv := newServer(t)
+	s := start(t, "dial", "-heartbeat", "0", srv.URL)
+	conn := accept(t, srv)
+	s.stderr.waitFor(t, edge(fsm.Connecting, fsm.EventDialed, fsm.Open))
+
+	go func() { // the writes block until dial reads them: unblocked at cleanup
+		_, _ = io.WriteString(s.stdin, strings.Repeat("x", maxLine)+"\r\n")
+		_, _ = io.WriteString(s.stdin, strings.Repeat("y", maxLine+1)+"\n")
+	}()
+	m := recvData(t, conn)
+	assert.Len(t, m.Payload, maxLine)
+	require.Equal(t, exitError, s.wait(t))
+	assert.Contains(t, s.stderr.String(), "tether: reading standard input: line 2 is longer than 16 MiB")
+	assert.NotContains(t, s.stderr.String(), "bufio")
 }

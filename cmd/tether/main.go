@@ -176,6 +176,10 @@ func help(args []string, e *env) int {
 		printUsage(e.stdout)
 		return exitOK
 	case 1:
+		if args[0] == "help" {
+			printUsage(e.stdout)
+			return exitOK
+		}
 		if c := lookup(args[0]); c != nil {
 			fs, _ := c.setup()
 			c.printUsage(e.stdout, fs)

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 
 	"github.com/tether-go/tether/transport"
@@ -50,13 +52,30 @@ func formatMessage(buf *bytes.Buffer, m transport.Message, pretty bool) {
 // r ends or stop closes, then reports why it stopped on done (nil at EOF).
 func readLines(r io.Reader, lines chan<- string, done chan<- error, stop <-chan struct{}) {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
-	for sc.Scan() {
+	// Room for a line of maxLine bytes and its "\r\n": the scanner's bound
+	// counts the line ending, dial's does not.
+	sc.Buffer(make([]byte, 0, 64<<10), maxLine+2)
+	n := 1
+	for ; sc.Scan(); n++ {
+		line := bytes.TrimSuffix(sc.Bytes(), []byte("\r"))
+		if len(line) > maxLine {
+			done <- lineTooLong(n)
+			return
+		}
 		select {
-		case lines <- string(bytes.TrimSuffix(sc.Bytes(), []byte("\r"))):
+		case lines <- string(line):
 		case <-stop:
 			return
 		}
 	}
-	done <- sc.Err()
+	err := sc.Err()
+	if errors.Is(err, bufio.ErrTooLong) {
+		err = lineTooLong(n)
+	}
+	done <- err
+}
+
+// lineTooLong is the error of standard input line n, longer than maxLine.
+func lineTooLong(n int) error {
+	return fmt.Errorf("line %d is longer than 16 MiB, the longest message dial sends from standard input", n)
 }

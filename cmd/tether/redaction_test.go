@@ -69,6 +69,7 @@ func TestCommandLineErrorsNeverEchoSecrets(t *testing.T) {
 		"header with a bad name":           {"dial", "-H", "Bearer " + cliToken + ": x", good},
 		"empty subprotocol beside a token": {"dial", "-subprotocol", "base64url.bearer." + cliToken + ",,x", good},
 		"boolean flag with a token":        {"dial", "-stdin=" + cliToken, good},
+		"token as the diagram format":      {"diagram", "-format", cliToken},
 	} {
 		t.Run(name, func(t *testing.T) {
 			code, stdout, stderr := runSync(t, args...)
@@ -100,6 +101,7 @@ func TestCommandLineErrorsStillSayWhat(t *testing.T) {
 		"typo":            {[]string{"dail", good}, "tether: unknown command dail"},
 		"URL as command":  {[]string{good}, "tether: unknown command (not shown)"},
 		"header no colon": {[]string{"dial", "-H", "nocolon", good}, `invalid value for flag -H: want "Name: value"`},
+		"diagram format":  {[]string{"diagram", "-format", "svg"}, "invalid value for flag -format: want mermaid or dot"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			code, _, stderr := runSync(t, tc.args...)
