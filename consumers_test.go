@@ -129,6 +129,12 @@ func TestHoldIsBoundedAndLossless(t *testing.T) {
 	}
 	require.NoError(t, c.Err(), "Err is about the connection")
 	require.Equal(t, fsm.Open, c.State(), "a held reader is not a failure")
+	// The bound is in messages, not in what one read brought: the reader
+	// stopped after the hold'th, however many more were buffered.
+	assert.EqualValues(t, hold, c.Stats().MessagesIn, "messages read while holding")
+	latest, ok := c.Latest()
+	require.True(t, ok)
+	assert.Equal(t, numbered(hold-1), latest)
 
 	msgs := c.Messages(ctx)
 	var got []int

@@ -124,7 +124,19 @@ func (c *Client[T]) inbound(s *adapters.Session, msg transport.Message) {
 			v, _ = stream.Decode[T](c.cfg.codec, msg.Payload)
 		}
 		c.in.add(msg, v)
+		if c.holding() && c.in.len() >= c.holdRoom() {
+			// The hold is bounded in messages, not by what one read
+			// brought: hand the burst on now (hold waits when full).
+			c.flush(s)
+		}
 	}
+}
+
+// holdRoom returns how many more messages the hold takes before it is full.
+func (c *Client[T]) holdRoom() int {
+	c.feedMu.Lock()
+	defer c.feedMu.Unlock()
+	return c.cfg.hold - len(c.held)
 }
 
 // closedBy reports whether the user code the message was just handed to
