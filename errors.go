@@ -103,10 +103,12 @@ func (e *SubscriberDropError) Error() string {
 func (e *SubscriberDropError) Unwrap() error { return stream.ErrDropped }
 
 // ErrDiscarded is the Reason of an *InboundDropError for messages the
-// transport threw away unread during a close handshake (see
-// transport.DiscardCounter): the server sent them after the client's close
-// frame, and nothing was reading them.
-var ErrDiscarded = errors.New("tether: thrown away unread by the transport during the close handshake")
+// transport threw away unread (see transport.DiscardCounter): during a
+// close handshake, the server sent them after the client's close frame and
+// nothing was reading them; or the connection failed (a heartbeat ping to
+// a server that had gone, say) while the reader was busy elsewhere, and
+// they were still in the socket.
+var ErrDiscarded = errors.New("tether: thrown away unread by the transport")
 
 // InboundDropError reports, on the error stream, to OnError and to the
 // logger, inbound data messages that did not reach every consumer they
@@ -116,8 +118,9 @@ var ErrDiscarded = errors.New("tether: thrown away unread by the transport durin
 // OnMessage called Close, when later consumers were to have it, and
 // messages read before Close that were still with the reader, not yet
 // handed to the subscribers, when it was called), thrown away by
-// the transport during a close handshake (Reason ErrDiscarded; after
-// Close the WebSocket transport keeps nothing for the reader, see
+// the transport during a close handshake or when the connection failed
+// while the reader was busy (Reason ErrDiscarded; after Close the
+// WebSocket transport keeps nothing for the reader, see
 // transport.ReaderReleaser), or read,
 // while nothing consumed messages yet and the hold was full (WithHold),
 // from a connection that had ended (Reason ErrNoConsumer: the rest of that

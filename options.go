@@ -386,8 +386,12 @@ const DefaultHold = 256
 // consumer arrives (the peer waits, nothing is lost, and ErrNoConsumer is
 // reported once), or until that connection is over: then the reader reads
 // what the connection still had buffered and drops it, reported as an
-// *InboundDropError (Reason ErrNoConsumer), so that the next connection (and its application stages,
-// WithStage) can be read. Default: DefaultHold.
+// *InboundDropError (Reason ErrNoConsumer, or ErrDiscarded for what the
+// transport threw away when the connection failed), so that the next
+// connection (and its application stages, WithStage) can be read. A
+// waiting reader does not notice a server that hangs up: the connection
+// ends when a write fails (a heartbeat ping) or the program closes it.
+// Default: DefaultHold.
 //
 // 0 turns holding off: messages that arrive while nothing consumes them
 // update Latest only. Use it for a client that only sends, or only looks at

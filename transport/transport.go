@@ -199,7 +199,9 @@ type TransportNamer interface {
 // throw them away, so that Read never returns them: the WebSocket
 // transport does so in a close handshake this side started, for the
 // messages the peer sends before its answer when nobody reads them and
-// there are more than it keeps (see [Conn] Close). A caller that accounts
+// there are more than it keeps (see [Conn] Close), and when the connection
+// fails (an abort, a failed write) while no Read is in progress, for what
+// the socket still held. A caller that accounts
 // for every message (the tether client reports them as dropped) asks
 // after its last Read, which returned the end.
 //

@@ -270,7 +270,11 @@ func (c *conn) ReleaseReader() { c.released.Store(true) }
 // thrown away without Read returning them (see [transport.DiscardCounter]):
 // those the peer sent before answering our close frame, past what Close
 // keeps for a reader, when no Read was ever called and ExpectReader was
-// not either (see Close). Safe from
+// not either (see Close); and those the socket still held when the
+// connection ended abnormally (an abort with 1006, a failed write) while
+// no Read was in progress, read for at most 10 ms then. After a reset the
+// kernel may have thrown away what it held: that is lost with the
+// connection, and nobody can count it. Safe from
 // any goroutine; it never blocks.
 func (c *conn) Discarded() uint64 { return c.discarded.Load() }
 

@@ -6,6 +6,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gobwas/ws"
 
@@ -205,8 +206,37 @@ func (c *conn) end(err error) {
 		if c.w.cc != nil {
 			c.w.cc.end()
 		}
+		if ce, ok := err.(*transport.CloseError); ok && ce.Code == transport.StatusAbnormalClosure {
+			c.salvage()
+		}
 		c.nc.Close()
 	})
+}
+
+// salvageWait bounds how long salvage reads what the peer had sent.
+const salvageWait = 10 * time.Millisecond
+
+// salvage, when the connection ends abnormally (an abort, a failed write)
+// while no Read is in progress, reads what the socket still holds, for at
+// most salvageWait, and counts its data messages in Discarded, instead of
+// closing the socket with them unseen: the peer sent them, and the reader,
+// busy elsewhere (a consumer that stalled, a hold), finds the end reported
+// with them rather than a silent loss. A Read in progress reads on by
+// itself, and messages a Close read ahead stay for the Reads to come. It
+// runs once, from end, after the connection is marked over.
+func (c *conn) salvage() {
+	if !c.readMu.TryLock() {
+		return
+	}
+	defer c.readMu.Unlock()
+	if c.nc.SetReadDeadline(time.Now().Add(salvageWait)) != nil {
+		return
+	}
+	// A net.Conn that does not honour the deadline (a wrapper of the
+	// program's own) is closed instead, which end does next anyway.
+	backstop := time.AfterFunc(2*salvageWait, func() { _ = c.nc.Close() })
+	defer backstop.Stop()
+	_ = c.discardUntilClose()
 }
 
 // claimClose records ce as the close this side sends, unless a close is

@@ -1,0 +1,52 @@
+package websocket
+
+import (
+	"net"
+	"strconv"
+	"testing"
+
+	"github.com/gobwas/ws"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tether-go/tether/transport"
+)
+
+// TestAbnormalEndCountsWhatWasOnItsWay: a connection that ends abnormally
+// (an abort, a write that failed) while no Read is in progress counts the
+// data messages the peer had already sent, which the socket still held,
+// instead of dropping them with the socket unseen: a reader that was busy
+// elsewhere (a stalled consumer, a hold) learns of them as Discarded. A
+// Read after the end still returns the error, as before.
+func TestAbnormalEndCountsWhatWasOnItsWay(t *testing.T) {
+	for _, how := range []string{"hangs up", "resets"} {
+		t.Run(how, func(t *testing.T) {
+			c, p, _ := connectPair(t)
+			const n = 300
+			for i := range n {
+				require.NoError(t, p.write(ws.OpBinary, true, []byte("message "+strconv.Itoa(i))))
+			}
+			if how == "resets" {
+				require.NoError(t, p.conn.(*net.TCPConn).SetLinger(0))
+			}
+			require.NoError(t, p.conn.Close())
+
+			require.NoError(t, c.Close(transport.StatusAbnormalClosure, "")) // the abort a failed heartbeat makes
+			d := transport.DiscardsOf(c)
+			require.NotNil(t, d)
+			if how == "hangs up" {
+				assert.EqualValues(t, n, d.Discarded(), "every message the peer sent before it hung up")
+			} else {
+				// On a reset the kernel may throw away what it held
+				// (Linux here keeps about 16 of 300): what is still
+				// readable is counted, never more than was sent.
+				assert.Positive(t, d.Discarded())
+				assert.LessOrEqual(t, d.Discarded(), uint64(n))
+			}
+			_, err := c.Read()
+			var ce *transport.CloseError
+			require.ErrorAs(t, err, &ce)
+			assert.Equal(t, transport.StatusAbnormalClosure, ce.Code)
+		})
+	}
+}
