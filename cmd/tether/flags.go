@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tether-go/tether/transport"
 )
@@ -52,10 +53,28 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 			value = args[i]
 		}
 		if err := fs.Set(name, value); err != nil {
-			return nil, fmt.Errorf("invalid value for flag -%s: %w", name, err)
+			return nil, fmt.Errorf("invalid value for flag -%s: %w%s", name, err, want(f))
 		}
 	}
 	return pos, nil
+}
+
+// want says what a flag of f's kind takes, for the error of a value it
+// refused ("" when its own error says it).
+func want(f *flag.Flag) string {
+	g, ok := f.Value.(flag.Getter)
+	if !ok {
+		return ""
+	}
+	switch g.Get().(type) {
+	case time.Duration:
+		return "; want a duration such as 500ms, 10s or 1m30s"
+	case int, int64, uint, uint64:
+		return "; want a whole number"
+	case bool:
+		return "; want true or false (written -" + f.Name + "=false)"
+	}
+	return ""
 }
 
 // isBool reports whether f is a boolean flag, which takes no separate
