@@ -59,13 +59,18 @@ func (c *pingWatchConn) Unwrap() transport.Conn { return c.Conn }
 // delivered or reported (an outside review found up to 4,500 of 5,000
 // gone without a count): what the socket still held when the connection
 // ended is counted in Stats.InboundDrops and reported.
-func TestServerGoneWhileTheReaderIsBusyIsAccounted(t *testing.T) {
-	const n = 5000
+// goneServer serves one connection: it sends n numbered binary messages,
+// then goes away. It hangs up after the burst (a FIN, so that no reset can
+// make the client's kernel throw away what it holds, see
+// transport/websocket's Discarded), reads the client's next frame (a ping)
+// and closes: the client's pings after that fail. It returns the URL and a
+// transport that reports the first failed ping.
+func goneServer(t *testing.T, n int) (string, *pingWatch) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer ln.Close()
+	t.Cleanup(func() { _ = ln.Close(); wg.Wait() })
 	wg.Go(func() {
 		c, err := ln.Accept()
 		if err != nil {
@@ -80,20 +85,20 @@ func TestServerGoneWhileTheReaderIsBusyIsAccounted(t *testing.T) {
 				return
 			}
 		}
-		// The server goes away: it hangs up after the burst (a FIN, so
-		// that no reset can make the client's kernel throw away what it
-		// holds, see transport/websocket's Discarded), reads the client's
-		// next frame (a ping) and closes: the pings after it fail.
 		_ = c.(*net.TCPConn).CloseWrite()
 		if h, err := ws.ReadHeader(c); err == nil {
 			_, _ = io.CopyN(io.Discard, c, h.Length)
 		}
 	})
-
 	inner, err := websocket.New(websocket.WithProxy(nil))
 	require.NoError(t, err)
-	tr := &pingWatch{Transport: inner, failed: make(chan struct{})}
-	c := newClient[[]byte](t, "ws://"+ln.Addr().String()+"/feed", tether.WithTransport(tr),
+	return "ws://" + ln.Addr().String() + "/feed", &pingWatch{Transport: inner, failed: make(chan struct{})}
+}
+
+func TestServerGoneWhileTheReaderIsBusyIsAccounted(t *testing.T) {
+	const n = 5000
+	url, tr := goneServer(t, n)
+	c := newClient[[]byte](t, url, tether.WithTransport(tr),
 		tether.WithHeartbeat(policy.Heartbeat{Interval: 50 * time.Millisecond, PongTimeout: 25 * time.Millisecond}),
 		tether.WithReconnect(policy.Never()))
 	ctx, cancel := context.WithTimeout(context.Background(), deadline)
@@ -125,4 +130,27 @@ func TestServerGoneWhileTheReaderIsBusyIsAccounted(t *testing.T) {
 	st := c.Stats()
 	assert.EqualValues(t, n, uint64(delivered)+st.InboundDrops+msgs.Dropped(),
 		"delivered %d, reported %d: every message the server sent is one or the other", delivered, st.InboundDrops)
+}
+
+// TestServerGoneWhileHoldingIsAccounted: the same with nothing consuming
+// yet, the hold full: the reader waiting for a first consumer learns that
+// the connection ended (a failed ping), reads on to its end, and the
+// client moves on (here it gives up: no reconnect) without waiting for a
+// consumer that may never come. Every message is reported: those held
+// when the client shuts down, and those the socket still held.
+func TestServerGoneWhileHoldingIsAccounted(t *testing.T) {
+	const n = 5000
+	url, tr := goneServer(t, n)
+	c := newClient[[]byte](t, url, tether.WithTransport(tr),
+		tether.WithHeartbeat(policy.Heartbeat{Interval: 50 * time.Millisecond, PongTimeout: 25 * time.Millisecond}),
+		tether.WithReconnect(policy.Never()))
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	for st := c.State(); st != fsm.Closed; st = c.State() {
+		require.True(t, c.WaitForStateChange(ctx, st), "the client never left the dead connection (state %s)", st)
+	}
+	<-c.Done()
+	st := c.Stats()
+	assert.EqualValues(t, tether.DefaultHold, st.MessagesIn, "the hold was full")
+	assert.EqualValues(t, n, st.InboundDrops, "none delivered, every one reported")
 }

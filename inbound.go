@@ -351,7 +351,7 @@ func (c *Client[T]) hold(s *adapters.Session) bool {
 		c.feedMu.Unlock()
 		return false
 	}
-	if len(c.held) >= c.cfg.hold && isClosed(s.Left()) {
+	if len(c.held) >= c.cfg.hold && (isClosed(s.Left()) || isClosed(s.Conn.Done())) {
 		// Full, and this connection is over: the next one must be read
 		// (its stages need their messages), so what this one still had
 		// buffered is not held but dropped, and reported.
@@ -383,6 +383,10 @@ func (c *Client[T]) hold(s *adapters.Session) bool {
 		case <-consumer:
 		case <-c.stopping:
 		case <-s.Left(): // the connection is over: read on, to its end
+		case <-s.Conn.Done():
+			// The connection ended under the machine (a heartbeat ping
+			// failed): only the reader's next Read tells the machine, so
+			// read on, to its end, rather than wait for a consumer.
 		}
 	}
 	return true

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -76,6 +77,8 @@ type dialer struct {
 	stdin  bool
 	c      *tether.Client[transport.Message]
 	ev     *events
+
+	printed atomic.Uint64 // messages handed to the printer (see settle)
 }
 
 func (d *dialer) run(ctx context.Context, target string, opts []tether.Option) (err error) {
@@ -99,7 +102,7 @@ func (d *dialer) run(ctx context.Context, target string, opts []tether.Option) (
 	// among the rest) never waits for it. The subscription ends when the
 	// client shuts down.
 	msgs := d.c.Messages(context.WithoutCancel(ctx), stream.WithOverflow(stream.Block))
-	wg.Go(func() { printMessages(d.e.stdout, msgs.C(), d.pretty) })
+	wg.Go(func() { printMessages(d.e.stdout, msgs.C(), d.pretty, &d.printed) })
 	wg.Go(func() { _ = d.c.Connect(ctx) }) // the outcome arrives as transitions
 	d.c.WaitForStateChange(ctx, fsm.Idle)  // Connect has started: a close now is a real one
 
@@ -211,7 +214,33 @@ func (d *dialer) disconnect(ctx context.Context) error {
 		}
 		return fmt.Errorf("closing: %w", err)
 	}
+	d.settle(cctx)
 	return nil
+}
+
+// settle waits, after Disconnect, until every message the connection's
+// reader read has reached the printer: Disconnect returns once the close
+// handshake is over, and the reader may still be handing over what the
+// server sent before its answer, which the Close that follows would drop.
+// The client has no event for that: settle polls until the printer's count
+// has caught up with Stats().MessagesIn and neither moved for one poll,
+// bounded by ctx.
+func (d *dialer) settle(ctx context.Context) {
+	tick := time.NewTicker(drainPoll)
+	defer tick.Stop()
+	last := ^uint64(0)
+	for {
+		in := d.c.Stats().MessagesIn
+		if in == d.printed.Load() && in == last {
+			return
+		}
+		last = in
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // close closes the client, with the close handshake when it is open, and

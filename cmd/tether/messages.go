@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 
 	"github.com/tether-go/tether/transport"
 )
@@ -16,14 +17,15 @@ import (
 const maxLine = 16 << 20
 
 // printMessages formats every message from msgs and writes it to out until
-// msgs closes. out is queued, so this never waits for standard output and
+// msgs closes, counting them in printed. out is queued, so this never waits for standard output and
 // never holds the client up; a failed output is reported through its
 // failed channel.
-func printMessages(out io.Writer, msgs <-chan transport.Message, pretty bool) {
+func printMessages(out io.Writer, msgs <-chan transport.Message, pretty bool, printed *atomic.Uint64) {
 	var buf bytes.Buffer
 	for m := range msgs {
 		formatMessage(&buf, m, pretty)
 		_, _ = out.Write(buf.Bytes()) // copied into the queue, or counted as skipped
+		printed.Add(1)
 	}
 }
 

@@ -194,21 +194,27 @@ func (c *conn) Err() error {
 func (c *conn) Subprotocol() string { return c.subprotocol }
 
 // end ends the connection with err (the first call wins) and closes the
-// network connection, which unblocks every pending read and write.
+// network connection, which unblocks every pending read and write. An
+// abnormal end (1006) first salvages what the socket still holds (see
+// salvage), before Done closes, so that a reader woken by Done finds it
+// counted.
 func (c *conn) end(err error) {
 	c.endOnce.Do(func() {
 		c.mu.Lock()
 		c.ended = true
 		c.mu.Unlock()
 		c.err = err
-		close(c.done)
-		c.over.Store(true)
+		ce, ok := err.(*transport.CloseError)
+		salvage := ok && ce.Code == transport.StatusAbnormalClosure && c.failing.Load() == nil && c.readMu.TryLock()
+		c.over.Store(true) // before readMu is let go: a Read from now on returns the end
 		if c.w.cc != nil {
 			c.w.cc.end()
 		}
-		if ce, ok := err.(*transport.CloseError); ok && ce.Code == transport.StatusAbnormalClosure {
+		if salvage {
 			c.salvage()
+			c.readMu.Unlock()
 		}
+		close(c.done)
 		c.nc.Close()
 	})
 }
@@ -216,19 +222,17 @@ func (c *conn) end(err error) {
 // salvageWait bounds how long salvage reads what the peer had sent.
 const salvageWait = 10 * time.Millisecond
 
-// salvage, when the connection ends abnormally (an abort, a failed write)
-// while no Read is in progress, reads what the socket still holds, for at
-// most salvageWait, and counts its data messages in Discarded, instead of
-// closing the socket with them unseen: the peer sent them, and the reader,
-// busy elsewhere (a consumer that stalled, a hold), finds the end reported
-// with them rather than a silent loss. A Read in progress reads on by
-// itself, and messages a Close read ahead stay for the Reads to come. It
-// runs once, from end, after the connection is marked over.
+// salvage runs, under readMu, when the connection ends abnormally (an
+// abort, a failed write) while no Read is in progress and the reader has
+// not failed the connection itself (then the input may stop inside a
+// frame). It reads what the socket still holds, for at most salvageWait,
+// and counts its data messages in Discarded, instead of closing the socket
+// with them unseen: the peer sent them, and the reader, busy elsewhere (a
+// consumer that stalled, a hold), finds the end reported with them rather
+// than a silent loss. Messages a Close read ahead stay for the Reads to
+// come. A Read in progress when the connection ends is not helped: the
+// socket closes under it, and what it had not read is lost with it.
 func (c *conn) salvage() {
-	if !c.readMu.TryLock() {
-		return
-	}
-	defer c.readMu.Unlock()
 	if c.nc.SetReadDeadline(time.Now().Add(salvageWait)) != nil {
 		return
 	}

@@ -50,3 +50,28 @@ func TestAbnormalEndCountsWhatWasOnItsWay(t *testing.T) {
 		})
 	}
 }
+
+// TestNoSalvageAfterTheReaderFailed: a connection the reader failed (1009
+// here) stops inside the offending frame. An abnormal end (a heartbeat
+// abort, Close(1006)) while the failure's close frame still waits to be
+// written must not read the rest of that payload as frames and count them
+// in Discarded (found by a code review: 50 counted).
+func TestNoSalvageAfterTheReaderFailed(t *testing.T) {
+	c, g, p := connectGated(t, WithMaxMessageSize(1024))
+	// The payload of a too-large message happens to look like 50 frames.
+	var payload []byte
+	for range 50 {
+		payload = append(payload, frameBytes(t, ws.NewBinaryFrame([]byte("x")))...)
+	}
+	payload = append(payload, make([]byte, 2048-len(payload))...)
+	g.hold() // the peer does not read: the fail goroutine's close frame waits
+	require.NoError(t, p.write(ws.OpBinary, true, payload))
+	_, err := c.Read()
+	var ce *transport.CloseError
+	require.ErrorAs(t, err, &ce)
+	require.Equal(t, transport.StatusMessageTooBig, ce.Code)
+	g.awaitEntered(t) // fail's close frame is at the gate
+
+	require.NoError(t, c.Close(transport.StatusAbnormalClosure, "")) // e.g. the heartbeat abort
+	assert.Zero(t, c.Discarded(), "bytes of a refused frame counted as messages")
+}
