@@ -52,13 +52,6 @@ func (c *pingWatchConn) Ping(ctx context.Context, payload []byte) error {
 
 func (c *pingWatchConn) Unwrap() transport.Conn { return c.Conn }
 
-// TestServerGoneWhileTheReaderIsBusyIsAccounted: the server sends a burst
-// and goes away while the only subscriber has stalled, so most of the
-// burst is still in the client's socket. The heartbeat's ping fails and
-// the connection ends. Every message the server sent is then either
-// delivered or reported (an outside review found up to 4,500 of 5,000
-// gone without a count): what the socket still held when the connection
-// ended is counted in Stats.InboundDrops and reported.
 // goneServer serves one connection: it sends n numbered binary messages,
 // then goes away. It hangs up after the burst (a FIN, so that no reset can
 // make the client's kernel throw away what it holds, see
@@ -95,12 +88,27 @@ func goneServer(t *testing.T, n int) (string, *pingWatch) {
 	return "ws://" + ln.Addr().String() + "/feed", &pingWatch{Transport: inner, failed: make(chan struct{})}
 }
 
-func TestServerGoneWhileTheReaderIsBusyIsAccounted(t *testing.T) {
-	const n = 5000
+// goneClient is a client of a goneServer sending n messages, with a fast
+// heartbeat and no reconnect.
+func goneClient(t *testing.T, n int) (*tether.Client[[]byte], *pingWatch) {
+	t.Helper()
 	url, tr := goneServer(t, n)
 	c := newClient[[]byte](t, url, tether.WithTransport(tr),
 		tether.WithHeartbeat(policy.Heartbeat{Interval: 50 * time.Millisecond, PongTimeout: 25 * time.Millisecond}),
 		tether.WithReconnect(policy.Never()))
+	return c, tr
+}
+
+// TestServerGoneWhileTheReaderIsBusyIsAccounted: the server sends a burst
+// and goes away while the only subscriber has stalled, so most of the
+// burst is still in the client's socket. The heartbeat's ping fails and
+// the connection ends. Every message the server sent is then either
+// delivered or reported (an outside review found up to 4,500 of 5,000
+// gone without a count): what the socket still held when the connection
+// ended is counted in Stats.InboundDrops and reported.
+func TestServerGoneWhileTheReaderIsBusyIsAccounted(t *testing.T) {
+	const n = 5000
+	c, tr := goneClient(t, n)
 	ctx, cancel := context.WithTimeout(context.Background(), deadline)
 	defer cancel()
 	release := make(chan struct{})
@@ -140,10 +148,7 @@ func TestServerGoneWhileTheReaderIsBusyIsAccounted(t *testing.T) {
 // when the client shuts down, and those the socket still held.
 func TestServerGoneWhileHoldingIsAccounted(t *testing.T) {
 	const n = 5000
-	url, tr := goneServer(t, n)
-	c := newClient[[]byte](t, url, tether.WithTransport(tr),
-		tether.WithHeartbeat(policy.Heartbeat{Interval: 50 * time.Millisecond, PongTimeout: 25 * time.Millisecond}),
-		tether.WithReconnect(policy.Never()))
+	c, _ := goneClient(t, n)
 	ctx, cancel := context.WithTimeout(context.Background(), deadline)
 	defer cancel()
 	for st := c.State(); st != fsm.Closed; st = c.State() {
