@@ -99,15 +99,15 @@ func newStop(rule string, kind error, rc RetryContext) *StopError {
 }
 
 // strategyStop is the reason of a stop decided by a strategy: its own
-// *StopError as it is; otherwise a StopError of [RuleStrategy] whose Kind
+// *StopError (or an error wrapping one) as it is; otherwise a StopError of [RuleStrategy] whose Kind
 // is the strategy's reason (ErrStrategyStopped when it gave none), so that
 // the last connection error is in the chain as for every other rule.
 func strategyStop(reason error, rc RetryContext) error {
-	if se, ok := reason.(*StopError); ok {
-		return se
+	if _, ok := errors.AsType[*StopError](reason); ok {
+		return reason // the strategy's own, wrapped or not
 	}
-	if reason == nil {
-		reason = ErrStrategyStopped
+	if reason == nil || reason == rc.Err {
+		reason = ErrStrategyStopped // rc.Err is in Err already: not twice
 	}
 	return newStop(RuleStrategy, reason, rc)
 }

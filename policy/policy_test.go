@@ -2,8 +2,10 @@ package policy_test
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -245,6 +247,17 @@ func TestCustomStrategyInsidePolicy(t *testing.T) {
 	p, err = policy.New(policy.Func(func(policy.RetryContext) policy.Decision { return policy.Decision{Stop: true, Reason: mine} }))
 	require.NoError(t, err)
 	assert.Same(t, mine, p.Next(rc).Reason)
+	wrapped := fmt.Errorf("context: %w", mine)
+	p, err = policy.New(stopWith{wrapped})
+	require.NoError(t, err)
+	assert.Same(t, wrapped, p.Next(rc).Reason, "wrapped, it is still the strategy's own")
+
+	// The last connection error given back as the reason is not said twice.
+	p, err = policy.New(stopWith{rc.Err})
+	require.NoError(t, err)
+	se = mustStop(t, p.Next(rc), policy.RuleStrategy)
+	assert.ErrorIs(t, se.Kind, policy.ErrStrategyStopped)
+	assert.Equal(t, 1, strings.Count(se.Error(), "503"), se.Error())
 
 	p, err = policy.New(fixed(-time.Second))
 	require.NoError(t, err)
