@@ -204,17 +204,22 @@ func (c *conn) end(err error) {
 		c.ended = true
 		c.mu.Unlock()
 		c.err = err
+		// The salvage holds readMu until Done is closed and the
+		// connection marked over, so that no Read reads the socket
+		// meanwhile, nor sees it over before Err reports the end.
 		ce, ok := err.(*transport.CloseError)
 		salvage := ok && ce.Code == transport.StatusAbnormalClosure && c.failing.Load() == nil && c.readMu.TryLock()
-		c.over.Store(true) // before readMu is let go: a Read from now on returns the end
 		if c.w.cc != nil {
 			c.w.cc.end()
 		}
 		if salvage {
 			c.salvage()
-			c.readMu.Unlock()
 		}
 		close(c.done)
+		c.over.Store(true)
+		if salvage {
+			c.readMu.Unlock()
+		}
 		c.nc.Close()
 	})
 }
