@@ -183,6 +183,12 @@ func oneURL(args []string) (string, error) {
 		return "", usagef("missing URL")
 	case 1:
 	default:
+		for _, a := range args {
+			if a == "true" || a == "false" {
+				// -stdin false: the flag took no value, the word is an argument.
+				return "", usagef("want one URL, got %s (a boolean flag takes its value with =, as in -stdin=false)", count(uint64(len(args)), "argument"))
+			}
+		}
 		return "", usagef("want one URL, got %s", count(uint64(len(args)), "argument"))
 	}
 	raw := args[0]

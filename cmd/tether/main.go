@@ -121,6 +121,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 // dispatch runs the command args name and returns the exit code.
 func dispatch(ctx context.Context, args []string, e *env) int {
 	if len(args) == 0 {
+		fmt.Fprintln(e.stderr, "tether: no command given")
 		printUsage(e.stderr)
 		return exitUsage
 	}

@@ -90,6 +90,8 @@ func TestCommandLineErrorsStillSayWhat(t *testing.T) {
 		want string
 	}{
 		"too many":        {[]string{"dial", good, good}, "want one URL, got 2 arguments"},
+		"boolean spaced":  {[]string{"dial", "-stdin", "false", good}, "(a boolean flag takes its value with =, as in -stdin=false)"},
+		"no command":      {[]string{}, "tether: no command given"},
 		"unexpected":      {[]string{"version", good}, "takes no arguments, got 1 argument"},
 		"bad URL":         {[]string{"dial", rawSecretURL("host")}, `bad URL "ws://REDACTED"`},
 		"'@' after host":  {[]string{"dial", "ws://a:12/b@host/"}, `an '@' after the host must be escaped as %40`},
