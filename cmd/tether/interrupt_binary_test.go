@@ -63,3 +63,53 @@ func TestBinaryExitsOnSIGINTWhileStdoutIsBlocked(t *testing.T) {
 	assert.NotContains(t, stderr.String(), fsm.EventHeartbeatTimeout.String(), "no false heartbeat timeout")
 	assert.Contains(t, stderr.String(), "messages not printed: standard output did not keep up")
 }
+
+// TestSecondInterruptKillsEvenWhenIgnoredAtStart: a second interrupt kills
+// dial at once (exit 130), also when it was started with SIGINT ignored
+// (a background job of a script), where restoring the default disposition
+// restores "ignore". Here the server never answers the close frame, so
+// without the second interrupt dial would wait out the close timeout and
+// exit 0 (an outside test found exactly that, 3 of 3).
+func TestSecondInterruptKillsEvenWhenIgnoredAtStart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh to start the binary with SIGINT ignored")
+	}
+	bin := filepath.Join(t.TempDir(), "tether")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	require.NoError(t, err, "go build: %s", out)
+
+	srv := newServer(t)
+	stderr := newWatch()
+	cmd := exec.Command(sh, "-c", `trap "" INT; exec "$0" dial -stdin=false -heartbeat 0 "$1"`, bin, srv.URL)
+	cmd.Stderr = stderr
+	require.NoError(t, cmd.Start())
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	reaped := false
+	defer func() {
+		if !reaped {
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+	}()
+	conn := accept(t, srv)
+	conn.HoldClose() // the close frame is never answered
+	stderr.waitFor(t, edge(fsm.Connecting, fsm.EventDialed, fsm.Open))
+
+	require.NoError(t, cmd.Process.Signal(os.Interrupt))
+	stderr.waitFor(t, edge(fsm.Open, fsm.EventClose, fsm.Closing))
+	require.NoError(t, cmd.Process.Signal(os.Interrupt))
+	select {
+	case err = <-exited:
+		reaped = true
+	case <-time.After(interruptDeadline):
+		require.FailNowf(t, "still running", "%s after the second interrupt; stderr:\n%s", interruptDeadline, stderr.String())
+	}
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee, "the second interrupt ends dial with a failure status")
+	assert.Equal(t, 130, ee.ExitCode(), "128 + SIGINT; stderr:\n%s", stderr.String())
+}

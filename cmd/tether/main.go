@@ -19,13 +19,23 @@ const (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	// After the first signal, the default behaviour comes back: a second
-	// interrupt kills a close that takes too long.
-	context.AfterFunc(ctx, stop)
-	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		cancel() // the first closes cleanly
+		// The second kills a close that takes too long, at once. Not by
+		// restoring the default disposition: a process started with
+		// SIGINT ignored (a script's background job) would ignore it.
+		s := <-sigs
+		code := 128 + 2 // SIGINT
+		if n, ok := s.(syscall.Signal); ok {
+			code = 128 + int(n)
+		}
+		os.Exit(code)
+	}()
+	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 // env holds the standard streams of one run. stdout and stderr are queued
