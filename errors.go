@@ -143,6 +143,9 @@ type InboundDropError struct {
 }
 
 func (e *InboundDropError) Error() string {
+	if e.Count == 1 {
+		return fmt.Sprintf("tether: 1 inbound message dropped: %v", e.Reason)
+	}
 	return fmt.Sprintf("tether: %d inbound messages dropped: %v", e.Count, e.Reason)
 }
 

@@ -231,18 +231,20 @@ func (c *Client[T]) publish(s *adapters.Session) {
 }
 
 // inboundDrops reports, on the reader goroutine, the data messages that
-// reached no consumer: those read after Close was called, and, once s's
-// connection has ended, those its transport threw away unread during the
-// close handshake (see transport.DiscardCounter), as the count grows. The
-// connector flushes once more after the reader's last Read, when the
-// count is final, so nothing is left unreported.
+// reached no consumer, once s's connection has ended: those read after
+// Close was called (one report with their count, not one a burst: a
+// server that floods until it answers the close frame would flood the
+// error callbacks), and those its transport threw away unread (see
+// transport.DiscardCounter). The connector flushes once more after the
+// reader's last Read, when both counts are final, so nothing is left
+// unreported.
 func (c *Client[T]) inboundDrops(s *adapters.Session) {
+	if s.Conn.Err() == nil {
+		return // still up: the count may grow
+	}
 	if n := c.in.dropped; n > 0 {
 		c.in.dropped = 0
 		c.reportInboundDrop(&InboundDropError{Count: n, Reason: ErrClosed})
-	}
-	if s.Conn.Err() == nil {
-		return // still up: nothing thrown away
 	}
 	if c.in.epoch != s.Epoch {
 		c.in.epoch, c.in.discarded = s.Epoch, 0
