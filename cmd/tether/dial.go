@@ -153,7 +153,11 @@ func (d *dialer) send(ctx context.Context, n int, line string) {
 	}
 	err := d.c.Send(ctx, line)
 	switch {
-	case err == nil, ctx.Err() != nil:
+	case err == nil:
+	case ctx.Err() != nil:
+		// An interrupt while Send waited (for room, for a confirmation):
+		// the line was not accepted.
+		fmt.Fprintf(d.e.stderr, "[error] stdin line %d not sent: interrupted\n", n)
 	case errors.Is(err, tether.ErrClosed):
 		// the policy gave up: the main loop learns it from ev.closed
 	default:
