@@ -1,9 +1,12 @@
 package websocket
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"net"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/gobwas/ws"
 	"github.com/stretchr/testify/assert"
@@ -74,4 +77,32 @@ func TestNoSalvageAfterTheReaderFailed(t *testing.T) {
 
 	require.NoError(t, c.Close(transport.StatusAbnormalClosure, "")) // e.g. the heartbeat abort
 	assert.Zero(t, c.Discarded(), "bytes of a refused frame counted as messages")
+}
+
+// TestAbnormalEndCountsWhatWasOnItsWayOverTLS: the salvage reads through
+// TLS as through plain TCP.
+func TestAbnormalEndCountsWhatWasOnItsWayOverTLS(t *testing.T) {
+	const n = 300
+	sent := make(chan struct{})
+	url, cert := newTLSServerWith(t, func(conn net.Conn) {
+		defer close(sent) // then close_notify and a FIN after the burst
+		for i := range n {
+			if ws.WriteFrame(conn, ws.NewBinaryFrame([]byte("message "+strconv.Itoa(i)))) != nil {
+				return
+			}
+		}
+	})
+	roots := x509.NewCertPool()
+	roots.AddCert(cert)
+	c := dial(t, newTransport(t, WithTLSConfig(&tls.Config{RootCAs: roots})), transport.Target{URL: url})
+	select {
+	case <-sent:
+	case <-time.After(wait):
+		require.FailNow(t, "the server did not send its burst")
+	}
+
+	require.NoError(t, c.Close(transport.StatusAbnormalClosure, ""))
+	d := transport.DiscardsOf(c)
+	require.NotNil(t, d)
+	assert.EqualValues(t, n, d.Discarded())
 }

@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -23,18 +24,24 @@ import (
 // newTLSServer starts an echoing wss server with a certificate generated
 // by httptest (valid for 127.0.0.1 and example.com).
 func newTLSServer(t *testing.T) (url string, cert *x509.Certificate) {
+	return newTLSServerWith(t, func(conn net.Conn) {
+		echo(&peer{t: t, conn: conn, br: bufio.NewReader(conn)})
+	})
+}
+
+// newTLSServerWith is newTLSServer running serve on each upgraded
+// connection, on its own goroutine, and closing it after.
+func newTLSServerWith(t *testing.T, serve func(net.Conn)) (url string, cert *x509.Certificate) {
 	var wg sync.WaitGroup
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		conn, _, _, err := ws.UpgradeHTTP(r, w)
 		if err != nil {
 			return
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			echo(&peer{t: t, conn: conn, br: bufio.NewReader(conn)})
-			conn.Close()
-		}()
+		wg.Go(func() {
+			defer conn.Close()
+			serve(conn)
+		})
 	}))
 	// The untrusted case makes the server log a handshake error: drop it.
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
