@@ -90,20 +90,8 @@ type countingFlood struct {
 
 func newCountingFlood(t *testing.T) *countingFlood {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	s := &countingFlood{url: "ws://" + ln.Addr().String() + "/", sent: make(chan uint64, 1)}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { _ = ln.Close(); wg.Wait() })
-	wg.Go(func() {
-		nc, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer nc.Close()
-		if _, err := ws.Upgrade(nc); err != nil {
-			return
-		}
+	s := &countingFlood{sent: make(chan uint64, 1)}
+	s.url = serveOnce(t, func(nc net.Conn) {
 		var batch []byte
 		for range 64 {
 			batch = append(batch, frame(ws.OpText, true, []byte(`{"sensor":"s1","value":21.5}`), false, 0)...)

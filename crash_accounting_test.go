@@ -60,19 +60,7 @@ func (c *pingWatchConn) Unwrap() transport.Conn { return c.Conn }
 // transport that reports the first failed ping.
 func goneServer(t *testing.T, n int) (string, *pingWatch) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	var wg sync.WaitGroup
-	t.Cleanup(func() { _ = ln.Close(); wg.Wait() })
-	wg.Go(func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		if _, err := ws.Upgrade(c); err != nil {
-			return
-		}
+	url := serveOnce(t, func(c net.Conn) {
 		for i := range n {
 			if err := ws.WriteFrame(c, ws.NewBinaryFrame([]byte(strconv.Itoa(i)))); err != nil {
 				return
@@ -85,7 +73,7 @@ func goneServer(t *testing.T, n int) (string, *pingWatch) {
 	})
 	inner, err := websocket.New(websocket.WithProxy(nil))
 	require.NoError(t, err)
-	return "ws://" + ln.Addr().String() + "/feed", &pingWatch{Transport: inner, failed: make(chan struct{})}
+	return url, &pingWatch{Transport: inner, failed: make(chan struct{})}
 }
 
 // goneClient is a client of a goneServer sending n messages, with a fast

@@ -98,3 +98,27 @@ func frame(op ws.OpCode, fin bool, payload []byte, mask bool, rsv byte) []byte {
 type writerBuf []byte
 
 func (w *writerBuf) Write(p []byte) (int, error) { *w = append(*w, p...); return len(p), nil }
+
+// serveOnce accepts one connection on a loopback listener, completes the
+// WebSocket handshake and runs script on it, then closes it. The listener
+// closes, and script is waited for, at the test's cleanup. It returns the
+// ws:// URL to dial.
+func serveOnce(t *testing.T, script func(c net.Conn)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	t.Cleanup(func() { _ = ln.Close(); wg.Wait() })
+	wg.Go(func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		if _, err := ws.Upgrade(c); err != nil {
+			return
+		}
+		script(c)
+	})
+	return "ws://" + ln.Addr().String() + "/feed"
+}
