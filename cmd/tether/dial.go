@@ -34,8 +34,9 @@ func dialCommand() *command {
 the -reconnect policy, until standard input ends, an interrupt (SIGINT or
 SIGTERM) arrives, or the policy gives up.
 
-Every message received is printed on standard output, one per line: text as
-it is (indented with -pretty when it is JSON), binary in base64. Transitions,
+Every message received is printed on standard output, each on its own line:
+text as it is, line breaks included (indented with -pretty when it is JSON),
+binary in base64. Transitions,
 scheduled retries and dropped messages are printed on standard error, such as
   [transition] #2 Connecting --dialed--> Open (websocket)
 Output never holds the connection up: when standard output does not keep up

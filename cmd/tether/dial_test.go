@@ -27,7 +27,10 @@ func TestDialPrintsMessagesAndTransitions(t *testing.T) {
 	require.NoError(t, conn.Send(transport.Text, []byte(`{"n":1}`)))
 	require.NoError(t, conn.Send(transport.Binary, []byte{0, 1, 2}))
 	require.NoError(t, conn.Send(transport.Text, []byte("plain text")))
-	s.stdout.waitFor(t, "{\"n\":1}\nAAEC\nplain text\n")
+	require.NoError(t, conn.Send(transport.Text, []byte("two\nlines\n")))
+	require.NoError(t, conn.Send(transport.Text, []byte("last")))
+	// Text as it is, line breaks kept; a newline only where one is missing.
+	s.stdout.waitFor(t, "{\"n\":1}\nAAEC\nplain text\ntwo\nlines\nlast\n")
 	s.stderr.waitFor(t, "[transition] #1 "+edge(fsm.Idle, fsm.EventConnect, fsm.Connecting)+" (websocket)\n")
 	s.stderr.waitFor(t, "[transition] #2 "+edge(fsm.Connecting, fsm.EventDialed, fsm.Open)+" (websocket)\n")
 

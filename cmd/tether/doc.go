@@ -9,8 +9,8 @@
 //
 // # Output
 //
-// Messages go to standard output, one per line, so it can be piped (into jq,
-// say). Everything about the connection (transitions, scheduled retries,
+// Messages go to standard output, each on its own line (a text message that
+// holds line breaks keeps them), so it can be piped (into jq, say). Everything about the connection (transitions, scheduled retries,
 // dropped messages) goes to standard error, as lines such as
 //
 //	[transition] #2 Connecting --dialed--> Open (websocket)
