@@ -286,6 +286,11 @@ func (c *Client[T]) targetFunc(url func(context.Context) (string, error)) adapte
 				return transport.Target{}, err
 			}
 		}
+		// Before any transport sees it: a custom one may write the
+		// request without checking.
+		if err := t.Check(); err != nil {
+			return transport.Target{}, err
+		}
 		return t, nil
 	}
 }

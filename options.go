@@ -82,12 +82,21 @@ func invalid(format string, args ...any) error {
 }
 
 // WithSubprotocols offers subprotocols in preference order. A server that
-// selects none of them fails the dial (transport.ErrSubprotocol).
+// selects none of them fails the dial (transport.ErrSubprotocol). Each must
+// be a token offered once (transport.Target.Check): New refuses others.
 func WithSubprotocols(protocols ...string) Option {
-	return optionFunc(func(c *config) { c.subprotocols = append([]string(nil), protocols...) })
+	return optionFunc(func(c *config) {
+		if err := (transport.Target{Subprotocols: protocols}).Check(); err != nil {
+			c.fail("WithSubprotocols", err)
+		}
+		c.subprotocols = append([]string(nil), protocols...)
+	})
 }
 
-// WithSubprotocolsFunc computes the subprotocols on every attempt.
+// WithSubprotocolsFunc computes the subprotocols on every attempt. A list
+// that transport.Target.Check refuses ends the attempt with an error
+// matching transport.ErrBadTarget, before anything is dialed, and the
+// default policy gives up.
 func WithSubprotocolsFunc(f func(ctx context.Context) ([]string, error)) Option {
 	return optionFunc(func(c *config) {
 		if f == nil {
@@ -97,13 +106,22 @@ func WithSubprotocolsFunc(f func(ctx context.Context) ([]string, error)) Option 
 	})
 }
 
-// WithHeader sends h with every handshake.
+// WithHeader sends h with every handshake. New refuses a header name that
+// is not a token and a value holding a CR, LF or other control character
+// (transport.Target.Check).
 func WithHeader(h http.Header) Option {
-	return optionFunc(func(c *config) { c.header = h.Clone() })
+	return optionFunc(func(c *config) {
+		if err := (transport.Target{Header: h}).Check(); err != nil {
+			c.fail("WithHeader", err)
+		}
+		c.header = h.Clone()
+	})
 }
 
 // WithHeaderFunc computes handshake headers on every attempt, after the
-// static ones from WithHeader.
+// static ones from WithHeader. Headers that transport.Target.Check refuses
+// end the attempt with an error matching transport.ErrBadTarget, before
+// anything is dialed, and the default policy gives up.
 func WithHeaderFunc(f func(ctx context.Context) (http.Header, error)) Option {
 	return optionFunc(func(c *config) {
 		if f == nil {

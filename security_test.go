@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -79,6 +80,52 @@ func TestBadStaticURLFailsInNewWithoutLeaking(t *testing.T) {
 	require.ErrorAs(t, err, &oe)
 	require.ErrorIs(t, err, transport.ErrBadTarget)
 	assertNoSecrets(t, "the option error", err.Error())
+}
+
+// TestHandshakeValuesThatWouldWriteHeadersAreRefused: a subprotocol or
+// header value holding CRLF would end its header line and write headers
+// of its own (gobwas writes the subprotocol offer unchecked). Static ones
+// fail New; computed ones fail the attempt before anything is dialed, and
+// the default policy gives up. No error quotes the value.
+func TestHandshakeValuesThatWouldWriteHeadersAreRefused(t *testing.T) {
+	const evil = "\r\nX-Evil: tok-123"
+	for name, opt := range map[string]tether.Option{
+		"WithSubprotocols": tether.WithSubprotocols("v1", "v2"+evil),
+		"WithHeader":       tether.WithHeader(http.Header{"Authorization": {"Bearer at-456" + evil}}),
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := tether.New[Reading]("ws://127.0.0.1:1/feed", opt)
+			var oe *tether.OptionError
+			require.ErrorAs(t, err, &oe)
+			assert.Equal(t, name, oe.Option)
+			require.ErrorIs(t, err, transport.ErrBadTarget)
+			assertNoSecrets(t, "the option error", err.Error())
+		})
+	}
+	headers := func(context.Context) (http.Header, error) {
+		return http.Header{"Authorization": {"Bearer at-456" + evil}}, nil
+	}
+	for name, opt := range map[string]tether.Option{
+		"WithSubprotocolsFunc": tether.WithSubprotocolsFunc(func(context.Context) ([]string, error) {
+			return []string{"v1" + evil}, nil
+		}),
+		"WithHeaderFunc":  tether.WithHeaderFunc(headers),
+		"WithCredentials": tether.WithCredentials(headers),
+	} {
+		t.Run(name, func(t *testing.T) {
+			// Nothing listens there: a dial would fail with a refused
+			// connection, not a bad target.
+			c, err := tether.New[Reading]("ws://"+closedPort(t)+"/feed", opt, tether.WithAutoConnect(false))
+			require.NoError(t, err)
+			ctx, cancel := context.WithTimeout(context.Background(), deadline)
+			defer cancel()
+			err = c.Connect(ctx)
+			require.ErrorIs(t, err, transport.ErrBadTarget)
+			assert.Equal(t, fsm.Closed, c.State(), "the default policy gives up on a bad target")
+			require.NoError(t, c.Close(ctx))
+			assertNoSecrets(t, "the Connect error", err.Error())
+		})
+	}
 }
 
 func TestMessageSizeLimitIsOnByDefault(t *testing.T) {

@@ -30,7 +30,8 @@ var (
 	ErrUnsupported = errors.New("tether/transport: not supported by this transport")
 	// ErrBadTarget means the target cannot be dialed as given: a URL that
 	// does not parse, has a scheme the transport does not speak, or no
-	// host. Retrying the same target gets the same answer, so the default
+	// host; a subprotocol or header that cannot go into a handshake request
+	// ([Target.Check]). Retrying the same target gets the same answer, so the default
 	// reconnect policy gives up on it.
 	ErrBadTarget = errors.New("tether/transport: bad target")
 	// ErrBadHandshake means the server's answer to the upgrade request

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tether-go/tether"
 	"github.com/tether-go/tether/policy"
+	"github.com/tether-go/tether/transport"
 	"github.com/tether-go/tether/transport/websocket"
 )
 
@@ -52,6 +53,9 @@ func (f *connFlags) options() ([]tether.Option, error) {
 		opts = append(opts, tether.WithHeader(f.headers.h))
 	}
 	if len(f.subprotocols) > 0 {
+		if err := (transport.Target{Subprotocols: f.subprotocols}).Check(); err != nil {
+			return nil, usagef("-subprotocol: %w", err)
+		}
 		opts = append(opts, tether.WithSubprotocols(f.subprotocols...))
 	}
 	hb, err := f.heartbeatOption()

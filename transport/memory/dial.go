@@ -56,7 +56,7 @@ func (t *Transport) Dial(ctx context.Context, target transport.Target) (transpor
 	proto, ok := s.selectSubprotocol(target.Subprotocols)
 	if !ok {
 		s.mu.Unlock()
-		return nil, fmt.Errorf("tether/memory: dial: offered %q: %w", target.Subprotocols, transport.ErrSubprotocol)
+		return nil, fmt.Errorf("tether/memory: dial: %d offered: %w", len(target.Subprotocols), transport.ErrSubprotocol)
 	}
 	l := newLink(&s.opts, target, proto)
 	p := &pendingConn{sc: &ServerConn{l: l}}

@@ -175,6 +175,27 @@ func TestDialSubprotocol(t *testing.T) {
 		_, err := newTransport(t, ts, tethertest.NewFakeClock(time.Time{})).Dial(testCtx(t), tg)
 		require.ErrorIs(t, err, transport.ErrSubprotocol)
 	})
+	t.Run("the offer is not quoted", func(t *testing.T) {
+		// A subprotocol may carry a credential.
+		ts := newTestServer(t)
+		ts.script(refuse(http.StatusNoContent, "Sec-WebSocket-Protocol", "v3"))
+		tg := transport.Target{URL: ts.URL, Subprotocols: []string{"bearer.s3cr3t", "v1"}}
+		_, err := newTransport(t, ts, tethertest.NewFakeClock(time.Time{})).Dial(testCtx(t), tg)
+		require.ErrorIs(t, err, transport.ErrSubprotocol)
+		assert.NotContains(t, err.Error(), "s3cr3t")
+	})
+	t.Run("a value that would write headers is refused before any request", func(t *testing.T) {
+		ts := newTestServer(t)
+		tr := newTransport(t, ts, tethertest.NewFakeClock(time.Time{}))
+		for _, tg := range []transport.Target{
+			{URL: ts.URL, Subprotocols: []string{"v1\r\nX-Evil: 1"}},
+			{URL: ts.URL, Header: http.Header{"Authorization": {"Bearer x\nX-Evil: 1"}}},
+		} {
+			_, err := tr.Dial(testCtx(t), tg)
+			require.ErrorIs(t, err, transport.ErrBadTarget)
+		}
+		ts.noRequest(t)
+	})
 	t.Run("negotiation off", func(t *testing.T) {
 		ts := newTestServer(t)
 		tg := offer

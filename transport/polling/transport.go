@@ -64,6 +64,9 @@ func (t *Transport) Dial(ctx context.Context, target transport.Target) (transpor
 	wrap := func(e error) error {
 		return fmt.Errorf("tether/polling: dial %s: %w", transport.RedactURL(ep.poll.String()), e)
 	}
+	if err := target.Check(); err != nil {
+		return nil, wrap(err)
+	}
 	r := newRequester(&t.opts, target)
 	a, err := r.do(ctx, http.MethodGet, ep.poll, nil, nil, t.opts.requestTimeout, "dial")
 	if err != nil {
@@ -93,8 +96,9 @@ func (t *Transport) subprotocol(offered []string, h http.Header) (string, error)
 	}
 	sel := strings.TrimSpace(h.Get(t.opts.protoHeader))
 	if sel == "" || !slices.Contains(offered, sel) {
-		return "", fmt.Errorf("%w: offered %q, server selected %q in %s",
-			transport.ErrSubprotocol, offered, cutText(sel), t.opts.protoHeader)
+		// The offer is not quoted: a subprotocol may carry a credential.
+		return "", fmt.Errorf("%w: %d offered, server selected %q in %s",
+			transport.ErrSubprotocol, len(offered), cutText(sel), t.opts.protoHeader)
 	}
 	return sel, nil
 }

@@ -65,6 +65,9 @@ func (t *Transport) Dial(ctx context.Context, target transport.Target) (transpor
 		return nil, err
 	}
 	redacted := transport.RedactURL(target.URL)
+	if err := target.Check(); err != nil {
+		return nil, fmt.Errorf("tether/websocket: dial %s: %w", redacted, err)
+	}
 
 	dctx, cancel := context.WithTimeout(ctx, t.opts.dialTimeout)
 	defer cancel()
@@ -100,8 +103,9 @@ func (t *Transport) Dial(ctx context.Context, target transport.Target) (transpor
 		if br != nil {
 			ws.PutReader(br)
 		}
-		return nil, fmt.Errorf("tether/websocket: dial %s: %w (offered %q, selected none)",
-			redacted, transport.ErrSubprotocol, target.Subprotocols)
+		// The offer is not quoted: a subprotocol may carry a credential.
+		return nil, fmt.Errorf("tether/websocket: dial %s: %w (%d offered, none selected)",
+			redacted, transport.ErrSubprotocol, len(target.Subprotocols))
 	}
 	fl, err := t.negotiated(hs)
 	if err != nil {
@@ -251,7 +255,7 @@ func badAnswer(err error, offered []string, deflate bool) error {
 	case errors.Is(err, ws.ErrHandshakeBadSubProtocol):
 		list := "it offers none"
 		if len(offered) > 0 {
-			list = fmt.Sprintf("offered %q", offered)
+			list = fmt.Sprintf("%d offered", len(offered)) // not quoted: one may be a credential
 		}
 		return fmt.Errorf("%w: Sec-WebSocket-Protocol header selects a subprotocol the client did not offer (%s): %w",
 			transport.ErrBadHandshake, list, transport.ErrSubprotocol)

@@ -69,6 +69,10 @@
 // "not retried" are in the default reconnect policy's terminal errors,
 // because retrying meets the same server with the same answer:
 //
+//   - A bad URL gives a [*URLError]; a subprotocol or header that cannot
+//     go into the request as it is (see [transport.Target.Check]: a CR or
+//     LF would write headers of its own) an error matching
+//     [transport.ErrBadTarget], before anything is dialed. Not retried.
 //   - A refused handshake (any status other than 101, including a plain
 //     HTTP server's 200) gives a [*transport.HandshakeError] with the
 //     status, the headers (Retry-After among them) and up to

@@ -3,9 +3,11 @@ package websocket
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -55,6 +57,51 @@ func TestSubprotocolNotOffered(t *testing.T) {
 	// Also when none was offered at all.
 	err = dialErr(t, newTransport(t), transport.Target{URL: s.url})
 	assert.ErrorIs(t, err, transport.ErrSubprotocol)
+}
+
+// TestSubprotocolOfferIsNeverQuoted: a subprotocol may carry a credential
+// (Kubernetes takes a bearer token as one), so the errors of a refused
+// offer count it instead of quoting it.
+func TestSubprotocolOfferIsNeverQuoted(t *testing.T) {
+	const secret = "c2VjcmV0LXRva2Vu"
+	offer := []string{"base64url.bearer.authorization.k8s.io." + secret, "channel.k8s.io"}
+	none := newServer(t)
+	err := dialErr(t, newTransport(t), transport.Target{URL: none.url, Subprotocols: offer})
+	require.ErrorIs(t, err, transport.ErrSubprotocol)
+	assert.NotContains(t, err.Error(), secret)
+	assert.Contains(t, err.Error(), "2 offered")
+
+	other := newRawServer(t, func(_ *http.Request, accept string) []byte {
+		return []byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+			"Sec-WebSocket-Accept: " + accept + "\r\nSec-WebSocket-Protocol: other\r\n\r\n")
+	})
+	err = dialErr(t, newTransport(t), transport.Target{URL: other.url, Subprotocols: offer})
+	require.ErrorIs(t, err, transport.ErrSubprotocol)
+	assert.NotContains(t, err.Error(), secret)
+}
+
+// TestDialRefusesATargetThatWouldWriteHeaders: a subprotocol or header
+// value holding CRLF used to go into the request as it was, writing a
+// header of its own (gobwas writes the offer unchecked). Dial now refuses
+// it with ErrBadTarget before connecting.
+func TestDialRefusesATargetThatWouldWriteHeaders(t *testing.T) {
+	s := newServer(t)
+	var dials atomic.Int32
+	tr := newTransport(t, WithNetDial(func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dials.Add(1)
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}))
+	for _, target := range []transport.Target{
+		{URL: s.url, Subprotocols: []string{"v1\r\nX-Evil: 1"}},
+		{URL: s.url, Subprotocols: []string{"v1", "v 2"}},
+		{URL: s.url, Header: http.Header{"Authorization": {"Bearer x\r\nX-Evil: 1"}}},
+	} {
+		err := dialErr(t, tr, target)
+		require.ErrorIs(t, err, transport.ErrBadTarget)
+		assert.NotContains(t, err.Error(), "X-Evil")
+	}
+	assert.Zero(t, dials.Load(), "a refused target was dialed")
 }
 
 func TestNoSubprotocolOfferedNoneRequired(t *testing.T) {
