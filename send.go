@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"unicode/utf8"
 
+	"github.com/tether-go/tether/adapters"
 	"github.com/tether-go/tether/fsm"
 	"github.com/tether-go/tether/stream"
 	"github.com/tether-go/tether/transport"
@@ -44,21 +45,66 @@ func (c *Client[T]) Send(ctx context.Context, v any) error {
 	return err
 }
 
+// SendBinary sends p as a binary message: Send(ctx, p) without passing p
+// as an any, which costs an allocation a message (Go boxes a slice put in
+// an interface that outlives the call, and Send keeps its value for drop
+// reports). While the connection is open and nothing is queued it
+// allocates nothing. Everything else is as Send says: the same buffer,
+// order, accounting and errors; drop reports carry p as their Value, and
+// p may be reused once SendBinary returns (a message that must wait is
+// copied into the buffer, and its reports show that copy; a message
+// written at once is reported, if ever, with p itself, as Send would).
+func (c *Client[T]) SendBinary(ctx context.Context, p []byte) error {
+	if c.closing() {
+		return ErrClosed
+	}
+	_, err := c.sendPayload(ctx, transport.Binary, p, adapters.PayloadValue(p, false))
+	return err
+}
+
+// SendText sends s as a text message, as Send(ctx, s) does, with one
+// allocation fewer: the copy of s into the message is the only one. It
+// returns an *InvalidUTF8Error (ErrInvalidUTF8) when s is not valid UTF-8,
+// before anything is written; drop reports carry s as their Value.
+func (c *Client[T]) SendText(ctx context.Context, s string) error {
+	if c.closing() {
+		return ErrClosed
+	}
+	if !utf8.ValidString(s) {
+		return invalidUTF8([]byte(s))
+	}
+	p := []byte(s)
+	_, err := c.sendPayload(ctx, transport.Text, p, adapters.PayloadValue(p, true))
+	return err
+}
+
+// closing reports whether Close was called: Send and its kin refuse with
+// ErrClosed.
+func (c *Client[T]) closing() bool {
+	st := c.m.State()
+	return st == fsm.Closing || st == fsm.Closed
+}
+
+// sendPayload sends an encoded message whose drop reports carry value.
+func (c *Client[T]) sendPayload(ctx context.Context, typ transport.MessageType, payload []byte, value any) (uint64, error) {
+	id, err := c.out.Send(ctx, typ, payload, value)
+	if err == nil {
+		c.stats.sent(len(payload))
+	}
+	return id, err
+}
+
 // SendID is Send that also returns the message's identity, the ID that drop
 // reports (*DropError, OnDrop) carry.
 func (c *Client[T]) SendID(ctx context.Context, v any) (uint64, error) {
-	if st := c.m.State(); st == fsm.Closing || st == fsm.Closed {
+	if c.closing() {
 		return 0, ErrClosed
 	}
 	typ, payload, err := c.encode(v)
 	if err != nil {
 		return 0, err
 	}
-	id, err := c.out.Send(ctx, typ, payload, v)
-	if err == nil {
-		c.stats.sent(len(payload))
-	}
-	return id, err
+	return c.sendPayload(ctx, typ, payload, v)
 }
 
 // encode turns v into a message as Send describes: its frame type and

@@ -167,7 +167,8 @@ func (o *Outbox) Len() (messages, bytes int) {
 // Send writes payload as a message of type typ, now when a session is open
 // and nothing waits before it, otherwise after what is queued. It returns
 // the message's identity, which drop reports carry, and value is kept with
-// it for those reports.
+// it for those reports ([PayloadValue] stands for the payload itself
+// without an allocation).
 //
 // The payload must not be modified after Send returns when the message was
 // queued; Send copies it only when it queues it. It returns ErrClosed once
@@ -276,6 +277,7 @@ func (o *Outbox) wrote(ctx context.Context, s *Session, id uint64, value any, si
 // releases it.
 func (o *Outbox) enqueue(ctx context.Context, q queued) error {
 	q.payload = append([]byte(nil), q.payload...)
+	q.value = ownPayload(q.value, q.payload)
 	for o.full(len(q.payload)) {
 		switch o.overflow {
 		case stream.Fail:
@@ -676,6 +678,7 @@ func (o *Outbox) leave() {
 
 func (o *Outbox) report(d Drop) {
 	if o.onDrop != nil {
+		d.Value = userValue(d.Value, d.Size)
 		o.onDrop(d)
 	}
 }

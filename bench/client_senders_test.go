@@ -17,6 +17,7 @@ type clientSender struct {
 	c        *tether.Client[[]byte]
 	rec      *connRecorder
 	defaults bool
+	binary   bool // SendBinary instead of Send
 }
 
 // tether-client: the same with the Client's default options
@@ -29,6 +30,17 @@ func openDefaultClientSender(ctx context.Context, url string, dial netDial) (sen
 		return nil, err
 	}
 	return &clientSender{c: c, rec: rec, defaults: true}, nil
+}
+
+// tether-client-binary: tether-client with Client.SendBinary, which takes
+// the []byte as it is instead of as an any (no allocation a message).
+func openBinaryClientSender(ctx context.Context, url string, dial netDial) (sendSession, error) {
+	s, err := openDefaultClientSender(ctx, url, dial)
+	if err != nil {
+		return nil, err
+	}
+	s.(*clientSender).binary = true
+	return s, nil
 }
 
 func openClientSender(ctx context.Context, url string, dial netDial) (sendSession, error) {
@@ -51,7 +63,13 @@ func (s *clientSender) send(n, goroutines int, payload []byte) error {
 		}
 		wg.Go(func() {
 			for range share {
-				if err := s.c.Send(ctx, payload); err != nil {
+				var err error
+				if s.binary {
+					err = s.c.SendBinary(ctx, payload)
+				} else {
+					err = s.c.Send(ctx, payload)
+				}
+				if err != nil {
 					errs <- err
 					return
 				}

@@ -20,8 +20,9 @@
 //   - BenchmarkSend/goroutines=G/impl=I: 64-byte messages written by G
 //     goroutines to a loopback server that discards them; writes/msg counts
 //     Write calls on the client's net.Conn per message. tether-client is
-//     Client.Send of a []byte with default options; tether-client-64k the
-//     same with a 64 KiB write buffer, no heartbeat and no reconnect.
+//     Client.Send of a []byte with default options, tether-client-binary
+//     Client.SendBinary with default options; tether-client-64k is Send
+//     with a 64 KiB write buffer, no heartbeat and no reconnect.
 //   - BenchmarkEcho/size=S/impl=I: one message written and its echo read back,
 //     with the p50-ns and p99-ns of the round trips.
 //

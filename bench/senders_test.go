@@ -38,6 +38,7 @@ var senders = []sender{
 	{name: "raw-gobwas", open: openRawGobwasSender},
 	{name: "tether-transport", open: openTetherTransportSender},
 	{name: "tether-client", open: openDefaultClientSender},
+	{name: "tether-client-binary", open: openBinaryClientSender},
 	{name: "tether-client-64k", open: openClientSender},
 }
 
