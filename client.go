@@ -157,9 +157,13 @@ func New[T any, U URL](target U, opts ...Option) (*Client[T], error) {
 	c.cb.overflow = c.callbacksDropped
 	c.drops = &dropTally{clk: clock.OrReal(cfg.clk), report: c.reportDrop}
 	c.messages = stream.NewHub[T](stream.OnAnyDrop(hook[T](c.drops, "messages")))
-	c.errs = stream.NewHub[error](stream.OnAnyDrop(hook[error](c.drops, "errors")))
+	// A subscriber of errors or transitions that stops reading must not
+	// stop the lifecycle (they are published on the way of dials, drops
+	// and decoding): by default it loses its oldest values, reported.
+	keepNewest := stream.WithDefaults(stream.WithOverflow(stream.DropOldest))
+	c.errs = stream.NewHub[error](stream.OnAnyDrop(hook[error](c.drops, "errors")), keepNewest)
 	c.transitions = stream.NewHub[fsm.Transition](stream.OnAnyDrop(hook[fsm.Transition](c.drops, "transitions")),
-		stream.WithCurrent(c.m.Last()))
+		stream.WithCurrent(c.m.Last()), keepNewest)
 	if cfg.hold == 0 || onMessage != nil || cfg.onRaw != nil || cfg.router != nil {
 		c.consumed.Store(true)
 	}

@@ -76,7 +76,9 @@ func TestLosslessByDefault(t *testing.T) {
 			}},
 		{name: "Errors", payload: func(i int) []byte { return fmt.Appendf(nil, "bad-%d", i) },
 			values: func(ctx context.Context, c *tether.Client[Reading]) iter.Seq[int] {
-				sub := c.Errors(ctx)
+				// Errors default to DropOldest (an unread subscriber must
+				// not stop the lifecycle); Block by name keeps every one.
+				sub := c.Errors(ctx, stream.WithOverflow(stream.Block))
 				return func(yield func(int) bool) {
 					for err := range sub.All() {
 						v := -1
@@ -127,12 +129,13 @@ func TestLosslessByDefault(t *testing.T) {
 	}
 }
 
-// Defect 1, transitions: the default policy keeps every transition. With
-// a queue of four, four transitions after the initial one are one more
-// than the queue holds; the client must wait for the subscriber (the
-// fourth transition has happened, the state says so) rather than drop the
-// oldest.
-func TestTransitionsLosslessByDefault(t *testing.T) {
+// Defect 1, transitions: Block keeps every transition. With a queue of
+// four, four transitions after the initial one are one more than the
+// queue holds; the client must wait for the subscriber (the fourth
+// transition has happened, the state says so) rather than drop the
+// oldest. (The default is DropOldest: see
+// TestUnreadErrorsAndTransitionsDoNotStopTheClient.)
+func TestTransitionsLosslessWithBlock(t *testing.T) {
 	e := newEnv(t)
 	c := client[Reading](e)
 	waitState(t, c, fsm.Open)
@@ -141,7 +144,7 @@ func TestTransitionsLosslessByDefault(t *testing.T) {
 	defer cancel()
 	trace := c.Trace()
 	initial := trace[len(trace)-1].Seq
-	trs := c.Transitions(ctx, stream.WithBuffer(4))
+	trs := c.Transitions(ctx, stream.WithBuffer(4), stream.WithOverflow(stream.Block))
 
 	sc.Drop() // Open -> Waiting
 	waitState(t, c, fsm.Waiting)
@@ -606,4 +609,32 @@ func (s *slowFrameServer) serve(c net.Conn) {
 			return
 		}
 	}
+}
+
+// TestUnreadErrorsAndTransitionsDoNotStopTheClient: a subscriber of Errors
+// and one of Transitions made with the default options and never read. With
+// Block as their default, the client stopped reconnecting after 256 errors
+// or 128 cycles of transitions (the lifecycle waited for them) and sat in
+// Waiting for good. Now they keep the newest values and count the rest,
+// and the client goes on: 300 drops, 300 reconnects.
+func TestUnreadErrorsAndTransitionsDoNotStopTheClient(t *testing.T) {
+	e := newEnv(t)
+	c := client[Reading](e, reconnectAtOnce())
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	errs := c.Errors(ctx)
+	trs := c.Transitions(ctx)
+	const cycles = 300
+	for i := range cycles {
+		sc, err := e.srv.Accept(ctx)
+		require.NoError(t, err, "connection %d of %d never came", i+1, cycles)
+		sc.Drop()
+	}
+	sc := e.accept() // and it opens once more
+	defer sc.Drop()
+	waitState(t, c, fsm.Open)
+	assert.Equal(t, stream.DropOldest, errs.Info().Overflow)
+	assert.Positive(t, errs.Dropped(), "the unread errors subscriber lost its oldest")
+	assert.Positive(t, trs.Dropped(), "the unread transitions subscriber lost its oldest")
+	assert.Positive(t, c.Stats().SubscriberDrops, "and the drops were counted")
 }

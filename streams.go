@@ -36,14 +36,30 @@ func (c *Client[T]) Messages(ctx context.Context, opts ...stream.SubOption) *str
 // timeouts and the give-up (*TransitionError), decode and routing errors
 // (*stream.DecodeError, *stream.RouteError) and dropped messages
 // (*DropError). Every one matches exactly one class with errors.Is:
-// ErrConnection, ErrMessage or ErrDelivery. Options as for Messages.
+// ErrConnection, ErrMessage or ErrDelivery.
+//
+// Options as for Messages, except the default overflow policy:
+// stream.DropOldest, not Block. Errors are published on the way of dials,
+// drops and decoding, so a Block subscriber that stops reading would stop
+// the client reconnecting and reading. By default one that falls 256
+// errors behind loses its oldest, counted (Dropped) and reported to the
+// logger and OnError, aggregated per second; pass
+// stream.WithOverflow(stream.Block) only for a subscriber that keeps up.
 func (c *Client[T]) Errors(ctx context.Context, opts ...stream.SubOption) *stream.Subscription[error] {
 	return c.errs.Subscribe(ctx, opts...)
 }
 
 // Transitions subscribes to lifecycle transitions. The first value is the
 // latest transition (so the current state), then every later one in order.
-// Options as for Messages.
+//
+// Options as for Messages, except the default overflow policy:
+// stream.DropOldest, not Block, as for Errors: a subscriber that stops
+// reading must not stop the lifecycle it watches. One that falls 256
+// transitions behind loses its oldest (its Seq numbers then skip), counted
+// and reported as a *SubscriberDropError on the error stream, to OnError
+// and to the logger, aggregated per second. A Block subscriber
+// (stream.WithOverflow(stream.Block)) holds every transition after the one
+// it has not taken: choose it only for a subscriber that keeps up.
 func (c *Client[T]) Transitions(ctx context.Context, opts ...stream.SubOption) *stream.Subscription[fsm.Transition] {
 	return c.transitions.Subscribe(ctx, opts...)
 }
