@@ -475,6 +475,9 @@ func (c *Client[T]) startShutdown() {
 	c.messages.Unblock()
 	c.errs.Unblock()
 	c.transitions.Unblock()
+	if c.cfg.router != nil {
+		c.cfg.router.Unblock() // its hubs stay open: the router is the caller's
+	}
 	go c.shutdown()
 }
 

@@ -362,6 +362,12 @@ func WithCodec(codec stream.Codec) Option {
 // {type, data, timestamp}, through r: to the handlers and typed streams
 // registered per type. Routing errors go to the error stream; the
 // connection stays open.
+//
+// r stays the caller's: Close does not close it (its routed hubs and
+// their subscribers go on until r.Close), but unblocks it (Router.Unblock),
+// so that a routed Block subscriber that stopped reading cannot hold the
+// shutdown; what it cannot take from then on is dropped and reported to
+// the hub's drop hooks.
 func WithRouter(r *stream.Router) Option {
 	return optionFunc(func(c *config) {
 		if r == nil {

@@ -139,6 +139,49 @@ func TestCloseNeverHangs(t *testing.T) {
 			}()
 			return closeRun{c: c, closed: closed}
 		}},
+		{"with a routed Block subscriber that never reads", func(t *testing.T) closeRun {
+			// The router stays the caller's (not closed by Close), but
+			// Close unblocks it: Done used to stay open until the
+			// subscriber read or the program closed the router.
+			const n = 100
+			srv, wrote := speakingServer(t, n, func(i int) []byte {
+				return fmt.Appendf(nil, `{"type":"reading","data":{"sensor":"s","value":%d}}`, i)
+			})
+			r := stream.NewRouter()
+			t.Cleanup(r.Close)
+			// A handler registered first runs before each publish: the
+			// second message's publish finds the queue full.
+			second := make(chan struct{})
+			var seen atomic.Int32
+			stream.Handle(r, "reading", func(stream.Message[Reading]) {
+				if seen.Add(1) == 2 {
+					close(second)
+				}
+			})
+			sub := stream.Route[Reading](r, "reading").Subscribe(context.Background(), stream.WithBuffer(1))
+			c := shutdownClient[stream.Envelope](t, srv.URL, tether.WithRouter(r))
+			connectOrClosed(t, c)
+			select {
+			case <-wrote:
+			case <-time.After(deadline):
+				require.FailNow(t, "the server could not write its messages")
+			}
+			select {
+			case <-second:
+			case <-time.After(deadline):
+				require.FailNow(t, "the second message never came")
+			}
+			closed := make(chan error, 1)
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), deadline)
+				defer cancel()
+				closed <- c.Close(ctx)
+			}()
+			t.Cleanup(func() {
+				assert.Positive(t, sub.Dropped(), "what it could not take after Close is counted")
+			})
+			return closeRun{c: c, closed: closed}
+		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -43,8 +43,9 @@ type Router struct {
 	codec    Codec
 	fallback func(Envelope) error
 
-	mu    sync.Mutex // serialises registration
-	table atomic.Pointer[routeTable]
+	mu        sync.Mutex // serialises registration
+	table     atomic.Pointer[routeTable]
+	unblocked bool // Unblock was called: routed hubs are made unblocked; mu guards it
 }
 
 type routeTable struct {
@@ -56,6 +57,7 @@ type routeTable struct {
 type route interface {
 	dispatch(c Codec, env Envelope) error
 	close()
+	unblock()
 }
 
 // NewRouter returns a router with no routes.
@@ -120,6 +122,9 @@ func Route[T any](r *Router, typ string, opts ...HubOption) *Hub[Message[T]] {
 		}
 	}
 	hr := &hubRoute[T]{hub: NewHub[Message[T]](opts...)}
+	if r.unblocked {
+		hr.hub.Unblock()
+	}
 	rs := slices.Clone(t.routes[typ])
 	if stale != nil {
 		rs = slices.DeleteFunc(rs, func(x route) bool { return x == stale })
@@ -192,6 +197,25 @@ func (r *Router) Close() {
 	}
 }
 
+// Unblock makes Dispatch stop waiting for the Block subscribers of every
+// hub made by [Route], now and later, for good ([Hub.Unblock]): a
+// subscriber that stopped reading can no longer hold the dispatching
+// goroutine, and what it cannot take is dropped and reported to the hub's
+// drop hooks. The hubs stay open, their subscribers keep what they hold.
+// A Client calls it on its router when it shuts down, so that a routed
+// subscriber cannot keep its reader (and Done) waiting. Unblock may be
+// called from any goroutine.
+func (r *Router) Unblock() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.unblocked = true
+	for _, rs := range r.load().routes {
+		for _, rt := range rs {
+			rt.unblock()
+		}
+	}
+}
+
 // load returns the current routing table; the zero Router has none yet.
 func (r *Router) load() *routeTable {
 	if t := r.table.Load(); t != nil {
@@ -250,7 +274,8 @@ func (hr *handlerRoute[T]) dispatch(c Codec, env Envelope) error {
 	return nil
 }
 
-func (hr *handlerRoute[T]) close() {}
+func (hr *handlerRoute[T]) close()   {}
+func (hr *handlerRoute[T]) unblock() {}
 
 type hubRoute[T any] struct {
 	hub *Hub[Message[T]]
@@ -265,7 +290,8 @@ func (hr *hubRoute[T]) dispatch(c Codec, env Envelope) error {
 	return nil
 }
 
-func (hr *hubRoute[T]) close() { hr.hub.Close() }
+func (hr *hubRoute[T]) close()   { hr.hub.Close() }
+func (hr *hubRoute[T]) unblock() { hr.hub.Unblock() }
 
 func decodeMessage[T any](c Codec, env Envelope) (Message[T], error) {
 	m := Message[T]{Type: env.Type, Timestamp: env.Timestamp}
