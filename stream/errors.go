@@ -67,10 +67,10 @@ func (e *ConfigError) Is(target error) bool { return target == ErrInvalidConfig 
 const MaxExcerpt = 128
 
 // maxErrText is the most bytes of a codec's error that the text of a
-// [DecodeError] holds: the codec's error may quote the payload (encoding/json
-// quotes a number that overflows its field, and the keys of a map), so a
-// longer one is cut on a character boundary and ends with "...". The
-// codec's error itself is kept whole in DecodeError.Err.
+// [DecodeError] holds: a longer one is cut on a character boundary and ends
+// with "..." (encoding/json's errors, which quote the payload, are
+// rephrased: see codecErrorText). The codec's error itself is kept whole
+// in DecodeError.Err.
 const maxErrText = 256
 
 // DecodeError reports a payload that could not be decoded: a malformed
@@ -80,9 +80,13 @@ const maxErrText = 256
 //
 // Error() names the codec, the message type and the payload size but never
 // prints the payload, which may hold credentials; read Payload for a
-// bounded excerpt. Its text is bounded too, whatever the peer sent: it
-// quotes at most [MaxExcerpt] bytes of the type and holds at most 256 bytes
-// of the codec's error.
+// bounded excerpt. encoding/json's own errors quote what they choke on (a
+// number literal, a character), so Error() rephrases them (the kind of
+// value, the Go type, the offset); a custom codec's error is printed as it
+// is: keep payload bytes out of it. Err keeps the codec's error whole. The
+// text is bounded too, whatever the peer sent: it quotes at most
+// [MaxExcerpt] bytes of the type and holds at most 256 bytes of the
+// codec's error.
 type DecodeError struct {
 	// Codec is the codec's [Codec.Name], for example "json".
 	Codec string
@@ -142,7 +146,7 @@ func (e *DecodeError) Error() string {
 	b.WriteString(" bytes)")
 	if e.Err != nil {
 		b.WriteString(": ")
-		b.WriteString(cutText(e.Err.Error(), maxErrText))
+		b.WriteString(codecErrorText(e.Err))
 	}
 	return b.String()
 }

@@ -116,3 +116,50 @@ func TestDecodeEnvelopeTextIsBounded(t *testing.T) {
 		})
 	}
 }
+
+// TestDecodeErrorNeverPrintsThePayload: encoding/json's errors quote what
+// they choke on (a number that overflows its field, the key a number map
+// fails to parse, a character); DecodeError.Error used to pass that text
+// on, against its promise. Err keeps the codec's error whole.
+func TestDecodeErrorNeverPrintsThePayload(t *testing.T) {
+	const secret = "98765432109876543210987654321"
+	for name, tc := range map[string]struct {
+		decode  func([]byte) error
+		payload string
+	}{
+		"a number too large for its field": {
+			decode:  func(p []byte) error { _, err := stream.Decode[metrics](stream.JSON, p); return err },
+			payload: `{"mem":` + secret + `}`,
+		},
+		"a number key that does not parse": {
+			decode:  func(p []byte) error { _, err := stream.Decode[map[int]int](stream.JSON, p); return err },
+			payload: `{"` + secret + `x":1}`,
+		},
+		"a string where a number goes": {
+			decode:  func(p []byte) error { _, err := stream.Decode[metrics](stream.JSON, p); return err },
+			payload: `{"mem":"` + secret + `"}`,
+		},
+		"a syntax error": {
+			decode:  func(p []byte) error { _, err := stream.Decode[metrics](stream.JSON, p); return err },
+			payload: `{"mem": ` + secret + `Q}`,
+		},
+		"a routed message": {
+			decode: func(p []byte) error {
+				r := stream.NewRouter()
+				stream.Handle(r, "m", func(stream.Message[metrics]) {})
+				return r.DispatchPayload(p)
+			},
+			payload: `{"type":"m","data":{"mem":` + secret + `}}`,
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := tc.decode([]byte(tc.payload))
+			de, ok := errors.AsType[*stream.DecodeError](err)
+			require.True(t, ok, "%v", err)
+			assert.NotContains(t, err.Error(), secret[:12])
+			assert.NotContains(t, err.Error(), "'Q'")
+			assert.Contains(t, err.Error(), "json: ")
+			assert.NotNil(t, de.Err, "the codec's error is kept")
+		})
+	}
+}
