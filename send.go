@@ -36,10 +36,13 @@ import (
 // Send waits (for room in the buffer, for a confirmation, for its turn to
 // write: the message is not sent; a WebSocket message already being written
 // when ctx ends is finished in the background and Send returns nil, and the
-// connection is never failed by a ctx), and the connection's error when a direct
-// write fails for another reason than the connection having closed first
-// (a reset mid-write, say): the message may or may not have arrived, it is
-// not queued again, and the error returned is its only report.
+// connection is never failed by a ctx), and, when the connection fails
+// while the message itself is being written (a reset mid-write, say), an
+// error matching ErrPossiblyLost and the connection's error: the message
+// may or may not have arrived, it is not queued again, and the error
+// returned is its only report. A connection that fails or closes before
+// the message is written is not an error: the message waits in the buffer
+// for the next connection, as any message sent while disconnected.
 func (c *Client[T]) Send(ctx context.Context, v any) error {
 	_, err := c.SendID(ctx, v)
 	return err

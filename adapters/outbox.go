@@ -175,8 +175,11 @@ func (o *Outbox) Len() (messages, bytes int) {
 // the machine is closing or closed, a *QueueSizeError (ErrTooLargeToQueue)
 // for a payload that must be queued and is larger than the whole buffer (a
 // direct write has no size limit), ErrBufferFull under the Fail policy, the ctx error
-// when ctx ends while blocked, and the connection's error when a direct
-// write fails for another reason than the connection closing.
+// when ctx ends while blocked, and, when a direct write fails after it may
+// have sent part of the message, an error matching ErrPossiblyLost and the
+// transport's error (a write that fails before the message is accepted
+// matches transport.ErrClosed: the message is queued for the next
+// connection instead).
 func (o *Outbox) Send(ctx context.Context, typ transport.MessageType, payload []byte, value any) (uint64, error) {
 	o.enter()
 	defer o.leave()
@@ -230,7 +233,12 @@ func (o *Outbox) sendDirect(ctx context.Context, s *Session, id uint64, typ tran
 		return true, nil
 	}
 	if !errors.Is(err, transport.ErrClosed) {
-		return true, err
+		if cerr := ctx.Err(); cerr != nil && errors.Is(err, cerr) {
+			return true, err // not sent
+		}
+		// The write itself failed: part of the message, or all of it,
+		// may have gone out.
+		return true, &possiblyLost{cause: err}
 	}
 	// The connection closed before taking the message: nothing was
 	// written. Wait for the machine to notice, then queue it.

@@ -81,7 +81,12 @@ type Conn interface {
 	// A nil error means the message was accepted: written, or committed to
 	// be written in order after the messages accepted before it. It does not
 	// mean the peer received it. Another type gives an error matching
-	// [ErrUnsupported], and the Conn stays up.
+	// [ErrUnsupported], and the Conn stays up. When the Conn has ended, or
+	// fails before any byte of the message was written, the error matches
+	// [ErrClosed] (with the failure in the chain): the message was not
+	// sent, and a client sends it again on its next connection. Any other
+	// error means the write failed once the message may have begun to go
+	// out: it may or may not have arrived.
 	//
 	// ctx bounds the caller's wait, never the connection: a ctx that ends
 	// does not fail the Conn, nor the Writes of other callers.

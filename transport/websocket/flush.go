@@ -40,17 +40,21 @@ func (w *writer) flushOnce(ctx context.Context, dl time.Time) (cut bool, err err
 	w.broadcast() // room in pending
 	w.mu.Unlock()
 
-	var start, end time.Time
+	var (
+		start, end time.Time
+		n          int
+	)
 	if len(b) > 0 {
 		start = time.Now()
 		if err = w.setDeadline(dl); err == nil {
-			cut, err = w.netWrite(ctx, b)
+			cut, n, err = w.netWrite(ctx, b)
 		}
 		end = time.Now()
 	}
 
 	w.mu.Lock()
 	w.spare = b[:0]
+	w.wroteNone = err != nil && n == 0
 	if err == nil {
 		w.written = id
 	}
@@ -73,14 +77,14 @@ func (w *writer) flushOnce(ctx context.Context, dl time.Time) (cut bool, err err
 // that cannot end, such as context.Background, costs nothing here; another
 // one costs a few field updates, and a context.AfterFunc (an allocation)
 // only when the write blocks (see cutConn.blocked).
-func (w *writer) netWrite(ctx context.Context, b []byte) (cut bool, err error) {
+func (w *writer) netWrite(ctx context.Context, b []byte) (cut bool, n int, err error) {
 	if w.cc == nil || !canEnd(ctx) {
-		_, err = w.c.nc.Write(b)
-		return false, err
+		n, err = w.c.nc.Write(b)
+		return false, n, err
 	}
 	w.cc.arm(ctx)
-	_, err = w.c.nc.Write(b)
-	return w.cc.disarm(), err
+	n, err = w.c.nc.Write(b)
+	return w.cc.disarm(), n, err
 }
 
 // canEnd reports whether ctx may end. It asks Done only of a ctx without
@@ -124,8 +128,16 @@ func (w *writer) sendLarge(ctx context.Context, op string, code ws.OpCode, p []b
 	err := w.setDeadline(time.Time{})
 	if err == nil && cap(b)-len(b) < frameSize(len(p))-len(p) {
 		// The header does not fit after the batch: the batch goes alone.
-		cut, err = w.netWrite(ctx, b)
+		cut, _, err = w.netWrite(ctx, b)
 		b = b[:0]
+		if err != nil {
+			// Nothing of the frame went out.
+			w.mu.Lock()
+			w.spare = b
+			w.broadcast()
+			w.mu.Unlock()
+			return w.failedBefore(op, err)
+		}
 		if err == nil && (cut || ctx.Err() != nil) {
 			w.mu.Lock()
 			w.spare = b
@@ -188,7 +200,7 @@ func (w *writer) stream(ctx context.Context, b, p []byte, off int, mask [4]byte)
 	for i < len(p) {
 		if len(b) == cap(b) {
 			var c bool
-			c, err = w.netWrite(ctx, b)
+			c, _, err = w.netWrite(ctx, b)
 			b = b[:0]
 			cut = cut || c
 			if err != nil || c || ctx.Err() != nil {
@@ -204,7 +216,7 @@ func (w *writer) stream(ctx context.Context, b, p []byte, off int, mask [4]byte)
 	}
 	if len(b) > 0 {
 		var c bool
-		c, err = w.netWrite(ctx, b)
+		c, _, err = w.netWrite(ctx, b)
 		b = b[:0]
 		cut = cut || c
 	}

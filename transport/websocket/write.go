@@ -75,6 +75,7 @@ type writer struct {
 	spare       []byte        // the other half of the buffer; nil while the holder writes it
 	batch       uint64        // number of the batch pending holds (the first is 1)
 	written     uint64        // number of the last batch written in full
+	wroteNone   bool          // the last batch write failed before writing a byte
 	flushing    bool          // the flusher role is taken
 	active      atomic.Int32  // goroutines in send (changed without mu)
 	lastEnd     time.Time     // when the last batch write ended
@@ -265,8 +266,10 @@ func (w *writer) send(ctx context.Context, op string, code ws.OpCode, p []byte) 
 			}
 			cut, err := w.flushOnce(ctx, time.Time{})
 			if err != nil {
+				// The batch ahead of this frame failed: the frame was
+				// never queued.
 				w.mu.Unlock()
-				return w.writeFailed(op, err)
+				return w.failedBefore(op, err)
 			}
 			if cut {
 				// ctx ended while this goroutine wrote the frames queued
@@ -315,7 +318,11 @@ func (w *writer) send(ctx context.Context, op string, code ws.OpCode, p []byte) 
 	w.flushing = true
 	cut, err := w.flushOnce(ctx, time.Time{})
 	if err != nil {
+		none := w.wroteNone
 		w.mu.Unlock()
+		if none {
+			return w.failedBefore(op, err) // not a byte of the batch went out
+		}
 		return w.writeFailed(op, err)
 	}
 	if cut {
@@ -328,6 +335,17 @@ func (w *writer) send(ctx context.Context, op string, code ws.OpCode, p []byte) 
 	}
 	w.mu.Unlock()
 	return nil
+}
+
+// failedBefore ends the connection after a network write error on the
+// caller's goroutine that came before any byte of the caller's frame was
+// written (the batch ahead of it failed, or nothing of the batch holding
+// it went out), and returns an error matching transport.ErrClosed, with
+// the network's error in the chain: the message was not sent, and may be
+// sent again on another connection.
+func (w *writer) failedBefore(op string, err error) error {
+	w.fail(err)
+	return fmt.Errorf("tether/websocket: %s: %w: %w", op, transport.ErrClosed, err)
 }
 
 // writeFailed ends the connection after a network write error on the

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"strconv"
 	"testing"
 	"time"
 
@@ -305,20 +306,43 @@ func TestWriteAllocatesNothing(t *testing.T) {
 	assert.Zero(t, allocs)
 }
 
-// failingConn fails every write, as a reset connection does.
-type failingConn struct{ memConn }
+// failingConn fails every write, as a reset connection does, after
+// writing the first partial bytes of it.
+type failingConn struct {
+	memConn
+	partial int
+}
 
 var errBoom = errors.New("connection reset by test")
 
-func (*failingConn) Write([]byte) (int, error) { return 0, errBoom }
+func (f *failingConn) Write(p []byte) (int, error) { return min(f.partial, len(p)), errBoom }
 
+// TestWriteFailureEndsTheConnection: a write that fails ends the
+// connection. When bytes of the message may have gone out the error is the
+// network's (the message may or may not have arrived); when not a byte of
+// the batch holding it went out it also matches ErrClosed (the message was
+// not sent: a client queues it for the next connection). It used to be
+// the network's error alone in both cases, so a message the connection
+// never took was reported as a write failure and not sent again.
 func TestWriteFailureEndsTheConnection(t *testing.T) {
+	for _, partial := range []int{0, 3} {
+		t.Run(strconv.Itoa(partial)+" bytes written", func(t *testing.T) {
+			testWriteFailure(t, partial)
+		})
+	}
+}
+
+func testWriteFailure(t *testing.T, partial int) {
 	o := defaultOptions()
 	require.NoError(t, o.resolve())
-	c := newConn(&failingConn{memConn{in: bytes.NewReader(nil)}}, nil, &o, "")
+	c := newConn(&failingConn{memConn: memConn{in: bytes.NewReader(nil)}, partial: partial}, nil, &o, "")
 	err := c.Write(context.Background(), transport.Text, []byte("lost"))
 	require.ErrorIs(t, err, errBoom)
-	assert.NotErrorIs(t, err, transport.ErrClosed, "bytes may have gone out: not ErrClosed")
+	if partial == 0 {
+		assert.ErrorIs(t, err, transport.ErrClosed, "nothing went out: the message was not sent")
+	} else {
+		assert.NotErrorIs(t, err, transport.ErrClosed, "bytes went out: not ErrClosed")
+	}
 	waitDone(t, c)
 	ce := closeErr(t, c.Err())
 	assert.Equal(t, transport.StatusAbnormalClosure, ce.Code)
