@@ -28,7 +28,8 @@ var (
 	ErrConnection = errors.New("tether: connection")
 	// ErrMessage is the class of an inbound message the client could not
 	// use: one it could not decode (*stream.DecodeError) or route
-	// (*stream.RouteError), or one a router handler returned an error for.
+	// (*stream.RouteError), or one the router's fallback
+	// (stream.WithFallback) returned an error for.
 	// The connection stays open.
 	ErrMessage = errors.New("tether: inbound message")
 	// ErrDelivery is the class of messages not delivered, or held: an

@@ -187,7 +187,11 @@ func compile[S, E comparable](d Def[S, E]) (*chart[S, E], error) {
 		resets[e] = true
 	}
 	eventNames := make(map[string]E)
+	var zeroEvent E
 	for i, r := range d.Rules {
+		if r.Event == zeroEvent {
+			bad(ErrBadName, i, nameOf(r.Event), "rule %d fires on the zero event, which is the initial snapshot's: number events from 1 (iota + 1)", i)
+		}
 		for _, s := range []S{r.From, r.To} {
 			if !known(s) {
 				bad(ErrUnknownName, i, stateName(s), "rule %d names state %s, which is not in States", i, stateName(s))

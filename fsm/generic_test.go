@@ -336,3 +336,24 @@ func TestSelfLoop(t *testing.T) {
 	assert.Equal(t, "#1 pending --resend--> pending (attempt 1)", tr.String())
 	assert.EqualValues(t, 1, tr.Epoch, "re-entering an epoch state starts a new epoch")
 }
+
+// numEvent is an event type numbered from 0, as iota makes it.
+type numEvent int
+
+func (e numEvent) String() string { return [...]string{"start", "stop"}[e] }
+
+// TestZeroEventIsRefused: a rule on the zero event (the initial
+// snapshot's) used to pass Validate and fire, though machines.md says to
+// leave it unused; the snapshot and the rule then shared a name in every
+// trace.
+func TestZeroEventIsRefused(t *testing.T) {
+	def := fsm.Def[reqState, numEvent]{Initial: pending, Rules: []fsm.RuleOf[reqState, numEvent]{
+		{From: pending, Event: 0, To: replied}, {From: replied, Event: 1, To: pending},
+	}}
+	err := def.Validate()
+	require.ErrorIs(t, err, fsm.ErrBadName)
+	var de *fsm.DefError
+	require.ErrorAs(t, err, &de)
+	assert.Equal(t, 0, de.Rule)
+	assert.Equal(t, "start", de.Name)
+}

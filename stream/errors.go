@@ -95,10 +95,12 @@ type DecodeError struct {
 	// Target is the Go type that was being decoded into, for example
 	// "main.Metrics".
 	Target string
-	// Payload is a copy of at most [MaxExcerpt] bytes from the start of the
-	// payload.
+	// Payload is a copy of at most [MaxExcerpt] bytes from the start of
+	// what failed to decode: the whole payload for a malformed envelope or
+	// a [Decode], the envelope's data member for a routed message whose
+	// data does not fit its type.
 	Payload []byte
-	// Size is the length of the whole payload.
+	// Size is the length of what failed to decode (as for Payload).
 	Size int
 	// Err is the codec's own error, for example a *json.SyntaxError.
 	Err error

@@ -163,3 +163,22 @@ func TestDecodeErrorNeverPrintsThePayload(t *testing.T) {
 		})
 	}
 }
+
+// TestRoutedDecodeErrorDescribesTheData: for a routed message whose data
+// does not fit its type, Payload and Size describe the data member, as
+// the docs say; for a malformed envelope, the whole message.
+func TestRoutedDecodeErrorDescribesTheData(t *testing.T) {
+	r := stream.NewRouter()
+	stream.Handle(r, "m", func(stream.Message[metrics]) {})
+	data := `{"mem":"not a number"}`
+	msg := `{"type":"m","data":` + data + `}`
+	de, ok := errors.AsType[*stream.DecodeError](r.DispatchPayload([]byte(msg)))
+	require.True(t, ok)
+	assert.Equal(t, len(data), de.Size)
+	assert.Equal(t, data, string(de.Payload))
+
+	bad := `{"type":"m","data":` // not an envelope
+	de, ok = errors.AsType[*stream.DecodeError](r.DispatchPayload([]byte(bad)))
+	require.True(t, ok)
+	assert.Equal(t, len(bad), de.Size)
+}
