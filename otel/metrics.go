@@ -177,29 +177,51 @@ func (m *Metrics) Register(c Client, attrs ...attribute.KeyValue) (stop func(), 
 	count := func(tr fsm.Transition) {
 		m.transitions.Add(ctx, 1, with(AttrEvent.String(tr.Event.String()), AttrState.String(tr.To.String())))
 	}
-	// The watcher counts from the first transition it hears of (live); the
-	// trace, read after it is in place, holds every one before that.
-	var mu sync.Mutex
-	var live uint64
+	// The trace, read once the watcher is in place, holds every transition
+	// up to its last; the watcher counts only the later ones. A watcher
+	// hears of a transition after it happened, so it may hear of one the
+	// trace holds (even after Register returned): the cut is by Seq, not
+	// by the order of arrival. What it hears before the trace is read
+	// waits in early.
+	var (
+		mu    sync.Mutex
+		cut   uint64
+		known bool
+		early []fsm.Transition
+	)
 	unwatch := c.Watch(tether.Watcher{
 		RTT:   func(d time.Duration) { m.rtt.Record(ctx, d.Seconds(), all) },
 		Retry: func(r tether.Retry) { m.delay.Record(ctx, r.Delay.Seconds(), all) },
 		Transition: func(tr fsm.Transition) {
 			mu.Lock()
-			if live == 0 {
-				live = tr.Seq
+			if !known {
+				early = append(early, tr)
+				mu.Unlock()
+				return
 			}
+			last := cut
 			mu.Unlock()
-			count(tr)
+			if tr.Seq > last {
+				count(tr)
+			}
 		},
 	})
 	trace := c.Trace()
-	mu.Lock()
-	before := live
-	mu.Unlock()
+	var last uint64
 	for _, tr := range trace {
 		// Seq 0 is the initial snapshot, not a transition.
-		if tr.Seq > 0 && (before == 0 || tr.Seq < before) {
+		if tr.Seq > 0 {
+			count(tr)
+		}
+		last = max(last, tr.Seq)
+	}
+	mu.Lock()
+	cut, known = last, true
+	heard := early
+	early = nil
+	mu.Unlock()
+	for _, tr := range heard {
+		if tr.Seq > last {
 			count(tr)
 		}
 	}
