@@ -29,7 +29,8 @@ type update struct {
 }
 
 // serveEvents streams updates to one page until it goes away, its writes
-// stall past the write timeout, or its request's context ends.
+// stall past the write timeout, its request's context ends, or it has
+// been open for the page lifetime.
 //
 // Goroutines: this one writes; one forwarder per client moves its
 // transitions from the page's queue for that client (bounded, dropping its
@@ -105,9 +106,16 @@ func (in *Inspector) serveEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	tick := time.NewTicker(in.cfg.interval)
 	defer tick.Stop()
+	life := time.NewTimer(in.cfg.pageLifetime)
+	defer life.Stop()
 	for {
 		select {
 		case <-ctx.Done():
+			return
+		case <-life.C:
+			// The stream ends; a page that reads comes back by itself
+			// (the retry of hello) with a fresh snapshot, and one that
+			// stopped reading frees its place.
 			return
 		case u := <-queue:
 			if !write(u) {

@@ -43,6 +43,7 @@ const (
 	DefaultBuffer       = 256
 	DefaultWriteTimeout = 10 * time.Second
 	DefaultMaxPages     = 32
+	DefaultPageLifetime = 5 * time.Minute
 )
 
 // Option configures an Inspector.
@@ -57,6 +58,7 @@ type config struct {
 	buffer       int
 	writeTimeout time.Duration
 	maxPages     int
+	pageLifetime time.Duration
 	title        string
 }
 
@@ -90,6 +92,17 @@ func WithWriteTimeout(d time.Duration) Option {
 // to 1.
 func WithMaxPages(n int) Option {
 	return optionFunc(func(c *config) { c.maxPages = max(n, 1) })
+}
+
+// WithPageLifetime ends each page's event stream after d
+// (DefaultPageLifetime); the page's script comes back by itself a second
+// later and is sent the whole state again. It bounds how long a page that
+// stopped reading keeps its place among WithMaxPages: WithWriteTimeout
+// notices such a page only once the socket's buffers are full, which at a
+// few hundred bytes a second takes hours. Values below 1 second are
+// raised to 1 second.
+func WithPageLifetime(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.pageLifetime = max(d, time.Second) })
 }
 
 // WithTitle sets the page's title ("tether inspector").
@@ -137,7 +150,8 @@ func newEntry(id int, name string, c Client) *entry {
 
 // New returns an inspector with no clients.
 func New(opts ...Option) *Inspector {
-	cfg := config{interval: DefaultInterval, buffer: DefaultBuffer, writeTimeout: DefaultWriteTimeout, maxPages: DefaultMaxPages, title: "tether inspector"}
+	cfg := config{interval: DefaultInterval, buffer: DefaultBuffer, writeTimeout: DefaultWriteTimeout, maxPages: DefaultMaxPages,
+		pageLifetime: DefaultPageLifetime, title: "tether inspector"}
 	for _, o := range opts {
 		if o != nil {
 			o.apply(&cfg)

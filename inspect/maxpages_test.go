@@ -1,6 +1,8 @@
 package inspect_test
 
 import (
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -56,4 +58,39 @@ func TestPagesBeyondTheBoundAreRefused(t *testing.T) {
 		defer resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
 	}, deadline, 10*time.Millisecond, "a closed page makes room")
+}
+
+// A page that connects and never reads kept its place among WithMaxPages
+// for hours (the write timeout notices it only once the socket's buffers
+// are full: an outside review measured 2 min 44 s at a 10 ms interval).
+// Its stream now ends after the page lifetime, and the next page is served.
+func TestAPageThatStopsReadingLeavesAfterItsLifetime(t *testing.T) {
+	r := newRig(t)
+	in := inspect.New(inspect.WithMaxPages(1), inspect.WithPageLifetime(time.Second))
+	in.Add("feed", r.client())
+	srv := httptest.NewServer(in)
+	t.Cleanup(srv.Close)
+
+	nc, err := net.Dial("tcp", srv.Listener.Addr().String())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = nc.Close() })
+	_, err = fmt.Fprintf(nc, "GET /events HTTP/1.1\r\nHost: inspector\r\n\r\n") // and never reads
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(srv.URL + "/events?probe")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		return resp.StatusCode == http.StatusServiceUnavailable
+	}, deadline, 10*time.Millisecond, "the stalled page holds the only place")
+
+	assert.Eventually(t, func() bool {
+		resp, err := http.Get(srv.URL + "/events?probe")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, deadline, 50*time.Millisecond, "the stalled page left after its lifetime")
 }
