@@ -51,8 +51,9 @@ func (c *Client[T]) Send(ctx context.Context, v any) error {
 // SendBinary sends p as a binary message: Send(ctx, p) without passing p
 // as an any, which costs an allocation a message (Go boxes a slice put in
 // an interface that outlives the call, and Send keeps its value for drop
-// reports). While the connection is open and nothing is queued it
-// allocates nothing. Everything else is as Send says: the same buffer,
+// reports). While the connection is open and nothing is queued the client
+// allocates nothing for it (the WebSocket transport allocates only now and
+// then, when it starts a goroutine to flush a backlog). Everything else is as Send says: the same buffer,
 // order, accounting and errors; drop reports carry p as their Value, and
 // p may be reused once SendBinary returns (a message that must wait is
 // copied into the buffer, and its reports show that copy; a message
