@@ -307,7 +307,7 @@ func (c *Client) endAll(cause error, unsent bool) {
 	rs := make([]*Request, 0, len(c.pending))
 	var queued []*Request
 	for _, r := range c.pending {
-		if unsent && r.epoch == 0 && !r.direct && !r.retried {
+		if unsent && r.epoch == 0 && !r.direct && !r.wrote {
 			queued = append(queued, r)
 			continue
 		}

@@ -36,8 +36,10 @@
 // carrying that id, or with its timeout (WithTimeout, Timeout; default
 // DefaultTimeout, from the call, through any wait in the send buffer, or
 // for room in it when it is full, and any retry), or when its ctx ends, or when the connection it was written
-// on ends first: ErrLost, reported and never silent, unless the request
-// is marked Idempotent, and then it is sent again on the next connection.
+// on ends first, or its write fails mid-way: ErrLost, reported and never
+// silent, unless the request is marked Idempotent, and then it is sent
+// again on the next connection. A request the tether client refuses before
+// writing any of it ends Unsent, with the refusal.
 // A request made while disconnected waits in the tether client's send
 // buffer and is written after the next Open. A reply to no pending request
 // goes to the error stream (Errors) as an *UnknownReplyError.

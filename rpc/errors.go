@@ -15,8 +15,11 @@ var (
 	// was written and before its reply came: the server may or may not
 	// have run it. It covers a request handed to a connection that was
 	// open (Open seen), even one still in the send buffer when that
-	// connection ended: rpc cannot tell it was not written. Only a request
-	// marked Idempotent is sent again instead. A request that never had an
+	// connection ended: rpc cannot tell it was not written; and a request
+	// whose write failed with the connection failing mid-way (a reset, a
+	// broken pipe: tether's Client.Send returns that error as its only
+	// report, and the request may have arrived), then matching the write's
+	// error too. Only a request marked Idempotent is sent again instead. A request that never had an
 	// open connection, still in the send buffer when the tether client
 	// closes, was never written: it ends Unsent with tether.ErrClosed. The
 	// error also matches the connection's cause with errors.Is and

@@ -17,14 +17,15 @@ const (
 	// TimedOut: no reply within the timeout.
 	TimedOut
 	// Lost: the connection ended after the request was written (or
-	// handed to it while it was open), before its reply: the server may
-	// have run it.
+	// handed to it while it was open), or a write of it failed with the
+	// connection failing mid-way, before its reply: the server may have
+	// run it.
 	Lost
 	// Cancelled: the request's ctx ended first.
 	Cancelled
-	// Unsent: the tether client refused the message (closed, encoding,
-	// its buffer's policy), or closed with the request still in its send
-	// buffer, never written.
+	// Unsent: the request was never written: the tether client refused
+	// it before writing any of it (closed, encoding, its buffer's policy),
+	// or closed with it still in its send buffer.
 	Unsent
 )
 
@@ -45,14 +46,15 @@ const (
 	EventBadReply
 	// EventTimeout: the timeout ran out.
 	EventTimeout
-	// EventLost: the request's connection ended.
+	// EventLost: the request's connection ended, or its write failed
+	// mid-way.
 	EventLost
 	// EventRetry: the request's connection ended and the request is
 	// idempotent: it is sent again on the next connection.
 	EventRetry
 	// EventCancel: the request's ctx ended.
 	EventCancel
-	// EventSendFailed: Send refused the request.
+	// EventSendFailed: Send refused the request before writing any of it.
 	EventSendFailed
 )
 
@@ -77,10 +79,10 @@ func RequestDef() fsm.Def[RequestState, RequestEvent] {
 			{From: Pending, Event: EventReply, To: Replied, Meaning: "A reply with the request's id came: its result, or the server's error object."},
 			{From: Pending, Event: EventBadReply, To: Malformed, Meaning: "A reply with the request's id came that the protocol cannot read (both a result and an error, or neither)."},
 			{From: Pending, Event: EventTimeout, To: TimedOut, Meaning: "No reply within the timeout, which runs from the call, through any wait in the send buffer and any retry."},
-			{From: Pending, Event: EventLost, To: Lost, Meaning: "The connection the request was written on ended before its reply: reported as ErrLost, never silent."},
+			{From: Pending, Event: EventLost, To: Lost, Meaning: "The connection the request was written on ended before its reply, or its write failed mid-way: reported as ErrLost, never silent."},
 			{From: Pending, Event: EventRetry, To: Pending, Meaning: "The same, for a request marked Idempotent: it is sent again, with its id, on the next connection."},
 			{From: Pending, Event: EventCancel, To: Cancelled, Meaning: "The request's ctx ended first."},
-			{From: Pending, Event: EventSendFailed, To: Unsent, Meaning: "The tether client refused the message (closed, or the buffer's policy dropped it), or closed with it never written."},
+			{From: Pending, Event: EventSendFailed, To: Unsent, Meaning: "The tether client refused the message before writing any of it (closed, encoding, the buffer's policy), or closed with it never written."},
 		},
 		Terminal: []RequestState{Replied, Malformed, TimedOut, Lost, Cancelled, Unsent},
 	}

@@ -26,9 +26,10 @@ type callOptionFunc func(*callConfig)
 func (f callOptionFunc) applyCall(c *callConfig) { f(c) }
 
 // Idempotent marks a request safe to run twice: when the connection it was
-// written on ends before its reply, it is sent again, with the same id, on
-// the next connection (event retry) instead of failing with ErrLost. Its
-// timeout still runs from the call.
+// written on ends before its reply, or its write fails with the connection
+// failing mid-way (a reset, a broken pipe: it may have arrived), it is sent
+// again, with the same id, on the next connection (event retry) instead of
+// failing with ErrLost. Its timeout still runs from the call.
 func Idempotent() CallOption {
 	return callOptionFunc(func(c *callConfig) { c.idempotent = true })
 }
@@ -68,9 +69,11 @@ type Request struct {
 	done chan struct{}
 
 	// Guarded by c.mu.
-	epoch   uint64 // the connection it was written on; 0: in the send buffer
-	direct  bool   // written at once (a stage's request), not through the buffer
-	retried bool   // written on a connection that ended, to send again
+	epoch  uint64 // the connection it was written on; 0: in the send buffer
+	direct bool   // written at once (a stage's request), not through the buffer
+	// wrote: it may have reached the server (written on a connection that
+	// ended, or a write of it failed mid-way), so it never ends Unsent.
+	wrote bool
 
 	mu       sync.Mutex
 	trace    []RequestTransition
@@ -95,7 +98,10 @@ func (r *Request) State() RequestState { return r.m.State() }
 
 // Result returns the reply's result, or the request's error: a
 // *RemoteError, a *MalformedReplyError, ErrTimeout, an error matching
-// ErrLost, ctx's error, or Send's. Before Done it returns nil, nil.
+// ErrLost (the connection ended, or the write failed mid-way: it may have
+// run), ctx's error, or, for a request never written (Unsent), the
+// refusal (tether.ErrClosed, a *stream.EncodeError, a full send buffer's
+// error). Before Done it returns nil, nil.
 func (r *Request) Result() (json.RawMessage, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -231,17 +237,6 @@ func (c *Client) start(ctx context.Context, id uint64, method string, payload []
 	return r
 }
 
-// writeFailed ends the request whose write failed: Cancelled when the
-// caller's ctx ended the write, else Unsent. (When the request was done
-// already, its timeout say, the hook ended the write: nothing changes.)
-func (r *Request) writeFailed(err error) {
-	if cause := context.Cause(r.caller); cause != nil {
-		r.fire(fsm.InputOf[RequestEvent]{Event: EventCancel, Cause: cause})
-		return
-	}
-	r.fire(fsm.InputOf[RequestEvent]{Event: EventSendFailed, Cause: err})
-}
-
 // write sends the request's payload.
 func (r *Request) write(ctx context.Context, conn Conn) error {
 	if r.send != nil {
@@ -336,7 +331,7 @@ func (r *Request) connectionEnded(cause error) {
 	// has let go of the connection that ended (a Send made right as it
 	// ends may still be written to it, and fail).
 	r.c.mu.Lock()
-	r.epoch, r.retried = 0, true
+	r.epoch, r.wrote = 0, true
 	r.c.resend = append(r.c.resend, r)
 	r.c.mu.Unlock()
 }

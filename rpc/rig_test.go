@@ -36,13 +36,24 @@ type rig struct {
 
 func newRig(t *testing.T, topts ...tether.Option) *rig {
 	t.Helper()
+	return newRigVia(t, nil, topts...)
+}
+
+// newRigVia is newRig with the memory transport wrapped by wrap (when not
+// nil), for a test that makes the client's side of a connection misbehave.
+func newRigVia(t *testing.T, wrap func(transport.Transport) transport.Transport, topts ...tether.Option) *rig {
+	t.Helper()
 	srv, err := memory.NewServer(memory.WithAutoAccept())
 	require.NoError(t, err)
 	clk := tethertest.NewFakeClock(time.Time{})
 	p, err := policy.New(policy.Constant(time.Second), policy.WithFloorSpread(0))
 	require.NoError(t, err)
 	rc := rpc.New(jsonrpc.New("test"), rpc.WithClock(clk))
-	opts := append([]tether.Option{tether.WithTransport(srv.Transport()), tether.WithClock(clk),
+	var tr transport.Transport = srv.Transport()
+	if wrap != nil {
+		tr = wrap(tr)
+	}
+	opts := append([]tether.Option{tether.WithTransport(tr), tether.WithClock(clk),
 		tether.WithoutHeartbeat(), tether.WithReconnect(p)}, rc.Options()...)
 	tc, err := tether.New[string]("memory://rpc", append(opts, topts...)...)
 	require.NoError(t, err)
