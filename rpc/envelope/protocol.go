@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/tether-go/tether/rpc"
 )
@@ -64,8 +65,10 @@ type inbound struct {
 	Error *json.RawMessage `json:"error"`
 }
 
-// Classify reads a reply (an "id"), a notification (a "topic" and no
-// "id"), or leaves the payload as Other.
+// Classify reads a reply (an "id" that is a positive integer), a
+// notification (a "topic" and no "id", or a null one), or leaves the
+// payload as Other: anything else, an object with any other "id" (0,
+// negative, a string, a fraction) included.
 func (Protocol) Classify(payload []byte) rpc.Inbound {
 	b := bytes.TrimSpace(payload)
 	if len(b) == 0 || b[0] != '{' {
@@ -75,13 +78,11 @@ func (Protocol) Classify(payload []byte) rpc.Inbound {
 	if json.Unmarshal(b, &in) != nil {
 		return rpc.Inbound{}
 	}
-	hasID := in.ID != nil && string(in.ID) != "null"
+	noID := in.ID == nil || string(in.ID) == "null"
+	id, isReply := replyID(in.ID)
 	switch {
-	case hasID:
-		out := rpc.Inbound{Kind: rpc.Reply}
-		if err := json.Unmarshal(in.ID, &out.ID); err != nil || out.ID == 0 {
-			out.ID = 0 // not an id the client sends: answers nothing
-		}
+	case isReply:
+		out := rpc.Inbound{Kind: rpc.Reply, ID: id}
 		switch {
 		case in.Error != nil && in.Data != nil:
 			out.Malformed = errors.New(`a reply has "data" or "error", not both`)
@@ -98,7 +99,7 @@ func (Protocol) Classify(payload []byte) rpc.Inbound {
 			out.Result = in.Data
 		}
 		return out
-	case in.Topic != nil:
+	case in.Topic != nil && noID:
 		data := in.Data
 		if data == nil {
 			data = json.RawMessage("null")
@@ -106,4 +107,12 @@ func (Protocol) Classify(payload []byte) rpc.Inbound {
 		return rpc.Inbound{Kind: rpc.Notification, Key: *in.Topic, Data: data}
 	}
 	return rpc.Inbound{}
+}
+
+// replyID reads an id the client could have sent: a JSON number written as
+// a positive integer in digits (7), at most the largest uint64. Anything
+// else (0, -7, 7.0, 7e0, "7", too big) is no reply's id.
+func replyID(raw json.RawMessage) (uint64, bool) {
+	n, err := strconv.ParseUint(string(raw), 10, 64)
+	return n, err == nil && n > 0
 }

@@ -59,7 +59,7 @@ func TestClassify(t *testing.T) {
 		{"ack", `{"type":"ack","id":7}`, rpc.Reply, 7, "", `null`, 0, false},
 		{"error", `{"type":"error","id":7,"error":{"code":404,"message":"no such job"}}`, rpc.Reply, 7, "", "", 404, false},
 		{"both", `{"type":"x","id":7,"data":1,"error":{"code":1,"message":"x"}}`, rpc.Reply, 7, "", "", 0, true},
-		{"bad id", `{"type":"x","id":"seven","data":1}`, rpc.Reply, 0, "", `1`, 0, false},
+		{"largest id", `{"type":"x","id":18446744073709551615,"data":1}`, rpc.Reply, 18446744073709551615, "", `1`, 0, false},
 		{"notification", `{"type":"job.progress","topic":"jobs/42","data":{"pct":50}}`, rpc.Notification, 0, "jobs/42", `{"pct":50}`, 0, false},
 		{"plain envelope", `{"type":"metrics","data":{"cpu":1}}`, rpc.Other, 0, "", "", 0, false},
 		{"not json", `hello`, rpc.Other, 0, "", "", 0, false},
@@ -81,4 +81,22 @@ func TestClassify(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPlainEnvelopesWithIDFlowOn: an envelope whose "id" is not a
+// positive integer (the server's own record id, say) is no reply: it
+// flows on to the tether client's streams, with or without a "topic".
+// (Ids 0, negative or not numbers were read as replies to no request and
+// reported as *rpc.UnknownReplyError, never reaching a router.)
+func TestPlainEnvelopesWithIDFlowOn(t *testing.T) {
+	p := envelope.New()
+	for _, id := range []string{`0`, `-1`, `"abc"`, `"7"`, `7.0`, `7e0`, `-0`, `18446744073709551616`,
+		`true`, `[7]`, `{"n":7}`, `null`} {
+		in := p.Classify([]byte(`{"type":"item","id":` + id + `,"data":{"level":"x"}}`))
+		assert.Equal(t, rpc.Other, in.Kind, "id %s", id)
+	}
+	// A notification has no "id" (or a null one): with an id that is not
+	// one of ours it is neither, and flows on too.
+	assert.Equal(t, rpc.Other, p.Classify([]byte(`{"type":"item","id":"abc","topic":"jobs/42","data":1}`)).Kind)
+	assert.Equal(t, rpc.Notification, p.Classify([]byte(`{"type":"item","id":null,"topic":"jobs/42","data":1}`)).Kind)
 }
