@@ -42,7 +42,10 @@ var (
 
 // RemoteError is an error the server answered a request with: a JSON-RPC
 // error object (code, message, data). A Client's Request returns it as the
-// request's error.
+// request's error. Its text is bounded, whatever the server sent: at most
+// 256 bytes of the message and stream.MaxExcerpt (128) of the data, each
+// cut on a character boundary and followed by "..." when longer; Message
+// and Data keep them whole.
 type RemoteError struct {
 	Code    int             `json:"code"`
 	Message string          `json:"message"`
@@ -50,15 +53,17 @@ type RemoteError struct {
 }
 
 func (e *RemoteError) Error() string {
-	s := "rpc: server error " + strconv.Itoa(e.Code) + ": " + e.Message
+	s := "rpc: server error " + strconv.Itoa(e.Code) + ": " + cutText(e.Message, maxErrText)
 	if len(e.Data) > 0 && string(e.Data) != "null" {
-		s += " (" + string(e.Data) + ")"
+		s += " (" + cutData(e.Data) + ")"
 	}
 	return s
 }
 
 // MalformedReplyError is the error of a request whose reply came but
-// cannot be used. Payload is the reply as it came (a copy).
+// cannot be used. Payload is the reply as it came (a copy). Its text holds
+// at most 256 bytes of the protocol's reason (which may quote the reply),
+// and never the payload.
 type MalformedReplyError struct {
 	ID      uint64
 	Payload []byte
@@ -66,7 +71,7 @@ type MalformedReplyError struct {
 }
 
 func (e *MalformedReplyError) Error() string {
-	return fmt.Sprintf("rpc: malformed reply to request %d: %v", e.ID, e.Err)
+	return fmt.Sprintf("rpc: malformed reply to request %d: %s", e.ID, cutErr(e.Err))
 }
 
 // Unwrap returns the protocol's reason.
@@ -81,7 +86,8 @@ func (e *MalformedReplyError) Is(target error) bool { return target == ErrMalfor
 // (id null) to a request it could not read. ID is 0 when the reply's id is
 // null or none the client could have sent (the protocol could not read
 // it); Payload has it as it came. Remote is that reply's error object, if
-// it had one; Payload is the reply (a copy).
+// it had one; Payload is the reply (a copy). Its text quotes the error
+// object as RemoteError's does, bounded, and never the payload.
 type UnknownReplyError struct {
 	ID      uint64
 	Remote  *RemoteError
@@ -112,14 +118,16 @@ func (e *UnknownReplyError) Unwrap() error {
 
 // RefusedError is why a server did not subscribe (or unsubscribe): the
 // result its protocol read as a refusal. A subscribe request answered
-// with an error object fails with that *RemoteError instead.
+// with an error object fails with that *RemoteError instead. Its text
+// quotes at most stream.MaxExcerpt (128) bytes of the result, followed by
+// "..." when longer; Result keeps it whole.
 type RefusedError struct {
 	Topic  string
 	Result json.RawMessage
 }
 
 func (e *RefusedError) Error() string {
-	return fmt.Sprintf("rpc: the server refused topic %q: %s", e.Topic, e.Result)
+	return fmt.Sprintf("rpc: the server refused topic %q: %s", e.Topic, cutData(e.Result))
 }
 
 // Is matches ErrRefused.
@@ -127,7 +135,9 @@ func (e *RefusedError) Is(target error) bool { return target == ErrRefused }
 
 // DecodeError reports, on the client's error stream, a notification that
 // did not decode into its subscription's type. The notification is not
-// delivered.
+// delivered. Its text holds at most 256 bytes of the codec's error (which
+// may quote the data: encoding/json quotes a number that overflows its
+// field), and never the data.
 type DecodeError struct {
 	Topic string
 	Data  []byte
@@ -135,7 +145,7 @@ type DecodeError struct {
 }
 
 func (e *DecodeError) Error() string {
-	return fmt.Sprintf("rpc: notification for %q does not decode: %v", e.Topic, e.Err)
+	return fmt.Sprintf("rpc: notification for %q does not decode: %s", e.Topic, cutErr(e.Err))
 }
 
 // Unwrap returns the codec's error.
