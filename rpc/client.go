@@ -185,10 +185,11 @@ func (c *Client) Errors(ctx context.Context, opts ...stream.SubOption) *stream.S
 
 func (c *Client) report(err error) { c.errs.Publish(err) }
 
-// Close ends the client: pending requests fail with ErrLost wrapping
-// ErrClosed (one still in the send buffer is written when the tether
-// client next opens: it may run), subscriptions end (their streams close; Err is ErrClosed),
-// and the watcher stops. A Resubscribing stage under way passes at once
+// Close ends the client: pending requests end Lost, their error matching
+// ErrLost and ErrClosed (one still in the send buffer is written when the
+// tether client next opens: it may run), subscriptions end (their streams
+// close; Err is ErrClosed), and the watcher stops. Requests and
+// subscriptions made afterwards fail with ErrClosed. A Resubscribing stage under way passes at once
 // (the tether client goes on to Open), and so do the stages of later
 // connections: nothing is left to make again. It does not close the
 // tether client, and sends no unsubscribe request. It is idempotent.
@@ -288,14 +289,21 @@ func (c *Client) observe(tr fsm.Transition) {
 	for _, r := range resend {
 		r.resendNow() // into the send buffer: written after Open
 	}
+	// A connection left for Closing (or Closed) was ended by the tether
+	// client's Close, whatever its transition carries: no connection
+	// follows.
+	cause, final := tr.Cause, tr.To == fsm.Closing || closed
+	if final {
+		cause = errTetherClosed
+	}
 	for _, r := range ended {
-		r.connectionEnded(tr.Cause)
+		r.connectionEnded(cause, final)
 	}
 	for _, t := range topics {
-		t.dropped(tr.Cause)
+		t.dropped(cause)
 	}
 	if closed {
-		c.endAll(tether.ErrClosed, true)
+		c.endAll(errTetherClosed, true)
 	}
 }
 

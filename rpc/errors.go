@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+
+	"github.com/tether-go/tether"
 )
 
 var (
@@ -19,16 +21,24 @@ var (
 	// whose write failed with the connection failing mid-way (a reset, a
 	// broken pipe: tether's Client.Send returns that error as its only
 	// report, and the request may have arrived), then matching the write's
-	// error too. Only a request marked Idempotent is sent again instead. A request that never had an
-	// open connection, still in the send buffer when the tether client
-	// closes, was never written: it ends Unsent with tether.ErrClosed. The
-	// error also matches the connection's cause with errors.Is and
-	// errors.As.
+	// error too. Only a request marked Idempotent is sent again instead.
+	// The error also matches the connection's cause with errors.Is and
+	// errors.As. A request a Close ended (the rpc client's, or the tether
+	// client's) matches ErrClosed instead of a cause: see ErrClosed.
 	ErrLost = errors.New("rpc: the connection ended before the reply")
-	// ErrClosed is returned after Close, and is the cause of what Close
-	// ended: requests still pending are lost with it, subscriptions end
-	// with it.
-	ErrClosed = errors.New("rpc: client closed")
+	// ErrClosed matches the error of every request and subscription that
+	// a Close ended, the rpc client's (Client.Close) or its tether
+	// client's, and of every one made after it: the caller closed it, the
+	// network did not drop it. When it was the tether client's Close,
+	// tether.ErrClosed matches too. A pending request a Close ended had
+	// been written (or handed to an open connection): it ends Lost and
+	// matches ErrLost as well, since the server may have run it, even one
+	// marked Idempotent (no connection follows to send it again on).
+	// One that was never written (made after the Close, or still in the
+	// send buffer of a tether client that never opened when it closed)
+	// ends Unsent and does not match ErrLost. A subscription a Close ended
+	// is Unsubscribed, and Err matches ErrClosed.
+	ErrClosed = errors.New("rpc: closed")
 	// ErrNotBound is returned by a request or subscription made before
 	// Bind gave the client a connection.
 	ErrNotBound = errors.New("rpc: no connection: call Bind first")
@@ -150,6 +160,19 @@ func (e *DecodeError) Error() string {
 
 // Unwrap returns the codec's error.
 func (e *DecodeError) Unwrap() error { return e.Err }
+
+// errTetherClosed is the cause of what the tether client's Close ended:
+// it matches ErrClosed and tether.ErrClosed.
+var errTetherClosed = fmt.Errorf("%w: %w", ErrClosed, tether.ErrClosed)
+
+// closedCause is err, a refusal of the tether client, made to match
+// ErrClosed too when it says the tether client closed.
+func closedCause(err error) error {
+	if errors.Is(err, tether.ErrClosed) && !errors.Is(err, ErrClosed) {
+		return fmt.Errorf("%w: %w", ErrClosed, err)
+	}
+	return err
+}
 
 // lost is the error of a request lost with its connection's cause.
 func lost(cause error) error {

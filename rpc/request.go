@@ -313,9 +313,10 @@ func (r *Request) replied(in Inbound, payload []byte) {
 }
 
 // connectionEnded handles the end of the connection the request was
-// written on: lost, or sent again when idempotent. On the watcher.
-func (r *Request) connectionEnded(cause error) {
-	if !r.idempotent || r.direct {
+// written on: lost, or sent again when idempotent, unless final (the
+// tether client is closing: no connection follows). On the watcher.
+func (r *Request) connectionEnded(cause error, final bool) {
+	if final || !r.idempotent || r.direct {
 		r.fire(fsm.InputOf[RequestEvent]{Event: EventLost, Cause: lost(cause)})
 		return
 	}

@@ -15,7 +15,8 @@ import (
 //
 //   - the caller's ctx ended the write: Cancelled;
 //   - the tether client refused the request before writing any of it
-//     (see unwritten): Unsent, with err;
+//     (see unwritten): Unsent, with err (matching ErrClosed too when the
+//     tether client had closed);
 //   - anything else is the connection failing during the write (tether's
 //     Client.Send returns such an error as its only report): the request
 //     may have arrived. One that is not Idempotent (or is a stage's) ends
@@ -36,7 +37,7 @@ func (r *Request) writeFailed(err error) {
 	}
 	switch {
 	case unwritten(err):
-		r.fire(fsm.InputOf[RequestEvent]{Event: EventSendFailed, Cause: err})
+		r.fire(fsm.InputOf[RequestEvent]{Event: EventSendFailed, Cause: closedCause(err)})
 	case r.idempotent && !r.direct:
 		r.c.mu.Lock()
 		r.wrote = true // should the tether client close first: Lost, not Unsent
