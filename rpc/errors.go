@@ -48,6 +48,8 @@ var (
 	ErrUnknownReply = errors.New("rpc: reply to no pending request")
 	// ErrRefused matches a *RefusedError.
 	ErrRefused = errors.New("rpc: the server refused the subscription")
+	// ErrDecode matches a *DecodeError.
+	ErrDecode = errors.New("rpc: a value from the server does not decode")
 )
 
 // RemoteError is an error the server answered a request with: a JSON-RPC
@@ -143,20 +145,40 @@ func (e *RefusedError) Error() string {
 // Is matches ErrRefused.
 func (e *RefusedError) Is(target error) bool { return target == ErrRefused }
 
-// DecodeError reports, on the client's error stream, a notification that
-// did not decode into its subscription's type. The notification is not
-// delivered. Its text holds at most 256 bytes of the codec's error (which
-// may quote the data: encoding/json quotes a number that overflows its
-// field), and never the data.
+// DecodeError reports a value from the server that did not decode into
+// its Go type: a notification that did not decode into its
+// subscription's type, reported on the client's error stream (Topic set;
+// the notification is not delivered), or a result that did not decode
+// into Call's type, Call's error (Method set). Its text holds at most 256
+// bytes of the codec's error (which may quote the data: encoding/json
+// quotes a number that overflows its field), and never the data.
 type DecodeError struct {
+	// Topic is the subscription's topic, for a notification.
 	Topic string
-	Data  []byte
-	Err   error
+	// Method is the request's method, for a result.
+	Method string
+	// Target is the Go type decoded into, as %T prints it ("int").
+	Target string
+	// Data is the notification's data, or the result, whole.
+	Data []byte
+	// Err is the codec's error.
+	Err error
 }
 
 func (e *DecodeError) Error() string {
-	return fmt.Sprintf("rpc: notification for %q does not decode: %s", e.Topic, cutErr(e.Err))
+	what := fmt.Sprintf("notification for %q", e.Topic)
+	if e.Method != "" {
+		what = fmt.Sprintf("result of %q", e.Method)
+	}
+	into := ""
+	if e.Target != "" {
+		into = " into " + e.Target
+	}
+	return "rpc: the " + what + " does not decode" + into + ": " + cutErr(e.Err)
 }
+
+// Is matches ErrDecode.
+func (e *DecodeError) Is(target error) bool { return target == ErrDecode }
 
 // Unwrap returns the codec's error.
 func (e *DecodeError) Unwrap() error { return e.Err }

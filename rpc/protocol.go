@@ -8,7 +8,9 @@ import "encoding/json"
 // timeouts and the machines; a Protocol only encodes and classifies. Its
 // methods are called from many goroutines at once (Classify on the
 // connection's reader) and must be safe for that, quick, and free of side
-// effects. Package rpc/jsonrpc is JSON-RPC 2.0; package rpc/envelope is the
+// effects. Params that do not encode should give a *stream.EncodeError (the
+// shipped protocols do, as tether's Client.Send does): the client returns
+// the error as it is, and the request ends Unsent. Package rpc/jsonrpc is JSON-RPC 2.0; package rpc/envelope is the
 // {type, data, timestamp} envelope with an id and a topic field.
 type Protocol interface {
 	// Request encodes a request whose reply will carry id.

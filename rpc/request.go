@@ -151,7 +151,9 @@ func (c *Client) Request(ctx context.Context, method string, params any, opts ..
 }
 
 // Call sends a request, waits for its reply and decodes the result into R
-// (encoding/json). Errors as Client.Request's, or the decoding's.
+// (encoding/json). Errors as Client.Request's, or, when the result does
+// not decode into R, a *DecodeError (ErrDecode) naming the method, with
+// the result and the codec's error; R is then its zero value.
 func Call[R any](ctx context.Context, c *Client, method string, params any, opts ...CallOption) (R, error) {
 	var out R
 	raw, err := c.Request(ctx, method, params, opts...)
@@ -159,13 +161,15 @@ func Call[R any](ctx context.Context, c *Client, method string, params any, opts
 		return out, err
 	}
 	if err := json.Unmarshal(raw, &out); err != nil {
-		return out, fmt.Errorf("rpc: the result of %s does not decode into %T: %w", method, out, err)
+		var zero R
+		return zero, &DecodeError{Method: method, Target: fmt.Sprintf("%T", zero), Data: raw, Err: err}
 	}
 	return out, nil
 }
 
 // Notify sends a message that expects no reply, through the tether
-// client's Send (and its send buffer).
+// client's Send (and its send buffer), and returns Send's error, or the
+// protocol's: params that do not encode give a *stream.EncodeError.
 func (c *Client) Notify(ctx context.Context, method string, params any) error {
 	conn := c.connection()
 	if conn == nil {

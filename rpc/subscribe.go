@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"iter"
 	"slices"
 	"sync"
@@ -102,7 +103,7 @@ func (s *Subscription[T]) Trace() []SubTransition {
 func (s *Subscription[T]) deliver(data json.RawMessage) {
 	var v T
 	if err := json.Unmarshal(data, &v); err != nil {
-		s.t.c.report(&DecodeError{Topic: s.t.name, Data: clone(data), Err: err})
+		s.t.c.report(&DecodeError{Topic: s.t.name, Target: fmt.Sprintf("%T", v), Data: clone(data), Err: err})
 		return
 	}
 	s.hub.Publish(v)
@@ -134,7 +135,7 @@ func SubscribeTo[T any](ctx context.Context, c *Client, topicName string, params
 	if c.connection() == nil {
 		return nil, ErrNotBound
 	}
-	p, err := json.Marshal(params)
+	p, _, err := stream.JSON.Marshal(params) // a *stream.EncodeError, as the protocols give
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/tether-go/tether/rpc"
+	"github.com/tether-go/tether/stream"
 )
 
 // The "type" of the subscribe and unsubscribe requests.
@@ -26,25 +27,42 @@ var _ rpc.Protocol = Protocol{}
 func New() Protocol { return Protocol{} }
 
 type outbound struct {
-	Type  string `json:"type"`
-	ID    uint64 `json:"id,omitzero"`
-	Topic string `json:"topic,omitempty"`
-	Data  any    `json:"data,omitempty"`
+	Type  string          `json:"type"`
+	ID    uint64          `json:"id,omitzero"`
+	Topic string          `json:"topic,omitempty"`
+	Data  json.RawMessage `json:"data,omitempty"`
 }
 
-// Request encodes {"type":method,"id":id,"data":params}.
+// Request encodes {"type":method,"id":id,"data":params}. Params that do
+// not encode give a *stream.EncodeError, as tether's Client.Send returns.
 func (Protocol) Request(id uint64, method string, params any) ([]byte, error) {
-	return json.Marshal(outbound{Type: method, ID: id, Data: params})
+	return encode(outbound{Type: method, ID: id}, params)
 }
 
-// Notify encodes {"type":method,"data":params}.
+// Notify encodes {"type":method,"data":params}. Params that do not encode
+// give a *stream.EncodeError.
 func (Protocol) Notify(method string, params any) ([]byte, error) {
-	return json.Marshal(outbound{Type: method, Data: params})
+	return encode(outbound{Type: method}, params)
 }
 
 // Subscribe encodes {"type":"subscribe","id":id,"topic":topic,"data":params}.
+// Params that do not encode give a *stream.EncodeError.
 func (Protocol) Subscribe(id uint64, topic string, params any) ([]byte, error) {
-	return json.Marshal(outbound{Type: TypeSubscribe, ID: id, Topic: topic, Data: params})
+	return encode(outbound{Type: TypeSubscribe, ID: id, Topic: topic}, params)
+}
+
+// encode encodes out with params as its "data" (none when nil), params
+// with stream.JSON: an encoding failure is a *stream.EncodeError naming
+// params' type.
+func encode(out outbound, params any) ([]byte, error) {
+	if params != nil {
+		raw, _, err := stream.JSON.Marshal(params)
+		if err != nil {
+			return nil, err
+		}
+		out.Data = raw
+	}
+	return json.Marshal(out)
 }
 
 // Subscribed accepts any reply: the key is the topic.

@@ -2,6 +2,7 @@ package envelope_test
 
 import (
 	"encoding/json"
+	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -99,4 +100,21 @@ func TestPlainEnvelopesWithIDFlowOn(t *testing.T) {
 	// one of ours it is neither, and flows on too.
 	assert.Equal(t, rpc.Other, p.Classify([]byte(`{"type":"item","id":"abc","topic":"jobs/42","data":1}`)).Kind)
 	assert.Equal(t, rpc.Notification, p.Classify([]byte(`{"type":"item","id":null,"topic":"jobs/42","data":1}`)).Kind)
+}
+
+// TestParamsEncodeError: params that do not encode give a
+// *stream.EncodeError naming their type, as tether's Send does. (It was
+// encoding/json's raw error.)
+func TestParamsEncodeError(t *testing.T) {
+	p := envelope.New()
+	for name, encode := range map[string]func() ([]byte, error){
+		"request":   func() ([]byte, error) { return p.Request(1, "x", make(chan int)) },
+		"notify":    func() ([]byte, error) { return p.Notify("x", make(chan int)) },
+		"subscribe": func() ([]byte, error) { return p.Subscribe(1, "x", make(chan int)) },
+	} {
+		_, err := encode()
+		ee, ok := errors.AsType[*stream.EncodeError](err)
+		require.True(t, ok, "%s: %T: %v", name, err, err)
+		assert.Equal(t, "chan int", ee.Source, name)
+	}
 }

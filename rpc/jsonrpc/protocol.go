@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/tether-go/tether/rpc"
+	"github.com/tether-go/tether/stream"
 )
 
 // Version is the "jsonrpc" member of every message.
@@ -40,24 +41,34 @@ func New(namespace string) *Protocol { return &Protocol{namespace: namespace} }
 func RPCWebSockets() *Protocol { return &Protocol{events: true} }
 
 type request struct {
-	JSONRPC string `json:"jsonrpc"`
-	Method  string `json:"method"`
-	Params  any    `json:"params,omitempty"`
-	ID      uint64 `json:"id,omitzero"`
+	JSONRPC string          `json:"jsonrpc"`
+	Method  string          `json:"method"`
+	Params  json.RawMessage `json:"params,omitempty"`
+	ID      uint64          `json:"id,omitzero"`
 }
 
-// Request encodes a request.
+// Request encodes a request. Params that do not encode give a
+// *stream.EncodeError, as tether's Client.Send returns.
 func (p *Protocol) Request(id uint64, method string, params any) ([]byte, error) {
-	return json.Marshal(request{JSONRPC: Version, Method: method, Params: params, ID: id})
+	raw, err := encodeParams(params)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(request{JSONRPC: Version, Method: method, Params: raw, ID: id})
 }
 
-// Notify encodes a notification (a request without id).
+// Notify encodes a notification (a request without id). Params that do not
+// encode give a *stream.EncodeError.
 func (p *Protocol) Notify(method string, params any) ([]byte, error) {
-	return json.Marshal(request{JSONRPC: Version, Method: method, Params: params})
+	raw, err := encodeParams(params)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(request{JSONRPC: Version, Method: method, Params: raw})
 }
 
 // Subscribe encodes <namespace>_subscribe [topic, params], or rpc.on
-// [topic].
+// [topic]. Params that do not encode give a *stream.EncodeError.
 func (p *Protocol) Subscribe(id uint64, topic string, params any) ([]byte, error) {
 	switch {
 	case p.events:
@@ -68,11 +79,25 @@ func (p *Protocol) Subscribe(id uint64, topic string, params any) ([]byte, error
 	case p.namespace != "":
 		args := []any{topic}
 		if params != nil {
-			args = append(args, params)
+			raw, err := encodeParams(params)
+			if err != nil {
+				return nil, err
+			}
+			args = append(args, raw)
 		}
 		return p.Request(id, p.namespace+"_subscribe", args)
 	}
 	return nil, ErrNoSubscriptions
+}
+
+// encodeParams encodes params with stream.JSON, nil as nothing: an
+// encoding failure is a *stream.EncodeError naming params' type.
+func encodeParams(params any) (json.RawMessage, error) {
+	if params == nil {
+		return nil, nil
+	}
+	raw, _, err := stream.JSON.Marshal(params)
+	return raw, err
 }
 
 // Subscribed reads the subscription id (namespace style) or

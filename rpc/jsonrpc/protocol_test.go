@@ -2,6 +2,7 @@ package jsonrpc_test
 
 import (
 	"encoding/json"
+	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/tether-go/tether/rpc"
 	"github.com/tether-go/tether/rpc/jsonrpc"
+	"github.com/tether-go/tether/stream"
 )
 
 func TestEncode(t *testing.T) {
@@ -141,4 +143,25 @@ func FuzzClassify(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestParamsEncodeError: params that do not encode give a
+// *stream.EncodeError naming their type, as tether's Send does. (It was
+// encoding/json's raw error.)
+func TestParamsEncodeError(t *testing.T) {
+	p := jsonrpc.New("eth")
+	for name, encode := range map[string]func() ([]byte, error){
+		"request":   func() ([]byte, error) { return p.Request(1, "x", make(chan int)) },
+		"notify":    func() ([]byte, error) { return p.Notify("x", make(chan int)) },
+		"subscribe": func() ([]byte, error) { return p.Subscribe(1, "x", make(chan int)) },
+	} {
+		_, err := encode()
+		ee, ok := errors.AsType[*stream.EncodeError](err)
+		require.True(t, ok, "%s: %T: %v", name, err, err)
+		assert.Equal(t, "chan int", ee.Source, name)
+	}
+	// A subscription's params still follow the topic.
+	b, err := p.Subscribe(2, "logs", map[string]int{"a": 1})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"jsonrpc":"2.0","method":"eth_subscribe","params":["logs",{"a":1}],"id":2}`, string(b))
 }
