@@ -393,8 +393,7 @@ func (c *Client) resubscribe(ctx context.Context, st *tether.Stage) error {
 	var failed error
 	for i, r := range calls {
 		err := ts[i].settle(r, conns-1)
-		var remote *RemoteError
-		if err != nil && !errors.As(err, &remote) && !errors.Is(err, ErrRefused) && failed == nil {
+		if err != nil && !refusal(err) && failed == nil {
 			failed = err // no answer: the stage fails, the policy decides
 		}
 	}

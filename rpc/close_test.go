@@ -43,8 +43,7 @@ func TestTetherCloseEndsWithClosed(t *testing.T) {
 	require.ErrorIs(t, err, tether.ErrClosed)
 	assert.NotErrorIs(t, err, rpc.ErrLost)
 
-	for range news.C() {
-	}
+	ended(t, news)
 	require.ErrorIs(t, news.Err(), rpc.ErrClosed)
 	require.ErrorIs(t, news.Err(), tether.ErrClosed)
 }

@@ -52,7 +52,9 @@
 // # Subscriptions
 //
 // Client.Subscribe (raw JSON) and SubscribeTo (decoded into a type) return
-// a reader of one topic's notifications, a channel or an iterator. Each
+// a reader of one topic's notifications, a channel or an iterator; their
+// ctx bounds both the subscribe request and the reader's life (when it
+// ends, the reader closes). Each
 // topic runs a machine (SubscriptionDef): Subscribing, Subscribed,
 // Resubscribing after a connection ends and until the next one makes it
 // again, Unsubscribing when the last reader leaves, and Unsubscribed or

@@ -48,6 +48,8 @@ var (
 	ErrUnknownReply = errors.New("rpc: reply to no pending request")
 	// ErrRefused matches a *RefusedError.
 	ErrRefused = errors.New("rpc: the server refused the subscription")
+	// ErrKeyInUse matches a *KeyInUseError.
+	ErrKeyInUse = errors.New("rpc: the server gave a subscription a key already in use")
 	// ErrDecode matches a *DecodeError.
 	ErrDecode = errors.New("rpc: a value from the server does not decode")
 )
@@ -144,6 +146,30 @@ func (e *RefusedError) Error() string {
 
 // Is matches ErrRefused.
 func (e *RefusedError) Is(target error) bool { return target == ErrRefused }
+
+// KeyInUseError is why a subscription failed when the server answered
+// its subscribe request with the key (the subscription id) of another
+// live subscription: its notifications could not be told apart. The
+// subscription that holds the key keeps it, and its notifications; the
+// server may hold the failed one too, and the client does not unsubscribe
+// it (that would end the other with it). On a new connection, in the
+// Resubscribing stage, it fails that subscription as a refusal does. Its
+// text quotes at most stream.MaxExcerpt (128) bytes of the key.
+type KeyInUseError struct {
+	// Topic is the subscription that failed.
+	Topic string
+	// Key is the key the server gave it.
+	Key string
+	// HeldBy is the topic of the subscription that holds the key.
+	HeldBy string
+}
+
+func (e *KeyInUseError) Error() string {
+	return fmt.Sprintf("rpc: the server gave topic %q the key %s of topic %q", e.Topic, quoteCut(e.Key), e.HeldBy)
+}
+
+// Is matches ErrKeyInUse.
+func (e *KeyInUseError) Is(target error) bool { return target == ErrKeyInUse }
 
 // DecodeError reports a value from the server that did not decode into
 // its Go type: a notification that did not decode into its

@@ -33,6 +33,7 @@ func TestErrorTextBounded(t *testing.T) {
 		"malformed": &rpc.MalformedReplyError{ID: 9, Payload: []byte(huge), Err: codecErr},
 		"refused":   &rpc.RefusedError{Topic: "news", Result: data},
 		"decode":    &rpc.DecodeError{Topic: "news", Data: []byte(huge), Err: codecErr},
+		"key":       &rpc.KeyInUseError{Topic: "b", Key: huge, HeldBy: "a"},
 	} {
 		text := err.Error()
 		assert.LessOrEqual(t, len(text), most, "%s: %d bytes", name, len(text))

@@ -1,6 +1,8 @@
 package rpc
 
 import (
+	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/tether-go/tether/stream"
@@ -31,6 +33,16 @@ func cutText(s string, n int) string {
 
 // cutErr is err's text, at most maxErrText bytes of it.
 func cutErr(err error) string { return cutText(err.Error(), maxErrText) }
+
+// quoteCut is s quoted, at most stream.MaxExcerpt bytes of it, with "..."
+// after the closing quote when cut.
+func quoteCut(s string) string {
+	cut := cutText(s, stream.MaxExcerpt)
+	if len(cut) == len(s) {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(strings.TrimSuffix(cut, "...")) + "..."
+}
 
 // cutData is a server's data or result, at most stream.MaxExcerpt bytes of
 // it (converting no more of p than it needs).

@@ -123,14 +123,22 @@ func (c *Client) Subscribe(ctx context.Context, topic string, params any, opts .
 // SubscribeTo subscribes to topic with params and returns a reader of its
 // notifications decoded into T (encoding/json). The first reader of a
 // topic and params sends the subscribe request and waits for the answer:
-// the server's refusal is a *RemoteError or a *RefusedError, and a failed
-// request fails as Request does (ErrTimeout, ErrLost, ctx's error). Later
-// readers join the live subscription. While the unsubscribe of an earlier
-// subscription of the same topic and params is in flight (its last reader
-// just left), the first reader waits for it to be answered before it
-// subscribes, so the server sees them in order. After every reconnect the
-// subscription is made again in the Resubscribing stage, before the
-// tether client reports ready. The reader lives until Close, or ctx ends.
+// the server's refusal is a *RemoteError or a *RefusedError, an answer
+// with the key of another live subscription (its subscription id) a
+// *KeyInUseError, and a failed request fails as Request does (ErrTimeout,
+// ErrLost, ctx's error). Later readers join the live subscription. While
+// the unsubscribe of an earlier subscription of the same topic and params
+// is in flight (its last reader just left), the first reader waits for it
+// to be answered before it subscribes, so the server sees them in order.
+// After every reconnect the subscription is made again in the
+// Resubscribing stage, before the tether client reports ready.
+//
+// ctx bounds both the subscribe request (and the waits before it) and the
+// reader's whole life: the reader lives until Close, or until ctx ends,
+// whichever comes first, and ctx ending later closes it as Close does
+// (its channel closes; the last reader leaving unsubscribes). A ctx with
+// a timeout meant for the subscribe alone ends the subscription when it
+// runs out: give a ctx that lasts as long as the reader should.
 func SubscribeTo[T any](ctx context.Context, c *Client, topicName string, params any, opts ...stream.SubOption) (*Subscription[T], error) {
 	if c.connection() == nil {
 		return nil, ErrNotBound
@@ -233,6 +241,10 @@ func (t *topic) subscribe(ctx context.Context, send func(context.Context, []byte
 			return err
 		}
 		c.mu.Lock()
+		if other := c.byKey[key]; other != nil && other != t {
+			c.mu.Unlock()
+			return &KeyInUseError{Topic: t.name, Key: key, HeldBy: other.name}
+		}
 		c.byKey[key] = t
 		c.mu.Unlock()
 		t.mu.Lock()
@@ -254,11 +266,21 @@ func (t *topic) settle(r *Request, conn int) error {
 		t.fire(fsm.InputOf[SubEvent]{Event: SubEventAccepted, Attempt: conn})
 		return nil
 	}
-	var remote *RemoteError
-	if t.m.State() == Subscribing || errors.As(err, &remote) || errors.Is(err, ErrRefused) {
+	if t.m.State() == Subscribing || refusal(err) {
 		t.fire(fsm.InputOf[SubEvent]{Event: SubEventRefused, Cause: err})
 	}
 	return err
+}
+
+// refusal reports whether a subscribe request's error is the server's
+// answer, not a failure to get one: its error object (*RemoteError), a
+// result its protocol read as a refusal (ErrRefused), or the key of
+// another live subscription (ErrKeyInUse). It fails the subscription, on
+// any connection; another error fails only a first subscribe, and the
+// Resubscribing stage.
+func refusal(err error) bool {
+	_, remote := errors.AsType[*RemoteError](err)
+	return remote || errors.Is(err, ErrRefused) || errors.Is(err, ErrKeyInUse)
 }
 
 // leaveIfLeft ends the Resubscribing stage's subscribe for this topic
