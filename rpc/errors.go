@@ -76,8 +76,8 @@ func (e *RemoteError) Error() string {
 
 // MalformedReplyError is the error of a request whose reply came but
 // cannot be used. Payload is the reply as it came (a copy). Its text holds
-// at most 256 bytes of the protocol's reason (which may quote the reply),
-// and never the payload.
+// at most 256 bytes of the protocol's reason, which may quote part of the
+// reply; it does not print Payload itself.
 type MalformedReplyError struct {
 	ID      uint64
 	Payload []byte
@@ -101,7 +101,7 @@ func (e *MalformedReplyError) Is(target error) bool { return target == ErrMalfor
 // null or none the client could have sent (the protocol could not read
 // it); Payload has it as it came. Remote is that reply's error object, if
 // it had one; Payload is the reply (a copy). Its text quotes the error
-// object as RemoteError's does, bounded, and never the payload.
+// object as RemoteError's does, bounded, and does not print Payload.
 type UnknownReplyError struct {
 	ID      uint64
 	Remote  *RemoteError
@@ -176,8 +176,9 @@ func (e *KeyInUseError) Is(target error) bool { return target == ErrKeyInUse }
 // subscription's type, reported on the client's error stream (Topic set;
 // the notification is not delivered), or a result that did not decode
 // into Call's type, Call's error (Method set). Its text holds at most 256
-// bytes of the codec's error (which may quote the data: encoding/json
-// quotes a number that overflows its field), and never the data.
+// bytes of the codec's error, which may quote part of the data
+// (encoding/json quotes a number that overflows its field); it does not
+// print Data itself.
 type DecodeError struct {
 	// Topic is the subscription's topic, for a notification.
 	Topic string
