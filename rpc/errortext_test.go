@@ -47,3 +47,18 @@ func TestErrorTextBounded(t *testing.T) {
 	short := &rpc.RemoteError{Code: 7, Message: "no such job", Data: json.RawMessage(`{"job":42}`)}
 	assert.Equal(t, `rpc: server error 7: no such job ({"job":42})`, short.Error())
 }
+
+// TestDecodeErrorTextNeverPrintsTheData: encoding/json's error for a
+// number too large for its field quotes the number; rpc's DecodeError
+// rephrases it, as stream's does, instead of passing it on.
+func TestDecodeErrorTextNeverPrintsTheData(t *testing.T) {
+	const secret = "98765432109876543210987654321"
+	var n int
+	jerr := json.Unmarshal([]byte(secret), &n)
+	require.Error(t, jerr)
+	err := &rpc.DecodeError{Method: "balance", Target: "int", Data: []byte(secret), Err: jerr}
+	assert.NotContains(t, err.Error(), secret[:12])
+	assert.ErrorIs(t, err, rpc.ErrDecode)
+	var te *json.UnmarshalTypeError
+	assert.ErrorAs(t, err, &te, "the codec's error is kept")
+}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/tether-go/tether/internal/errtext"
 	"github.com/tether-go/tether/stream"
 )
 
@@ -16,23 +17,14 @@ import (
 // and ends with "..."; the error's fields keep it whole.
 const maxErrText = 256
 
-// cutText returns s when it holds at most n bytes; otherwise its first n
-// bytes at most, cut on a character boundary, followed by "...". The
-// result does not share s's memory.
-func cutText(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for i := n; i > 0 && i > n-utf8.UTFMax; i-- {
-		if utf8.RuneStart(s[i]) {
-			return s[:i] + "..."
-		}
-	}
-	return s[:n] + "..."
-}
+// cutText is errtext.Cut: s, at most n bytes of it, cut on a character
+// boundary and marked with "...".
+func cutText(s string, n int) string { return errtext.Cut(s, n) }
 
-// cutErr is err's text, at most maxErrText bytes of it.
-func cutErr(err error) string { return cutText(err.Error(), maxErrText) }
+// cutErr is a protocol's or codec's error, at most maxErrText bytes of it,
+// encoding/json's rephrased so as not to quote the payload
+// (errtext.Codec).
+func cutErr(err error) string { return errtext.Codec(err, maxErrText) }
 
 // quoteCut is s quoted, at most stream.MaxExcerpt bytes of it, with "..."
 // after the closing quote when cut.

@@ -6,7 +6,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/tether-go/tether/internal/errtext"
 )
 
 // Sentinel errors. Match them with [errors.Is].
@@ -69,7 +70,7 @@ const MaxExcerpt = 128
 // maxErrText is the most bytes of a codec's error that the text of a
 // [DecodeError] holds: a longer one is cut on a character boundary and ends
 // with "..." (encoding/json's errors, which quote the payload, are
-// rephrased: see codecErrorText). The codec's error itself is kept whole
+// rephrased: see internal/errtext.Codec). The codec's error itself is kept whole
 // in DecodeError.Err.
 const maxErrText = 256
 
@@ -148,7 +149,7 @@ func (e *DecodeError) Error() string {
 	b.WriteString(" bytes)")
 	if e.Err != nil {
 		b.WriteString(": ")
-		b.WriteString(codecErrorText(e.Err))
+		b.WriteString(errtext.Codec(e.Err, maxErrText))
 	}
 	return b.String()
 }
@@ -208,7 +209,7 @@ func typeName(v any) string {
 func quoteCut(s string) string {
 	cut := min(len(s), MaxExcerpt)
 	for {
-		cut = charStart(s, cut)
+		cut = errtext.CharStart(s, cut)
 		q := strconv.Quote(s[:cut])
 		if quoted := len(q) - 2; quoted > MaxExcerpt {
 			// Escapes: keep the share of s that fits at this rate, and
@@ -224,27 +225,3 @@ func quoteCut(s string) string {
 	}
 }
 
-// cutText returns s when it holds at most n bytes; otherwise its first n
-// bytes at most, cut on a character boundary, followed by "...". The result
-// does not share s's memory.
-func cutText(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:charStart(s, n)] + "..."
-}
-
-// charStart returns the largest i <= n (and <= len(s)) at which cutting s
-// does not split a character. It looks back at most utf8.UTFMax-1 bytes:
-// continuation bytes further back belong to no valid character anyway.
-func charStart(s string, n int) int {
-	if n >= len(s) {
-		return len(s)
-	}
-	for i := n; i > 0 && i > n-utf8.UTFMax; i-- {
-		if utf8.RuneStart(s[i]) {
-			return i
-		}
-	}
-	return n
-}
