@@ -79,6 +79,12 @@ func (s *Subscription[T]) Close() {
 	})
 }
 
+// Dropped returns how many notifications this reader lost to its overflow
+// policy (a dropping one chosen by name with stream.WithOverflow; Block,
+// the default, loses none). stream.OnDrop, passed among the options, is
+// called with each of them as well.
+func (s *Subscription[T]) Dropped() uint64 { return s.sub.Dropped() }
+
 // Topic returns the topic.
 func (s *Subscription[T]) Topic() string { return s.t.name }
 

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"runtime"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -12,6 +14,7 @@ import (
 	"github.com/tether-go/tether"
 	"github.com/tether-go/tether/fsm"
 	"github.com/tether-go/tether/rpc"
+	"github.com/tether-go/tether/stream"
 )
 
 // next reads one value from a subscription, on the test goroutine.
@@ -27,9 +30,9 @@ func next[T any](t *testing.T, s *rpc.Subscription[T]) T {
 	panic("unreachable")
 }
 
-// subscribe subscribes in the background and answers the subscribe
-// request with key.
-func subscribe[T any](t *testing.T, r *rig, s *server, topic, key string) *rpc.Subscription[T] {
+// subscribe subscribes in the background, with opts, and answers the
+// subscribe request with key.
+func subscribe[T any](t *testing.T, r *rig, s *server, topic, key string, opts ...stream.SubOption) *rpc.Subscription[T] {
 	t.Helper()
 	type result struct {
 		sub *rpc.Subscription[T]
@@ -37,7 +40,7 @@ func subscribe[T any](t *testing.T, r *rig, s *server, topic, key string) *rpc.S
 	}
 	done := make(chan result, 1)
 	go func() {
-		sub, err := rpc.SubscribeTo[T](context.Background(), r.rc, topic, nil)
+		sub, err := rpc.SubscribeTo[T](context.Background(), r.rc, topic, nil, opts...)
 		done <- result{sub, err}
 	}()
 	m := s.mustRecv()
@@ -148,6 +151,25 @@ func TestNotificationDecodeError(t *testing.T) {
 	de := waitAs[*rpc.DecodeError](t, errs)
 	assert.Equal(t, "count", de.Topic)
 	n.Close()
+}
+
+// TestSubscriptionCountsWhatItDrops: a reader with a dropping policy
+// counts what it lost in Dropped (it had no way to tell but stream.OnDrop,
+// outside review), and OnDrop among its options sees each.
+func TestSubscriptionCountsWhatItDrops(t *testing.T) {
+	r := newRig(t)
+	r.connect()
+	s := r.accept()
+	var onDrop atomic.Int32
+	n := subscribe[int](t, r, s, "count", "c", stream.WithBuffer(1), stream.WithOverflow(stream.DropNewest),
+		stream.OnDrop(func(int) { onDrop.Add(1) }))
+	defer n.Close()
+	for i := range 5 {
+		s.notify("c", i)
+	}
+	require.Eventually(t, func() bool { return n.Dropped() == 4 }, 10*time.Second, time.Millisecond)
+	assert.Equal(t, 0, next(t, n), "the first one stayed")
+	assert.Equal(t, int32(4), onDrop.Load())
 }
 
 // A resubscription the server does not answer fails the stage, and the
