@@ -14,7 +14,11 @@
 // status fails the Dial with a [*transport.HandshakeError] carrying the
 // status, the headers and an excerpt of the body, exactly as the WebSocket
 // transport reports a refused upgrade, so the reconnect policy's HTTP-status
-// rules and Retry-After apply unchanged.
+// rules and Retry-After apply unchanged. A server certificate that fails
+// verification (https and wss) gives an error matching
+// [transport.ErrCertificate], with the crypto/tls and crypto/x509 errors in
+// its chain, as in the WebSocket transport: the default reconnect policy
+// gives up on it.
 //
 // # Wire format
 //

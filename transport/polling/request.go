@@ -68,7 +68,9 @@ func (a *answer) refusal() *transport.HandshakeError {
 // do sends one request under timeout (real time) and reads the answer.
 // extra headers are added to the requester's. A request that fails returns
 // ctx's error when ctx ended, a [*transport.TimeoutError] for phase when the
-// timeout ran out, or the network error with the URL redacted.
+// timeout ran out, an error matching [transport.ErrCertificate] when the
+// server's certificate failed verification, or the network error, with the
+// URL redacted in each.
 func (r *requester) do(ctx context.Context, method string, u *url.URL, extra http.Header, body []byte, timeout time.Duration, phase string) (*answer, error) {
 	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -117,6 +119,11 @@ func (r *requester) failure(ctx, rctx context.Context, err error, timeout time.D
 	}
 	if errors.Is(rctx.Err(), context.DeadlineExceeded) {
 		return &transport.TimeoutError{Phase: phase, After: timeout, Err: redact(err)}
+	}
+	if transport.IsCertificateError(err) {
+		// The crypto/tls and crypto/x509 errors stay in the chain, for
+		// errors.As; the default reconnect policy gives up on it.
+		return fmt.Errorf("%w: %w", transport.ErrCertificate, redact(err))
 	}
 	return redact(err)
 }

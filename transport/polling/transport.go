@@ -46,7 +46,10 @@ func (t *Transport) Name() string { return "polling" }
 // [transport.ErrInvalidUTF8] or [transport.ErrMessageTooLarge]), an error
 // matching [transport.ErrSubprotocol] when the server selects none of the
 // offered subprotocols, a [*transport.TimeoutError] when the request timeout
-// runs out, and an error wrapping ctx's when ctx ends first. Nothing is left
+// runs out, an error matching [transport.ErrCertificate] when the server's
+// certificate fails verification (unknown authority, wrong host name,
+// expired; errors.As finds the *tls.CertificateVerificationError and the
+// crypto/x509 error in it), and an error wrapping ctx's when ctx ends first. Nothing is left
 // running after a failed Dial. The HTTP client may keep one connection,
 // though: net/http finishes a TCP dial whose request was cancelled and
 // pools the connection for reuse, until the client's idle timeout or its
