@@ -48,6 +48,18 @@
 //     ones.
 //   - Anything else, a network error or a request timeout: a failed poll.
 //
+// Every answer's head (status line and headers) is checked against the
+// WebSocket transport's bounds before anything keeps it: [MaxHeaderLine]
+// (16 KiB a line), [MaxHeaderLines] (128 header lines) and
+// [MaxHeaderBytes] (64 KiB in all); the client the transport builds reads
+// no more than 64 KiB of it. An answer past a bound is not used and none
+// of its headers is kept: it fails Dial with a [*transport.HandshakeError]
+// matching [transport.ErrBadHandshake] that names the bound (with the
+// status when net/http read one, so a 503 with megabytes of headers is a
+// 503 and a bad handshake), which the default reconnect policy gives up
+// on; it is a failed poll (same error), and a refused send whose
+// [*SendError] keeps no header.
+//
 // A 200 body that is not a JSON array (in that format) ends the Conn with
 // close 1002 and [transport.ErrProtocol], a text message that is not UTF-8
 // with 1007 and [transport.ErrInvalidUTF8], a body above [WithMaxBodySize]
@@ -110,7 +122,7 @@
 // Close returns once it has returned. The poller hands each answer's
 // messages to the reader and fetches the next answer only while the reader
 // still works through the previous one, so at most two answers are held,
-// each at most [WithMaxBodySize]. Payloads returned by Read are borrowed, as
+// each at most [WithMaxBodySize] of body and [MaxHeaderBytes] of head. Payloads returned by Read are borrowed, as
 // the [transport.Conn] contract says.
 //
 // # Concurrency

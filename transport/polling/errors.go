@@ -93,23 +93,35 @@ func (e *PollError) Is(target error) bool { return target == ErrPollFailed }
 func (e *PollError) Unwrap() error { return e.Err }
 
 // SendError reports a POST that the server answered with a status other
-// than 2xx. The Conn stays up. It matches [ErrSendFailed].
+// than 2xx. The Conn stays up. It matches [ErrSendFailed], and what Err
+// matches.
 type SendError struct {
 	// StatusCode is the HTTP status of the answer.
 	StatusCode int
-	// Header holds the answer's headers.
+	// Header holds the answer's headers; nil when the answer's head was
+	// past the bounds (see [MaxHeaderBytes]).
 	Header http.Header
 	// Body is an excerpt of the answer's body, at most
-	// [transport.BodyExcerptLimit] bytes of valid UTF-8.
+	// [transport.BodyExcerptLimit] bytes of valid UTF-8, as the server
+	// wrote it.
 	Body string
+	// Err, when set, says why Header and Body are empty: the answer's head
+	// was past a bound, and Err matches [transport.ErrBadHandshake].
+	Err error
 }
 
 func (e *SendError) Error() string {
-	return fmt.Sprintf("tether/polling: send refused: HTTP %d %s", e.StatusCode, http.StatusText(e.StatusCode))
+	s := fmt.Sprintf("tether/polling: send refused: HTTP %d %s", e.StatusCode, http.StatusText(e.StatusCode))
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
 }
 
 // Is reports whether target is [ErrSendFailed].
 func (e *SendError) Is(target error) bool { return target == ErrSendFailed }
+
+func (e *SendError) Unwrap() error { return e.Err }
 
 // maxQuoted is the most bytes of text from the server that the text of an
 // error of this package holds: a header value, or the text of an error

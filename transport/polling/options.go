@@ -116,7 +116,7 @@ func newOptions(opts []Option) (options, error) {
 	}
 	o.clock = clock.OrReal(o.clock)
 	if o.client == nil {
-		o.client = &http.Client{} // http.DefaultTransport: proxy from the environment, TLS verified
+		o.client = newHTTPClient()
 	}
 	return o, o.err
 }
@@ -290,10 +290,15 @@ func WithSubprotocolHeader(name string) Option {
 	return optionFunc(func(o *options) { o.protoHeader = name })
 }
 
-// WithHTTPClient sets the HTTP client for every request (default: a client
-// over [http.DefaultTransport], so proxies come from the environment and
-// TLS is verified). nil means the default. Its Timeout, if any, applies on
-// top of [WithRequestTimeout] and of the long-poll wait.
+// WithHTTPClient sets the HTTP client for every request. nil means the
+// default: a client of the Transport's own, over a clone of
+// [http.DefaultTransport] (so proxies come from the environment and TLS is
+// verified, and the Transport keeps a pool of connections of its own) that
+// reads at most [MaxHeaderBytes] of an answer's head. c's Timeout, if any,
+// applies on top of [WithRequestTimeout] and of the long-poll wait. Whatever
+// the client, an answer whose head is past the bounds of [MaxHeaderBytes]
+// is not used and none of its headers is kept; with c, net/http reads up
+// to c.Transport's MaxResponseHeaderBytes of it (10 MiB by default).
 func WithHTTPClient(c *http.Client) Option {
 	return optionFunc(func(o *options) { o.client = c })
 }

@@ -47,30 +47,36 @@ func newRequester(o *options, target transport.Target) *requester {
 }
 
 // answer is what the server replied. body holds the whole body for a 2xx
-// answer and an excerpt otherwise.
+// answer and an excerpt otherwise. An answer whose head is past the bounds
+// (see [MaxHeaderBytes]) has only its status and headErr: no header, no
+// body.
 type answer struct {
 	status   int
 	header   http.Header
 	body     []byte
-	tooLarge bool // a 2xx body above the size limit; body is cut
+	tooLarge bool  // a 2xx body above the size limit; body is cut
+	headErr  error // the head is past a bound (matches transport.ErrBadHandshake)
 }
 
-// ok reports a 2xx or 304 answer.
+// ok reports a 2xx or 304 answer whose head is within the bounds.
 func (a *answer) ok() bool {
-	return a.status/100 == 2 || a.status == http.StatusNotModified
+	return (a.status/100 == 2 || a.status == http.StatusNotModified) && a.headErr == nil
 }
 
 // refusal is the typed error for an answer that is not ok.
 func (a *answer) refusal() *transport.HandshakeError {
-	return &transport.HandshakeError{StatusCode: a.status, Header: a.header, Body: excerpt(a.body)}
+	return &transport.HandshakeError{StatusCode: a.status, Header: a.header, Body: excerpt(a.body), Err: a.headErr}
 }
 
 // do sends one request under timeout (real time) and reads the answer.
 // extra headers are added to the requester's. A request that fails returns
 // ctx's error when ctx ended, a [*transport.TimeoutError] for phase when the
 // timeout ran out, an error matching [transport.ErrCertificate] when the
-// server's certificate failed verification, or the network error, with the
-// URL redacted in each.
+// server's certificate failed verification, a [*transport.HandshakeError]
+// matching [transport.ErrBadHandshake] when net/http stopped reading an
+// answer's head at MaxHeaderBytes, or the network error, with the URL
+// redacted in each. An answer whose head net/http read in full but which is
+// past a bound is an answer with headErr set.
 func (r *requester) do(ctx context.Context, method string, u *url.URL, extra http.Header, body []byte, timeout time.Duration, phase string) (*answer, error) {
 	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -94,6 +100,9 @@ func (r *requester) do(ctx context.Context, method string, u *url.URL, extra htt
 		return nil, r.failure(ctx, rctx, err, timeout, phase)
 	}
 	defer resp.Body.Close()
+	if err := checkHead(resp); err != nil {
+		return &answer{status: resp.StatusCode, headErr: err}, nil
+	}
 	a := &answer{status: resp.StatusCode, header: resp.Header}
 	if a.status/100 != 2 {
 		a.body, _ = io.ReadAll(io.LimitReader(resp.Body, transport.BodyExcerptLimit))
@@ -119,6 +128,10 @@ func (r *requester) failure(ctx, rctx context.Context, err error, timeout time.D
 	}
 	if errors.Is(rctx.Err(), context.DeadlineExceeded) {
 		return &transport.TimeoutError{Phase: phase, After: timeout, Err: redact(err)}
+	}
+	if pastHeadLimit(err) {
+		// net/http stopped reading at MaxHeaderBytes: no status, no header.
+		return &transport.HandshakeError{Err: headTooLong()}
 	}
 	if transport.IsCertificateError(err) {
 		// The crypto/tls and crypto/x509 errors stay in the chain, for

@@ -43,7 +43,9 @@ func (t *Transport) Name() string { return "polling" }
 // Dial fails with a [*URLError] for a URL it cannot poll, a
 // [*transport.HandshakeError] when the server answers with another status
 // (or with a body it cannot decode, then wrapping [transport.ErrProtocol],
-// [transport.ErrInvalidUTF8] or [transport.ErrMessageTooLarge]), an error
+// [transport.ErrInvalidUTF8] or [transport.ErrMessageTooLarge], or with a
+// head past the bounds of [MaxHeaderBytes], then wrapping
+// [transport.ErrBadHandshake] and keeping no header), an error
 // matching [transport.ErrSubprotocol] when the server selects none of the
 // offered subprotocols, a [*transport.TimeoutError] when the request timeout
 // runs out, an error matching [transport.ErrCertificate] when the server's

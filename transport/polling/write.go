@@ -12,8 +12,8 @@ import (
 // target's headers, Content-Type "application/json" for Text in the
 // [JSONArray] format, "text/plain; charset=utf-8" for Text in [WholeBody],
 // and "application/octet-stream" for Binary. It returns nil for a 2xx
-// answer and a [*SendError] for another status; the Conn stays up either
-// way, and a network error is returned as it is.
+// answer (whatever its headers) and a [*SendError] for another status; the
+// Conn stays up either way, and a network error is returned as it is.
 //
 // Writes are serialised: one POST at a time, in the order they got their
 // turn, so messages from one goroutine arrive in order. ctx bounds the wait
@@ -59,7 +59,7 @@ func (c *conn) Write(ctx context.Context, typ transport.MessageType, payload []b
 		return err
 	}
 	if a.status/100 != 2 {
-		return &SendError{StatusCode: a.status, Header: a.header, Body: excerpt(a.body)}
+		return &SendError{StatusCode: a.status, Header: a.header, Body: excerpt(a.body), Err: a.headErr}
 	}
 	return nil
 }
