@@ -99,9 +99,11 @@ type Conn interface {
 	//     message it has begun: the message is committed, Write returns nil
 	//     promptly, without waiting for the network, and the transport
 	//     finishes the message in the background, in order. A transport whose
-	//     messages are separate requests (polling) may abandon the request
-	//     and return an error matching ctx.Err(); then the message may or may
-	//     not have arrived. Each transport documents which it does.
+	//     messages are separate requests may instead abandon the request and
+	//     return an error matching ctx.Err(); then the message may or may
+	//     not have arrived. Each transport documents which it does; tether's
+	//     polling transport finishes its POST in the background and returns
+	//     nil, as WebSocket does.
 	//
 	// Safe for concurrent use.
 	Write(ctx context.Context, typ MessageType, payload []byte) error

@@ -28,7 +28,7 @@ type conn struct {
 	inbox  chan []transport.Message // poller to reader, unbuffered
 	wake   chan struct{}            // Ping to poller, buffer of one
 	sendMu chan struct{}            // one send at a time, buffer of one
-	wg     sync.WaitGroup           // the poller
+	wg     sync.WaitGroup           // the poller, and POSTs that may outlive their Write
 
 	mu          sync.Mutex
 	err         error // how the Conn ended; nil while up
@@ -73,9 +73,11 @@ func newConn(o *options, r *requester, ep endpoints, proto string, first http.He
 // When the Conn ends by itself, Read first returns what was already
 // fetched, then the error: a [*transport.CloseError] with code 1006 (Remote
 // true) wrapping a [*PollError] after too many failed polls, 1008 wrapping a
-// [*PollError] for a poll refused with 401 or 403, or 1002, 1007 or 1009 for
-// an answer it cannot deliver (wrapping [transport.ErrProtocol],
-// [transport.ErrInvalidUTF8] or [transport.ErrMessageTooLarge]). After Close
+// [*PollError] for a poll refused with 401 or 403, 1006 wrapping the
+// [*SendError] or network error of a POST that failed after its Write had
+// returned (see Write), or 1002, 1007 or 1009 for an answer it cannot
+// deliver (wrapping [transport.ErrProtocol], [transport.ErrInvalidUTF8] or
+// [transport.ErrMessageTooLarge]). After Close
 // it likewise returns what was already fetched (so a Disconnect loses none
 // of it, and a client that closed reports it), then Err: the local
 // [*transport.CloseError], or how the Conn had ended before Close.
@@ -133,7 +135,9 @@ func (c *conn) Ping(ctx context.Context, payload []byte) error {
 }
 
 // Close stops polling, aborts the requests in flight (a pending Write
-// returns [transport.ErrClosed]) and returns once the poller goroutine has
+// returns [transport.ErrClosed]; a POST finished in the background for a
+// Write that returned may or may not have reached the server) and returns
+// once the poller goroutine, and the goroutine of such a POST, have
 // returned. Polling has no close handshake, so every code ends the Conn at
 // once, whether [transport.StatusCode.Sendable] or not: Err and Read then
 // report a [*transport.CloseError] with code and reason, Remote false.

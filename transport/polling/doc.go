@@ -71,7 +71,13 @@
 // JSONArray format, text/plain; charset=utf-8 for Text in the WholeBody
 // format, and application/octet-stream for Binary. POSTs go one at a time,
 // in the order Write calls got their turn. A 2xx answer is success; another
-// status is a [*SendError], and the Conn stays up. Without WithSendPath,
+// status is a [*SendError], and the Conn stays up. Write's ctx bounds the
+// caller's wait, not the POST: a ctx that ends before the POST starts sends
+// nothing and Write returns its error; once the POST has started, Write
+// returns nil when ctx ends and the POST is finished in the background,
+// as the WebSocket transport finishes a message it has begun (the next
+// Write waits for it; if it then fails, nobody is left to tell, so the
+// Conn ends with 1006 wrapping the failure). Without WithSendPath,
 // Write returns [ErrSendNotConfigured], which matches
 // [transport.ErrUnsupported].
 //

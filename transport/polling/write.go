@@ -16,12 +16,28 @@ import (
 // Conn stays up either way, and a network error is returned as it is.
 //
 // Writes are serialised: one POST at a time, in the order they got their
-// turn, so messages from one goroutine arrive in order. ctx bounds the wait
-// for the turn and the request, as does the request timeout. Without
-// [WithSendPath], Write returns [ErrSendNotConfigured] (which matches
-// [transport.ErrUnsupported]); for types other than Text and Binary it
-// returns an error matching [transport.ErrUnsupported]; after Close,
-// [transport.ErrClosed].
+// turn, so messages from one goroutine arrive in order. ctx bounds the
+// caller's wait, never the POST, and never fails the Conn:
+//
+//   - If ctx ends before the Write gets its turn (while another POST is in
+//     flight), or has ended when it gets it, Write returns an error
+//     matching ctx.Err() and sends nothing.
+//   - If ctx ends once the POST has started, the message is committed:
+//     Write returns nil at once, and the POST is finished in the
+//     background, as the WebSocket transport finishes a message it has
+//     begun. The next Write waits for it, so messages stay in order, and
+//     the server gets the message once: a caller that retries only on an
+//     error never sends it twice. Nobody waits for that POST's answer, so
+//     a failure (a status other than 2xx, a network error, the request
+//     timeout) ends the Conn with close 1006 (Remote true) wrapping the
+//     [*SendError] or the network error: the client then reports the
+//     message as possibly lost instead of losing it silently.
+//
+// The request timeout bounds every POST, and Close aborts the one in
+// flight. Without [WithSendPath], Write returns [ErrSendNotConfigured]
+// (which matches [transport.ErrUnsupported]); for types other than Text and
+// Binary it returns an error matching [transport.ErrUnsupported]; after
+// Close, [transport.ErrClosed], also from a Write whose POST Close aborted.
 //
 // Safe for concurrent use.
 func (c *conn) Write(ctx context.Context, typ transport.MessageType, payload []byte) error {
@@ -41,17 +57,51 @@ func (c *conn) Write(ctx context.Context, typ transport.MessageType, payload []b
 	case <-c.done:
 		return c.endedErr()
 	}
-	defer func() { <-c.sendMu }()
-
-	rctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	stop := context.AfterFunc(c.ctx, cancel) // Close aborts the POST
-	defer stop()
-
-	extra := http.Header{"Content-Type": {c.contentType(typ)}}
+	if err := ctx.Err(); err != nil { // the turn and the end came together
+		<-c.sendMu
+		return err
+	}
 	// net/http may read the body after Do returns: send a copy.
 	body := append([]byte{}, payload...)
-	a, err := c.r.do(rctx, http.MethodPost, c.ep.send, extra, body, c.o.requestTimeout, "send")
+	if ctx.Done() == nil { // a ctx that cannot end: no goroutine
+		defer func() { <-c.sendMu }()
+		return c.post(typ, body)
+	}
+	if !c.startSend() {
+		<-c.sendMu
+		return c.endedErr()
+	}
+	res := make(chan error)          // the POST's outcome, to a caller still waiting
+	abandoned := make(chan struct{}) // closed when the caller stopped waiting
+	go func() {
+		defer c.wg.Done()
+		err := c.post(typ, body)
+		<-c.sendMu // the next Write may start
+		select {
+		case res <- err:
+		case <-abandoned:
+			c.finishedInBackground(err)
+		}
+	}()
+	select {
+	case err := <-res:
+		return err
+	case <-ctx.Done():
+		select {
+		case err := <-res: // it had finished
+			return err
+		default:
+		}
+		close(abandoned)
+		return nil // committed: the POST goes on
+	}
+}
+
+// post sends one message and waits for the answer. The request runs until
+// its answer, the request timeout, or the end of the Conn.
+func (c *conn) post(typ transport.MessageType, body []byte) error {
+	extra := http.Header{"Content-Type": {c.contentType(typ)}}
+	a, err := c.r.do(c.ctx, http.MethodPost, c.ep.send, extra, body, c.o.requestTimeout, "send")
 	if err != nil {
 		if ended := c.endedErr(); ended != nil {
 			return ended
@@ -62,6 +112,29 @@ func (c *conn) Write(ctx context.Context, typ transport.MessageType, payload []b
 		return &SendError{StatusCode: a.status, Header: a.header, Body: excerpt(a.body), Err: a.headErr}
 	}
 	return nil
+}
+
+// startSend counts a POST goroutine in c.wg, which Close waits for, unless
+// the Conn has ended. Adding under c.mu while the Conn is up orders every
+// Add before Close's Wait.
+func (c *conn) startSend() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		return false
+	}
+	c.wg.Add(1)
+	return true
+}
+
+// finishedInBackground ends the Conn when a POST whose caller stopped
+// waiting failed: nobody else would learn that the message did not arrive.
+func (c *conn) finishedInBackground(err error) {
+	if err == nil || c.endedErr() != nil {
+		return
+	}
+	c.end(&transport.CloseError{Code: transport.StatusAbnormalClosure, Remote: true,
+		Err: fmt.Errorf("tether/polling: a send finished after its caller stopped waiting failed: %w", err)}, false)
 }
 
 func (c *conn) contentType(typ transport.MessageType) string {

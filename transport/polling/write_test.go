@@ -143,12 +143,15 @@ func TestWriteHonoursContext(t *testing.T) {
 	errc := make(chan error, 1)
 	go func() { errc <- c.Write(ctx, transport.Text, []byte("stuck")) }()
 	ts.next(t)
-	// A second writer waits for its turn and gives up with its ctx.
+	// A second writer waits for its turn and gives up with its ctx: its
+	// message is not sent.
 	short, cancelShort := context.WithCancel(testCtx(t))
 	cancelShort()
 	require.ErrorIs(t, c.Write(short, transport.Text, []byte("later")), context.Canceled)
+	// The first one's POST had started: committed, finished in the
+	// background (TestWriteFinishesItsPOSTWhenCtxEnds).
 	cancel()
-	require.ErrorIs(t, recv(t, errc), context.Canceled)
+	require.NoError(t, recv(t, errc))
 	assert.Nil(t, c.Err())
 }
 
@@ -170,4 +173,97 @@ func TestCloseAbortsWrite(t *testing.T) {
 	require.NoError(t, c.Close(transport.StatusGoingAway, ""))
 	require.ErrorIs(t, recv(t, errc), transport.ErrClosed)
 	require.ErrorIs(t, c.Write(testCtx(t), transport.Text, []byte("x")), transport.ErrClosed)
+}
+
+// TestWriteFinishesItsPOSTWhenCtxEnds: once its POST has started, a
+// Write whose ctx ends returns nil at once and the POST goes on in the
+// background: the server gets the message once, and the next Write waits
+// for it, so messages stay in order. Write used to return ctx's error
+// while the server still got the message, so a caller that retried on
+// that error sent it twice.
+func TestWriteFinishesItsPOSTWhenCtxEnds(t *testing.T) {
+	ts := newTestServer(t)
+	c := dial(t, newTransport(t, ts, tethertest.NewFakeClock(time.Time{}), polling.WithSendPath("/send")), ts)
+	ts.next(t)
+	release := make(chan struct{})
+	aborted := make(chan struct{}, 1)
+	ts.setHandler(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+			aborted <- struct{}{}
+			return
+		case <-release:
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+
+	ctx, cancel := context.WithCancel(testCtx(t))
+	first := make(chan error, 1)
+	go func() { first <- c.Write(ctx, transport.Text, []byte(`"a"`)) }()
+	assert.Equal(t, []byte(`"a"`), ts.next(t).Body)
+	cancel()
+	require.NoError(t, recv(t, first), "the POST had started: the message is committed")
+
+	second := make(chan error, 1)
+	go func() { second <- c.Write(testCtx(t), transport.Text, []byte(`"b"`)) }()
+	select {
+	case err := <-second:
+		require.FailNow(t, "the next Write did not wait for the POST in flight", "returned %v", err)
+	case <-aborted:
+		require.FailNow(t, "the POST was abandoned")
+	default:
+	}
+	close(release)
+	assert.Equal(t, []byte(`"b"`), ts.next(t).Body, "sent after the first, once")
+	require.NoError(t, recv(t, second))
+	assert.Empty(t, aborted)
+	assert.Nil(t, c.Err(), "a ctx never fails the Conn")
+}
+
+// TestWriteFinishedInTheBackgroundThatFailsEndsTheConn: a POST finished in
+// the background has nobody to report a refusal to, so a refusal ends the
+// Conn (1006 wrapping the *SendError): the client then reports the
+// message as possibly lost instead of losing it silently.
+func TestWriteFinishedInTheBackgroundThatFailsEndsTheConn(t *testing.T) {
+	ts := newTestServer(t)
+	c := dial(t, newTransport(t, ts, tethertest.NewFakeClock(time.Time{}), polling.WithSendPath("/send")), ts)
+	ts.next(t)
+	release := make(chan struct{})
+	ts.setHandler(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+		w.WriteHeader(http.StatusInternalServerError)
+	})
+
+	ctx, cancel := context.WithCancel(testCtx(t))
+	first := make(chan error, 1)
+	go func() { first <- c.Write(ctx, transport.Text, []byte(`"a"`)) }()
+	ts.next(t)
+	cancel()
+	require.NoError(t, recv(t, first))
+	close(release)
+
+	err := readErr(t, c)
+	requireClose(t, err, transport.StatusAbnormalClosure, true)
+	se, ok := errors.AsType[*polling.SendError](err)
+	require.True(t, ok, "got %v", err)
+	assert.Equal(t, http.StatusInternalServerError, se.StatusCode)
+	require.ErrorIs(t, c.Write(testCtx(t), transport.Text, []byte("x")), polling.ErrSendFailed, "the Conn's error from then on")
+}
+
+// TestWriteCtxEndedBeforeItsTurnSendsNothing: a ctx that has ended before
+// the Write gets its turn sends nothing, even when the turn is free.
+func TestWriteCtxEndedBeforeItsTurnSendsNothing(t *testing.T) {
+	ts := newTestServer(t)
+	c := dial(t, newTransport(t, ts, tethertest.NewFakeClock(time.Time{}), polling.WithSendPath("/send")), ts)
+	ts.next(t)
+	ctx, cancel := context.WithCancel(testCtx(t))
+	cancel()
+	for range 100 {
+		require.ErrorIs(t, c.Write(ctx, transport.Text, []byte("x")), context.Canceled)
+	}
+	require.NoError(t, c.Write(testCtx(t), transport.Text, []byte("y")))
+	assert.Equal(t, []byte("y"), ts.next(t).Body)
 }
