@@ -14,7 +14,19 @@
 // status fails the Dial with a [*transport.HandshakeError] carrying the
 // status, the headers and an excerpt of the body, exactly as the WebSocket
 // transport reports a refused upgrade, so the reconnect policy's HTTP-status
-// rules and Retry-After apply unchanged. A server certificate that fails
+// rules and Retry-After apply unchanged.
+//
+// Redirects are never followed, by the transport's own HTTP client or by
+// one passed to [WithHTTPClient] (the transport uses a copy of it whose
+// CheckRedirect stops at the first answer; the client passed in is not
+// modified): following one would carry the target's headers, credentials
+// included, to a URL the caller did not name, perhaps over plain http. A
+// 3xx answer (but 304) is a refusal like any other, as in the WebSocket
+// transport: Dial fails with a [*transport.HandshakeError] carrying the
+// status and matching [ErrRedirect], whose text names the Location, and
+// which the default reconnect policy does not retry; a poll fails; a send
+// is a [*SendError]. Location and Content-Location are redacted with
+// [transport.RedactURL] in the headers kept in these errors. A server certificate that fails
 // verification (https and wss) gives an error matching
 // [transport.ErrCertificate], with the crypto/tls and crypto/x509 errors in
 // its chain, as in the WebSocket transport: the default reconnect policy
@@ -46,6 +58,7 @@
 //   - 401 and 403: the Conn ends at once with close code 1008, since the
 //     credentials of a Conn do not change; the client dials again with fresh
 //     ones.
+//   - A redirect (3xx but 304): a failed poll; it is not followed.
 //   - Anything else, a network error or a request timeout: a failed poll.
 //
 // Every answer's head (status line and headers) is checked against the

@@ -22,6 +22,13 @@ var (
 	ErrSendNotConfigured = fmt.Errorf("tether/polling: sends are not configured (see WithSendPath): %w", transport.ErrUnsupported)
 	// ErrPollFailed is matched by every [*PollError].
 	ErrPollFailed = errors.New("tether/polling: polling failed")
+	// ErrRedirect is matched by the error of an answer that redirects
+	// (a 3xx status other than 304): the transport never follows a
+	// redirect, so credentials never go to a URL the caller did not name.
+	// The error is a [*transport.HandshakeError] (Dial, a poll) or a
+	// [*SendError] (Write) carrying the status and the headers, Location
+	// redacted.
+	ErrRedirect = errors.New("tether/polling: redirect not followed")
 	// ErrSendFailed is matched by every [*SendError].
 	ErrSendFailed = errors.New("tether/polling: send refused")
 )
@@ -93,20 +100,22 @@ func (e *PollError) Is(target error) bool { return target == ErrPollFailed }
 func (e *PollError) Unwrap() error { return e.Err }
 
 // SendError reports a POST that the server answered with a status other
-// than 2xx. The Conn stays up. It matches [ErrSendFailed], and what Err
-// matches.
+// than 2xx, a redirect included (it is not followed). The Conn stays up. It
+// matches [ErrSendFailed], and what Err matches.
 type SendError struct {
 	// StatusCode is the HTTP status of the answer.
 	StatusCode int
-	// Header holds the answer's headers; nil when the answer's head was
+	// Header holds the answer's headers, Location and Content-Location
+	// redacted with [transport.RedactURL]; nil when the answer's head was
 	// past the bounds (see [MaxHeaderBytes]).
 	Header http.Header
 	// Body is an excerpt of the answer's body, at most
 	// [transport.BodyExcerptLimit] bytes of valid UTF-8, as the server
 	// wrote it.
 	Body string
-	// Err, when set, says why Header and Body are empty: the answer's head
-	// was past a bound, and Err matches [transport.ErrBadHandshake].
+	// Err, when set, says more about the answer: it redirected, and Err
+	// matches [ErrRedirect]; or its head was past a bound, Header and Body
+	// are empty, and Err matches [transport.ErrBadHandshake].
 	Err error
 }
 

@@ -118,6 +118,7 @@ func newOptions(opts []Option) (options, error) {
 	if o.client == nil {
 		o.client = newHTTPClient()
 	}
+	o.client = noRedirects(o.client)
 	return o, o.err
 }
 
@@ -294,7 +295,9 @@ func WithSubprotocolHeader(name string) Option {
 // default: a client of the Transport's own, over a clone of
 // [http.DefaultTransport] (so proxies come from the environment and TLS is
 // verified, and the Transport keeps a pool of connections of its own) that
-// reads at most [MaxHeaderBytes] of an answer's head. c's Timeout, if any,
+// reads at most [MaxHeaderBytes] of an answer's head. The transport uses a
+// copy of c that never follows redirects (c is not modified; see the
+// package documentation), so c's CheckRedirect is not used. c's Timeout, if any,
 // applies on top of [WithRequestTimeout] and of the long-poll wait. Whatever
 // the client, an answer whose head is past the bounds of [MaxHeaderBytes]
 // is not used and none of its headers is kept; with c, net/http reads up

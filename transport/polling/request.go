@@ -47,25 +47,25 @@ func newRequester(o *options, target transport.Target) *requester {
 }
 
 // answer is what the server replied. body holds the whole body for a 2xx
-// answer and an excerpt otherwise. An answer whose head is past the bounds
-// (see [MaxHeaderBytes]) has only its status and headErr: no header, no
-// body.
+// answer and an excerpt otherwise; header has Location and
+// Content-Location redacted. An answer whose head is past the bounds (see
+// [MaxHeaderBytes]) has only its status and cause: no header, no body.
 type answer struct {
 	status   int
 	header   http.Header
 	body     []byte
 	tooLarge bool  // a 2xx body above the size limit; body is cut
-	headErr  error // the head is past a bound (matches transport.ErrBadHandshake)
+	cause    error // why the answer cannot be used: its head is past a bound, or it redirects
 }
 
 // ok reports a 2xx or 304 answer whose head is within the bounds.
 func (a *answer) ok() bool {
-	return (a.status/100 == 2 || a.status == http.StatusNotModified) && a.headErr == nil
+	return (a.status/100 == 2 || a.status == http.StatusNotModified) && a.cause == nil
 }
 
 // refusal is the typed error for an answer that is not ok.
 func (a *answer) refusal() *transport.HandshakeError {
-	return &transport.HandshakeError{StatusCode: a.status, Header: a.header, Body: excerpt(a.body), Err: a.headErr}
+	return &transport.HandshakeError{StatusCode: a.status, Header: a.header, Body: excerpt(a.body), Err: a.cause}
 }
 
 // do sends one request under timeout (real time) and reads the answer.
@@ -76,7 +76,8 @@ func (a *answer) refusal() *transport.HandshakeError {
 // matching [transport.ErrBadHandshake] when net/http stopped reading an
 // answer's head at MaxHeaderBytes, or the network error, with the URL
 // redacted in each. An answer whose head net/http read in full but which is
-// past a bound is an answer with headErr set.
+// past a bound, or which redirects (never followed), is an answer with
+// cause set.
 func (r *requester) do(ctx context.Context, method string, u *url.URL, extra http.Header, body []byte, timeout time.Duration, phase string) (*answer, error) {
 	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -101,9 +102,10 @@ func (r *requester) do(ctx context.Context, method string, u *url.URL, extra htt
 	}
 	defer resp.Body.Close()
 	if err := checkHead(resp); err != nil {
-		return &answer{status: resp.StatusCode, headErr: err}, nil
+		return &answer{status: resp.StatusCode, cause: err}, nil
 	}
-	a := &answer{status: resp.StatusCode, header: resp.Header}
+	redactLocations(resp.Header)
+	a := &answer{status: resp.StatusCode, header: resp.Header, cause: redirected(resp)}
 	if a.status/100 != 2 {
 		a.body, _ = io.ReadAll(io.LimitReader(resp.Body, transport.BodyExcerptLimit))
 		return a, nil

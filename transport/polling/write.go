@@ -109,7 +109,7 @@ func (c *conn) post(typ transport.MessageType, body []byte) error {
 		return err
 	}
 	if a.status/100 != 2 {
-		return &SendError{StatusCode: a.status, Header: a.header, Body: excerpt(a.body), Err: a.headErr}
+		return &SendError{StatusCode: a.status, Header: a.header, Body: excerpt(a.body), Err: a.cause}
 	}
 	return nil
 }
