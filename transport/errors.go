@@ -96,13 +96,26 @@ func CloseCode(err error) (StatusCode, bool) {
 // HandshakeError reports a server that answered the upgrade request with
 // something other than a switch to the protocol, typically an HTTP error
 // status.
+//
+// Its text (Error) holds the status and the cause, never Header or Body:
+// those are the server's words, and a server may quote in them what the
+// request carried, credentials included (a redirect, or an error page that
+// echoes the URL with its token). Redact them before logging them.
 type HandshakeError struct {
 	// StatusCode is the HTTP status of the answer, or 0 when there was none.
 	StatusCode int
-	// Header holds the answer's headers.
+	// Header holds the answer's headers as the server sent them, within
+	// the transport's bounds. The polling transport redacts the URLs of
+	// Location and Content-Location with [RedactURL], which cannot find a
+	// credential nested in another parameter's value
+	// ("?next=/feed?token=..."); the WebSocket transport keeps them as
+	// they are.
 	Header http.Header
 	// Body is a short excerpt of the answer's body (at most BodyExcerptLimit
-	// bytes, with invalid UTF-8 replaced), safe to log.
+	// bytes, with invalid UTF-8 replaced), as the server wrote it: not
+	// redacted, since it is free text. A page that redirects or refuses may
+	// quote the request's URL, token included; redact the excerpt, or leave
+	// it out, before logging it.
 	Body string
 	// Err is the underlying cause when one exists.
 	Err error

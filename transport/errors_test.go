@@ -100,3 +100,18 @@ func TestReadOwnedCopies(t *testing.T) {
 	_, _ = c.Read() // reuses the buffer
 	assert.Equal(t, []byte{1, 1}, owned.Payload, "the owned copy survives the next Read")
 }
+
+// TestHandshakeErrorTextNeverQuotesTheServer: the text of a
+// HandshakeError holds the status and the cause, never the headers or
+// the body, which may echo the request's token (their documentation no
+// longer calls the body safe to log).
+func TestHandshakeErrorTextNeverQuotesTheServer(t *testing.T) {
+	he := &transport.HandshakeError{
+		StatusCode: http.StatusFound,
+		Header:     http.Header{"Location": {"/login?next=/feed?access_token=s3cret"}},
+		Body:       `<a href="/login?next=/feed?access_token=s3cret">Found</a>.`,
+	}
+	err := fmt.Errorf("dial: %w", he)
+	assert.NotContains(t, err.Error(), "s3cret")
+	assert.Contains(t, err.Error(), "302")
+}

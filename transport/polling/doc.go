@@ -23,10 +23,12 @@
 // included, to a URL the caller did not name, perhaps over plain http. A
 // 3xx answer (but 304) is a refusal like any other, as in the WebSocket
 // transport: Dial fails with a [*transport.HandshakeError] carrying the
-// status and matching [ErrRedirect], whose text names the Location, and
-// which the default reconnect policy does not retry; a poll fails; a send
-// is a [*SendError]. Location and Content-Location are redacted with
-// [transport.RedactURL] in the headers kept in these errors. A server certificate that fails
+// status and matching [ErrRedirect], whose text names the Location without
+// its query, and which the default reconnect policy does not retry; a poll
+// fails; a send is a [*SendError]. Location and Content-Location are
+// redacted with [transport.RedactURL] in the headers kept in these errors,
+// and a redirect's body, which repeats the Location, is not kept: a server
+// that redirects often echoes the request's URL, token included. A server certificate that fails
 // verification (https and wss) gives an error matching
 // [transport.ErrCertificate], with the crypto/tls and crypto/x509 errors in
 // its chain, as in the WebSocket transport: the default reconnect policy

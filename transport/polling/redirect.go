@@ -3,6 +3,7 @@ package polling
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 
 	"github.com/tether-go/tether/transport"
 )
@@ -18,9 +19,8 @@ func noRedirects(c *http.Client) *http.Client {
 }
 
 // redirected returns the error of an answer that redirects (a 3xx other
-// than 304), matching [ErrRedirect] and naming the Location, redacted and
-// cut to maxQuoted bytes; nil for any other answer. resp's Location is
-// already redacted.
+// than 304), matching [ErrRedirect] and naming the Location (see
+// locationText); nil for any other answer.
 func redirected(resp *http.Response) error {
 	if resp.StatusCode/100 != 3 || resp.StatusCode == http.StatusNotModified {
 		return nil
@@ -29,7 +29,27 @@ func redirected(resp *http.Response) error {
 	if loc == "" {
 		return fmt.Errorf("%w (no Location)", ErrRedirect)
 	}
-	return fmt.Errorf("%w: Location %s", ErrRedirect, cutText(loc))
+	return fmt.Errorf("%w: Location %s", ErrRedirect, locationText(loc))
+}
+
+// locationText is a Location for the text of an error: redacted with
+// [transport.RedactURL], without its query and fragment, cut to maxQuoted
+// bytes. A server that redirects often echoes the request's URL, token
+// included, inside a parameter of its own (http.Redirect to
+// "/login?next=/feed?access_token=..."), where RedactURL cannot tell it
+// is a credential; the text says a query was left out.
+func locationText(loc string) string {
+	u, err := url.Parse(loc)
+	if err != nil {
+		return cutText(transport.RedactURL(loc))
+	}
+	cut := u.RawQuery != "" || u.ForceQuery || u.Fragment != ""
+	u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = "", false, "", ""
+	s := cutText(transport.RedactURL(u.String()))
+	if cut {
+		s += " (query not shown)"
+	}
+	return s
 }
 
 // redactLocations replaces the URLs of h's Location and Content-Location

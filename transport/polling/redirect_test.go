@@ -44,8 +44,9 @@ func requireRedirectRefusal(t *testing.T, err error, status int) {
 	assert.Equal(t, status, he.StatusCode)
 	assert.Contains(t, he.Header.Get("Location"), "/landing?token="+transport.Redacted)
 	assert.NotContains(t, he.Header.Get("Location"), "s3cret")
+	assert.Empty(t, he.Body, "a redirect's body, which repeats the Location, is not kept")
 	assert.NotContains(t, err.Error(), "s3cret")
-	assert.Contains(t, err.Error(), "/landing?token="+transport.Redacted, "the error says where it was sent")
+	assert.Contains(t, err.Error(), "/landing (query not shown)", "the error says where it was sent")
 }
 
 // TestRedirectIsNotFollowed: a 3xx answer to Dial is a refusal, as in the
@@ -121,4 +122,26 @@ func TestSendRedirectIsARefusal(t *testing.T) {
 	assert.NotContains(t, err.Error(), "s3cret")
 	assert.Empty(t, got)
 	assert.Nil(t, c.Err())
+}
+
+// TestRedirectRefusalTextNeverQuotesTheRequest: a server that redirects
+// often echoes the request's URL, token included, in the Location's own
+// query (net/http's http.Redirect to a login page, say), where
+// transport.RedactURL cannot tell it is a credential. The error's text
+// names the Location without its query, so it never carries the token.
+func TestRedirectRefusalTextNeverQuotesTheRequest(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/login?next="+r.URL.RequestURI(), http.StatusFound)
+	}))
+	t.Cleanup(srv.Close)
+	tr, err := polling.New()
+	require.NoError(t, err)
+
+	_, err = tr.Dial(testCtx(t), transport.Target{URL: srv.URL + "/feed?access_token=s3cret"})
+	require.ErrorIs(t, err, polling.ErrRedirect)
+	assert.NotContains(t, err.Error(), "s3cret")
+	assert.Contains(t, err.Error(), "/login (query not shown)")
+	he, ok := errors.AsType[*transport.HandshakeError](err)
+	require.True(t, ok, "got %v", err)
+	assert.Empty(t, he.Body, "http.Redirect's page quotes the Location: not kept")
 }

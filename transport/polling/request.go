@@ -47,8 +47,8 @@ func newRequester(o *options, target transport.Target) *requester {
 }
 
 // answer is what the server replied. body holds the whole body for a 2xx
-// answer and an excerpt otherwise; header has Location and
-// Content-Location redacted. An answer whose head is past the bounds (see
+// answer and an excerpt otherwise (none for a redirect); header has
+// Location and Content-Location redacted. An answer whose head is past the bounds (see
 // [MaxHeaderBytes]) has only its status and cause: no header, no body.
 type answer struct {
 	status   int
@@ -107,7 +107,9 @@ func (r *requester) do(ctx context.Context, method string, u *url.URL, extra htt
 	redactLocations(resp.Header)
 	a := &answer{status: resp.StatusCode, header: resp.Header, cause: redirected(resp)}
 	if a.status/100 != 2 {
-		a.body, _ = io.ReadAll(io.LimitReader(resp.Body, transport.BodyExcerptLimit))
+		if a.cause == nil { // a redirect's body only repeats its Location, query and all
+			a.body, _ = io.ReadAll(io.LimitReader(resp.Body, transport.BodyExcerptLimit))
+		}
 		return a, nil
 	}
 	limit := r.o.maxBodySize
