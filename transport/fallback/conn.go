@@ -131,8 +131,10 @@ func (c *secondaryConn) upgradeErr() error {
 	return c.upgraded
 }
 
-// probeLoop is the prober goroutine: wait for the next probe, dial the
-// primary, and on success end this Conn for the upgrade.
+// probeLoop is the prober goroutine: wait for the next probe time of the
+// Transport, then probe the primary (or wait for the probe another Conn or
+// a Dial has in flight), and end this Conn for the upgrade once the
+// primary is back.
 func (c *secondaryConn) probeLoop() {
 	defer c.wg.Done()
 	clk := c.t.opts.clock
@@ -154,12 +156,17 @@ func (c *secondaryConn) probeLoop() {
 			c.endForUpgrade()
 			return
 		}
-		pc, err := c.t.probe(c.ctx, c.target)
+		pc, up, err := c.t.probe(c.ctx, c.target)
 		if err != nil {
-			if c.ctx.Err() != nil {
-				return
-			}
-			continue
+			return // closed
+		}
+		if !up {
+			continue // failed, or no longer due: wait for the next probe time
+		}
+		if pc == nil {
+			// The probe of another Conn or of a Dial found the primary back.
+			c.endForUpgrade()
+			return
 		}
 		if c.endForUpgrade() {
 			_ = pc.Close(transport.StatusNormalClosure, "tether: probe")

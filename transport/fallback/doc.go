@@ -27,21 +27,33 @@
 // While the secondary is in use, the primary is probed every
 // [WithProbeInterval] ([DefaultProbeInterval], 30 s) on the clock of
 // [WithClock], each probe a primary dial bounded by [WithProbeTimeout]
-// ([DefaultProbeTimeout], 10 s, real time). Probes run in two places:
+// ([DefaultProbeTimeout], 10 s, real time). The schedule and the probe
+// belong to the Transport: one probe per interval, however many secondary
+// Conns and Dials find it due. The first caller to find it due dials the
+// primary; a caller that finds it due while that dial runs waits for its
+// outcome and dials nothing; a failed probe puts the next one an interval
+// away for all of them. (If the caller that dialed gives up, its Conn
+// closed or its Dial's ctx ended, one of the callers waiting probes in its
+// place, and the schedule does not move.) Probes run in two places:
 //
-//   - Each open Conn of the secondary has one prober goroutine. When a probe
-//     succeeds, the primary becomes active, the probe connection is closed
-//     normally (1000, "tether: probe"), and the secondary Conn ends itself:
-//     Read and Err report a [*transport.CloseError] with code 1012 (service
-//     restart) wrapping [ErrUpgrade]. The client's lifecycle sees an ordinary
-//     drop with a retryable close code (the default close-code rules retry
+//   - Each open Conn of the secondary has one prober goroutine, which wakes
+//     at the Transport's probe time. When a probe succeeds, the primary
+//     becomes active, the probe connection is closed normally (1000,
+//     "tether: probe"), and the secondary Conn ends itself: Read and Err
+//     report a [*transport.CloseError] with code 1012 (service restart)
+//     wrapping [ErrUpgrade]. The client's lifecycle sees an ordinary drop
+//     with a retryable close code (the default close-code rules retry
 //     1012), its reconnect policy runs, and the next Dial goes to the
 //     primary. Other secondary Conns of the same Transport end the same way
-//     at their next probe time, without probing.
+//     at their next probe time, without probing: those waiting for that
+//     probe's outcome at once, the others when they wake. One primary
+//     handshake is made per upgrade, whatever the number of Conns.
 //   - A Dial made while the secondary is active and a probe is due tries the
 //     primary first; if it answers, that connection is the result (no second
 //     handshake), and the primary is active again. So a client that is
-//     reconnecting, with no secondary Conn open, still upgrades.
+//     reconnecting, with no secondary Conn open, still upgrades. A Dial that
+//     finds a probe in flight waits for its outcome instead, then dials the
+//     primary if it answered and the secondary if not.
 //
 // Why end the Conn rather than swap the connection under the client: a
 // swap would have to hand over messages in flight on the old transport

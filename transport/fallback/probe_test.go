@@ -1,6 +1,7 @@
 package fallback_test
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"testing"
@@ -174,4 +175,84 @@ func TestUpgradeEndsEverySecondaryConn(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 1, upgrades, "one switch, reported once")
+}
+
+// TestOneProbePerIntervalWhateverTheConns: the secondary Conns of one
+// Transport share one probe schedule and one probe: when the probe is due,
+// one of them dials the primary and the others wait for its outcome
+// without dialing; when it succeeds, all of them end for the upgrade.
+// Every Conn used to dial its own probe: 20 polling connections made 20
+// simultaneous WebSocket dials each interval, and on the primary's return
+// each completed a handshake of its own.
+func TestOneProbePerIntervalWhateverTheConns(t *testing.T) {
+	const n = 5
+	r := newRig(t)
+	first, _ := onSecondary(t, r)
+	conns := []transport.Conn{first}
+	for range n - 1 {
+		c := r.mustDial(t)
+		require.Equal(t, "polling", transportName(c))
+		conns = append(conns, c)
+	}
+	require.NoError(t, r.fc.BlockUntil(testCtx(t), n), "every Conn's prober waits for the probe time")
+	dials := len(r.primary.Dials()) // the refused dial that switched
+
+	for range 3 { // the primary is still blocked
+		r.fc.Step(fallback.DefaultProbeInterval)
+		require.NoError(t, r.fc.BlockUntil(testCtx(t), n), "every prober waits for the next probe time")
+		dials++
+		require.Len(t, r.primary.Dials(), dials, "one probe for %d Conns", n)
+	}
+
+	r.primary.SetDefault(memory.Proceed()) // WebSocket is back
+	r.fc.Step(fallback.DefaultProbeInterval)
+	for _, c := range conns {
+		requireUpgradeClose(t, readErr(t, c))
+	}
+	assert.Len(t, r.primary.Dials(), dials+1, "one probe, one handshake")
+	probe, err := r.primary.Accept(testCtx(t))
+	require.NoError(t, err)
+	recv(t, probe.Done())
+	code, _ := transport.CloseCode(probe.Err())
+	assert.Equal(t, transport.StatusNormalClosure, code, "the probe's connection is closed normally")
+	assert.Len(t, r.switchLog(), 2, "one downgrade, one upgrade")
+}
+
+// TestAbandonedProbeIsTakenOver: a caller that waits for the probe in
+// flight probes itself when the probe's caller gives up, and the schedule
+// does not move for a probe that never finished.
+func TestAbandonedProbeIsTakenOver(t *testing.T) {
+	r := newRig(t)
+	c, _ := onSecondary(t, r)
+	require.NoError(t, c.Close(transport.StatusNormalClosure, "")) // no prober
+	r.primary.SetDefault(memory.Hang())
+	r.fc.Step(fallback.DefaultProbeInterval)
+
+	ctx, cancel := context.WithCancel(testCtx(t))
+	first := make(chan error, 1)
+	go func() {
+		_, err := r.tr.Dial(ctx, transport.Target{URL: "wss://example.test/feed"})
+		first <- err
+	}()
+	_, err := r.primary.WaitDials(testCtx(t), 2) // its probe hangs
+	require.NoError(t, err)
+	type dialed struct {
+		c   transport.Conn
+		err error
+	}
+	second := make(chan dialed, 1)
+	go func() { // waits for that probe, or comes after it
+		c, err := r.tr.Dial(testCtx(t), transport.Target{URL: "wss://example.test/feed"})
+		second <- dialed{c, err}
+	}()
+
+	r.primary.SetDefault(memory.Proceed())
+	cancel()
+	require.ErrorIs(t, recv(t, first), context.Canceled)
+	next := recv(t, second)
+	require.NoError(t, next.err)
+	t.Cleanup(func() { _ = next.c.Close(transport.StatusNormalClosure, "") })
+	assert.Equal(t, "websocket", transportName(next.c), "the second Dial probed when the first gave up")
+	assert.Len(t, r.primary.Dials(), 3)
+	assert.Len(t, r.secondary.Dials(), 1)
 }

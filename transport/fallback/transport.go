@@ -24,6 +24,16 @@ type Transport struct {
 	onSecondary bool      // the next Dial goes to the secondary
 	failures    int       // primary dials failed in a row
 	lastProbe   time.Time // when the primary was last tried while on the secondary
+	probing     *probeRun // the probe in flight, or nil
+}
+
+// probeRun is one probe of the primary, shared by every caller that finds a
+// probe due while it runs. done is closed when it ends; up and abandoned
+// are set before.
+type probeRun struct {
+	done      chan struct{}
+	up        bool // the primary answered: it is active again
+	abandoned bool // the ctx of the caller that dialed ended first
 }
 
 var _ transport.Transport = (*Transport)(nil)
@@ -75,7 +85,10 @@ func (t *Transport) Active() string {
 // On the secondary: when a probe is due ([WithProbeInterval] since the
 // last one), Dial first tries the primary under the probe timeout, and on
 // success upgrades and returns that connection; otherwise it dials the
-// secondary and returns its result as it is.
+// secondary and returns its result as it is. When a probe is in flight
+// already (a secondary Conn's, or another Dial's), Dial waits for its
+// outcome instead of probing too, then dials the primary if it answered
+// and the secondary if not.
 //
 // The Conn returned names the transport in use through its TransportName
 // method ([transport.TransportNamer]). A Conn of the secondary probes the primary on its own
@@ -88,8 +101,17 @@ func (t *Transport) Dial(ctx context.Context, target transport.Target) (transpor
 		return nil, fmt.Errorf("tether/fallback: dial: %w", err)
 	}
 	onSecondary, probeDue := t.route()
-	switch {
-	case !onSecondary:
+	if onSecondary && probeDue {
+		c, up, err := t.probe(ctx, target)
+		if err != nil {
+			return nil, fmt.Errorf("tether/fallback: dial: %w", err)
+		}
+		if c != nil {
+			return t.wrapPrimary(c), nil
+		}
+		onSecondary = !up // another caller's probe found the primary back
+	}
+	if !onSecondary {
 		c, err := t.primary.Dial(ctx, target)
 		if err == nil {
 			t.primaryUp()
@@ -97,13 +119,6 @@ func (t *Transport) Dial(ctx context.Context, target transport.Target) (transpor
 		}
 		if ctx.Err() != nil || !t.primaryFailed(err) {
 			return nil, err
-		}
-	case probeDue:
-		if c, err := t.probe(ctx, target); err == nil {
-			return t.wrapPrimary(c), nil
-		}
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("tether/fallback: dial: %w", err)
 		}
 	}
 	c, err := t.secondary.Dial(ctx, target)
@@ -169,20 +184,76 @@ func (t *Transport) primaryUp() {
 	}
 }
 
-// probe dials the primary under the probe timeout. On success the primary
-// is active again; on failure the next probe is an interval away.
-func (t *Transport) probe(ctx context.Context, target transport.Target) (transport.Conn, error) {
-	pctx, cancel := context.WithTimeout(ctx, t.opts.probeTimeout)
-	defer cancel()
-	c, err := t.primary.Dial(pctx, target)
-	t.mu.Lock()
-	t.lastProbe = t.opts.clock.Now()
-	t.mu.Unlock()
-	if err != nil {
-		return nil, err
+// probe tries the primary once for all the callers that find a probe due
+// together: the first dials it under the probe timeout; a caller that
+// comes while that dial runs waits for its outcome and dials nothing. On
+// success the primary is active again; on failure the next probe is an
+// interval away.
+//
+// It reports up when the primary is active, with the probe's connection
+// for the caller that dialed it (nil for the others, and when another
+// probe had already found the primary back), and ctx's error when ctx
+// ended first. A caller that finds the probe no longer due (another one
+// has just failed) gets neither.
+func (t *Transport) probe(ctx context.Context, target transport.Target) (c transport.Conn, up bool, err error) {
+	for {
+		t.mu.Lock()
+		if !t.onSecondary {
+			t.mu.Unlock()
+			return nil, true, nil
+		}
+		if run := t.probing; run != nil {
+			t.mu.Unlock()
+			select {
+			case <-run.done:
+			case <-ctx.Done():
+				return nil, false, ctx.Err()
+			}
+			if run.abandoned {
+				continue // its caller gave up: probe again, one of us
+			}
+			return nil, run.up, nil
+		}
+		if t.opts.clock.Since(t.lastProbe) < t.opts.probeInterval {
+			t.mu.Unlock()
+			return nil, false, nil
+		}
+		run := &probeRun{done: make(chan struct{})}
+		t.probing = run
+		t.mu.Unlock()
+		return t.runProbe(ctx, target, run)
 	}
-	t.primaryUp()
-	return c, nil
+}
+
+// runProbe dials the primary for run, records the outcome and wakes the
+// callers waiting for it.
+func (t *Transport) runProbe(ctx context.Context, target transport.Target, run *probeRun) (transport.Conn, bool, error) {
+	pctx, cancel := context.WithTimeout(ctx, t.opts.probeTimeout)
+	c, err := t.primary.Dial(pctx, target)
+	cancel()
+	t.mu.Lock()
+	t.probing = nil
+	run.abandoned = err != nil && ctx.Err() != nil
+	run.up = err == nil
+	if !run.abandoned {
+		t.lastProbe = t.opts.clock.Now()
+	}
+	upgraded := run.up && t.onSecondary
+	if run.up {
+		t.onSecondary, t.failures = false, 0
+	}
+	t.mu.Unlock()
+	if upgraded { // before the waiting Conns end for the upgrade
+		t.notify(t.secondary.Name(), t.primary.Name(), ErrUpgrade)
+	}
+	close(run.done)
+	switch {
+	case run.abandoned:
+		return nil, false, ctx.Err()
+	case err != nil:
+		return nil, false, nil
+	}
+	return c, true, nil
 }
 
 func (t *Transport) notify(from, to string, reason error) {
