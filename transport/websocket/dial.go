@@ -2,8 +2,6 @@ package websocket
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -213,7 +211,7 @@ func (t *Transport) dialError(ctx, dctx context.Context, redacted string, offere
 		}
 		return wrap(&transport.TimeoutError{Phase: phase, After: t.opts.dialTimeout, Err: err})
 	}
-	if isCertificateError(err) {
+	if transport.IsCertificateError(err) {
 		// The crypto/tls or crypto/x509 error stays in the chain, for
 		// errors.As.
 		return wrap(fmt.Errorf("%w: %w", transport.ErrCertificate, err))
@@ -263,23 +261,6 @@ func badAnswer(err error, offered []string, deflate bool) error {
 		return nil
 	}
 	return fmt.Errorf("%w: %s", transport.ErrBadHandshake, what)
-}
-
-// isCertificateError reports whether err is a failed verification of the
-// server's certificate: crypto/tls's error, or a crypto/x509 one that a
-// custom verification returned.
-func isCertificateError(err error) bool {
-	if _, ok := errors.AsType[*tls.CertificateVerificationError](err); ok {
-		return true
-	}
-	if _, ok := errors.AsType[x509.UnknownAuthorityError](err); ok {
-		return true
-	}
-	if _, ok := errors.AsType[x509.HostnameError](err); ok {
-		return true
-	}
-	_, ok := errors.AsType[x509.CertificateInvalidError](err)
-	return ok
 }
 
 // isHandshakeFailure reports whether gobwas rejected the server's answer as
