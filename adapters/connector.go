@@ -287,7 +287,7 @@ func (c *Connector) dial(ctx context.Context, cancel context.CancelFunc, epoch u
 		return
 	}
 	s := &Session{Epoch: epoch, Conn: conn, Transport: transportName(c.tr, conn),
-		progress: transport.ProgressOf(conn), tracked: true}
+		progress: transport.ProgressOf(conn), confirmer: transport.ConfirmerOf(conn), tracked: true}
 	c.mu.Lock()
 	c.pending = s
 	c.mu.Unlock()

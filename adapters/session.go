@@ -33,8 +33,11 @@ type Session struct {
 	// progress is the Conn's own account of its reads, or nil; then the
 	// reader keeps one in reads and inRead.
 	progress transport.ProgressReporter
-	reads    atomic.Uint64 // Read calls started plus Read calls returned
-	inRead   atomic.Bool   // a Read is in progress
+	// confirmer is the Conn's account of the messages its peer
+	// acknowledged, or nil: then only pongs confirm writes.
+	confirmer transport.Confirmer
+	reads     atomic.Uint64 // Read calls started plus Read calls returned
+	inRead    atomic.Bool   // a Read is in progress
 
 	mu      sync.Mutex
 	left    chan struct{} // Left's channel, made by its first call; closed once gone
@@ -195,6 +198,7 @@ func (s *Session) Wrote(id uint64, value any, size int) (probe []byte, ok bool) 
 	s.rec.push(Sent{ID: id, Value: value, Size: size}, s.writes)
 	s.sinceN++
 	s.sinceB += size
+	s.acknowledged()
 	if !s.hasRoom() {
 		s.full.Store(true)
 	}
@@ -226,6 +230,18 @@ func (s *Session) Confirm(mark uint64) {
 		s.quietAt = w
 	}
 	s.mu.Unlock()
+}
+
+// acknowledged confirms the writes the Conn's peer acknowledged, when the
+// Conn says (transport.Confirmer): all but the latest Unconfirmed ones.
+// s.mu is held.
+func (s *Session) acknowledged() {
+	if s.confirmer == nil {
+		return
+	}
+	if n := uint64(max(s.confirmer.Unconfirmed(), 0)); n < s.writes {
+		s.confirm(s.writes - n)
+	}
 }
 
 // confirm is Confirm with s.mu held.
@@ -413,6 +429,7 @@ func (s *Session) awaitRoom(ctx context.Context) error {
 func (s *Session) Unconfirmed() []Sent {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.acknowledged()
 	var out []Sent
 	if s.rec.n > 0 {
 		out = s.rec.drain()

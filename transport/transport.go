@@ -48,11 +48,11 @@ type Transport interface {
 // be called from any goroutine at any time.
 //
 // A Conn may have optional methods too, each declared as an interface of
-// this package: [TransportNamer], [Backlogger], [ProgressReporter],
+// this package: [TransportNamer], [Backlogger], [Confirmer], [ProgressReporter],
 // [DiscardCounter], [ReaderExpecter], [ReaderReleaser] and [Wrapper].
-// Callers find them with a type assertion (or [BacklogOf], [ProgressOf],
-// [DiscardsOf], [ExpecterOf] and [ReleaserOf]) and do without when they
-// are missing.
+// Callers find them with a type assertion (or [BacklogOf], [ConfirmerOf],
+// [ProgressOf], [DiscardsOf], [ExpecterOf] and [ReleaserOf]) and do
+// without when they are missing.
 type Conn interface {
 	// Read blocks until the next inbound message and returns it. The
 	// payload is borrowed: it stays valid only until the next call to Read,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 
 	"github.com/tether-go/tether/transport"
 )
@@ -29,6 +30,10 @@ type conn struct {
 	wake   chan struct{}            // Ping to poller, buffer of one
 	sendMu chan struct{}            // one send at a time, buffer of one
 	wg     sync.WaitGroup           // the poller, and POSTs that may outlive their Write
+	// unacked counts the messages whose Write returned nil while their POST
+	// went on in the background, not answered with a 2xx yet (a failed one
+	// stays counted: it never was).
+	unacked atomic.Int32
 
 	mu          sync.Mutex
 	err         error // how the Conn ended; nil while up
@@ -43,7 +48,17 @@ type conn struct {
 	cur []transport.Message
 }
 
-var _ transport.Conn = (*conn)(nil)
+var (
+	_ transport.Conn      = (*conn)(nil)
+	_ transport.Confirmer = (*conn)(nil)
+)
+
+// Unconfirmed returns how many messages Write accepted that the server
+// has not acknowledged ([transport.Confirmer]): Write returns nil once the
+// POST was answered with a 2xx, so only those whose caller stopped waiting
+// while their POST went on in the background can be. A client therefore
+// never reports a message the server acknowledged as possibly lost.
+func (c *conn) Unconfirmed() int { return int(c.unacked.Load()) }
 
 func newConn(o *options, r *requester, ep endpoints, proto string, first http.Header, msgs []transport.Message) *conn {
 	ctx, cancel := context.WithCancel(context.Background())

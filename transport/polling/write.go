@@ -76,10 +76,14 @@ func (c *conn) Write(ctx context.Context, typ transport.MessageType, payload []b
 	go func() {
 		defer c.wg.Done()
 		err := c.post(typ, body)
-		<-c.sendMu // the next Write may start
 		select {
 		case res <- err:
+			<-c.sendMu // the next Write may start
 		case <-abandoned:
+			if err == nil {
+				c.unacked.Add(-1) // acknowledged after all, before the next Write starts
+			}
+			<-c.sendMu
 			c.finishedInBackground(err)
 		}
 	}()
@@ -92,6 +96,7 @@ func (c *conn) Write(ctx context.Context, typ transport.MessageType, payload []b
 			return err
 		default:
 		}
+		c.unacked.Add(1) // before the goroutine can see abandoned
 		close(abandoned)
 		return nil // committed: the POST goes on
 	}

@@ -203,6 +203,9 @@ func TestWriteFinishesItsPOSTWhenCtxEnds(t *testing.T) {
 	assert.Equal(t, []byte(`"a"`), ts.next(t).Body)
 	cancel()
 	require.NoError(t, recv(t, first), "the POST had started: the message is committed")
+	cf := transport.ConfirmerOf(c)
+	require.NotNil(t, cf)
+	assert.Equal(t, 1, cf.Unconfirmed(), "accepted, not acknowledged yet")
 
 	second := make(chan error, 1)
 	go func() { second <- c.Write(testCtx(t), transport.Text, []byte(`"b"`)) }()
@@ -218,6 +221,7 @@ func TestWriteFinishesItsPOSTWhenCtxEnds(t *testing.T) {
 	require.NoError(t, recv(t, second))
 	assert.Empty(t, aborted)
 	assert.Nil(t, c.Err(), "a ctx never fails the Conn")
+	assert.Zero(t, cf.Unconfirmed(), "both acknowledged")
 }
 
 // TestWriteFinishedInTheBackgroundThatFailsEndsTheConn: a POST finished in

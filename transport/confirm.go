@@ -1,0 +1,28 @@
+package transport
+
+// Confirmer is implemented by a Conn whose peer acknowledges each message
+// it takes, so that a client need not wait for a ping's answer to know it
+// arrived: an HTTP polling Conn whose Write returns nil only once the POST
+// was answered with a 2xx. Unconfirmed returns how many of the messages its
+// Write accepted so far are not acknowledged yet; messages are
+// acknowledged in the order they were accepted, so these are always the
+// latest ones.
+//
+// A client asks after each of its writes and once more before it reports
+// what the connection left unconfirmed: every message it wrote before the
+// latest Unconfirmed ones is then known to have arrived, and is not
+// reported as possibly lost. Counting from the newest keeps that right
+// even when the Conn is also written to by someone the client does not
+// track (an application heartbeat). A Conn without Confirmer is confirmed
+// by the answers to pings, as a WebSocket is.
+//
+// Unconfirmed is safe from any goroutine and must not block.
+type Confirmer interface {
+	Unconfirmed() int
+}
+
+// ConfirmerOf returns the [Confirmer] of c: c itself when it implements
+// Confirmer, otherwise that of the Conn it wraps (see [Wrapper]), and so on
+// down the chain. It returns nil when no Conn in the chain implements it.
+// Safe from any goroutine.
+func ConfirmerOf(c Conn) Confirmer { return find[Confirmer](c) }
