@@ -224,4 +224,3 @@ func quoteCut(s string) string {
 		return q
 	}
 }
-
