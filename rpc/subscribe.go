@@ -38,6 +38,10 @@ type topic struct {
 	// unsettled; a last reader leaving meanwhile sets leaveAfter, and the
 	// leave waits for that answer (the server may hold the subscription).
 	remaking, leaveAfter bool
+	// abandoned is set when its last reader left: the topic is on its way
+	// out (its unsubscribe may not have started yet), and a new reader
+	// must make a new subscription instead of joining it.
+	abandoned bool
 }
 
 // reader is one Subscription, whatever its T.
@@ -167,6 +171,13 @@ func SubscribeTo[T any](ctx context.Context, c *Client, topicName string, params
 				c.mu.Unlock()
 				select {
 				case <-old.left:
+					// Done leaving; its entry is normally gone already, but
+					// one made as it finished may be left behind.
+					c.mu.Lock()
+					if c.leaving[ident] == old {
+						delete(c.leaving, ident)
+					}
+					c.mu.Unlock()
 					continue
 				case <-ctx.Done():
 					return nil, ctx.Err()
@@ -192,17 +203,26 @@ func SubscribeTo[T any](ctx context.Context, c *Client, topicName string, params
 			return nil, ctx.Err()
 		}
 		t.mu.Lock()
-		if st := t.m.State(); st == Subscribed || st == Resubscribing {
+		// A topic its last reader left is on its way out, though still
+		// Subscribed until its unsubscribe starts: joining it would end the
+		// new reader with it.
+		if st := t.m.State(); (st == Subscribed || st == Resubscribing) && !t.abandoned {
 			s := newReader[T](ctx, t, opts)
 			t.join(s)
 			t.mu.Unlock()
 			return s, nil
 		}
+		abandoned := t.abandoned
 		t.mu.Unlock()
-		// It ended meanwhile: the loop finds it gone, or a new one.
+		// It ended or is leaving meanwhile: the loop finds it gone, a new
+		// one, or (leaving) waits for its unsubscribe first, as leave
+		// arranges; whichever of the two gets here first does it.
 		c.mu.Lock()
 		if c.topics[ident] == t {
 			delete(c.topics, ident)
+			if abandoned {
+				c.leaving[ident] = t
+			}
 		}
 		c.mu.Unlock()
 	}
@@ -378,6 +398,7 @@ func (t *topic) leave(r reader) {
 	}
 	t.readers = slices.Delete(slices.Clone(t.readers), i, i+1) // copy-on-write
 	last := len(t.readers) == 0
+	t.abandoned = t.abandoned || last
 	key := t.key
 	wait := last && t.remaking
 	t.leaveAfter = wait

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"runtime"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -239,4 +240,59 @@ func TestLeaveDuringResubscribe(t *testing.T) {
 	}
 	assert.Equal(t, []rpc.SubState{rpc.Subscribing, rpc.Subscribed, rpc.Resubscribing, rpc.Subscribed,
 		rpc.Unsubscribing, rpc.Unsubscribed}, states(news.Trace()))
+}
+
+// TestResubscribeRightAfterTheLastReaderLeft: a reader whose ctx ends
+// leaves (its Close runs on a goroutine of its own, context.AfterFunc's)
+// while a new reader of the same topic subscribes at once. The new one
+// could join the topic the last reader had just left, still Subscribed
+// until its unsubscribe started, and was then ended with it (an outside
+// review saw it in 1 run of 2 of 200 rounds). Now it makes a subscription
+// of its own, after the old one's unsubscribe: every reader gets its
+// notification.
+func TestResubscribeRightAfterTheLastReaderLeft(t *testing.T) {
+	r := newRig(t)
+	r.connect()
+	s := r.accept()
+	ctx := ctxT(t)
+	var last atomic.Value // the key of the latest subscribe
+	answered := make(chan error, 1)
+	go func() { // the server: a key per subscribe, true for an unsubscribe
+		n := 0
+		for {
+			m, err := s.recv(ctx)
+			if err != nil {
+				answered <- nil
+				return
+			}
+			var result any = true
+			if m.Method == "test_subscribe" {
+				n++
+				key := "k" + strconv.Itoa(n)
+				last.Store(key)
+				result = key
+			}
+			if err := s.send(ctx, map[string]any{"jsonrpc": "2.0", "id": m.ID, "result": result}); err != nil {
+				answered <- err
+				return
+			}
+		}
+	}()
+	for i := range 200 {
+		sctx, cancel := context.WithCancel(ctx)
+		sub, err := rpc.SubscribeTo[int](sctx, r.rc, "count", nil)
+		require.NoError(t, err, "round %d", i)
+		s.notify(last.Load().(string), i)
+		select {
+		case v, ok := <-sub.C():
+			require.True(t, ok, "round %d: the new reader was ended: %v (%v)", i, sub.Err(), sub.State())
+			require.Equal(t, i, v)
+		case <-ctx.Done():
+			require.FailNow(t, "no notification", "round %d", i)
+		}
+		cancel() // the reader leaves on a goroutine of its own; the next subscribes at once
+	}
+	r.rc.Close()
+	s.sc.Drop()
+	require.NoError(t, <-answered)
 }
