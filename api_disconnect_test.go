@@ -156,11 +156,7 @@ func TestOnClosePerConnection(t *testing.T) {
 	require.NoError(t, c.Connect(ctx))
 	e.accept()
 	require.NoError(t, c.Close(ctx)) // the client closes
-	select {
-	case <-c.Done():
-	case <-ctx.Done():
-		require.FailNow(t, "Done did not close")
-	}
+	waitDone(t, c)
 
 	mu.Lock()
 	defer mu.Unlock()

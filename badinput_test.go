@@ -162,11 +162,7 @@ func TestBadInput(t *testing.T) {
 				assert.ErrorAs(t, cause, target)
 			}
 			require.NoError(t, c.Close(ctx))
-			select {
-			case <-c.Done(): // OnDrop has run for every drop
-			case <-ctx.Done():
-				require.FailNow(t, "Done did not close")
-			}
+			waitDone(t, c) // OnDrop has run for every drop
 
 			// Nothing lost: every message is queued-then-reported or written;
 			// a written one the peer never confirmed is reported too.

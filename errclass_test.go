@@ -72,11 +72,7 @@ func TestEveryStreamErrorHasOneClass(t *testing.T) {
 	require.NoError(t, c.Send(ctx, Reading{Sensor: "queued"}))
 	require.NoError(t, c.Send(ctx, Reading{Sensor: "dropped"}), "DropNewest: Send returns nil")
 	require.NoError(t, c.Close(ctx))
-	select {
-	case <-c.Done():
-	case <-ctx.Done():
-		require.FailNow(t, "Done did not close")
-	}
+	waitDone(t, c)
 
 	mu.Lock()
 	defer mu.Unlock()

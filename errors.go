@@ -20,8 +20,8 @@ var (
 	ErrReconnectRequested = adapters.ErrReconnectRequested
 	// ErrBufferFull: the outbound buffer had no room.
 	ErrBufferFull = adapters.ErrBufferFull
-	// ErrPossiblyLost: written before the connection failed, never
-	// confirmed by the peer.
+	// ErrPossiblyLost: written (or its write failed part-way), never
+	// confirmed by the peer: it may or may not have arrived.
 	ErrPossiblyLost = adapters.ErrPossiblyLost
 	// ErrTooLargeToQueue: a message that had to wait in the outbound buffer
 	// is larger than its byte limit (WithSendBuffer); matched by an

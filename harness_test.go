@@ -89,6 +89,17 @@ func waitState[T any](t *testing.T, c *tether.Client[T], s fsm.State) {
 	}
 }
 
+// waitDone waits until c's Done is closed: the client closed and every
+// callback has run.
+func waitDone[T any](t *testing.T, c *tether.Client[T]) {
+	t.Helper()
+	select {
+	case <-c.Done():
+	case <-time.After(deadline):
+		require.FailNow(t, "Done did not close")
+	}
+}
+
 // recv waits for the next value on ch.
 func recv[V any](t *testing.T, ch <-chan V) V {
 	t.Helper()

@@ -88,11 +88,7 @@ func TestSubscriberDropsAreReported(t *testing.T) {
 			e.clk.Step(2 * time.Second)
 
 			require.NoError(t, c.Close(ctx))
-			select {
-			case <-c.Done():
-			case <-ctx.Done():
-				require.FailNow(t, "Done did not close")
-			}
+			waitDone(t, c)
 			// Read after Done: the witness may see the last message before
 			// the lossy subscriber's drop of it is counted.
 			dropped := lossy.Dropped()
@@ -170,11 +166,7 @@ func TestCallbackDropsAreCounted(t *testing.T) {
 
 	releaseOnce.Do(func() { close(release) })
 	require.NoError(t, c.Close(ctx), "Close")
-	select {
-	case <-c.Done():
-	case <-ctx.Done():
-		require.FailNow(t, "Done did not close")
-	}
+	waitDone(t, c)
 	assert.Positive(t, droppedCallbacks.Load(), "a blocked OnError cannot have taken all %d", n)
 	assert.Equal(t, uint64(n), decodeErrors.Load()+droppedCallbacks.Load(),
 		"%d decode errors delivered and %d reported dropped", decodeErrors.Load(), droppedCallbacks.Load())

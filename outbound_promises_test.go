@@ -147,11 +147,7 @@ func TestOneLostReportPerConnection(t *testing.T) {
 	var ce *transport.CloseError
 	assert.ErrorAs(t, lost[0], &ce, "the report carries the connection's failure")
 
-	select {
-	case <-c.Done(): // every OnDrop has run
-	case <-ctx.Done():
-		require.FailNow(t, "Done did not close")
-	}
+	waitDone(t, c) // every OnDrop has run
 	log.mu.Lock()
 	assert.Equal(t, want, log.ordered, "OnDrop still sees each message")
 	log.mu.Unlock()

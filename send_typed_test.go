@@ -69,11 +69,7 @@ func TestSendBinaryAndSendText(t *testing.T) {
 	}
 	sc.Drop()
 	waitState(t, c, fsm.Closed) // without reconnect, the policy gives up
-	select {
-	case <-c.Done(): // closed once every OnDrop has run
-	case <-ctx.Done():
-		require.FailNow(t, "Done did not close")
-	}
+	waitDone(t, c)              // closed once every OnDrop has run
 
 	// Reported as possibly lost, with their values.
 	log.mu.Lock()

@@ -324,11 +324,7 @@ func TestTransitionsSubscriberMayCallErr(t *testing.T) {
 	}
 	waitState(t, c, fsm.Open)
 	require.NoError(t, c.Close(ctx), "Close")
-	select {
-	case <-c.Done():
-	case <-ctx.Done():
-		require.FailNow(t, "Done did not close")
-	}
+	waitDone(t, c)
 	select {
 	case <-ended:
 	case <-ctx.Done():
@@ -383,11 +379,7 @@ func TestOnErrorQueueIsBounded(t *testing.T) {
 
 	releaseOnce.Do(func() { close(release) })
 	require.NoError(t, c.Close(ctx), "Close")
-	select {
-	case <-c.Done():
-	case <-ctx.Done():
-		require.FailNow(t, "Done did not close")
-	}
+	waitDone(t, c)
 	assert.Positive(t, decodeErrors.Load())
 	assert.LessOrEqual(t, decodeErrors.Load(), int64(n))
 }

@@ -37,8 +37,10 @@ var (
 	ErrBufferFull = errors.New("tether: outbound buffer full")
 	// ErrPossiblyLost is the reason of a drop report for a message that
 	// was written to a connection that then failed before the peer
-	// confirmed it. It may or may not have arrived.
-	ErrPossiblyLost = errors.New("tether: message possibly lost: written before the connection failed, never confirmed")
+	// confirmed it, or whose write failed once it may have gone out (a
+	// reset part-way, a POST the server refused). It may or may not have
+	// arrived; the error that carries it also carries the failure.
+	ErrPossiblyLost = errors.New("tether: message possibly lost: written, never confirmed")
 	// ErrTooLargeToQueue means a message had to wait in the outbound buffer
 	// (the connection was not open, or messages were queued before it) and
 	// is larger than the buffer's byte limit. A *QueueSizeError carries the

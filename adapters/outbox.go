@@ -441,25 +441,38 @@ func (o *Outbox) flush() {
 			if s.awaitRoom(context.Background()) == nil {
 				err = s.Conn.Write(context.Background(), q.typ, q.payload)
 			}
-			if !errors.Is(err, transport.ErrClosed) {
-				// Written, or (on another error) perhaps in part: either
-				// way the session records it, and reports it if its end
+			switch {
+			case err == nil:
+				// The session records it, and reports it if its end
 				// leaves it unconfirmed.
 				o.wrote(context.Background(), s, q.id, q.value, len(q.payload))
+			case !errors.Is(err, transport.ErrClosed) && s.ended.Load():
+				// Perhaps written in part, on a session already ended:
+				// its one report covers it.
+				s.distrust()
+				o.wrote(context.Background(), s, q.id, q.value, len(q.payload))
+			case !errors.Is(err, transport.ErrClosed):
+				// The write failed once the message may have gone out,
+				// in part or whole, on a session still up (a polling
+				// server refused it). Nothing will confirm it (the Conn
+				// did not accept it, so its acknowledgements do not
+				// count it), and writing it again could deliver it
+				// twice: it is reported now, with the failure.
+				o.lost(err, []Sent{{ID: q.id, Value: q.value, Size: len(q.payload)}})
 			}
 			o.endWrite(s)
 		}
 
-		if err == nil {
+		if !errors.Is(err, transport.ErrClosed) {
+			// Written or reported. After a failure the Conn either
+			// stays up (a polling server refused one message) and
+			// takes the next, or has ended and refuses it with
+			// ErrClosed, which puts it back for the next connection.
 			wrote = true
 			continue
 		}
 		o.mu.Lock()
 		switch {
-		case !errors.Is(err, transport.ErrClosed):
-			// Recorded above, never written again (that could deliver it
-			// twice): it is the session's to report.
-			o.doneN++
 		case o.closed:
 			// The machine closed meanwhile and already reported the queue.
 			o.doneN++
@@ -639,8 +652,14 @@ func (o *Outbox) hook(tr fsm.Transition) (fsm.Input, bool) {
 
 // endHandshake settles the session whose close handshake tr ended.
 func (o *Outbox) endHandshake(s *Session, tr fsm.Transition) {
-	if tr.Event == fsm.EventClosed && tr.Cause == nil && answeredOurClose(s.Conn.Err()) {
-		o.end(s, nil, true) // the peer answered our close: it read everything before it
+	// The peer answered our close: it read everything before it. A Conn
+	// that says what its peer acknowledged (transport.Confirmer) is taken
+	// at its word instead: HTTP polling reports a close it only made on
+	// its side, with no answer, and the POST its Close aborted was never
+	// acknowledged.
+	if tr.Event == fsm.EventClosed && tr.Cause == nil && answeredOurClose(s.Conn.Err()) &&
+		transport.ConfirmerOf(s.Conn) == nil {
+		o.end(s, nil, true)
 		return
 	}
 	o.end(s, tr.Cause, false)

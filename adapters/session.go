@@ -232,6 +232,17 @@ func (s *Session) Confirm(mark uint64) {
 	s.mu.Unlock()
 }
 
+// distrust stops confirming writes by the Conn's acknowledgements
+// (transport.Confirmer), before a write that failed is recorded: the Conn
+// did not accept it, so it does not count it among its unacknowledged
+// ones, and its acknowledgements would confirm it. Only a probe's answer
+// confirms after that.
+func (s *Session) distrust() {
+	s.mu.Lock()
+	s.confirmer = nil
+	s.mu.Unlock()
+}
+
 // acknowledged confirms the writes the Conn's peer acknowledged, when the
 // Conn says (transport.Confirmer): all but the latest Unconfirmed ones.
 // s.mu is held.

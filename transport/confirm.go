@@ -13,8 +13,12 @@ package transport
 // latest Unconfirmed ones is then known to have arrived, and is not
 // reported as possibly lost. Counting from the newest keeps that right
 // even when the Conn is also written to by someone the client does not
-// track (an application heartbeat). A Conn without Confirmer is confirmed
-// by the answers to pings, as a WebSocket is.
+// track (an application heartbeat). A client takes a Confirmer at its
+// word at the end too: a close this side made, even one Err reports as a
+// close handshake, confirms nothing more (a WebSocket's answered close
+// proves the peer read everything before it; HTTP polling's Close has no
+// answer). A Conn without Confirmer is confirmed by the answers to pings,
+// and by an answered close, as a WebSocket is.
 //
 // Unconfirmed is safe from any goroutine and must not block.
 type Confirmer interface {

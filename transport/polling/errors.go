@@ -31,6 +31,12 @@ var (
 	ErrRedirect = errors.New("tether/polling: redirect not followed")
 	// ErrSendFailed is matched by every [*SendError].
 	ErrSendFailed = errors.New("tether/polling: send refused")
+	// ErrSendInterrupted means the Conn ended (Close among the ways) while
+	// a Write's POST was under way: the server may have read the message.
+	// It never matches transport.ErrClosed, which a Write returns only when
+	// nothing of the message was sent, so a client reports the message as
+	// possibly lost instead of sending it again.
+	ErrSendInterrupted = errors.New("tether/polling: the connection ended during the send; the server may have the message")
 )
 
 // ConfigError reports an option that [New] refused. It matches

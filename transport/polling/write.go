@@ -36,8 +36,10 @@ import (
 // The request timeout bounds every POST, and Close aborts the one in
 // flight. Without [WithSendPath], Write returns [ErrSendNotConfigured]
 // (which matches [transport.ErrUnsupported]); for types other than Text and
-// Binary it returns an error matching [transport.ErrUnsupported]; after
-// Close, [transport.ErrClosed], also from a Write whose POST Close aborted.
+// Binary it returns an error matching [transport.ErrUnsupported]; once the
+// Conn has ended (Close among the ways), [transport.ErrClosed] for a Write
+// that sent nothing, and an error matching [ErrSendInterrupted] for one
+// whose POST the end aborted: the server may have read it.
 //
 // Safe for concurrent use.
 func (c *conn) Write(ctx context.Context, typ transport.MessageType, payload []byte) error {
@@ -106,10 +108,16 @@ func (c *conn) Write(ctx context.Context, typ transport.MessageType, payload []b
 // its answer, the request timeout, or the end of the Conn.
 func (c *conn) post(typ transport.MessageType, body []byte) error {
 	extra := http.Header{"Content-Type": {c.contentType(typ)}}
+	if ended := c.endedErr(); ended != nil {
+		return ended // nothing was sent: the message may go out elsewhere
+	}
 	a, err := c.r.do(c.ctx, http.MethodPost, c.ep.send, extra, body, c.o.requestTimeout, "send")
 	if err != nil {
-		if ended := c.endedErr(); ended != nil {
-			return ended
+		if c.endedErr() != nil {
+			// The end (Close among them) aborted the POST under way: the
+			// server may have read it. Not ErrClosed, which says nothing
+			// was sent and lets a client send it again.
+			return fmt.Errorf("%w: %w", ErrSendInterrupted, err)
 		}
 		return err
 	}

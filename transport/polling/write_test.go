@@ -155,6 +155,12 @@ func TestWriteHonoursContext(t *testing.T) {
 	assert.Nil(t, c.Err())
 }
 
+// TestCloseAbortsWrite: Close aborts a POST under way, which the server
+// had read: the Write says the server may have it (ErrSendInterrupted),
+// not ErrClosed, which says nothing was sent and made a client send it
+// again on its next connection (outside review: 15 of 20 runs delivered
+// such a message twice, unreported). A Write after Close sent nothing:
+// ErrClosed.
 func TestCloseAbortsWrite(t *testing.T) {
 	ts := newTestServer(t)
 	release := make(chan struct{})
@@ -171,7 +177,9 @@ func TestCloseAbortsWrite(t *testing.T) {
 	go func() { errc <- c.Write(testCtx(t), transport.Text, []byte("stuck")) }()
 	ts.next(t)
 	require.NoError(t, c.Close(transport.StatusGoingAway, ""))
-	require.ErrorIs(t, recv(t, errc), transport.ErrClosed)
+	err := recv(t, errc)
+	require.ErrorIs(t, err, polling.ErrSendInterrupted)
+	require.NotErrorIs(t, err, transport.ErrClosed, "the server may have it: not 'nothing sent'")
 	require.ErrorIs(t, c.Write(testCtx(t), transport.Text, []byte("x")), transport.ErrClosed)
 }
 
