@@ -145,6 +145,12 @@ func New[T any, U URL](target U, opts ...Option) (*Client[T], error) {
 	if err != nil { // WithStage checked every stage
 		return nil, &OptionError{Option: "WithStage", Err: err}
 	}
+	// Last, so that a New refused for another reason leaves it unclaimed.
+	if cfg.router != nil {
+		if err := cfg.router.Claim(); err != nil {
+			return nil, &OptionError{Option: "WithRouter", Err: err}
+		}
+	}
 	c := &Client[T]{
 		cfg:       cfg,
 		onMessage: onMessage,

@@ -108,7 +108,12 @@ func WithSubprotocolsFunc(f func(ctx context.Context) ([]string, error)) Option 
 
 // WithHeader sends h with every handshake. New refuses a header name that
 // is not a token and a value holding a CR, LF or other control character
-// (transport.Target.Check).
+// (transport.Target.Check). The WebSocket transport leaves out the headers
+// the handshake writes itself (Upgrade, Connection, Sec-WebSocket-Key,
+// -Version, -Protocol and -Extensions: use WithSubprotocols and
+// WithCompression), and a Host header replaces the URL's host in the
+// request. HTTP polling sends every header as given (Host too), but sets
+// its subprotocol header and a send's Content-Type itself.
 func WithHeader(h http.Header) Option {
 	return optionFunc(func(c *config) {
 		if err := (transport.Target{Header: h}).Check(); err != nil {
@@ -367,7 +372,11 @@ func WithCodec(codec stream.Codec) Option {
 // their subscribers go on until r.Close), but unblocks it (Router.Unblock),
 // so that a routed Block subscriber that stopped reading cannot hold the
 // shutdown; what it cannot take from then on is dropped and reported to
-// the hub's drop hooks.
+// the hub's drop hooks. So a router serves one Client in its life: New
+// claims it (Router.Claim) and refuses one that another Client, open or
+// closed, has claimed, with an *OptionError matching
+// stream.ErrRouterClaimed. Give each Client its own router; the handlers
+// may be the same functions.
 func WithRouter(r *stream.Router) Option {
 	return optionFunc(func(c *config) {
 		if r == nil {

@@ -3,6 +3,7 @@ package tether_test
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"runtime"
 	"testing"
 	"time"
@@ -183,4 +184,29 @@ func TestFlushAndSubprotocol(t *testing.T) {
 	n, _ := c.Buffered()
 	assert.Zero(t, n)
 	assert.Equal(t, "v2", c.Subprotocol())
+}
+
+// TestARouterServesOneClient: Close unblocks the client's router for good,
+// so a router handed to a second Client (after the first closed, or beside
+// it) made that client's Block subscribers drop what they could not take
+// (outside review). New now refuses a router another Client has claimed;
+// a New refused for another reason leaves it free.
+func TestARouterServesOneClient(t *testing.T) {
+	r := stream.NewRouter()
+	defer r.Close()
+	_, err := tether.New[stream.Envelope]("ws://127.0.0.1:1/", tether.WithRouter(r),
+		tether.WithHeader(http.Header{"Not A Token": {"1"}}))
+	require.ErrorIs(t, err, transport.ErrBadTarget)
+	first, err := tether.New[stream.Envelope]("ws://127.0.0.1:1/", tether.WithRouter(r), tether.WithAutoConnect(false))
+	require.NoError(t, err, "the refused New left the router free")
+	_, err = tether.New[stream.Envelope]("ws://127.0.0.1:1/", tether.WithRouter(r), tether.WithAutoConnect(false))
+	var oe *tether.OptionError
+	require.ErrorAs(t, err, &oe, "a second client beside the first")
+	assert.Equal(t, "WithRouter", oe.Option)
+	assert.ErrorIs(t, err, stream.ErrRouterClaimed)
+
+	require.NoError(t, first.Close(context.Background()))
+	_, err = tether.New[stream.Envelope]("ws://127.0.0.1:1/", tether.WithRouter(r), tether.WithAutoConnect(false))
+	assert.ErrorIs(t, err, stream.ErrRouterClaimed, "and after it closed: the router stays unblocked")
+	assert.NoError(t, stream.NewRouter().Claim(), "a new router is free")
 }

@@ -41,8 +41,10 @@ import (
 // error matching ErrPossiblyLost and the connection's error: the message
 // may or may not have arrived, it is not queued again, and the error
 // returned is its only report. A connection that fails or closes before
-// the message is written is not an error: the message waits in the buffer
+// it accepts this message is not an error: the message waits in the buffer
 // for the next connection, as any message sent while disconnected.
+// (Messages whose Send returned nil before, and which the failure caught
+// on their way out, are reported as possibly lost; see OnDrop.)
 func (c *Client[T]) Send(ctx context.Context, v any) error {
 	_, err := c.SendID(ctx, v)
 	return err
@@ -53,11 +55,16 @@ func (c *Client[T]) Send(ctx context.Context, v any) error {
 // an interface that outlives the call, and Send keeps its value for drop
 // reports). While the connection is open and nothing is queued the client
 // allocates nothing for it (the WebSocket transport allocates only now and
-// then, when it starts a goroutine to flush a backlog). Everything else is as Send says: the same buffer,
-// order, accounting and errors; drop reports carry p as their Value, and
-// p may be reused once SendBinary returns (a message that must wait is
-// copied into the buffer, and its reports show that copy; a message
-// written at once is reported, if ever, with p itself, as Send would).
+// then, when it starts a goroutine to flush a backlog). Everything else is
+// as Send says: the same buffer, order, accounting and errors.
+//
+// p may be reused once SendBinary returns: a message that must wait is
+// copied into the buffer, and one written at once has left p. Drop reports
+// carry p as their Value (a queued message's buffered copy); a message
+// written at once and reported later (possibly lost) carries p itself, so
+// if you reuse p, its Value holds whatever p holds by then, and reading it
+// while you write into p is a data race: use the report's ID and Size, or
+// send a copy you do not reuse.
 func (c *Client[T]) SendBinary(ctx context.Context, p []byte) error {
 	if c.closing() {
 		return ErrClosed

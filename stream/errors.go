@@ -28,6 +28,9 @@ var (
 	// ErrUnknownType means [Router.Dispatch] found no route for an envelope's
 	// type and no fallback is set. It comes wrapped in a [*RouteError].
 	ErrUnknownType = errors.New("tether/stream: no route for message type")
+	// ErrRouterClaimed means [Router.Claim] found the router claimed
+	// already: by another Client, or by one that has closed.
+	ErrRouterClaimed = errors.New("tether/stream: router already serves a client (give each client its own router)")
 	// ErrClosed means the [Router] was closed. It comes wrapped in a
 	// [*RouteError].
 	ErrClosed = errors.New("tether/stream: closed")

@@ -46,6 +46,7 @@ type Router struct {
 	mu        sync.Mutex // serialises registration
 	table     atomic.Pointer[routeTable]
 	unblocked bool // Unblock was called: routed hubs are made unblocked; mu guards it
+	claimed   atomic.Bool
 }
 
 type routeTable struct {
@@ -195,6 +196,21 @@ func (r *Router) Close() {
 			rt.close()
 		}
 	}
+}
+
+// Claim reserves r for one owner that dispatches into it and unblocks it
+// when it stops ([Router.Unblock]), as a tether Client does with the
+// router it is given. It returns an error matching [ErrRouterClaimed] when
+// r was claimed before, also by an owner that has stopped since: Unblock
+// is for good, so a router that served one Client would make the Block
+// subscribers of the next one drop what they cannot take. Give each
+// Client its own Router; the handlers may be the same functions. Claim
+// may be called from any goroutine.
+func (r *Router) Claim() error {
+	if !r.claimed.CompareAndSwap(false, true) {
+		return ErrRouterClaimed
+	}
+	return nil
 }
 
 // Unblock makes Dispatch stop waiting for the Block subscribers of every

@@ -14,8 +14,9 @@ import (
 //
 // The error matches [ErrBadTarget], so the default reconnect policy gives
 // up instead of retrying the same request. It names a subprotocol by its
-// position and a header by its name, and never quotes a value: either may
-// be a credential (a bearer token offered as a subprotocol, say).
+// position and a header by its name (a name that is not a token by its
+// length), and never quotes a value: either may be a credential (a bearer
+// token offered as a subprotocol, say).
 //
 // The Client checks every target before its transport dials; a transport
 // that writes its own HTTP request may call Check in Dial too.
@@ -35,11 +36,14 @@ func (t Target) Check() error {
 	}
 	for name, values := range t.Header {
 		if !isToken(name) {
-			return fmt.Errorf("%w: header name %.64q is not a token", ErrBadTarget, name)
+			// Not quoted: a name made by mistake from a value ("X-Key:
+			// secret") would carry the secret into a log.
+			return fmt.Errorf("%w: a header name of %d bytes is not a token (byte %d is a space, a delimiter or a control character)",
+				ErrBadTarget, len(name), notTokenAt(name))
 		}
 		for _, v := range values {
 			if at := controlAt(v); at >= 0 {
-				return fmt.Errorf("%w: the value of header %s holds a control character at byte %d (CR, LF and NUL may not appear in a header)",
+				return fmt.Errorf("%w: the value of header %s holds a control character at byte %d (a tab is the only one a header value may hold)",
 					ErrBadTarget, textproto.CanonicalMIMEHeaderKey(name), at)
 			}
 		}
@@ -59,6 +63,17 @@ func isToken(s string) bool {
 		}
 	}
 	return true
+}
+
+// notTokenAt returns the index of the first byte of s that a token may
+// not hold, or 0 for an empty s.
+func notTokenAt(s string) int {
+	for i := 0; i < len(s); i++ {
+		if !isTchar(s[i]) {
+			return i
+		}
+	}
+	return 0
 }
 
 func isTchar(b byte) bool {

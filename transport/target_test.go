@@ -36,6 +36,7 @@ func TestTargetCheck(t *testing.T) {
 		{"header name with a space", transport.Target{Header: http.Header{"X Evil": {"1"}}}, false},
 		{"header name with CRLF", transport.Target{Header: http.Header{"X-A: 1\r\nX-B": {"1"}}}, false},
 		{"empty header name", transport.Target{Header: http.Header{"": {"1"}}}, false},
+		{"a value written into the name", transport.Target{Header: http.Header{"Authorization: Bearer " + secret: {""}}}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.target.Check()

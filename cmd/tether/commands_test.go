@@ -82,6 +82,8 @@ func TestBadCommandLinesExit2(t *testing.T) {
 		{"dial", "-H", "no colon", url},
 		{"dial", "-H", "bad name: v", url},
 		{"dial", "-H", ": empty name", url},
+		{"dial", "-H", "X-A: a\x01b", url}, // a control character other than a tab
+		{"dial", "-H", "X-A: a\x7fb", url},
 		{"dial", "-subprotocol", "a,,b", url},
 		{"dial", "-subprotocol", "a b", url},
 		{"dial", "-subprotocol", "v1\r\nX-Evil: 1", url},

@@ -190,3 +190,38 @@ func TestExcerpt(t *testing.T) {
 	assert.LessOrEqual(t, len(got), transport.BodyExcerptLimit)
 	assert.True(t, strings.HasPrefix(got, "\uFFFD"))
 }
+
+// TestHandshakeKeepsItsOwnHeaders: the package doc promises that
+// Target.Header cannot replace the headers the handshake writes itself
+// (a second Sec-WebSocket-Key or Upgrade would break it), that a Host
+// header replaces the URL's host, and that the other headers go out as
+// given.
+func TestHandshakeKeepsItsOwnHeaders(t *testing.T) {
+	got := make(chan *http.Request, 1)
+	s := newRawServer(t, func(r *http.Request, accept string) []byte {
+		got <- r
+		return []byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+			"Sec-WebSocket-Accept: " + accept + "\r\n\r\n")
+	})
+	c := dial(t, newTransport(t), transport.Target{URL: s.url, Header: http.Header{
+		"Upgrade":                  {"h2c"},
+		"Connection":               {"close"},
+		"Sec-Websocket-Key":        {"AAAAAAAAAAAAAAAAAAAAAA=="},
+		"Sec-Websocket-Version":    {"8"},
+		"Sec-Websocket-Protocol":   {"smuggled"},
+		"Sec-Websocket-Extensions": {"permessage-deflate"},
+		"Host":                     {"feed.example"},
+		"X-Trace":                  {"1", "2"},
+	}})
+	defer c.Close(transport.StatusNormalClosure, "")
+	r := <-got
+	assert.Equal(t, []string{"websocket"}, r.Header.Values("Upgrade"))
+	assert.Equal(t, []string{"Upgrade"}, r.Header.Values("Connection"))
+	assert.Len(t, r.Header.Values("Sec-Websocket-Key"), 1)
+	assert.NotEqual(t, "AAAAAAAAAAAAAAAAAAAAAA==", r.Header.Get("Sec-Websocket-Key"))
+	assert.Equal(t, []string{"13"}, r.Header.Values("Sec-Websocket-Version"))
+	assert.Empty(t, r.Header.Values("Sec-Websocket-Protocol"), "subprotocols come from Target.Subprotocols")
+	assert.Empty(t, r.Header.Values("Sec-Websocket-Extensions"), "compression comes from the transport's option")
+	assert.Equal(t, "feed.example", r.Host)
+	assert.Equal(t, []string{"1", "2"}, r.Header.Values("X-Trace"))
+}
