@@ -3,10 +3,10 @@ package tether
 import (
 	"errors"
 	"fmt"
-	"unicode/utf8"
 
 	"github.com/tether-go/tether/adapters"
 	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/internal/utf8check"
 	"github.com/tether-go/tether/stream"
 )
 
@@ -67,15 +67,7 @@ func (e *InvalidUTF8Error) Unwrap() error { return ErrInvalidUTF8 }
 
 // invalidUTF8 describes p, which is not valid UTF-8.
 func invalidUTF8(p []byte) *InvalidUTF8Error {
-	off := 0
-	for off < len(p) {
-		r, n := utf8.DecodeRune(p[off:])
-		if r == utf8.RuneError && n <= 1 {
-			break
-		}
-		off += n
-	}
-	return &InvalidUTF8Error{Offset: off, Len: len(p)}
+	return &InvalidUTF8Error{Offset: utf8check.InvalidAt(p), Len: len(p)}
 }
 
 // SubscriberDropError reports, on the error stream, to OnError and to the

@@ -13,7 +13,9 @@ import (
 	"github.com/tether-go/tether/adapters"
 	"github.com/tether-go/tether/fsm"
 	"github.com/tether-go/tether/policy"
+	"github.com/tether-go/tether/stream"
 	"github.com/tether-go/tether/transport"
+	"github.com/tether-go/tether/transport/memory"
 )
 
 // stubbornTransport is a custom transport whose Dial ignores its ctx: it
@@ -101,6 +103,21 @@ type pinglessConn struct{ transport.Conn }
 
 func (pinglessConn) Ping(context.Context, []byte) error { return transport.ErrUnsupported }
 
+// openProbed opens a client with opts on e's server and waits until its
+// heartbeat has armed the first probe. It returns the client, its error
+// stream and the server's side of the connection.
+func openProbed(e *env, opts ...tether.Option) (*tether.Client[string], *stream.Subscription[error], *memory.ServerConn) {
+	e.t.Helper()
+	c := client[string](e, opts...)
+	errs := c.Errors(context.Background())
+	e.t.Cleanup(errs.Close)
+	sc := e.accept()
+	e.t.Cleanup(func() { sc.Close(transport.StatusNormalClosure, "") })
+	waitState(e.t, c, fsm.Open)
+	e.waitTimers(1)
+	return c, errs, sc
+}
+
 // TestHeartbeatOverATransportThatCannotPing: a transport whose Ping says
 // ErrUnsupported used to get false heartbeat timeouts on a quiet live
 // peer (the Ping error was ignored). The heartbeat now says so once, on
@@ -108,14 +125,7 @@ func (pinglessConn) Ping(context.Context, []byte) error { return transport.ErrUn
 func TestHeartbeatOverATransportThatCannotPing(t *testing.T) {
 	e := newEnv(t)
 	hb := policy.Heartbeat{Mode: policy.PingFrame, Interval: time.Second, PongTimeout: 500 * time.Millisecond}
-	c := client[string](e, tether.WithTransport(pinglessTransport{e.srv.Transport()}), tether.WithHeartbeat(hb))
-	errs := c.Errors(context.Background())
-	defer errs.Close()
-	sc := e.accept()
-	defer sc.Close(transport.StatusNormalClosure, "")
-	waitState(t, c, fsm.Open)
-
-	e.waitTimers(1)
+	c, errs, _ := openProbed(e, tether.WithTransport(pinglessTransport{e.srv.Transport()}), tether.WithHeartbeat(hb))
 	e.clk.Step(time.Second) // the first probe: its Ping fails
 	err := recv(t, errs.C())
 	require.ErrorIs(t, err, adapters.ErrCannotPing)
@@ -204,4 +214,66 @@ func TestCloseDoesNotWaitForADialThatIgnoresItsCtx(t *testing.T) {
 	case <-time.After(deadline):
 		require.FailNow(t, "the connection returned after the shutdown was not closed")
 	}
+}
+
+// TestHeartbeatRefusesABadProbe: an application-message heartbeat whose
+// MessageFunc built text that is not UTF-8 wrote it (a strict peer closed
+// with 1007, terminal: the client gave up for good), and one that built a
+// type other than Text or Binary was refused by the transport without a
+// word, so each interval looked like a dead peer (outside review). Such a
+// probe is now never sent: the heartbeat stops on that connection and
+// reports adapters.ErrBadProbe once. A fixed text Message that is not
+// UTF-8 is refused by New.
+func TestHeartbeatRefusesABadProbe(t *testing.T) {
+	for name, probe := range map[string]struct {
+		p   []byte
+		typ transport.MessageType
+	}{
+		"text that is not UTF-8": {[]byte("hb\xff"), transport.Text},
+		"a ping":                 {[]byte("hb"), transport.Ping},
+		"an unknown type":        {[]byte("hb"), transport.MessageType(7)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t)
+			hb := policy.Heartbeat{Mode: policy.AppMessage, Interval: time.Second, PongTimeout: 500 * time.Millisecond,
+				MessageFunc: func() ([]byte, transport.MessageType) { return probe.p, probe.typ }}
+			c, errs, sc := openProbed(e, tether.WithHeartbeat(hb))
+			e.clk.Step(time.Second) // the first probe
+			err := recv(t, errs.C())
+			require.ErrorIs(t, err, adapters.ErrBadProbe)
+			require.ErrorIs(t, err, tether.ErrConnection)
+			assert.ErrorIs(t, err, policy.ErrInvalidConfig, "policy.CheckProbe says why")
+			assert.Zero(t, e.clk.Waiters(), "nothing is probed on this connection any more")
+			e.clk.Step(time.Minute)
+			assert.Equal(t, fsm.Open, c.State(), "a live peer is not declared dead")
+
+			ctx, cancel := context.WithTimeout(context.Background(), deadline)
+			defer cancel()
+			require.NoError(t, c.SendText(ctx, "after"))
+			m, err := sc.Recv(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, "after", string(m.Payload), "the probe was never written")
+		})
+	}
+
+	_, err := tether.New[string]("ws://127.0.0.1:1/", tether.WithAutoConnect(false),
+		tether.WithHeartbeatMessage("hb\xff", time.Second, 500*time.Millisecond))
+	assert.ErrorIs(t, err, policy.ErrInvalidConfig, "a fixed text probe that is not UTF-8")
+}
+
+// nilDialer is a transport whose Dial breaks its contract: no Conn, no
+// error.
+type nilDialer struct{}
+
+func (nilDialer) Dial(context.Context, transport.Target) (transport.Conn, error) { return nil, nil }
+func (nilDialer) Name() string                                                   { return "nil" }
+
+// TestDialWithNeitherConnNorErrorFailsTheAttempt: a custom transport whose
+// Dial returned (nil, nil) crashed the program with a nil dereference in
+// the client (outside review). The attempt now fails with
+// adapters.ErrNilConn, and the policy decides.
+func TestDialWithNeitherConnNorErrorFailsTheAttempt(t *testing.T) {
+	c := newClient[string](t, "ws://127.0.0.1:1/", tether.WithTransport(nilDialer{}), tether.WithoutReconnect())
+	waitState(t, c, fsm.Closed)
+	assert.ErrorIs(t, c.Err(), adapters.ErrNilConn)
 }

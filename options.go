@@ -222,7 +222,8 @@ func WithHeartbeat(h policy.Heartbeat) Option {
 
 // WithHeartbeatMessage makes the heartbeat send an application message
 // instead of a ping frame (the seed's heartbeatMessage), every interval,
-// expecting a sign of life within pongTimeout. msg is sent as text.
+// expecting a sign of life within pongTimeout. msg is sent as text, so it
+// must be valid UTF-8: New refuses it otherwise (policy.Heartbeat.Validate).
 func WithHeartbeatMessage(msg string, interval, pongTimeout time.Duration) Option {
 	return WithHeartbeat(policy.Heartbeat{Interval: interval, PongTimeout: pongTimeout,
 		Mode: policy.AppMessage, Message: []byte(msg)})

@@ -45,6 +45,10 @@ func (c *Client[T]) Messages(ctx context.Context, opts ...stream.SubOption) *str
 // errors behind loses its oldest, counted (Dropped) and reported to the
 // logger and OnError, aggregated per second; pass
 // stream.WithOverflow(stream.Block) only for a subscriber that keeps up.
+// A Block subscriber's loop may call Close, but not Connect, Disconnect or
+// Reconnect: they wait for the lifecycle, which waits for that subscriber
+// once its buffer is full (their ctx then ends them). Call them from
+// another goroutine.
 func (c *Client[T]) Errors(ctx context.Context, opts ...stream.SubOption) *stream.Subscription[error] {
 	return c.errs.Subscribe(ctx, opts...)
 }
@@ -59,7 +63,8 @@ func (c *Client[T]) Errors(ctx context.Context, opts ...stream.SubOption) *strea
 // and reported as a *SubscriberDropError on the error stream, to OnError
 // and to the logger, aggregated per second. A Block subscriber
 // (stream.WithOverflow(stream.Block)) holds every transition after the one
-// it has not taken: choose it only for a subscriber that keeps up.
+// it has not taken: choose it only for a subscriber that keeps up. Its loop
+// may call Close, but not Connect, Disconnect or Reconnect, as for Errors.
 func (c *Client[T]) Transitions(ctx context.Context, opts ...stream.SubOption) *stream.Subscription[fsm.Transition] {
 	return c.transitions.Subscribe(ctx, opts...)
 }

@@ -271,6 +271,9 @@ func (c *Connector) dial(ctx context.Context, cancel context.CancelFunc, epoch u
 	var conn transport.Conn
 	if err == nil {
 		conn, err = c.tr.Dial(ctx, target)
+		if err == nil && conn == nil {
+			err = ErrNilConn
+		}
 	}
 	if watching != nil && !watching() && context.Cause(ctx) == expired {
 		// The deadline passed first, and its watcher failed the attempt.

@@ -18,6 +18,19 @@ var (
 	// Configure an application-message heartbeat for such a transport,
 	// or none.
 	ErrCannotPing = errors.New("tether: heartbeat: the transport cannot send pings; this connection is not probed (use an application-message heartbeat)")
+	// ErrBadProbe is reported (as ErrCannotPing is) when an
+	// application-message heartbeat cannot send its probe: the
+	// MessageFunc built one that is not Text or Binary, or Text that is not
+	// valid UTF-8 (a *policy.ConfigError says which), or the transport
+	// refused its type (transport.ErrUnsupported). The heartbeat stops on
+	// that connection instead of declaring a live peer dead, or sending a
+	// frame a strict peer closes the connection over (1007).
+	ErrBadProbe = errors.New("tether: heartbeat: the probe cannot be sent; this connection is not probed")
+	// ErrNilConn is the cause of a failed attempt whose transport's Dial
+	// returned neither a Conn nor an error, which breaks the
+	// transport.Transport contract; the reconnect policy decides, as for
+	// any failed dial.
+	ErrNilConn = errors.New("tether: the transport's Dial returned no Conn and no error")
 	// ErrDialAbandoned is reported when the client shut down while a
 	// connection attempt was still running and the attempt did not return
 	// within DialAbandonGrace of being cancelled: a transport's Dial (or a

@@ -44,10 +44,11 @@ type Heartbeat struct {
 	onRTT func(time.Duration)
 	onErr func(error)
 
-	rtt    atomic.Int64
-	noPing atomic.Bool // ErrCannotPing was reported (once per adapter)
-	cur    atomic.Pointer[beat]
-	wg     sync.WaitGroup
+	rtt     atomic.Int64
+	noPing  atomic.Bool // ErrCannotPing was reported (once per adapter)
+	noProbe atomic.Bool // ErrBadProbe was reported (once per adapter)
+	cur     atomic.Pointer[beat]
+	wg      sync.WaitGroup
 }
 
 // beat is the heartbeat state of one session.
@@ -85,7 +86,7 @@ func WithRTTHook(f func(time.Duration)) HeartbeatOption {
 }
 
 // WithHeartbeatErrorHook sets a function told of problems that are not a
-// connection's failure: [ErrCannotPing], once. It runs on a timer
+// connection's failure: [ErrCannotPing] and [ErrBadProbe], each once. It runs on a timer
 // goroutine and must not block.
 func WithHeartbeatErrorHook(f func(error)) HeartbeatOption {
 	return heartbeatOption(func(h *Heartbeat) { h.onErr = f })
@@ -201,26 +202,31 @@ func (h *Heartbeat) probe(b *beat) {
 	defer cancel()
 	if tag != nil {
 		if err := b.s.Conn.Ping(ctx, tag); errors.Is(err, transport.ErrUnsupported) {
-			h.cannotPing(b, err)
+			h.cannotProbe(b, fmt.Errorf("%w (%s: %w)", ErrCannotPing, b.s.Transport, err), &h.noPing)
 		}
 	} else {
 		payload, typ := h.cfg.Probe()
-		_ = b.s.Conn.Write(ctx, typ, payload)
+		if err := policy.CheckProbe(payload, typ); err != nil {
+			h.cannotProbe(b, fmt.Errorf("%w: %w", ErrBadProbe, err), &h.noProbe)
+		} else if err := b.s.Conn.Write(ctx, typ, payload); errors.Is(err, transport.ErrUnsupported) {
+			h.cannotProbe(b, fmt.Errorf("%w (%s: %w)", ErrBadProbe, b.s.Transport, err), &h.noProbe)
+		}
 	}
 	// Any other failed probe needs no action here: the connection is
 	// failing, the reader reports it, or the deadline fires.
 }
 
-// cannotPing stops probing b's session, whose transport cannot ping (a
-// deadline would declare a live peer dead), and reports it once.
-func (h *Heartbeat) cannotPing(b *beat, err error) {
+// cannotProbe stops probing b's session, whose probe cannot be sent (a
+// deadline would declare a live peer dead), and reports err once: the
+// first time reported is set.
+func (h *Heartbeat) cannotProbe(b *beat, err error, reported *atomic.Bool) {
 	b.mu.Lock()
 	b.ended = true
 	h.stop(b.tick)
 	h.stop(b.deadline)
 	b.mu.Unlock()
-	if h.onErr != nil && h.noPing.CompareAndSwap(false, true) {
-		h.onErr(fmt.Errorf("%w (%s: %w)", ErrCannotPing, b.s.Transport, err))
+	if h.onErr != nil && reported.CompareAndSwap(false, true) {
+		h.onErr(err)
 	}
 }
 

@@ -1,9 +1,11 @@
 package policy
 
 import (
+	"fmt"
 	"strconv"
 	"time"
 
+	"github.com/tether-go/tether/internal/utf8check"
 	"github.com/tether-go/tether/transport"
 )
 
@@ -75,7 +77,10 @@ type Heartbeat struct {
 	// zero value means Text) or Binary.
 	MessageType transport.MessageType
 	// MessageFunc builds each application probe (AppMessage mode only).
-	// Set Message or MessageFunc, not both.
+	// Set Message or MessageFunc, not both. A probe it builds that
+	// CheckProbe refuses (a type other than Text or Binary, Text that is
+	// not valid UTF-8) is not sent: the heartbeat stops on that connection
+	// and reports adapters.ErrBadProbe.
 	MessageFunc func() ([]byte, transport.MessageType)
 	// PongMatcher, optional, recognises the peer's answer to an application
 	// probe; a match gives the round-trip time. Without it the round trip is
@@ -130,6 +135,25 @@ func (h Heartbeat) Validate() error {
 		if h.MessageType != 0 && !h.MessageType.IsData() {
 			return configErr("Heartbeat.MessageType", h.MessageType, "must be Text or Binary")
 		}
+		if at := utf8check.InvalidAt(h.Message); h.MessageFunc == nil && h.MessageType != transport.Binary && at >= 0 {
+			return configErr("Heartbeat.Message", fmt.Sprintf("%d bytes, invalid UTF-8 at byte %d", len(h.Message), at),
+				"a Text probe must be valid UTF-8 (RFC 6455; a strict peer closes with 1007): set MessageType Binary")
+		}
+	}
+	return nil
+}
+
+// CheckProbe reports why a probe of type typ and payload p cannot be sent
+// as an application message, or nil: the type must be Text or Binary, and a
+// Text payload valid UTF-8. The heartbeat checks every probe MessageFunc
+// builds with it; Validate checks Message. Safe from any goroutine.
+func CheckProbe(p []byte, typ transport.MessageType) error {
+	if !typ.IsData() {
+		return configErr("Heartbeat.MessageFunc", typ, "built a probe that is not Text or Binary")
+	}
+	if at := utf8check.InvalidAt(p); typ == transport.Text && at >= 0 {
+		return configErr("Heartbeat.MessageFunc", fmt.Sprintf("%d bytes, invalid UTF-8 at byte %d", len(p), at),
+			"built a Text probe that is not valid UTF-8 (RFC 6455; a strict peer closes with 1007)")
 	}
 	return nil
 }

@@ -59,6 +59,9 @@ func TestHeartbeatValidate(t *testing.T) {
 		{"app with control type", with(func(h *policy.Heartbeat) {
 			h.Mode, h.Message, h.MessageType = policy.AppMessage, []byte("x"), transport.Ping
 		}), "Heartbeat.MessageType"},
+		{"app text not UTF-8", with(func(h *policy.Heartbeat) {
+			h.Mode, h.Message = policy.AppMessage, []byte("x\xff")
+		}), "Heartbeat.Message"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -70,6 +73,20 @@ func TestHeartbeatValidate(t *testing.T) {
 		})
 	}
 	assert.NoError(t, with(func(h *policy.Heartbeat) { h.Message = bytes.Repeat([]byte{1}, 125) }).Validate())
+	assert.NoError(t, with(func(h *policy.Heartbeat) {
+		h.Mode, h.Message, h.MessageType = policy.AppMessage, []byte("x\xff"), transport.Binary
+	}).Validate(), "binary probes are bytes")
+}
+
+func TestCheckProbe(t *testing.T) {
+	assert.NoError(t, policy.CheckProbe([]byte("café"), transport.Text))
+	assert.NoError(t, policy.CheckProbe([]byte("\xff"), transport.Binary))
+	for _, bad := range []struct {
+		p   string
+		typ transport.MessageType
+	}{{"\xff", transport.Text}, {"x", transport.Ping}, {"x", transport.Pong}, {"x", 0}, {"x", 7}} {
+		assert.ErrorIs(t, policy.CheckProbe([]byte(bad.p), bad.typ), policy.ErrInvalidConfig, "%q %v", bad.p, bad.typ)
+	}
 }
 
 func TestHeartbeatProbe(t *testing.T) {

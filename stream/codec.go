@@ -15,7 +15,9 @@ import (
 // goroutines. Unmarshal must not keep data after it returns (it may be a
 // borrowed read buffer): copy what you keep. Return a [*DecodeError] (see
 // [NewDecodeError]) from Unmarshal and an [*EncodeError] from Marshal; the
-// package wraps other errors in them.
+// package wraps other errors in them. A panic is not recovered, in a codec
+// as in any callback: Unmarshal reads what a server sends, so it must
+// return an error, never panic, whatever the payload.
 type Codec interface {
 	// Name identifies the codec in errors, for example "json".
 	Name() string
