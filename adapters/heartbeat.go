@@ -290,13 +290,10 @@ func (h *Heartbeat) expire(b *beat, id uint64) {
 	})
 }
 
-// pingTag is the payload of probe id: the configured payload followed by the
-// probe's number, so its pong names the probe it answers. A payload too
-// long to leave room (over 117 bytes) is sent as it is.
+// pingTag is the payload of probe id: the configured payload (at most
+// policy.MaxPingMessage bytes, as Validate checks) followed by the probe's
+// number, so its pong names the probe it answers.
 func pingTag(base []byte, id uint64) []byte {
-	if len(base) > policy.MaxPingPayload-8 {
-		return base
-	}
 	return binary.BigEndian.AppendUint64(append(make([]byte, 0, len(base)+8), base...), id)
 }
 

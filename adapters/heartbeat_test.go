@@ -153,3 +153,42 @@ func TestDisabledHeartbeatArmsNothing(t *testing.T) {
 	r.accept()
 	assert.Zero(t, r.clk.Waiters())
 }
+
+// TestOnlyAPongConfirms: a pong proves the peer read everything written
+// before its ping, so it confirms those writes; an application answer
+// gives the round trip but confirms nothing, since the peer may have sent
+// it before it read the probe (docs/heartbeat.md). Nothing tested the
+// second half: confirming on an application answer passed every test.
+func TestOnlyAPongConfirms(t *testing.T) {
+	app := policy.Heartbeat{Interval: 10 * time.Second, PongTimeout: 5 * time.Second, Mode: policy.AppMessage,
+		Message:     []byte(`{"type":"ping"}`),
+		PongMatcher: func(m transport.Message) bool { return string(m.Payload) == `{"type":"pong"}` }}
+	for name, tc := range map[string]struct {
+		hb      policy.Heartbeat
+		pending int
+	}{
+		"a pong":                {pings, 0},
+		"an application answer": {app, 1},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r, sc := openWithHeartbeat(t, tc.hb)
+			s := r.con.Current()
+			require.NotNil(t, s)
+			_, ok := s.Wrote(1, "m", 1) // a message written before the probe
+			require.True(t, ok)
+			sc.Stall() // the pong waits until the probe's deadline is armed
+			r.probe()
+			sc.Resume()
+			if tc.hb.Mode == policy.AppMessage {
+				ctx, cancel := context.WithTimeout(context.Background(), deadline)
+				defer cancel()
+				_, err := sc.Recv(ctx)
+				require.NoError(t, err)
+				require.NoError(t, sc.Send(ctx, transport.Text, []byte(`{"type":"pong"}`)))
+			}
+			r.waitRTTs(1)
+			n, _ := s.Pending()
+			assert.Equal(t, tc.pending, n)
+		})
+	}
+}

@@ -23,6 +23,10 @@ const (
 	DefaultPongTimeout = 10 * time.Second
 	// MaxPingPayload is the largest ping payload (RFC 6455 section 5.5).
 	MaxPingPayload = 125
+	// MaxPingMessage is the largest Heartbeat.Message in PingFrame mode:
+	// the heartbeat appends its probe's 8-byte number, so that only the
+	// pong that echoes it confirms what was written before it.
+	MaxPingMessage = MaxPingPayload - 8
 )
 
 // HeartbeatMode says how the heartbeat probes the peer.
@@ -69,8 +73,8 @@ type Heartbeat struct {
 	PongTimeout time.Duration
 	// Mode is the probe kind; the zero value is PingFrame.
 	Mode HeartbeatMode
-	// Message is the fixed probe: the ping payload (at most
-	// MaxPingPayload bytes) in PingFrame mode, the message in AppMessage
+	// Message is the fixed probe: the start of the ping payload (at most
+	// MaxPingMessage bytes) in PingFrame mode, the message in AppMessage
 	// mode. Not modified by tether.
 	Message []byte
 	// MessageType is the type of Message in AppMessage mode: Text (the
@@ -122,8 +126,9 @@ func (h Heartbeat) Validate() error {
 	}
 	switch h.Mode {
 	case PingFrame:
-		if len(h.Message) > MaxPingPayload {
-			return configErr("Heartbeat.Message", len(h.Message), "a ping payload holds at most 125 bytes")
+		if len(h.Message) > MaxPingMessage {
+			return configErr("Heartbeat.Message", len(h.Message),
+				"a ping payload holds at most 125 bytes, and the heartbeat appends its 8-byte probe number: at most 117")
 		}
 		if h.MessageFunc != nil {
 			return configErr("Heartbeat.MessageFunc", "set", "only for AppMessage mode")

@@ -51,6 +51,9 @@ func TestHeartbeatValidate(t *testing.T) {
 		{"timeout above interval", with(func(h *policy.Heartbeat) { h.PongTimeout = 2 * h.Interval }), "Heartbeat.PongTimeout"},
 		{"unknown mode", with(func(h *policy.Heartbeat) { h.Mode = 9 }), "Heartbeat.Mode"},
 		{"ping payload too big", with(func(h *policy.Heartbeat) { h.Message = bytes.Repeat([]byte{1}, 126) }), "Heartbeat.Message"},
+		// 118 bytes fit a ping, but not with the probe's number, without
+		// which a late pong would confirm what the peer has not read.
+		{"no room for the probe number", with(func(h *policy.Heartbeat) { h.Message = bytes.Repeat([]byte{1}, 118) }), "Heartbeat.Message"},
 		{"ping with func", with(func(h *policy.Heartbeat) { h.MessageFunc = fn }), "Heartbeat.MessageFunc"},
 		{"app without message", with(func(h *policy.Heartbeat) { h.Mode = policy.AppMessage }), "Heartbeat.Message"},
 		{"app with both", with(func(h *policy.Heartbeat) {
@@ -72,7 +75,7 @@ func TestHeartbeatValidate(t *testing.T) {
 			assert.Equal(t, tc.field, ce.Field)
 		})
 	}
-	assert.NoError(t, with(func(h *policy.Heartbeat) { h.Message = bytes.Repeat([]byte{1}, 125) }).Validate())
+	assert.NoError(t, with(func(h *policy.Heartbeat) { h.Message = bytes.Repeat([]byte{1}, policy.MaxPingMessage) }).Validate())
 	assert.NoError(t, with(func(h *policy.Heartbeat) {
 		h.Mode, h.Message, h.MessageType = policy.AppMessage, []byte("x\xff"), transport.Binary
 	}).Validate(), "binary probes are bytes")

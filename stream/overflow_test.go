@@ -117,6 +117,30 @@ func TestDropCallbackMayCloseSubscription(t *testing.T) {
 	require.EqualValues(t, 1, s.Dropped())
 }
 
+// TestDropCallbackMayPublish: a drop callback runs after the subscriber's
+// lock is released, so it may publish, to the same hub or another one
+// (docs/streams.md), without deadlock.
+func TestDropCallbackMayPublish(t *testing.T) {
+	h := stream.NewHub[int]()
+	defer h.Close()
+	dropped := stream.NewHub[int]()
+	defer dropped.Close()
+	audit := dropped.Subscribe(context.Background(), stream.WithBuffer(8))
+	s := h.Subscribe(context.Background(), stream.WithBuffer(1), stream.WithOverflow(stream.DropNewest),
+		stream.OnDrop(func(v int) {
+			dropped.Publish(v) // another hub
+			if v == 2 {
+				h.Publish(100) // the same hub, whose subscriber is full: dropped too
+			}
+		}))
+	h.Publish(1)
+	h.Publish(2) // dropped: the callback publishes from inside the drop
+	require.Equal(t, 2, recv(t, audit.C()))
+	require.Equal(t, 100, recv(t, audit.C()))
+	require.Equal(t, 1, recv(t, s.C()))
+	require.EqualValues(t, 2, s.Dropped())
+}
+
 func TestBlockWaitsForReader(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := stream.NewHub[int]()

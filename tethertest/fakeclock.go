@@ -69,10 +69,10 @@ func (c *FakeClock) AfterFunc(d time.Duration, f func()) clock.Timer {
 }
 
 // Step moves time forward by d and fires, in deadline order, every timer that
-// falls due (ties in the order they were armed). Time reads each timer's
-// deadline while it fires. It does not block: channel sends never wait, and
-// AfterFunc functions run on their own goroutines; a call they make on the
-// clock waits until Step has returned, so they see the time Step reached.
+// falls due. Time reads each timer's deadline while it fires. It does not
+// block: channel sends never wait, and AfterFunc functions run on their own
+// goroutines; a call they make on the clock waits until Step has returned,
+// so they see the time Step reached.
 func (c *FakeClock) Step(d time.Duration) {
 	c.mu.Lock()
 	target := c.now.Add(d)

@@ -106,3 +106,25 @@ func TestBlockUntilWakesOnArm(t *testing.T) {
 	require.ErrorIs(t, c.BlockUntil(short, 3), context.Canceled)
 	c.Step(time.Second) // fire the AfterFunc so its goroutine ends
 }
+
+// TestAfterFuncSeesTheTimeStepReached: an AfterFunc function that reads
+// the clock waits until Step has returned, so it sees where Step ended,
+// never a deadline on the way (docs/testing.md).
+func TestAfterFuncSeesTheTimeStepReached(t *testing.T) {
+	c := tethertest.NewFakeClock(time.Time{})
+	const n = 500
+	seen := make(chan time.Time, n)
+	for i := range n {
+		c.AfterFunc(time.Duration(i+1)*time.Millisecond, func() { seen <- c.Now() })
+	}
+	end := c.Now().Add(time.Second)
+	c.Step(time.Second)
+	for range n {
+		select {
+		case at := <-seen:
+			assert.Equal(t, end, at)
+		case <-time.After(10 * time.Second):
+			require.FailNow(t, "an AfterFunc function did not run")
+		}
+	}
+}

@@ -74,27 +74,38 @@ func (f *connFlags) options() ([]tether.Option, error) {
 }
 
 func (f *connFlags) heartbeatOption() (tether.Option, error) {
+	h, err := f.heartbeatSettings()
+	if err != nil {
+		return nil, err
+	}
+	return tether.WithHeartbeat(h), nil
+}
+
+// heartbeatSettings turns -heartbeat and -pong-timeout into settings: off
+// for -heartbeat 0, and a pong timeout of 10 s or 2/3 of a shorter
+// interval when -pong-timeout is not given.
+func (f *connFlags) heartbeatSettings() (policy.Heartbeat, error) {
 	switch {
 	case f.heartbeat < 0:
-		return nil, usagef("-heartbeat %s is negative", f.heartbeat)
+		return policy.Heartbeat{}, usagef("-heartbeat %s is negative", f.heartbeat)
 	case f.heartbeat == 0:
-		return tether.WithoutHeartbeat(), nil
+		return policy.DisabledHeartbeat(), nil
 	}
 	pong := f.pongTimeout
 	if !isSet(f.fs, "pong-timeout") {
 		pong = min(policy.DefaultPongTimeout, f.heartbeat*2/3)
 		if pong <= 0 {
-			return nil, usagef("-heartbeat %s is too short", f.heartbeat)
+			return policy.Heartbeat{}, usagef("-heartbeat %s is too short", f.heartbeat)
 		}
 	}
 	if pong <= 0 || pong >= f.heartbeat {
-		return nil, usagef("-pong-timeout %s must be positive and shorter than -heartbeat %s", pong, f.heartbeat)
+		return policy.Heartbeat{}, usagef("-pong-timeout %s must be positive and shorter than -heartbeat %s", pong, f.heartbeat)
 	}
 	h := policy.Heartbeat{Interval: f.heartbeat, PongTimeout: pong}
 	if err := h.Validate(); err != nil {
-		return nil, &usageError{err: err}
+		return policy.Heartbeat{}, &usageError{err: err}
 	}
-	return tether.WithHeartbeat(h), nil
+	return h, nil
 }
 
 func (f *connFlags) transport() (*websocket.Transport, error) {

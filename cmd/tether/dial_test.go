@@ -167,12 +167,18 @@ func TestDialGivesUpOnUnauthorized(t *testing.T) {
 	srv := newServer(t)
 	srv.Refuse(401)
 	s := start(t, "dial", srv.URL)
+	assert.Contains(t, waitGaveUp(t, s), "HTTP 401")
+}
 
+// waitGaveUp waits for dial to exit 1 because the policy gave up, and returns
+// its standard error.
+func waitGaveUp(t *testing.T, s *session) string {
+	t.Helper()
 	require.Equal(t, exitError, s.wait(t))
 	stderr := s.stderr.String()
 	assert.Contains(t, stderr, edge(fsm.Waiting, fsm.EventGiveUp, fsm.Closed))
 	assert.Contains(t, stderr, "tether: gave up: ")
-	assert.Contains(t, stderr, "HTTP 401")
+	return stderr
 }
 
 func TestDialGivesUpWithReconnectNever(t *testing.T) {
@@ -182,9 +188,7 @@ func TestDialGivesUpWithReconnectNever(t *testing.T) {
 	s.stderr.waitFor(t, edge(fsm.Connecting, fsm.EventDialed, fsm.Open))
 
 	conn.Drop()
-	require.Equal(t, exitError, s.wait(t))
-	assert.Contains(t, s.stderr.String(), edge(fsm.Waiting, fsm.EventGiveUp, fsm.Closed))
-	assert.Contains(t, s.stderr.String(), "tether: gave up: ")
+	waitGaveUp(t, s)
 }
 
 func TestDialGivesUpAfterMaxAttempts(t *testing.T) {
@@ -314,4 +318,13 @@ func TestDialLineLimit(t *testing.T) {
 	require.Equal(t, exitError, s.wait(t))
 	assert.Contains(t, s.stderr.String(), "tether: reading standard input: line 2 is longer than 16 MiB")
 	assert.NotContains(t, s.stderr.String(), "bufio")
+}
+
+// TestDialGivesUpOnAMessageOver16MiB: docs/cli.md says a received message
+// over 16 MiB ends the connection with 1009, which the default policy
+// treats as final: dial prints the give-up and exits 1.
+func TestDialGivesUpOnAMessageOver16MiB(t *testing.T) {
+	fs := newFloodServer(t, 1, 16<<20+1)
+	s := start(t, "dial", fs.url)
+	assert.Contains(t, waitGaveUp(t, s), "1009")
 }
