@@ -98,7 +98,12 @@ func (c *Client[T]) closing() bool {
 
 // sendPayload sends an encoded message whose drop reports carry value.
 func (c *Client[T]) sendPayload(ctx context.Context, typ transport.MessageType, payload []byte, value any) (uint64, error) {
-	id, err := c.out.Send(ctx, typ, payload, value)
+	return c.sendTracked(ctx, typ, payload, value, nil)
+}
+
+// sendTracked is sendPayload with SendTracked's onWrite.
+func (c *Client[T]) sendTracked(ctx context.Context, typ transport.MessageType, payload []byte, value any, onWrite func(uint64)) (uint64, error) {
+	id, err := c.out.SendTracked(ctx, typ, payload, value, onWrite)
 	if err == nil {
 		c.stats.sent(len(payload))
 	}
@@ -116,6 +121,30 @@ func (c *Client[T]) SendID(ctx context.Context, v any) (uint64, error) {
 		return 0, err
 	}
 	return c.sendPayload(ctx, typ, payload, v)
+}
+
+// SendTracked is SendID that also says which connection took the message,
+// for a layer that must know whether a message went out on a connection
+// that then ended (package rpc uses it, so that it never reports a
+// request lost and then sends it on the next connection). onWrite, when
+// not nil, is called once with the epoch of the connection the message
+// was written to (the Epoch of its transitions, fsm.Transition.Epoch),
+// right after the write, or after a write that failed once the message
+// may have gone out. It runs on the goroutine that wrote the message:
+// inside SendTracked when the message is written at once, later on the
+// client's flusher when it waited in the send buffer. It is never called
+// for a message that was not written: one Send refused, or that was
+// dropped (OnDrop reports it). It must be quick, must not block and must
+// not call the client.
+func (c *Client[T]) SendTracked(ctx context.Context, v any, onWrite func(epoch uint64)) (uint64, error) {
+	if c.closing() {
+		return 0, ErrClosed
+	}
+	typ, payload, err := c.encode(v)
+	if err != nil {
+		return 0, err
+	}
+	return c.sendTracked(ctx, typ, payload, v, onWrite)
 }
 
 // encode turns v into a message as Send describes: its frame type and

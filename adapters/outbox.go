@@ -82,6 +82,7 @@ type queued struct {
 	typ     transport.MessageType
 	payload []byte
 	value   any
+	onWrite func(epoch uint64) // SendTracked's, or nil
 }
 
 // Lost reports, once per connection end, the messages written on that
@@ -181,13 +182,28 @@ func (o *Outbox) Len() (messages, bytes int) {
 // matches transport.ErrClosed: the message is queued for the next
 // connection instead).
 func (o *Outbox) Send(ctx context.Context, typ transport.MessageType, payload []byte, value any) (uint64, error) {
+	return o.SendTracked(ctx, typ, payload, value, nil)
+}
+
+// SendTracked is Send that also says which connection took the message:
+// onWrite, when not nil, is called once with the Epoch of the session the
+// message was written to, right after the write (also after a write that
+// failed once the message may have gone out, since it may have arrived),
+// on the goroutine that wrote it: inside SendTracked for a message
+// written at once, on the flusher for one that waited in the buffer. It
+// is never called for a message that was not written (refused, dropped,
+// still queued at the close). It must be quick and must not call the
+// outbox. A layer that must know whether a message went out on a
+// connection that then ended (package rpc, which must never report a
+// request lost and then send it) uses it.
+func (o *Outbox) SendTracked(ctx context.Context, typ transport.MessageType, payload []byte, value any, onWrite func(epoch uint64)) (uint64, error) {
 	o.enter()
 	defer o.leave()
 	id := o.nextID.Add(1)
 	for {
 		// The fast path: an open session, nothing queued, no flusher.
 		if s := o.direct.Load(); s != nil {
-			if done, err := o.sendDirect(ctx, s, id, typ, payload, value); done {
+			if done, err := o.sendDirect(ctx, s, id, typ, payload, value, onWrite); done {
 				return id, err
 			}
 			continue
@@ -203,10 +219,10 @@ func (o *Outbox) Send(ctx context.Context, typ transport.MessageType, payload []
 				o.mu.Unlock()
 				return id, &QueueSizeError{Size: len(payload), Limit: o.maxBytes}
 			}
-			return id, o.enqueue(ctx, queued{id: id, typ: typ, payload: payload, value: value}) // unlocks
+			return id, o.enqueue(ctx, queued{id: id, typ: typ, payload: payload, value: value, onWrite: onWrite}) // unlocks
 		}
 		o.mu.Unlock()
-		if done, err := o.sendDirect(ctx, s, id, typ, payload, value); done {
+		if done, err := o.sendDirect(ctx, s, id, typ, payload, value, onWrite); done {
 			return id, err
 		}
 	}
@@ -214,7 +230,7 @@ func (o *Outbox) Send(ctx context.Context, typ transport.MessageType, payload []
 
 // sendDirect writes a message to s at once and reports done, or reports
 // not done when s ended before taking it (then Send queues it).
-func (o *Outbox) sendDirect(ctx context.Context, s *Session, id uint64, typ transport.MessageType, payload []byte, value any) (done bool, err error) {
+func (o *Outbox) sendDirect(ctx context.Context, s *Session, id uint64, typ transport.MessageType, payload []byte, value any, onWrite func(uint64)) (done bool, err error) {
 	if !o.beginWrite(s) {
 		o.leaveSession(s) // the connection ended: queue the message
 		return false, nil
@@ -229,6 +245,9 @@ func (o *Outbox) sendDirect(ctx context.Context, s *Session, id uint64, typ tran
 	}
 	err = s.Conn.Write(ctx, typ, payload)
 	if err == nil {
+		if onWrite != nil {
+			onWrite(s.Epoch)
+		}
 		o.wrote(ctx, s, id, value, len(payload))
 		return true, nil
 	}
@@ -238,6 +257,9 @@ func (o *Outbox) sendDirect(ctx context.Context, s *Session, id uint64, typ tran
 		}
 		// The write itself failed: part of the message, or all of it,
 		// may have gone out.
+		if onWrite != nil {
+			onWrite(s.Epoch)
+		}
 		return true, &possiblyLost{cause: err}
 	}
 	// The connection closed before taking the message: nothing was
@@ -440,6 +462,9 @@ func (o *Outbox) flush() {
 		if o.beginWrite(s) {
 			if s.awaitRoom(context.Background()) == nil {
 				err = s.Conn.Write(context.Background(), q.typ, q.payload)
+			}
+			if q.onWrite != nil && !errors.Is(err, transport.ErrClosed) {
+				q.onWrite(s.Epoch) // written, or perhaps in part
 			}
 			switch {
 			case err == nil:

@@ -3,6 +3,7 @@ package rpc
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,9 +25,11 @@ const DefaultTimeout = 30 * time.Second
 var ResubscribeStage = fsm.DefineStage("Resubscribing")
 
 // Conn is what the rpc client needs of a tether client: a
-// *tether.Client[T] of any T is one.
+// *tether.Client[T] of any T is one. Requests go out through SendTracked,
+// which says which connection took each one (tether.Client.SendTracked).
 type Conn interface {
 	Send(ctx context.Context, v any) error
+	SendTracked(ctx context.Context, v any, onWrite func(epoch uint64)) (uint64, error)
 	State() fsm.State
 	Trace() []fsm.Transition
 	Transitions(ctx context.Context, opts ...stream.SubOption) *stream.Subscription[fsm.Transition]
@@ -71,6 +74,17 @@ type view struct {
 	epoch  uint64 // the epoch of the live connection, or of the last one
 	conns  int    // how many sockets opened
 	closed bool   // the tether client reached Closed
+	// endCause and endFinal are how the latest connection ended, for a
+	// request the tether client reports written to it only after the
+	// watcher saw it end.
+	endCause error
+	endFinal bool
+}
+
+// ended reports whether the watcher has seen the connection of epoch end.
+// c.mu is held.
+func (v *view) ended(epoch uint64) bool {
+	return epoch < v.epoch || epoch == v.epoch && !v.live
 }
 
 // Option configures New.
@@ -249,6 +263,14 @@ func (c *Client) intercept(msg transport.Message) bool {
 // their connection ends, and subscriptions for resubscribing.
 func (c *Client) observe(tr fsm.Transition) {
 	live := tr.To == fsm.Open || tr.To.IsStage()
+	closed := tr.To == fsm.Closed
+	// A connection left for Closing (or Closed) was ended by the tether
+	// client's Close, whatever its transition carries: no connection
+	// follows.
+	cause, final := tr.Cause, tr.To == fsm.Closing || closed
+	if final {
+		cause = endedFor(tr)
+	}
 	var (
 		ended, resend []*Request
 		topics        []*topic
@@ -262,6 +284,7 @@ func (c *Client) observe(tr fsm.Transition) {
 		resend, c.resend = c.resend, nil
 	case !live && v.live:
 		v.live, v.open = false, false
+		v.endCause, v.endFinal = cause, final
 		for _, r := range c.pending {
 			if r.epoch == v.epoch {
 				ended = append(ended, r)
@@ -272,29 +295,21 @@ func (c *Client) observe(tr fsm.Transition) {
 			topics = append(topics, t)
 		}
 	}
-	if tr.To == fsm.Open && !v.open {
+	if tr.To == fsm.Open {
+		// Requests that waited in the send buffer learn the connection
+		// that took them from the tether client (Request.written), not
+		// from this: the buffer may write some to this connection and,
+		// should it end part-way, the rest to the next.
 		v.open = true
-		for _, r := range c.pending {
-			if r.epoch == 0 && !r.direct {
-				r.epoch = v.epoch // out of the send buffer, onto this connection
-			}
-		}
 	}
-	closed := tr.To == fsm.Closed
 	v.closed = v.closed || closed
+	v.endFinal = v.endFinal || final // no connection follows: a late report is final too
 	close(c.changed)
 	c.changed = make(chan struct{})
 	c.mu.Unlock()
 
 	for _, r := range resend {
 		r.resendNow() // into the send buffer: written after Open
-	}
-	// A connection left for Closing (or Closed) was ended by the tether
-	// client's Close, whatever its transition carries: no connection
-	// follows.
-	cause, final := tr.Cause, tr.To == fsm.Closing || closed
-	if final {
-		cause = errTetherClosed
 	}
 	for _, r := range ended {
 		r.connectionEnded(cause, final)
@@ -303,8 +318,20 @@ func (c *Client) observe(tr fsm.Transition) {
 		t.dropped(cause)
 	}
 	if closed {
-		c.endAll(errTetherClosed, true)
+		c.endAll(cause, true)
 	}
+}
+
+// endedFor is the cause of what the tether client's transition tr to
+// Closing or Closed ends: its Close (ErrClosed, and tether.ErrClosed), or,
+// when the reconnect policy gave up, the give-up with the last
+// connection's failure in it (tether.ErrClosed, and not ErrClosed: nobody
+// closed it).
+func endedFor(tr fsm.Transition) error {
+	if tr.Event == fsm.EventGiveUp && tr.Cause != nil {
+		return fmt.Errorf("%w: %w", tether.ErrClosed, tr.Cause)
+	}
+	return errTetherClosed
 }
 
 // endAll ends every pending request and subscription with cause. With

@@ -15,16 +15,21 @@ var (
 	ErrTimeout = errors.New("rpc: no reply within the timeout")
 	// ErrLost is the error of a request whose connection ended after it
 	// was written and before its reply came: the server may or may not
-	// have run it. It covers a request handed to a connection that was
-	// open (Open seen), even one still in the send buffer when that
-	// connection ended: rpc cannot tell it was not written; and a request
+	// have run it. The tether client says which connection took each
+	// request (tether.Client.SendTracked), so a request still in its send
+	// buffer when a connection ends, or kept for the next one because the
+	// connection ended just as it was being written, is not lost: it goes
+	// out on the next connection, once. ErrLost also covers a request
 	// whose write failed with the connection failing mid-way (a reset, a
 	// broken pipe: tether's Client.Send returns that error as its only
 	// report, and the request may have arrived), then matching the write's
 	// error too. Only a request marked Idempotent is sent again instead.
 	// The error also matches the connection's cause with errors.Is and
-	// errors.As. A request a Close ended (the rpc client's, or the tether
-	// client's) matches ErrClosed instead of a cause: see ErrClosed.
+	// errors.As; when the reconnect policy gave up, it matches the
+	// give-up (a *policy.StopError, with the last connection's failure)
+	// and tether.ErrClosed. A request a Close ended (the rpc client's, or
+	// the tether client's) matches ErrClosed instead of a cause: see
+	// ErrClosed.
 	ErrLost = errors.New("rpc: the connection ended before the reply")
 	// ErrClosed matches the error of every request and subscription that
 	// a Close ended, the rpc client's (Client.Close) or its tether

@@ -229,9 +229,12 @@ func (c *Client) start(ctx context.Context, id uint64, method string, payload []
 		return r
 	}
 	if r.m.State() == Pending {
-		if r.direct || conn.State() == fsm.Open && c.view.open {
-			r.epoch = c.view.epoch // written on the connection open now
+		if r.direct {
+			r.epoch = c.view.epoch // a stage writes on its own connection
 		}
+		// Otherwise the tether client says which connection took it
+		// (written): Send while Open may still queue it for the next
+		// connection, when the one open now is ending.
 		c.pending[id] = r
 	}
 	c.mu.Unlock()
@@ -246,7 +249,30 @@ func (r *Request) write(ctx context.Context, conn Conn) error {
 	if r.send != nil {
 		return r.send(ctx, r.payload)
 	}
-	return conn.Send(ctx, transport.Message{Type: transport.Text, Payload: r.payload})
+	_, err := conn.SendTracked(ctx, transport.Message{Type: transport.Text, Payload: r.payload}, r.written)
+	return err
+}
+
+// written records that the tether client wrote the request to the
+// connection of epoch (or that a write of it failed once it may have gone
+// out). A connection the watcher has already seen end will not be seen
+// ending again: the request is handled as its end says now. On the
+// goroutine that wrote it; quick.
+func (r *Request) written(epoch uint64) {
+	c := r.c
+	c.mu.Lock()
+	r.wrote = true
+	v := c.view
+	late := v.ended(epoch)
+	if !late {
+		r.epoch = epoch
+	}
+	c.mu.Unlock()
+	if late {
+		// Not on the writer's goroutine (the tether client's flusher,
+		// say): an idempotent request is written again, which may wait.
+		c.workers.Go(func() { r.connectionEnded(v.endCause, v.endFinal || v.closed) })
+	}
 }
 
 // fire applies in; an input the machine refuses (it is done already) is
@@ -334,11 +360,19 @@ func (r *Request) connectionEnded(cause error, final bool) {
 	}
 	// Sent again once the next socket opens: by then the tether client
 	// has let go of the connection that ended (a Send made right as it
-	// ends may still be written to it, and fail).
+	// ends may still be written to it, and fail). A request the tether
+	// client reported written only after the watcher saw a later socket
+	// open goes out now.
 	r.c.mu.Lock()
 	r.epoch, r.wrote = 0, true
-	r.c.resend = append(r.c.resend, r)
+	now := r.c.view.live
+	if !now {
+		r.c.resend = append(r.c.resend, r)
+	}
 	r.c.mu.Unlock()
+	if now {
+		r.resendNow()
+	}
 }
 
 // resendNow writes a retried request again, if it is still pending.
