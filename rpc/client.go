@@ -308,8 +308,15 @@ func (c *Client) observe(tr fsm.Transition) {
 	c.changed = make(chan struct{})
 	c.mu.Unlock()
 
-	for _, r := range resend {
-		r.resendNow() // into the send buffer: written after Open
+	if len(resend) > 0 {
+		// Into the send buffer, written after Open; not on the watcher:
+		// a full buffer makes Send wait for Open, and the stage before
+		// Open waits for the watcher (waitLive).
+		c.workers.Go(func() {
+			for _, r := range resend {
+				r.resendNow()
+			}
+		})
 	}
 	for _, r := range ended {
 		r.connectionEnded(cause, final)
