@@ -162,7 +162,10 @@ func (c *Client) Bind(conn Conn) bool {
 		first = true
 		ctx, cancel := context.WithCancel(context.Background())
 		c.conn, c.stop = conn, cancel
-		sub := conn.Transitions(ctx)
+		// Every transition, none dropped: a missed connection end would
+		// leave its requests pending until their timeouts. The watcher
+		// never waits on the tether client, so it keeps up.
+		sub := conn.Transitions(ctx, stream.WithOverflow(stream.Block))
 		close(c.bound)
 		c.watcher.Go(func() {
 			for tr := range sub.All() {
