@@ -33,8 +33,11 @@ var (
 	ErrLost = errors.New("rpc: the connection ended before the reply")
 	// ErrClosed matches the error of every request and subscription that
 	// a Close ended, the rpc client's (Client.Close) or its tether
-	// client's, and of every one made after it: the caller closed it, the
-	// network did not drop it. When it was the tether client's Close,
+	// client's, and of every one made after it, or after the tether client
+	// closed by itself because its reconnect policy gave up (such a
+	// request never went out; tether.ErrClosed matches too). Those in
+	// flight when the policy gave up end Lost with the give-up instead
+	// (see ErrLost): the network dropped them, nobody closed them. When it was the tether client's Close,
 	// tether.ErrClosed matches too. A pending request a Close ended had
 	// been written (or handed to an open connection): it ends Lost and
 	// matches ErrLost as well, since the server may have run it, even one
