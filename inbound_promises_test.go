@@ -265,6 +265,38 @@ func testOwnedBytes[T any](t *testing.T, bytesOf func(*T) []byte) {
 	}
 }
 
+// TestAppendingToAMessageLeavesTheNext: the messages of one burst share
+// memory (one allocation a burst), each slice capped at its own end, so
+// appending to one received []byte copies it instead of writing over the
+// next message. Nothing tested it: an audit removed the caps and every
+// test passed.
+func TestAppendingToAMessageLeavesTheNext(t *testing.T) {
+	const n = 500 // back to back over a socket: the reader takes them in bursts
+	srv, _ := speakingServer(t, n, func(i int) []byte { return fmt.Appendf(nil, "payload %03d", i) })
+	c := shutdownClient[[]byte](t, srv.URL)
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	first := c.Messages(ctx)
+	second := c.Messages(ctx)
+	connectOrClosed(t, c)
+	// Each subscriber on its own goroutine: one goroutine reading two
+	// Block subscribers in turn can wait for ever (docs/streams.md).
+	read := func(sub *stream.Subscription[[]byte]) int {
+		for i := range n {
+			p, ok := <-sub.C()
+			if !ok || !assert.Equal(t, fmt.Sprintf("payload %03d", i), string(p), "message %d, after the one before grew", i) {
+				return i
+			}
+			_ = append(p, "XXXXXXXXXXXXXXXXXXXX"...) // may not write into the next message
+		}
+		return n
+	}
+	other := make(chan int, 1)
+	go func() { other <- read(second) }()
+	assert.Equal(t, n, read(first), "the first subscriber")
+	assert.Equal(t, n, recv(t, other), "the second subscriber, whose copies share memory too")
+}
+
 func scribble(p []byte) {
 	for i := range p {
 		p[i] = 'X'

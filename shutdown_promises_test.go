@@ -119,6 +119,26 @@ func TestCloseNeverHangs(t *testing.T) {
 		transitionsLoopCase("from a Transitions subscriber's loop"),
 		transitionsLoopCase("from a Transitions subscriber's loop, Block",
 			stream.WithOverflow(stream.Block), stream.WithBuffer(1)),
+		{"with a Block Errors subscriber that never reads, and drops to report", func(t *testing.T) closeRun {
+			// Close reports the messages still queued on the error
+			// stream: to a full Block subscriber they would hold the
+			// shutdown, unless Close unblocks the streams first (an
+			// audit that removed that found no test failing).
+			c := shutdownClient[string](t, "ws://127.0.0.1:1/")
+			c.Errors(context.Background(), stream.WithOverflow(stream.Block), stream.WithBuffer(1))
+			ctx, cancel := context.WithTimeout(context.Background(), deadline)
+			defer cancel()
+			for i := range 5 {
+				require.NoError(t, c.SendText(ctx, numbered(i)), "queued while disconnected")
+			}
+			closed := make(chan error, 1)
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), deadline)
+				defer cancel()
+				closed <- c.Close(ctx)
+			}()
+			return closeRun{c: c, closed: closed}
+		}},
 		{"with a Block subscriber that never reads", func(t *testing.T) closeRun {
 			const n = 100
 			srv, wrote := speakingServer(t, n, func(i int) []byte { return []byte(numbered(i)) })

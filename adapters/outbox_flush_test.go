@@ -118,3 +118,34 @@ func TestFlushLearnsThatCloseDroppedItsMessages(t *testing.T) {
 	require.ErrorIs(t, out.Flush(ctx), adapters.ErrClosed, "and so does a later Flush")
 	require.NoError(t, out.Wait(ctx))
 }
+
+// TestFlushReportsAMessageTheCloseCaughtInItsHands: the flusher had taken
+// a message off the queue when the machine closed, and the connection
+// then refused it (nothing written): the close had already reported the
+// queue, so the flusher reports this one, dropped with ErrClosed. Nothing
+// tested it (an audit removed the report and every test passed): the
+// message would be lost without a word.
+func TestFlushReportsAMessageTheCloseCaughtInItsHands(t *testing.T) {
+	m := fsm.New()
+	dropped := make(chan adapters.Drop, 2)
+	out := adapters.NewOutbox(m, adapters.WithDropHook(func(d adapters.Drop) { dropped <- d }))
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	id, err := out.Send(ctx, transport.Text, []byte("a"), "a")
+	require.NoError(t, err)
+	conn := &scriptConn{entered: make(chan string, 1), result: make(chan error)}
+	out.Ready(&adapters.Session{Epoch: 1, Conn: conn})
+	require.Equal(t, "a", <-conn.entered, "the flusher took it off the queue")
+	_, err = m.Fire(ctx, fsm.Input{Event: fsm.EventClose})
+	require.NoError(t, err)
+	conn.result <- transport.ErrClosed // nothing of it was written
+	require.NoError(t, out.Wait(ctx))
+	select {
+	case d := <-dropped:
+		assert.Equal(t, id, d.ID)
+		assert.ErrorIs(t, d.Reason, adapters.ErrClosed)
+	default:
+		require.FailNow(t, "the message was not reported")
+	}
+	assert.Empty(t, dropped, "reported once")
+}

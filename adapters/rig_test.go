@@ -49,6 +49,8 @@ type rigConfig struct {
 	outboxOpts []adapters.OutboxOption
 	server     []memory.Option
 	target     adapters.TargetFunc
+	// wrap, when set, wraps the memory transport the Connector dials.
+	wrap func(transport.Transport) transport.Transport
 }
 
 // noJitter is an exponential policy whose delays are exact: 1s, 2s, 4s...
@@ -99,7 +101,11 @@ func newRig(t *testing.T, cfg rigConfig) *rig {
 			return transport.Target{URL: "memory://feed", Header: http.Header{"Authorization": {"Bearer t" + itoa(n)}}}, nil
 		}
 	}
-	r.con = adapters.NewConnector(r.m, srv.Transport(), target,
+	var tr transport.Transport = srv.Transport()
+	if cfg.wrap != nil {
+		tr = cfg.wrap(tr)
+	}
+	r.con = adapters.NewConnector(r.m, tr, target,
 		adapters.WithObserver(r.hb), adapters.WithObserver(r.out),
 		adapters.WithMessageHandler(func(_ *adapters.Session, m transport.Message) {
 			r.mu.Lock()

@@ -193,17 +193,7 @@ func TestCloseCountsWhatNobodyReads(t *testing.T) {
 	})
 	require.NoError(t, c.Close(transport.StatusNormalClosure, ""), "the handshake completes")
 
-	reads := readLoop(c)
-	kept := 0
-	for {
-		r := next(t, reads)
-		if r.err != nil {
-			assert.Equal(t, c.Err(), r.err)
-			break
-		}
-		require.Equal(t, big(kept), r.m.Payload, "kept message %d", kept)
-		kept++
-	}
+	kept := readKept(t, c, big)
 	discarded := transport.DiscardsOf(c).Discarded()
 	assert.Equal(t, uint64(n), uint64(kept)+discarded, "every message kept or counted")
 	assert.Positive(t, kept, "Close keeps some")
@@ -277,4 +267,21 @@ func TestCloseAfterReleaseReaderKeepsNothing(t *testing.T) {
 	assert.Equal(t, transport.StatusNormalClosure, ce.Code)
 	assert.NoError(t, ce.Err)
 	assert.Equal(t, uint64(lateAfterStop), transport.DiscardsOf(c).Discarded(), "every message thrown away is counted")
+}
+
+// readKept reads what Close kept, in order, until the Conn's end, checks
+// that message i is want(i), and returns how many there were.
+func readKept(t *testing.T, c transport.Conn, want func(int) []byte) int {
+	t.Helper()
+	reads := readLoop(c)
+	kept := 0
+	for {
+		r := next(t, reads)
+		if r.err != nil {
+			assert.Equal(t, c.Err(), r.err)
+			return kept
+		}
+		require.Equal(t, want(kept), r.m.Payload, "kept message %d", kept)
+		kept++
+	}
 }
