@@ -124,13 +124,23 @@ func (c *Client[T]) inbound(s *adapters.Session, msg transport.Message) {
 			v, _ = stream.Decode[T](c.cfg.codec, msg.Payload)
 		}
 		c.in.add(msg, v)
-		if c.holding() && c.in.len() >= c.holdRoom() {
+		switch {
+		case c.holding() && c.in.len() >= c.holdRoom():
 			// The hold is bounded in messages, not by what one read
 			// brought: hand the burst on now (hold waits when full).
+			c.flush(s)
+		case c.in.len() >= maxBurst:
+			// A burst goes to one subscriber, then to the next: one no
+			// larger than a default buffer lets a goroutine that reads
+			// two Block subscribers in turn take them all.
 			c.flush(s)
 		}
 	}
 }
+
+// maxBurst is the most messages the reader hands on at once: a subscriber's
+// default buffer (a 4 KiB read of 11-byte messages brings about 300).
+const maxBurst = stream.DefaultBuffer
 
 // holdRoom returns how many more messages the hold takes before it is full.
 func (c *Client[T]) holdRoom() int {

@@ -297,6 +297,31 @@ func TestAppendingToAMessageLeavesTheNext(t *testing.T) {
 	assert.Equal(t, n, recv(t, other), "the second subscriber, whose copies share memory too")
 }
 
+// TestOneGoroutineReadsTwoSubscribersInTurn: the reader hands a burst to
+// one subscriber, then to the next, and a 4 KiB read of small messages
+// brought more than a default buffer holds: a goroutine reading two Block
+// subscribers in turn then waited for ever, for the second while the
+// reader waited for room in the first (found writing the test above: 1
+// run in 2 under -race stopped at message 290). A burst is now at most a
+// default buffer.
+func TestOneGoroutineReadsTwoSubscribersInTurn(t *testing.T) {
+	const n = 1000
+	srv, _ := speakingServer(t, n, func(i int) []byte { return fmt.Appendf(nil, "m%04d", i) })
+	c := shutdownClient[[]byte](t, srv.URL)
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	first := c.Messages(ctx)
+	second := c.Messages(ctx)
+	connectOrClosed(t, c)
+	for i := range n {
+		for k, sub := range []*stream.Subscription[[]byte]{first, second} {
+			p, ok := <-sub.C()
+			require.True(t, ok, "subscriber %d waited for message %d until the deadline", k, i)
+			require.Equal(t, fmt.Sprintf("m%04d", i), string(p))
+		}
+	}
+}
+
 func scribble(p []byte) {
 	for i := range p {
 		p[i] = 'X'
