@@ -271,14 +271,8 @@ func testOwnedBytes[T any](t *testing.T, bytesOf func(*T) []byte) {
 // next message. Nothing tested it: an audit removed the caps and every
 // test passed.
 func TestAppendingToAMessageLeavesTheNext(t *testing.T) {
-	const n = 500 // back to back over a socket: the reader takes them in bursts
-	srv, _ := speakingServer(t, n, func(i int) []byte { return fmt.Appendf(nil, "payload %03d", i) })
-	c := shutdownClient[[]byte](t, srv.URL)
-	ctx, cancel := context.WithTimeout(context.Background(), deadline)
-	defer cancel()
-	first := c.Messages(ctx)
-	second := c.Messages(ctx)
-	connectOrClosed(t, c)
+	const n = 500
+	first, second := twoSubscribers(t, n, "payload %03d")
 	// Each subscriber on its own goroutine: one goroutine reading two
 	// Block subscribers in turn can wait for ever (docs/streams.md).
 	read := func(sub *stream.Subscription[[]byte]) int {
@@ -306,13 +300,7 @@ func TestAppendingToAMessageLeavesTheNext(t *testing.T) {
 // default buffer.
 func TestOneGoroutineReadsTwoSubscribersInTurn(t *testing.T) {
 	const n = 1000
-	srv, _ := speakingServer(t, n, func(i int) []byte { return fmt.Appendf(nil, "m%04d", i) })
-	c := shutdownClient[[]byte](t, srv.URL)
-	ctx, cancel := context.WithTimeout(context.Background(), deadline)
-	defer cancel()
-	first := c.Messages(ctx)
-	second := c.Messages(ctx)
-	connectOrClosed(t, c)
+	first, second := twoSubscribers(t, n, "m%04d")
 	for i := range n {
 		for k, sub := range []*stream.Subscription[[]byte]{first, second} {
 			p, ok := <-sub.C()
@@ -320,6 +308,20 @@ func TestOneGoroutineReadsTwoSubscribersInTurn(t *testing.T) {
 			require.Equal(t, fmt.Sprintf("m%04d", i), string(p))
 		}
 	}
+}
+
+// twoSubscribers connects a client with two default subscribers to a
+// server that sends n messages, message i formatted with format, back to
+// back over a socket, so that the reader takes them in bursts.
+func twoSubscribers(t *testing.T, n int, format string) (first, second *stream.Subscription[[]byte]) {
+	t.Helper()
+	srv, _ := speakingServer(t, n, func(i int) []byte { return fmt.Appendf(nil, format, i) })
+	c := shutdownClient[[]byte](t, srv.URL)
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	t.Cleanup(cancel)
+	first, second = c.Messages(ctx), c.Messages(ctx)
+	connectOrClosed(t, c)
+	return first, second
 }
 
 func scribble(p []byte) {

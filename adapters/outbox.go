@@ -471,12 +471,14 @@ func (o *Outbox) flush() {
 				// The session records it, and reports it if its end
 				// leaves it unconfirmed.
 				o.wrote(context.Background(), s, q.id, q.value, len(q.payload))
-			case !errors.Is(err, transport.ErrClosed) && s.ended.Load():
+			case errors.Is(err, transport.ErrClosed):
+				// Not written: below, it goes back to the queue.
+			case s.ended.Load():
 				// Perhaps written in part, on a session already ended:
 				// its one report covers it.
 				s.distrust()
 				o.wrote(context.Background(), s, q.id, q.value, len(q.payload))
-			case !errors.Is(err, transport.ErrClosed):
+			default:
 				// The write failed once the message may have gone out,
 				// in part or whole, on a session still up (a polling
 				// server refused it). Nothing will confirm it (the Conn

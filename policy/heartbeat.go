@@ -140,9 +140,10 @@ func (h Heartbeat) Validate() error {
 		if h.MessageType != 0 && !h.MessageType.IsData() {
 			return configErr("Heartbeat.MessageType", h.MessageType, "must be Text or Binary")
 		}
-		if at := utf8check.InvalidAt(h.Message); h.MessageFunc == nil && h.MessageType != transport.Binary && at >= 0 {
-			return configErr("Heartbeat.Message", fmt.Sprintf("%d bytes, invalid UTF-8 at byte %d", len(h.Message), at),
-				"a Text probe must be valid UTF-8 (RFC 6455; a strict peer closes with 1007): set MessageType Binary")
+		if h.MessageFunc == nil && h.MessageType != transport.Binary {
+			if err := checkText("Heartbeat.Message", h.Message, "a Text probe must be valid UTF-8 (RFC 6455; a strict peer closes with 1007): set MessageType Binary"); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -156,9 +157,17 @@ func CheckProbe(p []byte, typ transport.MessageType) error {
 	if !typ.IsData() {
 		return configErr("Heartbeat.MessageFunc", typ, "built a probe that is not Text or Binary")
 	}
-	if at := utf8check.InvalidAt(p); typ == transport.Text && at >= 0 {
-		return configErr("Heartbeat.MessageFunc", fmt.Sprintf("%d bytes, invalid UTF-8 at byte %d", len(p), at),
-			"built a Text probe that is not valid UTF-8 (RFC 6455; a strict peer closes with 1007)")
+	if typ == transport.Text {
+		return checkText("Heartbeat.MessageFunc", p, "built a Text probe that is not valid UTF-8 (RFC 6455; a strict peer closes with 1007)")
+	}
+	return nil
+}
+
+// checkText refuses p, the probe of field, when it is not valid UTF-8,
+// naming its size and the first bad byte, never its content.
+func checkText(field string, p []byte, problem string) error {
+	if at := utf8check.InvalidAt(p); at >= 0 {
+		return configErr(field, fmt.Sprintf("%d bytes, invalid UTF-8 at byte %d", len(p), at), problem)
 	}
 	return nil
 }

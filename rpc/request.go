@@ -271,7 +271,7 @@ func (r *Request) written(epoch uint64) {
 	if late {
 		// Not on the writer's goroutine (the tether client's flusher,
 		// say): an idempotent request is written again, which may wait.
-		c.workers.Go(func() { r.connectionEnded(v.endCause, v.endFinal || v.closed) })
+		c.workers.Go(func() { r.connectionEnded(v.endCause, v.endFinal) })
 	}
 }
 

@@ -35,11 +35,14 @@ func (t Target) Check() error {
 		seen[p] = true
 	}
 	for name, values := range t.Header {
-		if !isToken(name) {
-			// Not quoted: a name made by mistake from a value ("X-Key:
-			// secret") would carry the secret into a log.
+		// A name that is not a token is not quoted: one made by mistake
+		// from a value ("X-Key: secret") would carry the secret into a log.
+		if name == "" {
+			return fmt.Errorf("%w: a header name is empty", ErrBadTarget)
+		}
+		if at := notTokenAt(name); at >= 0 {
 			return fmt.Errorf("%w: a header name of %d bytes is not a token (byte %d is a space, a delimiter or a control character)",
-				ErrBadTarget, len(name), notTokenAt(name))
+				ErrBadTarget, len(name), at)
 		}
 		for _, v := range values {
 			if at := controlAt(v); at >= 0 {
@@ -53,27 +56,17 @@ func (t Target) Check() error {
 
 // isToken reports whether s is a non-empty token of RFC 9110: visible
 // ASCII except the delimiters "(),/:;<=>?@[\]{}.
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isTchar(s[i]) {
-			return false
-		}
-	}
-	return true
-}
+func isToken(s string) bool { return s != "" && notTokenAt(s) < 0 }
 
 // notTokenAt returns the index of the first byte of s that a token may
-// not hold, or 0 for an empty s.
+// not hold, or -1.
 func notTokenAt(s string) int {
 	for i := 0; i < len(s); i++ {
 		if !isTchar(s[i]) {
 			return i
 		}
 	}
-	return 0
+	return -1
 }
 
 func isTchar(b byte) bool {
