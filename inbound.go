@@ -130,9 +130,9 @@ func (c *Client[T]) inbound(s *adapters.Session, msg transport.Message) {
 			// brought: hand the burst on now (hold waits when full).
 			c.flush(s)
 		case c.in.len() >= maxBurst:
-			// A burst goes to one subscriber, then to the next: one no
-			// larger than a default buffer lets a goroutine that reads
-			// two Block subscribers in turn take them all.
+			// A burst is bounded, and with it the arena it is copied
+			// into (stream's PublishEach hands it to Block subscribers
+			// in steps of the smallest buffer).
 			c.flush(s)
 		}
 	}

@@ -297,29 +297,38 @@ func TestAppendingToAMessageLeavesTheNext(t *testing.T) {
 // subscribers in turn then waited for ever, for the second while the
 // reader waited for room in the first (found writing the test above: 1
 // run in 2 under -race stopped at message 290). A burst is now at most a
-// default buffer.
+// default buffer, and it goes to Block subscribers in steps no larger than
+// the smallest buffer, so smaller buffers work too (with buffers of 8 and 3
+// the old code stopped within the first burst).
 func TestOneGoroutineReadsTwoSubscribersInTurn(t *testing.T) {
 	const n = 1000
-	first, second := twoSubscribers(t, n, "m%04d")
-	for i := range n {
-		for k, sub := range []*stream.Subscription[[]byte]{first, second} {
-			p, ok := <-sub.C()
-			require.True(t, ok, "subscriber %d waited for message %d until the deadline", k, i)
-			require.Equal(t, fmt.Sprintf("m%04d", i), string(p))
-		}
+	for _, buffers := range [][2]int{{stream.DefaultBuffer, stream.DefaultBuffer}, {8, 3}, {0, 1}} {
+		t.Run(fmt.Sprintf("buffers=%d,%d", buffers[0], buffers[1]), func(t *testing.T) {
+			first, second := twoSubscribers(t, n, "m%04d",
+				[]stream.SubOption{stream.WithBuffer(buffers[0])}, []stream.SubOption{stream.WithBuffer(buffers[1])})
+			for i := range n {
+				for k, sub := range []*stream.Subscription[[]byte]{first, second} {
+					p, ok := <-sub.C()
+					require.True(t, ok, "subscriber %d waited for message %d until the deadline", k, i)
+					require.Equal(t, fmt.Sprintf("m%04d", i), string(p))
+				}
+			}
+		})
 	}
 }
 
-// twoSubscribers connects a client with two default subscribers to a
-// server that sends n messages, message i formatted with format, back to
-// back over a socket, so that the reader takes them in bursts.
-func twoSubscribers(t *testing.T, n int, format string) (first, second *stream.Subscription[[]byte]) {
+// twoSubscribers connects a client with two subscribers (with the options
+// given, if any) to a server that sends n messages, message i formatted
+// with format, back to back over a socket, so that the reader takes them
+// in bursts.
+func twoSubscribers(t *testing.T, n int, format string, opts ...[]stream.SubOption) (first, second *stream.Subscription[[]byte]) {
 	t.Helper()
 	srv, _ := speakingServer(t, n, func(i int) []byte { return fmt.Appendf(nil, format, i) })
 	c := shutdownClient[[]byte](t, srv.URL)
 	ctx, cancel := context.WithTimeout(context.Background(), deadline)
 	t.Cleanup(cancel)
-	first, second = c.Messages(ctx), c.Messages(ctx)
+	opts = append(opts, nil, nil)
+	first, second = c.Messages(ctx, opts[0]...), c.Messages(ctx, opts[1]...)
 	connectOrClosed(t, c)
 	return first, second
 }

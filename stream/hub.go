@@ -29,10 +29,25 @@ type Hub[T any] struct {
 
 // memberList is an immutable snapshot of the subscribers. Publish reads the
 // current one with a single atomic load; Subscribe and unsubscribe replace
-// it (copy on write). closed marks the list of a closed hub.
+// it (copy on write). closed marks the list of a closed hub. step is the
+// smallest buffer among its Block subscribers (at least 1), 0 when none
+// waits: PublishEach hands a batch on in steps of that size, to each
+// subscriber in turn (see withMembers).
 type memberList[T any] struct {
 	members []member[T]
 	closed  bool
+	step    int
+}
+
+// withMembers returns a list of members, with its step.
+func withMembers[T any](members []member[T]) *memberList[T] {
+	l := &memberList[T]{members: members}
+	for _, m := range members {
+		if n, ok := m.blocks(); ok && (l.step == 0 || max(n, 1) < l.step) {
+			l.step = max(n, 1)
+		}
+	}
+	return l
 }
 
 // NewHub returns a hub with the given options. It never fails: a bad option
@@ -102,8 +117,13 @@ func (h *Hub[T]) Publish(v T) {
 // is no subscriber. The hub does not keep the slices batch returns, only
 // their values.
 //
-// A batch costs each subscriber reading with [Subscription.All] one lock
-// and at most one wake-up, however many values it holds. PublishEach does
+// [Block] subscribers get their batches in steps no larger than the
+// smallest Block buffer (at least 1), one step to each in turn, so that one
+// goroutine may read several of them in turn without the publisher waiting
+// for room in one while the reader waits for another; subscribers with
+// other policies get theirs at once. A batch that fits costs each
+// subscriber reading with [Subscription.All] one lock and at most one
+// wake-up, however many values it holds. PublishEach does
 // not change the hub's [WithCurrent] value.
 func (h *Hub[T]) PublishEach(batch func(i int) []T) int {
 	l := h.list.Load()
@@ -118,10 +138,33 @@ func (h *Hub[T]) PublishEach(batch func(i int) []T) int {
 	for i := range batches {
 		batches[i] = batch(i)
 	}
-	for i, m := range l.members {
-		m.deliverBatch(batches[i])
+	// A Block subscriber gets its batch in steps no larger than the
+	// smallest Block buffer, each subscriber one step in turn: a goroutine
+	// that reads two of them in turn then never waits for one while the
+	// publisher waits for room in the other. Subscribers that never wait
+	// get theirs at once.
+	for off := 0; ; off += l.step {
+		more := false
+		for i, m := range l.members {
+			b := batches[i]
+			if off >= len(b) {
+				continue
+			}
+			_, waits := m.blocks()
+			if !waits || l.step == 0 {
+				if off == 0 {
+					m.deliverBatch(b)
+				}
+				continue
+			}
+			end := min(off+l.step, len(b))
+			m.deliverBatch(b[off:end])
+			more = more || end < len(b)
+		}
+		if !more {
+			return len(l.members)
+		}
 	}
-	return len(l.members)
 }
 
 // Unblock makes Publish stop waiting for [Block] subscribers, for good: a
@@ -306,16 +349,16 @@ func (h *Hub[T]) attach(ctx context.Context, m interface {
 	}
 	for {
 		old := h.list.Load()
-		next := &memberList[T]{}
+		var members []member[T]
 		if old != nil {
 			if old.closed {
 				m.shutdown(nil)
 				return
 			}
-			next.members = make([]member[T], len(old.members), len(old.members)+1)
-			copy(next.members, old.members)
+			members = make([]member[T], len(old.members), len(old.members)+1)
+			copy(members, old.members)
 		}
-		next.members = append(next.members, m)
+		next := withMembers(append(members, m))
 		if h.list.CompareAndSwap(old, next) {
 			break
 		}
@@ -344,9 +387,9 @@ func (h *Hub[T]) remove(m member[T]) {
 		if i < 0 {
 			return
 		}
-		next := &memberList[T]{members: make([]member[T], 0, len(old.members)-1)}
-		next.members = append(next.members, old.members[:i]...)
-		next.members = append(next.members, old.members[i+1:]...)
+		members := make([]member[T], 0, len(old.members)-1)
+		members = append(members, old.members[:i]...)
+		next := withMembers(append(members, old.members[i+1:]...))
 		if h.list.CompareAndSwap(old, next) {
 			return
 		}

@@ -9,6 +9,9 @@ import (
 
 // member is one subscriber as the hub sees it.
 type member[T any] interface {
+	// blocks reports whether a publisher waits for this subscriber when
+	// its buffer is full (the Block policy), and that buffer.
+	blocks() (buffer int, ok bool)
 	deliver(v T)
 	deliverBatch(vs []T)
 	shutdown(err error)
@@ -234,6 +237,8 @@ func signal(waiting int, ch chan struct{}) {
 }
 
 // deliver queues v; see deliverBatch.
+func (q *queue[T, E]) blocks() (int, bool) { return q.limit, q.info.Overflow == Block }
+
 func (q *queue[T, E]) deliver(v T) {
 	one := [1]T{v}
 	q.deliverBatch(one[:])

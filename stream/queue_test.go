@@ -2,6 +2,7 @@ package stream_test
 
 import (
 	"context"
+	"fmt"
 	"iter"
 	"runtime"
 	"slices"
@@ -95,6 +96,43 @@ func TestPublishEachBatchPerSubscriber(t *testing.T) {
 	require.Equal(t, []int{200, 201, 202, 1200, 1201, 1202, 2100, 2101, 2102}, drain(t, chC))
 	for _, s := range []*stream.Subscription[int]{a, b, c} {
 		require.Zero(t, s.Dropped())
+	}
+}
+
+// One goroutine may read two Block subscribers of a hub in turn, whatever
+// their buffers and however large the batches PublishEach hands them: the
+// batch goes to each in steps no larger than the smallest Block buffer.
+// Before, the publisher gave the first subscriber its whole batch, waiting
+// for room in it, while the reader waited for the second: for ever.
+// A subscriber that never waits (DropOldest here) gets its batch at once.
+func TestOneGoroutineReadsBlockSubscribersInTurn(t *testing.T) {
+	const batches, size = 4, 50
+	for _, buffers := range [][2]int{{0, 0}, {1, 1}, {3, 8}, {8, 3}, {0, 5}} {
+		t.Run(fmt.Sprintf("buffers=%d,%d", buffers[0], buffers[1]), func(t *testing.T) {
+			var wg sync.WaitGroup
+			defer wg.Wait()
+			h := stream.NewHub[int]()
+			defer h.Close() // first: releases a publisher still waiting
+			a := h.Subscribe(context.Background(), stream.WithBuffer(buffers[0]))
+			b := h.Subscribe(context.Background(), stream.WithBuffer(buffers[1]))
+			live := h.Subscribe(context.Background(), stream.WithBuffer(size), stream.WithOverflow(stream.DropOldest))
+			wg.Go(func() {
+				for k := range batches {
+					h.PublishEach(func(int) []int { return seq(k*size, (k+1)*size) })
+				}
+			})
+			ac, bc := a.C(), b.C()
+			for i := range batches * size {
+				require.Equal(t, i, recv(t, ac), "the first subscriber")
+				require.Equal(t, i, recv(t, bc), "the second subscriber")
+			}
+			wg.Wait()
+			h.Close()
+			got := collect(t, live.All())
+			require.Equal(t, seq(batches*size-len(got), batches*size), got, "the newest, in order")
+			require.Equal(t, uint64(batches*size-len(got)), live.Dropped())
+			require.Zero(t, a.Dropped()+b.Dropped())
+		})
 	}
 }
 
