@@ -352,7 +352,12 @@ func (c *Client) endAll(cause error, unsent bool) {
 	rs := make([]*Request, 0, len(c.pending))
 	var queued []*Request
 	for _, r := range c.pending {
-		if unsent && r.epoch == 0 && !r.direct && !r.wrote {
+		switch {
+		case unsent && r.handing:
+			// Being written, perhaps: its send decides (handed).
+			r.handEnd = cause
+			continue
+		case unsent && r.epoch == 0 && !r.direct && !r.wrote:
 			queued = append(queued, r)
 			continue
 		}

@@ -25,9 +25,13 @@ var (
 	// report, and the request may have arrived), then matching the write's
 	// error too. Only a request marked Idempotent is sent again instead.
 	// The error also matches the connection's cause with errors.Is and
-	// errors.As; when the reconnect policy gave up, it matches the
-	// give-up (a *policy.StopError, with the last connection's failure)
-	// and tether.ErrClosed. A request a Close ended (the rpc client's, or
+	// errors.As. A request that is not Idempotent ends when its connection
+	// ends, before the reconnect policy decides anything, so its error
+	// carries that connection's failure alone. One that was still waiting
+	// when the policy gave up (an Idempotent one kept for the next
+	// connection, or one whose write was under way) matches the give-up
+	// (a *policy.StopError, with the last connection's failure) and
+	// tether.ErrClosed. A request a Close ended (the rpc client's, or
 	// the tether client's) matches ErrClosed instead of a cause: see
 	// ErrClosed.
 	ErrLost = errors.New("rpc: the connection ended before the reply")
@@ -44,7 +48,9 @@ var (
 	// marked Idempotent (no connection follows to send it again on).
 	// One that was never written (made after the Close, or still in the
 	// send buffer of a tether client that never opened when it closed)
-	// ends Unsent and does not match ErrLost. A subscription a Close ended
+	// ends Unsent and does not match ErrLost. One whose write was under
+	// way as the tether client closed ends when the write returns: Lost
+	// if it went out, Unsent if it was refused or queued. A subscription a Close ended
 	// is Unsubscribed, and Err matches ErrClosed.
 	ErrClosed = errors.New("rpc: closed")
 	// ErrNotBound is returned by a request or subscription made before

@@ -74,6 +74,12 @@ type Request struct {
 	// wrote: it may have reached the server (written on a connection that
 	// ended, or a write of it failed mid-way), so it never ends Unsent.
 	wrote bool
+	// handing: the tether client's SendTracked has it and has not
+	// returned; it may be writing it this moment. The tether client
+	// closing meanwhile cannot tell whether it was written: endAll leaves
+	// it to the send, with the cause in handEnd.
+	handing bool
+	handEnd error
 
 	mu       sync.Mutex
 	trace    []RequestTransition
@@ -236,12 +242,37 @@ func (c *Client) start(ctx context.Context, id uint64, method string, payload []
 		// (written): Send while Open may still queue it for the next
 		// connection, when the one open now is ending.
 		c.pending[id] = r
+		r.handing = !r.direct
 	}
 	c.mu.Unlock()
-	if err := r.write(r.ctx, conn); err != nil {
-		r.writeFailed(err)
+	werr := r.write(r.ctx, conn)
+	if werr != nil {
+		r.writeFailed(werr)
 	}
+	r.handed(werr)
 	return r
+}
+
+// handed ends a request that the tether client's close found in the hands
+// of its SendTracked (see endAll), now that the send has said whether it
+// was written: Lost when it was (or may have been), Unsent when it was
+// refused or queued (a closed client writes nothing more). A request
+// writeFailed ended already stays as it is.
+func (r *Request) handed(err error) {
+	c := r.c
+	c.mu.Lock()
+	r.handing = false
+	cause, wrote := r.handEnd, r.wrote
+	c.mu.Unlock()
+	switch {
+	case cause == nil:
+	case wrote:
+		r.fire(fsm.InputOf[RequestEvent]{Event: EventLost, Cause: lost(cause)})
+	case err == nil || unwritten(err):
+		r.fire(fsm.InputOf[RequestEvent]{Event: EventSendFailed, Cause: cause})
+	default:
+		r.fire(fsm.InputOf[RequestEvent]{Event: EventLost, Cause: lost(cause)})
+	}
 }
 
 // write sends the request's payload.
@@ -267,6 +298,8 @@ func (r *Request) written(epoch uint64) {
 	if !late {
 		r.epoch = epoch
 	}
+	// The client's close left it to its send (handed), which ends it.
+	late = late && r.handEnd == nil
 	c.mu.Unlock()
 	if late {
 		// Not on the writer's goroutine (the tether client's flusher,
