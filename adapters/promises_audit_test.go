@@ -3,6 +3,7 @@ package adapters_test
 import (
 	"bytes"
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -128,12 +129,13 @@ func nextCall(t *testing.T, c *spyConn) string {
 // of unconfirmed writes is bounded by payload bytes as well as by count
 // ("a connection holds at most 4 MiB of payload for confirmation"), and
 // that "when the record is full, a Send waits for a confirmation". With a
-// 100-byte bound and a count bound far away, five 20-byte writes fill it:
-// the sixth Send sends a probe of its own and waits, writing nothing, until
-// the peer's answers confirm what was written.
+// 1,900-byte bound and a count bound far away, 95 writes of 20 bytes fill
+// it: the next Send sends a probe of its own and waits, writing nothing,
+// until the peer's answers confirm what was written.
 func TestRecordIsBoundedByBytes(t *testing.T) {
+	const size, writes = 20, 95
 	r, spy := newSpyRig(t, rigConfig{outboxOpts: []adapters.OutboxOption{
-		adapters.WithRecordLimits(adapters.RecordLimits{Messages: 1000, Bytes: 100})}})
+		adapters.WithRecordLimits(adapters.RecordLimits{Messages: 1000, Bytes: size * writes})}})
 	r.connect()
 	r.expect(fsm.EventConnect, fsm.EventDialed)
 	sc := r.accept()
@@ -141,21 +143,21 @@ func TestRecordIsBoundedByBytes(t *testing.T) {
 	sc.Stall()           // no pong answers a probe until Resume
 	t.Cleanup(sc.Resume) // before the rig shuts down, should the test stop early
 
-	msg := strings.Repeat("x", 20)
-	for range 5 {
+	msg := strings.Repeat("x", size)
+	// 1/64 of the bound (about 30 bytes) asks for a probe: after every
+	// second write, so the last write is not covered by one.
+	for i := 1; i <= writes; i++ {
 		send(t, r, msg)
+		require.Equal(t, "write", nextCall(t, c), "write %d", i)
+		if i%2 == 0 {
+			require.Equal(t, "probe", nextCall(t, c), "after write %d", i)
+		}
 	}
-	// A quarter of the bound (25 bytes) asks for a probe: after writes 2 and 4.
-	var calls []string
-	for range 7 {
-		calls = append(calls, nextCall(t, c))
-	}
-	require.Equal(t, []string{"write", "write", "probe", "write", "write", "probe", "write"}, calls)
 	s := r.con.Current()
 	require.NotNil(t, s)
-	n, size := s.Pending()
-	require.Equal(t, 5, n)
-	require.Equal(t, 100, size, "the record holds its byte bound: full")
+	n, bytes := s.Pending()
+	require.Equal(t, writes, n)
+	require.Equal(t, size*writes, bytes, "the record holds its byte bound: full")
 
 	done := make(chan error, 1)
 	go func() {
@@ -169,14 +171,14 @@ func TestRecordIsBoundedByBytes(t *testing.T) {
 		require.FailNow(t, "Send returned while the record was full", "err %v", err)
 	default:
 	}
-	n, size = s.Pending()
-	assert.Equal(t, 5, n, "nothing more was written")
-	assert.Equal(t, 100, size)
+	n, bytes = s.Pending()
+	assert.Equal(t, writes, n, "nothing more was written")
+	assert.Equal(t, size*writes, bytes)
 
-	sc.Resume() // the pongs confirm the five writes
+	sc.Resume() // the pongs confirm the writes
 	require.NoError(t, <-done)
 	assert.Equal(t, "write", nextCall(t, c))
-	assert.Equal(t, []string{msg, msg, msg, msg, msg, msg}, recvAll(t, sc, 6))
+	assert.Equal(t, slices.Repeat([]string{msg}, writes+1), recvAll(t, sc, writes+1))
 }
 
 // TestHeartbeatNeverRelabelsTheClientsOwnFailure: docs/heartbeat.md promises

@@ -67,11 +67,16 @@ type Session struct {
 type probe struct{ seq, mark uint64 }
 
 // probesPerRecord is how many confirmation probes the record asks for as
-// it fills: one each time a quarter of its bound (by count or by bytes)
-// was written since the last, so several are on their way at once and a
-// writer finds the record full only when the peer's answers lag by three
-// quarters of it.
-const probesPerRecord = 4
+// it fills: one each time 1/64 of its bound (by count or by bytes) was
+// written since the last, up to 64 on their way at once. So a writer finds
+// the record full only when the peer's answers lag by nearly all of it,
+// and when a connection fails, what the peer had read is confirmed but
+// for the last 1/64 of the bound at most: with the defaults, 512 messages
+// or 64 KiB (with a quarter, four at once, a peer that read 6,000 of a
+// burst of 10,000 small messages had confirmed none of them). A probe is
+// a ping with an 18-byte payload, and its pong; it goes through the
+// writer's buffer with the messages.
+const probesPerRecord = 64
 
 // Sent identifies a message written on a session.
 type Sent struct {
@@ -88,8 +93,8 @@ type Sent struct {
 // messages written on the connection that the peer has not confirmed yet,
 // each kept (its ID, Value and size) so that it can be reported if the
 // connection fails. Confirmations come from pongs: the heartbeat's, and
-// those of the confirmation probes (pings) the outbox sends each time a
-// quarter of either bound has been written since the last, so that the
+// those of the confirmation probes (pings) the outbox sends each time
+// 1/64 of either bound has been written since the last, so that the
 // peer's answers arrive while writing goes on. A write that finds the
 // record full waits for one (see [Outbox.Send]).
 type RecordLimits struct {
@@ -183,7 +188,7 @@ func (s *Session) Closing() bool { return s.closing.Load() }
 
 // Wrote records that the message id (with its user value) was handed to the
 // connection. It returns the payload of a confirmation probe when one is
-// due (a quarter of the record's bound was written since the last one),
+// due (1/64 of the record's bound was written since the last one),
 // which the caller
 // sends as a ping at once. It reports false when the session's account was
 // already settled (Unconfirmed was called): the caller must then report the
@@ -310,7 +315,7 @@ func (s *Session) hasRoom() bool {
 }
 
 // probeDue returns the payload of a confirmation probe to send as a ping,
-// and counts it outstanding, when one is due: a quarter of the record's
+// and counts it outstanding, when one is due: 1/probesPerRecord of the record's
 // bound (by count or by bytes) was written since the last probe and fewer
 // than probesPerRecord are on their way. With force (a writer found the
 // record full) one is due whenever the latest write is not covered by a

@@ -53,21 +53,22 @@ func TestSessionRecordReleasesConfirmedValues(t *testing.T) {
 	assert.Nil(t, s.rec.ring, "a quiet connection keeps no record memory")
 }
 
-// TestSessionAsksForConfirmationEachQuarter: each time a quarter of the
-// record's bound (by count or by bytes) has been written since the last
-// probe, a write gets a probe to send, up to four on their way at once; an
+// TestSessionAsksForConfirmationAsItFills: each time 1/probesPerRecord of
+// the record's bound (by count or by bytes) has been written since the last
+// probe, a write gets a probe to send, up to probesPerRecord on their way
+// at once; an
 // answer releases what was written before its probe and settles the
 // probes before it (a peer may answer only the latest ping), and a pong
 // that answers no probe of ours confirms nothing.
-func TestSessionAsksForConfirmationEachQuarter(t *testing.T) {
+func TestSessionAsksForConfirmationAsItFills(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		limits RecordLimits
 		size   int
 		every  int // writes between probes
 	}{
-		{"count", RecordLimits{Messages: 8, Bytes: 1 << 20}, 1, 2},
-		{"bytes", RecordLimits{Messages: 1000, Bytes: 200}, 25, 2},
+		{"count", RecordLimits{Messages: 2 * probesPerRecord, Bytes: 1 << 20}, 1, 2},
+		{"bytes", RecordLimits{Messages: 1000 * probesPerRecord, Bytes: 50 * probesPerRecord}, 25, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := &Session{}
@@ -82,13 +83,13 @@ func TestSessionAsksForConfirmationEachQuarter(t *testing.T) {
 					require.Nil(t, p, "write %d", id)
 					continue
 				}
-				require.NotNil(t, p, "write %d: a quarter written since the last probe", id)
+				require.NotNil(t, p, "write %d: 1/probesPerRecord of the bound written since the last probe", id)
 				probes = append(probes, p)
 			}
 			for range 2 * tc.every {
 				id++
 				p, _ := s.Wrote(id, nil, tc.size)
-				require.Nil(t, p, "write %d: four probes on their way already", id)
+				require.Nil(t, p, "write %d: probesPerRecord probes on their way already", id)
 			}
 			total := int(id)
 
@@ -106,7 +107,7 @@ func TestSessionAsksForConfirmationEachQuarter(t *testing.T) {
 
 			id++
 			p, _ := s.Wrote(id, nil, tc.size)
-			require.NotNil(t, p, "two probes left on their way: the next quarter asks again")
+			require.NotNil(t, p, "probes left on their way: the next part asks again")
 			s.answered(p)
 			msgs, _ = s.Pending()
 			assert.Zero(t, msgs, "the latest answer covers every write before it")

@@ -110,14 +110,21 @@ type msg struct {
 	Params  json.RawMessage `json:"params"`
 }
 
-// recv returns the next request. Called from any goroutine: no require.
+// recv returns the next request, past the client's pings (its
+// confirmation probes, one each 512 messages). Called from any goroutine:
+// no require.
 func (s *server) recv(ctx context.Context) (msg, error) {
-	m, err := s.sc.Recv(ctx)
-	if err != nil {
-		return msg{}, err
+	for {
+		m, err := s.sc.Recv(ctx)
+		if err != nil {
+			return msg{}, err
+		}
+		if m.Type == transport.Ping || m.Type == transport.Pong {
+			continue
+		}
+		var out msg
+		return out, json.Unmarshal(m.Payload, &out)
 	}
-	var out msg
-	return out, json.Unmarshal(m.Payload, &out)
 }
 
 // mustRecv is recv on the test goroutine.
