@@ -64,6 +64,7 @@ An interrupt also closes cleanly and exits 0; a policy that gives up exits 1.`,
 				if err != nil {
 					return err
 				}
+				e.stderr.hideSecrets(hider(cf.secrets(target)))
 				d := &dialer{e: e, pretty: *pretty, stdin: *useStdin}
 				return d.run(ctx, target, opts)
 			}

@@ -20,7 +20,10 @@
 // does not fit is counted and reported as [skipped].
 //
 // No argument is printed back: a URL only through transport.RedactURL,
-// other arguments counted or named by their flag.
+// other arguments counted or named by their flag. What a server quotes
+// back (a close reason echoing a token) is shown with the values of -H
+// headers and the URL's credentials replaced by REDACTED, on standard
+// error and in the trace's diagram.
 //
 // # Exit codes
 //

@@ -48,6 +48,7 @@ policy gives up, which exits 1.`,
 				if err != nil {
 					return err
 				}
+				e.stderr.hideSecrets(hider(cf.secrets(target)))
 				return inspectRun(ctx, target, opts, *listen, e)
 			}
 		},

@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -34,6 +36,9 @@ type output struct {
 	// onSkip, when set, is called on the writer goroutine with the number
 	// of records dropped since the last call, once the queue has drained.
 	onSkip func(n uint64)
+	// hide, when set, replaces the command line's secrets in every record
+	// (see secrets).
+	hide atomic.Pointer[strings.Replacer]
 
 	mu      sync.Mutex
 	cond    *sync.Cond // signalled when a record is queued or the stream is closed
@@ -46,6 +51,9 @@ type output struct {
 	idle    chan struct{} // closed while nothing is queued or being written
 	failed  chan struct{} // closed at the first write error
 }
+
+// hideSecrets makes every later record hide the secrets r replaces.
+func (o *output) hideSecrets(r *strings.Replacer) { o.hide.Store(r) }
 
 // newOutput starts the writer goroutine of w, which reports dropped
 // records to onSkip (may be nil). close stops it.
@@ -77,10 +85,16 @@ func (o *output) Write(p []byte) (int, error) {
 	if o.queued == 0 { // idle is closed: nothing is queued or being written
 		o.idle = make(chan struct{})
 	}
-	o.queue = append(o.queue, bytes.Clone(p))
+	n := len(p)
+	if r := o.hide.Load(); r != nil {
+		p = []byte(r.Replace(string(p))) // a copy
+	} else {
+		p = bytes.Clone(p)
+	}
+	o.queue = append(o.queue, p)
 	o.queued += len(p)
 	o.cond.Signal()
-	return len(p), nil
+	return n, nil
 }
 
 // run writes the queue out until the stream fails or is closed. A record

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"testing"
 
+	"github.com/tether-go/tether/transport"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -135,6 +137,33 @@ func TestDialFailureNeverEchoesSecrets(t *testing.T) {
 			assert.Contains(t, stderr, "REDACTED", "the URL is shown, redacted")
 			assertNoSecret(t, "stdout", stdout)
 			assertNoSecret(t, "stderr", stderr)
+		})
+	}
+}
+
+// TestServerEchoingASecretIsHidden: a server that refuses the client's
+// token may quote it back in its close reason, which the CLI's errors and
+// transitions print (outside review: "bad token Bearer HDRSECRET" on
+// standard error). The CLI hides the values of -H headers and the URL's
+// credentials in everything it prints about the connection.
+func TestServerEchoingASecretIsHidden(t *testing.T) {
+	for _, cmd := range []string{"dial", "trace"} {
+		t.Run(cmd, func(t *testing.T) {
+			srv := newServer(t)
+			args := []string{cmd, "-heartbeat", "0", "-reconnect", "never",
+				"-H", "Authorization: Bearer " + cliPassword[:8], srv.URL + "?room=1&token=" + url.QueryEscape(cliToken)}
+			if cmd == "dial" {
+				args = append(args[:1], append([]string{"-stdin=false"}, args[1:]...)...)
+			}
+			s := start(t, args...)
+			conn := accept(t, srv)
+			echo := conn.Request.Header.Get("Authorization") + " " + conn.Request.URL.Query().Get("token")
+			require.Contains(t, echo, cliToken, "the server has the secrets")
+			require.NoError(t, conn.Close(transport.StatusPolicyViolation, "bad "+echo))
+			assert.Equal(t, exitError, s.wait(t))
+			assert.Contains(t, s.stderr.String(), "REDACTED", "the close reason is shown, hidden")
+			assertNoSecret(t, "stderr", s.stderr.String())
+			assertNoSecret(t, "stdout", s.stdout.String())
 		})
 	}
 }

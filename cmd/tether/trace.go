@@ -5,9 +5,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/tether-go/tether"
+	"github.com/tether-go/tether/fsm"
 )
 
 // defaultTraceFor is how long trace records when -for is not given.
@@ -42,13 +44,15 @@ happen. Messages received are not printed.`,
 				if err != nil {
 					return err
 				}
-				return trace(ctx, target, opts, *dur, e)
+				h := hider(cf.secrets(target))
+				e.stderr.hideSecrets(h)
+				return trace(ctx, target, opts, *dur, e, h)
 			}
 		},
 	}
 }
 
-func trace(ctx context.Context, target string, opts []tether.Option, dur time.Duration, e *env) error {
+func trace(ctx context.Context, target string, opts []tether.Option, dur time.Duration, e *env, h *strings.Replacer) error {
 	ev := newEvents(e.stderr)
 	c, err := tether.New[[]byte](target, append(opts, ev.options()...)...)
 	if err != nil {
@@ -76,6 +80,22 @@ func trace(ctx context.Context, target string, opts []tether.Option, dur time.Du
 	case <-cctx.Done():
 	}
 	// Queued: a failure to write it is reported when the program ends.
-	_, _ = fmt.Fprint(e.stdout, c.TraceMermaid())
+	_, _ = fmt.Fprint(e.stdout, traceDiagram(c, h))
 	return result
+}
+
+// traceDiagram is c's Mermaid trace with the command line's secrets hidden
+// (h, when not nil) in every cause: before the diagram escapes the causes,
+// which would hide them from the output's own hiding.
+func traceDiagram(c *tether.Client[[]byte], h *strings.Replacer) string {
+	if h == nil {
+		return c.TraceMermaid()
+	}
+	trace := c.Trace()
+	for i, t := range trace {
+		if t.Cause != nil {
+			trace[i].Cause = errors.New(h.Replace(t.Cause.Error()))
+		}
+	}
+	return fsm.TraceMermaid(trace)
 }

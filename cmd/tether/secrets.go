@@ -1,0 +1,74 @@
+package main
+
+import (
+	"cmp"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/tether-go/tether/transport"
+)
+
+// Secrets the command line holds are kept out of what the CLI prints
+// about a connection, even when the server quotes them back: a server
+// that refuses a token may echo it in its close reason, which errors and
+// transitions quote (they are the server's words, bounded to 123 bytes).
+// What is hidden: the value of every -H header of at least minSecret
+// bytes, each word of it (split at spaces) of at least minSecretWord
+// bytes (the token of "Bearer <token>"), the URL's user and password, and
+// the values of its token-like query parameters (transport.SecretParam).
+const (
+	minSecret     = 4
+	minSecretWord = 8
+	hiddenSecret  = "REDACTED"
+)
+
+// secrets returns what hide must keep out of the output of a connection
+// to target made with these flags, longest first.
+func (f *connFlags) secrets(target string) []string {
+	var s []string
+	add := func(v string, least int) {
+		if len(v) >= least && !slices.Contains(s, v) {
+			s = append(s, v)
+		}
+	}
+	for _, vs := range f.headers.h {
+		for _, v := range vs {
+			add(v, minSecret)
+			for w := range strings.FieldsSeq(v) {
+				add(w, minSecretWord)
+			}
+		}
+	}
+	if u, err := url.Parse(target); err == nil {
+		if u.User != nil {
+			add(u.User.Username(), minSecret)
+			p, _ := u.User.Password()
+			add(p, minSecret)
+		}
+		for k, vs := range u.Query() {
+			if transport.SecretParam(k) {
+				for _, v := range vs {
+					add(v, minSecret)
+					add(url.QueryEscape(v), minSecret)
+				}
+			}
+		}
+	}
+	// Longest first: a secret that holds another is hidden whole.
+	slices.SortStableFunc(s, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
+	return s
+}
+
+// hider returns a replacer of each secret by hiddenSecret, nil when there
+// is none.
+func hider(secrets []string) *strings.Replacer {
+	if len(secrets) == 0 {
+		return nil
+	}
+	pairs := make([]string, 0, 2*len(secrets))
+	for _, s := range secrets {
+		pairs = append(pairs, s, hiddenSecret)
+	}
+	return strings.NewReplacer(pairs...)
+}
