@@ -385,6 +385,13 @@ func (c *Client[T]) Connect(ctx context.Context) error {
 // final transition say so (CloseCode 1006, as for any connection that
 // ended without the server's close frame; Cause matches
 // transport.ErrTimeout).
+//
+// So from the reader's own user code (OnMessage, OnRaw, OnOpen, a router
+// handler) or a Block Messages loop, while the server keeps sending,
+// Disconnect waits for a reader that waits for the caller: once 1 MiB is
+// kept, the close times out. There, start it on a goroutine and return
+// (go c.Disconnect(ctx)): the reader goes on delivering and the handshake
+// completes. Close has no such wait: nothing after it is delivered.
 func (c *Client[T]) Disconnect(ctx context.Context) error {
 	for {
 		st := c.m.Last().To
