@@ -368,14 +368,38 @@ func (c *Client) endAll(cause error, unsent bool) {
 		ts = append(ts, t)
 	}
 	c.mu.Unlock()
-	for _, r := range queued {
-		r.fire(fsm.InputOf[RequestEvent]{Event: EventSendFailed, Cause: cause})
+	if d, ok := c.conn.(interface{ Done() <-chan struct{} }); ok && len(queued) > 0 {
+		// The client's flusher may be writing one of them this moment (it
+		// took it from the buffer before the connection ended): once the
+		// client is done, every write has said so (Request.written), and
+		// what was not written never will be.
+		go func() {
+			<-d.Done()
+			c.unsent(queued, cause)
+		}()
+	} else {
+		c.unsent(queued, cause)
 	}
 	for _, r := range rs {
 		r.fire(fsm.InputOf[RequestEvent]{Event: EventLost, Cause: lost(cause)})
 	}
 	for _, t := range ts {
 		t.end(cause)
+	}
+}
+
+// unsent ends the requests the closed tether client had in its send
+// buffer: Unsent, or Lost if it wrote one after all.
+func (c *Client) unsent(queued []*Request, cause error) {
+	for _, r := range queued {
+		c.mu.Lock()
+		wrote := r.wrote
+		c.mu.Unlock()
+		if wrote {
+			r.fire(fsm.InputOf[RequestEvent]{Event: EventLost, Cause: lost(cause)})
+			continue
+		}
+		r.fire(fsm.InputOf[RequestEvent]{Event: EventSendFailed, Cause: cause})
 	}
 }
 

@@ -49,8 +49,10 @@ var (
 	// One that was never written (made after the Close, or still in the
 	// send buffer of a tether client that never opened when it closed)
 	// ends Unsent and does not match ErrLost. One whose write was under
-	// way as the tether client closed ends when the write returns: Lost
-	// if it went out, Unsent if it was refused or queued. A subscription a Close ended
+	// way as the tether client closed ends when the write returns, and one
+	// still in its send buffer once the tether client is done (its Done):
+	// Lost if it went out (the client's flusher may have been writing it),
+	// Unsent if it never did. A subscription a Close ended
 	// is Unsubscribed, and Err matches ErrClosed.
 	ErrClosed = errors.New("rpc: closed")
 	// ErrNotBound is returned by a request or subscription made before

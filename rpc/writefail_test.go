@@ -283,3 +283,36 @@ func TestRequestWrittenAsTheClientGivesUpIsNotUnsent(t *testing.T) {
 	assert.ErrorIs(t, err, rpc.ErrLost)
 	assert.ErrorIs(t, err, tether.ErrClosed, "with the give-up")
 }
+
+// TestRequestFlushedAsTheClientGivesUpIsNotUnsent: the same, for a request
+// that waited in the tether client's send buffer and that its flusher was
+// writing when the connection dropped and the policy gave up: the rpc
+// client took it for one still in the buffer, never written, and ended it
+// Unsent. Such requests now end once the tether client is done, when
+// every write has said whether it went out.
+func TestRequestFlushedAsTheClientGivesUpIsNotUnsent(t *testing.T) {
+	written, release := make(chan struct{}), make(chan struct{})
+	letGo := sync.OnceFunc(func() { close(release) })
+	r := newRigVia(t, func(tr transport.Transport) transport.Transport {
+		return wrappingTransport{Transport: tr, wrap: func(c transport.Conn) transport.Conn {
+			return &holdingConn{Conn: c, marker: []byte(`"die"`), written: written, release: release}
+		}}
+	}, tether.WithoutReconnect())
+	t.Cleanup(letGo) // before the rig closes: Close waits for the flusher
+	// Both wait in the send buffer until Open: the flusher writes them.
+	first := r.rc.Go(context.Background(), "first", nil, rpc.Idempotent())
+	req := r.rc.Go(context.Background(), "die", nil)
+	r.connect()
+	s := r.accept()
+	chantest.WaitClosed(t, written)
+	require.Equal(t, "first", s.mustRecv().Method)
+	require.Equal(t, "die", s.mustRecv().Method, "the server has the request")
+	s.sc.Drop()
+	_, err := first.Wait(ctxT(t))
+	require.ErrorIs(t, err, rpc.ErrLost, "the client gave up")
+
+	letGo()
+	_, err = req.Wait(ctxT(t))
+	assert.Equal(t, rpc.Lost, req.State(), "the server read it: it was written")
+	assert.ErrorIs(t, err, rpc.ErrLost)
+}
