@@ -297,7 +297,7 @@ func TestRequestFlushedAsTheClientGivesUpIsNotUnsent(t *testing.T) {
 		return wrappingTransport{Transport: tr, wrap: func(c transport.Conn) transport.Conn {
 			return &holdingConn{Conn: c, marker: []byte(`"die"`), written: written, release: release}
 		}}
-	}, tether.WithoutReconnect())
+	}, tether.WithoutReconnect(), tether.WithAutoConnect(false))
 	t.Cleanup(letGo) // before the rig closes: Close waits for the flusher
 	// Both wait in the send buffer until Open: the flusher writes them.
 	first := r.rc.Go(context.Background(), "first", nil, rpc.Idempotent())
