@@ -23,6 +23,12 @@ var (
 	// ErrPossiblyLost: written (or its write failed part-way), never
 	// confirmed by the peer: it may or may not have arrived.
 	ErrPossiblyLost = adapters.ErrPossiblyLost
+	// ErrUnconfirmable: the cause of the possibly-lost reports of a
+	// connection that can confirm nothing (its Ping is unsupported and it
+	// is no transport.Confirmer): each time its record of unconfirmed
+	// writes fills, the oldest quarter is reported and forgotten, instead
+	// of Send waiting for ever.
+	ErrUnconfirmable = adapters.ErrUnconfirmable
 	// ErrTooLargeToQueue: a message that had to wait in the outbound buffer
 	// is larger than its byte limit (WithSendBuffer); matched by an
 	// *adapters.QueueSizeError, which carries both sizes.

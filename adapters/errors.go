@@ -54,6 +54,14 @@ var (
 	// reset part-way, a POST the server refused). It may or may not have
 	// arrived; the error that carries it also carries the failure.
 	ErrPossiblyLost = errors.New("tether: message possibly lost: written, never confirmed")
+	// ErrUnconfirmable is the cause of the possibly-lost reports of a
+	// connection that can confirm nothing it writes: its Ping returns
+	// transport.ErrUnsupported and it is no transport.Confirmer. Its
+	// record of unconfirmed writes cannot be emptied by the peer, so when
+	// it fills its oldest quarter is reported possibly lost at once, and
+	// forgotten, instead of Send waiting for a confirmation that cannot
+	// come.
+	ErrUnconfirmable = errors.New("tether: the connection cannot confirm what it writes (Ping unsupported, no transport.Confirmer)")
 	// ErrTooLargeToQueue means a message had to wait in the outbound buffer
 	// (the connection was not open, or messages were queued before it) and
 	// is larger than the buffer's byte limit. A *QueueSizeError carries the

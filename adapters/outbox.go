@@ -236,7 +236,9 @@ func (o *Outbox) sendDirect(ctx context.Context, s *Session, id uint64, typ tran
 		return false, nil
 	}
 	defer o.endWrite(s)
-	if err := s.awaitRoom(ctx); err != nil {
+	evicted, err := s.awaitRoom(ctx)
+	o.lost(ErrUnconfirmable, evicted)
+	if err != nil {
 		if err != errSettled {
 			return true, err
 		}
@@ -460,7 +462,9 @@ func (o *Outbox) flush() {
 
 		err := transport.ErrClosed // the connection ended: nothing written
 		if o.beginWrite(s) {
-			if s.awaitRoom(context.Background()) == nil {
+			evicted, werr := s.awaitRoom(context.Background())
+			o.lost(ErrUnconfirmable, evicted)
+			if werr == nil {
 				err = s.Conn.Write(context.Background(), q.typ, q.payload)
 			}
 			if q.onWrite != nil && !errors.Is(err, transport.ErrClosed) {

@@ -78,6 +78,9 @@ func (r *record) confirm(mark uint64) int {
 	return k
 }
 
+// at returns the entry i places after the oldest; i < n.
+func (r *record) at(i int) Sent { return r.ring[(r.first+i)&(len(r.ring)-1)] }
+
 // release drops the ring of an empty record.
 func (r *record) release() {
 	if r.n == 0 {

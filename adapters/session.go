@@ -47,12 +47,15 @@ type Session struct {
 	quietAt uint64        // the write mark at the latest Confirm
 	limit   RecordLimits  // bounds of rec (see awaitRoom)
 	room    chan struct{} // closed when entries leave the record; nil while nobody waits
-	ackSeq  uint64        // the number of the latest confirmation probe
-	probes  []probe       // the probes outstanding, oldest first: at most probesPerRecord
-	sinceN  int           // writes recorded since the latest probe
-	sinceB  int           // their payload bytes
-	sealed  bool          // Unconfirmed was called: the session's account is settled
-	full    atomic.Bool   // the record has no room, or the account is settled
+	// unconfirmable: the Conn cannot ping and is no Confirmer (see
+	// probeFailed): a full record is emptied by evict, not by the peer.
+	unconfirmable bool
+	ackSeq        uint64      // the number of the latest confirmation probe
+	probes        []probe     // the probes outstanding, oldest first: at most probesPerRecord
+	sinceN        int         // writes recorded since the latest probe
+	sinceB        int         // their payload bytes
+	sealed        bool        // Unconfirmed was called: the session's account is settled
+	full          atomic.Bool // the record has no room, or the account is settled
 
 	// The end of the session, as the outbox settles it (see Outbox.end).
 	writers  atomic.Int32 // outbox writes under way on the session
@@ -322,7 +325,7 @@ func (s *Session) hasRoom() bool {
 // probe on its way; the oldest probe is then forgotten if need be, since
 // the new one covers more. s.mu is held.
 func (s *Session) probeDue(force bool) []byte {
-	if s.sealed {
+	if s.sealed || s.unconfirmable {
 		return nil
 	}
 	mark := s.writes
@@ -352,18 +355,23 @@ func (s *Session) probeDue(force bool) []byte {
 func (s *Session) sendProbe(ctx context.Context, p []byte) error {
 	err := s.Conn.Ping(ctx, p)
 	if err != nil {
-		s.probeFailed(p)
+		s.probeFailed(p, errors.Is(err, transport.ErrUnsupported))
 	}
 	return err
 }
 
-// probeFailed forgets the confirmation probe whose payload is p.
-func (s *Session) probeFailed(p []byte) {
+// probeFailed forgets the confirmation probe whose payload is p. With
+// unsupported (the Conn cannot ping) and no Confirmer, nothing the session
+// writes can be confirmed: it is unconfirmable from then on.
+func (s *Session) probeFailed(p []byte, unsupported bool) {
 	seq, ok := probeSeq(p)
 	if !ok {
 		return
 	}
 	s.mu.Lock()
+	if unsupported && s.confirmer == nil {
+		s.unconfirmable = true
+	}
 	for i, pr := range s.probes {
 		if pr.seq == seq {
 			s.probes = append(s.probes[:i], s.probes[i+1:]...)
@@ -406,19 +414,27 @@ func (s *Session) answered(p []byte) {
 // (sending the ping itself when none is) and waits for the peer's answer.
 // It returns errSettled when the session's account is settled meanwhile
 // (the connection ended: write elsewhere), and ctx's error when ctx ends.
-func (s *Session) awaitRoom(ctx context.Context) error {
+// On an unconfirmable session (see probeFailed) it makes room at once
+// instead, and returns the writes it forgot to make it, oldest first,
+// which the caller reports possibly lost (ErrUnconfirmable).
+func (s *Session) awaitRoom(ctx context.Context) ([]Sent, error) {
 	if !s.full.Load() {
-		return nil // the record had room when last changed: the common case
+		return nil, nil // the record had room when last changed: the common case
 	}
 	for {
 		s.mu.Lock()
 		if s.sealed || s.ended.Load() {
 			s.mu.Unlock()
-			return errSettled
+			return nil, errSettled
 		}
 		if s.hasRoom() {
 			s.mu.Unlock()
-			return nil
+			return nil, nil
+		}
+		if s.unconfirmable {
+			out := s.evict()
+			s.mu.Unlock()
+			return out, nil
 		}
 		probe := s.probeDue(true)
 		if s.room == nil {
@@ -429,14 +445,36 @@ func (s *Session) awaitRoom(ctx context.Context) error {
 		// A probe that cannot go out means the connection is failing: its
 		// end settles the account, which wakes this wait.
 		if probe != nil && s.sendProbe(ctx, probe) != nil && ctx.Err() != nil {
-			return ctx.Err()
+			return nil, ctx.Err()
 		}
 		select {
 		case <-room: // a confirmation, or the account settled
 		case <-ctx.Done():
-			return ctx.Err()
+			return nil, ctx.Err()
 		}
 	}
+}
+
+// evict forgets the oldest writes of a full, unconfirmable record until it
+// holds at most three quarters of either bound, and returns them, oldest
+// first. s.mu is held.
+func (s *Session) evict() []Sent {
+	l := s.limits()
+	k := 0
+	for n, b := s.rec.n, s.rec.bytes; n > 0 && (4*n > 3*l.Messages || 4*b > 3*l.Bytes); n-- {
+		b -= s.rec.at(k).Size
+		k++
+	}
+	out := make([]Sent, k)
+	for i := range out {
+		out[i] = s.rec.at(i)
+	}
+	s.rec.confirm(s.rec.base + uint64(k) - 1)
+	if s.hasRoom() {
+		s.full.Store(false)
+	}
+	s.wake()
+	return out
 }
 
 // Unconfirmed returns the writes the peer has not confirmed, oldest first,

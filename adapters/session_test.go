@@ -132,19 +132,20 @@ func TestSessionFullRecordWaits(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	require.ErrorIs(t, s.awaitRoom(ctx), context.Canceled)
+	_, err := s.awaitRoom(ctx)
+	require.ErrorIs(t, err, context.Canceled)
 	require.Empty(t, conn.pings, "the probes on their way cover every write: no new one")
 
 	got := make(chan error, 1)
-	go func() { got <- s.awaitRoom(context.Background()) }()
+	go func() { _, err := s.awaitRoom(context.Background()); got <- err }()
 	s.answered(probes[1])
 	require.NoError(t, <-got, "the answer made room")
 
 	s.Wrote(5, nil, 1)
 	failed, _ := s.Wrote(6, nil, 1) // full again, and the latest probe's ping fails:
 	require.NotNil(t, failed)
-	s.probeFailed(failed)
-	go func() { got <- s.awaitRoom(context.Background()) }()
+	s.probeFailed(failed, false)
+	go func() { _, err := s.awaitRoom(context.Background()); got <- err }()
 	sent := <-conn.pings // no probe covers write 6: the waiter asks itself
 	s.answered(sent)
 	require.NoError(t, <-got)
@@ -154,7 +155,7 @@ func TestSessionFullRecordWaits(t *testing.T) {
 	for id := uint64(7); id <= 10; id++ {
 		s.Wrote(id, nil, 1) // full, with probes on their way (never answered)
 	}
-	go func() { got <- s.awaitRoom(context.Background()) }()
+	go func() { _, err := s.awaitRoom(context.Background()); got <- err }()
 	s.Unconfirmed()
 	require.ErrorIs(t, <-got, errSettled)
 }

@@ -18,7 +18,12 @@ package transport
 // close handshake, confirms nothing more (a WebSocket's answered close
 // proves the peer read everything before it; HTTP polling's Close has no
 // answer). A Conn without Confirmer is confirmed by the answers to pings,
-// and by an answered close, as a WebSocket is.
+// and by an answered close, as a WebSocket is: its Close returning nil
+// says the peer answered (see Conn.Close), so a transport without a close
+// handshake implements Confirmer, or its Close confirms what the peer
+// never read. One that can neither ping nor confirm has what it writes
+// reported possibly lost, in quarters of the client's record, as the
+// record fills (tether.ErrUnconfirmable).
 //
 // Unconfirmed is safe from any goroutine and must not block.
 type Confirmer interface {
