@@ -85,26 +85,33 @@ func (c *Client[T]) inbound(s *adapters.Session, msg transport.Message) {
 			return
 		}
 	}
-	var v T
+	var (
+		v      T
+		decErr error // msg is no T: it goes to the router only
+	)
 	if c.in.kind == viaCodec {
-		var err error
-		if v, err = stream.Decode[T](c.cfg.codec, msg.Payload); err != nil {
-			c.report(messageError(err))
+		if v, decErr = stream.Decode[T](c.cfg.codec, msg.Payload); decErr != nil && c.cfg.router == nil {
+			c.report(messageError(decErr))
 			return
 		}
 	}
-	c.keepLast(msg)
+	if decErr == nil {
+		c.keepLast(msg)
+	}
 	if r := c.cfg.router; r != nil {
 		var rerr error
-		if env, ok := any(v).(stream.Envelope); ok && c.in.kind == viaCodec {
+		if env, ok := any(v).(stream.Envelope); ok && c.in.kind == viaCodec && decErr == nil {
 			rerr = r.Dispatch(env)
 		} else {
 			rerr = r.DispatchPayload(msg.Payload)
 		}
 		if rerr != nil {
 			c.report(messageError(rerr))
+			if decErr != nil {
+				c.report(messageError(decErr)) // neither took it
+			}
 		}
-		if c.closedBy(c.onMessage != nil || wanted) {
+		if decErr != nil || c.closedBy(c.onMessage != nil || wanted) {
 			return
 		}
 	}

@@ -103,6 +103,49 @@ func TestEnvelopeRoutingThroughTheClient(t *testing.T) {
 	}
 }
 
+// status is a client type that cannot hold an envelope: its "type" is a
+// number.
+type status struct {
+	Type int `json:"type"`
+}
+
+// TestRouterGetsWhatTheClientsTypeCannotHold: a router beside a Client[T]
+// whose T cannot decode an envelope got nothing: the decode error for T
+// was reported and the message went no further (outside review). The
+// router now gets every message; one that is no T goes nowhere else and,
+// once routed, is not an error. One that neither takes is reported both
+// ways. (A T that is no envelope is reported by the router, as before.)
+func TestRouterGetsWhatTheClientsTypeCannotHold(t *testing.T) {
+	e := newEnv(t)
+	r := stream.NewRouter()
+	defer r.Close()
+	alerts := make(chan stream.Message[alert], 1)
+	stream.Handle(r, "alert", func(m stream.Message[alert]) { alerts <- m })
+	c := client[status](e, tether.WithRouter(r))
+	errs := c.Errors(context.Background())
+	statuses := c.Messages(context.Background())
+	waitState(t, c, fsm.Open)
+	sc := e.accept()
+	for _, m := range []string{`{"type":"alert","data":{"level":"warn"}}`, `{"type":7}`, `{"type":"nobody-listens"}`} {
+		require.NoError(t, sc.Send(context.Background(), transport.Text, []byte(m)))
+	}
+	assert.Equal(t, "warn", recv(t, alerts).Data.Level, "routed, though it is no status")
+	assert.Equal(t, 7, recv(t, statuses.C()).Type, "a status reaches the client's stream")
+	var (
+		re *stream.RouteError
+		de *stream.DecodeError
+	)
+	require.ErrorAs(t, recv(t, errs.C()), &de, "a status is no envelope: the router says so, as before")
+	require.ErrorAs(t, recv(t, errs.C()), &re, "nobody listens to this type")
+	assert.ErrorIs(t, re, stream.ErrUnknownType)
+	require.ErrorAs(t, recv(t, errs.C()), &de, "and it is no status either")
+	select {
+	case err := <-errs.C():
+		require.FailNow(t, "one error too many", "%v", err)
+	default:
+	}
+}
+
 // A subscriber that never reads and chose DropOldest loses the oldest
 // messages (and they are counted), but never holds up the reader or another
 // subscriber.
