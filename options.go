@@ -149,7 +149,9 @@ func WithCredentials(f func(ctx context.Context) (http.Header, error)) Option {
 }
 
 // WithAutoConnect says whether New starts connecting at once (true, the
-// default, as the seed's autoConnect) or waits for Connect.
+// default, as the seed's autoConnect) or waits for Connect. Callbacks may
+// then run before New returns (see OnOpen): a callback that uses the
+// client itself is simplest with false, the client stored, then Connect.
 func WithAutoConnect(on bool) Option {
 	return optionFunc(func(c *config) { c.autoConnect = on })
 }
@@ -254,6 +256,13 @@ func then[A any](f, g func(A)) func(A) {
 // a goroutine of the client's, never under a lock: they may call any method
 // of the client, Close included. OnOpen must not wait for a message: the
 // connection's messages are held until it returns.
+//
+// With auto-connect (the default) New starts connecting before it returns,
+// so a callback may run before the caller has stored the client New
+// returned: a callback that reads that variable races with the
+// assignment. Build such a client with WithAutoConnect(false), store it,
+// then call Connect (or hand it over through a channel or an
+// atomic.Pointer).
 func OnOpen(f func(fsm.Transition)) Option {
 	return optionFunc(func(c *config) { c.onOpen = then(c.onOpen, f) })
 }
