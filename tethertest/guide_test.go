@@ -2,6 +2,7 @@ package tethertest_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/tether-go/tether"
 	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/policy"
 	"github.com/tether-go/tether/tethertest"
 	"github.com/tether-go/tether/transport"
 )
@@ -44,4 +46,42 @@ func TestGuideReconnectAfterACrash(t *testing.T) {
 	m, ok := <-msgs.C()
 	require.True(t, ok)
 	assert.Equal(t, "back", m)
+}
+
+// TestGuideStall is the stall recipe of docs/testing.md and
+// docs/heartbeat.md: a server that stops answering is found dead by the
+// heartbeat, on the fake clock, with no sleep. (The recipe used to be two
+// fixed steps, interval then pong timeout, which failed every time: the
+// probe's deadline is armed only once the tick's step has run, and Stall
+// may let the first ping through.)
+func TestGuideStall(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	srv := tethertest.NewWSServer()
+	defer srv.Close()
+	clk := tethertest.NewFakeClock(time.Time{})
+	c, err := tether.New[string](srv.URL, tether.WithAutoConnect(false), tether.WithClock(clk),
+		tether.WithHeartbeat(policy.Heartbeat{Interval: time.Second, PongTimeout: 500 * time.Millisecond}))
+	require.NoError(t, err)
+	defer c.Close(ctx)
+	require.NoError(t, c.Connect(ctx))
+	sc, err := srv.Accept(ctx)
+	require.NoError(t, err)
+
+	sc.Stall()
+	for !heartbeatTimedOut(c) {
+		require.NoError(t, clk.BlockUntil(ctx, 1)) // the next tick, or the probe's deadline
+		clk.StepToNext()
+	}
+	for _, tr := range c.Trace() {
+		if tr.Event == fsm.EventHeartbeatTimeout {
+			assert.ErrorIs(t, tr.Cause, tether.ErrHeartbeatTimeout)
+		}
+	}
+}
+
+// heartbeatTimedOut reports whether c's heartbeat has dropped a
+// connection.
+func heartbeatTimedOut(c *tether.Client[string]) bool {
+	return slices.ContainsFunc(c.Trace(), func(tr fsm.Transition) bool { return tr.Event == fsm.EventHeartbeatTimeout })
 }
