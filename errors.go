@@ -29,6 +29,10 @@ var (
 	// writes fills, the oldest quarter is reported and forgotten, instead
 	// of Send waiting for ever.
 	ErrUnconfirmable = adapters.ErrUnconfirmable
+	// ErrBadMessageType: the cause of a connection dropped because its
+	// transport's Read returned a message that is neither Text, Binary,
+	// Ping nor Pong (a transport of your own that breaks its contract).
+	ErrBadMessageType = adapters.ErrBadMessageType
 	// ErrTooLargeToQueue: a message that had to wait in the outbound buffer
 	// is larger than its byte limit (WithSendBuffer); matched by an
 	// *adapters.QueueSizeError, which carries both sizes.

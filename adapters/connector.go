@@ -3,6 +3,7 @@ package adapters
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -396,7 +397,8 @@ func (c *Connector) read(s *Session) {
 			c.readEnded(s, err)
 			return
 		}
-		if msg.Type.IsData() {
+		switch msg.Type {
+		case transport.Text, transport.Binary:
 			for _, o := range c.data {
 				o.Inbound(s, msg)
 			}
@@ -404,10 +406,19 @@ func (c *Connector) read(s *Session) {
 				c.onMessage(s, msg)
 				unflushed = c.onFlush != nil
 			}
-		} else {
+		case transport.Ping, transport.Pong:
 			for _, o := range c.inbound {
 				o.Inbound(s, msg)
 			}
+		default:
+			// The Conn broke its contract: drop it, and say why.
+			err := fmt.Errorf("%w: type %d, %d bytes", ErrBadMessageType, msg.Type, len(msg.Payload))
+			_ = s.Conn.Close(transport.StatusAbnormalClosure, "") // an abort: no close frame
+			if c.onFlush != nil {
+				c.onFlush(s)
+			}
+			c.readEnded(s, err)
+			return
 		}
 		if unflushed && (backlog == nil || !backlog.Buffered()) {
 			unflushed = false

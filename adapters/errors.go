@@ -31,6 +31,11 @@ var (
 	// transport.Transport contract; the reconnect policy decides, as for
 	// any failed dial.
 	ErrNilConn = errors.New("tether: the transport's Dial returned no Conn and no error")
+	// ErrBadMessageType is the cause of a connection dropped because its
+	// transport's Read returned a message that is neither Text, Binary,
+	// Ping nor Pong (the zero Message, say): a Conn that breaks its
+	// contract is not read on, and its message is not consumed silently.
+	ErrBadMessageType = errors.New("tether: the transport's Read returned a message of no known type")
 	// ErrDialAbandoned is reported when the client shut down while a
 	// connection attempt was still running and the attempt did not return
 	// within DialAbandonGrace of being cancelled: a transport's Dial (or a

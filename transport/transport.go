@@ -71,6 +71,10 @@ type Conn interface {
 	// returned, Read returns the same error as Err. Close unblocks a pending
 	// Read.
 	//
+	// Every message Read returns is Text, Binary, Ping or Pong: a client
+	// drops a Conn whose Read returns another type (the zero Message, say)
+	// with adapters.ErrBadMessageType.
+	//
 	// Only one goroutine may call Read.
 	Read() (Message, error)
 
