@@ -145,15 +145,19 @@ func TestDialFailureNeverEchoesSecrets(t *testing.T) {
 // token may quote it back in its close reason, which the CLI's errors and
 // transitions print (outside review: "bad token Bearer HDRSECRET" on
 // standard error). The CLI hides the values of -H headers and the URL's
-// credentials in everything it prints about the connection.
+// credentials in everything it prints about the connection: dial, trace
+// (its diagram too) and inspect.
 func TestServerEchoingASecretIsHidden(t *testing.T) {
-	for _, cmd := range []string{"dial", "trace"} {
+	for _, cmd := range []string{"dial", "trace", "inspect"} {
 		t.Run(cmd, func(t *testing.T) {
 			srv := newServer(t)
 			args := []string{cmd, "-heartbeat", "0", "-reconnect", "never",
 				"-H", "Authorization: Bearer " + cliPassword[:8], srv.URL + "?room=1&token=" + url.QueryEscape(cliToken)}
-			if cmd == "dial" {
+			switch cmd {
+			case "dial":
 				args = append(args[:1], append([]string{"-stdin=false"}, args[1:]...)...)
+			case "inspect":
+				args = append(args[:1], append([]string{"-listen", "127.0.0.1:0"}, args[1:]...)...)
 			}
 			s := start(t, args...)
 			conn := accept(t, srv)
