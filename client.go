@@ -579,6 +579,8 @@ func (c *Client[T]) Err() error {
 }
 
 // RTT returns the latest heartbeat round-trip time, or 0 before the first.
+// A round trip may measure 0 too (on a fake clock, say): Stats().RTTSamples
+// says whether one was measured.
 func (c *Client[T]) RTT() time.Duration { return c.hb.RTT() }
 
 // Flush waits until every message sent before the call has left the
