@@ -3,6 +3,7 @@ package main
 import (
 	"net"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/tether-go/tether/transport"
@@ -168,6 +169,40 @@ func TestServerEchoingASecretIsHidden(t *testing.T) {
 			assert.Contains(t, s.stderr.String(), "REDACTED", "the close reason is shown, hidden")
 			assertNoSecret(t, "stderr", s.stderr.String())
 			assertNoSecret(t, "stdout", s.stdout.String())
+		})
+	}
+}
+
+// TestQuotedAndEncodedSecretsAreHidden: errors quote a close reason with
+// %q, so a header value holding '"' or '\' was printed escaped, and not
+// hidden; the URL's credentials go out as Basic authorization, which a
+// server echoing the header printed in base64 (outside review). Both are
+// hidden now.
+func TestQuotedAndEncodedSecretsAreHidden(t *testing.T) {
+	const key = `{"key":"s3cret\value1"}`
+	for _, cmd := range []string{"dial", "trace"} {
+		t.Run(cmd, func(t *testing.T) {
+			srv := newServer(t)
+			u, err := url.Parse(srv.URL)
+			require.NoError(t, err)
+			args := []string{cmd, "-heartbeat", "0", "-reconnect", "never", "-H", "X-Key: " + key, escapedSecretURL(u.Host)}
+			if cmd == "dial" {
+				args = append(args[:1], append([]string{"-stdin=false"}, args[1:]...)...)
+			}
+			s := start(t, args...)
+			conn := accept(t, srv)
+			basic := conn.Request.Header.Get("Authorization")
+			require.True(t, strings.HasPrefix(basic, "Basic "), "the URL's credentials went out: %q", basic)
+			require.Equal(t, key, conn.Request.Header.Get("X-Key"))
+			require.NoError(t, conn.Close(transport.StatusPolicyViolation, basic+" "+key))
+			assert.Equal(t, exitError, s.wait(t))
+			for what, out := range map[string]string{"stderr": s.stderr.String(), "stdout": s.stdout.String()} {
+				assertNoSecret(t, what, out)
+				for _, secret := range []string{basic[len("Basic "):], key, `s3cret`} {
+					assert.NotContains(t, out, secret, "%s leaks a secret", what)
+				}
+			}
+			assert.Contains(t, s.stderr.String(), "REDACTED")
 		})
 	}
 }

@@ -2,8 +2,10 @@ package main
 
 import (
 	"cmp"
+	"encoding/base64"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/tether-go/tether/transport"
@@ -15,8 +17,11 @@ import (
 // transitions quote (they are the server's words, bounded to 123 bytes).
 // What is hidden: the value of every -H header of at least minSecret
 // bytes, each word of it (split at spaces) of at least minSecretWord
-// bytes (the token of "Bearer <token>"), the URL's user and password, and
-// the values of its token-like query parameters (transport.SecretParam).
+// bytes (the token of "Bearer <token>"), the URL's user and password (and
+// the Basic authorization made of them), and the values of its token-like
+// query parameters (transport.SecretParam); each also as Go quotes it.
+// What a server transforms otherwise (cuts short, encodes, changes the
+// case of) is not recognised.
 const (
 	minSecret     = 4
 	minSecretWord = 8
@@ -24,12 +29,23 @@ const (
 )
 
 // secrets returns what hide must keep out of the output of a connection
-// to target made with these flags, longest first.
+// to target made with these flags, longest first. Each secret comes also
+// as Go quotes it (`"` and `\` escaped, control characters written as
+// escapes): errors quote a server's close reason with %q.
 func (f *connFlags) secrets(target string) []string {
 	var s []string
-	add := func(v string, least int) {
-		if len(v) >= least && !slices.Contains(s, v) {
+	put := func(v string) {
+		if !slices.Contains(s, v) {
 			s = append(s, v)
+		}
+	}
+	add := func(v string, least int) {
+		if len(v) < least {
+			return
+		}
+		put(v)
+		if q := strconv.Quote(v); q[1:len(q)-1] != v {
+			put(q[1 : len(q)-1])
 		}
 	}
 	for _, vs := range f.headers.h {
@@ -45,6 +61,8 @@ func (f *connFlags) secrets(target string) []string {
 			add(u.User.Username(), minSecret)
 			p, _ := u.User.Password()
 			add(p, minSecret)
+			// As the handshake sends them: Basic authorization.
+			add(base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+p)), minSecret)
 		}
 		for k, vs := range u.Query() {
 			if transport.SecretParam(k) {
