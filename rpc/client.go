@@ -306,7 +306,11 @@ func (c *Client) observe(tr fsm.Transition) {
 		v.open = true
 	}
 	v.closed = v.closed || closed
-	v.endFinal = v.endFinal || final // no connection follows: a late report is final too
+	if final {
+		// No connection follows: a late report is final too, and ends
+		// with the give-up (or the Close), as endAll's do.
+		v.endCause, v.endFinal = cause, true
+	}
 	close(c.changed)
 	c.changed = make(chan struct{})
 	c.mu.Unlock()

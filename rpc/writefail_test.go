@@ -315,4 +315,5 @@ func TestRequestFlushedAsTheClientGivesUpIsNotUnsent(t *testing.T) {
 	_, err = req.Wait(ctxT(t))
 	assert.Equal(t, rpc.Lost, req.State(), "the server read it: it was written")
 	assert.ErrorIs(t, err, rpc.ErrLost)
+	assert.ErrorIs(t, err, tether.ErrClosed, "with the give-up")
 }
