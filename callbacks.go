@@ -39,8 +39,10 @@ func (s *serializer) post(f func()) { s.enqueue(f, false) }
 
 // postAlways queues f even when the queue is full. It is for callbacks the
 // client depends on (the one that lets the reader deliver after OnOpen,
-// OnClose), which come at most once per connection, and for OnDrop, which
-// must see every drop (each is a message the program sent).
+// OnClose), which come at most once per connection, for OnDrop, which
+// must see every drop (each is a message the program sent), and for the
+// OnError of a connection's one *PossiblyLostError (at most once per
+// connection, or per quarter of a record that cannot be confirmed).
 func (s *serializer) postAlways(f func()) { s.enqueue(f, true) }
 
 func (s *serializer) enqueue(f func(), always bool) {

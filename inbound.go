@@ -329,13 +329,19 @@ func (c *Client[T]) dropped(d Drop) {
 }
 
 // lost reports, once per connection end, the messages it left unconfirmed.
+// Its OnError is never dropped for a full callback queue: it is the one
+// report of them (a close can queue a send buffer's worth of drop reports
+// just before it, which filled the queue).
 func (c *Client[T]) lost(l adapters.Lost) {
 	e := &PossiblyLostError{IDs: l.IDs, Bytes: l.Bytes, Cause: l.Cause}
 	if lg := c.cfg.logger; lg != nil {
 		lg.Warn("tether messages possibly lost", "count", len(e.IDs), "bytes", e.Bytes,
 			"first_id", e.IDs[0], "last_id", e.IDs[len(e.IDs)-1], "err", error(e))
 	}
-	c.report(e)
+	c.errs.Publish(e)
+	if f := c.cfg.onError; f != nil {
+		c.cb.postAlways(func() { f(e) })
+	}
 }
 
 // report publishes err on the error stream and queues the OnError

@@ -273,7 +273,9 @@ func TestSendDeadlineLeavesTheConnectionAlone(t *testing.T) {
 // TestOneLostReportWithConcurrentSenders: 16 goroutines sending when the
 // server drops the connection. Writes that were under way at the drop are
 // reported in the connection's one report, with its cause; they used to
-// come one by one, each its own report without a cause.
+// come one by one, each its own report without a cause. (With a
+// confirmation probe each 512 messages, everything written may be
+// confirmed by the drop: then nothing is reported, which is right.)
 func TestOneLostReportWithConcurrentSenders(t *testing.T) {
 	srv, wg := newServer(t)
 	c, log, sc := openLogged(t, srv)
@@ -304,15 +306,19 @@ func TestOneLostReportWithConcurrentSenders(t *testing.T) {
 
 	log.mu.Lock()
 	defer log.mu.Unlock()
-	require.Len(t, log.lost, 1, "one report for the one connection")
-	var ce *transport.CloseError
-	assert.ErrorAs(t, log.lost[0], &ce, "with the connection's failure")
 	possibly := 0
 	for _, reasons := range log.drops {
 		if errors.Is(reasons[0], tether.ErrPossiblyLost) {
 			possibly++
 		}
 	}
+	if possibly == 0 {
+		assert.Empty(t, log.lost, "nothing possibly lost, nothing reported")
+		return
+	}
+	require.Len(t, log.lost, 1, "one report for the one connection (%d possibly lost)", possibly)
+	var ce *transport.CloseError
+	assert.ErrorAs(t, log.lost[0], &ce, "with the connection's failure")
 	assert.Equal(t, possibly, len(log.lost[0].IDs), "the report lists every message OnDrop got as possibly lost")
 }
 
