@@ -109,33 +109,15 @@ func TestCloseFromUserCodeUnderAFloodCompletesTheHandshake(t *testing.T) {
 					once.Do(func() { closed <- c.Close(context.Background()) })
 				}
 			}
-			var opts []tether.Option
-			switch where {
-			case "OnRaw":
-				opts = append(opts, tether.OnRaw(func(transport.Message) { closeAt() }))
-			case "OnMessage":
-				opts = append(opts, tether.OnMessage(func([]byte) { closeAt() }))
-			}
 			var drops, closedReports atomic.Uint64
-			opts = append(opts, tether.WithAutoConnect(false), tether.OnError(func(err error) {
+			c = floodedClient(t, url, where, closeAt, func(err error) {
 				if d, ok := errors.AsType[*tether.InboundDropError](err); ok {
 					drops.Add(d.Count)
 					if errors.Is(d, tether.ErrClosed) {
 						closedReports.Add(1)
 					}
 				}
-			}))
-			var err error
-			c, err = tether.New[[]byte](url, opts...)
-			require.NoError(t, err)
-			if where == "a Messages loop" {
-				msgs := c.Messages(context.Background())
-				go func() {
-					for range msgs.All() {
-						closeAt()
-					}
-				}()
-			}
+			})
 			connectOrClosed(t, c)
 			timer := time.NewTimer(3 * deadline)
 			defer timer.Stop()
@@ -286,33 +268,13 @@ func TestDisconnectFromAGoroutineOfUserCodeUnderAFlood(t *testing.T) {
 					once.Do(func() { go func() { disconnected <- c.Disconnect(context.Background()) }() })
 				}
 			}
-			var opts []tether.Option
-			switch where {
-			case "OnRaw":
-				opts = append(opts, tether.OnRaw(func(transport.Message) { disconnectAt() }))
-			case "OnMessage":
-				opts = append(opts, tether.OnMessage(func([]byte) { disconnectAt() }))
-			}
 			var drops atomic.Uint64
-			opts = append(opts, tether.WithAutoConnect(false), tether.OnError(func(err error) {
+			c = floodedClient(t, url, where, disconnectAt, func(err error) {
 				if d, ok := errors.AsType[*tether.InboundDropError](err); ok {
 					drops.Add(d.Count)
 				}
-			}))
-			var err error
-			c, err = tether.New[[]byte](url, opts...)
-			require.NoError(t, err)
+			})
 			defer shutDown(t, c)
-			if where == "a Messages loop" {
-				ctx, stop := context.WithCancel(context.Background())
-				defer stop()
-				msgs := c.Messages(ctx)
-				go func() {
-					for range msgs.All() {
-						disconnectAt()
-					}
-				}()
-			}
 			connectOrClosed(t, c)
 			require.NoError(t, recv(t, disconnected), "Disconnect")
 			trace := c.Trace()
@@ -323,4 +285,30 @@ func TestDisconnectFromAGoroutineOfUserCodeUnderAFlood(t *testing.T) {
 			assert.Zero(t, drops.Load(), "nothing the server sent before its answer was thrown away")
 		})
 	}
+}
+
+// floodedClient builds a client of url that calls at for every message
+// from where: OnRaw, OnMessage, or "a Messages loop" (a Block subscriber
+// read on a goroutine of its own until the test ends), with onError as its
+// OnError. It connects only when the test says: at may use the client.
+func floodedClient(t *testing.T, url, where string, at func(), onError func(error)) *tether.Client[[]byte] {
+	t.Helper()
+	opts := []tether.Option{tether.WithAutoConnect(false), tether.OnError(onError)}
+	switch where {
+	case "OnRaw":
+		opts = append(opts, tether.OnRaw(func(transport.Message) { at() }))
+	case "OnMessage":
+		opts = append(opts, tether.OnMessage(func([]byte) { at() }))
+	}
+	c, err := tether.New[[]byte](url, opts...)
+	require.NoError(t, err)
+	if where == "a Messages loop" {
+		msgs := c.Messages(t.Context())
+		go func() {
+			for range msgs.All() {
+				at()
+			}
+		}()
+	}
+	return c
 }

@@ -338,18 +338,19 @@ func (c *Client[T]) lost(l adapters.Lost) {
 		lg.Warn("tether messages possibly lost", "count", len(e.IDs), "bytes", e.Bytes,
 			"first_id", e.IDs[0], "last_id", e.IDs[len(e.IDs)-1], "err", error(e))
 	}
-	c.errs.Publish(e)
-	if f := c.cfg.onError; f != nil {
-		c.cb.postAlways(func() { f(e) })
-	}
+	c.publishError(e, true)
 }
 
 // report publishes err on the error stream and queues the OnError
 // callback.
-func (c *Client[T]) report(err error) {
+func (c *Client[T]) report(err error) { c.publishError(err, false) }
+
+// publishError is report; with always, OnError is queued even when the
+// callback queue is full.
+func (c *Client[T]) publishError(err error, always bool) {
 	c.errs.Publish(err)
 	if f := c.cfg.onError; f != nil {
-		c.cb.post(func() { f(err) })
+		c.cb.enqueue(func() { f(err) }, always)
 	}
 }
 

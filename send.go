@@ -69,7 +69,7 @@ func (c *Client[T]) SendBinary(ctx context.Context, p []byte) error {
 	if c.closing() {
 		return ErrClosed
 	}
-	_, err := c.sendPayload(ctx, transport.Binary, p, adapters.PayloadValue(p, false))
+	_, err := c.sendPayload(ctx, transport.Binary, p, adapters.PayloadValue(p, false), nil)
 	return err
 }
 
@@ -85,7 +85,7 @@ func (c *Client[T]) SendText(ctx context.Context, s string) error {
 		return invalidUTF8([]byte(s))
 	}
 	p := []byte(s)
-	_, err := c.sendPayload(ctx, transport.Text, p, adapters.PayloadValue(p, true))
+	_, err := c.sendPayload(ctx, transport.Text, p, adapters.PayloadValue(p, true), nil)
 	return err
 }
 
@@ -96,13 +96,9 @@ func (c *Client[T]) closing() bool {
 	return st == fsm.Closing || st == fsm.Closed
 }
 
-// sendPayload sends an encoded message whose drop reports carry value.
-func (c *Client[T]) sendPayload(ctx context.Context, typ transport.MessageType, payload []byte, value any) (uint64, error) {
-	return c.sendTracked(ctx, typ, payload, value, nil)
-}
-
-// sendTracked is sendPayload with SendTracked's onWrite.
-func (c *Client[T]) sendTracked(ctx context.Context, typ transport.MessageType, payload []byte, value any, onWrite func(uint64)) (uint64, error) {
+// sendPayload sends an encoded message whose drop reports carry value;
+// onWrite is SendTracked's, or nil.
+func (c *Client[T]) sendPayload(ctx context.Context, typ transport.MessageType, payload []byte, value any, onWrite func(uint64)) (uint64, error) {
 	id, err := c.out.SendTracked(ctx, typ, payload, value, onWrite)
 	if err == nil {
 		c.stats.sent(len(payload))
@@ -113,14 +109,7 @@ func (c *Client[T]) sendTracked(ctx context.Context, typ transport.MessageType, 
 // SendID is Send that also returns the message's identity, the ID that drop
 // reports (*DropError, OnDrop) carry.
 func (c *Client[T]) SendID(ctx context.Context, v any) (uint64, error) {
-	if c.closing() {
-		return 0, ErrClosed
-	}
-	typ, payload, err := c.encode(v)
-	if err != nil {
-		return 0, err
-	}
-	return c.sendPayload(ctx, typ, payload, v)
+	return c.SendTracked(ctx, v, nil)
 }
 
 // SendTracked is SendID that also says which connection took the message,
@@ -144,7 +133,7 @@ func (c *Client[T]) SendTracked(ctx context.Context, v any, onWrite func(epoch u
 	if err != nil {
 		return 0, err
 	}
-	return c.sendTracked(ctx, typ, payload, v, onWrite)
+	return c.sendPayload(ctx, typ, payload, v, onWrite)
 }
 
 // encode turns v into a message as Send describes: its frame type and

@@ -391,10 +391,7 @@ func (c *Connector) read(s *Session) {
 			s.reads.Add(1)
 		}
 		if err != nil {
-			if c.onFlush != nil {
-				c.onFlush(s) // also with nothing unflushed: the connection has ended
-			}
-			c.readEnded(s, err)
+			c.endRead(s, err)
 			return
 		}
 		switch msg.Type {
@@ -412,12 +409,8 @@ func (c *Connector) read(s *Session) {
 			}
 		default:
 			// The Conn broke its contract: drop it, and say why.
-			err := fmt.Errorf("%w: type %d, %d bytes", ErrBadMessageType, msg.Type, len(msg.Payload))
 			_ = s.Conn.Close(transport.StatusAbnormalClosure, "") // an abort: no close frame
-			if c.onFlush != nil {
-				c.onFlush(s)
-			}
-			c.readEnded(s, err)
+			c.endRead(s, fmt.Errorf("%w: type %d, %d bytes", ErrBadMessageType, msg.Type, len(msg.Payload)))
 			return
 		}
 		if unflushed && (backlog == nil || !backlog.Buffered()) {
@@ -425,6 +418,15 @@ func (c *Connector) read(s *Session) {
 			c.onFlush(s)
 		}
 	}
+}
+
+// endRead ends the read loop of s with err: a last flush (also with
+// nothing unflushed: the connection has ended), then the drop.
+func (c *Connector) endRead(s *Session, err error) {
+	if c.onFlush != nil {
+		c.onFlush(s)
+	}
+	c.readEnded(s, err)
 }
 
 func (c *Connector) readEnded(s *Session, err error) {

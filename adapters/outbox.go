@@ -237,7 +237,9 @@ func (o *Outbox) sendDirect(ctx context.Context, s *Session, id uint64, typ tran
 	}
 	defer o.endWrite(s)
 	evicted, err := s.awaitRoom(ctx)
-	o.lost(ErrUnconfirmable, evicted)
+	if evicted != nil {
+		o.lost(ErrUnconfirmable, evicted)
+	}
 	if err != nil {
 		if err != errSettled {
 			return true, err
@@ -463,7 +465,9 @@ func (o *Outbox) flush() {
 		err := transport.ErrClosed // the connection ended: nothing written
 		if o.beginWrite(s) {
 			evicted, werr := s.awaitRoom(context.Background())
-			o.lost(ErrUnconfirmable, evicted)
+			if evicted != nil {
+				o.lost(ErrUnconfirmable, evicted)
+			}
 			if werr == nil {
 				err = s.Conn.Write(context.Background(), q.typ, q.payload)
 			}

@@ -460,20 +460,13 @@ func (s *Session) awaitRoom(ctx context.Context) ([]Sent, error) {
 // first. s.mu is held.
 func (s *Session) evict() []Sent {
 	l := s.limits()
-	k := 0
+	var out []Sent
 	for n, b := s.rec.n, s.rec.bytes; n > 0 && (4*n > 3*l.Messages || 4*b > 3*l.Bytes); n-- {
-		b -= s.rec.at(k).Size
-		k++
+		e := s.rec.at(len(out))
+		out = append(out, e)
+		b -= e.Size
 	}
-	out := make([]Sent, k)
-	for i := range out {
-		out[i] = s.rec.at(i)
-	}
-	s.rec.confirm(s.rec.base + uint64(k) - 1)
-	if s.hasRoom() {
-		s.full.Store(false)
-	}
-	s.wake()
+	s.confirm(s.rec.base + uint64(len(out)) - 1) // makes room, wakes waiters
 	return out
 }
 

@@ -379,10 +379,10 @@ func (c *Client) endAll(cause error, unsent bool) {
 		// what was not written never will be.
 		go func() {
 			<-d.Done()
-			c.unsent(queued, cause)
+			endWithoutConnection(queued, cause)
 		}()
 	} else {
-		c.unsent(queued, cause)
+		endWithoutConnection(queued, cause)
 	}
 	for _, r := range rs {
 		r.fire(fsm.InputOf[RequestEvent]{Event: EventLost, Cause: lost(cause)})
@@ -392,18 +392,11 @@ func (c *Client) endAll(cause error, unsent bool) {
 	}
 }
 
-// unsent ends the requests the closed tether client had in its send
-// buffer: Unsent, or Lost if it wrote one after all.
-func (c *Client) unsent(queued []*Request, cause error) {
+// endWithoutConnection ends the requests the closed tether client had in
+// its send buffer: Unsent, or Lost if it wrote one after all.
+func endWithoutConnection(queued []*Request, cause error) {
 	for _, r := range queued {
-		c.mu.Lock()
-		wrote := r.wrote
-		c.mu.Unlock()
-		if wrote {
-			r.fire(fsm.InputOf[RequestEvent]{Event: EventLost, Cause: lost(cause)})
-			continue
-		}
-		r.fire(fsm.InputOf[RequestEvent]{Event: EventSendFailed, Cause: cause})
+		r.endWithoutConnection(cause)
 	}
 }
 

@@ -245,34 +245,40 @@ func (c *Client) start(ctx context.Context, id uint64, method string, payload []
 		r.handing = !r.direct
 	}
 	c.mu.Unlock()
-	werr := r.write(r.ctx, conn)
-	if werr != nil {
-		r.writeFailed(werr)
+	if err := r.write(r.ctx, conn); err != nil {
+		r.writeFailed(err)
 	}
-	r.handed(werr)
+	r.handed()
 	return r
 }
 
 // handed ends a request that the tether client's close found in the hands
 // of its SendTracked (see endAll), now that the send has said whether it
-// was written: Lost when it was (or may have been), Unsent when it was
-// refused or queued (a closed client writes nothing more). A request
-// writeFailed ended already stays as it is.
-func (r *Request) handed(err error) {
+// was written. A write that failed once it may have gone out was handled
+// by writeFailed: the request ended, or is marked written.
+func (r *Request) handed() {
 	c := r.c
 	c.mu.Lock()
 	r.handing = false
-	cause, wrote := r.handEnd, r.wrote
+	cause := r.handEnd
 	c.mu.Unlock()
-	switch {
-	case cause == nil:
-	case wrote:
-		r.fire(fsm.InputOf[RequestEvent]{Event: EventLost, Cause: lost(cause)})
-	case err == nil || unwritten(err):
-		r.fire(fsm.InputOf[RequestEvent]{Event: EventSendFailed, Cause: cause})
-	default:
-		r.fire(fsm.InputOf[RequestEvent]{Event: EventLost, Cause: lost(cause)})
+	if cause != nil {
+		r.endWithoutConnection(cause)
 	}
+}
+
+// endWithoutConnection ends a request the closed tether client will not
+// write again: Lost if it was written (or may have been), Unsent if it
+// never was (refused, or left in the send buffer).
+func (r *Request) endWithoutConnection(cause error) {
+	r.c.mu.Lock()
+	wrote := r.wrote
+	r.c.mu.Unlock()
+	if wrote {
+		r.fire(fsm.InputOf[RequestEvent]{Event: EventLost, Cause: lost(cause)})
+		return
+	}
+	r.fire(fsm.InputOf[RequestEvent]{Event: EventSendFailed, Cause: cause})
 }
 
 // write sends the request's payload.

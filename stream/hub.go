@@ -150,8 +150,7 @@ func (h *Hub[T]) PublishEach(batch func(i int) []T) int {
 			if off >= len(b) {
 				continue
 			}
-			_, waits := m.blocks()
-			if !waits || l.step == 0 {
+			if _, waits := m.blocks(); !waits { // then l.step may be 0
 				if off == 0 {
 					m.deliverBatch(b)
 				}

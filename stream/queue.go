@@ -236,9 +236,9 @@ func signal(waiting int, ch chan struct{}) {
 	}
 }
 
-// deliver queues v; see deliverBatch.
 func (q *queue[T, E]) blocks() (int, bool) { return q.limit, q.info.Overflow == Block }
 
+// deliver queues v; see deliverBatch.
 func (q *queue[T, E]) deliver(v T) {
 	one := [1]T{v}
 	q.deliverBatch(one[:])
