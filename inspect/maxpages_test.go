@@ -1,6 +1,7 @@
 package inspect_test
 
 import (
+	"bufio"
 	"fmt"
 	"net"
 	"net/http"
@@ -66,7 +67,9 @@ func TestPagesBeyondTheBoundAreRefused(t *testing.T) {
 // Its stream now ends after the page lifetime, and the next page is served.
 func TestAPageThatStopsReadingLeavesAfterItsLifetime(t *testing.T) {
 	r := newRig(t)
-	in := inspect.New(inspect.WithMaxPages(1), inspect.WithPageLifetime(time.Second))
+	// The lifetime is long enough for the probe below to land inside it
+	// on a loaded machine, and short beside the deadline.
+	in := inspect.New(inspect.WithMaxPages(1), inspect.WithPageLifetime(3*time.Second))
 	in.Add("feed", r.client())
 	srv := httptest.NewServer(in)
 	t.Cleanup(srv.Close)
@@ -74,23 +77,24 @@ func TestAPageThatStopsReadingLeavesAfterItsLifetime(t *testing.T) {
 	nc, err := net.Dial("tcp", srv.Listener.Addr().String())
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = nc.Close() })
-	_, err = fmt.Fprintf(nc, "GET /events HTTP/1.1\r\nHost: inspector\r\n\r\n") // and never reads
+	_, err = fmt.Fprintf(nc, "GET /events HTTP/1.1\r\nHost: inspector\r\n\r\n")
 	require.NoError(t, err)
-	require.Eventually(t, func() bool {
-		resp, err := http.Get(srv.URL + "/events?probe")
-		if err != nil {
-			return false
-		}
-		defer resp.Body.Close()
-		return resp.StatusCode == http.StatusServiceUnavailable
-	}, deadline, 10*time.Millisecond, "the stalled page holds the only place")
+	// The page is served (its status line says so), then never reads
+	// again. Probing before this raced the page for the place: a probe
+	// served first made the page itself the one refused.
+	status, err := bufio.NewReader(nc).ReadString('\n')
+	require.NoError(t, err)
+	require.Equal(t, "HTTP/1.1 200 OK\r\n", status)
 
-	assert.Eventually(t, func() bool {
+	probe := func() int {
 		resp, err := http.Get(srv.URL + "/events?probe")
 		if err != nil {
-			return false
+			return 0
 		}
 		defer resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	}, deadline, 50*time.Millisecond, "the stalled page left after its lifetime")
+		return resp.StatusCode
+	}
+	require.Equal(t, http.StatusServiceUnavailable, probe(), "the stalled page holds the only place")
+	assert.Eventually(t, func() bool { return probe() == http.StatusOK },
+		deadline, 50*time.Millisecond, "the stalled page left after its lifetime")
 }
