@@ -59,7 +59,13 @@
 //
 // # Testing
 //
-// Everything timed goes through the clock given to [WithClock]; package
-// tethertest has a fake clock, and transport/memory a scriptable server, so
-// tests of code built on tether never sleep.
+// The reconnect waits, the heartbeat and the stage timeouts go through the
+// clock given to [WithClock]; package tethertest has a fake clock, and
+// transport/memory a scriptable server, so tests of code built on tether
+// step time instead of sleeping. The timers that bound real network
+// operations run in real time: the connect timeout, the transports' own
+// (the WebSocket close timeout, a polling request, a fallback probe) and
+// the wait for a Dial that ignores its ctx at close
+// (adapters.DialAbandonGrace). docs/testing.md says how tests keep clear
+// of them.
 package tether

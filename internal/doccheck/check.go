@@ -11,7 +11,9 @@
 //     has (GitHub's heading slugs);
 //   - a plain mention of a file, in backticks or in the text, that is not in
 //     the repository or leaves it (mentionMarkdown and mentionGo say which
-//     words count).
+//     words count);
+//   - a test, benchmark, fuzz target or example a Markdown file names
+//     (TestX, BenchmarkX, FuzzX, ExampleX) that no _test.go file declares.
 //
 // External links (anything with a scheme, such as https: or mailto:) are never
 // fetched. Fenced code blocks in Markdown and code blocks (lines indented
@@ -53,6 +55,9 @@ const (
 	OutsideRepository
 	// MissingAnchor: no heading of the Markdown file has the anchor.
 	MissingAnchor
+	// MissingTest: no _test.go file of the repository declares the test,
+	// benchmark, fuzz target or example a Markdown file names.
+	MissingTest
 )
 
 func (k Kind) String() string {
@@ -63,6 +68,8 @@ func (k Kind) String() string {
 		return "a file outside the repository"
 	case MissingAnchor:
 		return "an anchor that no heading of its file has"
+	case MissingTest:
+		return "a test that no _test.go file declares"
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
@@ -82,17 +89,9 @@ var generated = []string{"bench/out"}
 func Check(fsys fs.FS) ([]Problem, error) {
 	c := &checker{fsys: fsys, anchors: map[string]map[string]bool{}}
 	var problems []Problem
-	err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if name != "." && (skipped[d.Name()] || isGenerated(name)) {
-				return fs.SkipDir
-			}
-			return nil
-		}
+	err := walkFiles(fsys, func(name string) error {
 		var found []Problem
+		var err error
 		switch path.Ext(name) {
 		case ".md":
 			found, err = c.markdown(name)
@@ -108,9 +107,27 @@ func Check(fsys fs.FS) ([]Problem, error) {
 	return problems, nil
 }
 
+// walkFiles calls visit with each file of fsys that Check reads, outside the
+// skipped and generated directories, in lexical order.
+func walkFiles(fsys fs.FS, visit func(name string) error) error {
+	return fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if name != "." && (skipped[d.Name()] || isGenerated(name)) {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		return visit(name)
+	})
+}
+
 type checker struct {
 	fsys    fs.FS
 	anchors map[string]map[string]bool // the heading slugs of each Markdown file read so far
+	tests   map[string]bool            // the tests the _test.go files declare, once read
 }
 
 // join resolves ref against the directory base; inside is false when the

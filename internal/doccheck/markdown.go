@@ -148,7 +148,13 @@ func (c *checker) markdown(name string) ([]Problem, error) {
 		}
 		// A link's destination was checked as a link; the mentions are the
 		// rest of the text, code spans included.
-		problems = append(problems, c.mentions(name, b, blank(b.text, targets), mentionMarkdown)...)
+		rest := blank(b.text, targets)
+		problems = append(problems, c.mentions(name, b, rest, mentionMarkdown)...)
+		cited, err := c.testNames(name, b, rest)
+		problems = append(problems, cited...)
+		if err != nil {
+			return problems, err
+		}
 	}
 	return problems, nil
 }

@@ -50,3 +50,15 @@ func TestWordsThatAreNotRepositoryPathsAreNotMentions(t *testing.T) {
 	})
 	assert.Empty(t, got)
 }
+
+func TestCitedTestsThatNoFileDeclaresAreReported(t *testing.T) {
+	got := check(t, map[string]string{
+		"docs/a.md": "`TestKept` and BenchmarkKept hold it; TestRenamed did,\nand `Example_gone` showed it. A Test, an Example.\n\n" +
+			"```go\nfunc TestOfTheReader(t *testing.T) {}\n```\n",
+		"pkg/a_test.go": "package pkg\n\nfunc TestKept(t *testing.T) {}\n\nfunc BenchmarkKept(b *testing.B) {}\n",
+	})
+	assert.Equal(t, []Problem{
+		{File: "docs/a.md", Line: 1, Ref: "TestRenamed", Kind: MissingTest},
+		{File: "docs/a.md", Line: 2, Ref: "Example_gone", Kind: MissingTest},
+	}, got)
+}
