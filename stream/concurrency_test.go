@@ -141,3 +141,74 @@ func TestQueueModel(t *testing.T) {
 		assert.Equal(rt, model, rest)
 	})
 }
+
+// With several goroutines publishing at once, each Block subscriber gets
+// every value exactly once, and the values of one publisher in the order
+// it published them (docs/streams.md). Half the publishers hand on
+// batches, half single values; the subscribers' buffers are small, so the
+// publishers wait for them all the time.
+func TestSeveralPublishersReachEverySubscriberOnce(t *testing.T) {
+	const publishers, each = 8, 10_000
+	h := stream.NewHub[int]()
+	subs := []*stream.Subscription[int]{
+		h.Subscribe(context.Background(), stream.WithBuffer(1), stream.WithOverflow(stream.Block)),
+		h.Subscribe(context.Background(), stream.WithBuffer(3), stream.WithOverflow(stream.Block)),
+		h.Subscribe(context.Background(), stream.WithBuffer(16), stream.WithOverflow(stream.Block)),
+	}
+	var published sync.WaitGroup
+	for p := range publishers {
+		published.Go(func() {
+			base := p * each
+			if p%2 == 0 {
+				for i := range each {
+					h.Publish(base + i)
+				}
+				return
+			}
+			for i := 0; i < each; i += 7 {
+				from, to := base+i, base+min(i+7, each)
+				h.PublishEach(func(int) []int { return seq(from, to) })
+			}
+		})
+	}
+	got := make([][]int, len(subs))
+	var read sync.WaitGroup
+	for k, s := range subs {
+		read.Go(func() {
+			for v := range s.All() {
+				got[k] = append(got[k], v)
+			}
+		})
+	}
+	published.Wait()
+	h.Close()
+	read.Wait()
+	for k := range subs {
+		seen := make([]int, publishers*each) // how often each value arrived
+		last := make([]int, publishers)      // the latest value of each publisher
+		for p := range last {
+			last[p] = -1
+		}
+		outOfOrder := 0
+		for _, v := range got[k] {
+			seen[v]++
+			p := v / each
+			if v <= last[p] {
+				outOfOrder++
+			}
+			last[p] = v
+		}
+		missing, twice := 0, 0
+		for _, n := range seen {
+			switch {
+			case n == 0:
+				missing++
+			case n > 1:
+				twice++
+			}
+		}
+		assert.Zero(t, missing, "subscriber %d: values never delivered", k)
+		assert.Zero(t, twice, "subscriber %d: values delivered more than once", k)
+		assert.Zero(t, outOfOrder, "subscriber %d: values of one publisher out of its order", k)
+	}
+}

@@ -97,7 +97,9 @@ func TestStalePongConfirmsNothingLater(t *testing.T) {
 	require.NoError(t, ws.WriteFrame(conn, ws.NewPongFrame(ping1))) // probe 1's pong, late
 	require.NoError(t, conn.Close())                                // the server leaves without reading A
 	for c.State() != fsm.Closed {
-		require.True(t, c.WaitForStateChange(ctx, c.State()), "the client did not see the server leave")
+		// On failure, say where it stuck: the state, why, and the counters.
+		require.True(t, c.WaitForStateChange(ctx, c.State()), "the client did not see the server leave: %s, Err %v, %+v",
+			c.State(), c.Err(), c.Stats())
 	}
 
 	require.NoError(t, c.Close(ctx))
