@@ -96,7 +96,7 @@ func WithSubprotocols(protocols ...string) Option {
 // WithSubprotocolsFunc computes the subprotocols on every attempt. A list
 // that transport.Target.Check refuses ends the attempt with an error
 // matching transport.ErrBadTarget, before anything is dialed, and the
-// default policy gives up.
+// default policy gives up. f runs as WithHeaderFunc says.
 func WithSubprotocolsFunc(f func(ctx context.Context) ([]string, error)) Option {
 	return optionFunc(func(c *config) {
 		if f == nil {
@@ -127,6 +127,14 @@ func WithHeader(h http.Header) Option {
 // static ones from WithHeader. Headers that transport.Target.Check refuses
 // end the attempt with an error matching transport.ErrBadTarget, before
 // anything is dialed, and the default policy gives up.
+//
+// f, like every provider of the attempt (WithCredentials,
+// WithSubprotocolsFunc, a URL function given to New), runs on a goroutine
+// of its own and may call any method of the client, Close and Disconnect
+// included. Once its attempt is over (Close, Disconnect, the connect
+// timeout) it is no longer waited for, and what it returns is thrown away:
+// it should honour ctx, or it may still run while the next attempt calls
+// it again.
 func WithHeaderFunc(f func(ctx context.Context) (http.Header, error)) Option {
 	return optionFunc(func(c *config) {
 		if f == nil {
@@ -138,7 +146,9 @@ func WithHeaderFunc(f func(ctx context.Context) (http.Header, error)) Option {
 
 // WithCredentials fetches credentials as headers (an Authorization bearer
 // token, say) on every attempt. Because a retry carries fresh credentials,
-// the reconnect policy retries a 401 or 403 instead of giving up.
+// the reconnect policy retries a 401 or 403 instead of giving up. f runs
+// as WithHeaderFunc says: it may call Close (an account the token service
+// says is gone, say), and should honour ctx.
 func WithCredentials(f func(ctx context.Context) (http.Header, error)) Option {
 	return optionFunc(func(c *config) {
 		if f == nil {

@@ -19,7 +19,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tether-go/tether"
+	"github.com/tether-go/tether/adapters"
 	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/policy"
 	"github.com/tether-go/tether/stream"
 	"github.com/tether-go/tether/tethertest"
 	"github.com/tether-go/tether/transport"
@@ -109,6 +111,69 @@ func TestCloseNeverHangs(t *testing.T) {
 				once.Do(func() { closed <- c.Close(context.Background()) })
 			})
 			c = shutdownClient[stream.Envelope](t, srv.URL, tether.WithRouter(r))
+			connectOrClosed(t, c)
+			return closeRun{c: c, closed: closed}
+		}},
+		{"from OnClose, the server closing", func(t *testing.T) closeRun {
+			srv := closingServer(t)
+			closed := make(chan error, 1)
+			var once sync.Once
+			var c *tether.Client[string]
+			c = shutdownClient[string](t, srv.URL, tether.OnClose(func(fsm.Transition) {
+				once.Do(func() { closed <- c.Close(context.Background()) })
+			}))
+			connectOrClosed(t, c)
+			return closeRun{c: c, closed: closed}
+		}},
+		{"from OnDone, the policy giving up", func(t *testing.T) closeRun {
+			// OnDone runs before Done closes: a Close that waited for
+			// Done here would wait for itself.
+			srv := closingServer(t)
+			closed := make(chan error, 1)
+			var c *tether.Client[string]
+			c = shutdownClient[string](t, srv.URL, tether.WithoutReconnect(), tether.OnDone(func(fsm.Transition) {
+				closed <- c.Close(context.Background())
+			}))
+			connectOrClosed(t, c)
+			return closeRun{c: c, closed: closed}
+		}},
+		{"from OnRetry", func(t *testing.T) closeRun {
+			closed := make(chan error, 1)
+			var once sync.Once
+			var c *tether.Client[string]
+			c = shutdownClient[string](t, "ws://127.0.0.1:1/", tether.OnRetry(func(tether.Retry) {
+				once.Do(func() { closed <- c.Close(context.Background()) })
+			}))
+			connectOrClosed(t, c)
+			return closeRun{c: c, closed: closed}
+		}},
+		{"from OnRTT, on the reader goroutine", func(t *testing.T) closeRun {
+			srv, _ := speakingServer(t, 0, nil)
+			closed := make(chan error, 1)
+			var once sync.Once
+			var c *tether.Client[string]
+			c = shutdownClient[string](t, srv.URL,
+				tether.WithHeartbeat(policy.Heartbeat{Interval: 50 * time.Millisecond, PongTimeout: 40 * time.Millisecond}),
+				tether.OnRTT(func(time.Duration) {
+					once.Do(func() { closed <- c.Close(context.Background()) })
+				}))
+			connectOrClosed(t, c)
+			return closeRun{c: c, closed: closed}
+		}},
+		{"from the credentials provider, during the dial", func(t *testing.T) closeRun {
+			// Close waits for the attempt in progress, which was waiting
+			// for the provider: it gave up on it after
+			// adapters.DialAbandonGrace and reported it abandoned.
+			srv, _ := speakingServer(t, 0, nil)
+			closed := make(chan error, 1)
+			var once sync.Once
+			var c *tether.Client[string]
+			c = shutdownClient[string](t, srv.URL, tether.WithCredentials(func(context.Context) (http.Header, error) {
+				once.Do(func() { closed <- c.Close(context.Background()) })
+				return http.Header{"Authorization": {"Bearer t"}}, nil
+			}), tether.OnError(func(err error) {
+				assert.NotErrorIs(t, err, adapters.ErrDialAbandoned, "the attempt that called Close")
+			}))
 			connectOrClosed(t, c)
 			return closeRun{c: c, closed: closed}
 		}},
@@ -291,6 +356,16 @@ func speakingServer(t *testing.T, n int, payload func(int) []byte) (srv *tethert
 		once.Do(func() { close(done) })
 	}))
 	return srv, done
+}
+
+// closingServer is a WebSocket server that closes every connection (1001)
+// as soon as it is upgraded.
+func closingServer(t *testing.T) *tethertest.WSServer {
+	t.Helper()
+	srv, _ := newServer(t, tethertest.WithHandler(func(sc *tethertest.WSConn) {
+		_ = sc.Close(transport.StatusGoingAway, "bye")
+	}))
+	return srv
 }
 
 // shutdownClient builds a client that connects when the case says so,

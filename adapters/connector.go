@@ -268,7 +268,7 @@ func (c *Connector) dial(ctx context.Context, cancel context.CancelFunc, epoch u
 			_, _ = c.m.Fire(context.Background(), fsm.Input{Event: fsm.EventDialFailed, Cause: expired, Epoch: epoch})
 		})
 	}
-	target, err := c.target(ctx)
+	target, err := c.resolve(ctx)
 	var conn transport.Conn
 	if err == nil {
 		conn, err = c.tr.Dial(ctx, target)
@@ -304,6 +304,29 @@ func (c *Connector) dial(ctx context.Context, cancel context.CancelFunc, epoch u
 		}
 		c.mu.Unlock()
 		_ = conn.Close(transport.StatusAbnormalClosure, "")
+	}
+}
+
+// resolve returns the attempt's target, or ctx's error as soon as ctx
+// ends. The target's providers are the program's code and run on a
+// goroutine of their own, not waited for once the attempt is over: one
+// may call Close, which waits for the attempt, and one that ignores its
+// ctx does not hold Close (its late result is thrown away).
+func (c *Connector) resolve(ctx context.Context) (transport.Target, error) {
+	type resolved struct {
+		target transport.Target
+		err    error
+	}
+	got := make(chan resolved, 1)
+	go func() {
+		t, err := c.target(ctx)
+		got <- resolved{t, err}
+	}()
+	select {
+	case r := <-got:
+		return r.target, r.err
+	case <-ctx.Done():
+		return transport.Target{}, ctx.Err()
 	}
 }
 
