@@ -23,7 +23,8 @@ import (
 // reaches the policy"): 300 random steps of server drops, server closes,
 // refused dials, and the user's Disconnect from Open, Waiting and
 // Connecting, then Close from where the walk ended. The policy's calls
-// are counted against the transitions into Waiting.
+// are counted against the transitions into Waiting, and OnClose's against
+// OnOpen's.
 func TestThePolicyIsAskedOncePerWaitAndNeverAboutAUserClose(t *testing.T) {
 	for _, seed := range []uint64{1, 2, 3} {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) { policyWalk(t, seed, 100) })
@@ -34,7 +35,7 @@ func policyWalk(t *testing.T, seed uint64, steps int) {
 	ctx, cancel := context.WithTimeout(context.Background(), deadline)
 	defer cancel()
 	e := newEnv(t)
-	var asked, waits atomic.Int64
+	var asked, waits, opens, closes atomic.Int64
 	counted := policy.Func(func(rc policy.RetryContext) policy.Decision {
 		asked.Add(1)
 		assert.Error(t, rc.Err, "the policy is asked about a failure")
@@ -45,7 +46,9 @@ func policyWalk(t *testing.T, seed uint64, steps int) {
 			if tr.To == fsm.Waiting {
 				waits.Add(1)
 			}
-		}))
+		}),
+		tether.OnOpen(func(fsm.Transition) { opens.Add(1) }),
+		tether.OnClose(func(fsm.Transition) { closes.Add(1) }))
 	rng := rand.New(rand.NewPCG(seed, seed))
 
 	var sc *memory.ServerConn // the server's end of the open connection
@@ -123,4 +126,8 @@ func policyWalk(t *testing.T, seed uint64, steps int) {
 	waitDone(t, c)
 	assert.Equal(t, waits.Load(), asked.Load(), "one question per wait to reconnect")
 	assert.Positive(t, waits.Load())
+	// And OnClose fires exactly once per connection that opened, whoever
+	// ended it (README).
+	assert.Equal(t, opens.Load(), closes.Load(), "one OnClose per OnOpen")
+	assert.Positive(t, opens.Load())
 }
