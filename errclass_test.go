@@ -4,6 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -122,4 +127,52 @@ func TestErrorClassesOfEveryType(t *testing.T) {
 		require.NoError(t, cerr)
 		assert.Equal(t, want, class, "%T", err)
 	}
+
+	// Every exported error type of the package is in the table above, or
+	// named here as one the error stream never carries on its own: a type
+	// added later cannot go unclassed.
+	notOnTheStream := map[string]string{
+		"OptionError":      "New returns it",
+		"ConnectError":     "Connect returns it",
+		"InvalidUTF8Error": "Send returns it",
+		"StageError":       "the Cause of a *TransitionError",
+	}
+	inTable := map[string]bool{}
+	for err := range cases {
+		inTable[strings.TrimPrefix(fmt.Sprintf("%T", err), "*tether.")] = true
+	}
+	for _, name := range exportedErrorTypes(t) {
+		_, elsewhere := notOnTheStream[name]
+		assert.True(t, inTable[name] != elsewhere, "%s: in the classes table or named as never on the stream, not both", name)
+	}
+}
+
+// exportedErrorTypes returns the names of the exported types of package
+// tether (its non-test files) that end in Error.
+func exportedErrorTypes(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob("*.go")
+	require.NoError(t, err)
+	var names []string
+	fset := token.NewFileSet()
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, parser.SkipObjectResolution)
+		require.NoError(t, err)
+		for _, d := range f.Decls {
+			g, ok := d.(*ast.GenDecl)
+			if !ok || g.Tok != token.TYPE {
+				continue
+			}
+			for _, spec := range g.Specs {
+				if n := spec.(*ast.TypeSpec).Name.Name; ast.IsExported(n) && strings.HasSuffix(n, "Error") {
+					names = append(names, n)
+				}
+			}
+		}
+	}
+	require.NotEmpty(t, names)
+	return names
 }
