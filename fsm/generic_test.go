@@ -218,7 +218,8 @@ func TestNamesGivenInTheTable(t *testing.T) {
 	require.NoError(t, err)
 	defer m.Close()
 	_, err = m.Fire(context.Background(), fsm.InputOf[bareEvent]{Event: 2})
-	assert.EqualError(t, err, `tether/fsm: event "release" not allowed in state Off`)
+	assert.EqualError(t, err, `tether/fsm: event "release" not allowed in state Off`, "the names, not the numbers")
+	assert.ErrorIs(t, err, fsm.ErrForbidden)
 
 	// Without names, 0 and 1 are no names.
 	def.StateNames = nil

@@ -57,10 +57,11 @@ func TestNewNilStrategyIsDefaultExponential(t *testing.T) {
 func TestMaxAttempts(t *testing.T) {
 	p := exact(t, policy.WithMaxAttempts(3))
 	assert.Equal(t, []time.Duration{time.Second, 1600 * time.Millisecond, 2560 * time.Millisecond}, delays(t, p, 3))
-	se := mustStop(t, p.Next(policy.RetryContext{Attempt: 4, Err: errors.New("dial refused")}), policy.RuleMaxAttempts)
+	refused := errors.New("dial refused")
+	se := mustStop(t, p.Next(policy.RetryContext{Attempt: 4, Err: refused}), policy.RuleMaxAttempts)
 	assert.ErrorIs(t, se, policy.ErrAttemptsExhausted)
 	assert.Equal(t, 4, se.Attempt)
-	assert.EqualError(t, se.Err, "dial refused")
+	assert.Same(t, refused, se.Err)
 
 	assert.Equal(t, time.Second, mustDelay(t, exact(t).Next(policy.RetryContext{Attempt: 1})))
 	assert.Equal(t, 30*time.Second, mustDelay(t, exact(t).Next(policy.RetryContext{Attempt: 1_000_000})), "no cap by default")

@@ -224,7 +224,7 @@ func (t *Transport) dialError(ctx, dctx context.Context, redacted string, offere
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		// A server restarting does this: the error is worth a retry.
-		return wrap(fmt.Errorf("server closed the connection during the handshake: %w", io.ErrUnexpectedEOF))
+		return wrap(fmt.Errorf("%w: %w", ErrHandshakeCut, io.ErrUnexpectedEOF))
 	}
 	if isHandshakeFailure(err) {
 		return wrap(&transport.HandshakeError{Err: err})

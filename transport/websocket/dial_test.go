@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"strings"
 	"testing"
 	"time"
 
@@ -177,7 +176,9 @@ func TestDefaults(t *testing.T) {
 	assert.Equal(t, int64(1000), small.opts.maxFrameSize, "frame limit follows the message limit")
 }
 
-func TestURLErrorText(t *testing.T) {
+func TestURLErrorTextAndMatches(t *testing.T) {
 	err := &URLError{URL: "ws://x", Reason: "missing host"}
-	assert.True(t, strings.Contains(err.Error(), "ws://x"))
+	assert.Equal(t, `tether/websocket: bad URL "ws://x": missing host`, err.Error())
+	assert.ErrorIs(t, err, ErrBadURL)
+	assert.ErrorIs(t, err, transport.ErrBadTarget)
 }

@@ -100,8 +100,8 @@
 //     *tls.CertificateVerificationError and the crypto/x509 error in it.
 //   - A server that closes the connection during the handshake (before
 //     the end of a 101 answer, or during TLS) gives an error matching
-//     [io.ErrUnexpectedEOF] that says so: a server restarting does this,
-//     and a retry is right.
+//     [ErrHandshakeCut] and [io.ErrUnexpectedEOF]: a server restarting
+//     does this, and a retry is right.
 //   - Any other malformed or non-WebSocket answer gives a HandshakeError of
 //     status 0; running out of time gives a [*transport.TimeoutError] (see
 //     Defaults); network errors keep their type (*net.OpError).

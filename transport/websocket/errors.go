@@ -24,6 +24,11 @@ var (
 	// inflate: its deflate data is corrupt. The connection ends with
 	// 1007, like Node's ws, and the error is in its *transport.CloseError.
 	ErrInflate = errors.New("tether/websocket: compressed message does not inflate")
+	// ErrHandshakeCut means the server closed the connection during the
+	// handshake, before the end of its 101 answer or during TLS: a server
+	// restarting does this, and a retry is right. Errors matching it also
+	// match [io.ErrUnexpectedEOF].
+	ErrHandshakeCut = errors.New("tether/websocket: server closed the connection during the handshake")
 )
 
 // URLError reports a target URL that cannot be dialled. URL is redacted

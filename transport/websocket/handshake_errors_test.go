@@ -136,7 +136,7 @@ func TestServerClosesDuringHandshake(t *testing.T) {
 			}()
 			err := dialErr(t, newTransport(t), transport.Target{URL: s.url})
 			require.ErrorIs(t, err, io.ErrUnexpectedEOF)
-			assert.Contains(t, err.Error(), "server closed the connection during the handshake")
+			assert.ErrorIs(t, err, ErrHandshakeCut)
 			assert.NotErrorIs(t, err, transport.ErrBadHandshake)
 			var he *transport.HandshakeError
 			assert.NotErrorAs(t, err, &he)
@@ -171,6 +171,6 @@ func TestServerClosesDuringTLS(t *testing.T) {
 	}()
 	err = dialErr(t, newTransport(t, WithProxy(nil)), transport.Target{URL: "wss://" + ln.Addr().String() + "/"})
 	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
-	assert.Contains(t, err.Error(), "server closed the connection during the handshake")
+	assert.ErrorIs(t, err, ErrHandshakeCut)
 	assert.NotErrorIs(t, err, transport.ErrCertificate)
 }
