@@ -68,16 +68,30 @@ func TestStopAndResetLeaveNoStaleTick(t *testing.T) {
 func TestAfterFuncRunsOnItsOwnGoroutine(t *testing.T) {
 	c := tethertest.NewFakeClock(time.Time{})
 	var mu sync.Mutex
-	mu.Lock() // held by the stepping goroutine: f must not run inline
+	mu.Lock() // held until Step returns: f run inside Step would wait for it
 	ran := make(chan struct{})
 	c.AfterFunc(time.Second, func() {
 		mu.Lock()
 		defer mu.Unlock()
 		close(ran)
 	})
-	c.Step(time.Second)
+	stepped := make(chan struct{})
+	go func() {
+		defer close(stepped)
+		c.Step(time.Second)
+	}()
+	select {
+	case <-stepped:
+	case <-time.After(10 * time.Second):
+		mu.Unlock()
+		require.FailNow(t, "Step ran f itself and waited for it")
+	}
 	mu.Unlock()
-	<-ran
+	select {
+	case <-ran:
+	case <-time.After(10 * time.Second):
+		require.FailNow(t, "f never ran")
+	}
 }
 
 func TestStepToNext(t *testing.T) {
