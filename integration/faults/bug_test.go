@@ -96,10 +96,12 @@ func TestStalePongConfirmsNothingLater(t *testing.T) {
 	require.NoError(t, clk.BlockUntil(ctx, 2))                      // probe 2 armed its deadline: it is outstanding
 	require.NoError(t, ws.WriteFrame(conn, ws.NewPongFrame(ping1))) // probe 1's pong, late
 	require.NoError(t, conn.Close())                                // the server leaves without reading A
-	for c.State() != fsm.Closed {
-		// On failure, say where it stuck: the state, why, and the counters.
-		require.True(t, c.WaitForStateChange(ctx, c.State()), "the client did not see the server leave: %s, Err %v, %+v",
-			c.State(), c.Err(), c.Stats())
+	// The state is read once per turn: read again for the wait, it could
+	// already be Closed, and the wait for a change from Closed lasted the
+	// whole deadline (a CI run saw it).
+	for st := c.State(); st != fsm.Closed; st = c.State() {
+		require.True(t, c.WaitForStateChange(ctx, st), "the client did not see the server leave: %s, Err %v, %+v",
+			st, c.Err(), c.Stats())
 	}
 
 	require.NoError(t, c.Close(ctx))
