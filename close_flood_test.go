@@ -247,6 +247,49 @@ func TestMessageWhoseCallbackClosesIsCounted(t *testing.T) {
 	}
 }
 
+// TestCloseFromARouterHandlerCutsTheDispatch: the registrations after a
+// handler that calls Close (another handler, a routed hub) do not get its
+// message, nor any later one, and every message the two did not get is
+// counted as dropped (outside review: both got it, 20 of 20 rounds, and
+// it was not counted).
+func TestCloseFromARouterHandlerCutsTheDispatch(t *testing.T) {
+	const sent = 5
+	var burst []byte
+	for i := range sent {
+		burst = append(burst, frame(ws.OpText, true, fmt.Appendf(nil, `{"type":"t","data":%d}`, i), false, 0)...)
+	}
+	srv := newRawServer(t, func(w io.Writer) { _, _ = w.Write(burst) })
+	r := stream.NewRouter()
+	var c *tether.Client[[]byte]
+	var once sync.Once
+	stream.Handle(r, "t", func(m stream.Message[int]) {
+		if m.Data == 2 {
+			once.Do(func() { _ = c.Close(context.Background()) })
+		}
+	})
+	var later []int
+	stream.Handle(r, "t", func(m stream.Message[int]) { later = append(later, m.Data) }) // the reader's goroutine
+	routed := stream.Route[int](r, "t").Subscribe(context.Background(), stream.WithBuffer(sent))
+	var err error
+	c, err = tether.New[[]byte](srv.url, tether.WithAutoConnect(false), tether.WithoutReconnect(), tether.WithRouter(r))
+	require.NoError(t, err)
+	connectOrClosed(t, c)
+	select {
+	case <-c.Done():
+	case <-time.After(3 * deadline):
+		require.FailNow(t, "the client did not end")
+	}
+	r.Close() // the router is the caller's: this ends the routed hub
+	var hub []int
+	for m := range routed.All() {
+		hub = append(hub, m.Data)
+	}
+	assert.Equal(t, []int{0, 1}, later, "the later handler got the message that closed, or one after it")
+	assert.Equal(t, []int{0, 1}, hub, "the routed hub got the message that closed, or one after it")
+	assert.Equal(t, uint64(sent-2), c.Stats().InboundDrops,
+		"the message that closed (later registrations were to have it) and the two read after Close")
+}
+
 // TestDisconnectFromAGoroutineOfUserCodeUnderAFlood: Disconnect keeps what
 // the server sends before its answer, so from the reader's own user code
 // (OnRaw, OnMessage, a Block Messages loop) it waits for a reader that

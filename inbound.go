@@ -105,11 +105,18 @@ func (c *Client[T]) inbound(s *adapters.Session, msg transport.Message) {
 		} else {
 			rerr = r.DispatchPayload(msg.Payload)
 		}
+		cut := routeCut(&rerr)
 		if rerr != nil {
 			c.report(messageError(rerr))
-			if decErr != nil {
-				c.report(messageError(decErr)) // neither took it
-			}
+		}
+		if cut {
+			// Close cut the dispatch short: registrations were to have
+			// msg, and did not. It goes no further, counted once.
+			c.closedBy(true)
+			return
+		}
+		if rerr != nil && decErr != nil {
+			c.report(messageError(decErr)) // neither took it
 		}
 		if decErr != nil || c.closedBy(c.onMessage != nil || wanted) {
 			return
@@ -161,6 +168,32 @@ func (c *Client[T]) holdRoom() int {
 // user code once Close has been called. It counts as dropped (reported by
 // the flush after it) when more consumers were to have it: later
 // callbacks, subscribers, or the hold for the first subscriber (more).
+// routeCut takes out of *rerr the part that says Close cut the dispatch
+// short (stream.ErrCut: a handler, or another goroutine, closed the
+// client), which is no fault of the message, and reports whether there
+// was one.
+func routeCut(rerr *error) bool {
+	if *rerr == nil || !errors.Is(*rerr, stream.ErrCut) {
+		return false
+	}
+	var rest []error
+	for _, e := range unjoin(*rerr) {
+		if !errors.Is(e, stream.ErrCut) {
+			rest = append(rest, e)
+		}
+	}
+	*rerr = errors.Join(rest...)
+	return true
+}
+
+// unjoin returns the errors that errors.Join joined into err, or err alone.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
 func (c *Client[T]) closedBy(more bool) bool {
 	if !c.stopped() {
 		return false

@@ -31,6 +31,10 @@ var (
 	// ErrRouterClaimed means [Router.Claim] found the router claimed
 	// already: by another Client, or by one that has closed.
 	ErrRouterClaimed = errors.New("tether/stream: router already serves a client (give each client its own router)")
+	// ErrCut means [Router.Unblock] cut a [Router.Dispatch] short: the
+	// registrations after the one running did not get the envelope. It
+	// comes wrapped in a [*RouteError] that says how many.
+	ErrCut = errors.New("tether/stream: dispatch cut short, the router's owner stopped")
 	// ErrClosed means the [Router] was closed. It comes wrapped in a
 	// [*RouteError].
 	ErrClosed = errors.New("tether/stream: closed")
@@ -184,12 +188,19 @@ func (e *EncodeError) Unwrap() error { return e.Err }
 type RouteError struct {
 	// Type is the envelope's message type, whole.
 	Type string
-	// Err is ErrUnknownType or ErrClosed.
+	// Err is ErrUnknownType, ErrClosed or ErrCut.
 	Err error
+	// Missed is, for ErrCut, how many registrations did not get the
+	// envelope; 0 otherwise.
+	Missed int
 }
 
 func (e *RouteError) Error() string {
-	return "tether/stream: route message type " + quoteCut(e.Type) + ": " + e.Err.Error()
+	msg := "tether/stream: route message type " + quoteCut(e.Type) + ": " + e.Err.Error()
+	if e.Missed > 0 {
+		msg += " (" + strconv.Itoa(e.Missed) + " registrations missed it)"
+	}
+	return msg
 }
 
 // Unwrap returns Err.

@@ -45,7 +45,8 @@ type Router struct {
 
 	mu        sync.Mutex // serialises registration
 	table     atomic.Pointer[routeTable]
-	unblocked bool // Unblock was called: routed hubs are made unblocked; mu guards it
+	unblocked bool        // Unblock was called: routed hubs are made unblocked; mu guards it
+	stopped   atomic.Bool // Unblock was called: a Dispatch goes no further
 	claimed   atomic.Bool
 }
 
@@ -161,7 +162,13 @@ func (r *Router) Dispatch(env Envelope) error {
 		return rs[0].dispatch(r.Codec(), env)
 	}
 	var errs []error
-	for _, rt := range rs {
+	for i, rt := range rs {
+		if i > 0 && r.stopped.Load() {
+			// The owner stopped (a handler before this one closed the
+			// Client, say): the envelope goes no further.
+			errs = append(errs, &RouteError{Type: env.Type, Err: ErrCut, Missed: len(rs) - i})
+			break
+		}
 		if err := rt.dispatch(r.Codec(), env); err != nil {
 			errs = append(errs, err)
 		}
@@ -219,9 +226,17 @@ func (r *Router) Claim() error {
 // goroutine, and what it cannot take is dropped and reported to the hub's
 // drop hooks. The hubs stay open, their subscribers keep what they hold.
 // A Client calls it on its router when it shuts down, so that a routed
-// subscriber cannot keep its reader (and Done) waiting. Unblock may be
-// called from any goroutine.
+// subscriber cannot keep its reader (and Done) waiting.
+//
+// Unblock also cuts short the Dispatch in progress, if any, and any later
+// one that finds several registrations for its type: the registrations
+// after the one running when Unblock was called do not get the envelope,
+// and Dispatch returns a [*RouteError] matching [ErrCut] that says how many
+// missed it. So a handler that closes its Client is the last to see the
+// message, as the Client promises. Unblock may be called from any
+// goroutine.
 func (r *Router) Unblock() {
+	r.stopped.Store(true)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.unblocked = true

@@ -206,3 +206,35 @@ func TestRouterConcurrentRegistrationAndDispatch(t *testing.T) {
 	wg.Wait()
 	r.Close()
 }
+
+// Unblock, the owner's stop, cuts the Dispatch in progress short: a
+// handler that stops the owner is the last registration to get the
+// envelope, and Dispatch says how many missed it.
+func TestUnblockCutsTheDispatchInProgress(t *testing.T) {
+	r := stream.NewRouter()
+	var got []string
+	stream.Handle(r, "alert", func(stream.Message[alert]) { got = append(got, "first"); r.Unblock() })
+	stream.Handle(r, "alert", func(stream.Message[alert]) { got = append(got, "second") })
+	routed := stream.Route[alert](r, "alert").Subscribe(context.Background(), stream.WithBuffer(1))
+	defer routed.Close()
+
+	err := r.Dispatch(env("alert", `{"level":"high"}`))
+	assert.Equal(t, []string{"first"}, got)
+	require.ErrorIs(t, err, stream.ErrCut)
+	var re *stream.RouteError
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, 2, re.Missed, "the second handler and the routed hub")
+	select {
+	case m := <-routed.C():
+		assert.Fail(t, "the routed hub got the envelope", "%+v", m)
+	default:
+	}
+
+	// With one registration there is nothing to cut.
+	one := stream.NewRouter()
+	var n int
+	stream.Handle(one, "alert", func(stream.Message[alert]) { n++; one.Unblock() })
+	require.NoError(t, one.Dispatch(env("alert", `{}`)))
+	require.NoError(t, one.Dispatch(env("alert", `{}`)))
+	assert.Equal(t, 2, n)
+}
