@@ -41,7 +41,7 @@ var (
 	// the client holds as many as WithHold allows; it reads no further
 	// until a subscriber, OnMessage, OnRaw or a router takes them.
 	// It is of the class ErrDelivery.
-	ErrNoConsumer = fmt.Errorf("%w: messages held for a consumer that has not subscribed; reading paused", ErrDelivery)
+	ErrNoConsumer = fmt.Errorf("%w: messages held for a first consumer (Messages, OnMessage, OnRaw or a router); a client that consumes none wants WithHold(0)", ErrDelivery)
 	// ErrInvalidCloseCode: CloseWith was given a code that may not be
 	// sent in a close frame (1004-1006, 1015, below 1000, 1016-2999, above
 	// 4999).

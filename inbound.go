@@ -3,6 +3,7 @@ package tether
 import (
 	"bytes"
 	"errors"
+	"fmt"
 
 	"github.com/tether-go/tether/adapters"
 	"github.com/tether-go/tether/stream"
@@ -397,6 +398,9 @@ func (c *Client[T]) setCause(err error) {
 
 // holding reports whether nothing has consumed messages yet, so that the
 // reader keeps what it reads for the first subscriber.
+// errHoldFull is what the client reports, once, when the hold is full.
+var errHoldFull = fmt.Errorf("%w; reading paused until one comes", ErrNoConsumer)
+
 func (c *Client[T]) holding() bool { return !c.consumed.Load() }
 
 // hold keeps the burst for the first subscriber and reports true, or
@@ -434,9 +438,9 @@ func (c *Client[T]) hold(s *adapters.Session) bool {
 	if full {
 		c.noConsumer.Do(func() {
 			if l := c.cfg.logger; l != nil {
-				l.Warn("tether: reading paused until something consumes messages", "held", c.cfg.hold, "err", ErrNoConsumer)
+				l.Warn("tether: reading paused until something consumes messages (WithHold(0) for a client that consumes none)", "held", c.cfg.hold, "err", ErrNoConsumer)
 			}
-			c.report(ErrNoConsumer)
+			c.report(errHoldFull)
 		})
 		select {
 		case <-consumer:

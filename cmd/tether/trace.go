@@ -54,6 +54,10 @@ happen. Messages received are not printed.`,
 
 func trace(ctx context.Context, target string, opts []tether.Option, dur time.Duration, e *env, h *strings.Replacer) error {
 	ev := newEvents(e.stderr)
+	// The trace shows the lifecycle, not the messages: nothing consumes
+	// them, so none are held for a consumer (held ones stopped the reading
+	// at 256 and were reported dropped at the end).
+	opts = append(opts, tether.WithHold(0))
 	c, err := tether.New[[]byte](target, append(opts, ev.options()...)...)
 	if err != nil {
 		if errors.As(err, new(*tether.OptionError)) {

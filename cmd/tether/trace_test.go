@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/transport"
 )
 
 // arrow is how the Mermaid trace draws a transition.
@@ -53,4 +55,23 @@ func TestTracePrintsTheTraceWhenThePolicyGivesUp(t *testing.T) {
 	require.Equal(t, exitError, code)
 	assert.Contains(t, stdout, arrow(fsm.Waiting, fsm.EventGiveUp, fsm.Closed, "3"))
 	assert.Contains(t, stderr, "tether: gave up: ")
+}
+
+// trace prints no message, so it consumes none: it read 256 of a busy
+// feed, reported them held for a consumer that never came, stopped
+// reading, and reported them dropped at the end (new-user review: error
+// lines on every healthy run). It reads every message and reports none.
+func TestTraceOfABusyFeedReportsNoErrors(t *testing.T) {
+	srv := newServer(t)
+	s := start(t, "trace", "-for", "1h", "-heartbeat", "0", srv.URL)
+	conn := accept(t, srv)
+	s.stderr.waitFor(t, edge(fsm.Connecting, fsm.EventDialed, fsm.Open))
+	for i := range 1000 {
+		require.NoError(t, conn.Send(transport.Text, []byte(strconv.Itoa(i))))
+	}
+	require.NoError(t, conn.Close(transport.StatusGoingAway, "done")) // behind the messages
+	s.stderr.waitFor(t, edge(fsm.Open, fsm.EventDropped, fsm.Waiting))
+	s.cancel()
+	require.Equal(t, exitOK, s.wait(t))
+	assert.NotContains(t, s.stderr.String(), "[error]")
 }
