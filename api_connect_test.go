@@ -31,6 +31,25 @@ func TestConnectReturnsAFullySetUpConnection(t *testing.T) {
 	}
 }
 
+// With auto-connect, Connect waits for the attempt New started, and
+// returns at once when the connection is already open (README): 200
+// clients, Connect called at once and again once open.
+func TestConnectWaitsForTheAutoConnect(t *testing.T) {
+	srv, err := memory.NewServer(memory.WithAutoAccept())
+	require.NoError(t, err)
+	for i := range 200 {
+		c, err := tether.New[string]("memory://feed", tether.WithTransport(srv.Transport()), tether.WithoutHeartbeat())
+		require.NoError(t, err)
+		ctx, cancel := context.WithTimeout(context.Background(), deadline)
+		require.NoError(t, c.Connect(ctx), "run %d", i)
+		require.True(t, c.IsConnected(), "run %d: Connect returned before Open", i)
+		require.NoError(t, c.Connect(ctx), "run %d: Connect while open", i)
+		require.Equal(t, uint64(0), c.Stats().Reconnects, "run %d: Connect while open dialed again", i)
+		require.NoError(t, c.Close(ctx))
+		cancel()
+	}
+}
+
 // Endpoint is a named string type, as a configuration package may declare.
 type Endpoint string
 
