@@ -53,10 +53,9 @@ func (c *pingWatchConn) Ping(ctx context.Context, payload []byte) error {
 func (c *pingWatchConn) Unwrap() transport.Conn { return c.Conn }
 
 // goneServer serves one connection: it sends n numbered binary messages,
-// then goes away. It hangs up after the burst (a FIN, so that no reset can
-// make the client's kernel throw away what it holds, see
-// transport/websocket's Discarded), reads the client's next frame (a ping)
-// and closes: the client's pings after that fail. It returns the URL and a
+// then goes away. It hangs up after the burst (a FIN), waits until the
+// client's kernel has the whole burst, reads the client's next frame (a
+// ping) and closes: the client's pings after that fail. It returns the URL and a
 // transport that reports the first failed ping.
 func goneServer(t *testing.T, n int) (string, *pingWatch) {
 	t.Helper()
