@@ -3,6 +3,7 @@ package websocket
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -224,28 +225,84 @@ func (c *conn) end(err error) {
 	})
 }
 
-// salvageWait bounds how long salvage reads what the peer had sent.
-const salvageWait = 10 * time.Millisecond
+// salvageWait bounds how long each read of salvage waits for the peer's
+// next bytes, and salvageMax the whole salvage: what a peer that is gone
+// had sent is in the socket already, and a peer that still sends is not
+// read for ever.
+const (
+	salvageWait = 10 * time.Millisecond
+	salvageMax  = 250 * time.Millisecond
+)
 
 // salvage runs, under readMu, when the connection ends abnormally (an
 // abort, a failed write) while no Read is in progress and the reader has
 // not failed the connection itself (then the input may stop inside a
-// frame). It reads what the socket still holds, for at most salvageWait,
-// and counts its data messages in Discarded, instead of closing the socket
-// with them unseen: the peer sent them, and the reader, busy elsewhere (a
-// consumer that stalled, a hold), finds the end reported with them rather
-// than a silent loss. Messages a Close read ahead stay for the Reads to
-// come. A Read in progress when the connection ends is not helped: the
-// socket closes under it, and what it had not read is lost with it.
+// frame). It reads what the socket still holds, and counts its data
+// messages in Discarded, instead of closing the socket with them unseen:
+// the peer sent them, and the reader, busy elsewhere (a consumer that
+// stalled, a hold), finds the end reported with them rather than a silent
+// loss. Messages a Close read ahead stay for the Reads to come. A Read in
+// progress when the connection ends is not helped: the socket closes under
+// it, and what it had not read is lost with it.
+//
+// Each read of the socket gets at least salvageWait/2 from its own start:
+// one deadline for the whole salvage ran out when the reads took longer (a
+// busy machine, a slow socket) with messages still in the socket,
+// uncounted (TestSalvageThatTakesLongCountsEverything).
 func (c *conn) salvage() {
-	if c.nc.SetReadDeadline(time.Now().Add(salvageWait)) != nil {
+	// The deadline moves on when half of it has passed, not on every
+	// read: a read that finds bytes waiting is quick, a timer is not.
+	var last time.Time
+	refresh := func() error {
+		now := time.Now()
+		if now.Sub(last) < salvageWait/2 {
+			return nil
+		}
+		last = now
+		return c.nc.SetReadDeadline(now.Add(salvageWait))
+	}
+	if refresh() != nil {
 		return
 	}
+	p := c.rd
+	src, wait, try := p.src, p.wait, p.try
+	defer func() { p.src, p.wait, p.try = src, wait, try }()
+	p.src = refreshingReader{src, refresh}
+	if wait != nil {
+		p.wait = func() error {
+			if err := refresh(); err != nil {
+				return err
+			}
+			return wait()
+		}
+	}
+	if try != nil {
+		p.try = func(b []byte) (int, error, bool) {
+			if err := refresh(); err != nil {
+				return 0, err, true
+			}
+			return try(b)
+		}
+	}
 	// A net.Conn that does not honour the deadline (a wrapper of the
-	// program's own) is closed instead, which end does next anyway.
-	backstop := time.AfterFunc(2*salvageWait, func() { _ = c.nc.Close() })
+	// program's own), or a peer that keeps sending, is closed instead,
+	// which end does next anyway.
+	backstop := time.AfterFunc(salvageMax, func() { _ = c.nc.Close() })
 	defer backstop.Stop()
 	_ = c.discardUntilClose()
+}
+
+// refreshingReader moves the read deadline on before each read of r.
+type refreshingReader struct {
+	r       io.Reader
+	refresh func() error
+}
+
+func (r refreshingReader) Read(p []byte) (int, error) {
+	if err := r.refresh(); err != nil {
+		return 0, err
+	}
+	return r.r.Read(p)
 }
 
 // claimClose records ce as the close this side sends, unless a close is

@@ -1,6 +1,7 @@
 package websocket
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"net"
@@ -106,4 +107,35 @@ func TestAbnormalEndCountsWhatWasOnItsWayOverTLS(t *testing.T) {
 	d := transport.DiscardsOf(c)
 	require.NotNil(t, d)
 	assert.EqualValues(t, n, d.Discarded())
+}
+
+// oneByteReads reads at most one byte a call: a socket that makes the
+// salvage take many reads, as a busy machine makes each read slow.
+type oneByteReads struct{ net.Conn }
+
+func (c oneByteReads) Read(p []byte) (int, error) { return c.Conn.Read(p[:min(len(p), 1)]) }
+
+// TestSalvageThatTakesLongCountsEverything: the salvage of an abnormal end
+// gave all its reads one deadline of 10 ms; when they took longer (a busy
+// machine, here reads of one byte), it stopped with messages still in the
+// socket, uncounted. Each read now has its own deadline.
+func TestSalvageThatTakesLongCountsEverything(t *testing.T) {
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		nc, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return oneByteReads{nc}, nil
+	}
+	c, p, _ := connectPair(t, WithNetDial(dial))
+	const n = 400 // about 5,000 reads
+	for i := range n {
+		require.NoError(t, p.write(ws.OpBinary, true, []byte("message "+strconv.Itoa(i))))
+	}
+	require.NoError(t, p.conn.Close()) // a FIN after the messages
+
+	require.NoError(t, c.Close(transport.StatusAbnormalClosure, "")) // the abort a failed heartbeat makes
+	d := transport.DiscardsOf(c)
+	require.NotNil(t, d)
+	assert.EqualValues(t, n, d.Discarded(), "every message the peer sent before it hung up")
 }
