@@ -250,6 +250,15 @@ const (
 // busy machine, a slow socket) with messages still in the socket,
 // uncounted (TestSalvageThatTakesLongCountsEverything).
 func (c *conn) salvage() {
+	// A net.Conn that does not honour the deadline (a wrapper of the
+	// program's own) is closed instead, which end does next anyway: when
+	// no read has moved the deadline on for twice its length, or after
+	// salvageMax in all, for a peer that keeps sending.
+	closeConn := func() { _ = c.nc.Close() }
+	stalled := time.AfterFunc(time.Hour, closeConn)
+	defer stalled.Stop()
+	total := time.AfterFunc(salvageMax, closeConn)
+	defer total.Stop()
 	// The deadline moves on when half of it has passed, not on every
 	// read: a read that finds bytes waiting is quick, a timer is not.
 	var last time.Time
@@ -259,6 +268,7 @@ func (c *conn) salvage() {
 			return nil
 		}
 		last = now
+		stalled.Reset(2 * salvageWait)
 		return c.nc.SetReadDeadline(now.Add(salvageWait))
 	}
 	if refresh() != nil {
@@ -284,11 +294,6 @@ func (c *conn) salvage() {
 			return try(b)
 		}
 	}
-	// A net.Conn that does not honour the deadline (a wrapper of the
-	// program's own), or a peer that keeps sending, is closed instead,
-	// which end does next anyway.
-	backstop := time.AfterFunc(salvageMax, func() { _ = c.nc.Close() })
-	defer backstop.Stop()
 	_ = c.discardUntilClose()
 }
 
