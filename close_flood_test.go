@@ -201,10 +201,7 @@ func TestNothingReachesUserCodeAfterCloseFromOnRaw(t *testing.T) {
 // the server sent is delivered or counted.
 func TestMessageWhoseCallbackClosesIsCounted(t *testing.T) {
 	const sent = 5
-	var burst []byte
-	for i := range sent {
-		burst = append(burst, frame(ws.OpText, true, fmt.Appendf(nil, `{"type":"t","data":%d}`, i), false, 0)...)
-	}
+	burst := envelopeBurst(sent)
 	for _, closer := range []string{"OnRaw", "router", "OnMessage"} {
 		t.Run(closer, func(t *testing.T) {
 			srv := newRawServer(t, func(w io.Writer) { _, _ = w.Write(burst) })
@@ -254,10 +251,7 @@ func TestMessageWhoseCallbackClosesIsCounted(t *testing.T) {
 // it was not counted).
 func TestCloseFromARouterHandlerCutsTheDispatch(t *testing.T) {
 	const sent = 5
-	var burst []byte
-	for i := range sent {
-		burst = append(burst, frame(ws.OpText, true, fmt.Appendf(nil, `{"type":"t","data":%d}`, i), false, 0)...)
-	}
+	burst := envelopeBurst(sent)
 	srv := newRawServer(t, func(w io.Writer) { _, _ = w.Write(burst) })
 	r := stream.NewRouter()
 	var c *tether.Client[[]byte]
@@ -354,4 +348,14 @@ func floodedClient(t *testing.T, url, where string, at func(), onError func(erro
 		}()
 	}
 	return c
+}
+
+// envelopeBurst is n text frames, envelopes of type "t" whose data are 0
+// to n-1, as a raw server writes them in one go.
+func envelopeBurst(n int) []byte {
+	var burst []byte
+	for i := range n {
+		burst = append(burst, frame(ws.OpText, true, fmt.Appendf(nil, `{"type":"t","data":%d}`, i), false, 0)...)
+	}
+	return burst
 }

@@ -164,11 +164,6 @@ func (c *Client[T]) holdRoom() int {
 	return c.cfg.hold - len(c.held)
 }
 
-// closedBy reports whether the user code the message was just handed to
-// called Close: then the message goes no further, since nothing reaches
-// user code once Close has been called. It counts as dropped (reported by
-// the flush after it) when more consumers were to have it: later
-// callbacks, subscribers, or the hold for the first subscriber (more).
 // routeCut takes out of *rerr the part that says Close cut the dispatch
 // short (stream.ErrCut: a handler, or another goroutine, closed the
 // client), which is no fault of the message, and reports whether there
@@ -195,6 +190,11 @@ func unjoin(err error) []error {
 	return []error{err}
 }
 
+// closedBy reports whether the user code the message was just handed to
+// called Close: then the message goes no further, since nothing reaches
+// user code once Close has been called. It counts as dropped (reported by
+// the flush after it) when more consumers were to have it: later
+// callbacks, subscribers, or the hold for the first subscriber (more).
 func (c *Client[T]) closedBy(more bool) bool {
 	if !c.stopped() {
 		return false
@@ -396,11 +396,11 @@ func (c *Client[T]) setCause(err error) {
 	c.mu.Unlock()
 }
 
-// holding reports whether nothing has consumed messages yet, so that the
-// reader keeps what it reads for the first subscriber.
 // errHoldFull is what the client reports, once, when the hold is full.
 var errHoldFull = fmt.Errorf("%w; reading paused until one comes", ErrNoConsumer)
 
+// holding reports whether nothing has consumed messages yet, so that the
+// reader keeps what it reads for the first subscriber.
 func (c *Client[T]) holding() bool { return !c.consumed.Load() }
 
 // hold keeps the burst for the first subscriber and reports true, or

@@ -43,10 +43,11 @@ type Router struct {
 	codec    Codec
 	fallback func(Envelope) error
 
-	mu        sync.Mutex // serialises registration
-	table     atomic.Pointer[routeTable]
-	unblocked bool        // Unblock was called: routed hubs are made unblocked; mu guards it
-	stopped   atomic.Bool // Unblock was called: a Dispatch goes no further
+	mu    sync.Mutex // serialises registration
+	table atomic.Pointer[routeTable]
+	// unblocked: Unblock was called. Routed hubs made later are made
+	// unblocked, and a Dispatch goes no further.
+	unblocked atomic.Bool
 	claimed   atomic.Bool
 }
 
@@ -124,7 +125,7 @@ func Route[T any](r *Router, typ string, opts ...HubOption) *Hub[Message[T]] {
 		}
 	}
 	hr := &hubRoute[T]{hub: NewHub[Message[T]](opts...)}
-	if r.unblocked {
+	if r.unblocked.Load() {
 		hr.hub.Unblock()
 	}
 	rs := slices.Clone(t.routes[typ])
@@ -163,7 +164,7 @@ func (r *Router) Dispatch(env Envelope) error {
 	}
 	var errs []error
 	for i, rt := range rs {
-		if i > 0 && r.stopped.Load() {
+		if i > 0 && r.unblocked.Load() {
 			// The owner stopped (a handler before this one closed the
 			// Client, say): the envelope goes no further.
 			errs = append(errs, &RouteError{Type: env.Type, Err: ErrCut, Missed: len(rs) - i})
@@ -236,10 +237,9 @@ func (r *Router) Claim() error {
 // message, as the Client promises. Unblock may be called from any
 // goroutine.
 func (r *Router) Unblock() {
-	r.stopped.Store(true)
+	r.unblocked.Store(true) // before the lock: a Dispatch under way stops at its next registration
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.unblocked = true
 	for _, rs := range r.load().routes {
 		for _, rt := range rs {
 			rt.unblock()
