@@ -206,7 +206,9 @@ func New[T any, U URL](target U, opts ...Option) (*Client[T], error) {
 		adapters.WithObserver(c.out),
 		adapters.WithMessageHandler(c.inbound),
 		adapters.WithFlushHandler(c.flush),
-		adapters.WithDialTimeout(cfg.connectMax))
+		adapters.WithDialTimeout(cfg.connectMax),
+		adapters.WithCloseLimit(cfg.closeLimit),
+		adapters.WithAbandonHook(c.connAbandoned))
 
 	if cfg.autoConnect {
 		if _, err := c.con.Connect(context.Background()); err != nil {
@@ -215,6 +217,14 @@ func New[T any, U URL](target U, opts ...Option) (*Client[T], error) {
 		}
 	}
 	return c, nil
+}
+
+// connAbandoned reports a connection abandoned under WithCloseLimit.
+func (c *Client[T]) connAbandoned(err error) {
+	if l := c.cfg.logger; l != nil {
+		l.Warn("tether: abandoned a connection whose transport did not let it end", "error", err)
+	}
+	c.report(connectionError(err))
 }
 
 // decided runs on the actor for every reconnect decision.

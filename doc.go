@@ -66,6 +66,6 @@
 // operations run in real time: the connect timeout, the transports' own
 // (the WebSocket close timeout, a polling request, a fallback probe) and
 // the wait for a Dial that ignores its ctx at close
-// (adapters.DialAbandonGrace). docs/testing.md says how tests keep clear
-// of them.
+// (adapters.DialAbandonGrace) and the close limit on a connection's end
+// (WithCloseLimit). docs/testing.md says how tests keep clear of them.
 package tether

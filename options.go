@@ -64,6 +64,7 @@ type config struct {
 	clk        clock.Clock
 	traceLimit int
 	connectMax time.Duration
+	closeLimit time.Duration
 	tls        *tls.Config
 	wsOptions  []websocket.Option // more options of the default WebSocket transport (WithCompression)
 }
@@ -504,6 +505,27 @@ func WithConnectTimeout(d time.Duration) Option {
 	})
 }
 
+// WithCloseLimit bounds, in real time, how long the client waits for a
+// connection to end once it closes it, whatever the transport: for the
+// Conn's Close to return, and then for a Read in progress to return. A
+// custom transport whose Close never returns, or whose Read its Close does
+// not unblock, would otherwise hold Closing, the next connection and Done
+// for ever. Past the limit the connection is abandoned: reported (with
+// adapters.ErrConnAbandoned, to OnError, the logger and the error stream
+// while it is open), the machine moves on as after a failed close
+// handshake, and nothing its Read returns later is delivered; the goroutine
+// inside the Conn stays there until the Conn lets it go. The shipped
+// transports end well within the default, adapters.DefaultCloseLimit
+// (10 s, twice the WebSocket close timeout).
+func WithCloseLimit(d time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if d <= 0 {
+			c.fail("WithCloseLimit", invalid("%v: want a positive duration (default %v)", d, adapters.DefaultCloseLimit))
+		}
+		c.closeLimit = d
+	})
+}
+
 // WithTraceLimit sets how many recent transitions Trace keeps (default
 // 256).
 func WithTraceLimit(n int) Option {
@@ -533,5 +555,6 @@ func defaultConfig() config {
 		clk:          clock.Real(),
 		traceLimit:   256,
 		connectMax:   DefaultConnectTimeout,
+		closeLimit:   adapters.DefaultCloseLimit,
 	}
 }

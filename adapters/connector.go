@@ -40,15 +40,17 @@ func StaticTarget(t transport.Target) TargetFunc {
 //
 // All methods are safe for concurrent use.
 type Connector struct {
-	m         *fsm.Machine
-	tr        transport.Transport
-	target    TargetFunc
-	observers []Observer
-	inbound   []InboundObserver // the observers that see control frames
-	data      []InboundObserver // the observers that see data messages too
-	onMessage func(s *Session, msg transport.Message)
-	onFlush   func(s *Session)
-	dialLimit time.Duration // bound on one attempt: the target and the Dial; 0 for none
+	m          *fsm.Machine
+	tr         transport.Transport
+	target     TargetFunc
+	observers  []Observer
+	inbound    []InboundObserver // the observers that see control frames
+	data       []InboundObserver // the observers that see data messages too
+	onMessage  func(s *Session, msg transport.Message)
+	onFlush    func(s *Session)
+	dialLimit  time.Duration // bound on one attempt: the target and the Dial; 0 for none
+	closeLimit time.Duration // bound on a Conn's Close, and on its Read after it; 0 for none
+	onAbandon  func(error)   // told of each Conn abandoned under closeLimit
 
 	wg      sync.WaitGroup // close handshakes
 	dials   sync.WaitGroup // connection attempts
@@ -279,7 +281,7 @@ func (c *Connector) dial(ctx context.Context, cancel context.CancelFunc, epoch u
 	if watching != nil && !watching() && context.Cause(ctx) == expired {
 		// The deadline passed first, and its watcher failed the attempt.
 		if conn != nil {
-			_ = conn.Close(transport.StatusAbnormalClosure, "")
+			_ = c.closeConn(nil, conn, transport.StatusAbnormalClosure, "")
 		}
 		return
 	}
@@ -303,7 +305,7 @@ func (c *Connector) dial(ctx context.Context, cancel context.CancelFunc, epoch u
 			c.pending = nil
 		}
 		c.mu.Unlock()
-		_ = conn.Close(transport.StatusAbnormalClosure, "")
+		_ = c.closeConn(nil, conn, transport.StatusAbnormalClosure, "")
 	}
 }
 
@@ -364,8 +366,16 @@ func (c *Connector) open(tr fsm.Transition) {
 		// the peer sends before its answer.
 		e.ExpectReader()
 	}
-	c.readers.Go(func() {
-		defer close(done)
+	// The reader's place (done, readers) is released when it returns, or
+	// earlier if the close limit abandons it in a Read (watchReader).
+	s.gate.finish = sync.OnceFunc(func() {
+		close(done)
+		c.readers.Done()
+	})
+	c.readers.Add(1)
+	go func() {
+		defer s.gate.finish()
+		defer s.gate.exited()
 		if prev != nil {
 			// The previous reader may still be in a handler: wait, so
 			// that handlers see connections in order and one at a time,
@@ -375,7 +385,7 @@ func (c *Connector) open(tr fsm.Transition) {
 			<-prev
 		}
 		c.read(s)
-	})
+	}()
 }
 
 // ready tells the observers that want to know that the current session is
@@ -404,6 +414,9 @@ func (c *Connector) read(s *Session) {
 	count := s.progress == nil // keep the session's own account of reads
 	unflushed := false
 	for {
+		if !s.gate.beginRead() {
+			return
+		}
 		if count {
 			s.reads.Add(1)
 			s.inRead.Store(true)
@@ -412,6 +425,9 @@ func (c *Connector) read(s *Session) {
 		if count {
 			s.inRead.Store(false)
 			s.reads.Add(1)
+		}
+		if !s.gate.endRead() {
+			return // abandoned under the close limit: deliver nothing
 		}
 		if err != nil {
 			c.endRead(s, err)
@@ -432,7 +448,7 @@ func (c *Connector) read(s *Session) {
 			}
 		default:
 			// The Conn broke its contract: drop it, and say why.
-			_ = s.Conn.Close(transport.StatusAbnormalClosure, "") // an abort: no close frame
+			_ = c.closeConn(nil, s.Conn, transport.StatusAbnormalClosure, "") // an abort: no close frame
 			c.endRead(s, fmt.Errorf("%w: type %d, %d bytes", ErrBadMessageType, msg.Type, len(msg.Payload)))
 			return
 		}
@@ -492,7 +508,7 @@ func (c *Connector) leaveOpen(tr fsm.Transition) {
 		case errors.Is(tr.Cause, ErrReconnectRequested):
 			reason = "reconnecting"
 		}
-		c.wg.Go(func() { _ = s.Conn.Close(code, reason) })
+		c.wg.Go(func() { _ = c.closeConn(s, s.Conn, code, reason) })
 	}
 }
 
@@ -516,7 +532,7 @@ func (c *Connector) startClose(release bool) {
 		// timeout, or the connection failing meanwhile). A transport may
 		// return nil for a connection that had already failed: its end
 		// then says so.
-		err := s.Conn.Close(code, reason)
+		err := c.closeConn(s, s.Conn, code, reason)
 		if err == nil && endedAbnormally(s.Conn.Err()) {
 			err = s.Conn.Err()
 		}

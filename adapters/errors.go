@@ -43,6 +43,16 @@ var (
 	// shutdown does not wait for it; a connection it returns later is
 	// closed.
 	ErrDialAbandoned = errors.New("tether: shutdown did not wait for a connection attempt that ignored its cancelled ctx")
+	// ErrConnAbandoned is reported when a connection breaks the
+	// transport.Conn contract at its end: its Close did not return within
+	// the close limit (WithCloseLimit), or its Read stayed blocked that
+	// long after its Close returned. The connection is left behind: the
+	// machine moves on (a Close still waiting for that Conn's handshake
+	// ends, with this error as the cause), the next connection's reader
+	// starts, shutdown completes, and nothing the abandoned Read returns
+	// later is delivered. The goroutine blocked in the Conn stays blocked
+	// until the Conn lets it go.
+	ErrConnAbandoned = errors.New("tether: a connection whose Close or Read did not return was abandoned")
 	// ErrReconnectRequested is the cause of the drop made by Reconnect
 	// while a connection was open.
 	ErrReconnectRequested = errors.New("tether: reconnect requested")

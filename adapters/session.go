@@ -38,6 +38,7 @@ type Session struct {
 	confirmer transport.Confirmer
 	reads     atomic.Uint64 // Read calls started plus Read calls returned
 	inRead    atomic.Bool   // a Read is in progress
+	gate      readerGate    // the reader's state, shared with the close limit
 
 	mu      sync.Mutex
 	left    chan struct{} // Left's channel, made by its first call; closed once gone

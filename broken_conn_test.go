@@ -1,0 +1,212 @@
+package tether_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/tether-go/tether"
+	"github.com/tether-go/tether/adapters"
+	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/transport"
+)
+
+// A custom transport whose Conn breaks its contract at its end: its Close
+// never returns, or its Read is not unblocked by its Close. Either used to
+// hold the client for ever: Closing and Done (a Close that never returns),
+// Done and every later connection (a Read that never returns: the next
+// reader waits for the previous one). WithCloseLimit bounds both.
+
+// breakage says how a stuckConn breaks.
+type breakage int
+
+const (
+	closeHangs        breakage = iota // Close blocks until released
+	readIgnoresClose                  // a Read blocked when Close is called stays blocked until released
+	closeLimitForTest = 100 * time.Millisecond
+)
+
+// stuckTransport wraps a transport; the first Conn it dials is broken as
+// its breakage says, later ones are not.
+type stuckTransport struct {
+	transport.Transport
+	how     breakage
+	release chan struct{} // closed by the test: the broken Conn lets go
+	mu      sync.Mutex
+	dialed  int
+}
+
+func (t *stuckTransport) Dial(ctx context.Context, target transport.Target) (transport.Conn, error) {
+	conn, err := t.Transport.Dial(ctx, target)
+	if err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.dialed++
+	if t.dialed > 1 {
+		return conn, nil
+	}
+	return &stuckConn{Conn: conn, how: t.how, release: t.release, closed: make(chan struct{})}, nil
+}
+
+type stuckConn struct {
+	transport.Conn
+	how       breakage
+	release   chan struct{}
+	closeOnce sync.Once
+	closed    chan struct{}
+	late      bool // Read returned its late message; the reader's own
+}
+
+func (c *stuckConn) Close(code transport.StatusCode, reason string) error {
+	c.closeOnce.Do(func() { close(c.closed) })
+	if c.how == closeHangs {
+		<-c.release
+	}
+	return c.Conn.Close(transport.StatusAbnormalClosure, "") // an abort: no handshake to wait for
+}
+
+// Read is the inner Conn's, except that once Close was called it blocks
+// until released, then returns one message (which the client must not
+// deliver) and the end.
+func (c *stuckConn) Read() (transport.Message, error) {
+	if c.how != readIgnoresClose {
+		return c.Conn.Read()
+	}
+	select {
+	case <-c.closed:
+	default:
+		msg, err := c.Conn.Read()
+		if err == nil {
+			return msg, nil
+		}
+		<-c.closed // the client's Close ended it
+	}
+	<-c.release
+	if !c.late {
+		c.late = true
+		return transport.Message{Type: transport.Text, Payload: []byte("late")}, nil
+	}
+	return transport.Message{}, transport.ErrClosed
+}
+
+// TestCloseLimitEndsAConnWhoseCloseNeverReturns: Close returns and Done
+// closes within the close limit, the Closed transition and the error stream
+// carry adapters.ErrConnAbandoned. On the earlier code Close waited for
+// its ctx and Done never closed.
+func TestCloseLimitEndsAConnWhoseCloseNeverReturns(t *testing.T) {
+	e := newEnv(t)
+	tr := &stuckTransport{Transport: e.srv.Transport(), how: closeHangs, release: make(chan struct{})}
+	defer close(tr.release)
+	var reported []error
+	c, err := tether.New[string]("memory://feed", tether.WithTransport(tr), tether.WithoutHeartbeat(),
+		tether.WithoutReconnect(), tether.WithCloseLimit(closeLimitForTest),
+		tether.OnError(func(err error) { reported = append(reported, err) }))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	require.NoError(t, c.Connect(ctx))
+	e.accept()
+	trs := c.Transitions(ctx)
+
+	require.NoError(t, c.Close(ctx), "Close waited for a Conn whose Close never returns")
+	waitDone(t, c)
+	var closedBy error
+	for tr := range trs.All() {
+		if tr.To == fsm.Closed {
+			closedBy = tr.Cause
+		}
+	}
+	require.ErrorIs(t, closedBy, adapters.ErrConnAbandoned, "the Closed transition says why")
+	require.True(t, containsError(reported, adapters.ErrConnAbandoned), "reported to OnError: %v", reported)
+	require.True(t, containsError(reported, tether.ErrConnection), "as a connection error")
+}
+
+// TestCloseLimitEndsAReadThatCloseDoesNotUnblock: Done closes, the abandoned
+// Read's late message is never delivered, and the report says which bound
+// it broke. On the earlier code Done waited for the Read for ever.
+func TestCloseLimitEndsAReadThatCloseDoesNotUnblock(t *testing.T) {
+	before := goleak.IgnoreCurrent()
+	e := newEnv(t)
+	tr := &stuckTransport{Transport: e.srv.Transport(), how: readIgnoresClose, release: make(chan struct{})}
+	released := false
+	defer func() {
+		if !released {
+			close(tr.release)
+		}
+	}()
+	var (
+		mu        sync.Mutex
+		delivered []string
+		reported  []error
+	)
+	c, err := tether.New[string]("memory://feed", tether.WithTransport(tr), tether.WithoutHeartbeat(),
+		tether.WithoutReconnect(), tether.WithCloseLimit(closeLimitForTest),
+		tether.OnMessage(func(s string) { mu.Lock(); delivered = append(delivered, s); mu.Unlock() }),
+		tether.OnError(func(err error) { mu.Lock(); reported = append(reported, err); mu.Unlock() }))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	require.NoError(t, c.Connect(ctx))
+	sc := e.accept()
+	require.NoError(t, sc.Send(ctx, transport.Text, []byte("first")))
+
+	closed := make(chan error, 1)
+	go func() { closed <- c.Close(ctx) }()
+	waitDone(t, c)
+	require.NoError(t, <-closed)
+	mu.Lock()
+	require.True(t, containsError(reported, adapters.ErrConnAbandoned), "reported to OnError: %v", reported)
+	mu.Unlock()
+
+	// The Conn lets go: its Read returns a message, which must not reach
+	// OnMessage after Done, and the reader goroutine ends.
+	close(tr.release)
+	released = true
+	goleak.VerifyNone(t, before)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.NotContains(t, delivered, "late", "a message the abandoned Read returned was delivered after Done")
+}
+
+// TestCloseLimitLetsTheNextConnectionRead: Reconnect drops a connection
+// whose Read its Close does not unblock. The next connection's reader used
+// to wait for that Read for ever (readers run one at a time), so the new
+// connection was Open and read nothing; it is abandoned after the close
+// limit and the next connection's messages arrive.
+func TestCloseLimitLetsTheNextConnectionRead(t *testing.T) {
+	e := newEnv(t)
+	tr := &stuckTransport{Transport: e.srv.Transport(), how: readIgnoresClose, release: make(chan struct{})}
+	defer close(tr.release)
+	got := make(chan string, 16)
+	c, err := tether.New[string]("memory://feed", tether.WithTransport(tr), tether.WithoutHeartbeat(),
+		tether.WithCloseLimit(closeLimitForTest),
+		tether.OnMessage(func(s string) { got <- s }))
+	require.NoError(t, err)
+	defer shutDown(t, c)
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	require.NoError(t, c.Connect(ctx))
+	e.accept()
+
+	require.NoError(t, c.Reconnect(ctx))
+	second := e.accept()
+	require.NoError(t, second.Send(ctx, transport.Text, []byte("on the next connection")))
+	require.Equal(t, "on the next connection", recv(t, got))
+}
+
+func containsError(errs []error, target error) bool {
+	for _, err := range errs {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return false
+}
