@@ -30,7 +30,10 @@ import (
 // been lost. Otherwise it returns ErrClosed after Close, a
 // *stream.EncodeError when the codec refuses v, ErrUnsendableType for a
 // transport.Message that is not Text or Binary (control frames belong to
-// the connection), an *InvalidUTF8Error
+// the connection), an error matching transport.ErrUnsupported when the
+// open connection cannot carry a message at all (a polling transport made
+// without a send URL: nothing was written, the connection stays up, and a
+// queued message meets the same refusal as an OnDrop report), an *InvalidUTF8Error
 // (ErrInvalidUTF8) when a text message is not valid UTF-8 (RFC 6455 forbids
 // it; send []byte for arbitrary bytes), ctx's error when ctx ends while
 // Send waits (for room in the buffer, for a confirmation, for its turn to

@@ -96,15 +96,12 @@ func (g *readerGate) exited() {
 	}
 }
 
-// abandon gives up on a reader blocked in a Read now, and releases its
-// place; false if it is not in a Read.
+// abandon gives up on a reader blocked in a Read now; false if it is not
+// in a Read. The caller reports it, then releases its place (finish), so
+// that the report comes before Done.
 func (g *readerGate) abandon() bool {
 	v := g.rstate.Load()
-	if v&readStateMask != readBlocked || !g.rstate.CompareAndSwap(v, v&^readStateMask|readAbandoned) {
-		return false
-	}
-	g.finish()
-	return true
+	return v&readStateMask == readBlocked && g.rstate.CompareAndSwap(v, v&^readStateMask|readAbandoned)
 }
 
 // closeConn closes conn, the Conn of s (s is nil for a Conn no reader
@@ -128,10 +125,14 @@ func (c *Connector) closeConn(s *Session, conn transport.Conn, code transport.St
 	case <-t.C:
 	}
 	err := fmt.Errorf("%w: its Close did not return within %v", ErrConnAbandoned, c.closeLimit)
-	if s != nil && !s.gate.abandon() {
+	c.abandoned(err) // before the reader's place is released: Done waits for the report
+	switch {
+	case s == nil:
+	case s.gate.abandon():
+		s.gate.finish()
+	default:
 		c.watchReader(s) // delivering: watch its next Read
 	}
-	c.abandoned(err)
 	return err
 }
 
@@ -154,8 +155,8 @@ func (c *Connector) watchReader(s *Session) {
 	g.seen = g.rstate.Load()
 	g.watch = time.AfterFunc(c.closeLimit, func() {
 		if g.check(c.closeLimit) {
-			g.finish()
 			c.abandoned(fmt.Errorf("%w: its Read did not return within %v of its Close", ErrConnAbandoned, c.closeLimit))
+			g.finish() // after the report: Done waits for it
 		}
 	})
 }

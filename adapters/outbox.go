@@ -180,7 +180,9 @@ func (o *Outbox) Len() (messages, bytes int) {
 // have sent part of the message, an error matching ErrPossiblyLost and the
 // transport's error (a write that fails before the message is accepted
 // matches transport.ErrClosed: the message is queued for the next
-// connection instead).
+// connection instead; one the Conn refuses before writing anything,
+// matching transport.ErrUnsupported, is returned as it is, and a queued
+// message refused so is reported as a Drop with that reason).
 func (o *Outbox) Send(ctx context.Context, typ transport.MessageType, payload []byte, value any) (uint64, error) {
 	return o.SendTracked(ctx, typ, payload, value, nil)
 }
@@ -258,6 +260,9 @@ func (o *Outbox) sendDirect(ctx context.Context, s *Session, id uint64, typ tran
 	if !errors.Is(err, transport.ErrClosed) {
 		if cerr := ctx.Err(); cerr != nil && errors.Is(err, cerr) {
 			return true, err // not sent
+		}
+		if errors.Is(err, transport.ErrUnsupported) {
+			return true, err // refused before anything was written
 		}
 		// The write itself failed: part of the message, or all of it,
 		// may have gone out.
@@ -471,10 +476,15 @@ func (o *Outbox) flush() {
 			if werr == nil {
 				err = s.Conn.Write(context.Background(), q.typ, q.payload)
 			}
-			if q.onWrite != nil && !errors.Is(err, transport.ErrClosed) {
+			refused := errors.Is(err, transport.ErrUnsupported) // nothing written
+			if q.onWrite != nil && !refused && !errors.Is(err, transport.ErrClosed) {
 				q.onWrite(s.Epoch) // written, or perhaps in part
 			}
 			switch {
+			case refused:
+				// The Conn cannot carry it (and stays up): a drop with
+				// the refusal as its reason, not a possible loss.
+				o.report(Drop{ID: q.id, Value: q.value, Size: len(q.payload), Reason: err})
 			case err == nil:
 				// The session records it, and reports it if its end
 				// leaves it unconfirmed.

@@ -85,7 +85,10 @@ type Conn interface {
 	// A nil error means the message was accepted: written, or committed to
 	// be written in order after the messages accepted before it. It does not
 	// mean the peer received it. Another type gives an error matching
-	// [ErrUnsupported], and the Conn stays up. When the Conn has ended, or
+	// [ErrUnsupported], and the Conn stays up; so does a message this Conn
+	// cannot carry at all (a polling Conn without a send URL): nothing of
+	// it was written, and a client reports it dropped, not possibly lost.
+	// When the Conn has ended, or
 	// fails before any byte of the message was written, the error matches
 	// [ErrClosed] (with the failure in the chain): the message was not
 	// sent, and a client sends it again on its next connection. Any other

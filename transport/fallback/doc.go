@@ -16,10 +16,11 @@
 // reconnect policy to delay the next attempt.
 //
 // Some refusals switch at once: those a proxy or a WebSocket-unaware server
-// gives (see [DefaultProxyRefusal]: a handshake answered with 400, 403, 405,
-// 426, 501, a plain 2xx, or something that is not a handshake). Waiting for
-// more failures would only delay the fallback, and a policy that treats 403
-// as terminal would never let it happen. [WithProxyRefusal] replaces the
+// gives (see [DefaultProxyRefusal]: a handshake answered with 400, 403, 404,
+// 405, 426, 501, a plain 2xx, or something that is not a handshake). Waiting
+// for more failures would only delay the fallback, and a policy that treats
+// 403 or 404 as terminal (the client's default does) would never let it
+// happen. [WithProxyRefusal] replaces the
 // classifier. A Dial abandoned through its ctx counts nothing.
 //
 // # Upgrading back

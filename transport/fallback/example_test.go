@@ -49,12 +49,13 @@ func Example() {
 // DefaultProxyRefusal is the rule that switches at once; anything else waits
 // for WithSwitchAfter failures in a row.
 func ExampleDefaultProxyRefusal() {
-	for _, status := range []int{403, 426, 200, 401, 503} {
+	for _, status := range []int{403, 404, 426, 200, 401, 503} {
 		err := &transport.HandshakeError{StatusCode: status}
 		fmt.Println(status, fallback.DefaultProxyRefusal(err))
 	}
 	// Output:
 	// 403 true
+	// 404 true
 	// 426 true
 	// 200 true
 	// 401 false

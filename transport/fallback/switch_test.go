@@ -85,7 +85,7 @@ func TestPrimarySuccessResetsTheCount(t *testing.T) {
 }
 
 func TestProxyRefusalSwitchesAtOnce(t *testing.T) {
-	for _, status := range []int{0, 200, 400, 403, 405, 426, 501} {
+	for _, status := range []int{0, 200, 400, 403, 404, 405, 426, 501} {
 		t.Run(strconv.Itoa(status), func(t *testing.T) {
 			r := newRig(t)
 			r.primary.Script(memory.Refuse(status, nil, "WebSocket blocked by policy"))
@@ -99,7 +99,7 @@ func TestProxyRefusalSwitchesAtOnce(t *testing.T) {
 }
 
 func TestOtherRefusalsCount(t *testing.T) {
-	for _, status := range []int{401, 404, 429, 500, 502, 503} {
+	for _, status := range []int{401, 429, 500, 502, 503} {
 		t.Run(strconv.Itoa(status), func(t *testing.T) {
 			r := newRig(t)
 			r.primary.Script(memory.Refuse(status, http.Header{"Retry-After": {"1"}}, ""))
@@ -160,6 +160,7 @@ func TestDefaultProxyRefusal(t *testing.T) {
 	}{
 		{&transport.HandshakeError{StatusCode: 403}, true},
 		{&transport.HandshakeError{StatusCode: 426}, true},
+		{&transport.HandshakeError{StatusCode: 404}, true},
 		{&transport.HandshakeError{StatusCode: 204}, true},
 		{&transport.HandshakeError{Err: errors.New("bad upgrade header")}, true},
 		{&transport.HandshakeError{StatusCode: 401}, false},

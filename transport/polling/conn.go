@@ -214,6 +214,21 @@ func (c *conn) state() (closed bool, err error) {
 // endedErr is what Write and Ping return once the Conn has ended:
 // [transport.ErrClosed] after Close, the Conn's error otherwise. nil while
 // the Conn is up.
+// unsentErr is what a Write that sent nothing returns once the Conn has
+// ended, nil before: an error matching transport.ErrClosed, so that the
+// caller may send the message on another connection, and, when the Conn
+// ended on its own (a failed poll, a refused answer), its end error too.
+func (c *conn) unsentErr() error {
+	closed, err := c.state()
+	switch {
+	case closed:
+		return transport.ErrClosed
+	case err != nil:
+		return fmt.Errorf("tether/polling: write: %w: %w", transport.ErrClosed, err)
+	}
+	return nil
+}
+
 func (c *conn) endedErr() error {
 	closed, err := c.state()
 	if closed {

@@ -37,9 +37,11 @@ import (
 // flight. Without [WithSendPath], Write returns [ErrSendNotConfigured]
 // (which matches [transport.ErrUnsupported]); for types other than Text and
 // Binary it returns an error matching [transport.ErrUnsupported]; once the
-// Conn has ended (Close among the ways), [transport.ErrClosed] for a Write
-// that sent nothing, and an error matching [ErrSendInterrupted] for one
-// whose POST the end aborted: the server may have read it.
+// Conn has ended (Close among the ways), an error matching
+// [transport.ErrClosed] for a Write that sent nothing (and the Conn's end
+// error too when it ended on its own: a failed poll, say), and an error
+// matching [ErrSendInterrupted] for one whose POST the end aborted: the
+// server may have read it.
 //
 // Safe for concurrent use.
 func (c *conn) Write(ctx context.Context, typ transport.MessageType, payload []byte) error {
@@ -49,7 +51,7 @@ func (c *conn) Write(ctx context.Context, typ transport.MessageType, payload []b
 	if c.ep.send == nil {
 		return ErrSendNotConfigured
 	}
-	if err := c.endedErr(); err != nil {
+	if err := c.unsentErr(); err != nil {
 		return err
 	}
 	select {
@@ -57,7 +59,7 @@ func (c *conn) Write(ctx context.Context, typ transport.MessageType, payload []b
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-c.done:
-		return c.endedErr()
+		return c.unsentErr()
 	}
 	if err := ctx.Err(); err != nil { // the turn and the end came together
 		<-c.sendMu
@@ -71,7 +73,7 @@ func (c *conn) Write(ctx context.Context, typ transport.MessageType, payload []b
 	}
 	if !c.startSend() {
 		<-c.sendMu
-		return c.endedErr()
+		return c.unsentErr()
 	}
 	res := make(chan error)          // the POST's outcome, to a caller still waiting
 	abandoned := make(chan struct{}) // closed when the caller stopped waiting
@@ -108,7 +110,7 @@ func (c *conn) Write(ctx context.Context, typ transport.MessageType, payload []b
 // its answer, the request timeout, or the end of the Conn.
 func (c *conn) post(typ transport.MessageType, body []byte) error {
 	extra := http.Header{"Content-Type": {c.contentType(typ)}}
-	if ended := c.endedErr(); ended != nil {
+	if ended := c.unsentErr(); ended != nil {
 		return ended // nothing was sent: the message may go out elsewhere
 	}
 	a, err := c.r.do(c.ctx, http.MethodPost, c.ep.send, extra, body, c.o.requestTimeout, "send")

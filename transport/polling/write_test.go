@@ -279,3 +279,26 @@ func TestWriteCtxEndedBeforeItsTurnSendsNothing(t *testing.T) {
 	require.NoError(t, c.Write(testCtx(t), transport.Text, []byte("y")))
 	assert.Equal(t, []byte("y"), ts.next(t).Body)
 }
+
+// TestWriteAfterAnEndOfItsOwnSendsNothingAndSaysClosed: a Conn that ended
+// by itself (a failed poll here) refuses a Write with an error matching
+// transport.ErrClosed, and the end, and sends no POST. It used to return
+// the end alone, so a client reported the message possibly lost instead
+// of keeping it for its next connection (outside review: thousands of
+// messages a run that the server never saw, reported lost).
+func TestWriteAfterAnEndOfItsOwnSendsNothingAndSaysClosed(t *testing.T) {
+	ts := newTestServer(t)
+	fc := tethertest.NewFakeClock(time.Time{})
+	c := dial(t, newTransport(t, ts, fc, polling.WithSendPath("/send"), polling.WithMaxFailures(1)), ts)
+	ts.next(t) // the dial's poll
+	ts.setDefault(refuse(http.StatusInternalServerError))
+	fc.Step(waitTimer(t, fc))
+	ts.next(t) // the poll that fails
+	recv(t, c.Done())
+
+	err := c.Write(testCtx(t), transport.Text, []byte(`"after"`))
+	require.ErrorIs(t, err, transport.ErrClosed, "nothing was sent: another connection may carry it")
+	require.ErrorIs(t, err, polling.ErrPollFailed, "and why the Conn ended")
+	require.NotErrorIs(t, err, polling.ErrSendInterrupted)
+	ts.noRequest(t)
+}
