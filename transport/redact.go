@@ -31,7 +31,10 @@ const Redacted = "REDACTED"
 // "ws://REDACTED". Otherwise a URL that does not parse keeps its scheme and
 // host, when the host is made of plain host characters, and the rest
 // becomes "/REDACTED"; a string without "scheme://" or "//" becomes
-// "REDACTED".
+// "REDACTED". So does a string that parses but is no URL: a bare word
+// ("notaurl", a pasted token), and the part after "scheme:" of an opaque
+// URL ("alice:secret" becomes "alice:REDACTED"). A path from its root
+// ("/feed?token=t") keeps its path.
 //
 // What it cannot know: a value that holds an unescaped '&' ends there, as
 // it does for every server, and what follows is taken as another
@@ -46,14 +49,19 @@ func RedactURL(rawURL string) string {
 	if err != nil || ambiguous(rawURL) {
 		return redactUnparsed(rawURL)
 	}
+	if u.Scheme == "" && u.Host == "" && u.User == nil && !strings.HasPrefix(rawURL, "/") {
+		// Not a URL: a bare word, perhaps a token typed in the wrong place.
+		return Redacted
+	}
 	var b strings.Builder
 	if u.Scheme != "" {
 		b.WriteString(u.Scheme)
 		b.WriteString(":")
 	}
 	if u.Opaque != "" {
-		// Opaque URLs such as "mailto:x?token=y" keep the query apart.
-		b.WriteString(u.Opaque)
+		// An opaque part ("mailto:x", or "user:password" and "Authorization:
+		// Bearer t" typed where a URL goes) may be a credential.
+		b.WriteString(Redacted)
 	} else {
 		if u.Scheme != "" || u.Host != "" || u.User != nil {
 			if u.Host != "" || u.Path != "" || u.User != nil {

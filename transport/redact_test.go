@@ -50,7 +50,23 @@ func TestRedactURL(t *testing.T) {
 		},
 		{
 			in:   "mailto:x?token=y",
-			want: "mailto:x?token=REDACTED",
+			want: "mailto:REDACTED?token=REDACTED",
+		},
+		{
+			in:   "alice:hunter2secret",
+			want: "alice:REDACTED",
+		},
+		{
+			in:   "Authorization: Bearer supersecrettoken123",
+			want: "authorization:REDACTED",
+		},
+		{
+			in:   "Bearer supersecrettoken",
+			want: "REDACTED",
+		},
+		{
+			in:   "notaurl",
+			want: "REDACTED",
 		},
 		{
 			in:   "",

@@ -131,14 +131,18 @@ func (f *connFlags) transport() (*websocket.Transport, error) {
 func certPool(file string) (*x509.CertPool, error) {
 	pem, err := os.ReadFile(file)
 	if err != nil {
-		return nil, fmt.Errorf("-cacert: %w", err)
+		// Not the path: a value typed in the wrong place may be a secret.
+		if pe, ok := errors.AsType[*os.PathError](err); ok {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("-cacert: cannot read the file: %w", err)
 	}
 	pool, err := x509.SystemCertPool()
 	if err != nil {
 		pool = x509.NewCertPool()
 	}
 	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("-cacert: no PEM certificate in %s", file)
+		return nil, errors.New("-cacert: no PEM certificate in the file")
 	}
 	return pool, nil
 }

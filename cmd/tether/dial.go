@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tether-go/tether"
+	"github.com/tether-go/tether/adapters"
 	"github.com/tether-go/tether/fsm"
 	"github.com/tether-go/tether/stream"
 	"github.com/tether-go/tether/transport"
@@ -86,7 +87,11 @@ type dialer struct {
 func (d *dialer) run(ctx context.Context, target string, opts []tether.Option) (err error) {
 	d.ev = newEvents(d.e.stderr)
 	opts = append(opts, d.ev.options()...)
-	opts = append(opts, tether.WithAutoConnect(false))
+	// Room in the outbound buffer for the longest line and then some, so
+	// that any line read while the connection is down can wait for it
+	// (the default 4 MiB refused a longer line outright).
+	opts = append(opts, tether.WithAutoConnect(false),
+		tether.WithSendBuffer(adapters.DefaultMaxQueued, sendBufferBytes, stream.Block))
 	d.c, err = tether.New[transport.Message](target, opts...)
 	if err != nil {
 		if errors.As(err, new(*tether.OptionError)) {

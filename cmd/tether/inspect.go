@@ -58,7 +58,15 @@ policy gives up, which exits 1.`,
 func inspectRun(ctx context.Context, target string, opts []tether.Option, listen string, e *env) error {
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
-		return fmt.Errorf("cannot serve the page: %w", err)
+		// Not the address: a value typed in the wrong place may be a secret.
+		var ae *net.AddrError
+		if errors.As(err, &ae) {
+			return usagef("invalid value for flag -listen: %s", ae.Err)
+		}
+		if oe, ok := errors.AsType[*net.OpError](err); ok {
+			err = oe.Err
+		}
+		return fmt.Errorf("cannot serve the page on -listen: %w", err)
 	}
 	ev := newEvents(e.stderr)
 	opts = append(opts, ev.options()...)

@@ -16,6 +16,10 @@ import (
 // maxLine is the longest stdin line dial sends, in bytes.
 const maxLine = 16 << 20
 
+// sendBufferBytes bounds the lines dial holds while the connection is
+// down: two of the longest.
+const sendBufferBytes = 2 * maxLine
+
 // printMessages formats every message from msgs and writes it to out until
 // msgs closes, counting them in printed. out is queued, so this never waits for standard output and
 // never holds the client up; a failed output is reported through its

@@ -73,6 +73,12 @@ func TestCommandLineErrorsNeverEchoSecrets(t *testing.T) {
 		"empty subprotocol beside a token": {"dial", "-subprotocol", "base64url.bearer." + cliToken + ",,x", good},
 		"boolean flag with a token":        {"dial", "-stdin=" + cliToken, good},
 		"token as the diagram format":      {"diagram", "-format", cliToken},
+		// Outside review: these parse as URLs (a scheme and an opaque
+		// part, or a bare path) and were echoed whole.
+		"header typed as the URL":   {"dial", "Authorization: Bearer " + strings.ReplaceAll(cliToken, "%", "")},
+		"user:password as the URL":  {"dial", cliUser + ":" + cliUser + "secret"},
+		"bare token as the URL":     {"dial", "Bearer" + cliUser},
+		"URL as the listen address": {"inspect", "-listen", "wss://" + cliUser + ":pw@127.0.0.1:8090/?token=abc", good},
 	} {
 		t.Run(name, func(t *testing.T) {
 			code, stdout, stderr := runSync(t, args...)
@@ -82,6 +88,17 @@ func TestCommandLineErrorsNeverEchoSecrets(t *testing.T) {
 			assertNoSecret(t, "stderr", stderr)
 		})
 	}
+}
+
+// TestCACertErrorNeverEchoesThePath: a -cacert value that is not a file
+// (a header typed in the wrong place, say) is not repeated: the path used
+// to be quoted in the error (outside review).
+func TestCACertErrorNeverEchoesThePath(t *testing.T) {
+	code, stdout, stderr := runSync(t, "dial", "-cacert", "Authorization: Bearer "+cliUser, escapedSecretURL("127.0.0.1:1"))
+	assert.Equal(t, exitError, code, stderr)
+	assert.Contains(t, stderr, "-cacert")
+	assertNoSecret(t, "stdout", stdout)
+	assertNoSecret(t, "stderr", stderr)
 }
 
 // TestCommandLineErrorsStillSayWhat: the messages stay useful without the
