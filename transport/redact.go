@@ -33,8 +33,8 @@ const Redacted = "REDACTED"
 // becomes "/REDACTED"; a string without "scheme://" or "//" becomes
 // "REDACTED". So does a string that parses but is no URL: a bare word
 // ("notaurl", a pasted token), and the part after "scheme:" of an opaque
-// URL ("alice:secret" becomes "alice:REDACTED"). A path from its root
-// ("/feed?token=t") keeps its path.
+// URL ("alice:secret" becomes "alice:REDACTED", while "localhost:8080"
+// keeps its port). A path from its root ("/feed?token=t") keeps its path.
 //
 // What it cannot know: a value that holds an unescaped '&' ends there, as
 // it does for every server, and what follows is taken as another
@@ -58,11 +58,15 @@ func RedactURL(rawURL string) string {
 		b.WriteString(u.Scheme)
 		b.WriteString(":")
 	}
-	if u.Opaque != "" {
+	switch {
+	case u.Opaque != "" && strings.Trim(u.Opaque, "0123456789") == "":
+		// "localhost:8080": a host and port without "//", a port is no secret.
+		b.WriteString(u.Opaque)
+	case u.Opaque != "":
 		// An opaque part ("mailto:x", or "user:password" and "Authorization:
 		// Bearer t" typed where a URL goes) may be a credential.
 		b.WriteString(Redacted)
-	} else {
+	default:
 		if u.Scheme != "" || u.Host != "" || u.User != nil {
 			if u.Host != "" || u.Path != "" || u.User != nil {
 				b.WriteString("//")

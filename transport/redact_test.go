@@ -69,6 +69,10 @@ func TestRedactURL(t *testing.T) {
 			want: "REDACTED",
 		},
 		{
+			in:   "localhost:8080",
+			want: "localhost:8080",
+		},
+		{
 			in:   "",
 			want: "",
 		},
