@@ -527,7 +527,6 @@ func (c *Client[T]) shutdown() {
 		c.report(connectionError(err))
 	}
 	_ = c.rec.Wait(bg)
-	_ = c.hb.Wait(bg)
 	_ = c.out.Wait(bg)
 	_ = c.m.Close()
 	c.drops.flush()
@@ -538,9 +537,11 @@ func (c *Client[T]) shutdown() {
 	c.transitions.Close()
 	close(c.closed)
 
-	// Done waits for what runs user code: the readers (a handler may be
-	// running) and then the callbacks, which include what the readers
-	// reported on their way out.
+	// Done waits for what runs user code: the heartbeat's timers (a
+	// MessageFunc may be running, and calling Close), the readers (a
+	// handler may be running) and then the callbacks, which include what
+	// the readers reported on their way out.
+	_ = c.hb.Wait(bg)
 	_ = c.con.Wait(bg)
 	c.stages.Wait()
 	c.dropHeld() // what a reader held as the shutdown began

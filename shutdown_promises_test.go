@@ -160,6 +160,23 @@ func TestCloseNeverHangs(t *testing.T) {
 			connectOrClosed(t, c)
 			return closeRun{c: c, closed: closed}
 		}},
+		{"from a heartbeat MessageFunc, on the heartbeat's timer", func(t *testing.T) closeRun {
+			// Outside review: the shutdown waited for the heartbeat's
+			// callbacks before Close could return, and this one was
+			// waiting for Close: Close and Done never returned (10 of 10).
+			srv, _ := speakingServer(t, 0, nil)
+			closed := make(chan error, 1)
+			var once sync.Once
+			var c *tether.Client[string]
+			c = shutdownClient[string](t, srv.URL,
+				tether.WithHeartbeat(policy.Heartbeat{Mode: policy.AppMessage, Interval: 50 * time.Millisecond,
+					PongTimeout: 40 * time.Millisecond, MessageFunc: func() ([]byte, transport.MessageType) {
+						once.Do(func() { closed <- c.Close(context.Background()) })
+						return []byte("ping"), transport.Text
+					}}))
+			connectOrClosed(t, c)
+			return closeRun{c: c, closed: closed}
+		}},
 		{"from the credentials provider, during the dial", func(t *testing.T) closeRun {
 			// Close waits for the attempt in progress, which was waiting
 			// for the provider: it gave up on it after

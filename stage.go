@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/tether-go/tether/adapters"
@@ -65,16 +66,33 @@ func (s *Stage) Attempt() int { return s.attempt }
 // a stage that fails runs again on the next connection. It returns the
 // encoding error, or the write's; once the stage is over (the StageFunc
 // returned, its time is up, or the connection ended), the stage ctx's
-// cause, and nothing is written.
+// cause, and nothing is written. A Send still waiting when the stage ends
+// (for its turn, for room in the connection) is cut short the same way,
+// and the connection opens only once every Send of the stage has
+// returned: nothing the stage sends is written after the program's first
+// message.
 func (s *Stage) Send(ctx context.Context, v any) error {
-	if err := context.Cause(s.run.ctx); err != nil {
-		return err // the stage is over: its connection is not this Stage's any more
+	r := s.run
+	if !r.enter() {
+		return context.Cause(r.ctx) // the stage is over: its connection is not this Stage's any more
 	}
+	defer r.sends.Done()
 	typ, payload, err := s.encode(v)
 	if err != nil {
 		return err
 	}
-	return s.conn.Write(ctx, typ, payload)
+	// The write may wait (for its turn, for room): the end of the stage
+	// ends that wait too, so that nothing of the stage's is written after
+	// it, behind the program's first messages.
+	wctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stop := context.AfterFunc(r.ctx, func() { cancel(context.Cause(r.ctx)) })
+	defer stop()
+	err = s.conn.Write(wctx, typ, payload)
+	if err != nil && ctx.Err() == nil && context.Cause(r.ctx) != nil && errors.Is(err, context.Canceled) {
+		return context.Cause(r.ctx)
+	}
+	return err
 }
 
 // Receive returns the next data message the connection reads, with a
@@ -168,6 +186,30 @@ type stageRun struct {
 	gone   chan struct{}          // closed when the machine leaves the stage
 	ctx    context.Context
 	cancel context.CancelCauseFunc
+
+	sendMu sync.Mutex     // orders enter against finish
+	sends  sync.WaitGroup // Stage.Sends under way
+}
+
+// enter counts a Stage.Send under way, unless the stage is over.
+func (r *stageRun) enter() bool {
+	r.sendMu.Lock()
+	defer r.sendMu.Unlock()
+	if r.ctx.Err() != nil {
+		return false
+	}
+	r.sends.Add(1)
+	return true
+}
+
+// finish ends the stage's ctx with cause and waits for the Stage.Sends
+// under way, which the end cuts short: once it returns, nothing the stage
+// sends can be written any more.
+func (r *stageRun) finish(cause error) {
+	r.sendMu.Lock()
+	r.cancel(cause)
+	r.sendMu.Unlock()
+	r.sends.Wait()
 }
 
 // offer hands msg to the stage and reports true once it took it, or false
@@ -268,6 +310,10 @@ func (c *Client[T]) newStageRun(tr fsm.Transition) *stageRun {
 	c.stages.Go(func() {
 		defer cancel(context.Canceled)
 		err := run(ctx, st)
+		// Over: the Sends the StageFunc left running (on goroutines of its
+		// own) end before the machine moves on, so none is written after
+		// Open, behind the program's first messages.
+		r.finish(context.Canceled)
 		if !timer.Stop() || context.Cause(ctx) == ErrStageTimeout {
 			return // the timeout failed the stage
 		}
