@@ -2,9 +2,11 @@ package transporttest
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -49,6 +51,40 @@ func (s *suite) closeConn(c transport.Conn, code transport.StatusCode, reason st
 	return err
 }
 
+// readNow is c.Read, bounded by the wait: a Read that must return at once
+// (after the Conn's end) fails the check instead of hanging the binary.
+func (s *suite) readNow(c transport.Conn, what string) error {
+	s.t.Helper()
+	var err error
+	s.bounded("Read "+what, func() { _, err = c.Read() })
+	return err
+}
+
+// write is c.Write, bounded by the wait.
+func (s *suite) write(ctx context.Context, c transport.Conn, typ transport.MessageType, p []byte, what string) error {
+	s.t.Helper()
+	var err error
+	s.bounded("Write "+what, func() { err = c.Write(ctx, typ, p) })
+	return err
+}
+
+// abortAtCleanup aborts c when the check ends; a Close that does not
+// return within the wait fails the check instead of hanging the binary.
+func (s *suite) abortAtCleanup(c transport.Conn) {
+	s.t.Cleanup(func() {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_ = c.Close(transport.StatusAbnormalClosure, "")
+		}()
+		select {
+		case <-done:
+		case <-time.After(s.h.Wait):
+			s.t.Errorf("Close(1006) did not return within the wait (%v): a Close must return", s.h.Wait)
+		}
+	})
+}
+
 // checkPeerClose: the peer's close comes after the messages sent before
 // it, as a *CloseError with Remote true (and the peer's code and reason
 // with a close handshake); Done closes, Err and every later Read report
@@ -70,11 +106,11 @@ func checkPeerClose(s *suite) {
 	}
 	s.waitClosed(c.Done(), "Done after the peer's close")
 	s.requireSameEnd(c.Err(), err, "the Read that saw the peer's close")
-	_, again := c.Read()
+	again := s.readNow(c, "after the end")
 	s.requireSameEnd(c.Err(), again, "Read after the end")
-	require.Error(s.t, c.Write(ctx, transport.Text, []byte("too late")), "Write after the peer's close")
+	require.Error(s.t, s.write(ctx, c, transport.Text, []byte("too late"), "after the peer's close"), "Write after the peer's close")
 	_ = s.closeConn(c, transport.StatusNormalClosure, "")
-	require.ErrorIs(s.t, c.Write(ctx, transport.Text, []byte("too late")), transport.ErrClosed, "Write after Close of a Conn the peer closed")
+	require.ErrorIs(s.t, s.write(ctx, c, transport.Text, []byte("too late"), "after Close"), transport.ErrClosed, "Write after Close of a Conn the peer closed")
 	s.requireSameEnd(err, c.Err(), "Err after Close of a Conn the peer closed")
 }
 
@@ -87,7 +123,7 @@ func checkClose(s *suite) {
 	require.NoError(s.t, s.closeConn(c, code, reason), "Close")
 	require.True(s.t, isClosed(c.Done()), "Done is closed when Close returns")
 	s.requireLocalClose(c.Err(), code, reason, "Err after Close")
-	_, err := c.Read()
+	err := s.readNow(c, "after Close")
 	s.requireSameEnd(c.Err(), err, "Read after Close")
 	if s.h.Caps.CloseHandshake {
 		ce := s.requireCloseError(s.recvEnd(p, "the client's close frame"), "what the peer received")
@@ -241,14 +277,14 @@ func checkAfterClose(s *suite) {
 		c, _ := s.open()
 		require.NoError(s.t, s.closeConn(c, code, ""), "Close(%v)", code)
 		ctx := s.ctx()
-		require.ErrorIs(s.t, c.Write(ctx, transport.Text, []byte("after close")), transport.ErrClosed, "Write after Close(%v)", code)
+		require.ErrorIs(s.t, s.write(ctx, c, transport.Text, []byte("after close"), "after Close"), transport.ErrClosed, "Write after Close(%v)", code)
 		err := c.Ping(ctx, []byte("after close"))
 		if s.h.Caps.Ping {
 			require.ErrorIs(s.t, err, transport.ErrClosed, "Ping after Close(%v)", code)
 		} else if !errors.Is(err, transport.ErrUnsupported) {
 			require.ErrorIs(s.t, err, transport.ErrClosed, "Ping after Close(%v)", code)
 		}
-		_, err = c.Read()
+		err = s.readNow(c, "after Close")
 		s.requireSameEnd(c.Err(), err, "Read after Close")
 	}
 }
@@ -265,5 +301,5 @@ func checkDrop(s *suite) {
 	require.Equal(s.t, transport.StatusAbnormalClosure, code, "code of a dropped connection")
 	s.waitClosed(c.Done(), "Done after a drop")
 	s.requireSameEnd(c.Err(), err, "the Read that saw the drop")
-	require.Error(s.t, c.Write(s.ctx(), transport.Text, []byte("into the void")), "Write after a drop")
+	require.Error(s.t, s.write(s.ctx(), c, transport.Text, []byte("into the void"), "after a drop"), "Write after a drop")
 }

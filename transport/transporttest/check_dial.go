@@ -37,7 +37,7 @@ func (s *suite) requireDialFailed(ch <-chan dialResult, want error, what string)
 		require.FailNow(s.t, "Dial did not return within the wait: "+what)
 	}
 	if r.c != nil && !holdsNil(r.c) {
-		s.t.Cleanup(func() { _ = r.c.Close(transport.StatusAbnormalClosure, "") })
+		s.abortAtCleanup(r.c)
 	}
 	require.ErrorIs(s.t, r.err, want, "Dial: %s", what)
 	require.True(s.t, r.c == nil, "Dial returned a Conn (%T) with its error, want a nil Conn: %s", r.c, what)

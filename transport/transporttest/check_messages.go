@@ -42,7 +42,7 @@ func checkRoundTrip(s *suite) {
 	want := samples()
 	for i, m := range want {
 		buf := bytes.Clone(m.Payload)
-		require.NoError(s.t, c.Write(ctx, m.Type, buf), "Write of message %d", i)
+		require.NoError(s.t, s.write(ctx, c, m.Type, buf, "of a sample"), "Write of message %d", i)
 		for j := range buf {
 			buf[j] ^= 0xFF // the Conn must not have kept it
 		}
@@ -66,10 +66,10 @@ func checkWriteBadType(s *suite) {
 	c, p := s.open()
 	ctx := s.ctx()
 	for _, typ := range []transport.MessageType{transport.Ping, transport.Pong, 0, 0x8, 0xFF} {
-		require.ErrorIs(s.t, c.Write(ctx, typ, []byte("bad type")), transport.ErrUnsupported, "Write of type %v", typ)
+		require.ErrorIs(s.t, s.write(ctx, c, typ, []byte("bad type"), "of a control type"), transport.ErrUnsupported, "Write of type %v", typ)
 	}
 	require.NoError(s.t, c.Err(), "Err after the refused Writes")
-	require.NoError(s.t, c.Write(ctx, transport.Text, []byte("still up")))
+	require.NoError(s.t, s.write(ctx, c, transport.Text, []byte("still up"), "after a refused type"))
 	s.requireMessage(transport.Message{Type: transport.Text, Payload: []byte("still up")},
 		s.recvData(p, "the message after the refused Writes"), "the message after the refused Writes")
 }
@@ -80,9 +80,9 @@ func checkWriteEndedContext(s *suite) {
 	c, p := s.open()
 	ended, cancel := context.WithCancel(s.t.Context())
 	cancel()
-	require.ErrorIs(s.t, c.Write(ended, transport.Text, []byte("never sent")), context.Canceled, "Write with an ended ctx")
+	require.ErrorIs(s.t, s.write(ended, c, transport.Text, []byte("never sent"), "with an ended ctx"), context.Canceled, "Write with an ended ctx")
 	require.NoError(s.t, c.Err(), "a ctx that ended failed the Conn")
-	require.NoError(s.t, c.Write(s.ctx(), transport.Text, []byte("sent")))
+	require.NoError(s.t, s.write(s.ctx(), c, transport.Text, []byte("sent"), "after one with an ended ctx"))
 	s.requireMessage(transport.Message{Type: transport.Text, Payload: []byte("sent")},
 		s.recvData(p, "the message after the cancelled Write"), "the peer's first message (the cancelled one must not arrive)")
 }

@@ -99,7 +99,7 @@ func (s *suite) open(protos ...string) (transport.Conn, Peer) {
 	c, err := s.h.Transport.Dial(s.ctx(), target)
 	require.NoError(s.t, err, "Dial")
 	require.NotNil(s.t, c, "Dial returned no Conn and no error")
-	s.t.Cleanup(func() { _ = c.Close(transport.StatusAbnormalClosure, "") })
+	s.abortAtCleanup(c)
 	p, err := s.h.Accept(s.ctx())
 	require.NoError(s.t, err, "Harness.Accept")
 	return c, p

@@ -40,6 +40,12 @@ var brokenTransports = []broken{
 	{"CloseLeavesGoroutine", "Close", conns(func(c transport.Conn) transport.Conn { return leakyClose{c} })},
 	{"DialIgnoresContext", "DialContextEndsDuringHandshake", func(tr transport.Transport) transport.Transport { return deafDial{tr} }},
 	{"DialReturnsTypedNil", "DialEndedContext", func(tr transport.Transport) transport.Transport { return typedNilDial{tr} }},
+	// Outside review: these three hung the test binary until its timeout
+	// (in a check's cleanup, and in Reads and Writes the suite called
+	// without a bound) instead of failing a check.
+	{"CloseNeverReturns", "Names", conns(func(c transport.Conn) transport.Conn { return closeNeverReturns{c} })},
+	{"ReadStuckAfterCloseInClose", "Close", conns(func(c transport.Conn) transport.Conn { return stuckRead{c} })},
+	{"WriteNeverReturns", "RoundTrip", conns(func(c transport.Conn) transport.Conn { return writeNeverReturns{c} })},
 }
 
 // TestSuiteCatchesBrokenTransports runs the suite on each broken transport
@@ -154,6 +160,16 @@ func (c stuckRead) Read() (transport.Message, error) {
 	}
 	return m, err
 }
+
+// closeNeverReturns blocks in Close for ever.
+type closeNeverReturns struct{ transport.Conn }
+
+func (closeNeverReturns) Close(transport.StatusCode, string) error { select {} }
+
+// writeNeverReturns blocks in Write for ever, whatever its ctx.
+type writeNeverReturns struct{ transport.Conn }
+
+func (writeNeverReturns) Write(context.Context, transport.MessageType, []byte) error { select {} }
 
 // leakyClose leaves a goroutine behind at Close.
 type leakyClose struct{ transport.Conn }
