@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"time"
 
@@ -277,6 +278,14 @@ func (c *Connector) dial(ctx context.Context, cancel context.CancelFunc, epoch u
 		if err == nil && conn == nil {
 			err = ErrNilConn
 		}
+		if err != nil && conn != nil && !isNil(conn) {
+			// A Conn and an error break the contract: the attempt failed,
+			// and nobody else would close what it returned.
+			_ = c.closeConn(nil, conn, transport.StatusAbnormalClosure, "")
+		}
+		if err != nil {
+			conn = nil
+		}
 	}
 	if watching != nil && !watching() && context.Cause(ctx) == expired {
 		// The deadline passed first, and its watcher failed the attempt.
@@ -330,6 +339,17 @@ func (c *Connector) resolve(ctx context.Context) (transport.Target, error) {
 	case <-ctx.Done():
 		return transport.Target{}, ctx.Err()
 	}
+}
+
+// isNil reports whether conn holds a nil pointer (or other nil value) in a
+// non-nil interface, as a Dial that fails with a typed nil returns.
+func isNil(conn transport.Conn) bool {
+	v := reflect.ValueOf(conn)
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan, reflect.Interface:
+		return v.IsNil()
+	}
+	return false
 }
 
 // transportName asks the connection first, for composites whose connections
