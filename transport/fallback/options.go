@@ -26,7 +26,10 @@ const (
 // [ErrUpgrade] for an upgrade. It is called on the goroutine that made the
 // switch (a Dial's caller, or a secondary Conn's probe goroutine), without
 // locks held, and must return promptly: it must not wait for that Conn's
-// Close.
+// Close, and tether.Client's Close is such a wait (during an upgrade it
+// waits for the polling Conn the probe is ending, and returns only when
+// its ctx ends). To close the client from here, call Close on a goroutine
+// of its own.
 type SwitchFunc func(from, to string, reason error)
 
 // Option configures a [Transport]. Options apply in order; a later one
