@@ -39,69 +39,77 @@ func WithAbandonHook(f func(error)) ConnectorOption {
 	return connectorOption(func(c *Connector) { c.onAbandon = f })
 }
 
-// The reader's state, in the low bits of Session.rstate; the bits above
-// count the Read calls started, so that the watch (watchReader) can tell
-// one long Read from many short ones.
+// The reader's gate, Session.gate.flag: the reader reads it (one atomic
+// load) after each Read, which costs the hot path next to nothing; the
+// close limit sets it only to give a reader up.
 const (
-	readIdle      = 0 // between Reads: delivering, or not started
-	readBlocked   = 1 // in Read
-	readAbandoned = 2 // given up on; the goroutine must deliver nothing more
-	readExited    = 3 // returned
-	readStateMask = 3
+	gateOpen      = 0 // nothing to see
+	gateSuspect   = 1 // the close limit is about to give the reader up: the reader clears it if it sees it
+	gateAbandoned = 2 // given up: the reader must deliver nothing more
 )
 
 // readerGate is the part of a Session that the reader and the close limit
 // share.
 type readerGate struct {
-	rstate atomic.Uint64
+	flag   atomic.Uint32
 	finish func() // releases the reader's place (its done channel, readers); once
 
 	watchMu sync.Mutex
 	watch   *time.Timer // watchReader's timer, or nil
-	seen    uint64      // rstate when the watch was armed (or re-armed)
+	exited  bool        // the reader returned; under watchMu
+	seenR   uint64      // Session.ReadProgress when the watch was armed (or re-armed)
+	seenW   bool
 }
 
-// beginRead marks a Read as started; false once the reader was abandoned.
-func (g *readerGate) beginRead() bool {
+// pass reports whether the reader may use what its Read returned: false
+// once the close limit gave it up. A suspicion it finds is cleared: the
+// reader is alive.
+func (g *readerGate) pass() bool {
 	for {
-		v := g.rstate.Load()
-		if v&readStateMask != readIdle {
+		switch g.flag.Load() {
+		case gateOpen:
+			return true
+		case gateAbandoned:
 			return false
 		}
-		if g.rstate.CompareAndSwap(v, (v&^readStateMask)+(1<<2)|readBlocked) {
+		if g.flag.CompareAndSwap(gateSuspect, gateOpen) {
 			return true
 		}
 	}
 }
 
-// endRead marks the Read as returned; false if the reader was abandoned
-// meanwhile: what the Read returned must not be used.
-func (g *readerGate) endRead() bool {
-	v := g.rstate.Load()
-	return v&readStateMask == readBlocked && g.rstate.CompareAndSwap(v, v&^readStateMask|readIdle)
-}
-
-// exited marks the reader as returned and stops its watch.
-func (g *readerGate) exited() {
+// readerExited records that the reader returned and stops its watch.
+func (g *readerGate) readerExited() {
 	g.watchMu.Lock()
 	defer g.watchMu.Unlock()
-	for {
-		v := g.rstate.Load()
-		if v&readStateMask == readAbandoned || g.rstate.CompareAndSwap(v, v&^readStateMask|readExited) {
-			break
-		}
-	}
+	g.exited = true
 	if g.watch != nil {
 		g.watch.Stop()
 	}
 }
 
-// abandon gives up on a reader blocked in a Read now; false if it is not
-// in a Read. The caller reports it, then releases its place (finish), so
-// that the report comes before Done.
-func (g *readerGate) abandon() bool {
-	v := g.rstate.Load()
-	return v&readStateMask == readBlocked && g.rstate.CompareAndSwap(v, v&^readStateMask|readAbandoned)
+// abandon gives up the reader of s if it is in a Read (waiting for the
+// network) and, when same is set, the one it was in when the watch was
+// armed; it reports whether it did. The caller reports it, then releases
+// the reader's place (finish), so that the report comes before Done.
+//
+// The suspicion comes first, then a second look: a reader still in that
+// Read after the flag was set has not looked at it yet, and will see it
+// when its Read returns; one that returned meanwhile cleared it.
+func (s *Session) abandon(same bool) bool {
+	g := &s.gate
+	r, w := s.ReadProgress()
+	if !w || (same && (r != g.seenR || !g.seenW)) {
+		return false
+	}
+	if !g.flag.CompareAndSwap(gateOpen, gateSuspect) {
+		return false
+	}
+	if r2, w2 := s.ReadProgress(); w2 && r2 == r && g.flag.CompareAndSwap(gateSuspect, gateAbandoned) {
+		return true
+	}
+	g.flag.CompareAndSwap(gateSuspect, gateOpen)
+	return false
 }
 
 // closeConn closes conn, the Conn of s (s is nil for a Conn no reader
@@ -126,14 +134,21 @@ func (c *Connector) closeConn(s *Session, conn transport.Conn, code transport.St
 	}
 	err := fmt.Errorf("%w: its Close did not return within %v", ErrConnAbandoned, c.closeLimit)
 	c.abandoned(err) // before the reader's place is released: Done waits for the report
-	switch {
-	case s == nil:
-	case s.gate.abandon():
-		s.gate.finish()
-	default:
-		c.watchReader(s) // delivering: watch its next Read
+	if s != nil && s.gate.finish != nil {
+		if s.abandonNow() {
+			s.gate.finish()
+		} else {
+			c.watchReader(s) // delivering, or gone: watch its next Read
+		}
 	}
 	return err
+}
+
+// abandonNow is abandon under the watch's lock, for a reader in any Read.
+func (s *Session) abandonNow() bool {
+	s.gate.watchMu.Lock()
+	defer s.gate.watchMu.Unlock()
+	return !s.gate.exited && s.abandon(false)
 }
 
 // watchReader checks, every close limit, whether the reader of s has been
@@ -148,13 +163,12 @@ func (c *Connector) watchReader(s *Session) {
 	g := &s.gate
 	g.watchMu.Lock()
 	defer g.watchMu.Unlock()
-	st := g.rstate.Load() & readStateMask
-	if g.watch != nil || st == readExited || st == readAbandoned {
+	if g.watch != nil || g.exited || g.flag.Load() == gateAbandoned {
 		return
 	}
-	g.seen = g.rstate.Load()
+	g.seenR, g.seenW = s.ReadProgress()
 	g.watch = time.AfterFunc(c.closeLimit, func() {
-		if g.check(c.closeLimit) {
+		if s.check(c.closeLimit) {
 			c.abandoned(fmt.Errorf("%w: its Read did not return within %v of its Close", ErrConnAbandoned, c.closeLimit))
 			g.finish() // after the report: Done waits for it
 		}
@@ -164,20 +178,17 @@ func (c *Connector) watchReader(s *Session) {
 // check is the watch of watchReader: it abandons the reader if it is in
 // the Read it was in when the watch was armed, and reports whether it did;
 // otherwise it arms the watch again, unless the reader has returned.
-func (g *readerGate) check(limit time.Duration) bool {
+func (s *Session) check(limit time.Duration) bool {
+	g := &s.gate
 	g.watchMu.Lock()
 	defer g.watchMu.Unlock()
-	v := g.rstate.Load()
-	switch st := v & readStateMask; {
-	case st == readExited || st == readAbandoned:
+	if g.exited || g.flag.Load() == gateAbandoned {
 		return false
-	case v == g.seen && st == readBlocked:
-		if g.rstate.CompareAndSwap(v, v&^readStateMask|readAbandoned) {
-			return true
-		}
-		v = g.rstate.Load() // it returned just now
 	}
-	g.seen = v
+	if s.abandon(true) {
+		return true
+	}
+	g.seenR, g.seenW = s.ReadProgress()
 	g.watch.Reset(limit)
 	return false
 }

@@ -395,7 +395,7 @@ func (c *Connector) open(tr fsm.Transition) {
 	c.readers.Add(1)
 	go func() {
 		defer s.gate.finish()
-		defer s.gate.exited()
+		defer s.gate.readerExited()
 		if prev != nil {
 			// The previous reader may still be in a handler: wait, so
 			// that handlers see connections in order and one at a time,
@@ -434,9 +434,6 @@ func (c *Connector) read(s *Session) {
 	count := s.progress == nil // keep the session's own account of reads
 	unflushed := false
 	for {
-		if !s.gate.beginRead() {
-			return
-		}
 		if count {
 			s.reads.Add(1)
 			s.inRead.Store(true)
@@ -446,7 +443,7 @@ func (c *Connector) read(s *Session) {
 			s.inRead.Store(false)
 			s.reads.Add(1)
 		}
-		if !s.gate.endRead() {
+		if s.gate.flag.Load() != gateOpen && !s.gate.pass() {
 			return // abandoned under the close limit: deliver nothing
 		}
 		if err != nil {
