@@ -510,13 +510,23 @@ func WithConnectTimeout(d time.Duration) Option {
 // Conn's Close to return, and then for a Read in progress to return. A
 // custom transport whose Close never returns, or whose Read its Close does
 // not unblock, would otherwise hold Closing, the next connection and Done
-// for ever. Past the limit the connection is abandoned: reported (with
+// for ever. Past the limit the connection is abandoned and reported (with
 // adapters.ErrConnAbandoned, to OnError, the logger and the error stream
-// while it is open), the machine moves on as after a failed close
-// handshake, and nothing its Read returns later is delivered; the goroutine
-// inside the Conn stays there until the Conn lets it go. The shipped
-// transports end well within the default, adapters.DefaultCloseLimit
-// (10 s, twice the WebSocket close timeout).
+// while it is open: a Read given up during Close is reported after the
+// streams ended, to OnError and the logger only). A Close given up makes
+// the machine move on as after a failed close handshake, the Closed (or
+// Idle) transition carrying the error; a reader given up in its Read
+// delivers nothing that Read returns later. A reader that is delivering to
+// the program is never given up. The goroutine inside the Conn stays there
+// until the Conn lets it go.
+//
+// Keep d longer than the transport's own close timeout: a close handshake
+// legitimately takes up to that long (after Disconnect, the reader first
+// delivers what the peer sent before its answer), and one that takes
+// longer than d is reported abandoned although the Conn is sound (its
+// messages are still delivered). The shipped transports end well within
+// the default, adapters.DefaultCloseLimit (10 s, twice the WebSocket close
+// timeout).
 func WithCloseLimit(d time.Duration) Option {
 	return optionFunc(func(c *config) {
 		if d <= 0 {

@@ -49,9 +49,11 @@ var (
 	// long after its Close returned. The connection is left behind: the
 	// machine moves on (a Close still waiting for that Conn's handshake
 	// ends, with this error as the cause), the next connection's reader
-	// starts, shutdown completes, and nothing the abandoned Read returns
-	// later is delivered. The goroutine blocked in the Conn stays blocked
-	// until the Conn lets it go.
+	// starts, shutdown completes, and a reader given up in a Read delivers
+	// nothing that Read returns later (a reader busy delivering is never
+	// given up). The goroutine blocked in the Conn stays blocked until the
+	// Conn lets it go. A close limit shorter than the transport's own close
+	// timeout reports sound connections whose handshake takes longer.
 	ErrConnAbandoned = errors.New("tether: a connection whose Close or Read did not return was abandoned")
 	// ErrReconnectRequested is the cause of the drop made by Reconnect
 	// while a connection was open.
