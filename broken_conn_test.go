@@ -3,6 +3,7 @@ package tether_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -200,6 +201,78 @@ func TestCloseLimitLetsTheNextConnectionRead(t *testing.T) {
 	second := e.accept()
 	require.NoError(t, second.Send(ctx, transport.Text, []byte("on the next connection")))
 	require.Equal(t, "on the next connection", recv(t, got))
+}
+
+// TestCloseLimitNeverGivesUpAReaderThatIsDelivering: the Close of a Conn
+// (a Disconnect) is given up while the reader is inside OnMessage. The
+// reader is the program's code there, which Done waits for: it is not
+// given up, and delivers every message the server sent before the close;
+// it is given up only once it waits in a Read that nothing will end.
+func TestCloseLimitNeverGivesUpAReaderThatIsDelivering(t *testing.T) {
+	c, got, proceed := blockedReaderClient(t)
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	// Disconnect keeps what the peer sent for the reader.
+	require.NoError(t, c.Disconnect(ctx), "the Conn's Close is given up after the limit")
+	close(proceed) // the reader, busy all along, goes on
+	for i := 1; i < 5; i++ {
+		require.Equal(t, fmt.Sprintf("m%d", i), recv(t, got), "a reader delivering is not given up")
+	}
+	require.NoError(t, c.Close(ctx))
+	waitDone(t, c)
+	assert.Zero(t, c.Stats().InboundDrops)
+}
+
+// TestCloseLimitReportsWhatAGivenUpReaderCounted: Close is called while
+// the reader is inside OnMessage, and the Conn's Close is given up. The
+// reader then reads the rest, which reaches no user code after Close and
+// is counted as dropped, and waits in a Read nothing ends, where the limit
+// gives it up. Its count used to be reported only by its own last flush,
+// which a reader given up never makes: 4 messages read and never reported.
+func TestCloseLimitReportsWhatAGivenUpReaderCounted(t *testing.T) {
+	c, _, proceed := blockedReaderClient(t)
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	require.NoError(t, c.Close(ctx))
+	close(proceed)
+	waitDone(t, c)
+	assert.Equal(t, uint64(4), c.Stats().InboundDrops, "the messages read after Close are reported")
+}
+
+// blockedReaderClient connects a client whose Conn's Close never returns,
+// and whose OnMessage holds the first of five messages until proceed is
+// closed; it returns once OnMessage holds it. got has every later message.
+func blockedReaderClient(t *testing.T) (*tether.Client[string], <-chan string, chan struct{}) {
+	t.Helper()
+	e := newEnv(t)
+	tr := &stuckTransport{Transport: e.srv.Transport(), how: closeHangs, release: make(chan struct{})}
+	t.Cleanup(func() { close(tr.release) })
+	entered, proceed := make(chan struct{}), make(chan struct{})
+	got := make(chan string, 8)
+	c, err := tether.New[string]("memory://feed", tether.WithTransport(tr), tether.WithoutHeartbeat(),
+		tether.WithoutReconnect(), tether.WithCloseLimit(closeLimitForTest),
+		tether.OnMessage(func(s string) {
+			if s == "m0" {
+				close(entered)
+				<-proceed
+				return
+			}
+			got <- s
+		}))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	require.NoError(t, c.Connect(ctx))
+	sc := e.accept()
+	for i := range 5 {
+		require.NoError(t, sc.Send(ctx, transport.Text, fmt.Appendf(nil, "m%d", i)))
+	}
+	select {
+	case <-entered:
+	case <-ctx.Done():
+		require.FailNow(t, "OnMessage never ran")
+	}
+	return c, got, proceed
 }
 
 func containsError(errs []error, target error) bool {

@@ -290,7 +290,7 @@ func (c *Client[T]) publish(s *adapters.Session) {
 // reader's last Read, when both counts are final, so nothing is left
 // unreported.
 func (c *Client[T]) inboundDrops(s *adapters.Session) {
-	if s.Conn.Err() == nil {
+	if s.Conn.Err() == nil && !s.Abandoned() {
 		return // still up: the count may grow
 	}
 	if n := c.in.dropped; n > 0 {

@@ -78,6 +78,11 @@ func (g *readerGate) pass() bool {
 	}
 }
 
+// Abandoned reports whether the close limit gave the session's reader up
+// (see WithCloseLimit): its connection counts as ended, whatever its Err
+// says, and its reader delivers nothing more.
+func (s *Session) Abandoned() bool { return s.gate.flag.Load() == gateAbandoned }
+
 // readerExited records that the reader returned and stops its watch.
 func (g *readerGate) readerExited() {
 	g.watchMu.Lock()
@@ -136,6 +141,7 @@ func (c *Connector) closeConn(s *Session, conn transport.Conn, code transport.St
 	c.abandoned(err) // before the reader's place is released: Done waits for the report
 	if s != nil && s.gate.finish != nil {
 		if s.abandonNow() {
+			c.lastFlush(s)
 			s.gate.finish()
 		} else {
 			c.watchReader(s) // delivering, or gone: watch its next Read
@@ -169,6 +175,7 @@ func (c *Connector) watchReader(s *Session) {
 	g.seenR, g.seenW = s.ReadProgress()
 	g.watch = time.AfterFunc(c.closeLimit, func() {
 		if s.check(c.closeLimit) {
+			c.lastFlush(s)
 			c.abandoned(fmt.Errorf("%w: its Read did not return within %v of its Close", ErrConnAbandoned, c.closeLimit))
 			g.finish() // after the report: Done waits for it
 		}
@@ -191,6 +198,17 @@ func (s *Session) check(limit time.Duration) bool {
 	g.seenR, g.seenW = s.ReadProgress()
 	g.watch.Reset(limit)
 	return false
+}
+
+// lastFlush makes, for a reader given up in its Read, the last flush it
+// would have made on its way out (see WithFlushHandler): what it gathered,
+// and what it counted as dropped, is handed on and reported, not lost. The
+// reader touches nothing more once given up, and the next reader starts
+// only after this.
+func (c *Connector) lastFlush(s *Session) {
+	if c.onFlush != nil {
+		c.onFlush(s)
+	}
 }
 
 // abandoned tells the hook.
