@@ -76,12 +76,22 @@ func TestOnRawSeesEveryMessageInOrder(t *testing.T) {
 			require.NoError(t, sc.Send(typ, []byte(numbered(i))))
 		}
 		require.NoError(t, all.waitAtLeast(ctx, to))
-		if to < n {
-			sc.Drop() // the client reconnects at once
-		}
+		sc.Drop() // the client reconnects at once
 	}
+	trs := c.Transitions(ctx)
 	send(0, n/2)
 	send(n/2, n)
+	// OnRaw has seen the last message, but the reader may not be done with
+	// it yet: a subscriber that joins before it is would get it, as any
+	// subscriber of a message still being delivered. The reader is done
+	// once it has reported the drop of its connection.
+	for drops := 0; drops < 2; {
+		tr := recv(t, trs.C())
+		if tr.From == fsm.Open {
+			drops++
+		}
+	}
+	trs.Close()
 
 	late := c.Messages(ctx)
 	mu.Lock()
