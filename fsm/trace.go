@@ -20,6 +20,8 @@ const MaxTraceCause = 512
 // one lifeline per state and one arrow per recorded transition, labelled with
 // its number, event, time since the first transition, and its attempt,
 // transport, close code and cause when set. Snapshots (Seq 0) are skipped.
+// A trace that does not start at the first transition (a client keeps the
+// latest WithTraceLimit) opens with a note saying how many came before.
 // The output depends only on trace.
 //
 // A cause is shown whole up to [MaxTraceCause] bytes. Text is escaped for
@@ -44,6 +46,10 @@ func (c *chart[S, E]) traceMermaid(trace []TransitionOf[S, E]) string {
 	b.WriteString("sequenceDiagram\n")
 	for _, n := range c.stateNames {
 		fmt.Fprintf(&b, "    participant %s\n", n)
+	}
+	if first, n := omitted(trace); n > 0 {
+		fmt.Fprintf(&b, "    Note over %s: %d earlier transitions not kept: times count from number %d\n",
+			c.stateName(first.From), n, first.Seq)
 	}
 	eachTraced(trace, func(t TransitionOf[S, E], at time.Duration) {
 		fmt.Fprintf(&b, "    %s->>%s: %s\n", c.stateName(t.From), c.stateName(t.To), mermaidText(c.traceLabel(t, at)))
@@ -90,6 +96,17 @@ func (c *chart[S, E]) traceDOT(trace []TransitionOf[S, E]) string {
 
 // eachTraced calls f with every transition of trace but the snapshots, and
 // its time since the first of them.
+// omitted returns the first recorded transition of trace and how many
+// came before it that trace does not hold.
+func omitted[S, E comparable](trace []TransitionOf[S, E]) (TransitionOf[S, E], uint64) {
+	for _, t := range trace {
+		if t.Seq != 0 {
+			return t, t.Seq - 1
+		}
+	}
+	return TransitionOf[S, E]{}, 0
+}
+
 func eachTraced[S, E comparable](trace []TransitionOf[S, E], f func(t TransitionOf[S, E], at time.Duration)) {
 	var start time.Time
 	for _, t := range trace {

@@ -36,6 +36,18 @@ func TestTraceShowsTheWholeCause(t *testing.T) {
 		`    "Connecting" -> "Waiting" [label="2. dial_failed at +20ms, websocket, `+refused503+`"];`+"\n")
 }
 
+// TestTraceSaysWhatItDoesNotHold: a client keeps the latest 256
+// transitions; a diagram of them used to start mid-story, its times
+// counted from the first shown, with no word of the others (outside
+// review of tether trace: 256 arrows of 299).
+func TestTraceSaysWhatItDoesNotHold(t *testing.T) {
+	whole := traceWith(errors.New("refused"))
+	require.NotContains(t, fsm.TraceMermaid(whole), "Note over", "a whole trace has no note")
+	late := whole[2:] // from Seq 2: one transition is not held
+	require.Contains(t, fsm.TraceMermaid(late),
+		"    Note over Connecting: 1 earlier transitions not kept: times count from number 2\n")
+}
+
 func TestTraceBoundsALongCause(t *testing.T) {
 	long := strings.Repeat("é", fsm.MaxTraceCause) // 2 bytes each: the bound falls inside a rune
 	for name, out := range map[string]string{
