@@ -308,7 +308,6 @@ func (c *Client[T]) newStageRun(tr fsm.Transition) *stageRun {
 	})
 	run := c.cfg.stages[i].run
 	c.stages.Go(func() {
-		defer cancel(context.Canceled)
 		err := run(ctx, st)
 		// Over: the Sends the StageFunc left running (on goroutines of its
 		// own) end before the machine moves on, so none is written after

@@ -141,8 +141,7 @@ func (c *Connector) closeConn(s *Session, conn transport.Conn, code transport.St
 	c.abandoned(err) // before the reader's place is released: Done waits for the report
 	if s != nil && s.gate.finish != nil {
 		if s.abandonNow() {
-			c.lastFlush(s)
-			s.gate.finish()
+			c.release(s)
 		} else {
 			c.watchReader(s) // delivering, or gone: watch its next Read
 		}
@@ -175,9 +174,8 @@ func (c *Connector) watchReader(s *Session) {
 	g.seenR, g.seenW = s.ReadProgress()
 	g.watch = time.AfterFunc(c.closeLimit, func() {
 		if s.check(c.closeLimit) {
-			c.lastFlush(s)
 			c.abandoned(fmt.Errorf("%w: its Read did not return within %v of its Close", ErrConnAbandoned, c.closeLimit))
-			g.finish() // after the report: Done waits for it
+			c.release(s) // after the report: Done waits for it
 		}
 	})
 }
@@ -200,15 +198,16 @@ func (s *Session) check(limit time.Duration) bool {
 	return false
 }
 
-// lastFlush makes, for a reader given up in its Read, the last flush it
-// would have made on its way out (see WithFlushHandler): what it gathered,
-// and what it counted as dropped, is handed on and reported, not lost. The
-// reader touches nothing more once given up, and the next reader starts
-// only after this.
-func (c *Connector) lastFlush(s *Session) {
+// release does, for a reader given up in its Read, what the reader would
+// have done on its way out: the last flush (see WithFlushHandler), so that
+// what it gathered, and what it counted as dropped, is handed on and
+// reported, not lost; then it frees the reader's place, so the next reader
+// starts and Done can close. The reader touches nothing more once given up.
+func (c *Connector) release(s *Session) {
 	if c.onFlush != nil {
 		c.onFlush(s)
 	}
+	s.gate.finish()
 }
 
 // abandoned tells the hook.

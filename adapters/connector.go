@@ -278,12 +278,12 @@ func (c *Connector) dial(ctx context.Context, cancel context.CancelFunc, epoch u
 		if err == nil && conn == nil {
 			err = ErrNilConn
 		}
-		if err != nil && conn != nil && !isNil(conn) {
-			// A Conn and an error break the contract: the attempt failed,
-			// and nobody else would close what it returned.
-			_ = c.closeConn(nil, conn, transport.StatusAbnormalClosure, "")
-		}
 		if err != nil {
+			if conn != nil && !isNil(conn) {
+				// A Conn and an error break the contract: the attempt
+				// failed, and nobody else would close what it returned.
+				_ = c.closeConn(nil, conn, transport.StatusAbnormalClosure, "")
+			}
 			conn = nil
 		}
 	}

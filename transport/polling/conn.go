@@ -2,6 +2,7 @@ package polling
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -214,27 +215,24 @@ func (c *conn) state() (closed bool, err error) {
 // endedErr is what Write and Ping return once the Conn has ended:
 // [transport.ErrClosed] after Close, the Conn's error otherwise. nil while
 // the Conn is up.
-// unsentErr is what a Write that sent nothing returns once the Conn has
-// ended, nil before: an error matching transport.ErrClosed, so that the
-// caller may send the message on another connection, and, when the Conn
-// ended on its own (a failed poll, a refused answer), its end error too.
-func (c *conn) unsentErr() error {
-	closed, err := c.state()
-	switch {
-	case closed:
-		return transport.ErrClosed
-	case err != nil:
-		return fmt.Errorf("tether/polling: write: %w: %w", transport.ErrClosed, err)
-	}
-	return nil
-}
-
 func (c *conn) endedErr() error {
 	closed, err := c.state()
 	if closed {
 		return transport.ErrClosed
 	}
 	return err
+}
+
+// unsentErr is endedErr for a Write that sent nothing: it matches
+// transport.ErrClosed, so that the caller may send the message on another
+// connection, and, when the Conn ended on its own (a failed poll, a refused
+// answer), its end error too.
+func (c *conn) unsentErr() error {
+	err := c.endedErr()
+	if err == nil || errors.Is(err, transport.ErrClosed) {
+		return err
+	}
+	return fmt.Errorf("tether/polling: write: %w: %w", transport.ErrClosed, err)
 }
 
 // takePong claims the pending ping, if any, for the poll about to start.

@@ -2,11 +2,9 @@ package transporttest
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"sync"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -49,40 +47,6 @@ func (s *suite) closeConn(c transport.Conn, code transport.StatusCode, reason st
 	var err error
 	s.bounded("Close", func() { err = c.Close(code, reason) })
 	return err
-}
-
-// readNow is c.Read, bounded by the wait: a Read that must return at once
-// (after the Conn's end) fails the check instead of hanging the binary.
-func (s *suite) readNow(c transport.Conn, what string) error {
-	s.t.Helper()
-	var err error
-	s.bounded("Read "+what, func() { _, err = c.Read() })
-	return err
-}
-
-// write is c.Write, bounded by the wait.
-func (s *suite) write(ctx context.Context, c transport.Conn, typ transport.MessageType, p []byte, what string) error {
-	s.t.Helper()
-	var err error
-	s.bounded("Write "+what, func() { err = c.Write(ctx, typ, p) })
-	return err
-}
-
-// abortAtCleanup aborts c when the check ends; a Close that does not
-// return within the wait fails the check instead of hanging the binary.
-func (s *suite) abortAtCleanup(c transport.Conn) {
-	s.t.Cleanup(func() {
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			_ = c.Close(transport.StatusAbnormalClosure, "")
-		}()
-		select {
-		case <-done:
-		case <-time.After(s.h.Wait):
-			s.t.Errorf("Close(1006) did not return within the wait (%v): a Close must return", s.h.Wait)
-		}
-	})
 }
 
 // checkPeerClose: the peer's close comes after the messages sent before

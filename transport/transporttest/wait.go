@@ -2,6 +2,7 @@ package transporttest
 
 import (
 	"bytes"
+	"context"
 	"time"
 
 	"github.com/stretchr/testify/require"
@@ -120,11 +121,9 @@ func (s *suite) recvEnd(p Peer, what string) error {
 	}
 }
 
-// bounded runs fn on a goroutine of its own and fails the check when it
-// does not return within the wait. What fn writes is visible once bounded
-// returns.
-func (s *suite) bounded(what string, fn func()) {
-	s.t.Helper()
+// within runs fn on a goroutine of its own and reports whether it returned
+// within the wait. What fn writes is visible once within returns true.
+func (s *suite) within(fn func()) bool {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -132,9 +131,47 @@ func (s *suite) bounded(what string, fn func()) {
 	}()
 	select {
 	case <-done:
+		return true
 	case <-time.After(s.h.Wait):
+		return false
+	}
+}
+
+// bounded runs fn on a goroutine of its own and fails the check when it
+// does not return within the wait. What fn writes is visible once bounded
+// returns.
+func (s *suite) bounded(what string, fn func()) {
+	s.t.Helper()
+	if !s.within(fn) {
 		require.FailNow(s.t, what+" did not return within the wait")
 	}
+}
+
+// readNow is c.Read, bounded by the wait: a Read that must return at once
+// (after the Conn's end) fails the check instead of hanging the binary.
+func (s *suite) readNow(c transport.Conn, what string) error {
+	s.t.Helper()
+	var err error
+	s.bounded("Read "+what, func() { _, err = c.Read() })
+	return err
+}
+
+// write is c.Write, bounded by the wait.
+func (s *suite) write(ctx context.Context, c transport.Conn, typ transport.MessageType, p []byte, what string) error {
+	s.t.Helper()
+	var err error
+	s.bounded("Write "+what, func() { err = c.Write(ctx, typ, p) })
+	return err
+}
+
+// abortAtCleanup aborts c when the check ends; a Close that does not
+// return within the wait fails the check instead of hanging the binary.
+func (s *suite) abortAtCleanup(c transport.Conn) {
+	s.t.Cleanup(func() {
+		if !s.within(func() { _ = c.Close(transport.StatusAbnormalClosure, "") }) {
+			s.t.Errorf("Close(1006) did not return within the wait (%v): a Close must return", s.h.Wait)
+		}
+	})
 }
 
 // waitClosed fails the check when ch is not closed within the wait.
