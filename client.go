@@ -79,6 +79,11 @@ type Client[T any] struct {
 	consumed   atomic.Bool   // something consumes messages: no holding
 	consumer   chan struct{} // made by a reader that waits for the first consumer, closed when consumed turns true; under feedMu
 	noConsumer sync.Once
+	// Something consumes messages, or ever did, or holds them for a
+	// consumer: a message lost at Close or by the transport is then
+	// reported. With none (WithHold(0) and no consumer), messages only
+	// update Latest, and losing one loses nobody anything.
+	wanted atomic.Bool
 
 	mu      sync.Mutex // guards the fields below; never held while user code runs
 	lastErr error
@@ -172,6 +177,9 @@ func New[T any, U URL](target U, opts ...Option) (*Client[T], error) {
 		stream.WithCurrent(c.m.Last()), keepNewest)
 	if cfg.hold == 0 || onMessage != nil || cfg.onRaw != nil || cfg.router != nil {
 		c.consumed.Store(true)
+	}
+	if cfg.hold > 0 || onMessage != nil || cfg.onRaw != nil || cfg.router != nil || len(cfg.intercept) > 0 || len(cfg.stages) > 0 {
+		c.wanted.Store(true)
 	}
 	// Room for the first connection's Connecting and Open after the start.
 	c.trace = append(make([]fsm.Transition, 0, 3), c.m.Last())

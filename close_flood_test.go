@@ -359,3 +359,50 @@ func envelopeBurst(n int) []byte {
 	}
 	return burst
 }
+
+// TestAClientWithoutConsumersReportsNoDropAtClose: a client that holds
+// nothing (WithHold(0)) and never had a consumer has no message to lose,
+// so Close reports none as dropped, though the flood server sends more
+// after the close frame (tether trace printed "N inbound messages
+// dropped: client closed" at the end of every trace of a busy server).
+// The same client with a subscriber reports them.
+func TestAClientWithoutConsumersReportsNoDropAtClose(t *testing.T) {
+	for _, subscribed := range []bool{false, true} {
+		t.Run(fmt.Sprintf("subscribed=%v", subscribed), func(t *testing.T) {
+			url := floodServer(t)
+			var reports atomic.Uint64
+			c, err := tether.New[[]byte](url, tether.WithAutoConnect(false), tether.WithHold(0),
+				tether.OnError(func(err error) {
+					if _, ok := errors.AsType[*tether.InboundDropError](err); ok {
+						reports.Add(1)
+					}
+				}))
+			require.NoError(t, err)
+			if subscribed {
+				msgs := c.Messages(t.Context())
+				go func() {
+					for range msgs.All() {
+					}
+				}()
+			}
+			connectOrClosed(t, c)
+			require.Eventually(t, func() bool { return c.Stats().MessagesIn >= 100 }, deadline, time.Millisecond,
+				"the client reads the flood")
+			ctx, cancel := context.WithTimeout(context.Background(), 3*deadline)
+			defer cancel()
+			require.NoError(t, c.Close(ctx))
+			select {
+			case <-c.Done():
+			case <-ctx.Done():
+				require.FailNow(t, "Done did not close")
+			}
+			if subscribed {
+				assert.Positive(t, c.Stats().InboundDrops, "what the server sent after Close is reported")
+				assert.Positive(t, reports.Load())
+				return
+			}
+			assert.Zero(t, c.Stats().InboundDrops, "no consumer, nothing lost")
+			assert.Zero(t, reports.Load(), "no consumer, nothing lost")
+		})
+	}
+}

@@ -135,8 +135,10 @@ var ErrDiscarded = errors.New("tether: thrown away unread by the transport")
 // connection nobody reads (the client always announces its reader, see
 // transport.ReaderExpecter), and counts them. Reports are per burst of
 // messages read. Counted against the last consumer a message was for, the
-// deliveries and these counts add up to what the server sent. It is of
-// the class ErrDelivery and matches its Reason.
+// deliveries and these counts add up to what the server sent. A client
+// that never had a consumer (WithHold(0), nothing subscribed) reports none:
+// its messages were for nobody. It is of the class ErrDelivery and matches
+// its Reason.
 type InboundDropError struct {
 	// Count is how many messages this report covers.
 	Count uint64

@@ -72,8 +72,10 @@ func (c *Client[T]) inbound(s *adapters.Session, msg transport.Message) {
 	}
 	if c.stopped() {
 		// Close was called: no message reaches user code any more. The
-		// flush after it reports the drop.
-		c.in.dropped++
+		// flush after it reports the drop, when anything was to have it.
+		if c.wanted.Load() {
+			c.in.dropped++
+		}
 		return
 	}
 	// Whether a subscriber, or the hold for the first, was to have msg:
@@ -302,7 +304,9 @@ func (c *Client[T]) inboundDrops(s *adapters.Session) {
 	}
 	if d := transport.DiscardsOf(s.Conn); d != nil {
 		if n := d.Discarded(); n > c.in.discarded {
-			c.reportInboundDrop(&InboundDropError{Count: n - c.in.discarded, Reason: ErrDiscarded})
+			if c.wanted.Load() {
+				c.reportInboundDrop(&InboundDropError{Count: n - c.in.discarded, Reason: ErrDiscarded})
+			}
 			c.in.discarded = n
 		}
 	}
@@ -482,6 +486,7 @@ func (c *Client[T]) dropHeld() {
 // firstConsumer subscribes with sub; the first subscriber ever also
 // receives the messages held for it, ahead of everything published later.
 func firstConsumer[T, R any](c *Client[T], opts []stream.SubOption, sub func([]stream.SubOption) R) R {
+	c.wanted.Store(true)
 	if c.consumed.Load() {
 		return sub(opts)
 	}

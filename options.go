@@ -450,7 +450,10 @@ const DefaultHold = 256
 // 0 turns holding off: messages that arrive while nothing consumes them
 // update Latest only. Use it for a client that only sends, or only looks at
 // Latest, which would otherwise stop reading (and so stop seeing pongs)
-// after n unconsumed messages.
+// after n unconsumed messages. Such a client, while it has never had a
+// consumer (a Messages subscriber, OnMessage, OnRaw, a router, WithIntercept
+// or a stage), reports no inbound message as dropped, not even those read
+// after Close or thrown away by the transport: none was for anybody.
 func WithHold(n int) Option {
 	return optionFunc(func(c *config) {
 		if n < 0 {

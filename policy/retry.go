@@ -86,7 +86,9 @@ type Decision struct {
 // key it by something in the context, or be given to one connection only.
 //
 // Next must not block, sleep or do I/O: it runs on the connection's control
-// loop.
+// loop. For the same reason it must not call the client it decides for
+// (Close, Disconnect, Connect wait for that loop, which is running Next:
+// a deadlock): to end the client, return a Decision with Stop set.
 type Reconnect interface {
 	// Next returns the decision for the attempt described by rc.
 	Next(rc RetryContext) Decision
