@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/tether-go/tether"
 	"github.com/tether-go/tether/inspect"
-	"github.com/tether-go/tether/transport"
 )
 
 // defaultListen is where inspect serves its page when -listen is not
@@ -70,7 +70,10 @@ func inspectRun(ctx context.Context, target string, opts []tether.Option, listen
 	}
 	ev := newEvents(e.stderr)
 	opts = append(opts, ev.options()...)
-	opts = append(opts, tether.OnRaw(func(transport.Message) {})) // counted by the client, not printed
+	// Messages are counted by the client, not printed: nothing consumes
+	// them, so none are held for a consumer, nor reported dropped at the
+	// end.
+	opts = append(opts, tether.WithHold(0))
 	// Connected below, once standard error says where the page is: its
 	// first line, before any transition.
 	opts = append(opts, tether.WithAutoConnect(false))
@@ -87,7 +90,7 @@ func inspectRun(ctx context.Context, target string, opts []tether.Option, listen
 	srv := &http.Server{Handler: in, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	fmt.Fprintf(e.stderr, "[inspect] open http://%s/ in a browser\n", ln.Addr())
+	fmt.Fprintf(e.stderr, "[inspect] open %s in a browser\n", pageURL(ln.Addr()))
 	// Connect waits for Open; the transitions and the policy giving up are
 	// heard through the callbacks.
 	connecting, stopConnecting := context.WithCancel(context.WithoutCancel(ctx))
@@ -123,4 +126,15 @@ func inspectRun(ctx context.Context, target string, opts []tether.Option, listen
 	case <-cctx.Done():
 	}
 	return result
+}
+
+// pageURL is the address of the page served on addr, as a browser on this
+// machine opens it: a listener on every interface (-listen :0, 0.0.0.0 or
+// [::]) is reached through localhost.
+func pageURL(addr net.Addr) string {
+	a, ok := addr.(*net.TCPAddr)
+	if !ok || !a.IP.IsUnspecified() {
+		return "http://" + addr.String() + "/"
+	}
+	return "http://" + net.JoinHostPort("localhost", strconv.Itoa(a.Port)) + "/"
 }

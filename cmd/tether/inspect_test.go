@@ -54,6 +54,25 @@ func TestInspectServesThePage(t *testing.T) {
 	assert.NotContains(t, s.stderr.String(), "hunter2")
 }
 
+// TestInspectOnEveryInterfaceSaysLocalhost: with -listen :0 the page is
+// served on every interface, and the line says where a browser on this
+// machine opens it (it said http://[::]:PORT/).
+func TestInspectOnEveryInterfaceSaysLocalhost(t *testing.T) {
+	srv := newServer(t)
+	s := start(t, "inspect", "-heartbeat", "0", "-listen", ":0", srv.URL+"/feed")
+	accept(t, srv)
+	s.stderr.waitFor(t, "[inspect] open http://")
+	page := regexp.MustCompile(`\[inspect\] open (http://\S+/) in a browser`).FindStringSubmatch(s.stderr.String())
+	require.Len(t, page, 2)
+	assert.Regexp(t, `^http://localhost:[0-9]+/$`, page[1])
+	resp, err := http.Get(page[1])
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	s.cancel()
+	require.Equal(t, exitOK, s.wait(t))
+}
+
 // TestInspectCannotListen: an address it cannot serve on is a runtime
 // error, before anything connects.
 func TestInspectCannotListen(t *testing.T) {
