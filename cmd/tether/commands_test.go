@@ -84,12 +84,15 @@ func TestBadCommandLinesExit2(t *testing.T) {
 		{"dial", "-H", ": empty name", url},
 		{"dial", "-H", "X-A: a\x01b", url}, // a control character other than a tab
 		{"dial", "-H", "X-A: a\x7fb", url},
+		{"dial", "-H", "Sec-WebSocket-Protocol: chat", url}, // the handshake writes it: it was left out without a word
+		{"dial", "-H", "connection: keep-alive", url},
 		{"dial", "-subprotocol", "a,,b", url},
 		{"dial", "-subprotocol", "a b", url},
 		{"dial", "-subprotocol", "v1\r\nX-Evil: 1", url},
 		{"dial", "-subprotocol", "a,a", url},
 		{"dial", "-heartbeat", "-1s", url},
 		{"dial", "-heartbeat", "5s", "-pong-timeout", "5s", url},
+		{"dial", "-heartbeat", "0", "-pong-timeout", "5s", url}, // a pong timeout with no heartbeat was accepted and ignored
 		{"dial", "-heartbeat", "nonsense", url},
 		{"dial", "-reconnect", "sometimes", url},
 		{"dial", "-reconnect", "constant", url},

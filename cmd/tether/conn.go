@@ -89,6 +89,9 @@ func (f *connFlags) heartbeatSettings() (policy.Heartbeat, error) {
 	case f.heartbeat < 0:
 		return policy.Heartbeat{}, usagef("-heartbeat %s is negative", f.heartbeat)
 	case f.heartbeat == 0:
+		if isSet(f.fs, "pong-timeout") {
+			return policy.Heartbeat{}, usagef("-pong-timeout needs a heartbeat: -heartbeat 0 turns it off")
+		}
 		return policy.DisabledHeartbeat(), nil
 	}
 	pong := f.pongTimeout

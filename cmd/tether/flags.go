@@ -135,11 +135,27 @@ func (f *headerFlag) Set(s string) error {
 	if err := (transport.Target{Header: http.Header{name: {value}}}).Check(); err != nil {
 		return err
 	}
+	if h, ok := handshakeHeaders[http.CanonicalHeaderKey(name)]; ok {
+		// The handshake writes it; the transport would leave it out.
+		return fmt.Errorf("the handshake writes %s itself%s", h.name, h.instead)
+	}
 	if f.h == nil {
 		f.h = make(http.Header)
 	}
 	f.h.Add(name, value)
 	return nil
+}
+
+// handshakeHeaders are the headers the WebSocket handshake writes itself,
+// which -H refuses rather than have them left out without a word: their
+// names as the RFC spells them, with the flag to use instead, if any.
+var handshakeHeaders = map[string]struct{ name, instead string }{
+	"Upgrade":                  {"Upgrade", ""},
+	"Connection":               {"Connection", ""},
+	"Sec-Websocket-Key":        {"Sec-WebSocket-Key", ""},
+	"Sec-Websocket-Version":    {"Sec-WebSocket-Version", ""},
+	"Sec-Websocket-Protocol":   {"Sec-WebSocket-Protocol", ": use -subprotocol"},
+	"Sec-Websocket-Extensions": {"Sec-WebSocket-Extensions", ""},
 }
 
 // listFlag collects a repeatable flag whose values may also be comma lists.
