@@ -132,7 +132,8 @@ func WithHeader(h http.Header) Option {
 // f, like every provider of the attempt (WithCredentials,
 // WithSubprotocolsFunc, a URL function given to New), runs on a goroutine
 // of its own and may call any method of the client, Close and Disconnect
-// included. Once its attempt is over (Close, Disconnect, the connect
+// included; Connect waits for the open that the attempt f is part of,
+// which waits for f, so from f it returns only when its ctx ends. Once its attempt is over (Close, Disconnect, the connect
 // timeout) it is no longer waited for, and what it returns is thrown away:
 // it should honour ctx, or it may still run while the next attempt calls
 // it again.
