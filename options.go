@@ -133,10 +133,10 @@ func WithHeader(h http.Header) Option {
 // WithSubprotocolsFunc, a URL function given to New), runs on a goroutine
 // of its own and may call any method of the client, Close and Disconnect
 // included; Connect waits for the open that the attempt f is part of,
-// which waits for f, so from f it returns only when its ctx ends. Once its attempt is over (Close, Disconnect, the connect
-// timeout) it is no longer waited for, and what it returns is thrown away:
-// it should honour ctx, or it may still run while the next attempt calls
-// it again.
+// which waits for f, so from f it returns only when its ctx ends. Once its
+// attempt is over (Close, Disconnect, the connect timeout) it is no longer
+// waited for, and what it returns is thrown away: it should honour ctx, or
+// it may still run while the next attempt calls it again.
 func WithHeaderFunc(f func(ctx context.Context) (http.Header, error)) Option {
 	return optionFunc(func(c *config) {
 		if f == nil {
