@@ -192,9 +192,10 @@ func (e *KeyInUseError) Is(target error) bool { return target == ErrKeyInUse }
 // subscription's type, reported on the client's error stream (Topic set;
 // the notification is not delivered), or a result that did not decode
 // into Call's type, Call's error (Method set). Its text holds at most 256
-// bytes of the codec's error, which may quote part of the data
-// (encoding/json quotes a number that overflows its field); it does not
-// print Data itself.
+// bytes about the codec's error and quotes nothing of the data: the
+// errors that would (encoding/json quotes a number that overflows its
+// field, time.Time the text that is no time) are rephrased or named by
+// their type, as stream.DecodeError does; Err keeps the error whole.
 type DecodeError struct {
 	// Topic is the subscription's topic, for a notification.
 	Topic string
@@ -217,7 +218,7 @@ func (e *DecodeError) Error() string {
 	if e.Target != "" {
 		into = " into " + e.Target
 	}
-	return "rpc: the " + what + " does not decode" + into + ": " + cutErr(e.Err)
+	return "rpc: the " + what + " does not decode" + into + ": " + codecErr(e.Err)
 }
 
 // Is matches ErrDecode.

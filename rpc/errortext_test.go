@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
@@ -38,6 +39,11 @@ func TestErrorTextBounded(t *testing.T) {
 		text := err.Error()
 		assert.LessOrEqual(t, len(text), most, "%s: %d bytes", name, len(text))
 		assert.True(t, utf8.ValidString(text), "%s: cut inside a character", name)
+		if name == "decode" {
+			// A codec's error it does not know is named, not quoted.
+			assert.NotContains(t, text, huge[:16], "%s: the data is quoted", name)
+			continue
+		}
 		assert.Contains(t, text, "...", "%s: the cut is not marked", name)
 	}
 	require.Equal(t, huge, remote.Message, "the fields keep everything")
@@ -61,4 +67,13 @@ func TestDecodeErrorTextNeverPrintsTheData(t *testing.T) {
 	assert.ErrorIs(t, err, rpc.ErrDecode)
 	var te *json.UnmarshalTypeError
 	assert.ErrorAs(t, err, &te, "the codec's error is kept")
+
+	// A type that decodes itself quotes its input: time.Time's error was
+	// printed whole (outside review).
+	var when time.Time
+	terr := json.Unmarshal([]byte(`"sk_live_`+secret+`"`), &when)
+	require.ErrorContains(t, terr, secret, "time's error quotes its input")
+	err = &rpc.DecodeError{Topic: "ticks", Target: "time.Time", Data: []byte(secret), Err: terr}
+	assert.NotContains(t, err.Error(), secret[:12])
+	assert.ErrorIs(t, err, terr, "the codec's error is kept")
 }

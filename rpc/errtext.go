@@ -21,10 +21,17 @@ const maxErrText = 256
 // boundary and marked with "...".
 func cutText(s string, n int) string { return errtext.Cut(s, n) }
 
-// cutErr is a protocol's or codec's error, at most maxErrText bytes of it,
-// encoding/json's rephrased so as not to quote the payload
-// (errtext.Codec).
-func cutErr(err error) string { return errtext.Codec(err, maxErrText) }
+// cutErr is a protocol's reason, at most maxErrText bytes of it,
+// encoding/json's errors rephrased so as not to quote the payload
+// (errtext.Codec); a protocol's own reasons are printed.
+func cutErr(err error) string { return errtext.Codec(err, maxErrText, printed) }
+
+// codecErr is a codec's error, at most maxErrText bytes about it, quoting
+// nothing of the data: the errors errtext.Codec knows are rephrased, any
+// other is named by its type.
+func codecErr(err error) string { return errtext.Codec(err, maxErrText, nil) }
+
+func printed(error) bool { return true }
 
 // quoteCut is s quoted, at most stream.MaxExcerpt bytes of it, with "..."
 // after the closing quote when cut.

@@ -89,11 +89,13 @@ const maxErrText = 256
 // Error() names the codec, the message type and the payload size but never
 // prints the payload, which may hold credentials; read Payload for a
 // bounded excerpt. encoding/json's own errors quote what they choke on (a
-// number literal, a character), so Error() rephrases them (the kind of
-// value, the Go type, the offset); a custom codec's error is printed as it
-// is: keep payload bytes out of it. Err keeps the codec's error whole. The
-// text is bounded too, whatever the peer sent: it quotes at most
-// [MaxExcerpt] bytes of the type and holds at most 256 bytes of the
+// number literal, a character), and so do the errors of types that decode
+// themselves (time.Time quotes the text that is no time), so Error()
+// rephrases those it knows from their fields (the kind of value, the Go
+// type, the offset, the time layout) and names any other error, a custom
+// codec's included, by its Go type only; Err keeps the codec's error whole.
+// The text is bounded too, whatever the peer sent: it quotes at most
+// [MaxExcerpt] bytes of the type and holds at most 256 bytes about the
 // codec's error.
 type DecodeError struct {
 	// Codec is the codec's [Codec.Name], for example "json".
@@ -156,13 +158,17 @@ func (e *DecodeError) Error() string {
 	b.WriteString(" bytes)")
 	if e.Err != nil {
 		b.WriteString(": ")
-		b.WriteString(errtext.Codec(e.Err, maxErrText))
+		b.WriteString(errtext.Codec(e.Err, maxErrText, ownError))
 	}
 	return b.String()
 }
 
 // Unwrap returns the codec's error.
 func (e *DecodeError) Unwrap() error { return e.Err }
+
+// ownError reports whether err is one of this package's errors, whose text
+// quotes no payload (ErrUnsupportedType, from Raw).
+func ownError(err error) bool { return errors.Is(err, ErrUnsupportedType) }
 
 // EncodeError reports a value that a codec could not encode.
 type EncodeError struct {

@@ -1,8 +1,10 @@
 package stream_test
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
+	"net/netip"
 	"strconv"
 	"strings"
 	"testing"
@@ -123,10 +125,38 @@ func TestDecodeEnvelopeTextIsBounded(t *testing.T) {
 // on, against its promise. Err keeps the codec's error whole.
 func TestDecodeErrorNeverPrintsThePayload(t *testing.T) {
 	const secret = "98765432109876543210987654321"
+	type stringTagged struct {
+		N int `json:",string"`
+	}
+	type withAddr struct{ A netip.Addr }
 	for name, tc := range map[string]struct {
 		decode  func([]byte) error
 		payload string
+		want    string // in the text; "json: " when empty
 	}{
+		// An outside review found these four printed whole: the errors
+		// of types that decode themselves, and of a ",string" field,
+		// quote their input too.
+		"an envelope whose timestamp is no time": {
+			decode:  func(p []byte) error { _, err := stream.DecodeEnvelope(stream.JSON, p); return err },
+			payload: `{"type":"x","timestamp":"sk_live_` + secret + `"}`,
+			want:    `time: a value does not parse as "2006-01-02T15:04:05Z07:00"`,
+		},
+		"a string field tagged ,string": {
+			decode:  func(p []byte) error { _, err := stream.Decode[stringTagged](stream.JSON, p); return err },
+			payload: `{"N":"sk_live_` + secret + `"}`,
+			want:    "(its text may quote the payload: see Err)",
+		},
+		"a type whose UnmarshalText quotes its input": {
+			decode:  func(p []byte) error { _, err := stream.Decode[withAddr](stream.JSON, p); return err },
+			payload: `{"A":"sk_live_` + secret + `"}`,
+			want:    "the codec's",
+		},
+		"a custom codec whose error quotes the payload": {
+			decode:  func(p []byte) error { _, err := stream.Decode[int](quotingCodec{}, p); return err },
+			payload: `sk_live_` + secret,
+			want:    "the codec's *errors.errorString",
+		},
 		"a number too large for its field": {
 			decode:  func(p []byte) error { _, err := stream.Decode[metrics](stream.JSON, p); return err },
 			payload: `{"mem":` + secret + `}`,
@@ -158,10 +188,19 @@ func TestDecodeErrorNeverPrintsThePayload(t *testing.T) {
 			require.True(t, ok, "%v", err)
 			assert.NotContains(t, err.Error(), secret[:12])
 			assert.NotContains(t, err.Error(), "'Q'")
-			assert.Contains(t, err.Error(), "json: ")
+			assert.Contains(t, err.Error(), cmp.Or(tc.want, "json: "))
 			assert.NotNil(t, de.Err, "the codec's error is kept")
 		})
 	}
+}
+
+// quotingCodec is a custom codec whose errors quote the payload.
+type quotingCodec struct{}
+
+func (quotingCodec) Name() string                      { return "quoting" }
+func (quotingCodec) Marshal(any) ([]byte, bool, error) { return nil, false, errors.New("no") }
+func (quotingCodec) Unmarshal(data []byte, _ any) error {
+	return errors.New("bad input: " + string(data))
 }
 
 // TestRoutedDecodeErrorDescribesTheData: for a routed message whose data

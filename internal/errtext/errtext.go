@@ -5,8 +5,10 @@ package errtext
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -35,16 +37,25 @@ func CharStart(s string, n int) int {
 	return n
 }
 
-// Codec is what an error text prints of a codec's error, at most n bytes.
-// encoding/json's errors quote the payload they choke on (a number that
-// overflows its field, the character a syntax error found, the text a
-// number key failed to parse), so those are rephrased with the kind of
-// value and its offset instead; any other error is cut to n bytes.
-func Codec(err error, n int) string {
+// Codec is what an error text prints of a codec's error, at most n bytes,
+// and it never quotes the payload. encoding/json's errors quote what they
+// choke on (a number that overflows its field, the character a syntax
+// error found, the text a number key failed to parse), and so do the
+// errors of the types that decode themselves (time.Time quotes the text
+// that is no time, a ",string" field the string): the errors whose fields
+// say what went wrong without the input are rephrased from those fields
+// (the kind of value, its offset, the Go type, the layout), and any other
+// error is named by its Go type only, with a pointer to the error itself,
+// for its text may quote the payload. safe, when not nil, names errors
+// whose text holds none of the payload (a package's own sentinels): they
+// are printed as they are, cut to n bytes.
+func Codec(err error, n int, safe func(error) bool) string {
 	var (
 		te *json.UnmarshalTypeError
 		se *json.SyntaxError
 		ne *strconv.NumError
+		pe *time.ParseError
+		ie *json.InvalidUnmarshalError
 	)
 	switch {
 	case errors.As(err, &te):
@@ -59,6 +70,24 @@ func Codec(err error, n int) string {
 		return "json: malformed JSON at byte " + strconv.FormatInt(se.Offset, 10)
 	case errors.As(err, &ne):
 		return Cut(ne.Func+": "+ne.Err.Error(), n)
+	case errors.As(err, &pe):
+		return Cut("time: a value does not parse as "+strconv.Quote(pe.Layout), n)
+	case errors.As(err, &ie):
+		return Cut(ie.Error(), n) // the Go type given to Unmarshal, not data
+	case safe != nil && safe(err):
+		return Cut(err.Error(), n)
 	}
-	return Cut(err.Error(), n)
+	return Cut("the codec's "+innermost(err)+" (its text may quote the payload: see Err)", n)
+}
+
+// innermost names the Go type of the error at the end of err's chain of
+// single Unwraps (the one a wrapping codec started from).
+func innermost(err error) string {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return fmt.Sprintf("%T", err)
+		}
+		err = next
+	}
 }
