@@ -38,8 +38,9 @@ type WSConn struct {
 	br   *bufio.Reader
 	srv  *WSServer
 
-	wmu sync.Mutex // one writer: frames never interleave
-	bw  *bufio.Writer
+	wmu       sync.Mutex // one writer: frames never interleave
+	bw        *bufio.Writer
+	closeSent bool // the server's close frame is written: nothing may follow it; under wmu
 
 	in        chan transport.Message
 	discarded atomic.Uint64 // messages the full queue refused (see Discarded)
@@ -60,8 +61,10 @@ type WSConn struct {
 // Send sends one message. It blocks until the frame is written to the
 // socket, which takes a while only when the client stops reading and the
 // socket buffers fill; Drop or the server's Close unblocks it. Frames of
-// concurrent calls never interleave. After the connection has ended it
-// returns [net.ErrClosed].
+// concurrent calls never interleave. After the connection has ended, or
+// once the server's close frame is sent (Close, or the answer to the
+// client's), it returns [net.ErrClosed] and sends nothing: RFC 6455 lets
+// no data follow a close frame.
 func (c *WSConn) Send(typ transport.MessageType, payload []byte) error {
 	return c.write(ws.NewFrame(ws.OpCode(typ), true, payload))
 }
@@ -88,7 +91,8 @@ func (c *WSConn) Ping(payload []byte) error { return c.write(ws.NewPingFrame(pay
 
 // Close sends a close frame with code and reason, as Send sends a message;
 // it does not wait for the answer. The connection ends when the client
-// answers (or when it is dropped).
+// answers (or when it is dropped). Nothing follows it: later calls of
+// Send, Ping and Close return [net.ErrClosed].
 func (c *WSConn) Close(code transport.StatusCode, reason string) error {
 	return c.write(ws.NewCloseFrame(ws.NewCloseFrameBody(ws.StatusCode(code), reason)))
 }
@@ -181,8 +185,14 @@ func (c *WSConn) write(f ws.Frame) error {
 		return net.ErrClosed
 	default:
 	}
+	if c.closeSent {
+		return net.ErrClosed
+	}
 	if err := ws.WriteFrame(c.bw, f); err != nil {
 		return err
+	}
+	if f.Header.OpCode == ws.OpClose {
+		c.closeSent = true
 	}
 	return c.bw.Flush()
 }

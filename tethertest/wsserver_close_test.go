@@ -2,6 +2,8 @@ package tethertest_test
 
 import (
 	"context"
+	"errors"
+	"net"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -101,4 +103,33 @@ func signal(ch chan<- struct{}) {
 	case ch <- struct{}{}:
 	default:
 	}
+}
+
+// TestNothingFollowsTheServersCloseFrame: once the server's close frame is
+// sent, Send, Ping and a second Close return net.ErrClosed and write
+// nothing, though the client has not answered yet (an outside review saw a
+// Send racing the answer to the client's close frame write a data frame
+// after it and return nil).
+func TestNothingFollowsTheServersCloseFrame(t *testing.T) {
+	srv := tethertest.NewWSServer()
+	defer srv.Close()
+	c := dial(t, srv.URL) // reads nothing until the test does: it does not answer yet
+	defer c.Close(transport.StatusNormalClosure, "")
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	sc, err := srv.Accept(ctx)
+	require.NoError(t, err)
+	require.NoError(t, sc.Send(transport.Text, []byte("before")))
+	require.NoError(t, sc.Close(transport.StatusNormalClosure, "bye"))
+	require.ErrorIs(t, sc.Send(transport.Text, []byte("after")), net.ErrClosed)
+	require.ErrorIs(t, sc.Ping(nil), net.ErrClosed)
+	require.ErrorIs(t, sc.Close(transport.StatusNormalClosure, ""), net.ErrClosed)
+
+	m, err := c.Read()
+	require.NoError(t, err)
+	assert.Equal(t, "before", string(m.Payload))
+	_, err = c.Read()
+	ce, ok := errors.AsType[*transport.CloseError](err)
+	require.True(t, ok, "the close frame comes next: %v", err)
+	assert.Equal(t, transport.StatusNormalClosure, ce.Code)
 }
