@@ -2,9 +2,10 @@
 // spirit of net/http/httptest.
 //
 // It holds a fake [clock.Clock] that tests step by hand: [FakeClock.Step]
-// moves time forward and fires what is due, and [FakeClock.BlockUntil] waits
-// until the code under test has armed a given number of timers, so a timing
-// test never sleeps and never depends on how fast the machine is.
+// moves time forward and fires what is due, [FakeClock.BlockUntil] waits
+// until the code under test has armed a given number of timers, and
+// [FakeClock.Settle] until what the fired timers started has returned, so a
+// timing test never sleeps and never depends on how fast the machine is.
 //
 // It also holds [WSServer], a real WebSocket server on a loopback port that
 // the test scripts: it hands over each connection as a [WSConn] to send,

@@ -12,17 +12,19 @@ import (
 // FakeClock is a [clock.Clock] whose time moves only when a test calls
 // [FakeClock.Step] or [FakeClock.StepToNext]. All its methods, and those of
 // its timers, are safe for concurrent use, and none blocks except
-// [FakeClock.BlockUntil].
+// [FakeClock.BlockUntil] and [FakeClock.Settle].
 //
 // Timers made with AfterFunc run their function on a new goroutine when they
-// fire, as real ones do; nothing waits for it to return. Channel timers have a
-// buffer of one, so firing never blocks the goroutine that steps the clock.
+// fire, as real ones do; the step does not wait for it to return, and Settle
+// does. Channel timers have a buffer of one, so firing never blocks the
+// goroutine that steps the clock.
 type FakeClock struct {
 	mu      sync.Mutex
 	now     time.Time
 	seq     uint64
 	armed   []*fakeTimer  // active timers, unordered
-	changed chan struct{} // closed and replaced whenever armed changes
+	running int           // AfterFunc functions a step started that have not returned
+	changed chan struct{} // closed and replaced whenever armed or running changes
 }
 
 // NewFakeClock returns a fake clock that reads start, with no timer armed.
@@ -59,7 +61,8 @@ func (c *FakeClock) NewTimer(d time.Duration) clock.Timer {
 }
 
 // AfterFunc arms a timer that calls f on its own goroutine once d has been
-// stepped through. Step does not wait for f to run or return.
+// stepped through. Step does not wait for f to run or return; Settle
+// waits for it to return.
 func (c *FakeClock) AfterFunc(d time.Duration, f func()) clock.Timer {
 	t := &fakeTimer{c: c, fn: f}
 	c.mu.Lock()
@@ -135,6 +138,37 @@ func (c *FakeClock) BlockUntil(ctx context.Context, n int) error {
 	}
 }
 
+// Settle waits until every AfterFunc function that a step has started has
+// returned, or ctx ends, in which case it returns the ctx error. Call it
+// between a step and a look at what the code under test did when its timer
+// fired: without it the look races the function, and a loop that steps
+// until something has happened may step once more, past it, into the next
+// timer the function armed. A function that waits for the test itself
+// holds Settle until ctx ends. It never sleeps.
+func (c *FakeClock) Settle(ctx context.Context) error {
+	for {
+		c.mu.Lock()
+		running, changed := c.running, c.changed
+		c.mu.Unlock()
+		if running == 0 {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// returned records that an AfterFunc function a step started returned.
+func (c *FakeClock) returned() {
+	c.mu.Lock()
+	c.running--
+	c.notify()
+	c.mu.Unlock()
+}
+
 // arm adds t with a deadline d from now. c.mu is held.
 func (c *FakeClock) arm(t *fakeTimer, d time.Duration) {
 	c.seq++
@@ -189,8 +223,12 @@ func (c *FakeClock) fireUntil(target time.Time) {
 		if due.when.After(c.now) {
 			c.now = due.when
 		}
-		if due.fn != nil {
-			go due.fn()
+		if fn := due.fn; fn != nil {
+			c.running++
+			go func() {
+				defer c.returned()
+				fn()
+			}()
 			continue
 		}
 		select { // buffer of one: drop if the last tick is still unread

@@ -72,11 +72,48 @@ func TestGuideStall(t *testing.T) {
 	for !heartbeatTimedOut(c) {
 		require.NoError(t, clk.BlockUntil(ctx, 1)) // the next tick, or the probe's deadline
 		clk.StepToNext()
+		require.NoError(t, clk.Settle(ctx)) // what the timer's function did is done
 	}
 	for _, tr := range c.Trace() {
 		if tr.Event == fsm.EventHeartbeatTimeout {
 			assert.ErrorIs(t, tr.Cause, tether.ErrHeartbeatTimeout)
 		}
+	}
+}
+
+// TestStallLoopStopsAtTheTimeout: with Settle between the step and the
+// look, the guide's stall loop stops at the heartbeat's timeout, so the
+// test can see and step the reconnect delay that follows. Without it the
+// look raced the timeout's function and the loop stepped through the
+// delay (an outside review: a one-hour delay elapsed before the test saw
+// the timeout, 25 to 29 times in 30).
+func TestStallLoopStopsAtTheTimeout(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	srv := tethertest.NewWSServer()
+	defer srv.Close()
+	for range 30 {
+		clk := tethertest.NewFakeClock(time.Time{})
+		c, err := tether.New[string](srv.URL, tether.WithAutoConnect(false), tether.WithClock(clk),
+			tether.WithHeartbeat(policy.Heartbeat{Interval: time.Second, PongTimeout: 500 * time.Millisecond}),
+			tether.WithReconnect(policy.Constant(time.Hour)))
+		require.NoError(t, err)
+		require.NoError(t, c.Connect(ctx))
+		sc, err := srv.Accept(ctx)
+		require.NoError(t, err)
+
+		sc.Stall()
+		for !heartbeatTimedOut(c) {
+			require.NoError(t, clk.BlockUntil(ctx, 1))
+			clk.StepToNext()
+			require.NoError(t, clk.Settle(ctx))
+		}
+		last := c.Trace()[len(c.Trace())-1]
+		require.Equal(t, fsm.EventHeartbeatTimeout, last.Event, "the loop stepped past the timeout: %v", last)
+		require.Equal(t, fsm.Waiting, last.To)
+		assert.Contains(t, clk.Pending(), time.Hour, "the reconnect delay is the test's to step")
+		require.NoError(t, c.Close(ctx))
+		sc.Drop()
 	}
 }
 
