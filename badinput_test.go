@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -208,4 +209,44 @@ func awaitTransition(t *testing.T, s *stream.Subscription[fsm.Transition], to fs
 			return tr
 		}
 	}
+}
+
+// TestAMalformedEnvelopeIsReportedOnce: a Client[stream.Envelope] with a
+// router decodes each message as an envelope, and so does the router; a
+// malformed one was reported twice, the same *stream.DecodeError each time
+// (outside review). Undecodable data under a known type is reported once
+// too, and the good messages around them are delivered.
+func TestAMalformedEnvelopeIsReportedOnce(t *testing.T) {
+	var burst []byte
+	burst = append(burst, frame(ws.OpText, true, []byte(`{"type":"m","data":1}`), false, 0)...)
+	burst = append(burst, frame(ws.OpText, true, []byte(`{"type":`), false, 0)...)                // no envelope
+	burst = append(burst, frame(ws.OpText, true, []byte(`{"type":"m","data":"x"}`), false, 0)...) // data no int
+	burst = append(burst, frame(ws.OpText, true, []byte(`{"type":"m","data":2}`), false, 0)...)
+	srv := newRawServer(t, func(w io.Writer) { _, _ = w.Write(burst) })
+
+	r := stream.NewRouter()
+	got := make(chan int, 4)
+	stream.Handle(r, "m", func(m stream.Message[int]) { got <- m.Data })
+	var decodeErrs atomic.Int32
+	c, err := tether.New[stream.Envelope](srv.url, tether.WithRouter(r), tether.WithAutoConnect(false),
+		tether.OnError(func(err error) {
+			if _, ok := errors.AsType[*stream.DecodeError](err); ok {
+				decodeErrs.Add(1)
+			}
+		}))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	require.NoError(t, c.Connect(ctx))
+	for _, want := range []int{1, 2} {
+		select {
+		case n := <-got:
+			require.Equal(t, want, n)
+		case <-ctx.Done():
+			require.FailNow(t, "a good message was not delivered")
+		}
+	}
+	require.NoError(t, c.Close(ctx))
+	<-c.Done()
+	assert.EqualValues(t, 2, decodeErrs.Load(), "one report per bad message")
 }

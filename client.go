@@ -151,8 +151,16 @@ func New[T any, U URL](target U, opts ...Option) (*Client[T], error) {
 		return nil, &OptionError{Option: "WithStage", Err: err}
 	}
 	// Last, so that a New refused for another reason leaves it unclaimed.
+	// What routed subscribers lose is reported as the client's own
+	// subscribers' drops are, once the tally exists.
+	var routed atomic.Pointer[dropTally]
 	if cfg.router != nil {
-		if err := cfg.router.Claim(); err != nil {
+		err := cfg.router.Claim(func(typ string, sub stream.SubInfo) {
+			if d := routed.Load(); d != nil {
+				d.add(dropKey{routeStream(typ), sub})
+			}
+		})
+		if err != nil {
 			return nil, &OptionError{Option: "WithRouter", Err: err}
 		}
 	}
@@ -167,6 +175,7 @@ func New[T any, U URL](target U, opts ...Option) (*Client[T], error) {
 	}
 	c.cb.overflow = c.callbacksDropped
 	c.drops = &dropTally{clk: clock.OrReal(cfg.clk), report: c.reportDrop}
+	routed.Store(c.drops)
 	c.messages = stream.NewHub[T](stream.OnAnyDrop(hook[T](c.drops, "messages")))
 	// A subscriber of errors or transitions that stops reading must not
 	// stop the lifecycle (they are published on the way of dials, drops

@@ -1,6 +1,7 @@
 package tether
 
 import (
+	"strconv"
 	"sync"
 	"time"
 
@@ -39,6 +40,10 @@ type dropTally struct {
 	stopped bool                  // flush was called: drops are summed for the next flush
 	final   bool                  // finish was called: every drop is reported at once
 }
+
+// routeStream names the routed hub of message type typ in drop reports:
+// route "price".
+func routeStream(typ string) string { return "route " + strconv.Quote(typ) }
 
 // hook returns the OnAnyDrop hook of the hub named name.
 func hook[T any](d *dropTally, name string) func(stream.SubInfo, T) {

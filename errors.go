@@ -81,8 +81,8 @@ func invalidUTF8(p []byte) *InvalidUTF8Error {
 }
 
 // SubscriberDropError reports, on the error stream, to OnError and to the
-// logger, messages (or errors, or transitions) that a subscriber lost to
-// the overflow policy it chose (stream.DropOldest, stream.DropNewest,
+// logger, messages (or errors, or transitions, or routed messages) that a
+// subscriber lost to the overflow policy it chose (stream.DropOldest, stream.DropNewest,
 // stream.Disconnect), or that a stream.Block subscriber had not taken when
 // the client shut down. Reports are aggregated per subscriber: the first
 // drop is reported at once, later ones at most once a second of the
@@ -90,7 +90,9 @@ func invalidUTF8(p []byte) *InvalidUTF8Error {
 // down, so the counts add up to the subscriber's Dropped. It matches
 // stream.ErrDropped.
 type SubscriberDropError struct {
-	// Stream is "messages", "errors" or "transitions".
+	// Stream is "messages", "errors" or "transitions", or, for a
+	// subscriber of a routed hub (stream.Route on the router given to
+	// WithRouter), "route" and the message type, quoted: route "price".
 	Stream string
 	// Subscriber is the subscriber that lost them.
 	Subscriber stream.SubInfo

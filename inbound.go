@@ -118,8 +118,10 @@ func (c *Client[T]) inbound(s *adapters.Session, msg transport.Message) {
 			c.closedBy(true)
 			return
 		}
-		if rerr != nil && decErr != nil {
-			c.report(messageError(decErr)) // neither took it
+		if rerr != nil && decErr != nil && !isEnvelope[T]() {
+			// Neither took it. (For a Client[stream.Envelope] the router's
+			// error is the same decoding failure, reported once.)
+			c.report(messageError(decErr))
 		}
 		if decErr != nil || c.closedBy(c.onMessage != nil || wanted) {
 			return
@@ -505,4 +507,12 @@ func firstConsumer[T, R any](c *Client[T], opts []stream.SubOption, sub func([]s
 		close(c.consumer) // a reader waits for this consumer
 	}
 	return r
+}
+
+// isEnvelope reports whether T is stream.Envelope: the router decodes the
+// envelope as the client did.
+func isEnvelope[T any]() bool {
+	var v T
+	_, ok := any(v).(stream.Envelope)
+	return ok
 }

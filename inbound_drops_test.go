@@ -115,6 +115,65 @@ func TestSubscriberDropsAreReported(t *testing.T) {
 	}
 }
 
+// TestRoutedSubscriberDropsAreReported: a subscriber of a routed hub
+// (stream.Route on the client's router) that chose a dropping policy has
+// its drops reported as the client's own subscribers' are: an outside
+// review saw 4,992 drops reach only the hub's Dropped, with nothing on
+// OnError, the error stream or Stats.
+func TestRoutedSubscriberDropsAreReported(t *testing.T) {
+	const n = 2000
+	e := newEnv(t)
+	r := stream.NewRouter()
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	// The lossy hub first, so that when the handler (the witness) has a
+	// message, the hub's drop of it is counted.
+	lossy := stream.Route[int](r, "m").Subscribe(ctx, stream.WithOverflow(stream.DropOldest), stream.WithBuffer(16))
+	seen := make(chan int, n)
+	stream.Handle(r, "m", func(m stream.Message[int]) { seen <- m.Data })
+	var mu sync.Mutex
+	var fromCallback []error
+	c := client[stream.Envelope](e, tether.WithRouter(r), tether.OnError(func(err error) {
+		mu.Lock()
+		fromCallback = append(fromCallback, err)
+		mu.Unlock()
+	}))
+	waitState(t, c, fsm.Open)
+	sc := e.accept()
+	go func() {
+		for i := range n {
+			if sc.Send(ctx, transport.Text, fmt.Appendf(nil, `{"type":"m","data":%d}`, i)) != nil {
+				return
+			}
+		}
+	}()
+	for i := range n {
+		select {
+		case got := <-seen:
+			require.Equal(t, i, got)
+		case <-ctx.Done():
+			require.FailNow(t, "the handler did not get every message")
+		}
+	}
+	require.NoError(t, c.Close(ctx))
+	waitDone(t, c)
+	dropped := lossy.Dropped()
+	require.Positive(t, dropped)
+	mu.Lock()
+	count, reports := dropReports(t, fromCallback)
+	var streams []string
+	for _, err := range fromCallback {
+		if de, ok := errors.AsType[*tether.SubscriberDropError](err); ok {
+			streams = append(streams, de.Stream)
+		}
+	}
+	mu.Unlock()
+	assert.Equal(t, dropped, count, "OnError hears of every drop")
+	assert.Positive(t, reports)
+	assert.Contains(t, streams, `route "m"`)
+	assert.Equal(t, dropped, c.Stats().SubscriberDrops, "Stats counts them")
+}
+
 // dropReports adds up the counts of the *tether.SubscriberDropError values
 // among errs, and checks that each matches stream.ErrDropped.
 func dropReports(t *testing.T, errs []error) (count uint64, reports int) {

@@ -393,8 +393,10 @@ func WithCodec(codec stream.Codec) Option {
 // r stays the caller's: Close does not close it (its routed hubs and
 // their subscribers go on until r.Close), but unblocks it (Router.Unblock),
 // so that a routed Block subscriber that stopped reading cannot hold the
-// shutdown; what it cannot take from then on is dropped and reported to
-// the hub's drop hooks. So a router serves one Client in its life: New
+// shutdown; what it cannot take from then on is dropped. Every value a
+// routed subscriber loses is reported as the client's own subscribers'
+// drops are (a *SubscriberDropError whose Stream is route and the quoted
+// message type), besides the hub's own drop hooks. So a router serves one Client in its life: New
 // claims it (Router.Claim) and refuses one that another Client, open or
 // closed, has claimed, with an *OptionError matching
 // stream.ErrRouterClaimed. Give each Client its own router; the handlers

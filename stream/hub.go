@@ -18,6 +18,7 @@ type Hub[T any] struct {
 	list   atomic.Pointer[memberList[T]]
 	ids    atomic.Uint64
 	onDrop func(SubInfo, T)
+	owner  atomic.Pointer[func(SubInfo)] // told of every drop after onDrop: the router that made the hub (see Route)
 	defs   []SubOption
 	err    error
 	cur    *current[T] // WithCurrent, or nil

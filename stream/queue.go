@@ -473,6 +473,11 @@ func (q *queue[T, E]) drop(v T) {
 	if q.hubDrop != nil {
 		q.hubDrop(q.info, v)
 	}
+	if q.hub != nil {
+		if f := q.hub.owner.Load(); f != nil {
+			(*f)(q.info)
+		}
+	}
 }
 
 // shutdown closes the subscriber with err (nil for a normal close). It is

@@ -49,6 +49,9 @@ type Router struct {
 	// unblocked, and a Dispatch goes no further.
 	unblocked atomic.Bool
 	claimed   atomic.Bool
+	// onDrop is the claimer's: told of every value a subscriber of a
+	// routed hub loses (see Claim).
+	onDrop atomic.Pointer[func(typ string, sub SubInfo)]
 }
 
 type routeTable struct {
@@ -125,6 +128,12 @@ func Route[T any](r *Router, typ string, opts ...HubOption) *Hub[Message[T]] {
 		}
 	}
 	hr := &hubRoute[T]{hub: NewHub[Message[T]](opts...)}
+	tell := func(sub SubInfo) {
+		if f := r.onDrop.Load(); f != nil {
+			(*f)(typ, sub)
+		}
+	}
+	hr.hub.owner.Store(&tell)
 	if r.unblocked.Load() {
 		hr.hub.Unblock()
 	}
@@ -214,9 +223,19 @@ func (r *Router) Close() {
 // subscribers of the next one drop what they cannot take. Give each
 // Client its own Router; the handlers may be the same functions. Claim
 // may be called from any goroutine.
-func (r *Router) Claim() error {
+//
+// onDrop, when not nil, is then called with every value a subscriber of a
+// hub made by [Route] loses to its overflow policy (or, once the router is
+// unblocked, that a Block subscriber cannot take), with the message type
+// and the subscriber, after the hub's own [OnAnyDrop]: the owner reports
+// them, as a Client does on its error stream. It runs on the publishing
+// goroutine and must be quick.
+func (r *Router) Claim(onDrop func(typ string, sub SubInfo)) error {
 	if !r.claimed.CompareAndSwap(false, true) {
 		return ErrRouterClaimed
+	}
+	if onDrop != nil {
+		r.onDrop.Store(&onDrop)
 	}
 	return nil
 }
