@@ -7,7 +7,6 @@ package tether_test
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -30,21 +29,22 @@ var shortBeat = policy.Heartbeat{Interval: time.Second, PongTimeout: 500 * time.
 
 // stepThroughProbes moves clk well past interval+timeout, rounds times: a
 // probe goes out and its deadline passes, again and again. After each step
-// it waits until a timer is armed again (the next tick, or the probe's
-// deadline), so each step lands after the heartbeat's own goroutines ran.
-// The fake clock runs a deadline's callback on a new goroutine; yielding
-// once after the deadline lets that callback judge its own probe before
-// the next step starts a newer one (a heartbeat that only judges the latest
-// probe would otherwise never be caught blaming the peer).
+// it waits until the timers' functions have returned (Settle) and a timer
+// is armed again (the next tick, or the probe's deadline), so each step
+// lands after the heartbeat's own goroutines ran: a deadline's function
+// judges its own probe before the next step starts a newer one (a
+// heartbeat that only judges the latest probe would otherwise never be
+// caught blaming the peer).
 func stepThroughProbes(t *testing.T, clk *tethertest.FakeClock, rounds int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), deadline)
 	defer cancel()
 	for range rounds {
 		clk.Step(shortBeat.Interval)
+		require.NoError(t, clk.Settle(ctx), "the tick's function did not return")
 		require.NoError(t, clk.BlockUntil(ctx, 1), "the heartbeat armed nothing after its tick")
 		clk.Step(shortBeat.PongTimeout)
-		runtime.Gosched()
+		require.NoError(t, clk.Settle(ctx), "the deadline's function did not return")
 		require.NoError(t, clk.BlockUntil(ctx, 1), "the heartbeat armed nothing after the deadline")
 	}
 }
