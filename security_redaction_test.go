@@ -1,7 +1,10 @@
 package tether_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/url"
 	"testing"
@@ -10,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tether-go/tether"
+	"github.com/tether-go/tether/fsm"
 	"github.com/tether-go/tether/transport"
 )
 
@@ -143,4 +147,39 @@ func TestAmbiguousURLNeverLeaksWhenDialled(t *testing.T) {
 			assertNoHostileSecret(t, "the trace", c.TraceMermaid())
 		})
 	}
+}
+
+// TestCausesFromElsewhereNeverEchoTheURL: a custom transport's error that
+// quotes the URL it was given, with its credentials, reached the
+// transition's String, Trace, Err, Connect's error, OnError, the logger and
+// the inspector as it was; only TraceMermaid and TraceDOT redacted it (an
+// outside review). The cause is now redacted where it enters the
+// lifecycle, and still unwraps to the transport's error.
+func TestCausesFromElsewhereNeverEchoTheURL(t *testing.T) {
+	raw := "wss://" + url.UserPassword(hostileUser, "pw").String() + "@feed.example/live?room=1&token=" + url.QueryEscape(hostileToken)
+	var logs bytes.Buffer // written by the logger until Done, read after
+	var heard []string
+	c, err := tether.New[Reading](raw, tether.WithTransport(refusing{}), tether.WithoutReconnect(),
+		tether.WithAutoConnect(false), tether.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))),
+		tether.OnError(func(err error) { heard = append(heard, err.Error()) }))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	connErr := c.Connect(ctx)
+	require.Error(t, connErr)
+	assertNoHostileSecret(t, "Connect's error", connErr.Error())
+	assertNoHostileSecret(t, "Err", fmt.Sprint(c.Err()))
+	require.NoError(t, c.Close(ctx))
+	<-c.Done()
+	for _, tr := range c.Trace() {
+		assertNoHostileSecret(t, "a transition", tr.String())
+		if tr.Event == fsm.EventDialFailed {
+			assert.Contains(t, errors.Unwrap(tr.Cause).Error(), "refused", "the transport's error is kept")
+		}
+	}
+	for _, h := range heard {
+		assertNoHostileSecret(t, "OnError", h)
+	}
+	require.Contains(t, logs.String(), "dial_failed", "the logger wrote the transition")
+	assertNoHostileSecret(t, "the logger", logs.String())
 }

@@ -298,7 +298,7 @@ func (c *Client[T]) newStageRun(tr fsm.Transition) *stageRun {
 		// Refused when the machine moved on (a drop, Close, the timeout
 		// first): nothing to do.
 		_, _ = c.m.Fire(context.Background(), fsm.Input{Event: fsm.EventStageFailed, Epoch: r.epoch,
-			Cause: &StageError{Stage: r.state, Err: err}})
+			Cause: &StageError{Stage: r.state, Err: transport.RedactErr(err)}})
 	}
 	// The timeout fails the stage at once, whether or not the StageFunc
 	// honours its ctx.

@@ -2,7 +2,6 @@ package tether
 
 import (
 	"errors"
-	"strings"
 
 	"github.com/tether-go/tether/fsm"
 	"github.com/tether-go/tether/transport"
@@ -38,43 +37,8 @@ func (c *Client[T]) diagramTrace() []fsm.Transition {
 	trace := c.Trace()
 	for i, t := range trace {
 		if t.Cause != nil {
-			trace[i].Cause = errors.New(redactURLs(t.Cause.Error()))
+			trace[i].Cause = errors.New(transport.RedactURLs(t.Cause.Error()))
 		}
 	}
 	return trace
 }
-
-// redactURLs passes every URL in s ("scheme://" and what follows up to a
-// space, a quote or an angle bracket) through transport.RedactURL. An
-// unescaped space inside a URL ends it there, as it does for a reader.
-func redactURLs(s string) string {
-	var b strings.Builder
-	for {
-		i := strings.Index(s, "://")
-		if i < 0 {
-			b.WriteString(s)
-			return b.String()
-		}
-		start := i
-		for start > 0 && schemeByte(s[start-1]) {
-			start--
-		}
-		for start < i && !isLetter(s[start]) { // a scheme starts with a letter
-			start++
-		}
-		end := i + len("://")
-		for end < len(s) && !strings.ContainsRune(" \t\r\n\"'`<>", rune(s[end])) {
-			end++
-		}
-		b.WriteString(s[:start])
-		b.WriteString(transport.RedactURL(s[start:end]))
-		s = s[end:]
-	}
-}
-
-// schemeByte reports whether c may be part of a URL scheme (RFC 3986).
-func schemeByte(c byte) bool {
-	return isLetter(c) || '0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'
-}
-
-func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }

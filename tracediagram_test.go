@@ -70,7 +70,8 @@ func TestTraceRedactsURLsInCauses(t *testing.T) {
 		tether.WithoutReconnect(), tether.WithAutoConnect(false))
 	require.NoError(t, err)
 	cause := failedDial(t, c)
-	require.Contains(t, cause.Error(), hostileUser, "the cause itself is the transport's, unredacted")
+	assertNoHostileSecret(t, "the cause's text", cause.Error())
+	require.Contains(t, errors.Unwrap(cause).Error(), hostileUser, "the transport's own error is kept, unredacted")
 
 	redacted := transport.RedactURL(raw)
 	require.NotContains(t, redacted, hostileUser)
@@ -87,8 +88,9 @@ func TestTraceRedactsURLsInCauses(t *testing.T) {
 	require.Contains(t, dot, `dial `+redacted+` refused; retry \"`+redacted+`\"\nsee <`+redacted+`>"];`)
 }
 
-// Trace itself keeps the causes as they are: errors.Is and As still work on
-// them. Only the drawings redact.
+// Trace keeps what the causes are: errors.Is and As still work on them
+// (a cause whose text quoted a URL is redacted by a wrapper that unwraps
+// to it).
 func TestTraceKeepsTheCauses(t *testing.T) {
 	c, err := tether.New[Reading](statusServer(t, 503, nil, ""),
 		tether.WithoutReconnect(), tether.WithAutoConnect(false))

@@ -298,7 +298,9 @@ func (c *Connector) dial(ctx context.Context, cancel context.CancelFunc, epoch u
 		err = &transport.TimeoutError{Phase: "connect", After: c.dialLimit, Err: err}
 	}
 	if err != nil {
-		_, _ = c.m.Fire(context.Background(), fsm.Input{Event: fsm.EventDialFailed, Cause: err, Epoch: epoch})
+		// A provider's or a custom transport's error may quote a URL
+		// with its credentials: the cause is shown, logged and traced.
+		_, _ = c.m.Fire(context.Background(), fsm.Input{Event: fsm.EventDialFailed, Cause: transport.RedactErr(err), Epoch: epoch})
 		return
 	}
 	s := &Session{Epoch: epoch, Conn: conn, Transport: transportName(c.tr, conn),
@@ -493,7 +495,7 @@ func (c *Connector) readEnded(s *Session, err error) {
 	}
 	code, _ := transport.CloseCode(err)
 	_, _ = c.m.Fire(context.Background(), fsm.Input{
-		Event: fsm.EventDropped, Cause: err, CloseCode: uint16(code), Epoch: s.Epoch,
+		Event: fsm.EventDropped, Cause: transport.RedactErr(err), CloseCode: uint16(code), Epoch: s.Epoch,
 	})
 }
 
@@ -553,7 +555,7 @@ func (c *Connector) startClose(release bool) {
 		if err == nil && endedAbnormally(s.Conn.Err()) {
 			err = s.Conn.Err()
 		}
-		in := fsm.Input{Event: fsm.EventClosed, Cause: err, CloseCode: uint16(code), Epoch: s.Epoch}
+		in := fsm.Input{Event: fsm.EventClosed, Cause: transport.RedactErr(err), CloseCode: uint16(code), Epoch: s.Epoch}
 		if err != nil {
 			// No close frame came back: the code is the one the error
 			// carries, or 1006 (the close timeout ran out, the write of

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -283,6 +284,37 @@ func TestNamesAreRedacted(t *testing.T) {
 	p.next("hello", &hello)
 	assert.Equal(t, transport.RedactURL("wss://alice:hunter2@feed.example/live?token=s3cret&x=1"),
 		strings.TrimPrefix(hello.Clients[0].Name, "feed "))
+}
+
+// echoing is a transport whose Dial fails with an error that quotes the
+// URL it was given, credentials included, as a careless custom transport's
+// might.
+type echoing struct{}
+
+func (echoing) Name() string { return "echoing" }
+
+func (echoing) Dial(_ context.Context, target transport.Target) (transport.Conn, error) {
+	return nil, fmt.Errorf("custom dial of %s failed", target.URL)
+}
+
+// TestCausesAreRedacted: a transition's cause that quotes the client's URL
+// (a custom transport's error) showed the token on the page and in the
+// snapshot, though TraceMermaid redacted it (an outside review).
+func TestCausesAreRedacted(t *testing.T) {
+	c, err := tether.New[string]("ws://127.0.0.1:1/feed?token=S3CRETforeign", tether.WithTransport(echoing{}),
+		tether.WithoutReconnect(), tether.WithAutoConnect(false))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	require.Error(t, c.Connect(ctx))
+	require.NoError(t, c.Close(ctx))
+	in := inspect.New()
+	in.Add("feed", c)
+	srv := httptest.NewServer(in)
+	t.Cleanup(srv.Close)
+	_, body := get(t, srv.URL+"/snapshot.json")
+	assert.Contains(t, body, "custom dial of ws://127.0.0.1:1/feed?token="+transport.Redacted, "the cause is shown, redacted")
+	assert.NotContains(t, body, "S3CRET")
 }
 
 // TestNothingRunsWhileNobodyWatches: adding a client starts no goroutine

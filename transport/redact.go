@@ -279,3 +279,67 @@ func words(name string) []string {
 	}
 	return strings.Fields(b.String())
 }
+
+// RedactURLs returns s with every URL in it ("scheme://" and what follows
+// up to a space, a quote or an angle bracket) passed through [RedactURL]:
+// for the text of an error that may quote a URL, such as a custom
+// transport's. An unescaped space inside a URL ends it there, as it does
+// for a reader.
+func RedactURLs(s string) string {
+	if !strings.Contains(s, "://") {
+		return s
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "://")
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		start := i
+		for start > 0 && schemeByte(s[start-1]) {
+			start--
+		}
+		for start < i && !isLetter(s[start]) { // a scheme starts with a letter
+			start++
+		}
+		end := i + len("://")
+		for end < len(s) && !strings.ContainsRune(" \t\r\n\"'`<>", rune(s[end])) {
+			end++
+		}
+		b.WriteString(s[:start])
+		b.WriteString(RedactURL(s[start:end]))
+		s = s[end:]
+	}
+}
+
+// RedactErr returns err with every URL in its text redacted
+// ([RedactURLs]): an error whose Error is the redacted text and which
+// unwraps to err, so that errors.Is and errors.As find what err holds. An
+// error whose text holds no URL (and nil) is returned as it is.
+func RedactErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	text := err.Error()
+	red := RedactURLs(text)
+	if red == text {
+		return err
+	}
+	return &redactedError{text: red, err: err}
+}
+
+type redactedError struct {
+	text string
+	err  error
+}
+
+func (e *redactedError) Error() string { return e.text }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// schemeByte reports whether c may be part of a URL scheme (RFC 3986).
+func schemeByte(c byte) bool {
+	return isLetter(c) || '0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'
+}
+
+func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }

@@ -1,6 +1,8 @@
 package transport_test
 
 import (
+	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -259,4 +261,20 @@ func TestSecretParam(t *testing.T) {
 	for _, name := range []string{"room", "page", "keyboard", "monkey", "q", "limit", "codec", "zip_code", "lang", "state"} {
 		assert.False(t, transport.SecretParam(name), name)
 	}
+}
+
+// TestRedactErr: an error whose text quotes a URL with credentials comes
+// back with the text redacted, unwrapping to the original; one whose text
+// holds no URL, and nil, come back as they are.
+func TestRedactErr(t *testing.T) {
+	boom := errors.New("boom")
+	err := fmt.Errorf("dial wss://alice:pw@feed.example/live?token=s3cret failed: %w", boom)
+	red := transport.RedactErr(err)
+	assert.Equal(t, "dial wss://REDACTED@feed.example/live?token=REDACTED failed: boom", red.Error())
+	assert.ErrorIs(t, red, boom, "the chain is kept")
+	assert.Same(t, err, errors.Unwrap(red))
+	assert.Same(t, boom, transport.RedactErr(boom), "no URL: the error itself")
+	assert.NoError(t, transport.RedactErr(nil))
+	assert.Equal(t, "see <https://x.example/?a=1&key=REDACTED> and http://REDACTED@y.example/",
+		transport.RedactURLs("see <https://x.example/?a=1&key=k> and http://u:p@y.example/"))
 }
