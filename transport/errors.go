@@ -127,6 +127,10 @@ const BodyExcerptLimit = 512
 
 func (e *HandshakeError) Error() string {
 	s := "tether/transport: handshake refused"
+	if e.StatusCode == http.StatusSwitchingProtocols {
+		// The server agreed to switch, and its answer broke the protocol.
+		s = "tether/transport: handshake failed"
+	}
 	if e.StatusCode != 0 {
 		s += fmt.Sprintf(": HTTP %d %s", e.StatusCode, http.StatusText(e.StatusCode))
 	}

@@ -115,3 +115,14 @@ func TestHandshakeErrorTextNeverQuotesTheServer(t *testing.T) {
 	assert.NotContains(t, err.Error(), "s3cret")
 	assert.Contains(t, err.Error(), "302")
 }
+
+// TestHandshakeErrorSaysFailedAfterASwitch: a server that answered 101 did
+// not refuse: its answer broke the protocol, and the text says so (it
+// said "handshake refused: HTTP 101 Switching Protocols", an outside
+// review found it misleading).
+func TestHandshakeErrorSaysFailedAfterASwitch(t *testing.T) {
+	bad := &transport.HandshakeError{StatusCode: http.StatusSwitchingProtocols, Err: transport.ErrBadHandshake}
+	assert.Equal(t, "tether/transport: handshake failed: HTTP 101 Switching Protocols: "+transport.ErrBadHandshake.Error(), bad.Error())
+	refused := &transport.HandshakeError{StatusCode: http.StatusServiceUnavailable}
+	assert.Equal(t, "tether/transport: handshake refused: HTTP 503 Service Unavailable", refused.Error())
+}
