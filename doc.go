@@ -54,7 +54,8 @@
 // that ended with messages unconfirmed, and the drop reports of
 // subscribers and callbacks ([*SubscriberDropError], [*CallbackDropError]).
 // Each matches exactly one class with errors.Is, to select on:
-// [ErrConnection], [ErrMessage] or [ErrDelivery].
+// [ErrConnection], [ErrMessage] or [ErrDelivery] (but a router handler's
+// error that itself wraps an error of another class matches that one too).
 // [Client.Err] is only why the client is not connected.
 //
 // # Testing

@@ -36,7 +36,8 @@ func (c *Client[T]) Messages(ctx context.Context, opts ...stream.SubOption) *str
 // timeouts and the give-up (*TransitionError), decode and routing errors
 // (*stream.DecodeError, *stream.RouteError) and dropped messages
 // (*DropError). Every one matches exactly one class with errors.Is:
-// ErrConnection, ErrMessage or ErrDelivery.
+// ErrConnection, ErrMessage or ErrDelivery (but a router handler's error
+// that itself wraps an error of another class matches that one too).
 //
 // Options as for Messages, except the default overflow policy:
 // stream.DropOldest, not Block. Errors are published on the way of dials,
