@@ -706,3 +706,67 @@ func TestUnreadErrorsAndTransitionsDoNotStopTheClient(t *testing.T) {
 	assert.Positive(t, trs.Dropped(), "the unread transitions subscriber lost its oldest")
 	assert.Positive(t, c.Stats().SubscriberDrops, "and the drops were counted")
 }
+
+// TestConsumersOwnTheirBytesWithinABurst: 500 messages that arrive in one
+// burst (so that they share the burst's memory on the reader's side), two
+// subscribers and OnMessage: what one consumer writes into every payload
+// it got never shows in another's, and Latest is the last message intact
+// (an audit: the test above sends one message a burst).
+func TestConsumersOwnTheirBytesWithinABurst(t *testing.T) {
+	const n = 500
+	want := func(i int) []byte { return fmt.Appendf(nil, "message-%04d-padding-to-32-bytes", i) }
+	var burst []byte
+	for i := range n {
+		burst = append(burst, frame(ws.OpBinary, true, want(i), false, 0)...)
+	}
+	srv := newRawServer(t, func(w io.Writer) { _, _ = w.Write(burst) })
+	scribble := func(p []byte) {
+		for i := range p {
+			p[i] = 'X'
+		}
+	}
+	var viaOnMessage atomic.Int32
+	c, err := tether.New[[]byte](srv.url, tether.WithAutoConnect(false),
+		tether.OnMessage(func(p []byte) { scribble(p); viaOnMessage.Add(1) }))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	defer c.Close(ctx)
+	collect := func(scribbling bool) <-chan [][]byte {
+		sub := c.Messages(ctx)
+		out := make(chan [][]byte, 1)
+		go func() {
+			var got [][]byte
+			for p := range sub.All() {
+				if scribbling {
+					scribble(p)
+				}
+				got = append(got, p)
+				if len(got) == n {
+					break
+				}
+			}
+			out <- got
+		}()
+		return out
+	}
+	writer, keeper := collect(true), collect(false)
+	require.NoError(t, c.Connect(ctx))
+	var kept [][]byte
+	for _, ch := range []<-chan [][]byte{writer, keeper} {
+		select {
+		case got := <-ch:
+			require.Len(t, got, n)
+			kept = got // the keeper's, last
+		case <-ctx.Done():
+			require.FailNow(t, "a subscriber did not get every message")
+		}
+	}
+	for i, p := range kept {
+		require.Equal(t, string(want(i)), string(p), "message %d changed under the keeper", i)
+	}
+	last, ok := c.Latest()
+	require.True(t, ok)
+	assert.Equal(t, string(want(n-1)), string(last))
+	assert.EqualValues(t, n, viaOnMessage.Load())
+}

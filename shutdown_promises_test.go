@@ -538,3 +538,70 @@ func TestDoneClosesAfterTheLastCallback(t *testing.T) {
 	}
 	assert.Zerof(t, late, "Done closed before OnDone had run in %d of %d runs", late, runs)
 }
+
+// TestDoneWaitsForTheLastCallback: Close returns while a callback or
+// handler is still running, and Done closes only after it has returned,
+// for each kind of user code the shutdown waits for (an audit found only
+// OnDone checked, with nothing running).
+func TestDoneWaitsForTheLastCallback(t *testing.T) {
+	for _, where := range []string{"OnMessage", "OnRaw", "a router handler", "OnError"} {
+		t.Run(where, func(t *testing.T) {
+			for range 20 {
+				doneWaitsFor(t, where)
+			}
+		})
+	}
+}
+
+func doneWaitsFor(t *testing.T, where string) {
+	srv, _ := speakingServer(t, 3, func(i int) []byte { return fmt.Appendf(nil, `{"type":"m","data":%d}`, i) })
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	var returned atomic.Bool
+	block := func() {
+		first := false
+		once.Do(func() { first = true })
+		if !first {
+			return
+		}
+		close(entered)
+		<-release
+		returned.Store(true)
+	}
+	var opts []tether.Option
+	switch where {
+	case "OnMessage":
+		opts = append(opts, tether.OnMessage(func(stream.Envelope) { block() }))
+	case "OnRaw":
+		opts = append(opts, tether.OnRaw(func(transport.Message) { block() }))
+	case "a router handler":
+		r := stream.NewRouter()
+		stream.Handle(r, "m", func(stream.Message[int]) { block() })
+		opts = append(opts, tether.WithRouter(r))
+	case "OnError":
+		// Every message is an error: a router with no route for it.
+		opts = append(opts, tether.WithRouter(stream.NewRouter()), tether.OnError(func(error) { block() }))
+	}
+	c := shutdownClient[stream.Envelope](t, srv.URL, opts...)
+	connectOrClosed(t, c)
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	select {
+	case <-entered:
+	case <-ctx.Done():
+		require.FailNow(t, "the callback never ran")
+	}
+	require.NoError(t, c.Close(ctx), "Close returns while %s runs", where)
+	select {
+	case <-c.Done():
+		require.FailNow(t, "Done closed while "+where+" was still running")
+	case <-time.After(50 * time.Millisecond): // a window for a Done that does not wait
+	}
+	close(release)
+	select {
+	case <-c.Done():
+	case <-ctx.Done():
+		require.FailNow(t, "Done never closed")
+	}
+	assert.True(t, returned.Load(), "Done closed before %s returned", where)
+}
