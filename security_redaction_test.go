@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -182,4 +183,91 @@ func TestCausesFromElsewhereNeverEchoTheURL(t *testing.T) {
 	}
 	require.Contains(t, logs.String(), "dial_failed", "the logger wrote the transition")
 	assertNoHostileSecret(t, "the logger", logs.String())
+}
+
+// quotingTransport wraps a transport whose Conn's Read and Close errors
+// quote the URL the Conn was dialled with, credentials included, as a
+// careless custom transport's might.
+type quotingTransport struct{ transport.Transport }
+
+func (t quotingTransport) Dial(ctx context.Context, target transport.Target) (transport.Conn, error) {
+	conn, err := t.Transport.Dial(ctx, target)
+	if err != nil {
+		return nil, err
+	}
+	return &quotingConn{Conn: conn, url: target.URL}, nil
+}
+
+type quotingConn struct {
+	transport.Conn
+	url string
+}
+
+func (c *quotingConn) Read() (transport.Message, error) {
+	m, err := c.Conn.Read()
+	if err != nil {
+		return m, fmt.Errorf("read from %s: %w", c.url, err)
+	}
+	return m, nil
+}
+
+func (c *quotingConn) Close(code transport.StatusCode, reason string) error {
+	if err := c.Conn.Close(code, reason); err != nil {
+		return fmt.Errorf("close of %s: %w", c.url, err)
+	}
+	return fmt.Errorf("close of %s: no answer", c.url)
+}
+
+// TestCausesFromAConnAndAStageNeverEchoTheURL: the other places a cause
+// from elsewhere enters the lifecycle (a Conn's Read error ends the
+// connection, its Close error ends the handshake, a stage's error fails
+// the stage) redact it as a Dial error is (an audit: only Dial errors
+// were tested).
+func TestCausesFromAConnAndAStageNeverEchoTheURL(t *testing.T) {
+	const secret = "Tk9SECRETvalue"
+	for _, end := range []string{"read", "close", "stage"} {
+		t.Run(end, func(t *testing.T) {
+			e := newEnv(t)
+			var heard []string
+			opts := []tether.Option{tether.WithTransport(quotingTransport{e.srv.Transport()}), tether.WithClock(e.clk),
+				tether.WithoutHeartbeat(), tether.WithoutReconnect(), tether.WithAutoConnect(false),
+				tether.OnError(func(err error) { heard = append(heard, err.Error()) })}
+			if end == "stage" {
+				opts = append(opts, tether.WithStage(fsm.DefineStage("Authenticating"), func(context.Context, *tether.Stage) error {
+					return fmt.Errorf("auth against memory://feed?token=%s refused", secret)
+				}))
+			}
+			c, err := tether.New[string]("memory://feed?token="+secret, opts...)
+			require.NoError(t, err)
+			ctx, cancel := context.WithTimeout(context.Background(), deadline)
+			defer cancel()
+			connErr := c.Connect(ctx)
+			switch end {
+			case "read":
+				require.NoError(t, connErr)
+				e.accept().Drop()
+				waitState(t, c, fsm.Closed)
+			case "close":
+				require.NoError(t, connErr)
+				e.accept()
+			case "stage":
+				require.Error(t, connErr)
+				assert.NotContains(t, connErr.Error(), secret)
+			}
+			require.NoError(t, c.Close(ctx))
+			<-c.Done()
+			var quoted bool
+			for _, tr := range c.Trace() {
+				assert.NotContains(t, tr.String(), secret)
+				if tr.Cause != nil && strings.Contains(tr.Cause.Error(), "token=REDACTED") {
+					quoted = true
+				}
+			}
+			assert.True(t, quoted, "a cause quoted the URL, redacted: %v", c.Trace())
+			for _, h := range heard {
+				assert.NotContains(t, h, secret)
+			}
+			assert.NotContains(t, c.TraceMermaid(), secret)
+		})
+	}
 }
