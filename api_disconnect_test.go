@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/tether-go/tether"
 	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/tethertest"
 	"github.com/tether-go/tether/transport"
 	"github.com/tether-go/tether/transport/memory"
 )
@@ -237,4 +239,37 @@ func TestConnectReportsAnOpenThatWasLeftAtOnce(t *testing.T) {
 		require.NoError(t, c.Close(ctx))
 		cancel()
 	}
+}
+
+// TestOnCloseOnAHeartbeatTimeout: a connection the heartbeat gives up on
+// gets its OnClose too, with the timeout's event and 1006 (an audit found
+// the server's close, a drop, Disconnect and Close covered, not this).
+func TestOnCloseOnAHeartbeatTimeout(t *testing.T) {
+	srv, _ := newServer(t)
+	clk := tethertest.NewFakeClock(time.Time{})
+	var mu sync.Mutex
+	var opens, closes []fsm.Transition
+	c := newClient[string](t, srv.URL, tether.WithAutoConnect(false), tether.WithClock(clk),
+		tether.WithHeartbeat(shortBeat), tether.WithoutReconnect(),
+		tether.OnOpen(func(tr fsm.Transition) { mu.Lock(); opens = append(opens, tr); mu.Unlock() }),
+		tether.OnClose(func(tr fsm.Transition) { mu.Lock(); closes = append(closes, tr); mu.Unlock() }))
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	require.NoError(t, c.Connect(ctx))
+	sc, err := srv.Accept(ctx)
+	require.NoError(t, err)
+	sc.Stall()
+	for !slices.ContainsFunc(c.Trace(), func(tr fsm.Transition) bool { return tr.Event == fsm.EventHeartbeatTimeout }) {
+		require.NoError(t, clk.BlockUntil(ctx, 1))
+		clk.StepToNext()
+		require.NoError(t, clk.Settle(ctx))
+	}
+	waitDone(t, c) // the policy gives up at once
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, opens, 1)
+	require.Len(t, closes, 1, "one OnClose for the connection that opened")
+	assert.Equal(t, fsm.EventHeartbeatTimeout, closes[0].Event)
+	assert.Equal(t, uint16(transport.StatusAbnormalClosure), closes[0].CloseCode)
+	assert.ErrorIs(t, closes[0].Cause, tether.ErrHeartbeatTimeout)
 }
