@@ -371,6 +371,7 @@ func TestStalledSubscriberIsNotADeadPeer(t *testing.T) {
 		require.Equal(t, numbered(i), recvWatching(t, sub.C(), trs))
 	}
 	assertStayedOpen(t, c)
+	assertDeadPeerFound(t, clk, c, sc)
 }
 
 // sendStrings sends numbered(0) to numbered(n-1) on sc.
@@ -430,6 +431,7 @@ func TestBlockedOnMessageIsNotADeadPeer(t *testing.T) {
 	assertSequence(t, got, n, "OnMessage")
 	mu.Unlock()
 	assertStayedOpen(t, c)
+	assertDeadPeerFound(t, clk, c, sc)
 }
 
 // Defect 4: the server drops the connection while OnMessage is blocked and

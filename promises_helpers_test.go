@@ -7,6 +7,7 @@ package tether_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -224,4 +225,28 @@ func assertStayedOpen[T any](t *testing.T, c *tether.Client[T]) {
 		assert.NotEqualf(t, fsm.Open, tr.From, "the connection left Open: %v", tr)
 	}
 	assert.Equal(t, fsm.Open, c.State())
+}
+
+// assertDeadPeerFound stalls sc, now that the consumer keeps up again, and
+// checks that the heartbeat finds the peer dead within one probe and its
+// deadline: a heartbeat that spared a slow consumer must not have stopped
+// judging the connection for good (an audit: staying open alone proved
+// nothing of that).
+func assertDeadPeerFound[T any](t *testing.T, clk *tethertest.FakeClock, c *tether.Client[T], sc *tethertest.WSConn) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	sc.Stall()
+	start := clk.Now()
+	timedOut := func() bool {
+		return slices.ContainsFunc(c.Trace(), func(tr fsm.Transition) bool { return tr.Event == fsm.EventHeartbeatTimeout })
+	}
+	for !timedOut() {
+		require.NoError(t, clk.BlockUntil(ctx, 1))
+		clk.StepToNext()
+		require.NoError(t, clk.Settle(ctx))
+		// The first ping may still be answered (see Stall): two rounds.
+		require.LessOrEqual(t, clk.Since(start), 2*(shortBeat.Interval+shortBeat.PongTimeout),
+			"the heartbeat did not find the stalled peer")
+	}
 }
