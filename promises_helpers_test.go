@@ -63,6 +63,7 @@ func reconnectAtOnce() tether.Option {
 type closer interface {
 	Close(ctx context.Context) error
 	Done() <-chan struct{}
+	Trace() []fsm.Transition
 }
 
 // newClient builds a client for url and shuts it down when the test ends.
