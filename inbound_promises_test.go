@@ -689,9 +689,30 @@ func (s *slowFrameServer) serve(c net.Conn) {
 // and the client goes on: 300 drops, 300 reconnects.
 func TestUnreadErrorsAndTransitionsDoNotStopTheClient(t *testing.T) {
 	e := newEnv(t)
-	c := client[Reading](e, reconnectAtOnce())
+	var mu sync.Mutex
+	heard := map[string]uint64{} // OnError's drop reports, by stream
+	c := client[Reading](e, reconnectAtOnce(), tether.OnError(func(err error) {
+		if de, ok := errors.AsType[*tether.SubscriberDropError](err); ok {
+			mu.Lock()
+			heard[de.Stream] += de.Count
+			mu.Unlock()
+		}
+	}))
 	ctx, cancel := context.WithTimeout(context.Background(), deadline)
 	defer cancel()
+	// A witness that reads every error: drops of the errors stream are
+	// reported to OnError and the logger only, never on the stream itself.
+	witness := c.Errors(ctx, stream.WithOverflow(stream.Block), stream.WithBuffer(1<<16))
+	onStream := make(chan map[string]uint64, 1)
+	go func() {
+		seen := map[string]uint64{}
+		for err := range witness.All() {
+			if de, ok := errors.AsType[*tether.SubscriberDropError](err); ok {
+				seen[de.Stream] += de.Count
+			}
+		}
+		onStream <- seen
+	}()
 	errs := c.Errors(ctx)
 	trs := c.Transitions(ctx)
 	const cycles = 300
@@ -707,6 +728,23 @@ func TestUnreadErrorsAndTransitionsDoNotStopTheClient(t *testing.T) {
 	assert.Positive(t, errs.Dropped(), "the unread errors subscriber lost its oldest")
 	assert.Positive(t, trs.Dropped(), "the unread transitions subscriber lost its oldest")
 	assert.Positive(t, c.Stats().SubscriberDrops, "and the drops were counted")
+
+	// Every drop is reported, the counts adding up (an audit: only their
+	// being positive was checked).
+	require.NoError(t, c.Close(ctx))
+	waitDone(t, c)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, errs.Dropped(), heard["errors"], "OnError hears of every error dropped")
+	assert.Equal(t, trs.Dropped(), heard["transitions"], "OnError hears of every transition dropped")
+	assert.Equal(t, errs.Dropped()+trs.Dropped(), c.Stats().SubscriberDrops)
+	select {
+	case seen := <-onStream:
+		assert.Zero(t, seen["errors"], "the errors stream does not carry its own drops")
+		assert.Equal(t, trs.Dropped(), seen["transitions"], "the errors stream carries the transitions' drops")
+	case <-ctx.Done():
+		require.FailNow(t, "the witness never ended")
+	}
 }
 
 // TestConsumersOwnTheirBytesWithinABurst: 500 messages that arrive in one
