@@ -249,6 +249,9 @@ func TestCloseTimeoutDefaultIsFiveSeconds(t *testing.T) {
 	var te *transport.TimeoutError
 	require.ErrorAs(t, err, &te)
 	assert.Equal(t, "close", te.Phase)
-	assert.Less(t, elapsed, timeout+5*time.Second, "Close held past its close timeout")
+	assert.Equal(t, timeout, te.After, "the timeout given, not the default")
+	// Below the 5 s default: a Close that ignored the option fails (an
+	// audit: the slack allowed it); generous for a loaded machine.
+	assert.Less(t, elapsed, timeout+3*time.Second, "Close held past its close timeout")
 	waitDone(t, c)
 }
