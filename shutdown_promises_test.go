@@ -194,6 +194,37 @@ func TestCloseNeverHangs(t *testing.T) {
 			connectOrClosed(t, c)
 			return closeRun{c: c, closed: closed}
 		}},
+		{"from a StageFunc, with a ctx of its own", func(t *testing.T) closeRun {
+			// docs/stages.md: Close from inside a stage runs the close
+			// handshake as from Open; the stage's ctx ends (an audit: no
+			// test called it from there).
+			srv, _ := speakingServer(t, 0, nil)
+			closed := make(chan error, 1)
+			var c *tether.Client[string]
+			c = shutdownClient[string](t, srv.URL, tether.WithStage(fsm.DefineStage("Authenticating"),
+				func(ctx context.Context, _ *tether.Stage) error {
+					closed <- c.Close(context.Background())
+					<-ctx.Done()
+					return ctx.Err()
+				}))
+			connectOrClosed(t, c)
+			return closeRun{c: c, closed: closed}
+		}},
+		{"from a URL function, during the dial", func(t *testing.T) closeRun {
+			srv, _ := speakingServer(t, 0, nil)
+			closed := make(chan error, 1)
+			var once sync.Once
+			tr, err := websocket.New(websocket.WithCloseTimeout(time.Second))
+			require.NoError(t, err)
+			var c *tether.Client[string]
+			c, err = tether.New[string](func(context.Context) (string, error) {
+				once.Do(func() { closed <- c.Close(context.Background()) })
+				return srv.URL, nil
+			}, tether.WithTransport(tr), tether.WithAutoConnect(false), tether.WithoutHeartbeat())
+			require.NoError(t, err)
+			connectOrClosed(t, c)
+			return closeRun{c: c, closed: closed}
+		}},
 		messagesLoopCase("from a for-range loop over Messages"),
 		messagesLoopCase("from a for-range loop over Messages, Block", stream.WithOverflow(stream.Block)),
 		errorsLoopCase("from an Errors subscriber's loop"),
