@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"runtime"
 	"strings"
@@ -647,4 +648,61 @@ func doneWaitsFor(t *testing.T, where string) {
 		require.FailNow(t, "Done never closed")
 	}
 	assert.True(t, returned.Load(), "Done closed before %s returned", where)
+}
+
+// TestCloseWhileASendIsStuckOnAStalledPeer: a peer that stopped reading
+// while a 16 MiB message was being written holds the writer (the socket
+// buffers are full); Close must still return, and so must the Send (an
+// audit: no test did this).
+func TestCloseWhileASendIsStuckOnAStalledPeer(t *testing.T) {
+	srv, _ := newServer(t)
+	var written atomic.Int64
+	tr, err := websocket.New(websocket.WithCloseTimeout(time.Second),
+		websocket.WithNetDial(func(ctx context.Context, network, addr string) (net.Conn, error) {
+			var d net.Dialer
+			nc, err := d.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return &countingConn{Conn: nc, written: &written}, nil
+		}))
+	require.NoError(t, err)
+	c := newClient[string](t, srv.URL, tether.WithTransport(tr), tether.WithAutoConnect(false), tether.WithoutHeartbeat())
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	require.NoError(t, c.Connect(ctx))
+	sc, err := srv.Accept(ctx)
+	require.NoError(t, err)
+	sc.Stall()
+	// The frame the server's reader already waits for; after it, it reads
+	// nothing more.
+	require.NoError(t, c.SendText(ctx, "last read"))
+	sent := make(chan error, 1)
+	go func() { sent <- c.SendBinary(context.Background(), make([]byte, 16<<20)) }()
+	require.Eventually(t, func() bool { return written.Load() > 1<<20 }, deadline, time.Millisecond,
+		"the large message is being written")
+	select {
+	case <-sent:
+		require.FailNow(t, "the Send was not held by the stalled peer: the test proves nothing")
+	default:
+	}
+	require.NoError(t, c.Close(ctx), "Close while a Send is stuck: it returns before ctx's deadline")
+	select {
+	case <-sent: // committed and cut, or failed: either way it returned
+	case <-ctx.Done():
+		require.FailNow(t, "the stuck Send never returned")
+	}
+	waitDone(t, c)
+}
+
+// countingConn counts the bytes written to a net.Conn.
+type countingConn struct {
+	net.Conn
+	written *atomic.Int64
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	c.written.Add(int64(n))
+	return n, err
 }
