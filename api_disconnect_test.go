@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -258,13 +257,8 @@ func TestOnCloseOnAHeartbeatTimeout(t *testing.T) {
 	require.NoError(t, c.Connect(ctx))
 	sc, err := srv.Accept(ctx)
 	require.NoError(t, err)
-	sc.Stall()
-	for !slices.ContainsFunc(c.Trace(), func(tr fsm.Transition) bool { return tr.Event == fsm.EventHeartbeatTimeout }) {
-		require.NoError(t, clk.BlockUntil(ctx, 1))
-		clk.StepToNext()
-		require.NoError(t, clk.Settle(ctx))
-	}
-	waitDone(t, c) // the policy gives up at once
+	assertDeadPeerFound(t, clk, c, sc) // stalls the server, steps to the timeout
+	waitDone(t, c)                     // the policy gives up at once
 	mu.Lock()
 	defer mu.Unlock()
 	require.Len(t, opens, 1)
