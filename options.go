@@ -304,7 +304,11 @@ func OnDone(f func(fsm.Transition)) Option {
 // OnError calls f with every error the error stream carries: failed dials,
 // drops, heartbeat timeouts, the give-up, decode errors and drop reports,
 // each in one class (errors.Is with ErrConnection, ErrMessage or
-// ErrDelivery). Same goroutine as OnOpen.
+// ErrDelivery). Same goroutine as OnOpen. Like the other callbacks, a call
+// that finds 1,024 callbacks waiting for a slow one is dropped, counted and
+// reported as a *CallbackDropError once there is room (the report of what
+// a connection left unconfirmed is never dropped): keep an account that
+// must be exact on OnDrop, or on an Errors subscriber with stream.Block.
 func OnError(f func(error)) Option {
 	return optionFunc(func(c *config) { c.onError = then(c.onError, f) })
 }
