@@ -5,12 +5,15 @@ import (
 	"errors"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tether-go/tether"
 	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/stream"
 	"github.com/tether-go/tether/transport"
 )
 
@@ -65,4 +68,50 @@ func TestLostReportSurvivesAFullCallbackQueue(t *testing.T) {
 	require.Positive(t, dropped, "the queue was full")
 	require.Len(t, lost, 1, "the one report reached OnError")
 	require.Len(t, lost[0].IDs, 10)
+}
+
+// TestOnDropIsNeverDroppedForASlowCallback: OnDrop's documentation says it
+// is never dropped for a slow callback. With OnDrop held on its first call
+// while 5,000 more drops come (about five times the callback queue's
+// bound), every drop still reaches it, once; what the queue could not hold
+// is the OnError calls beside them, which are reported dropped.
+func TestOnDropIsNeverDroppedForASlowCallback(t *testing.T) {
+	const n = 5000
+	release := make(chan struct{})
+	var once sync.Once
+	var mu sync.Mutex
+	seen := map[uint64]int{}
+	var callbackDrops atomic.Uint64
+	c, err := tether.New[string]("ws://127.0.0.1:1/never", tether.WithAutoConnect(false),
+		tether.WithSendBuffer(1, 1<<20, stream.DropNewest),
+		tether.OnDrop(func(d tether.Drop) {
+			once.Do(func() { <-release })
+			mu.Lock()
+			seen[d.ID]++
+			mu.Unlock()
+		}),
+		tether.OnError(func(err error) {
+			if cd, ok := errors.AsType[*tether.CallbackDropError](err); ok {
+				callbackDrops.Add(cd.Count)
+			}
+		}))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	for i := range n + 1 { // the first waits in the buffer, the rest are dropped
+		require.NoError(t, c.SendText(ctx, numbered(i)))
+	}
+	close(release)
+	require.NoError(t, c.Close(ctx))
+	waitDone(t, c)
+	st := c.Stats()
+	require.EqualValues(t, n, st.DropsBufferFull)
+	require.EqualValues(t, 1, st.DropsClosed, "the one queued at Close")
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, n+1, len(seen), "OnDrop heard of every drop")
+	for id, k := range seen {
+		assert.Equal(t, 1, k, "message %d reported %d times", id, k)
+	}
+	assert.Positive(t, callbackDrops.Load(), "the OnError calls the full queue could not hold are reported")
 }
