@@ -162,7 +162,9 @@ func New(opts ...Option) *Inspector {
 
 // Add shows c on the page under name, until the returned function is
 // called (it is idempotent). A name that holds a URL is redacted
-// (transport.RedactURL); an empty name becomes "client N". Add starts
+// (transport.RedactURL); an empty name becomes "client N"; a name longer
+// than 120 characters is cut there, with "...", and control characters
+// become spaces. Add starts
 // nothing: a client costs the inspector nothing until a page is open.
 func (in *Inspector) Add(name string, c Client) (remove func()) {
 	in.mu.Lock()
