@@ -106,9 +106,9 @@ type HandshakeError struct {
 	StatusCode int
 	// Header holds the answer's headers as the server sent them, within
 	// the transport's bounds. The polling transport redacts the URLs of
-	// Location and Content-Location with [RedactURL], which cannot find a
-	// credential nested in another parameter's value
-	// ("?next=/feed?token=..."); the WebSocket transport keeps them as
+	// Location and Content-Location with [RedactURL] (which also redacts a
+	// URL or a path nested in another parameter's value,
+	// "?next=/feed?token=..."); the WebSocket transport keeps them as
 	// they are.
 	Header http.Header
 	// Body is a short excerpt of the answer's body (at most BodyExcerptLimit

@@ -36,6 +36,10 @@ const Redacted = "REDACTED"
 // URL ("alice:secret" becomes "alice:REDACTED", while "localhost:8080"
 // keeps its port). A path from its root ("/feed?token=t") keeps its path.
 //
+// A URL inside a parameter's value (a redirect target:
+// "?next=https://idp/cb?access_token=t", a path with its query,
+// "?next=/feed?token=t", or either query-escaped) is redacted the same way.
+//
 // What it cannot know: a value that holds an unescaped '&' ends there, as
 // it does for every server, and what follows is taken as another
 // parameter.
@@ -102,13 +106,17 @@ func RedactURL(rawURL string) string {
 func redactParams(raw string) (string, bool) {
 	var b strings.Builder
 	for raw != "" {
-		seg, rest := raw, ""
+		seg, sep, rest := raw, "", ""
 		if i := strings.IndexAny(raw, "&;"); i >= 0 {
-			seg, rest = raw[:i+1], raw[i+1:]
+			seg, sep, rest = raw[:i], raw[i:i+1], raw[i+1:]
 		}
-		k, _, hasValue := strings.Cut(seg, "=")
+		k, v, hasValue := strings.Cut(seg, "=")
 		if !hasValue || !secretName(k) {
+			if hasValue {
+				seg = k + "=" + redactNested(v)
+			}
 			b.WriteString(seg)
+			b.WriteString(sep)
 			raw = rest
 			continue
 		}
@@ -123,6 +131,35 @@ func redactParams(raw string) (string, bool) {
 		raw = raw[amp+1:]
 	}
 	return b.String(), false
+}
+
+// redactNested redacts the URLs inside a parameter's value (a redirect
+// target, say: "?next=https://idp/cb?access_token=t", or a path with its
+// query, "?next=/feed?token=t"), written as they are or query-escaped
+// ("https%3A%2F%2F..."). A value with nothing to redact is returned as it
+// is.
+func redactNested(v string) string {
+	if strings.HasPrefix(v, "/") && strings.Contains(v, "?") {
+		// A path with its query ("?next=/feed?token=t").
+		if r := RedactURL(v); strings.Count(r, Redacted) > strings.Count(v, Redacted) {
+			return r
+		}
+		return v
+	}
+	if strings.Contains(v, "://") {
+		if r := RedactURLs(v); strings.Count(r, Redacted) > strings.Count(v, Redacted) {
+			return r
+		}
+		return v
+	}
+	if strings.Contains(strings.ToLower(v), "%3a%2f%2f") {
+		if u, err := url.QueryUnescape(v); err == nil {
+			if r := RedactURLs(u); strings.Count(r, Redacted) > strings.Count(u, Redacted) {
+				return url.QueryEscape(r)
+			}
+		}
+	}
+	return v
 }
 
 // secretName reports whether an escaped parameter name looks like a

@@ -278,3 +278,21 @@ func TestRedactErr(t *testing.T) {
 	assert.Equal(t, "see <https://x.example/?a=1&key=REDACTED> and http://REDACTED@y.example/",
 		transport.RedactURLs("see <https://x.example/?a=1&key=k> and http://u:p@y.example/"))
 }
+
+// TestNestedURLsAreRedacted: a URL inside a parameter's value kept its
+// token (an outside review: "?redirect=http://x/?token=..." came back
+// whole from RedactURLs and RedactURL).
+func TestNestedURLsAreRedacted(t *testing.T) {
+	for in, want := range map[string]string{
+		"wss://h/?redirect=http://x/?token=SECRET26":                                   "wss://h/?redirect=http://x/?token=REDACTED",
+		"dial wss://h/?next=https://idp/cb?access_token=SECRET27&x=1: EOF":             "dial wss://h/?next=https://idp/cb?access_token=REDACTED&x=1: EOF",
+		"wss://h/?next=" + url.QueryEscape("https://idp/cb?code=SECRET28") + "&room=1": "wss://h/?next=" + url.QueryEscape("https://idp/cb?code=REDACTED") + "&room=1",
+		"wss://h/#back=https://u:SECRET29@idp/":                                        "wss://REDACTED", // an '@' after the host: ambiguous, only the scheme kept
+		"https://h/login?next=/feed?token=SECRET30":                                    "https://h/login?next=/feed?token=REDACTED",
+		"wss://h/?next=https://idp/cb?room=1&x=2":                                      "wss://h/?next=https://idp/cb?room=1&x=2", // nothing to redact: as written
+	} {
+		got := transport.RedactURLs(in)
+		assert.Equal(t, want, got, "%s", in)
+		assert.NotContains(t, got, "SECRET")
+	}
+}

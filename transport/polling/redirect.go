@@ -36,8 +36,9 @@ func redirected(resp *http.Response) error {
 // [transport.RedactURL], without its query and fragment, cut to maxQuoted
 // bytes. A server that redirects often echoes the request's URL, token
 // included, inside a parameter of its own (http.Redirect to
-// "/login?next=/feed?access_token=..."), where RedactURL cannot tell it
-// is a credential; the text says a query was left out.
+// "/login?next=/feed?access_token=..."); RedactURL redacts such a nested
+// URL or path, but a nested value that does not look like one would pass,
+// so the query is left out all the same, and the text says so.
 func locationText(loc string) string {
 	u, err := url.Parse(loc)
 	if err != nil {
