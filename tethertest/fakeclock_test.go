@@ -142,3 +142,28 @@ func TestAfterFuncSeesTheTimeStepReached(t *testing.T) {
 		}
 	}
 }
+
+// TestSettleWaitsForTheFunctionsAStepStarted: Settle returns once every
+// AfterFunc function a step started has returned: at once when none runs,
+// ctx's error while one is still running, nil after it returned; a timer
+// stopped before it fired is not waited for.
+func TestSettleWaitsForTheFunctionsAStepStarted(t *testing.T) {
+	clk := tethertest.NewFakeClock(time.Time{})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, clk.Settle(ctx), "nothing runs")
+
+	release := make(chan struct{})
+	var done bool
+	clk.AfterFunc(time.Second, func() { <-release; done = true })
+	stopped := clk.AfterFunc(time.Second, func() { <-make(chan struct{}) }) // never returns, if it ran
+	require.True(t, stopped.Stop())
+	clk.Step(time.Second)
+
+	short, cancelShort := context.WithCancel(ctx)
+	cancelShort()
+	require.ErrorIs(t, clk.Settle(short), context.Canceled, "the function still runs")
+	close(release)
+	require.NoError(t, clk.Settle(ctx))
+	assert.True(t, done, "Settle returned before the function did") // ordered by Settle: no race
+}
