@@ -35,7 +35,10 @@
 // Callbacks, run in order on one goroutine and never under a lock:
 // [OnOpen] and [OnClose] (once per connection), [OnDone] (once, at the
 // end), [OnError], [OnTransition], [OnRetry]; [OnMessage] runs on the
-// reader.
+// reader. A panic in code of yours that the client runs (a callback, a
+// handler, a codec, a stage, a policy, a transport) is not recovered: it
+// ends the program, as in a goroutine of your own, rather than leave the
+// client in a state nobody could reason about.
 //
 // Pausing: [Client.Disconnect] closes the connection and keeps the client
 // (subscriptions, callbacks, the send buffer) idle until [Client.Connect];
