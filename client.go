@@ -184,12 +184,9 @@ func New[T any, U URL](target U, opts ...Option) (*Client[T], error) {
 	c.errs = stream.NewHub[error](stream.OnAnyDrop(hook[error](c.drops, "errors")), keepNewest)
 	c.transitions = stream.NewHub[fsm.Transition](stream.OnAnyDrop(hook[fsm.Transition](c.drops, "transitions")),
 		stream.WithCurrent(c.m.Last()), keepNewest)
-	if cfg.hold == 0 || onMessage != nil || cfg.onRaw != nil || cfg.router != nil {
-		c.consumed.Store(true)
-	}
-	if cfg.hold > 0 || onMessage != nil || cfg.onRaw != nil || cfg.router != nil || len(cfg.intercept) > 0 || len(cfg.stages) > 0 {
-		c.wanted.Store(true)
-	}
+	consumer := onMessage != nil || cfg.onRaw != nil || cfg.router != nil
+	c.consumed.Store(consumer || cfg.hold == 0)
+	c.wanted.Store(consumer || cfg.hold > 0 || len(cfg.intercept) > 0 || len(cfg.stages) > 0)
 	// Room for the first connection's Connecting and Open after the start.
 	c.trace = append(make([]fsm.Transition, 0, 3), c.m.Last())
 	c.m.AddHook(c.record) // first, so streams see a transition before adapters react to it

@@ -139,28 +139,27 @@ func redactParams(raw string) (string, bool) {
 // ("https%3A%2F%2F..."). A value with nothing to redact is returned as it
 // is.
 func redactNested(v string) string {
-	if strings.HasPrefix(v, "/") && strings.Contains(v, "?") {
-		// A path with its query ("?next=/feed?token=t").
-		if r := RedactURL(v); strings.Count(r, Redacted) > strings.Count(v, Redacted) {
-			return r
-		}
-		return v
-	}
-	if strings.Contains(v, "://") {
-		if r := RedactURLs(v); strings.Count(r, Redacted) > strings.Count(v, Redacted) {
-			return r
-		}
-		return v
-	}
-	if strings.Contains(strings.ToLower(v), "%3a%2f%2f") {
+	var r string
+	switch {
+	case strings.HasPrefix(v, "/") && strings.Contains(v, "?"): // a path with its query
+		r = RedactURL(v)
+	case strings.Contains(v, "://"):
+		r = RedactURLs(v)
+	case strings.Contains(strings.ToLower(v), "%3a%2f%2f"):
 		if u, err := url.QueryUnescape(v); err == nil {
-			if r := RedactURLs(u); strings.Count(r, Redacted) > strings.Count(u, Redacted) {
+			if r := RedactURLs(u); redactedMore(u, r) {
 				return url.QueryEscape(r)
 			}
 		}
 	}
+	if redactedMore(v, r) {
+		return r
+	}
 	return v
 }
+
+// redactedMore reports whether r, the redaction of v, redacted something.
+func redactedMore(v, r string) bool { return strings.Count(r, Redacted) > strings.Count(v, Redacted) }
 
 // secretName reports whether an escaped parameter name looks like a
 // credential.
