@@ -27,10 +27,10 @@ type conn struct {
 	ctx    context.Context // ends with the Conn: aborts every request
 	cancel context.CancelFunc
 	done   chan struct{}
-	inbox  chan []transport.Message // poller to reader, unbuffered
-	wake   chan struct{}            // Ping to poller, buffer of one
-	sendMu chan struct{}            // one send at a time, buffer of one
-	wg     sync.WaitGroup           // the poller, and POSTs that may outlive their Write
+	inbox  chan batch     // poller to reader, unbuffered
+	wake   chan struct{}  // Ping to poller, buffer of one
+	sendMu chan struct{}  // one send at a time, buffer of one
+	wg     sync.WaitGroup // the poller, and POSTs that may outlive their Write
 	// unacked counts the messages whose Write returned nil while their POST
 	// went on in the background, not answered with a 2xx yet (a failed one
 	// stays counted: it never was).
@@ -46,7 +46,7 @@ type conn struct {
 	etag, lastModified string
 
 	// Reader state, touched only by the goroutine that calls Read.
-	cur []transport.Message
+	cur batch
 }
 
 var (
@@ -61,13 +61,13 @@ var (
 // never reports a message the server acknowledged as possibly lost.
 func (c *conn) Unconfirmed() int { return int(c.unacked.Load()) }
 
-func newConn(o *options, r *requester, ep endpoints, proto string, first http.Header, msgs []transport.Message) *conn {
+func newConn(o *options, r *requester, ep endpoints, proto string, first http.Header, msgs batch) *conn {
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &conn{
 		o: o, r: r, ep: ep, subprotocol: proto,
 		ctx: ctx, cancel: cancel,
 		done:   make(chan struct{}),
-		inbox:  make(chan []transport.Message),
+		inbox:  make(chan batch),
 		wake:   make(chan struct{}, 1),
 		sendMu: make(chan struct{}, 1),
 		cur:    msgs,
@@ -101,14 +101,11 @@ func newConn(o *options, r *requester, ep endpoints, proto string, first http.He
 // Only one goroutine may call Read.
 func (c *conn) Read() (transport.Message, error) {
 	for {
-		if closed, err := c.state(); closed && len(c.cur) == 0 {
-			return transport.Message{}, err
-		}
-		if len(c.cur) > 0 {
-			m := c.cur[0]
-			c.cur[0] = transport.Message{}
-			c.cur = c.cur[1:]
+		if m, ok := c.cur.next(); ok {
 			return m, nil
+		}
+		if closed, err := c.state(); closed {
+			return transport.Message{}, err
 		}
 		select {
 		case b := <-c.inbox:

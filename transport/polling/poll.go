@@ -44,11 +44,11 @@ func (c *conn) run(first time.Duration) {
 			c.end(&transport.CloseError{Code: derr.code, Err: derr.err}, false)
 			return
 		}
-		data := len(msgs) > 0
+		data := !msgs.empty()
 		if pong {
-			msgs = append(msgs, transport.Message{Type: transport.Pong, Payload: payload})
+			msgs.msgs = append(msgs.msgs, transport.Message{Type: transport.Pong, Payload: payload})
 		}
-		if len(msgs) > 0 && !c.deliver(msgs) {
+		if !msgs.empty() && !c.deliver(msgs) {
 			return
 		}
 		wait, wakeable = c.nextDelay(start, data), true
@@ -156,7 +156,7 @@ func (c *conn) sleep(d time.Duration, wakeable bool) bool {
 
 // deliver hands a batch to the reader. It reports false when the Conn ended
 // first.
-func (c *conn) deliver(msgs []transport.Message) bool {
+func (c *conn) deliver(msgs batch) bool {
 	select {
 	case c.inbox <- msgs:
 		return true

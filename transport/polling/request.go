@@ -116,7 +116,7 @@ func (r *requester) do(ctx context.Context, method string, u *url.URL, extra htt
 	if limit < math.MaxInt64 {
 		limit++ // one byte more tells a body at the limit from a larger one
 	}
-	a.body, err = io.ReadAll(io.LimitReader(resp.Body, limit))
+	a.body, err = readBody(resp, limit)
 	if err != nil {
 		return nil, r.failure(ctx, rctx, err, timeout, phase)
 	}
@@ -124,6 +124,21 @@ func (r *requester) do(ctx context.Context, method string, u *url.URL, extra htt
 		a.body, a.tooLarge = a.body[:r.o.maxBodySize], true
 	}
 	return a, nil
+}
+
+// readBody reads at most limit bytes of resp's body, into one buffer of the
+// announced length when the answer has one within the limit (io.ReadAll
+// would grow its buffer step by step, allocating twice the body or more).
+func readBody(resp *http.Response, limit int64) ([]byte, error) {
+	body := io.LimitReader(resp.Body, limit)
+	n := resp.ContentLength
+	if n < 0 || n >= limit {
+		return io.ReadAll(body)
+	}
+	var buf bytes.Buffer
+	buf.Grow(int(n) + bytes.MinRead) // room for the final read that finds the end
+	_, err := buf.ReadFrom(body)
+	return buf.Bytes(), err
 }
 
 func (r *requester) failure(ctx, rctx context.Context, err error, timeout time.Duration, phase string) error {

@@ -90,6 +90,9 @@ func (t *Transport) Dial(ctx context.Context, target transport.Target) (transpor
 		he.Err = derr.err
 		return nil, wrap(he)
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, wrap(err) // it ended while the answer was read or checked
+	}
 	return newConn(&t.opts, r, ep, proto, a.header, msgs), nil
 }
 
