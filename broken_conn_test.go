@@ -30,6 +30,7 @@ type breakage int
 const (
 	closeHangs        breakage = iota // Close blocks until released
 	readIgnoresClose                  // a Read blocked when Close is called stays blocked until released
+	readNeverEnds                     // once Close was called, Read returns a message at once, every time, until released
 	closeLimitForTest = 100 * time.Millisecond
 )
 
@@ -78,6 +79,9 @@ func (c *stuckConn) Close(code transport.StatusCode, reason string) error {
 // until released, then returns one message (which the client must not
 // deliver) and the end.
 func (c *stuckConn) Read() (transport.Message, error) {
+	if c.how == readNeverEnds {
+		return c.readNeverEnds()
+	}
 	if c.how != readIgnoresClose {
 		return c.Conn.Read()
 	}
@@ -96,6 +100,84 @@ func (c *stuckConn) Read() (transport.Message, error) {
 		return transport.Message{Type: transport.Text, Payload: []byte("late")}, nil
 	}
 	return transport.Message{}, transport.ErrClosed
+}
+
+// readNeverEnds is Read for readNeverEnds: the inner Conn's until Close,
+// then a "zombie" message at once on every call until released.
+func (c *stuckConn) readNeverEnds() (transport.Message, error) {
+	select {
+	case <-c.closed:
+	default:
+		msg, err := c.Conn.Read()
+		if err == nil {
+			return msg, nil
+		}
+		<-c.closed
+	}
+	select {
+	case <-c.release:
+		return transport.Message{}, transport.ErrClosed
+	default:
+		return transport.Message{Type: transport.Text, Payload: []byte("zombie")}, nil
+	}
+}
+
+// TestCloseLimitEndsAReadThatKeepsReturningMessages: a Conn whose Read,
+// after its Close returned, hands out a message at once every time, for
+// ever, is given up at the close limit as one that blocks is: Done closes,
+// ErrConnAbandoned is reported, none of its messages reaches OnMessage,
+// and what the reader read after Close is one drop report with the count.
+// (Found by an outside review: the reader looped for ever, a core busy,
+// Done never closed, and nothing was reported.)
+func TestCloseLimitEndsAReadThatKeepsReturningMessages(t *testing.T) {
+	e := newEnv(t)
+	tr := &stuckTransport{Transport: e.srv.Transport(), how: readNeverEnds, release: make(chan struct{})}
+	defer close(tr.release)
+	first := make(chan struct{})
+	var (
+		mu        sync.Mutex
+		delivered []string
+		reported  []error
+	)
+	c, err := tether.New[string]("memory://feed", tether.WithTransport(tr), tether.WithoutHeartbeat(),
+		tether.WithoutReconnect(), tether.WithCloseLimit(closeLimitForTest),
+		tether.OnMessage(func(s string) {
+			mu.Lock()
+			delivered = append(delivered, s)
+			mu.Unlock()
+			if s == "first" {
+				close(first)
+			}
+		}),
+		tether.OnError(func(err error) { mu.Lock(); reported = append(reported, err); mu.Unlock() }))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	require.NoError(t, c.Connect(ctx))
+	sc := e.accept()
+	require.NoError(t, sc.Send(ctx, transport.Text, []byte("first")))
+	select {
+	case <-first:
+	case <-ctx.Done():
+		require.FailNow(t, "the first message never arrived")
+	}
+
+	require.NoError(t, c.Close(ctx))
+	waitDone(t, c) // the reader looped for ever here
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []string{"first"}, delivered, "only what came before Close")
+	require.True(t, containsError(reported, adapters.ErrConnAbandoned), "reported to OnError: %v", reported)
+	var drops []*tether.InboundDropError
+	for _, err := range reported {
+		if d, ok := errors.AsType[*tether.InboundDropError](err); ok {
+			drops = append(drops, d)
+		}
+	}
+	require.Len(t, drops, 1, "one report for what was read after Close")
+	assert.Positive(t, drops[0].Count)
+	assert.ErrorIs(t, drops[0], tether.ErrClosed)
+	assert.Equal(t, drops[0].Count, c.Stats().InboundDrops)
 }
 
 // TestCloseLimitEndsAConnWhoseCloseNeverReturns: Close returns and Done

@@ -286,16 +286,17 @@ func (c *Client[T]) publish(s *adapters.Session) {
 }
 
 // inboundDrops reports, on the reader goroutine, the data messages that
-// reached no consumer, once s's connection has ended: those read after
-// Close was called (one report with their count, not one a burst: a
-// server that floods until it answers the close frame would flood the
-// error callbacks), and those its transport threw away unread (see
-// transport.DiscardCounter). The connector flushes once more after the
-// reader's last Read, when both counts are final, so nothing is left
-// unreported.
+// reached no consumer, at the reader's last flush (once s's connection has
+// ended, or its reader was given up): those read after Close was called
+// (one report with their count, not one a burst or a message: a server
+// that floods until it answers the close frame, or a transport that hands
+// out what it had fetched one message at a time after its Close, would
+// flood the error callbacks), and those its transport threw away unread
+// (see transport.DiscardCounter). Both counts are final then, so nothing
+// is left unreported.
 func (c *Client[T]) inboundDrops(s *adapters.Session) {
-	if s.Conn.Err() == nil && !s.Abandoned() {
-		return // still up: the count may grow
+	if !s.LastFlush() {
+		return // still reading: the counts may grow
 	}
 	if n := c.in.dropped; n > 0 {
 		c.in.dropped = 0

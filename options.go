@@ -517,10 +517,12 @@ func WithConnectTimeout(d time.Duration) Option {
 
 // WithCloseLimit bounds, in real time, how long the client waits for a
 // connection to end once it closes it, whatever the transport: for the
-// Conn's Close to return, and then for a Read in progress to return. A
-// custom transport whose Close never returns, or whose Read its Close does
-// not unblock, would otherwise hold Closing, the next connection and Done
-// for ever. Past the limit the connection is abandoned and reported (with
+// Conn's Close to return, then for a Read in progress to return, and for
+// Read to stop handing out messages. A custom transport whose Close never
+// returns, whose Read its Close does not unblock, or whose Read returns a
+// message every time after its Close, would otherwise hold Closing, the
+// next connection and Done for ever (what such a reader read after Close
+// is one drop report). Past the limit the connection is abandoned and reported (with
 // adapters.ErrConnAbandoned, to OnError, the logger and the error stream
 // while it is open: a Read given up during Close is reported after the
 // streams ended, to OnError and the logger only). A Close given up makes

@@ -22,8 +22,9 @@ import (
 const DefaultCloseLimit = 10 * time.Second
 
 // WithCloseLimit bounds, in real time, how long the Connector waits for a
-// connection's Close to return, and for its reader's Read to return once
-// Close has returned. A Conn that takes longer is abandoned: the Close is
+// connection's Close to return, for its reader's Read to return once
+// Close has returned, and for Read to stop handing out messages after
+// that. A Conn that takes longer is abandoned: the Close is
 // treated as failed with an error matching ErrConnAbandoned, the reader
 // stops waiting for that Read (it delivers nothing the Read returns later,
 // and the next connection's reader starts), and the abandon hook hears of
@@ -76,6 +77,20 @@ func (g *readerGate) pass() bool {
 			return true
 		}
 	}
+}
+
+// LastFlush reports whether the flush under way (see WithFlushHandler) is
+// the reader's last: its connection has ended, or it was given up, and
+// nothing more will be read from it. What the reader counted is then
+// final.
+func (s *Session) LastFlush() bool { return s.lastFlush.Load() }
+
+// pastCloseLimit reports whether the Conn's Close returned more than limit
+// ago (never under no limit): a Read that still returns messages then is
+// one its Close does not end.
+func (s *Session) pastCloseLimit(limit time.Duration) bool {
+	at := s.closeReturned.Load()
+	return at != 0 && limit > 0 && time.Since(time.Unix(0, at)) > limit
 }
 
 // Abandoned reports whether the close limit gave the session's reader up
@@ -133,6 +148,9 @@ func (c *Connector) closeConn(s *Session, conn transport.Conn, code transport.St
 	defer t.Stop()
 	select {
 	case err := <-ret:
+		if s != nil {
+			s.closeReturned.Store(time.Now().UnixNano())
+		}
 		c.watchReader(s)
 		return err
 	case <-t.C:
@@ -204,6 +222,7 @@ func (s *Session) check(limit time.Duration) bool {
 // reported, not lost; then it frees the reader's place, so the next reader
 // starts and Done can close. The reader touches nothing more once given up.
 func (c *Connector) release(s *Session) {
+	s.lastFlush.Store(true)
 	if c.onFlush != nil {
 		c.onFlush(s)
 	}

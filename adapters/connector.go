@@ -99,10 +99,11 @@ func WithMessageHandler(f func(s *Session, msg transport.Message)) ConnectorOpti
 // the data messages that were ready together: once the connection has no
 // more complete messages buffered (see [transport.BacklogOf]; after every
 // message when the Conn cannot tell), and once more when the reader
-// returns, its connection ended, whether or not messages came since. A
-// message handler that gathers messages hands them on here, so that a
-// burst costs one hand-over instead of one per message; the last call is
-// where it can account for the connection's end.
+// returns, its connection ended, whether or not messages came since
+// ([Session.LastFlush] tells it). A message handler that gathers messages
+// hands them on here, so that a burst costs one hand-over instead of one
+// per message; the last call is where it can account for the connection's
+// end.
 func WithFlushHandler(f func(s *Session)) ConnectorOption {
 	return connectorOption(func(c *Connector) { c.onFlush = f })
 }
@@ -436,6 +437,16 @@ func (c *Connector) read(s *Session) {
 	count := s.progress == nil // keep the session's own account of reads
 	unflushed := false
 	for {
+		if s.closeReturned.Load() != 0 && s.pastCloseLimit(c.closeLimit) {
+			// The Conn keeps handing out messages long after its Close
+			// returned: a Read its Close does not end, which would hold
+			// the shutdown for ever. Given up as one that blocks is.
+			s.gate.flag.Store(gateAbandoned)
+			err := fmt.Errorf("%w: its Read still returned messages %v after its Close returned", ErrConnAbandoned, c.closeLimit)
+			c.abandoned(err)
+			c.endRead(s, err)
+			return
+		}
 		if count {
 			s.reads.Add(1)
 			s.inRead.Store(true)
@@ -481,6 +492,7 @@ func (c *Connector) read(s *Session) {
 // endRead ends the read loop of s with err: a last flush (also with
 // nothing unflushed: the connection has ended), then the drop.
 func (c *Connector) endRead(s *Session, err error) {
+	s.lastFlush.Store(true)
 	if c.onFlush != nil {
 		c.onFlush(s)
 	}

@@ -39,6 +39,11 @@ type Session struct {
 	reads     atomic.Uint64 // Read calls started plus Read calls returned
 	inRead    atomic.Bool   // a Read is in progress
 	gate      readerGate    // the reader's state, shared with the close limit
+	lastFlush atomic.Bool   // the reader's last flush is under way, or done (see LastFlush)
+	// closeReturned is when the Conn's Close returned (unix nanos), 0
+	// before: a reader still given messages a close limit after it is
+	// given up (see Connector.read).
+	closeReturned atomic.Int64
 
 	mu      sync.Mutex
 	left    chan struct{} // Left's channel, made by its first call; closed once gone
