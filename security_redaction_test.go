@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -269,5 +270,67 @@ func TestCausesFromAConnAndAStageNeverEchoTheURL(t *testing.T) {
 			}
 			assert.NotContains(t, c.TraceMermaid(), secret)
 		})
+	}
+}
+
+// writeQuotingConn is a Conn whose Write refuses every message with an
+// error that quotes the URL, as a careless custom transport's might.
+type writeQuotingTransport struct{ transport.Transport }
+
+func (t writeQuotingTransport) Dial(ctx context.Context, target transport.Target) (transport.Conn, error) {
+	conn, err := t.Transport.Dial(ctx, target)
+	if err != nil {
+		return nil, err
+	}
+	return &writeQuotingConn{Conn: conn, url: target.URL}, nil
+}
+
+type writeQuotingConn struct {
+	transport.Conn
+	url string
+}
+
+func (c *writeQuotingConn) Write(context.Context, transport.MessageType, []byte) error {
+	return fmt.Errorf("write refused by %s", c.url)
+}
+
+// TestWriteErrorsNeverEchoTheURL: a Conn's Write error that quotes the URL
+// reaches the program redacted, whether Send wrote the message itself (its
+// error) or the send buffer did after a connection opened (the OnDrop
+// report). An outside review: Send returned "message possibly lost: ...
+// write refused by bad://feed.example/live?token=SECRET123".
+func TestWriteErrorsNeverEchoTheURL(t *testing.T) {
+	const secret = "Tk9SECRETvalue"
+	e := newEnv(t)
+	var (
+		mu      sync.Mutex
+		reasons []error
+	)
+	c, err := tether.New[string]("memory://feed?token="+secret, tether.WithTransport(writeQuotingTransport{e.srv.Transport()}),
+		tether.WithClock(e.clk), tether.WithoutHeartbeat(), tether.WithoutReconnect(), tether.WithAutoConnect(false),
+		tether.OnDrop(func(d tether.Drop) { mu.Lock(); reasons = append(reasons, d.Reason); mu.Unlock() }))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	require.NoError(t, c.Connect(ctx))
+	e.accept()
+	sendErr := c.Send(ctx, "direct") // written by Send itself
+	require.Error(t, sendErr)
+	assert.ErrorIs(t, sendErr, tether.ErrPossiblyLost)
+	assert.NotContains(t, sendErr.Error(), secret)
+	assert.Contains(t, sendErr.Error(), "token=REDACTED", "the cause is kept, redacted")
+
+	require.NoError(t, c.Disconnect(ctx))
+	require.NoError(t, c.Send(ctx, "queued")) // waits in the buffer for the next connection
+	require.NoError(t, c.Connect(ctx))
+	e.accept()
+	require.NoError(t, c.Flush(ctx))
+	require.NoError(t, c.Close(ctx))
+	<-c.Done()
+	mu.Lock()
+	defer mu.Unlock()
+	require.NotEmpty(t, reasons, "the queued message's failed write is reported")
+	for _, r := range reasons {
+		assert.NotContains(t, r.Error(), secret)
 	}
 }

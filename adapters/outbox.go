@@ -249,7 +249,7 @@ func (o *Outbox) sendDirect(ctx context.Context, s *Session, id uint64, typ tran
 		o.leaveSession(s) // the connection ended: queue the message
 		return false, nil
 	}
-	err = s.Conn.Write(ctx, typ, payload)
+	err = transport.RedactErr(s.Conn.Write(ctx, typ, payload)) // a custom Conn's error may quote the URL
 	if err == nil {
 		if onWrite != nil {
 			onWrite(s.Epoch)
@@ -474,7 +474,7 @@ func (o *Outbox) flush() {
 				o.lost(ErrUnconfirmable, evicted)
 			}
 			if werr == nil {
-				err = s.Conn.Write(context.Background(), q.typ, q.payload)
+				err = transport.RedactErr(s.Conn.Write(context.Background(), q.typ, q.payload))
 			}
 			refused := errors.Is(err, transport.ErrUnsupported) // nothing written
 			if q.onWrite != nil && !refused && !errors.Is(err, transport.ErrClosed) {
