@@ -461,7 +461,11 @@ func (c *Client[T]) connectError(ctx context.Context) error {
 // subscriber loop of the client's own: every call waits for the same
 // shutdown and returns nil once it is complete, or ctx's error when ctx
 // ends first (the shutdown still completes, bounded by the transport's
-// close timeout).
+// close timeout and WithCloseLimit; the one thing no limit bounds is a
+// Conn.Write that ignores both its ctx and the Conn's Close, which a
+// transport must not do: the shutdown waits for every write under way,
+// whose outcome is its message's report, so Close returns at ctx and Done
+// once that Write returns).
 //
 // Once Close has been called, no message reaches OnRaw, OnMessage, a
 // router or a subscriber, and a subscriber that stopped reading no longer
