@@ -2,6 +2,7 @@ package tether_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -10,9 +11,11 @@ import (
 
 	"github.com/tether-go/tether"
 	"github.com/tether-go/tether/adapters"
+	"github.com/tether-go/tether/clock"
 	"github.com/tether-go/tether/fsm"
 	"github.com/tether-go/tether/policy"
 	"github.com/tether-go/tether/stream"
+	"github.com/tether-go/tether/tethertest"
 	"github.com/tether-go/tether/transport"
 )
 
@@ -307,4 +310,71 @@ func TestStatsWaitingAlwaysHasItsRetry(t *testing.T) {
 	case <-time.After(deadline):
 		require.FailNow(t, "the reader did not stop")
 	}
+}
+
+// armingClock is a fake clock that runs armed, on the caller's goroutine,
+// each time a timer function is armed.
+type armingClock struct {
+	*tethertest.FakeClock
+	armed func(d time.Duration)
+}
+
+func (c *armingClock) AfterFunc(d time.Duration, f func()) clock.Timer {
+	if c.armed != nil {
+		c.armed(d)
+	}
+	return c.FakeClock.AfterFunc(d, f)
+}
+
+// TestRetryTimerComesAfterStatsAndTrace: when the reconnect timer is armed,
+// Stats and Trace already show the Waiting it was armed for, so a test that
+// waits for the timer on its fake clock (testing.md: "wait for what the
+// code under test arms") finds them up to date. The timer used to be
+// armed while the Client's first hook asked for the decision, before it
+// recorded the transition: an outside review saw Stats still Open, with
+// no retry, 3 times in 30.
+func TestRetryTimerComesAfterStatsAndTrace(t *testing.T) {
+	e := newEnv(t)
+	type seen struct {
+		delay time.Duration
+		stats tether.Stats
+		last  fsm.Transition
+	}
+	var (
+		mu   sync.Mutex
+		at   []seen
+		c    *tether.Client[string]
+		made = make(chan struct{})
+	)
+	clk := &armingClock{FakeClock: e.clk}
+	clk.armed = func(d time.Duration) {
+		select {
+		case <-made:
+		default:
+			return // New's own timers
+		}
+		tr := c.Trace()
+		mu.Lock()
+		at = append(at, seen{d, c.Stats(), tr[len(tr)-1]})
+		mu.Unlock()
+	}
+	c = client[string](e, tether.WithClock(clk))
+	close(made)
+	for i, want := range []time.Duration{time.Second, 2 * time.Second} {
+		sc := e.accept()
+		waitState(t, c, fsm.Open)
+		sc.Drop()
+		e.waitTimers(1)
+		mu.Lock()
+		require.Len(t, at, i+1, "one timer armed for the retry")
+		s := at[i]
+		mu.Unlock()
+		assert.Equal(t, want, s.delay)
+		assert.Equal(t, fsm.Waiting, s.stats.State, "Stats when the timer was armed")
+		assert.Equal(t, want, s.stats.NextRetry.Delay, "the retry in Stats when the timer was armed")
+		assert.Equal(t, fsm.Waiting, s.last.To, "the trace's last transition when the timer was armed")
+		e.clk.Step(want)
+	}
+	e.accept()
+	waitState(t, c, fsm.Open)
 }

@@ -67,6 +67,12 @@ type decided struct {
 	next     fsm.Input // the follow-up the hook returns
 	follow   bool
 	reported bool // onDecision was called with d
+	// The retry to fire after delay, armed by the hook (not by Decide: a
+	// caller of Decide records the decision first, and a test waiting
+	// for the timer must find it recorded); armed once it is.
+	retry fsm.Input
+	delay time.Duration
+	arm   bool
 }
 
 // ReconnectOption configures a Reconnect adapter.
@@ -190,12 +196,13 @@ func (r *Reconnect) Detach() {
 
 // Decide makes the decision for tr, a transition to Waiting, at once
 // rather than in the adapter's hook, and returns it: the policy is asked
-// and the retry timer armed now, and the hook later acts on this same
-// decision (it fires the follow-up and reports it to WithDecisionHook, in
-// its own turn among the hooks). A hook that runs before the adapter's and
+// now, and the hook later acts on this same decision (it arms the retry
+// timer, fires the follow-up and reports it to WithDecisionHook, in its
+// own turn among the hooks). A hook that runs before the adapter's and
 // tells others of tr calls Decide first, so that what it tells can carry
-// the decision: tether's Client records the retry in Stats before its
-// transitions stream hears of Waiting.
+// the decision: tether's Client records the retry in Stats and its trace
+// before its transitions stream hears of Waiting, and before the timer
+// exists (a test that waits for the timer on a fake clock finds both).
 //
 // ok is false when tr does not enter Waiting, or when nothing was asked of
 // the policy (after RetryNow from Open, which dials at once). Call it only
@@ -231,6 +238,15 @@ func (r *Reconnect) hook(tr fsm.Transition) (fsm.Input, bool) {
 		if dd.ok && !dd.reported && r.onDecision != nil {
 			dd.reported = true
 			r.onDecision(dd.d)
+		}
+		if dd.arm {
+			dd.arm = false
+			retry := dd.retry
+			r.wg.Add(1)
+			r.timer = r.clk.AfterFunc(dd.delay, func() {
+				defer r.wg.Done()
+				_, _ = r.m.Fire(context.Background(), retry)
+			})
 		}
 		return dd.next, dd.follow
 	}
@@ -280,11 +296,7 @@ func (r *Reconnect) waiting(tr fsm.Transition, out *decided) {
 		out.next, out.follow = retry, true
 		return
 	}
-	r.wg.Add(1)
-	r.timer = r.clk.AfterFunc(d.Delay, func() {
-		defer r.wg.Done()
-		_, _ = r.m.Fire(context.Background(), retry)
-	})
+	out.retry, out.delay, out.arm = retry, d.Delay, true // armed by the hook
 }
 
 // stopTimer stops a pending retry. r.mu is held.
