@@ -2,6 +2,7 @@ package tether_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
@@ -182,4 +183,34 @@ func TestHoldNegativeIsRefused(t *testing.T) {
 	_, err := tether.New[string]("ws://127.0.0.1:1/", tether.WithHold(-1), tether.WithAutoConnect(false))
 	var oe *tether.OptionError
 	require.ErrorAs(t, err, &oe)
+}
+
+// greeting is a named string type: it goes through the codec.
+type greeting string
+
+// receiveOne connects a Client[T] on a fresh memory server, has the server
+// send payload as a text message, and returns what OnMessage got.
+func receiveOne[T any](t *testing.T, payload string) T {
+	t.Helper()
+	e := newEnv(t)
+	got := make(chan T, 1)
+	c := client[T](e, tether.OnMessage(func(v T) { got <- v }))
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	require.NoError(t, c.Connect(ctx))
+	require.NoError(t, e.accept().Send(ctx, transport.Text, []byte(payload)))
+	return recv(t, got)
+}
+
+// TestWhichMessagesGoThroughTheCodec: a Client[string], Client[[]byte] or
+// Client[transport.Message] gets each payload as it came; any other T,
+// a named string type and json.RawMessage included, is decoded by the
+// codec (docs/typed-messages.md).
+func TestWhichMessagesGoThroughTheCodec(t *testing.T) {
+	const payload = `"hi"`
+	assert.Equal(t, payload, receiveOne[string](t, payload))
+	assert.Equal(t, []byte(payload), receiveOne[[]byte](t, payload))
+	assert.Equal(t, []byte(payload), receiveOne[transport.Message](t, payload).Payload)
+	assert.Equal(t, greeting("hi"), receiveOne[greeting](t, payload), "a named string type is decoded")
+	assert.Equal(t, json.RawMessage(payload), receiveOne[json.RawMessage](t, payload))
 }
