@@ -50,11 +50,11 @@ func TestElementsAreFoundAsJSONDecodesThem(t *testing.T) {
 		body.WriteString(space)
 
 		var want []json.RawMessage
-		if err := json.Unmarshal([]byte(body.String()), &want); err != nil {
+		if err := json.Unmarshal(body.Bytes(), &want); err != nil {
 			t.Fatal(err)
 		}
 		o := &options{format: JSONArray}
-		b, derr := o.decode(&answer{status: http.StatusOK, body: []byte(body.String())})
+		b, derr := o.decode(&answer{status: http.StatusOK, body: body.Bytes()})
 		if derr != nil {
 			t.Fatalf("decode: %v", derr.err)
 		}
