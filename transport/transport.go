@@ -80,7 +80,8 @@ type Conn interface {
 
 	// Write sends one message of type Text or Binary. The payload is not
 	// retained after Write returns. Concurrent Writes are serialised by the
-	// Conn; a transport may coalesce them into one flush.
+	// Conn (a client adds no lock of its own, so a Write that never returns
+	// holds every other); a transport may coalesce them into one flush.
 	//
 	// A nil error means the message was accepted: written, or committed to
 	// be written in order after the messages accepted before it. It does not
@@ -93,7 +94,10 @@ type Conn interface {
 	// [ErrClosed] (with the failure in the chain): the message was not
 	// sent, and a client sends it again on its next connection. Any other
 	// error means the write failed once the message may have begun to go
-	// out: it may or may not have arrived.
+	// out: it may or may not have arrived. Whether the Conn stays up after
+	// such an error is the Conn's to decide: a client does not end it for
+	// one, so a Conn that can no longer carry messages must end itself (its
+	// Read then returns the end).
 	//
 	// ctx bounds the caller's wait, never the connection: a ctx that ends
 	// does not fail the Conn, nor the Writes of other callers.
