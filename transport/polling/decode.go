@@ -1,7 +1,6 @@
 package polling
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"mime"
@@ -120,9 +119,11 @@ func trimSpace(p []byte) []byte {
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
-// decode turns an ok answer into its messages. 204, 304 and a body of
-// white space give none. The body is checked whole before any message is
-// delivered: a bad answer delivers nothing.
+// decode turns an ok answer into its messages. 204, 304 and an empty body
+// give none, and so does a body of JSON white space in the JSONArray
+// format (in WholeBody any other body is a message: a Binary message of
+// one space is a message). The body is checked whole before any message
+// is delivered: a bad answer delivers nothing.
 func (o *options) decode(a *answer) (batch, *decodeError) {
 	if a.status == http.StatusNoContent || a.status == http.StatusNotModified {
 		return batch{}, nil
@@ -131,7 +132,7 @@ func (o *options) decode(a *answer) (batch, *decodeError) {
 		return batch{}, &decodeError{transport.StatusMessageTooBig,
 			fmt.Errorf("tether/polling: body above %d bytes: %w", o.maxBodySize, transport.ErrMessageTooLarge)}
 	}
-	if len(bytes.TrimSpace(a.body)) == 0 {
+	if len(a.body) == 0 {
 		return batch{}, nil
 	}
 	if o.format == WholeBody {
@@ -145,7 +146,10 @@ func (o *options) decode(a *answer) (batch, *decodeError) {
 		return batch{msgs: []transport.Message{{Type: typ, Payload: a.body}}}, nil
 	}
 	body := a.body[skipSpace(a.body, 0):]
-	if len(body) == 0 || body[0] != '[' || !json.Valid(body) {
+	if len(body) == 0 {
+		return batch{}, nil // JSON white space only (other white space is no JSON: 1002 below)
+	}
+	if body[0] != '[' || !json.Valid(body) {
 		return batch{}, &decodeError{transport.StatusProtocolError,
 			fmt.Errorf("tether/polling: body is not a JSON array of messages (%s): %w", notArray(body), transport.ErrProtocol)}
 	}

@@ -79,3 +79,55 @@ func TestElementsAreFoundAsJSONDecodesThem(t *testing.T) {
 		}
 	})
 }
+
+// TestWhiteSpaceBodies: in the JSON-array format a body of JSON white
+// space is nothing new and any other white space is no JSON (1002, as
+// encoding/json says); in the whole-body format only an empty body is
+// nothing, so a Binary message of one space is delivered. Both used to
+// take any Unicode white space for "nothing new" (an outside review): a
+// one-byte Binary message 0x20 was lost without a word.
+func TestWhiteSpaceBodies(t *testing.T) {
+	cases := []struct {
+		format Format
+		ctype  string
+		body   string
+		want   []transport.Message // nil: nothing new
+		code   transport.StatusCode
+	}{
+		{JSONArray, "application/json", "", nil, 0},
+		{JSONArray, "application/json", " \t\r\n", nil, 0},
+		{JSONArray, "application/json", "\u00a0", nil, transport.StatusProtocolError},
+		{JSONArray, "application/json", "\v", nil, transport.StatusProtocolError},
+		{JSONArray, "application/json", "[1]\u2028", nil, transport.StatusProtocolError},
+		{WholeBody, "application/octet-stream", "", nil, 0},
+		{WholeBody, "application/octet-stream", " ", []transport.Message{{Type: transport.Binary, Payload: []byte(" ")}}, 0},
+		{WholeBody, "text/plain", "\n", []transport.Message{{Type: transport.Text, Payload: []byte("\n")}}, 0},
+	}
+	for _, tc := range cases {
+		o := &options{format: tc.format}
+		b, derr := o.decode(&answer{status: http.StatusOK, body: []byte(tc.body), header: http.Header{"Content-Type": {tc.ctype}}})
+		if tc.code != 0 {
+			if derr == nil || derr.code != tc.code {
+				t.Errorf("%v %q: %v, want close code %d", tc.format, tc.body, derr, tc.code)
+			}
+			continue
+		}
+		if derr != nil {
+			t.Errorf("%v %q: %v", tc.format, tc.body, derr.err)
+			continue
+		}
+		var got []transport.Message
+		for m, ok := b.next(); ok; m, ok = b.next() {
+			got = append(got, m)
+		}
+		if len(got) != len(tc.want) {
+			t.Errorf("%v %q: %d messages, want %d", tc.format, tc.body, len(got), len(tc.want))
+			continue
+		}
+		for i := range got {
+			if got[i].Type != tc.want[i].Type || !bytes.Equal(got[i].Payload, tc.want[i].Payload) {
+				t.Errorf("%v %q: message %d is %v %q", tc.format, tc.body, i, got[i].Type, got[i].Payload)
+			}
+		}
+	}
+}

@@ -55,7 +55,9 @@
 //     payload is the element's raw JSON, for example [{"cpu":0.4},"hello",3]
 //     gives three messages: {"cpu":0.4}, "hello" and 3. In the [WholeBody]
 //     format the body is one message, Text for textual content types and
-//     Binary otherwise. An empty body, or one of white space, is nothing new.
+//     Binary otherwise. An empty body is nothing new, and so is one of
+//     JSON white space (space, tab, CR, LF) in the JSONArray format; in
+//     WholeBody any other body is a message.
 //   - 204 No Content and 304 Not Modified: nothing new.
 //   - 401 and 403: the Conn ends at once with close code 1008, since the
 //     credentials of a Conn do not change; the client dials again with fresh
