@@ -522,7 +522,10 @@ func WithConnectTimeout(d time.Duration) Option {
 // returns, whose Read its Close does not unblock, or whose Read returns a
 // message every time after its Close, would otherwise hold Closing, the
 // next connection and Done for ever (what such a reader read after Close
-// is one drop report). Past the limit the connection is abandoned and reported (with
+// is one drop report). Each wait is bounded by d, and they follow one
+// another (a Read is watched in rounds of d once Close returned), so Done
+// may take a few times d: an outside review measured up to three times d
+// for a Conn whose Close and Read both never return. Past the limit the connection is abandoned and reported (with
 // adapters.ErrConnAbandoned, to OnError, the logger and the error stream
 // while it is open: a Read given up during Close is reported after the
 // streams ended, to OnError and the logger only). A Close given up makes
