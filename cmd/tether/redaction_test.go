@@ -223,3 +223,23 @@ func TestQuotedAndEncodedSecretsAreHidden(t *testing.T) {
 		})
 	}
 }
+
+// TestQueryValuesAsTypedAreHidden: a server that quotes the query back
+// quotes it as the client typed it, with escapes Go would spell otherwise
+// (lower-case, or of a letter) or cannot decode (%zz): those were printed
+// in clear, since only the decoded value and Go's own escaping of it were
+// hidden (outside review).
+func TestQueryValuesAsTypedAreHidden(t *testing.T) {
+	const query = "token=SECRET%41TOK1&access_token=SECRET%2dTOK2&api_key=%zzSECRETTOK3"
+	srv := newServer(t)
+	s := start(t, "dial", "-stdin=false", "-heartbeat", "0", "-reconnect", "never", srv.URL+"?"+query)
+	conn := accept(t, srv)
+	require.Equal(t, query, conn.Request.URL.RawQuery, "the server sees the query as typed")
+	require.NoError(t, conn.Close(transport.StatusPolicyViolation, "bad "+conn.Request.URL.RawQuery))
+	assert.Equal(t, exitError, s.wait(t))
+	out := s.stderr.String() + s.stdout.String()
+	for _, secret := range []string{"SECRET%41TOK1", "SECRETATOK1", "SECRET%2dTOK2", "SECRET-TOK2", "%zzSECRETTOK3", "SECRETTOK3"} {
+		assert.NotContains(t, out, secret)
+	}
+	assert.Contains(t, s.stderr.String(), "REDACTED", "the close reason is shown, hidden")
+}

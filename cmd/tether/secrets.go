@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"encoding/base64"
+	"iter"
 	"net/url"
 	"slices"
 	"strconv"
@@ -19,7 +20,8 @@ import (
 // bytes, each word of it (split at spaces) of at least minSecretWord
 // bytes (the token of "Bearer <token>"), the URL's user and password (and
 // the Basic authorization made of them), and the values of its token-like
-// query parameters (transport.SecretParam); each also as Go quotes it.
+// query parameters (transport.SecretParam), decoded, as Go escapes them
+// and as typed; each also as Go quotes it.
 // What a server transforms otherwise (cuts short, encodes, changes the
 // case of) is not recognised.
 const (
@@ -73,9 +75,39 @@ func (f *connFlags) secrets(target string) []string {
 			}
 		}
 	}
+	// And each value as typed: a server that quotes the query quotes it
+	// so, with escapes Go would spell otherwise (%2b, %41) or cannot
+	// decode at all (%zz, which leaves the parameter out of u.Query).
+	for k, v := range rawQuery(target) {
+		if transport.SecretParam(k) {
+			add(v, minSecret)
+		}
+	}
 	// Longest first: a secret that holds another is hidden whole.
 	slices.SortStableFunc(s, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
 	return s
+}
+
+// rawQuery yields the parameters of target's query as typed: each name
+// decoded when it can be (to be matched), each value as it is. It reads
+// the text itself, so a URL that does not parse is read too.
+func rawQuery(target string) iter.Seq2[string, string] {
+	return func(yield func(string, string) bool) {
+		_, q, ok := strings.Cut(target, "?")
+		if !ok {
+			return
+		}
+		q, _, _ = strings.Cut(q, "#")
+		for pair := range strings.SplitSeq(q, "&") {
+			k, v, _ := strings.Cut(pair, "=")
+			if dk, err := url.QueryUnescape(k); err == nil {
+				k = dk
+			}
+			if !yield(k, v) {
+				return
+			}
+		}
+	}
 }
 
 // hider returns a replacer of each secret by hiddenSecret, nil when there
