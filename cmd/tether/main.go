@@ -72,8 +72,13 @@ func (e *env) finish(ctx context.Context, code int) int {
 		fmt.Fprintf(e.stderr, "tether: writing standard output: %v\n", err)
 		code = exitError
 	}
-	if n := e.stdout.close(); n > 0 {
+	n, cut := e.stdout.close()
+	if n > 0 {
 		e.skippedStdout(n)
+	}
+	if cut {
+		// Part of it may be on standard output already, without its end.
+		fmt.Fprintln(e.stderr, "[skipped] 1 message cut short: standard output did not take all of it before the end")
 	}
 	e.stderr.flush(ctx, exitGrace)
 	e.stderr.close()

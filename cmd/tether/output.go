@@ -12,7 +12,9 @@ import (
 )
 
 // outputLimit bounds, in bytes, what waits unwritten for one standard
-// stream. One record larger than that is still taken when nothing waits.
+// stream, beside the record being written. One record larger than that is
+// still taken when no other waits: a consumer that keeps up loses nothing,
+// however large the records (two of 5 MB in a row used to lose one).
 const outputLimit = 8 << 20
 
 // exitGrace bounds how long the program, once interrupted, still waits for
@@ -44,7 +46,7 @@ type output struct {
 	cond    *sync.Cond // signalled when a record is queued or the stream is closed
 	queue   [][]byte
 	queued  int           // bytes in queue, and in the record being written
-	writing bool          // a record is being written
+	writing int           // bytes of the record being written, 0 when none
 	skipped uint64        // records dropped since the last report
 	err     error         // the first write error: nothing is written after it
 	closed  bool          // the program is done with the stream
@@ -78,7 +80,7 @@ func (o *output) Write(p []byte) (int, error) {
 		return 0, errOutputClosed
 	case len(p) == 0:
 		return 0, nil
-	case o.queued > 0 && o.queued+len(p) > outputLimit:
+	case len(o.queue) > 0 && o.queued-o.writing+len(p) > outputLimit:
 		o.skipped++
 		return len(p), nil
 	}
@@ -112,11 +114,11 @@ func (o *output) run() {
 		p := o.queue[0]
 		o.queue[0] = nil
 		o.queue = o.queue[1:]
-		o.writing = true
+		o.writing = len(p)
 		o.mu.Unlock()
 		_, err := o.w.Write(p)
 		o.mu.Lock()
-		o.writing = false
+		o.writing = 0
 		o.queued -= len(p)
 		if err != nil {
 			o.err = err
@@ -156,19 +158,18 @@ func (o *output) flush(ctx context.Context, grace time.Duration) {
 
 // close stops the writer goroutine, which returns at once or, when it is
 // in the middle of a write, once that write returns, and discards what is
-// still queued. It returns the number of records that were not written:
-// dropped and not yet reported, still queued, or being written.
-func (o *output) close() uint64 {
+// still queued. It returns the number of records that were not written
+// (dropped and not yet reported, or still queued), and whether one was
+// being written: part of it may have gone out, so it is cut short.
+func (o *output) close() (notWritten uint64, cut bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	n := o.skipped + uint64(len(o.queue))
-	if o.writing {
-		n++
-	}
+	cut = o.writing > 0
 	o.closed = true
 	o.queue, o.skipped = nil, 0
 	o.cond.Broadcast()
-	return n
+	return n, cut
 }
 
 // failure returns the stream's write error, or nil.
