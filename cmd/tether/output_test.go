@@ -157,7 +157,7 @@ func TestEnvReportsSkippedLinesOfStandardError(t *testing.T) {
 	_, err := e.stderr.Write(line)
 	require.NoError(t, err)
 	recvWithin(t, w.started, "the first write") // stuck in the stream from now on
-	for range 5 { // four fill the 8 MiB beside the stuck one; the fifth does not fit
+	for range 5 {                               // four fill the 8 MiB beside the stuck one; the fifth does not fit
 		_, err := e.stderr.Write(line)
 		require.NoError(t, err)
 	}
