@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,6 +15,7 @@ import (
 	"github.com/tether-go/tether/adapters"
 	"github.com/tether-go/tether/clock"
 	"github.com/tether-go/tether/fsm"
+	"github.com/tether-go/tether/internal/errtext"
 	"github.com/tether-go/tether/stream"
 	"github.com/tether-go/tether/transport"
 	"github.com/tether-go/tether/transport/websocket"
@@ -282,17 +284,29 @@ func checkURL(raw string) error {
 		return fmt.Errorf("%w: %s has no ws:// or wss:// before the host (write ws://%s)", transport.ErrBadTarget,
 			transport.RedactURL(raw), transport.RedactURL(raw))
 	case err != nil:
-		return fmt.Errorf("%w: %s does not parse", transport.ErrBadTarget, transport.RedactURL(raw))
+		return fmt.Errorf("%w: %s does not parse%s", transport.ErrBadTarget, transport.RedactURL(raw), errtext.URLFault(err))
 	case u.Scheme == "":
 		return fmt.Errorf("%w: %s has no scheme", transport.ErrBadTarget, transport.RedactURL(raw))
 	case u.Host == "":
 		return fmt.Errorf("%w: %s has no host", transport.ErrBadTarget, transport.RedactURL(raw))
+	case !validPort(u.Port()):
+		return fmt.Errorf("%w: %s has port %q, not one from 1 to 65535", transport.ErrBadTarget, transport.RedactURL(raw), u.Port())
 	case strings.Contains(u.EscapedPath()+u.RawQuery+u.EscapedFragment(), "@"):
 		// ws://user:12/pa@host parses with user:12 as the host: dialing it
 		// would send the user name to DNS and print it in the error.
 		return fmt.Errorf("%w: %s has an '@' after the host, which may end a password (escape a literal one as %%40)", transport.ErrBadTarget, transport.RedactURL(raw))
 	}
 	return nil
+}
+
+// validPort reports whether p, a URL's port, is empty (the scheme's
+// default) or a number from 1 to 65535.
+func validPort(p string) bool {
+	if p == "" {
+		return true
+	}
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 1 && n <= 65535
 }
 
 // targetFunc builds the dial target on every attempt from the providers.

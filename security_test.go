@@ -173,3 +173,25 @@ func TestServerTextIsBounded(t *testing.T) {
 	assert.Less(t, len(logs.String()), 16<<10, "the log is bounded")
 	assert.False(t, errors.Is(err, context.DeadlineExceeded))
 }
+
+// TestNewRefusesAPortNoDialCanUse: a port out of range, or zero, fails New
+// with ErrBadTarget and says which, instead of failing every dial later
+// (the CLI exited 1 after dialing, not 2 as for a malformed URL: an outside
+// review); a URL that does not parse says why, without the secret.
+func TestNewRefusesAPortNoDialCanUse(t *testing.T) {
+	for _, raw := range []string{"ws://127.0.0.1:99999/?token=tok-123", "ws://127.0.0.1:0/feed", "ws://[::1]:65536/"} {
+		_, err := tether.New[Reading](raw)
+		require.ErrorIs(t, err, transport.ErrBadTarget, raw)
+		assert.Contains(t, err.Error(), "port", raw)
+		assertNoSecrets(t, "New's error", err.Error())
+	}
+	for _, raw := range []string{"ws://127.0.0.1:65535/feed", "wss://feed.example/live"} {
+		c, err := tether.New[Reading](raw, tether.WithAutoConnect(false))
+		require.NoError(t, err, raw)
+		require.NoError(t, c.Close(context.Background()))
+	}
+	_, err := tether.New[Reading]("ws://127.0.0.1:9001/%zz?token=tok-123")
+	require.ErrorIs(t, err, transport.ErrBadTarget)
+	assert.Contains(t, err.Error(), "invalid %-escape", "says why")
+	assertNoSecrets(t, "New's error", err.Error())
+}

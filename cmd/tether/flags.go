@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tether-go/tether/internal/errtext"
 	"github.com/tether-go/tether/transport"
 )
 
@@ -194,7 +195,7 @@ func oneURL(args []string) (string, error) {
 	raw := args[0]
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "", usagef("bad URL %q", transport.RedactURL(raw))
+		return "", usagef("bad URL %q%s", transport.RedactURL(raw), errtext.URLFault(err))
 	}
 	switch strings.ToLower(u.Scheme) {
 	case "ws", "wss", "http", "https":

@@ -1,11 +1,12 @@
 // Package errtext bounds what tether's error texts quote of what a peer
-// sent, for packages stream and rpc alike.
+// sent, for packages stream and rpc alike, and of what a URL holds.
 package errtext
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -90,4 +91,26 @@ func innermost(err error) string {
 		}
 		err = next
 	}
+}
+
+// URLFault says what url.Parse found wrong with a URL, as ": <fault>", or
+// "" when it cannot say, without quoting the URL: url's own words quote
+// the part at fault, which may be a password ("invalid port \":pw\" after
+// host" for a password holding a '/').
+func URLFault(err error) string {
+	var (
+		esc  url.EscapeError
+		host url.InvalidHostError
+	)
+	switch msg := err.Error(); {
+	case errors.As(err, &esc):
+		return ": an invalid %-escape (write a literal % as %25)"
+	case errors.As(err, &host):
+		return ": an invalid character in the host"
+	case strings.Contains(msg, "invalid port"):
+		return ": an invalid port after the host (a password holding '/', '?' or '#' must escape it)"
+	case strings.Contains(msg, "control character"):
+		return ": a control character"
+	}
+	return ""
 }
