@@ -167,6 +167,9 @@ func (d *dialer) send(ctx context.Context, n int, line string) {
 		fmt.Fprintf(d.e.stderr, "[error] stdin line %d not sent: interrupted\n", n)
 	case errors.Is(err, tether.ErrClosed):
 		// the policy gave up: the main loop learns it from ev.closed
+	case errors.Is(err, tether.ErrPossiblyLost):
+		// Written while the connection failed: it may have arrived.
+		fmt.Fprintf(d.e.stderr, "[error] stdin line %d may not have arrived: %v\n", n, err)
 	default:
 		fmt.Fprintf(d.e.stderr, "[error] stdin line %d not sent: %v\n", n, err)
 	}
