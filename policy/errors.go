@@ -28,7 +28,7 @@ var (
 	// ([RetryContext.CanRefreshCredentials] false), so retrying would send the
 	// same credentials again. It comes together with ErrTerminalHTTPStatus or
 	// ErrTerminalCloseCode, whichever rule matched.
-	ErrUnauthorized = errors.New("tether/policy: unauthorized and no way to refresh credentials")
+	ErrUnauthorized = errors.New("tether/policy: refused as unauthorized or forbidden, and no way to refresh credentials")
 	// ErrScheduleExhausted means a [Schedule] without Repeat ran out of
 	// delays.
 	ErrScheduleExhausted = errors.New("tether/policy: retry schedule exhausted")

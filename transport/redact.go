@@ -343,6 +343,13 @@ func RedactURLs(s string) string {
 		for end < len(s) && !strings.ContainsRune(" \t\r\n\"'`<>", rune(s[end])) {
 			end++
 		}
+		// Punctuation that ends the URL's sentence is not the URL's: in
+		// "dial ws://h/?token=t: refused" the colon stays after the
+		// redacted value (at most that character of a value ending so
+		// shows).
+		for end > i+len("://") && strings.IndexByte(":,;.)", s[end-1]) >= 0 {
+			end--
+		}
 		b.WriteString(s[:start])
 		b.WriteString(RedactURL(s[start:end]))
 		s = s[end:]

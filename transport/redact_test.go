@@ -277,6 +277,11 @@ func TestRedactErr(t *testing.T) {
 	assert.NoError(t, transport.RedactErr(nil))
 	assert.Equal(t, "see <https://x.example/?a=1&key=REDACTED> and http://REDACTED@y.example/",
 		transport.RedactURLs("see <https://x.example/?a=1&key=k> and http://u:p@y.example/"))
+	// The punctuation after a URL is the sentence's: "?token=t: refused"
+	// kept its colon inside the redacted value (an outside review read
+	// "token=REDACTED tether/transport: ...").
+	assert.Equal(t, "dial ws://h/?token=REDACTED: refused; see wss://h/?key=REDACTED.",
+		transport.RedactURLs("dial ws://h/?token=tok1: refused; see wss://h/?key=k2."))
 }
 
 // TestNestedURLsAreRedacted: a URL inside a parameter's value kept its
