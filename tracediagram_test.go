@@ -78,14 +78,14 @@ func TestTraceRedactsURLsInCauses(t *testing.T) {
 	mer, dot := c.TraceMermaid(), c.TraceDOT()
 	merURL := strings.ReplaceAll(redacted, "&", "#38;") // '&' is escaped for Mermaid
 	// The URL's three mentions, in dial_failed and again in give_up, which
-	// carries the same cause. A secret value runs to the next '&', so the
-	// ':' after the URL went with the token.
+	// carries the same cause. The ':' after the URL is the sentence's: it
+	// stays after the redacted token (it used to go with it).
 	for name, tc := range map[string]struct{ out, url string }{"mermaid": {mer, merURL}, "dot": {dot, redacted}} {
 		assertNoHostileSecret(t, name, tc.out)
 		require.Equal(t, 6, strings.Count(tc.out, tc.url), "%s: every URL redacted:\n%s", name, tc.out)
 	}
-	require.Contains(t, mer, "dial "+merURL+" refused#59; retry #34;"+merURL+"#34;<br/>see #60;"+merURL+"#62;")
-	require.Contains(t, dot, `dial `+redacted+` refused; retry \"`+redacted+`\"\nsee <`+redacted+`>"];`)
+	require.Contains(t, mer, "dial "+merURL+": refused#59; retry #34;"+merURL+"#34;<br/>see #60;"+merURL+"#62;")
+	require.Contains(t, dot, `dial `+redacted+`: refused; retry \"`+redacted+`\"\nsee <`+redacted+`>"];`)
 }
 
 // Trace keeps what the causes are: errors.Is and As still work on them
