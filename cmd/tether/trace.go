@@ -22,8 +22,9 @@ func traceCommand() *command {
 		summary:  "connect for a while, then print the Mermaid trace of what happened",
 		detail: `Trace connects to the WebSocket URL, keeps the connection (reconnecting under
 the -reconnect policy) for the -for duration, closes it with the close
-handshake, and prints on standard output the Mermaid sequence diagram of every
-transition it went through. An interrupt (SIGINT or SIGTERM) ends the recording
+handshake, and prints on standard output the Mermaid sequence diagram of the
+transitions it went through (the latest 256, with a note of how many came
+before). An interrupt (SIGINT or SIGTERM) ends the recording
 early; a policy that gives up ends it too, and trace then exits 1 after
 printing the diagram. Transitions are also printed on standard error as they
 happen. Messages received are not printed.`,

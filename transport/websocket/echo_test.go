@@ -90,6 +90,20 @@ func TestHeadersAndUserinfoAreSent(t *testing.T) {
 	assert.Equal(t, "Basic YWxpY2U6czNjcmV0", p.hdr.Get("Authorization"))
 }
 
+// TestAnAuthorizationHeaderTakesTheUserinfosPlace: a URL's user and
+// password go out as Basic authorization unless the target carries an
+// Authorization header of its own, which is sent instead (docs/cli.md).
+func TestAnAuthorizationHeaderTakesTheUserinfosPlace(t *testing.T) {
+	s := newServer(t)
+	dial(t, newTransport(t), transport.Target{
+		URL:    "ws://alice:s3cret@" + s.url[len("ws://"):],
+		Header: map[string][]string{"Authorization": {"Bearer tok"}},
+	})
+	p := s.next()
+	go echo(p)
+	assert.Equal(t, []string{"Bearer tok"}, p.hdr.Values("Authorization"))
+}
+
 func TestFragmentedInboundWithInterleavedPing(t *testing.T) {
 	c, p, _ := connectPair(t)
 	// "héllo wörld" split inside the multi-byte runes.
