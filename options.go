@@ -112,8 +112,9 @@ func WithSubprotocolsFunc(f func(ctx context.Context) ([]string, error)) Option 
 // (transport.Target.Check). The WebSocket transport leaves out the headers
 // the handshake writes itself (Upgrade, Connection, Sec-WebSocket-Key,
 // -Version, -Protocol and -Extensions: use WithSubprotocols and
-// WithCompression), and a Host header replaces the URL's host in the
-// request. HTTP polling sends every header as given (Host too), but sets
+// WithCompression) and those that frame a body it does not have
+// (Content-Length, Transfer-Encoding), and a Host header replaces the URL's
+// host in the request. HTTP polling sends every header as given (Host too), but sets
 // its subprotocol header and a send's Content-Type itself.
 func WithHeader(h http.Header) Option {
 	return optionFunc(func(c *config) {

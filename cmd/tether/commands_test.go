@@ -86,6 +86,8 @@ func TestBadCommandLinesExit2(t *testing.T) {
 		{"dial", "-H", "X-A: a\x7fb", url},
 		{"dial", "-H", "Sec-WebSocket-Protocol: chat", url}, // the handshake writes it: it was left out without a word
 		{"dial", "-H", "connection: keep-alive", url},
+		{"dial", "-H", "Transfer-Encoding: chunked", url}, // the handshake has no body: it was sent as given
+		{"dial", "-H", "Content-Length: 5", url},
 		{"dial", "-subprotocol", "a,,b", url},
 		{"dial", "-subprotocol", "a b", url},
 		{"dial", "-subprotocol", "v1\r\nX-Evil: 1", url},

@@ -147,8 +147,8 @@ func (f *headerFlag) Set(s string) error {
 	return nil
 }
 
-// handshakeHeaders are the headers the WebSocket handshake writes itself,
-// which -H refuses rather than have them left out without a word: their
+// handshakeHeaders are the headers the WebSocket handshake writes itself
+// (or, for a body's framing, must not have), which -H refuses rather than have them left out without a word: their
 // names as the RFC spells them, with the flag to use instead, if any.
 var handshakeHeaders = map[string]struct{ name, instead string }{
 	"Upgrade":                  {"Upgrade", ""},
@@ -157,6 +157,8 @@ var handshakeHeaders = map[string]struct{ name, instead string }{
 	"Sec-Websocket-Version":    {"Sec-WebSocket-Version", ""},
 	"Sec-Websocket-Protocol":   {"Sec-WebSocket-Protocol", ": use -subprotocol"},
 	"Sec-Websocket-Extensions": {"Sec-WebSocket-Extensions", ""},
+	"Content-Length":           {"Content-Length", ": the handshake has no body"},
+	"Transfer-Encoding":        {"Transfer-Encoding", ": the handshake has no body"},
 }
 
 // listFlag collects a repeatable flag whose values may also be comma lists.

@@ -160,7 +160,7 @@ func (t *Transport) netDial(u *url.URL, st *dialState) func(context.Context, str
 }
 
 // requestHeader returns the extra handshake headers: the target's, without
-// the ones the handshake itself owns, plus basic credentials from the URL's
+// the ones the handshake itself owns (and the body's framing: it has none), plus basic credentials from the URL's
 // userinfo when no Authorization header is set. host is the Host header the
 // target asked for, or "".
 func requestHeader(h http.Header, user *url.Userinfo) (out http.Header, host string) {
@@ -173,7 +173,10 @@ func requestHeader(h http.Header, user *url.Userinfo) (out http.Header, host str
 			}
 			continue
 		case "Upgrade", "Connection", "Sec-Websocket-Key", "Sec-Websocket-Version",
-			"Sec-Websocket-Protocol", "Sec-Websocket-Extensions":
+			"Sec-Websocket-Protocol", "Sec-Websocket-Extensions",
+			// The handshake has no body: a length or a transfer coding
+			// would make a proxy read one, and take what follows for it.
+			"Content-Length", "Transfer-Encoding":
 			continue
 		}
 		out[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)

@@ -78,13 +78,17 @@ func TestHeadersAndUserinfoAreSent(t *testing.T) {
 	dial(t, newTransport(t), transport.Target{
 		URL: url,
 		Header: map[string][]string{
-			"X-Token": {"abc"},
-			"Host":    {"feed.example"},
-			"Upgrade": {"ignored"},
+			"X-Token":           {"abc"},
+			"Host":              {"feed.example"},
+			"Upgrade":           {"ignored"},
+			"Content-Length":    {"5"},       // the handshake has no body:
+			"Transfer-Encoding": {"chunked"}, // these would make a proxy read one
 		},
 	})
 	p := s.next()
 	go echo(p)
+	assert.Empty(t, p.hdr.Values("Content-Length"))
+	assert.Empty(t, p.hdr.Values("Transfer-Encoding"))
 	assert.Equal(t, "abc", p.hdr.Get("X-Token"))
 	assert.Equal(t, "feed.example", p.host)
 	assert.Equal(t, "Basic YWxpY2U6czNjcmV0", p.hdr.Get("Authorization"))
