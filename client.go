@@ -289,12 +289,14 @@ func checkURL(raw string) error {
 		return fmt.Errorf("%w: %s has no scheme", transport.ErrBadTarget, transport.RedactURL(raw))
 	case u.Host == "":
 		return fmt.Errorf("%w: %s has no host", transport.ErrBadTarget, transport.RedactURL(raw))
-	case !validPort(u.Port()):
-		return fmt.Errorf("%w: %s has port %q, not one from 1 to 65535", transport.ErrBadTarget, transport.RedactURL(raw), u.Port())
 	case strings.Contains(u.EscapedPath()+u.RawQuery+u.EscapedFragment(), "@"):
 		// ws://user:12/pa@host parses with user:12 as the host: dialing it
 		// would send the user name to DNS and print it in the error.
 		return fmt.Errorf("%w: %s has an '@' after the host, which may end a password (escape a literal one as %%40)", transport.ErrBadTarget, transport.RedactURL(raw))
+	case !validPort(u.Port()):
+		// Not quoted: what parses as the port may be a password's start
+		// (ws://alice:99999?x@host/ when the '@' check is passed by a '#').
+		return fmt.Errorf("%w: %s has a port out of range (1 to 65535)", transport.ErrBadTarget, transport.RedactURL(raw))
 	}
 	return nil
 }

@@ -179,11 +179,18 @@ func TestServerTextIsBounded(t *testing.T) {
 // (the CLI exited 1 after dialing, not 2 as for a malformed URL: an outside
 // review); a URL that does not parse says why, without the secret.
 func TestNewRefusesAPortNoDialCanUse(t *testing.T) {
-	for _, raw := range []string{"ws://127.0.0.1:99999/?token=tok-123", "ws://127.0.0.1:0/feed", "ws://[::1]:65536/"} {
+	// A password whose '/', '?' or '#' is not escaped makes its start the
+	// port: it must not be quoted as one (the first version did).
+	for _, raw := range []string{"ws://127.0.0.1:99999/?token=tok-123", "ws://127.0.0.1:0/feed", "ws://[::1]:65536/",
+		"ws://alice:99999/s3cret-pass@host/", "ws://alice:123456789?s3cret-pass@host/", "ws://alice:70000#s3cret-pass@host/"} {
 		_, err := tether.New[Reading](raw)
 		require.ErrorIs(t, err, transport.ErrBadTarget, raw)
-		assert.Contains(t, err.Error(), "port", raw)
 		assertNoSecrets(t, "New's error", err.Error())
+		if strings.Contains(raw, "alice") {
+			for _, digits := range []string{"99999", "123456789", "70000"} {
+				assert.NotContains(t, err.Error(), digits, "what parsed as the port is a password's start")
+			}
+		}
 	}
 	for _, raw := range []string{"ws://127.0.0.1:65535/feed", "wss://feed.example/live"} {
 		c, err := tether.New[Reading](raw, tether.WithAutoConnect(false))

@@ -115,7 +115,7 @@ func TestCommandLineErrorsStillSayWhat(t *testing.T) {
 		"unexpected":        {[]string{"version", good}, "takes no arguments, got 1 argument"},
 		"bad URL":           {[]string{"dial", rawSecretURL("host")}, `bad URL "ws://REDACTED": an invalid port after the host`},
 		"bad escape":        {[]string{"dial", "ws://127.0.0.1:1/%zz"}, `: an invalid %-escape`},
-		"port out of range": {[]string{"dial", "ws://127.0.0.1:99999/"}, `has port "99999", not one from 1 to 65535`},
+		"port out of range": {[]string{"dial", "ws://127.0.0.1:99999/"}, `has a port out of range (1 to 65535)`},
 		"'@' after host":    {[]string{"dial", "ws://a:12/b@host/"}, `an '@' after the host must be escaped as %40`},
 		"bad duration":      {[]string{"dial", "-heartbeat", good, good}, "invalid value for flag -heartbeat: parse error; want a duration such as 500ms, 10s or 1m30s"},
 		"bad count":         {[]string{"dial", "-max-attempts", "abc", good}, "invalid value for flag -max-attempts: parse error; want a whole number"},
