@@ -216,3 +216,28 @@ func TestFinishSaysAMessageWasCutShort(t *testing.T) {
 	assert.Contains(t, stderr.String(), "[skipped] 1 message not printed: standard output did not keep up\n")
 	assert.Contains(t, stderr.String(), "[skipped] 1 message cut short")
 }
+
+// TestTheDropReportComesBeforeTheEnd: the report of messages standard
+// output dropped is on standard error before finish closes it, however
+// close the end comes to the queue draining. The writer used to say the
+// queue had drained first and hand the report on after, so a finish right
+// then closed standard error before it (an outside review: no [skipped]
+// line in about one run in ten).
+func TestTheDropReportComesBeforeTheEnd(t *testing.T) {
+	record := bytes.Repeat([]byte("m"), 3<<20)
+	for i := range 10 {
+		w := newGatedWriter()
+		stderr := newWatch()
+		e := newEnv(nil, w, stderr)
+		_, err := e.stdout.Write(record)
+		require.NoError(t, err)
+		recvWithin(t, w.started, "the first write")
+		for range 4 { // two wait beside the stuck one, two are dropped
+			_, err := e.stdout.Write(record)
+			require.NoError(t, err)
+		}
+		close(w.gate)
+		require.Equal(t, exitOK, e.finish(context.Background(), exitOK))
+		require.Contains(t, stderr.String(), "[skipped] 2 messages not printed", "round %d", i)
+	}
+}
