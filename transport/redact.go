@@ -320,7 +320,9 @@ func words(name string) []string {
 // up to a space, a quote or an angle bracket) passed through [RedactURL]:
 // for the text of an error that may quote a URL, such as a custom
 // transport's. An unescaped space inside a URL ends it there, as it does
-// for a reader.
+// for a reader, and the punctuation that ends a sentence (':', ',', ';',
+// '.', ')' at the URL's very end) is left outside it: a secret value
+// ending in such punctuation shows that punctuation after the redaction.
 func RedactURLs(s string) string {
 	if !strings.Contains(s, "://") {
 		return s
