@@ -147,7 +147,14 @@ func redactNested(v string) string {
 		r = RedactURLs(v)
 	case strings.Contains(strings.ToLower(v), "%3a%2f%2f"):
 		if u, err := url.QueryUnescape(v); err == nil {
-			if r := RedactURLs(u); redactedMore(u, r) {
+			// Decoded, the value is one URL, not text: a space, quote or
+			// angle bracket it held escaped does not end it (RedactURLs
+			// stopped there, leaving what followed in clear).
+			r := RedactURLs(u)
+			if i := strings.Index(u, "://"); i >= 0 && schemeLen(u) == i+1 {
+				r = RedactURL(u)
+			}
+			if redactedMore(u, r) {
 				return url.QueryEscape(r)
 			}
 		}
