@@ -29,8 +29,9 @@ var (
 	// such as Ping on HTTP polling.
 	ErrUnsupported = errors.New("tether/transport: not supported by this transport")
 	// ErrBadTarget means the target cannot be dialed as given: a URL that
-	// does not parse, has a scheme the transport does not speak, or no
-	// host; a subprotocol or header that cannot go into a handshake request
+	// does not parse, has a scheme the transport does not speak, no host,
+	// or a port out of 1-65535 (tether.New refuses that one for any
+	// transport); a subprotocol or header that cannot go into a handshake request
 	// ([Target.Check]). Retrying the same target gets the same answer, so the default
 	// reconnect policy gives up on it.
 	ErrBadTarget = errors.New("tether/transport: bad target")
