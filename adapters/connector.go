@@ -437,7 +437,7 @@ func (c *Connector) read(s *Session) {
 	count := s.progress == nil // keep the session's own account of reads
 	unflushed := false
 	for {
-		if s.closeReturned.Load() != 0 && s.pastCloseLimit(c.closeLimit) {
+		if s.pastCloseLimit(c.closeLimit) { // one atomic load while Close has not returned
 			// The Conn keeps handing out messages long after its Close
 			// returned: a Read its Close does not end, which would hold
 			// the shutdown for ever. Given up as one that blocks is.

@@ -150,13 +150,15 @@ func redactNested(v string) string {
 			// Decoded, the value is one URL, not text: a space, quote or
 			// angle bracket it held escaped does not end it (RedactURLs
 			// stopped there, leaving what followed in clear).
-			r := RedactURLs(u)
-			if i := strings.Index(u, "://"); i >= 0 && schemeLen(u) == i+1 {
+			if n := schemeLen(u); n > 0 && strings.HasPrefix(u[n-1:], "://") {
 				r = RedactURL(u)
+			} else {
+				r = RedactURLs(u)
 			}
 			if redactedMore(u, r) {
 				return url.QueryEscape(r)
 			}
+			r = "" // nothing redacted: v stays as written
 		}
 	}
 	if redactedMore(v, r) {

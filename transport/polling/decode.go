@@ -27,16 +27,15 @@ type batch struct {
 	msgs  []transport.Message // what follows the elements
 }
 
-// empty reports whether b has no message left.
+// empty reports whether b has no message left: elems is after '[' or
+// after an element, so what follows its white space is ']' at the end,
+// and a ',' or an element otherwise (nothing needs scanning).
 func (b *batch) empty() bool {
 	if len(b.msgs) > 0 {
 		return false
 	}
-	if b.elems == nil {
-		return true
-	}
-	_, _, ok := nextElement(b.elems)
-	return !ok
+	i := skipSpace(b.elems, 0)
+	return i == len(b.elems) || b.elems[i] == ']'
 }
 
 // next returns the next message, or false when none is left. The payload
@@ -172,9 +171,7 @@ func notArray(body []byte) string {
 		}
 		return "not JSON"
 	}
-	switch body[0] {
-	case '[':
-		return "an array" // unreachable: a valid array is one
+	switch body[0] { // not '[': a valid array is one
 	case '{':
 		return "an object"
 	case '"':
