@@ -455,9 +455,17 @@ func TestCloseFromOnMessageOverPollingReportsOnce(t *testing.T) {
 			}
 		}))
 	require.NoError(t, err)
+	errs := c.Errors(ctx, stream.WithBuffer(1024))
 	client <- c
 	require.NoError(t, <-closed)
 	waitDone(t, c)
+	for err := range errs.All() {
+		// The error stream ends with Close: the report after it is not on
+		// it (docs/streams.md), and publishing into its end made the
+		// subscriber count a drop (the fault matrix saw one).
+		assert.NotErrorIs(t, err, tether.ErrClosed, "a report after Close on the error stream: %v", err)
+	}
+	assert.Zero(t, errs.Dropped(), "the error stream's subscriber lost a value")
 	mu.Lock()
 	defer mu.Unlock()
 	require.Equal(t, 1, len(reported), "reports for what was read after Close")

@@ -160,14 +160,19 @@ func (c *Client[T]) reportDrop(e *SubscriberDropError) {
 }
 
 // reportInboundDrop reports inbound messages that reached no consumer: to
-// the logger, on the error stream and to OnError (never dropped itself,
-// like the other drop reports).
+// the logger, on the error stream until Close, and to OnError (never
+// dropped itself, like the other drop reports).
 func (c *Client[T]) reportInboundDrop(e *InboundDropError) {
 	c.stats.inDrops.Add(e.Count)
 	if l := c.cfg.logger; l != nil {
 		l.Warn("tether inbound messages dropped", "count", e.Count, "err", error(e))
 	}
-	c.errs.Publish(e)
+	if !c.stopped() {
+		// After Close the error stream is ending (docs/streams.md: it does
+		// not get these reports); publishing into its end made a
+		// subscriber count the report as its own drop.
+		c.errs.Publish(e)
+	}
 	if f := c.cfg.onError; f != nil {
 		c.cb.postAlways(func() { f(e) })
 	}

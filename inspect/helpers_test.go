@@ -67,14 +67,17 @@ func (r *rig) accept() *memory.ServerConn {
 
 // retry steps the fake clock to the reconnect c scheduled after it was
 // dropped (firing any other timer due before it, a drop report's say).
-// The decision, and the timer it arms, are made before the transition to
-// Waiting is published: once Stats (or the page) show Waiting, they have
-// the retry and the timer is armed.
+// The decision is made before the transition to Waiting is published:
+// once Stats (or the page) show Waiting, they have the retry. The timer
+// is armed just after, by the reconnect adapter's own hook: wait for it.
 func (r *rig) retry(c *tether.Client[string]) {
 	r.t.Helper()
 	st := waitStats(r.t, c, fsm.Waiting)
 	require.False(r.t, st.NextRetryAt.IsZero(), "no retry scheduled")
 	want := st.NextRetryAt.Sub(r.clk.Now())
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	require.NoError(r.t, r.clk.BlockUntil(ctx, 1), "the retry timer is never armed")
 	require.Contains(r.t, r.clk.Pending(), want, "the retry timer is armed")
 	r.clk.Step(want)
 }
