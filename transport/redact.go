@@ -37,8 +37,11 @@ const Redacted = "REDACTED"
 // keeps its port). A path from its root ("/feed?token=t") keeps its path.
 //
 // A URL inside a parameter's value (a redirect target:
-// "?next=https://idp/cb?access_token=t", a path with its query,
-// "?next=/feed?token=t", or either query-escaped) is redacted the same way.
+// "?next=https://idp/cb?access_token=t", or a path with its query or
+// fragment, "?next=/feed?token=t") is redacted the same way, written as it
+// is, query-escaped, escaped more than once or escaped only in part: the
+// value is looked at as written and decoded, and the form that redacts
+// more is kept, the decoded one escaped again.
 //
 // What it cannot know: a value that holds an unescaped '&' ends there, as
 // it does for every server, and what follows is taken as another
@@ -135,40 +138,43 @@ func redactParams(raw string) (string, bool) {
 
 // redactNested redacts the URLs inside a parameter's value (a redirect
 // target, say: "?next=https://idp/cb?access_token=t", or a path with its
-// query, "?next=/feed?token=t"), written as they are or query-escaped
-// ("https%3A%2F%2F..."). A value with nothing to redact is returned as it
-// is.
+// query, "?next=/feed?token=t"), written as they are, query-escaped
+// ("https%3A%2F%2F..."), escaped more than once, or escaped only in part
+// ("https://idp/cb%3Ftoken%3Dt", or a nested URL's own '#' that a
+// fragment holds as "%23"). The value is looked at as written and, when
+// it holds escapes, decoded: whichever form redacts more is returned, the
+// decoded one escaped again. A value with nothing to redact is returned
+// as it is.
 func redactNested(v string) string {
-	var r string
+	r := v
 	switch {
-	case strings.HasPrefix(v, "/") && strings.Contains(v, "?"): // a path with its query
+	case strings.HasPrefix(v, "/") && strings.ContainsAny(v, "?#"): // a path with its query or fragment
 		r = RedactURL(v)
 	case strings.Contains(v, "://"):
 		r = RedactURLs(v)
-	case strings.Contains(strings.ToLower(v), "%3a%2f%2f"):
-		if u, err := url.QueryUnescape(v); err == nil {
-			// Decoded, the value is one URL, not text: a space, quote or
-			// angle bracket it held escaped does not end it (RedactURLs
-			// stopped there, leaving what followed in clear).
+	}
+	if strings.Contains(v, "%") {
+		if u, err := url.QueryUnescape(v); err == nil && u != v {
+			var d string
 			if n := schemeLen(u); n > 0 && strings.HasPrefix(u[n-1:], "://") {
-				r = RedactURL(u)
+				// Decoded, the value is one URL, not text: a space, quote
+				// or angle bracket it held escaped does not end it
+				// (RedactURLs would stop there, leaving what followed in
+				// clear).
+				d = RedactURL(u)
 			} else {
-				r = RedactURLs(u)
+				d = redactNested(u) // escaped more than once, or a path
 			}
-			if redactedMore(u, r) {
-				return url.QueryEscape(r)
+			if redacted(u, d) > redacted(v, r) {
+				return url.QueryEscape(d)
 			}
-			r = "" // nothing redacted: v stays as written
 		}
 	}
-	if redactedMore(v, r) {
-		return r
-	}
-	return v
+	return r
 }
 
-// redactedMore reports whether r, the redaction of v, redacted something.
-func redactedMore(v, r string) bool { return strings.Count(r, Redacted) > strings.Count(v, Redacted) }
+// redacted returns how many secrets r, the redaction of v, took out.
+func redacted(v, r string) int { return strings.Count(r, Redacted) - strings.Count(v, Redacted) }
 
 // secretName reports whether an escaped parameter name looks like a
 // credential.
