@@ -70,7 +70,7 @@ func (t *Transport) Dial(ctx context.Context, target transport.Target) (transpor
 	dctx, cancel := context.WithTimeout(ctx, t.opts.dialTimeout)
 	defer cancel()
 
-	st := &dialState{}
+	st := &dialState{plain: u.Scheme == "ws"}
 	header, host := requestHeader(target.Header, user)
 	d := ws.Dialer{
 		ReadBufferSize:  t.opts.readBufSize,
@@ -221,6 +221,9 @@ func (t *Transport) dialError(ctx, dctx context.Context, redacted string, offere
 	}
 	if errors.Is(err, ErrProxy) {
 		return wrap(err)
+	}
+	if e := st.unreadAnswer(); e != nil {
+		return wrap(e)
 	}
 	if bad := badAnswer(err, offered, t.opts.compression != nil); bad != nil {
 		return wrap(&transport.HandshakeError{Err: bad})

@@ -29,6 +29,14 @@ var (
 	// restarting does this, and a retry is right. Errors matching it also
 	// match [io.ErrUnexpectedEOF].
 	ErrHandshakeCut = errors.New("tether/websocket: server closed the connection during the handshake")
+	// ErrWantsTLS means a ws:// (or http://) URL reached a server that
+	// speaks TLS: it answered the upgrade request with a TLS record, or
+	// refused it with 400 and a body that names HTTPS, as Go's and
+	// nginx's HTTPS servers do. Dial wss:// (or https://) instead. It is
+	// in a [*transport.HandshakeError]'s chain; the answer without a 400
+	// status also matches [transport.ErrBadHandshake], so the default
+	// reconnect policy gives up on either instead of retrying.
+	ErrWantsTLS = errors.New("tether/websocket: the server speaks TLS: use the wss scheme (or https), not ws")
 )
 
 // URLError reports a target URL that cannot be dialled. URL is redacted

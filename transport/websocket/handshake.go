@@ -2,6 +2,7 @@ package websocket
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -51,6 +52,7 @@ type dialState struct {
 	status int
 	header http.Header
 	body   string
+	plain  bool // the URL is ws:// or http://: no TLS
 }
 
 // wrap is gobwas's WrapConn hook: the handshake answer is read through an
@@ -87,7 +89,43 @@ func (s *dialState) onStatusError(status int, _ []byte, resp io.Reader) {
 // is the bound the answer broke, if it did: gobwas's StatusError would
 // only repeat the status.
 func (s *dialState) handshakeError() *transport.HandshakeError {
-	return &transport.HandshakeError{StatusCode: s.status, Header: s.header, Body: s.body, Err: s.answerErr()}
+	err := s.answerErr()
+	if err == nil && s.plain && s.status == http.StatusBadRequest && strings.Contains(s.body, "HTTPS") {
+		// "Client sent an HTTP request to an HTTPS server." (Go), "The
+		// plain HTTP request was sent to HTTPS port" (nginx).
+		err = ErrWantsTLS
+	}
+	return &transport.HandshakeError{StatusCode: s.status, Header: s.header, Body: s.body, Err: err}
+}
+
+// unreadAnswer returns the typed error for an answer gobwas could not read
+// as HTTP/1.1, from the bytes it read, or nil: a TLS record (a ws:// URL
+// to a TLS server, ErrWantsTLS), or an HTTP/1.0 answer, which gobwas
+// rejects without its status (Go's HTTPS server refuses a plain request
+// in HTTP/1.0), read here for its status, headers and body. An HTTP/1.0
+// 101 breaks RFC 6455, which asks for HTTP/1.1.
+func (s *dialState) unreadAnswer() error {
+	if s.answer == nil || len(s.answer.start) == 0 {
+		return nil
+	}
+	b := s.answer.start
+	if s.plain && len(b) >= 2 && (b[0] == 0x15 || b[0] == 0x16) && b[1] == 0x03 {
+		// An alert or a handshake record, TLS version 3.x.
+		return &transport.HandshakeError{Err: fmt.Errorf("%w: %w", transport.ErrBadHandshake, ErrWantsTLS)}
+	}
+	if !bytes.HasPrefix(b, []byte("HTTP/1.0 ")) {
+		return nil
+	}
+	r, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(b)), nil)
+	if err != nil {
+		return nil
+	}
+	if r.StatusCode == http.StatusSwitchingProtocols {
+		return &transport.HandshakeError{StatusCode: r.StatusCode, Header: r.Header,
+			Err: fmt.Errorf("%w: a 101 answer in HTTP/1.0, not HTTP/1.1", transport.ErrBadHandshake)}
+	}
+	s.status, s.header, s.body = r.StatusCode, r.Header, readExcerpt(r.Body)
+	return s.handshakeError()
 }
 
 // answerConn reads a handshake answer (the server's to the upgrade
@@ -102,13 +140,18 @@ func (s *dialState) handshakeError() *transport.HandshakeError {
 // Only the dialling goroutine uses it, and only during the handshake.
 type answerConn struct {
 	net.Conn
-	total int   // bytes read
-	line  int   // bytes of the current line so far, its line end included
-	cr    bool  // the last byte of the current line was '\r'
-	lines int   // lines ended, the status line first
-	head  int   // bytes up to and including the blank line; 0 until it is read
-	err   error // the bound broken, matching transport.ErrBadHandshake
+	total int    // bytes read
+	line  int    // bytes of the current line so far, its line end included
+	cr    bool   // the last byte of the current line was '\r'
+	lines int    // lines ended, the status line first
+	head  int    // bytes up to and including the blank line; 0 until it is read
+	err   error  // the bound broken, matching transport.ErrBadHandshake
+	start []byte // the first answerKept bytes read, for unreadAnswer
 }
+
+// answerKept is how much of the start of an answer is kept for
+// unreadAnswer: a refusal's status line, headers and body excerpt.
+const answerKept = 4 << 10
 
 func (a *answerConn) Read(p []byte) (int, error) {
 	if a.err != nil {
@@ -130,6 +173,9 @@ func (a *answerConn) Read(p []byte) (int, error) {
 		p = p[:room]
 	}
 	n, err := a.Conn.Read(p)
+	if keep := min(n, answerKept-len(a.start)); keep > 0 {
+		a.start = append(a.start, p[:keep]...)
+	}
 	if a.head == 0 {
 		// The bytes before a broken bound are returned (the status line
 		// among them, so that a refusal keeps its status); the next Read
