@@ -11,7 +11,12 @@ import (
 type Target struct {
 	// URL is the address to dial, for example wss://example.com/feed.
 	URL string
-	// Header holds extra request headers for the handshake.
+	// Header holds extra request headers for the handshake (for HTTP
+	// polling, of every request). A name written in several spellings
+	// sends the values of all of them. The user and password of URL go
+	// out as Basic authorization unless Header has an Authorization of
+	// its own, which is sent instead; an Authorization with only empty
+	// values sends neither.
 	Header http.Header
 	// Subprotocols lists the subprotocols to offer, in preference order.
 	// When it is not empty, a server that selects none is an error.

@@ -148,6 +148,28 @@ func TestDialHeadersOnEveryRequest(t *testing.T) {
 	}
 }
 
+// TestHeaderSpellingsAndAnEmptyAuthorization: a header given under two
+// spellings goes out with both values (one was lost, whichever the map gave
+// last), and an empty Authorization sends no credentials, not even the
+// URL's userinfo, which net/http sends as Basic when Authorization is
+// empty.
+func TestHeaderSpellingsAndAnEmptyAuthorization(t *testing.T) {
+	ts := newTestServer(t)
+	fc := tethertest.NewFakeClock(time.Time{})
+	tr := newTransport(t, ts, fc)
+	u := strings.Replace(ts.URL, "http://", "http://alice:s3cret@", 1)
+	h := http.Header{"x-client": {"one"}, "X-Client": {"two"}, "Authorization": {""}}
+	c := dial(t, tr, ts, transport.Target{URL: u, Header: h})
+	waitTimer(t, fc)
+	fc.Step(polling.DefaultInterval)
+	for range 2 { // dial, poll
+		r := ts.next(t)
+		assert.ElementsMatch(t, []string{"one", "two"}, r.Header.Values("X-Client"), r.Method)
+		assert.Empty(t, r.Header.Values("Authorization"), r.Method)
+	}
+	require.NoError(t, c.Close(transport.StatusNormalClosure, ""))
+}
+
 func TestDialSubprotocol(t *testing.T) {
 	offer := transport.Target{Subprotocols: []string{"v1", "v2"}}
 

@@ -14,36 +14,28 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/tether-go/tether/internal/reqheader"
 	"github.com/tether-go/tether/transport"
 )
 
 // requester makes the HTTP requests of one Dial and the Conn it returns. It
 // is read-only once built, so any goroutine may use it.
 type requester struct {
-	o      *options
-	header http.Header // the target's headers plus the subprotocol offer
-	host   string      // Host override from the target's headers, or ""
+	o         *options
+	header    http.Header // the target's headers plus the subprotocol offer
+	host      string      // Host override from the target's headers, or ""
+	anonymous bool        // an empty Authorization: no credentials from the URL's userinfo either
 }
 
 func newRequester(o *options, target transport.Target) *requester {
-	h := make(http.Header, len(target.Header)+1)
-	host := ""
-	for k, vs := range target.Header {
-		if http.CanonicalHeaderKey(k) == "Host" {
-			if len(vs) > 0 {
-				host = vs[0]
-			}
-			continue
-		}
-		h[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
-	}
+	h, host, anonymous := reqheader.Build(target.Header, nil)
 	if o.format == JSONArray && h.Get("Accept") == "" {
 		h.Set("Accept", "application/json")
 	}
 	if o.protoHeader != "" && len(target.Subprotocols) > 0 {
 		h.Set(o.protoHeader, strings.Join(target.Subprotocols, ", "))
 	}
-	return &requester{o: o, header: h, host: host}
+	return &requester{o: o, header: h, host: host, anonymous: anonymous}
 }
 
 // answer is what the server replied. body holds the whole body for a 2xx
@@ -95,6 +87,9 @@ func (r *requester) do(ctx context.Context, method string, u *url.URL, extra htt
 	}
 	if r.host != "" {
 		req.Host = r.host
+	}
+	if r.anonymous {
+		req.URL.User = nil // net/http would send it as Basic credentials
 	}
 	resp, err := r.o.client.Do(req)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gobwas/ws"
 
+	"github.com/tether-go/tether/internal/reqheader"
 	"github.com/tether-go/tether/transport"
 )
 
@@ -159,29 +160,24 @@ func (t *Transport) netDial(u *url.URL, st *dialState) func(context.Context, str
 	}
 }
 
-// requestHeader returns the extra handshake headers: the target's, without
-// the ones the handshake itself owns (and the body's framing: it has none), plus basic credentials from the URL's
-// userinfo when no Authorization header is set. host is the Host header the
-// target asked for, or "".
+// requestHeader returns the extra handshake headers: the target's
+// (reqheader.Build), without the ones the handshake itself owns and the
+// body's framing (it has none), plus basic credentials from the URL's
+// userinfo when no Authorization header is set (an empty one sends
+// neither). host is the Host header the target asked for, or "".
 func requestHeader(h http.Header, user *url.Userinfo) (out http.Header, host string) {
-	out = make(http.Header, len(h)+1)
-	for k, vs := range h {
-		switch http.CanonicalHeaderKey(k) {
-		case "Host":
-			if len(vs) > 0 {
-				host = vs[0]
-			}
-			continue
+	out, host, anonymous := reqheader.Build(h, func(k string) bool {
+		switch k {
 		case "Upgrade", "Connection", "Sec-Websocket-Key", "Sec-Websocket-Version",
 			"Sec-Websocket-Protocol", "Sec-Websocket-Extensions",
 			// The handshake has no body: a length or a transfer coding
 			// would make a proxy read one, and take what follows for it.
 			"Content-Length", "Transfer-Encoding":
-			continue
+			return true
 		}
-		out[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
-	}
-	if user != nil && out.Get("Authorization") == "" {
+		return false
+	})
+	if user != nil && !anonymous && out.Get("Authorization") == "" {
 		out.Set("Authorization", "Basic "+basicAuth(user))
 	}
 	return out, host

@@ -108,6 +108,22 @@ func TestAnAuthorizationHeaderTakesTheUserinfosPlace(t *testing.T) {
 	assert.Equal(t, []string{"Bearer tok"}, p.hdr.Values("Authorization"))
 }
 
+// TestHeaderSpellingsAndAnEmptyAuthorization: a header given under two
+// spellings goes out with both values (one was lost, whichever the map gave
+// last), and an empty Authorization sends no credentials, not even the
+// URL's userinfo as Basic.
+func TestHeaderSpellingsAndAnEmptyAuthorization(t *testing.T) {
+	s := newServer(t)
+	dial(t, newTransport(t), transport.Target{
+		URL:    "ws://alice:s3cret@" + s.url[len("ws://"):],
+		Header: map[string][]string{"x-client": {"one"}, "X-Client": {"two"}, "Authorization": {""}},
+	})
+	p := s.next()
+	go echo(p)
+	assert.ElementsMatch(t, []string{"one", "two"}, p.hdr.Values("X-Client"))
+	assert.Empty(t, p.hdr.Values("Authorization"))
+}
+
 func TestFragmentedInboundWithInterleavedPing(t *testing.T) {
 	c, p, _ := connectPair(t)
 	// "héllo wörld" split inside the multi-byte runes.
