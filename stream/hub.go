@@ -90,8 +90,9 @@ func (h *Hub[T]) Err() error { return h.err }
 // order that may differ between subscribers. With the [Block] policy (the
 // default), Publish waits for that subscriber; it is released when the
 // subscriber reads, is closed, its context ends, the hub is closed or
-// [Hub.Unblock] is called. Publishing to a closed hub, or with no
-// subscribers, does nothing.
+// [Hub.Unblock] is called. Subscribers that never wait get v first, so a
+// Block one that waits holds nothing back from them. Publishing to a
+// closed hub, or with no subscribers, does nothing.
 func (h *Hub[T]) Publish(v T) {
 	var l *memberList[T]
 	if h.cur != nil {
@@ -102,8 +103,22 @@ func (h *Hub[T]) Publish(v T) {
 	if l == nil {
 		return
 	}
+	if l.step == 0 { // nobody waits
+		for _, m := range l.members {
+			m.deliver(v)
+		}
+		return
+	}
+	// Those that never wait first, as in PublishEach.
 	for _, m := range l.members {
-		m.deliver(v)
+		if _, waits := m.blocks(); !waits {
+			m.deliver(v)
+		}
+	}
+	for _, m := range l.members {
+		if _, waits := m.blocks(); waits {
+			m.deliver(v)
+		}
 	}
 }
 
@@ -118,11 +133,11 @@ func (h *Hub[T]) Publish(v T) {
 // is no subscriber. The hub does not keep the slices batch returns, only
 // their values.
 //
-// [Block] subscribers get their batches in steps no larger than the
+// Subscribers with other policies than [Block] get theirs first, at once.
+// Block subscribers then get their batches in steps no larger than the
 // smallest Block buffer (at least 1), one step to each in turn, so that one
 // goroutine may read several of them in turn without the publisher waiting
-// for room in one while the reader waits for another; subscribers with
-// other policies get theirs at once. A batch that fits costs each
+// for room in one while the reader waits for another. A batch that fits costs each
 // subscriber reading with [Subscription.All] one lock and at most one
 // wake-up, however many values it holds. PublishEach does
 // not change the hub's [WithCurrent] value.
@@ -144,6 +159,17 @@ func (h *Hub[T]) PublishEach(batch func(i int) []T) int {
 	// that reads two of them in turn then never waits for one while the
 	// publisher waits for room in the other. Subscribers that never wait
 	// get theirs at once.
+	// Subscribers that never wait get theirs first, whole: a Block one
+	// that waits, and a reader of it that hands the values on, cannot hold
+	// them back, and a Close that ends the subscribers meanwhile finds
+	// them served (a DropOldest subscriber after a Block one had its
+	// values counted as drops after the client's error stream ended, when
+	// the program read the Block one's last value and closed).
+	for i, m := range l.members {
+		if _, waits := m.blocks(); !waits && len(batches[i]) > 0 {
+			m.deliverBatch(batches[i])
+		}
+	}
 	for off := 0; ; off += l.step {
 		more := false
 		for i, m := range l.members {
@@ -151,10 +177,7 @@ func (h *Hub[T]) PublishEach(batch func(i int) []T) int {
 			if off >= len(b) {
 				continue
 			}
-			if _, waits := m.blocks(); !waits { // then l.step may be 0
-				if off == 0 {
-					m.deliverBatch(b)
-				}
+			if _, waits := m.blocks(); !waits { // served above; l.step may be 0
 				continue
 			}
 			end := min(off+l.step, len(b))
