@@ -3,6 +3,7 @@
 //
 //	tether dial [flags] URL          connect, print messages and transitions, send stdin lines
 //	tether trace [flags] URL         connect for a while, then print the Mermaid trace
+//	tether inspect [flags] URL       connect, and show the connection live on a web page
 //	tether diagram [-format mermaid|dot]
 //	tether version
 //	tether help [command]

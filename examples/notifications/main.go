@@ -145,8 +145,9 @@ func demo(ctx context.Context, w io.Writer) (*Result, error) {
 	case <-ctx.Done():
 		err = ctx.Err()
 	}
-	// Closing the client closes its streams: the pipeline completes and
-	// flushes its last batch.
+	// The client's own shutdown ends its streams, as Close does: the
+	// pipeline completes and flushes its last batch. Close waits for that
+	// shutdown (it starts no other).
 	if cerr := c.Close(ctx); err == nil {
 		err = cerr
 	}
