@@ -39,7 +39,7 @@ type URL interface {
 // they share nothing.
 type Client[T any] struct {
 	cfg       config
-	onMessage func(T)
+	onMessage []func(T) // OnMessage's callbacks, in the order given
 
 	m   *fsm.Machine
 	con *adapters.Connector
@@ -111,7 +111,7 @@ type Client[T any] struct {
 // starts.
 func New[T any, U URL](target U, opts ...Option) (*Client[T], error) {
 	cfg := defaultConfig()
-	var onMessage func(T)
+	var onMessage []func(T)
 	for _, o := range opts {
 		if o == nil {
 			continue
@@ -123,7 +123,7 @@ func New[T any, U URL](target U, opts ...Option) (*Client[T], error) {
 					reflect.TypeOf(om.f), reflect.TypeFor[func(T)]()))
 				continue
 			}
-			onMessage = then(onMessage, f)
+			onMessage = append(onMessage, f)
 			continue
 		}
 		o.apply(&cfg)
@@ -186,7 +186,7 @@ func New[T any, U URL](target U, opts ...Option) (*Client[T], error) {
 	c.errs = stream.NewHub[error](stream.OnAnyDrop(hook[error](c.drops, "errors")), keepNewest)
 	c.transitions = stream.NewHub[fsm.Transition](stream.OnAnyDrop(hook[fsm.Transition](c.drops, "transitions")),
 		stream.WithCurrent(c.m.Last()), keepNewest)
-	consumer := onMessage != nil || cfg.onRaw != nil || cfg.router != nil
+	consumer := len(onMessage) > 0 || len(cfg.onRaw) > 0 || cfg.router != nil
 	c.consumed.Store(consumer || cfg.hold == 0)
 	c.wanted.Store(consumer || cfg.hold > 0 || len(cfg.intercept) > 0 || len(cfg.stages) > 0)
 	// Room for the first connection's Connecting and Open after the start.

@@ -21,17 +21,20 @@ func (onMessageOption) apply(*config) {}
 // and change it. While f runs nothing else is read, so the peer is slowed
 // down rather than anything lost; the heartbeat does not count that time
 // against the peer. f never runs on two goroutines at once, even across
-// reconnects. Its T must be the client's message type, otherwise New fails
-// with an *OptionError.
+// reconnects. Given more than once, each f runs in the order given, each
+// with a value of its own; one that calls Close keeps the message from
+// those after it. Its T must be the client's message type, otherwise New
+// fails with an *OptionError.
 func OnMessage[T any](f func(T)) Option { return onMessageOption{f: f} }
 
 // OnRaw calls f with every data message as it is read, on the reader
 // goroutine, before anything else sees it: the fastest way to consume a
 // connection, with no copy and no allocation. The payload is borrowed: it is
 // valid only until f returns, so copy what must outlive the call. f never
-// runs on two goroutines at once.
+// runs on two goroutines at once. Given more than once, each f runs in the
+// order given; one that calls Close keeps the message from those after it.
 func OnRaw(f func(msg transport.Message)) Option {
-	return optionFunc(func(c *config) { c.onRaw = then(c.onRaw, f) })
+	return optionFunc(func(c *config) { c.onRaw = append(c.onRaw, f) })
 }
 
 // WithIntercept calls f with every data message as it is read, on the
@@ -82,9 +85,12 @@ func (c *Client[T]) inbound(s *adapters.Session, msg transport.Message) {
 	// known now, since a Close (from user code below, or any goroutine)
 	// ends the subscriptions; such a message is then counted, not lost.
 	wanted := c.messages.Len() > 0 || c.holding()
-	if f := c.cfg.onRaw; f != nil {
+	for i, f := range c.cfg.onRaw {
 		f(msg)
-		if c.closedBy(c.onMessage != nil || c.cfg.router != nil || wanted) {
+		// A Close from this callback keeps the message from the next one
+		// too (an outside review saw a second OnRaw get it after Close
+		// returned).
+		if c.closedBy(i < len(c.cfg.onRaw)-1 || len(c.onMessage) > 0 || c.cfg.router != nil || wanted) {
 			return
 		}
 	}
@@ -126,25 +132,29 @@ func (c *Client[T]) inbound(s *adapters.Session, msg transport.Message) {
 			// error is the same decoding failure, reported once.)
 			c.report(messageError(decErr))
 		}
-		if decErr != nil || c.closedBy(c.onMessage != nil || wanted) {
+		if decErr != nil || c.closedBy(len(c.onMessage) > 0 || wanted) {
 			return
 		}
 	}
-	if c.onMessage != nil {
-		if c.closedBy(true) { // Close came while the message was decoded or routed
+	for i, f := range c.onMessage {
+		if c.closedBy(true) { // Close came while the message was decoded or routed, or from the callback before
 			return
 		}
-		if c.in.kind == viaCodec {
-			c.onMessage(v)
-		} else {
-			c.onMessage(owned[T](msg))
+		switch {
+		case c.in.kind != viaCodec:
+			f(owned[T](msg)) // each its own copy
+		case i == 0:
+			f(v)
+		default:
+			w, _ := stream.Decode[T](c.cfg.codec, msg.Payload) // its own value, as the subscribers get
+			f(w)
 		}
-		if c.closedBy(wanted) {
+		if i == len(c.onMessage)-1 && c.closedBy(wanted) {
 			return
 		}
 	}
 	if wanted || c.messages.Len() > 0 || c.holding() {
-		if c.onMessage != nil && c.in.kind == viaCodec {
+		if len(c.onMessage) > 0 && c.in.kind == viaCodec {
 			// The value went to OnMessage: subscribers get their own.
 			v, _ = stream.Decode[T](c.cfg.codec, msg.Payload)
 		}

@@ -48,7 +48,7 @@ type config struct {
 	onDrop       func(Drop)
 	onRTT        func(time.Duration)
 	onRetry      func(Retry)
-	onRaw        func(transport.Message)
+	onRaw        []func(transport.Message) // in the order given; the reader looks at Close between them
 	intercept    []func(transport.Message) bool
 	hold         int
 	stages       []stageSpec

@@ -761,3 +761,62 @@ func TestNoCallbackStartsAfterCloseFromAnotherGoroutine(t *testing.T) {
 	}
 	assert.Equal(t, uint64(1), c.Stats().InboundDrops, "the message is counted as dropped")
 }
+
+// TestACloseFromOneCallbackKeepsTheMessageFromTheNext: given twice, OnRaw
+// or OnMessage runs each function in order; when one calls Close, the
+// next does not get the message (an outside review saw it run, with the
+// message whose callback had closed, after Close returned: they were one
+// composed function). The message is counted as dropped. Each OnMessage
+// gets a copy of its own.
+func TestACloseFromOneCallbackKeepsTheMessageFromTheNext(t *testing.T) {
+	for _, kind := range []string{"OnRaw", "OnMessage []byte", "OnMessage decoded"} {
+		t.Run(kind, func(t *testing.T) {
+			e := newEnv(t)
+			ctx, cancel := context.WithTimeout(context.Background(), deadline)
+			defer cancel()
+			var c *tether.Client[[]byte]
+			var cr *tether.Client[Reading]
+			var calls, after atomic.Int32
+			closeIt := func() {
+				calls.Add(1)
+				if c != nil {
+					assert.NoError(t, c.Close(context.Background()))
+				} else {
+					assert.NoError(t, cr.Close(context.Background()))
+				}
+			}
+			second := func() { after.Add(1) }
+			opts := []tether.Option{tether.WithHold(0)}
+			switch kind {
+			case "OnRaw":
+				opts = append(opts, tether.OnRaw(func(transport.Message) { closeIt() }), tether.OnRaw(func(transport.Message) { second() }))
+			case "OnMessage []byte":
+				var first []byte
+				opts = append(opts,
+					tether.OnMessage(func(b []byte) { first = b; b[0] = 'X' }),
+					tether.OnMessage(func(b []byte) { assert.NotSame(t, &first[0], &b[0], "a copy of its own") }),
+					tether.OnMessage(func([]byte) { closeIt() }),
+					tether.OnMessage(func([]byte) { second() }))
+			default:
+				opts = append(opts, tether.OnMessage(func(Reading) { closeIt() }), tether.OnMessage(func(Reading) { second() }))
+			}
+			if kind == "OnMessage decoded" {
+				cr = client[Reading](e, opts...)
+				require.NoError(t, cr.Connect(ctx))
+			} else {
+				c = client[[]byte](e, opts...)
+				require.NoError(t, c.Connect(ctx))
+			}
+			require.NoError(t, e.accept().Send(ctx, transport.Text, []byte(`{"sensor":"s","value":1}`)))
+			if c != nil {
+				waitDone(t, c)
+				assert.Equal(t, uint64(1), c.Stats().InboundDrops, "the message is counted as dropped")
+			} else {
+				waitDone(t, cr)
+				assert.Equal(t, uint64(1), cr.Stats().InboundDrops, "the message is counted as dropped")
+			}
+			assert.Equal(t, int32(1), calls.Load())
+			assert.Zero(t, after.Load(), "the callback after the one that closed got the message")
+		})
+	}
+}
