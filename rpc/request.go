@@ -361,11 +361,10 @@ func (r *Request) hook(tr RequestTransition) (fsm.InputOf[RequestEvent], bool) {
 }
 
 // replied hands a reply to the request, on the reader goroutine.
-func (r *Request) replied(in Inbound, payload []byte) {
+func (r *Request) replied(in Inbound, payload []byte) bool {
 	if in.Malformed != nil {
-		r.fire(fsm.InputOf[RequestEvent]{Event: EventBadReply,
+		return r.settle(fsm.InputOf[RequestEvent]{Event: EventBadReply,
 			Cause: &MalformedReplyError{ID: r.id, Payload: clone(payload), Err: in.Malformed}})
-		return
 	}
 	var cause error
 	if in.Error != nil {
@@ -378,7 +377,15 @@ func (r *Request) replied(in Inbound, payload []byte) {
 		r.result = in.Result
 	}
 	r.mu.Unlock()
-	r.fire(fsm.InputOf[RequestEvent]{Event: EventReply, Cause: cause})
+	return r.settle(fsm.InputOf[RequestEvent]{Event: EventReply, Cause: cause})
+}
+
+// settle fires a reply's event and reports whether the request took it:
+// false when the request had ended meanwhile (its timeout, its ctx, a
+// loss), between the intercept finding it pending and the event.
+func (r *Request) settle(in fsm.InputOf[RequestEvent]) bool {
+	tr, err := r.m.Fire(context.Background(), r.labelled(in))
+	return err == nil && tr.Event == in.Event
 }
 
 // connectionEnded handles the end of the connection the request was
