@@ -23,7 +23,10 @@ import (
 
 // URL is what New accepts as a target: a URL (a string, or any named string
 // type), or a function called on every attempt that returns one (to put a
-// fresh token in the query, say).
+// fresh token in the query, say). A function is not taken for a credentials
+// provider, as WithCredentials is: the default policy still ends the
+// client at a 401 or 403 (ErrUnauthorized) unless its HTTP rules say
+// retry (docs/security.md shows how).
 type URL interface {
 	~string | func(ctx context.Context) (string, error)
 }
