@@ -22,6 +22,9 @@ const DefaultTimeout = 30 * time.Second
 // ResubscribeStage is the lifecycle stage, named "Resubscribing", the rpc client adds to its tether
 // client (see Options): on every connection, between the socket opening
 // and Open, every live subscription is made again and its answer awaited.
+// A message other than a reply or a live subscription's notification read
+// while it runs holds the stage until its timeout (docs/framework.md,
+// "Known limitation").
 var ResubscribeStage = fsm.DefineStage("Resubscribing")
 
 // Conn is what the rpc client needs of a tether client: a
