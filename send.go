@@ -2,6 +2,7 @@ package tether
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"unicode/utf8"
 
@@ -39,7 +40,9 @@ import (
 // Send waits (for room in the buffer, for a confirmation, for its turn to
 // write: the message is not sent; a WebSocket message already being written
 // when ctx ends is finished in the background and Send returns nil, and the
-// connection is never failed by a ctx), and, when the connection fails
+// connection is never failed by a ctx; when reading was paused meanwhile
+// for a first consumer of the messages received, so that the peer's
+// confirmations went unread too, the error also matches ErrNoConsumer), and, when the connection fails
 // while the message itself is being written (a reset mid-write, say), an
 // error matching ErrPossiblyLost and the connection's error: the message
 // may or may not have arrived, it is not queued again, and the error
@@ -105,8 +108,24 @@ func (c *Client[T]) sendPayload(ctx context.Context, typ transport.MessageType, 
 	id, err := c.out.SendTracked(ctx, typ, payload, value, onWrite)
 	if err == nil {
 		c.stats.sent(len(payload))
+	} else if cerr := ctx.Err(); cerr != nil && errors.Is(err, cerr) && c.readerPaused() {
+		err = fmt.Errorf("tether: Send waited while reading was paused, so the server's confirmations were not read either: %w: %w", ErrNoConsumer, err)
 	}
 	return id, err
+}
+
+// readerPaused reports whether the reader waits for a first consumer of
+// the messages it holds (WithHold): then no pong is read, and a Send
+// waiting for the peer's confirmation waits for a consumer. A Send that
+// its ctx ended then says so (an outside review's send-only client
+// stopped at 32,768 Sends, each then a bare "context deadline exceeded").
+func (c *Client[T]) readerPaused() bool {
+	if !c.holding() {
+		return false
+	}
+	c.feedMu.Lock()
+	defer c.feedMu.Unlock()
+	return c.cfg.hold > 0 && len(c.held) >= c.cfg.hold
 }
 
 // SendID is Send that also returns the message's identity, the ID that drop
