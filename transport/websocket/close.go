@@ -296,7 +296,7 @@ func (c *conn) fail(f *failure) {
 	defer c.wg.Done()
 	deadline := time.Now().Add(c.opts.closeTimeout)
 	timer := time.NewTimer(c.opts.closeTimeout)
-	err := c.w.sendClose(f.err.Code, closeReasons[f.err.Code], deadline, timer.C)
+	err := c.w.sendClose(f.err.Code, closeReason(f.err), deadline, timer.C)
 	timer.Stop()
 	close(f.sent)
 	if err == nil {

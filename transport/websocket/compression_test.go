@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/flate"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -354,10 +355,12 @@ func TestCompressionHostile(t *testing.T) {
 				c, p, _ = connectPair(t, opts...)
 			}
 			sent := make(chan transport.StatusCode, 1)
+			reason := make(chan string, 1)
 			written := make(chan struct{})
 			go func() {
-				if code, _, ok := p.readClose(); ok {
+				if code, why, ok := p.readClose(); ok {
 					sent <- code
+					reason <- why
 				}
 				<-written // then hang up, as the close handshake asks
 				p.conn.Close()
@@ -375,6 +378,13 @@ func TestCompressionHostile(t *testing.T) {
 			assert.False(t, ce.Remote)
 			assert.ErrorIs(t, r.err, tc.cause)
 			assert.Equal(t, tc.code, <-sent, "close code on the wire")
+			// The reason on the wire says what went wrong: corrupt deflate
+			// data was sent as "invalid UTF-8" (an outside review).
+			if why := <-reason; errors.Is(tc.cause, ErrInflate) {
+				assert.Equal(t, "compressed message does not inflate", why)
+			} else if tc.code == transport.StatusInvalidPayloadData {
+				assert.Equal(t, "invalid UTF-8", why)
+			}
 			waitDone(t, c)
 		})
 	}

@@ -446,6 +446,17 @@ var closeReasons = map[transport.StatusCode]string{
 	transport.StatusMessageTooBig:      "message too big",
 }
 
+// closeReason is the reason sent in the close frame of a connection this
+// side fails with e: what went wrong, in the words of closeReasons, except
+// for a compressed message that does not inflate, which is no UTF-8 matter
+// although its code is 1007 too.
+func closeReason(e *transport.CloseError) string {
+	if errors.Is(e.Err, ErrInflate) {
+		return "compressed message does not inflate"
+	}
+	return closeReasons[e.Code]
+}
+
 // readFailed ends the connection after a network read error: code 1006,
 // with the error (a *TimeoutError for the idle read timeout) as the cause.
 func (c *conn) readFailed(err error) (transport.Message, error) {
