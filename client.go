@@ -81,6 +81,7 @@ type Client[T any] struct {
 	// Before the first consumer, the reader holds what it reads (see hold).
 	feedMu     sync.Mutex // orders holding against the first subscription
 	held       []T
+	heldBytes  int           // payload bytes of held, under feedMu
 	consumed   atomic.Bool   // something consumes messages: no holding
 	consumer   chan struct{} // made by a reader that waits for the first consumer, closed when consumed turns true; under feedMu
 	noConsumer sync.Once

@@ -163,9 +163,9 @@ func (c *Client[T]) inbound(s *adapters.Session, msg transport.Message) {
 		}
 		c.in.add(msg, v)
 		switch {
-		case c.holding() && c.in.len() >= c.holdRoom():
-			// The hold is bounded in messages, not by what one read
-			// brought: hand the burst on now (hold waits when full).
+		case c.holding() && c.holdRoomFor(c.in.len(), c.in.bytes()):
+			// The hold is bounded in messages and bytes, not by what one
+			// read brought: hand the burst on now (hold waits when full).
 			c.flush(s)
 		case c.in.len() >= maxBurst:
 			// A burst is bounded, and with it the arena it is copied
@@ -180,11 +180,25 @@ func (c *Client[T]) inbound(s *adapters.Session, msg transport.Message) {
 // default buffer (a 4 KiB read of 11-byte messages brings about 300).
 const maxBurst = stream.DefaultBuffer
 
-// holdRoom returns how many more messages the hold takes before it is full.
-func (c *Client[T]) holdRoom() int {
+// holdBytes bounds the payload bytes held for a first consumer, whatever
+// WithHold says: a server's compressed messages inflate a thousandfold, and
+// 256 of them at the 16 MiB message limit held 4 GiB for about 4 MiB of
+// traffic (an outside review). The bound is checked after each burst, so
+// at most a burst more is held.
+const holdBytes = 16 << 20
+
+// holdRoomFor reports whether a burst of n messages and b bytes fills the
+// hold: it is handed on then, to be held and have the reader wait.
+func (c *Client[T]) holdRoomFor(n, b int) bool {
 	c.feedMu.Lock()
 	defer c.feedMu.Unlock()
-	return c.cfg.hold - len(c.held)
+	return n >= c.cfg.hold-len(c.held) || b >= holdBytes-c.heldBytes
+}
+
+// holdFull reports whether the hold has as many messages as WithHold
+// allows, or holdBytes of payload. feedMu is held.
+func (c *Client[T]) holdFull() bool {
+	return len(c.held) >= c.cfg.hold || c.heldBytes >= holdBytes
 }
 
 // routeCut takes out of *rerr the part that says Close cut the dispatch
@@ -456,7 +470,7 @@ func (c *Client[T]) hold(s *adapters.Session) bool {
 		c.feedMu.Unlock()
 		return false
 	}
-	if len(c.held) >= c.cfg.hold && (isClosed(s.Left()) || isClosed(s.Conn.Done())) {
+	if c.holdFull() && (isClosed(s.Left()) || isClosed(s.Conn.Done())) {
 		// Full, and this connection is over: the next one must be read
 		// (its stages need their messages), so what this one still had
 		// buffered is not held but dropped, and reported.
@@ -467,8 +481,9 @@ func (c *Client[T]) hold(s *adapters.Session) bool {
 		return true
 	}
 	c.held = append(c.held, c.in.first()...)
+	c.heldBytes += c.in.bytes()
 	c.in.release()
-	full := len(c.held) >= c.cfg.hold
+	full := c.holdFull()
 	var consumer chan struct{}
 	if full {
 		if c.consumer == nil {
@@ -514,7 +529,7 @@ func isClosed(ch <-chan struct{}) bool {
 func (c *Client[T]) dropHeld() {
 	c.feedMu.Lock()
 	n := len(c.held)
-	c.held = nil
+	c.held, c.heldBytes = nil, 0
 	c.feedMu.Unlock()
 	if n > 0 {
 		c.reportInboundDrop(&InboundDropError{Count: uint64(n), Reason: ErrNoConsumer})
@@ -534,7 +549,7 @@ func firstConsumer[T, R any](c *Client[T], opts []stream.SubOption, sub func([]s
 		return sub(opts)
 	}
 	opts = append(opts[:len(opts):len(opts)], stream.WithInitial(c.held...))
-	c.held = nil
+	c.held, c.heldBytes = nil, 0
 	r := sub(opts)
 	// Only now, with the subscriber in place, may the reader publish
 	// instead of holding.

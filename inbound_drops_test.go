@@ -413,3 +413,49 @@ func TestAFullHoldDropsWhatItsEndedConnectionBrought(t *testing.T) {
 	waitDone(t, c)
 	assert.EqualValues(t, n-hold, reported(), "what the ended connection brought past the full hold, once")
 }
+
+// TestTheHoldIsBoundedInBytes: messages held for a first consumer are
+// bounded in bytes as well as in number: 24 messages of 1 MiB, far fewer
+// than WithHold's 256, fill the hold's 16 MiB and the reader waits
+// (ErrNoConsumer reported), instead of holding them all (compressed
+// messages inflate a thousandfold: an outside review held 4 GiB for 4 MiB
+// of traffic). The first subscriber then gets every one, in order.
+func TestTheHoldIsBoundedInBytes(t *testing.T) {
+	const n, size = 24, 1 << 20
+	e := newEnv(t)
+	paused := make(chan struct{})
+	var once sync.Once
+	c := client[[]byte](e, tether.OnError(func(err error) {
+		if errors.Is(err, tether.ErrNoConsumer) {
+			once.Do(func() { close(paused) })
+		}
+	}))
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	sc := e.accept()
+	sent := make(chan error, 1)
+	go func() {
+		for i := range n {
+			p := make([]byte, size)
+			p[0] = byte(i)
+			if err := sc.Send(ctx, transport.Binary, p); err != nil {
+				sent <- err
+				return
+			}
+		}
+		sent <- nil
+	}()
+	select {
+	case <-paused:
+	case <-ctx.Done():
+		require.FailNow(t, "the reader never paused", "read %d of %d", c.Stats().MessagesIn, n)
+	}
+	assert.Less(t, c.Stats().MessagesIn, uint64(n), "the hold stopped the reader before the 24 MiB")
+	msgs := c.Messages(ctx)
+	for i := range n {
+		m := recv(t, msgs.C())
+		require.Len(t, m, size)
+		require.Equal(t, byte(i), m[0], "in order")
+	}
+	require.NoError(t, <-sent)
+}

@@ -59,6 +59,9 @@ func kindOf[T any]() payloadKind {
 // len returns the number of messages gathered.
 func (b *inbox[T]) len() int { return len(b.ends) }
 
+// bytes returns the payload bytes gathered.
+func (b *inbox[T]) bytes() int { return len(b.arena) }
+
 // add copies msg's payload into the burst, with its decoded value when T
 // goes through the codec.
 func (b *inbox[T]) add(msg transport.Message, v T) {

@@ -444,7 +444,9 @@ const DefaultHold = 256
 // rx.Messages subscriber, OnMessage, OnRaw or router yet): a server
 // that greets or sends a snapshot on connect loses nothing to a program
 // that subscribes just after New. The first subscriber receives the held
-// messages first, in order. With n held, the reader stops reading until a
+// messages first, in order. With n held, or 16 MiB of payload whatever n
+// says (a compressed message inflates a thousandfold: the bytes held must
+// not be the server's to choose), the reader stops reading until a
 // consumer arrives (the peer waits, nothing is lost, and ErrNoConsumer is
 // reported once), or until that connection is over: then the reader reads
 // what the connection still had buffered and drops it, reported as an

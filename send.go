@@ -125,7 +125,7 @@ func (c *Client[T]) readerPaused() bool {
 	}
 	c.feedMu.Lock()
 	defer c.feedMu.Unlock()
-	return c.cfg.hold > 0 && len(c.held) >= c.cfg.hold
+	return c.cfg.hold > 0 && c.holdFull()
 }
 
 // SendID is Send that also returns the message's identity, the ID that drop
