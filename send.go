@@ -120,7 +120,10 @@ func (c *Client[T]) sendPayload(ctx context.Context, typ transport.MessageType, 
 // its ctx ended then says so (an outside review's send-only client
 // stopped at 32,768 Sends, each then a bare "context deadline exceeded").
 func (c *Client[T]) readerPaused() bool {
-	if !c.holding() {
+	if !c.holding() || !c.IsConnected() {
+		// Disconnected, a Send waits for the next connection, not for a
+		// consumer (a later outside review saw a full hold from an ended
+		// connection blamed).
 		return false
 	}
 	c.feedMu.Lock()

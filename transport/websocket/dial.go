@@ -177,7 +177,7 @@ func requestHeader(h http.Header, user *url.Userinfo) (out http.Header, host str
 		}
 		return false
 	})
-	if user != nil && !anonymous && out.Get("Authorization") == "" {
+	if _, set := out["Authorization"]; user != nil && !anonymous && !set {
 		out.Set("Authorization", "Basic "+basicAuth(user))
 	}
 	return out, host

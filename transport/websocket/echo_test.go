@@ -122,6 +122,16 @@ func TestHeaderSpellingsAndAnEmptyAuthorization(t *testing.T) {
 	go echo(p)
 	assert.ElementsMatch(t, []string{"one", "two"}, p.hdr.Values("X-Client"))
 	assert.Empty(t, p.hdr.Values("Authorization"))
+
+	// An empty one beside a token in another spelling: the token goes, not
+	// the URL's password (a later outside review).
+	dial(t, newTransport(t), transport.Target{
+		URL:    "ws://alice:s3cret@" + s.url[len("ws://"):],
+		Header: map[string][]string{"authorization": {"Bearer x"}, "Authorization": {""}},
+	})
+	p = s.next()
+	go echo(p)
+	assert.Equal(t, []string{"Bearer x"}, p.hdr.Values("Authorization"))
 }
 
 func TestFragmentedInboundWithInterleavedPing(t *testing.T) {

@@ -58,7 +58,7 @@ type dialState struct {
 // wrap is gobwas's WrapConn hook: the handshake answer is read through an
 // answerConn. Dial takes it off once the handshake succeeded.
 func (s *dialState) wrap(c net.Conn) net.Conn {
-	s.answer = &answerConn{Conn: c}
+	s.answer = &answerConn{Conn: c, plain: s.plain}
 	return s.answer
 }
 
@@ -90,6 +90,11 @@ func (s *dialState) onStatusError(status int, _ []byte, resp io.Reader) {
 // only repeat the status.
 func (s *dialState) handshakeError() *transport.HandshakeError {
 	err := s.answerErr()
+	if s.status == 0 && s.answer != nil {
+		// An HTTP/1.0 answer past a bound: gobwas read no status, the
+		// status line has it (a 429 whose headers never end is a 429).
+		s.status = statusLine(s.answer.start)
+	}
 	if err == nil && s.plain && s.status == http.StatusBadRequest && strings.Contains(s.body, "HTTPS") {
 		// "Client sent an HTTP request to an HTTPS server." (Go), "The
 		// plain HTTP request was sent to HTTPS port" (nginx).
@@ -109,15 +114,20 @@ func (s *dialState) unreadAnswer() error {
 		return nil
 	}
 	b := s.answer.start
-	if s.plain && len(b) >= 2 && (b[0] == 0x15 || b[0] == 0x16) && b[1] == 0x03 {
+	if s.plain && tlsRecord(b) {
 		// An alert or a handshake record, TLS version 3.x.
-		return &transport.HandshakeError{Err: fmt.Errorf("%w: %w", transport.ErrBadHandshake, ErrWantsTLS)}
+		return &transport.HandshakeError{Err: errTLSAnswer}
 	}
 	if !bytes.HasPrefix(b, []byte("HTTP/1.0 ")) {
 		return nil
 	}
 	r, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(b)), nil)
 	if err != nil {
+		// Cut short, or malformed past its status line: the status is
+		// still the server's word.
+		if code := statusLine(b); code != 0 {
+			return &transport.HandshakeError{StatusCode: code, Err: errUnparsedAnswer}
+		}
 		return nil
 	}
 	if r.StatusCode == http.StatusSwitchingProtocols {
@@ -126,6 +136,30 @@ func (s *dialState) unreadAnswer() error {
 	}
 	s.status, s.header, s.body = r.StatusCode, r.Header, readExcerpt(r.Body)
 	return s.handshakeError()
+}
+
+// errUnparsedAnswer is the cause of an HTTP/1.0 refusal whose headers do
+// not parse: its status decides, as for an HTTP/1.1 one.
+var errUnparsedAnswer = errors.New("tether/websocket: an HTTP/1.0 answer that does not parse past its status line")
+
+// statusLine returns the status of an answer starting "HTTP/1.0 NNN " (or
+// "HTTP/1.0 NNN" at the line's end), NNN from 100 to 599, or 0.
+func statusLine(b []byte) int {
+	rest, ok := bytes.CutPrefix(b, []byte("HTTP/1.0 "))
+	if !ok || len(rest) < 3 || len(rest) > 3 && rest[3] != ' ' && rest[3] != '\r' && rest[3] != '\n' {
+		return 0
+	}
+	code := 0
+	for _, c := range rest[:3] {
+		if c < '0' || c > '9' {
+			return 0
+		}
+		code = code*10 + int(c-'0')
+	}
+	if code < 100 || code > 599 {
+		return 0
+	}
+	return code
 }
 
 // answerConn reads a handshake answer (the server's to the upgrade
@@ -147,7 +181,15 @@ type answerConn struct {
 	head  int    // bytes up to and including the blank line; 0 until it is read
 	err   error  // the bound broken, matching transport.ErrBadHandshake
 	start []byte // the first answerKept bytes read, for unreadAnswer
+	plain bool   // no TLS under it: an answer in TLS fails at once
 }
+
+// errTLSAnswer is the error of a plain connection whose answer is a TLS
+// record.
+var errTLSAnswer = fmt.Errorf("%w: %w", transport.ErrBadHandshake, ErrWantsTLS)
+
+// tlsRecord reports whether b starts as a TLS alert or handshake record.
+func tlsRecord(b []byte) bool { return len(b) >= 2 && (b[0] == 0x15 || b[0] == 0x16) && b[1] == 0x03 }
 
 // answerKept is how much of the start of an answer is kept for
 // unreadAnswer: a refusal's status line, headers and body excerpt.
@@ -175,6 +217,12 @@ func (a *answerConn) Read(p []byte) (int, error) {
 	n, err := a.Conn.Read(p)
 	if keep := min(n, answerKept-len(a.start)); keep > 0 {
 		a.start = append(a.start, p[:keep]...)
+		if a.plain && len(a.start) >= 2 && len(a.start)-keep < 2 && tlsRecord(a.start) {
+			// A TLS server: fail now, not at the dial timeout when it
+			// keeps the connection open (a later outside review).
+			a.err = errTLSAnswer
+			return 0, a.err
+		}
 	}
 	if a.head == 0 {
 		// The bytes before a broken bound are returned (the status line

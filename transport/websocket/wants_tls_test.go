@@ -3,7 +3,6 @@ package websocket
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"io"
 	"log"
 	"net/http"
@@ -34,6 +33,15 @@ func TestPlainURLToATLSServerSaysSo(t *testing.T) {
 		require.ErrorAs(t, err, &he)
 		assert.Equal(t, http.StatusBadRequest, he.StatusCode, "the status, so that the HTTP rules apply")
 		assert.Contains(t, he.Body, "HTTPS")
+	})
+	t.Run("a TLS alert, the connection kept open", func(t *testing.T) {
+		s := newRawServer(t, func(*http.Request, string) []byte {
+			return []byte{0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x28} // and no close: it failed at the dial timeout
+		})
+		err := dialErr(t, newTransport(t), transport.Target{URL: s.url})
+		require.ErrorIs(t, err, ErrWantsTLS)
+		assert.ErrorIs(t, err, transport.ErrBadHandshake, "terminal for the default policy")
+		assert.NotErrorIs(t, err, transport.ErrTimeout)
 	})
 	t.Run("a TLS alert", func(t *testing.T) {
 		s := newRawServer(t, func(*http.Request, string) []byte {
@@ -70,6 +78,11 @@ func TestAnHTTP10AnswerKeepsItsStatus(t *testing.T) {
 	}{
 		{"503 with Retry-After", "HTTP/1.0 503 Service Unavailable\r\nRetry-After: 7\r\nContent-Length: 4\r\n\r\nbusy", 503},
 		{"101", "HTTP/1.0 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n", 101},
+		// Past a bound, or not parsing past the status line: the status
+		// is still the server's word (they were status 0, retried for
+		// ever; a later outside review).
+		{"429, a header line past the bound", "HTTP/1.0 429 Too Many Requests\r\nX-Big: " + strings.Repeat("a", MaxHandshakeLine) + "\r\n\r\n", 429},
+		{"503, a header line without a colon", "HTTP/1.0 503 Service Unavailable\r\nno colon here\r\n\r\n", 503},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newRawServer(t, func(*http.Request, string) []byte { return []byte(tc.answer) })
@@ -77,9 +90,11 @@ func TestAnHTTP10AnswerKeepsItsStatus(t *testing.T) {
 			var he *transport.HandshakeError
 			require.ErrorAs(t, err, &he)
 			assert.Equal(t, tc.status, he.StatusCode)
-			assert.Equal(t, tc.status == 101, errors.Is(err, transport.ErrBadHandshake))
+			if tc.status == 101 {
+				assert.ErrorIs(t, err, transport.ErrBadHandshake, "a 101 in HTTP/1.0 is a bad handshake")
+			}
 			assert.NotErrorIs(t, err, ErrWantsTLS)
-			if tc.status == 503 {
+			if tc.name == "503 with Retry-After" {
 				assert.Equal(t, "7", he.Header.Get("Retry-After"))
 				assert.Equal(t, "busy", he.Body)
 			}
