@@ -37,18 +37,31 @@ const Redacted = "REDACTED"
 // keeps its port). A path from its root ("/feed?token=t") keeps its path.
 //
 // A URL inside a parameter's value (a redirect target:
-// "?next=https://idp/cb?access_token=t", or a path with its query or
-// fragment, "?next=/feed?token=t") is redacted the same way, written as it
-// is, query-escaped, escaped more than once or escaped only in part: the
-// value is looked at as written and decoded, and the form that redacts
-// more is kept, the decoded one escaped again.
+// "?next=https://idp/cb?access_token=t", a path with its query or
+// fragment, "?next=/feed?token=t", a private-use scheme's redirect) is
+// redacted the same way, written as it is, query-escaped, escaped more
+// than once or escaped only in part: the value is looked at as written
+// and decoded, and the form that redacts more is kept, the decoded one
+// escaped again. Past four levels of nesting, a value that may hold a URL
+// is replaced whole, so the work stays linear in the input.
 //
 // What it cannot know: a value that holds an unescaped '&' ends there, as
 // it does for every server, and what follows is taken as another
 // parameter.
 //
 // Safe for concurrent use.
-func RedactURL(rawURL string) string {
+func RedactURL(rawURL string) string { return redactURL(rawURL, 0) }
+
+// maxNested is how deep redactURL looks into URLs nested in parameters
+// (and escaped again): a value deeper than that which may hold a URL is
+// replaced whole. Each level looks at a value as written and decoded, so
+// the work is about 2^maxNested passes over the input at most, however it
+// is built (a chain of nested URLs took time quadratic in its length).
+const maxNested = 4
+
+// redactURL is RedactURL for a URL depth levels deep in another's
+// parameters.
+func redactURL(rawURL string, depth int) string {
 	if rawURL == "" {
 		return ""
 	}
@@ -87,26 +100,45 @@ func RedactURL(rawURL string) string {
 		b.WriteString(u.EscapedPath())
 	}
 	if u.RawQuery != "" || u.ForceQuery {
-		q, secretLast := redactParams(u.RawQuery)
+		q, secretLast := redactParams(u.RawQuery, depth)
 		b.WriteString("?")
 		b.WriteString(q)
 		if secretLast {
 			return b.String()
 		}
 	}
-	if u.Fragment != "" {
-		f, _ := redactParams(u.EscapedFragment())
+	if i := strings.IndexByte(rawURL, '#'); i >= 0 {
+		// The fragment as written (it is the first '#': one in the
+		// userinfo made the URL ambiguous), so that a nested URL's own
+		// '#' stays one and a URL with nothing to redact is kept whole;
+		// escaped, as url writes it, when it holds a byte that is not
+		// printable ASCII (a control character is never echoed).
+		frag := rawURL[i+1:]
+		if !printable(frag) {
+			frag = u.EscapedFragment()
+		}
+		f, _ := redactParams(frag, depth)
 		b.WriteString("#")
 		b.WriteString(f)
 	}
 	return b.String()
 }
 
+// printable reports whether s is made of printable ASCII, space excluded.
+func printable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
 // redactParams rewrites a "k=v&k2=v2" (or ';'-separated) string, replacing
 // the values of credential-like names. A secret value runs to the next
 // '&'. Order and spelling of everything else is kept. It reports whether
 // the last parameter was a secret.
-func redactParams(raw string) (string, bool) {
+func redactParams(raw string, depth int) (string, bool) {
 	var b strings.Builder
 	for raw != "" {
 		seg, sep, rest := raw, "", ""
@@ -116,7 +148,7 @@ func redactParams(raw string) (string, bool) {
 		k, v, hasValue := strings.Cut(seg, "=")
 		if !hasValue || !secretName(k) {
 			if hasValue {
-				seg = k + "=" + redactNested(v)
+				seg = k + "=" + redactNested(v, depth)
 			}
 			b.WriteString(seg)
 			b.WriteString(sep)
@@ -137,40 +169,89 @@ func redactParams(raw string) (string, bool) {
 }
 
 // redactNested redacts the URLs inside a parameter's value (a redirect
-// target, say: "?next=https://idp/cb?access_token=t", or a path with its
-// query, "?next=/feed?token=t"), written as they are, query-escaped
-// ("https%3A%2F%2F..."), escaped more than once, or escaped only in part
-// ("https://idp/cb%3Ftoken%3Dt", or a nested URL's own '#' that a
-// fragment holds as "%23"). The value is looked at as written and, when
-// it holds escapes, decoded: whichever form redacts more is returned, the
-// decoded one escaped again. A value with nothing to redact is returned
-// as it is.
-func redactNested(v string) string {
+// target, say: "?next=https://idp/cb?access_token=t", a path with its
+// query or fragment, "?next=/feed?token=t", or a private-use scheme's,
+// "?redirect_uri=com.example.app:/cb?code=t"), written as they are,
+// query-escaped ("https%3A%2F%2F..."), escaped more than once, or escaped
+// only in part ("https://idp/cb%3Ftoken%3Dt", or a nested URL's own '#'
+// that a fragment holds as "%23"). The value is looked at as written and,
+// when it holds escapes, decoded (an invalid escape is left as it is):
+// whichever form redacts more is returned, the decoded one escaped again.
+// A value with nothing to redact is returned as it is. Past maxNested
+// levels, a value that may hold a URL becomes Redacted.
+func redactNested(v string, depth int) string {
+	if depth >= maxNested {
+		if strings.Contains(v, ":/") || strings.Contains(v, ":\\") || strings.Contains(strings.ToLower(v), "%3a") || strings.HasPrefix(v, "/") {
+			return Redacted
+		}
+		return v
+	}
 	r := v
 	switch {
+	case urlValue(v):
+		// One URL (decoded, a space, quote or angle bracket it held
+		// escaped does not end it, as it would in text).
+		r = redactURL(v, depth+1)
 	case strings.HasPrefix(v, "/") && strings.ContainsAny(v, "?#"): // a path with its query or fragment
-		r = RedactURL(v)
+		r = redactURL(v, depth+1)
 	case strings.Contains(v, "://"):
-		r = RedactURLs(v)
+		r = redactURLs(v, depth+1)
 	}
-	if strings.Contains(v, "%") {
-		if u, err := url.QueryUnescape(v); err == nil && u != v {
-			var d string
-			if n := schemeLen(u); n > 0 && strings.HasPrefix(u[n-1:], "://") {
-				// Decoded, the value is one URL, not text: a space, quote
-				// or angle bracket it held escaped does not end it
-				// (RedactURLs would stop there, leaving what followed in
-				// clear).
-				d = RedactURL(u)
-			} else {
-				d = redactNested(u) // escaped more than once, or a path
-			}
-			if redacted(u, d) > redacted(v, r) {
+	if strings.ContainsAny(v, "%+") {
+		if u := unescape(v); u != v {
+			if d := redactNested(u, depth+1); redacted(u, d) > redacted(v, r) {
 				return url.QueryEscape(d)
 			}
 		}
 	}
 	return r
+}
+
+// urlValue reports whether v is a URL from its start: "scheme://...", or
+// "scheme:/path" with a query or a fragment (a private-use scheme's
+// redirect, RFC 8252).
+func urlValue(v string) bool {
+	n := schemeLen(v)
+	if n == 0 {
+		return false
+	}
+	rest := v[n:]
+	if strings.HasPrefix(rest, "//") {
+		return true
+	}
+	// A browser reads '\' as '/': "https:\\idp\cb?token=t" is a URL too.
+	return (strings.HasPrefix(rest, "/") || strings.HasPrefix(rest, "\\")) && strings.ContainsAny(rest, "?#")
+}
+
+// unescape decodes v as a query value: "+" is a space and "%XX" the byte
+// XX, an invalid escape being left as it is.
+func unescape(v string) string {
+	var b strings.Builder
+	b.Grow(len(v))
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c == '+':
+			b.WriteByte(' ')
+		case c == '%' && i+2 < len(v) && isHex(v[i+1]) && isHex(v[i+2]):
+			b.WriteByte(unhex(v[i+1])<<4 | unhex(v[i+2]))
+			i += 2
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c <= 'F':
+		return c - 'A' + 10
+	}
+	return c - 'a' + 10
 }
 
 // redacted returns how many secrets r, the redaction of v, took out.
@@ -338,7 +419,11 @@ func words(name string) []string {
 // for a reader, and the punctuation that ends a sentence (':', ',', ';',
 // '.', ')' at the URL's very end) is left outside it: a secret value
 // ending in such punctuation shows that punctuation after the redaction.
-func RedactURLs(s string) string {
+func RedactURLs(s string) string { return redactURLs(s, 0) }
+
+// redactURLs is RedactURLs for text depth levels deep in a URL's
+// parameters.
+func redactURLs(s string, depth int) string {
 	if !strings.Contains(s, "://") {
 		return s
 	}
@@ -368,7 +453,7 @@ func RedactURLs(s string) string {
 			end--
 		}
 		b.WriteString(s[:start])
-		b.WriteString(RedactURL(s[start:end]))
+		b.WriteString(redactURL(s[start:end], depth))
 		s = s[end:]
 	}
 }
