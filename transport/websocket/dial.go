@@ -112,7 +112,7 @@ func (t *Transport) Dial(ctx context.Context, target transport.Target) (transpor
 		if br != nil {
 			ws.PutReader(br)
 		}
-		return nil, fmt.Errorf("tether/websocket: dial %s: %w", redacted, &transport.HandshakeError{Err: err})
+		return nil, fmt.Errorf("tether/websocket: dial %s: %w", redacted, &transport.HandshakeError{StatusCode: http.StatusSwitchingProtocols, Err: err})
 	}
 	c := newConn(nc, br, &t.opts, hs.Protocol)
 	c.fl = fl
@@ -222,7 +222,9 @@ func (t *Transport) dialError(ctx, dctx context.Context, redacted string, offere
 		return wrap(e)
 	}
 	if bad := badAnswer(err, offered, t.opts.compression != nil); bad != nil {
-		return wrap(&transport.HandshakeError{Err: bad})
+		// The server switched (101) and broke the protocol: "handshake
+		// failed", not refused.
+		return wrap(&transport.HandshakeError{StatusCode: http.StatusSwitchingProtocols, Err: bad})
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		// A server restarting does this: the error is worth a retry.

@@ -80,7 +80,8 @@
 //     the tunnel gives one that also matches [ErrProxy].
 //   - A 101 answer that breaks the protocol matches
 //     [transport.ErrBadHandshake] (not retried), in a HandshakeError of
-//     status 0 whose text names the header: a Sec-WebSocket-Accept missing
+//     status 101 ("handshake failed") whose text names the header: a
+//     Sec-WebSocket-Accept missing
 //     or not derived from the key sent, an Upgrade header missing or not
 //     "websocket", a Connection header missing or not "Upgrade", a
 //     Sec-WebSocket-Extensions header selecting an extension that was not

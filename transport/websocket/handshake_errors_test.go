@@ -87,6 +87,8 @@ func TestBadAnswerIsTyped(t *testing.T) {
 			require.ErrorIs(t, err, transport.ErrBadHandshake)
 			var he *transport.HandshakeError
 			require.ErrorAs(t, err, &he)
+			assert.Equal(t, http.StatusSwitchingProtocols, he.StatusCode, "the server switched, then broke the protocol")
+			assert.Contains(t, err.Error(), "handshake failed", "not refused")
 			assert.Contains(t, err.Error(), tc.names)
 			if tc.names != "Sec-WebSocket-Protocol" {
 				assert.NotContains(t, err.Error(), "Sec-WebSocket-Protocol", "the text names the wrong header")
