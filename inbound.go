@@ -163,7 +163,7 @@ func (c *Client[T]) inbound(s *adapters.Session, msg transport.Message) {
 		}
 		c.in.add(msg, v)
 		switch {
-		case c.holding() && c.holdRoomFor(c.in.len(), c.in.bytes()):
+		case c.holding() && c.fillsHold(c.in.len(), c.in.bytes()):
 			// The hold is bounded in messages and bytes, not by what one
 			// read brought: hand the burst on now (hold waits when full).
 			c.flush(s)
@@ -187,9 +187,9 @@ const maxBurst = stream.DefaultBuffer
 // at most a burst more is held.
 const holdBytes = 16 << 20
 
-// holdRoomFor reports whether a burst of n messages and b bytes fills the
+// fillsHold reports whether a burst of n messages and b bytes fills the
 // hold: it is handed on then, to be held and have the reader wait.
-func (c *Client[T]) holdRoomFor(n, b int) bool {
+func (c *Client[T]) fillsHold(n, b int) bool {
 	c.feedMu.Lock()
 	defer c.feedMu.Unlock()
 	return n >= c.cfg.hold-len(c.held) || b >= holdBytes-c.heldBytes
@@ -270,11 +270,11 @@ func (c *Client[T]) keepLast(msg transport.Message) {
 	c.lastGood = msg.Payload
 }
 
-// setLatest copies payload as the latest message.
 // latestReuse is the largest copy of the latest message setLatest reuses
 // for a message less than half its size.
 const latestReuse = 64 << 10
 
+// setLatest copies payload as the latest message.
 func (c *Client[T]) setLatest(typ transport.MessageType, payload []byte) {
 	c.latestMu.Lock()
 	if cap(c.latestRaw) > latestReuse && cap(c.latestRaw) > 2*len(payload) {

@@ -42,11 +42,11 @@ import (
 // when ctx ends is finished in the background and Send returns nil, and the
 // connection is never failed by a ctx; when reading was paused meanwhile
 // for a first consumer of the messages received, so that the peer's
-// confirmations went unread too, the error also matches ErrNoConsumer), and, when the connection fails
-// while the message itself is being written (a reset mid-write, say), an
-// error matching ErrPossiblyLost and the connection's error: the message
-// may or may not have arrived, it is not queued again, and the error
-// returned is its only report. A connection that fails or closes before
+// confirmations went unread too, the error also matches ErrNoConsumer),
+// and, when the connection fails while the message itself is being
+// written (a reset mid-write, say), an error matching ErrPossiblyLost and
+// the connection's error: the message may or may not have arrived, it is
+// not queued again, and the error returned is its only report. A connection that fails or closes before
 // it accepts this message is not an error: the message waits in the buffer
 // for the next connection, as any message sent while disconnected.
 // (Messages whose Send returned nil before, and which the failure caught

@@ -314,10 +314,14 @@ func (r *Request) written(epoch uint64) {
 	}
 }
 
-// fire applies in; an input the machine refuses (it is done already) is
-// the normal end of a race, and changes nothing.
-func (r *Request) fire(in fsm.InputOf[RequestEvent]) {
-	_, _ = r.m.Fire(context.Background(), r.labelled(in))
+// fire applies in and reports whether the request took it. An input the
+// machine refuses (the request is done already) is the normal end of a
+// race and changes nothing; a reply's caller reports that reply then
+// (the request ended between the intercept finding it pending and the
+// event).
+func (r *Request) fire(in fsm.InputOf[RequestEvent]) bool {
+	tr, err := r.m.Fire(context.Background(), r.labelled(in))
+	return err == nil && tr.Event == in.Event
 }
 
 // labelled gives in the request's label, which every transition carries.
@@ -363,7 +367,7 @@ func (r *Request) hook(tr RequestTransition) (fsm.InputOf[RequestEvent], bool) {
 // replied hands a reply to the request, on the reader goroutine.
 func (r *Request) replied(in Inbound, payload []byte) bool {
 	if in.Malformed != nil {
-		return r.settle(fsm.InputOf[RequestEvent]{Event: EventBadReply,
+		return r.fire(fsm.InputOf[RequestEvent]{Event: EventBadReply,
 			Cause: &MalformedReplyError{ID: r.id, Payload: clone(payload), Err: in.Malformed}})
 	}
 	var cause error
@@ -377,15 +381,7 @@ func (r *Request) replied(in Inbound, payload []byte) bool {
 		r.result = in.Result
 	}
 	r.mu.Unlock()
-	return r.settle(fsm.InputOf[RequestEvent]{Event: EventReply, Cause: cause})
-}
-
-// settle fires a reply's event and reports whether the request took it:
-// false when the request had ended meanwhile (its timeout, its ctx, a
-// loss), between the intercept finding it pending and the event.
-func (r *Request) settle(in fsm.InputOf[RequestEvent]) bool {
-	tr, err := r.m.Fire(context.Background(), r.labelled(in))
-	return err == nil && tr.Event == in.Event
+	return r.fire(fsm.InputOf[RequestEvent]{Event: EventReply, Cause: cause})
 }
 
 // connectionEnded handles the end of the connection the request was

@@ -154,11 +154,6 @@ func (h *Hub[T]) PublishEach(batch func(i int) []T) int {
 	for i := range batches {
 		batches[i] = batch(i)
 	}
-	// A Block subscriber gets its batch in steps no larger than the
-	// smallest Block buffer, each subscriber one step in turn: a goroutine
-	// that reads two of them in turn then never waits for one while the
-	// publisher waits for room in the other. Subscribers that never wait
-	// get theirs at once.
 	// Subscribers that never wait get theirs first, whole: a Block one
 	// that waits, and a reader of it that hands the values on, cannot hold
 	// them back, and a Close that ends the subscribers meanwhile finds
@@ -170,6 +165,10 @@ func (h *Hub[T]) PublishEach(batch func(i int) []T) int {
 			m.deliverBatch(batches[i])
 		}
 	}
+	// Then a Block subscriber gets its batch in steps no larger than the
+	// smallest Block buffer, each subscriber one step in turn: a goroutine
+	// that reads two of them in turn then never waits for one while the
+	// publisher waits for room in the other.
 	for off := 0; ; off += l.step {
 		more := false
 		for i, m := range l.members {

@@ -148,8 +148,9 @@ func (f *headerFlag) Set(s string) error {
 }
 
 // handshakeHeaders are the headers the WebSocket handshake writes itself
-// (or, for a body's framing, must not have), which -H refuses rather than have them left out without a word: their
-// names as the RFC spells them, with the flag to use instead, if any.
+// (or, for a body's framing, must not have), which -H refuses rather than
+// have them left out without a word: their names as the RFC spells them,
+// with the flag to use instead, if any.
 var handshakeHeaders = map[string]struct{ name, instead string }{
 	"Upgrade":                  {"Upgrade", ""},
 	"Connection":               {"Connection", ""},

@@ -103,21 +103,17 @@ func (s *dialState) handshakeError() *transport.HandshakeError {
 	return &transport.HandshakeError{StatusCode: s.status, Header: s.header, Body: s.body, Err: err}
 }
 
-// unreadAnswer returns the typed error for an answer gobwas could not read
-// as HTTP/1.1, from the bytes it read, or nil: a TLS record (a ws:// URL
-// to a TLS server, ErrWantsTLS), or an HTTP/1.0 answer, which gobwas
-// rejects without its status (Go's HTTPS server refuses a plain request
-// in HTTP/1.0), read here for its status, headers and body. An HTTP/1.0
-// 101 breaks RFC 6455, which asks for HTTP/1.1.
+// unreadAnswer returns the typed error for an HTTP/1.0 answer, which
+// gobwas rejects without its status (Go's HTTPS server refuses a plain
+// request in HTTP/1.0), read here from the bytes answerConn kept for its
+// status, headers and body; nil for any other answer. An HTTP/1.0 101
+// breaks RFC 6455, which asks for HTTP/1.1. (A TLS record in answer to a
+// plain dial failed answerConn's Read at once: see errTLSAnswer.)
 func (s *dialState) unreadAnswer() error {
-	if s.answer == nil || len(s.answer.start) == 0 {
+	if s.answer == nil {
 		return nil
 	}
 	b := s.answer.start
-	if s.plain && tlsRecord(b) {
-		// An alert or a handshake record, TLS version 3.x.
-		return &transport.HandshakeError{Err: errTLSAnswer}
-	}
 	if !bytes.HasPrefix(b, []byte("HTTP/1.0 ")) {
 		return nil
 	}
@@ -188,7 +184,8 @@ type answerConn struct {
 // record.
 var errTLSAnswer = fmt.Errorf("%w: %w", transport.ErrBadHandshake, ErrWantsTLS)
 
-// tlsRecord reports whether b starts as a TLS alert or handshake record.
+// tlsRecord reports whether b starts as a TLS alert or handshake record
+// (TLS version 3.x).
 func tlsRecord(b []byte) bool { return len(b) >= 2 && (b[0] == 0x15 || b[0] == 0x16) && b[1] == 0x03 }
 
 // answerKept is how much of the start of an answer is kept for
